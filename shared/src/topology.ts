@@ -1,0 +1,178 @@
+/**
+ * Which service subscribes to which events: the one place this wiring is written.
+ * Read by every service's `serverless.ts` (rules, queues, functions) and by the local cloud's
+ * provisioning and function runtime, so what is deployed and what is tested are the same.
+ */
+
+/** An EventBridge event pattern (JSON object). */
+export type EventPattern = Record<string, unknown>;
+
+export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify';
+export const SERVICE_NAMES: readonly ServiceName[] = ['snapshot', 'rename', 'restore', 'cleanup', 'notify'];
+
+/** Forward steps of a routing slip, and the compensation steps run after a failure. */
+export type ForwardStep = 'snapshot' | 'set-aside' | 'restore' | 'restore-beside' | 'promote' | 'cleanup';
+export type CompensationStep = 'discard' | 'rename-back';
+export type Step = ForwardStep | CompensationStep;
+
+export interface RuleSpec {
+  /** Logical name, unique within the service; the deployed rule is named by `resourceNames().rule()`. */
+  name: string;
+  description: string;
+  pattern: EventPattern;
+}
+
+export interface FunctionSpec {
+  /** Logical function name, unique within the service. */
+  name: string;
+  /** Module path from the repository root (no extension) and exported function, Lambda style. */
+  handler: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** SQS event source mapping. */
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  maxConcurrency: number;
+}
+
+export interface ServiceSpec {
+  name: ServiceName;
+  description: string;
+  /** Routing-slip steps this service performs. */
+  steps: readonly Step[];
+  /** The single consumer of the inbox queue. */
+  function: FunctionSpec;
+  inbox: { visibilityTimeoutSeconds: number; maxReceiveCount: number; messageRetentionSeconds: number };
+  rules: readonly RuleSpec[];
+}
+
+/** RDS event detail-types Rewind listens to (forwarded from the default bus by the shared stack). */
+export const RDS_DETAIL_TYPES = [
+  'RDS DB Instance Event',
+  'RDS DB Snapshot Event',
+  'RDS DB Cluster Event',
+  'RDS DB Cluster Snapshot Event',
+] as const;
+
+/** Rewind's own services never react to archive replays; replays are for systems hooked onto the bus. */
+const NOT_REPLAYED = { 'replay-name': [{ exists: false }] };
+
+/** Matches Rewind choreography events whose routing slip says one of `steps` is next. */
+export function nextStepPattern(steps: readonly Step[]): EventPattern {
+  return { source: ['rewind'], detail: { run: { next: [...steps] } }, ...NOT_REPLAYED };
+}
+
+export function rdsEventPattern(detailTypes: readonly string[]): EventPattern {
+  return { source: ['aws.rds'], 'detail-type': [...detailTypes], ...NOT_REPLAYED };
+}
+
+const FUNCTION_DEFAULTS = {
+  name: 'worker',
+  timeoutSeconds: 60,
+  memoryMb: 256,
+  batchSize: 10,
+  maximumBatchingWindowSeconds: 0,
+  maxConcurrency: 5,
+};
+const INBOX_DEFAULTS = { visibilityTimeoutSeconds: 360, maxReceiveCount: 5, messageRetentionSeconds: 1_209_600 };
+
+function service(
+  name: ServiceName,
+  description: string,
+  steps: readonly Step[],
+  rules: readonly RuleSpec[],
+): ServiceSpec {
+  return {
+    name,
+    description,
+    steps,
+    function: { ...FUNCTION_DEFAULTS, handler: `services/${name}/src/handler.handler` },
+    inbox: INBOX_DEFAULTS,
+    rules,
+  };
+}
+
+export const TERMINAL_NOTIFY_EVENTS = ['RestoreRejected', 'RunFailed', 'RollbackFailed', 'RunCompleted'] as const;
+
+export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSpec } = {
+  services: [
+    service('snapshot', 'Takes manual snapshots and waits for them', ['snapshot'], [
+      { name: 'steps', description: 'Runs whose next step is snapshot', pattern: nextStepPattern(['snapshot']) },
+      {
+        name: 'rds',
+        description: 'Snapshot lifecycle events from RDS',
+        pattern: rdsEventPattern(['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event']),
+      },
+    ]),
+    service('rename', 'Renames databases aside, promotes copies and renames originals back', [
+      'set-aside',
+      'promote',
+      'rename-back',
+    ], [
+      {
+        name: 'steps',
+        description: 'Runs whose next step is a rename',
+        pattern: nextStepPattern(['set-aside', 'promote', 'rename-back']),
+      },
+      {
+        name: 'rds',
+        description: 'Instance restarts and cluster renames from RDS (an instance rename emits no event)',
+        pattern: rdsEventPattern(['RDS DB Instance Event', 'RDS DB Cluster Event']),
+      },
+    ]),
+    service('restore', 'Intake of restore requests; restores and discards databases', [
+      'restore',
+      'restore-beside',
+      'discard',
+    ], [
+      {
+        name: 'intake',
+        description: 'Restore requests from any client',
+        pattern: { 'detail-type': ['RestoreRequested'], ...NOT_REPLAYED },
+      },
+      {
+        name: 'steps',
+        description: 'Runs whose next step is a restore or a discard',
+        pattern: nextStepPattern(['restore', 'restore-beside', 'discard']),
+      },
+      {
+        name: 'rds',
+        description: 'Instance and cluster lifecycle events from RDS',
+        pattern: rdsEventPattern([...RDS_DETAIL_TYPES]),
+      },
+    ]),
+    service('cleanup', 'Deletes the set-aside original once the restore is verified', ['cleanup'], [
+      { name: 'steps', description: 'Runs whose next step is cleanup', pattern: nextStepPattern(['cleanup']) },
+      {
+        name: 'rds',
+        description: 'Deletion events from RDS',
+        pattern: rdsEventPattern(['RDS DB Instance Event', 'RDS DB Cluster Event']),
+      },
+    ]),
+    service('notify', 'Email and Slack alerts', [], [
+      {
+        name: 'alerts',
+        description: 'Rejections, failures and (optionally) completions',
+        pattern: { source: ['rewind'], 'detail-type': [...TERMINAL_NOTIFY_EVENTS], ...NOT_REPLAYED },
+      },
+    ]),
+  ],
+  rdsForwarding: {
+    name: 'rds-forward',
+    description: 'Forwards the RDS events Rewind uses from the default bus to the Rewind bus',
+    pattern: { source: ['aws.rds'], 'detail-type': [...RDS_DETAIL_TYPES] },
+  },
+};
+
+export function serviceSpec(name: ServiceName): ServiceSpec {
+  const spec = topology.services.find((s) => s.name === name);
+  if (!spec) throw new Error(`Unknown service "${name}"; known: ${SERVICE_NAMES.join(', ')}`);
+  return spec;
+}
+
+/** The service that performs a step. */
+export function ownerOf(step: Step): ServiceName {
+  const spec = topology.services.find((s) => s.steps.includes(step));
+  if (!spec) throw new Error(`No service owns step "${step}"`);
+  return spec.name;
+}
