@@ -21,7 +21,11 @@ export function writeLocalResponse(res: ServerResponse, r: LocalResponse): void 
   res.end(body);
 }
 
-export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): LocalResponse {
+export function jsonResponse(
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): LocalResponse {
   return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) };
 }
 

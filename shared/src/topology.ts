@@ -74,7 +74,11 @@ const FUNCTION_DEFAULTS = {
   maximumBatchingWindowSeconds: 0,
   maxConcurrency: 5,
 };
-const INBOX_DEFAULTS = { visibilityTimeoutSeconds: 360, maxReceiveCount: 5, messageRetentionSeconds: 1_209_600 };
+const INBOX_DEFAULTS = {
+  visibilityTimeoutSeconds: 360,
+  maxReceiveCount: 5,
+  messageRetentionSeconds: 1_209_600,
+};
 
 function service(
   name: ServiceName,
@@ -92,70 +96,100 @@ function service(
   };
 }
 
-export const TERMINAL_NOTIFY_EVENTS = ['RestoreRejected', 'RunFailed', 'RollbackFailed', 'RunCompleted'] as const;
+export const TERMINAL_NOTIFY_EVENTS = [
+  'RestoreRejected',
+  'RunFailed',
+  'RollbackFailed',
+  'RunCompleted',
+] as const;
 
 export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSpec } = {
   services: [
-    service('snapshot', 'Takes manual snapshots and waits for them', ['snapshot'], [
-      { name: 'steps', description: 'Runs whose next step is snapshot', pattern: nextStepPattern(['snapshot']) },
-      {
-        name: 'rds',
-        description: 'Snapshot lifecycle events from RDS',
-        pattern: rdsEventPattern(['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event']),
-      },
-    ]),
-    service('rename', 'Renames databases aside, promotes copies and renames originals back', [
-      'set-aside',
-      'promote',
-      'rename-back',
-    ], [
-      {
-        name: 'steps',
-        description: 'Runs whose next step is a rename',
-        pattern: nextStepPattern(['set-aside', 'promote', 'rename-back']),
-      },
-      {
-        name: 'rds',
-        description: 'Instance restarts and cluster renames from RDS (an instance rename emits no event)',
-        pattern: rdsEventPattern(['RDS DB Instance Event', 'RDS DB Cluster Event']),
-      },
-    ]),
-    service('restore', 'Intake of restore requests; restores and discards databases', [
+    service(
+      'snapshot',
+      'Takes manual snapshots and waits for them',
+      ['snapshot'],
+      [
+        {
+          name: 'steps',
+          description: 'Runs whose next step is snapshot',
+          pattern: nextStepPattern(['snapshot']),
+        },
+        {
+          name: 'rds',
+          description: 'Snapshot lifecycle events from RDS',
+          pattern: rdsEventPattern(['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event']),
+        },
+      ],
+    ),
+    service(
+      'rename',
+      'Renames databases aside, promotes copies and renames originals back',
+      ['set-aside', 'promote', 'rename-back'],
+      [
+        {
+          name: 'steps',
+          description: 'Runs whose next step is a rename',
+          pattern: nextStepPattern(['set-aside', 'promote', 'rename-back']),
+        },
+        {
+          name: 'rds',
+          description: 'Instance restarts and cluster renames from RDS (an instance rename emits no event)',
+          pattern: rdsEventPattern(['RDS DB Instance Event', 'RDS DB Cluster Event']),
+        },
+      ],
+    ),
+    service(
       'restore',
-      'restore-beside',
-      'discard',
-    ], [
-      {
-        name: 'intake',
-        description: 'Restore requests from any client',
-        pattern: { 'detail-type': ['RestoreRequested'], ...NOT_REPLAYED },
-      },
-      {
-        name: 'steps',
-        description: 'Runs whose next step is a restore or a discard',
-        pattern: nextStepPattern(['restore', 'restore-beside', 'discard']),
-      },
-      {
-        name: 'rds',
-        description: 'Instance and cluster lifecycle events from RDS',
-        pattern: rdsEventPattern([...RDS_DETAIL_TYPES]),
-      },
-    ]),
-    service('cleanup', 'Deletes the set-aside original once the restore is verified', ['cleanup'], [
-      { name: 'steps', description: 'Runs whose next step is cleanup', pattern: nextStepPattern(['cleanup']) },
-      {
-        name: 'rds',
-        description: 'Deletion events from RDS',
-        pattern: rdsEventPattern(['RDS DB Instance Event', 'RDS DB Cluster Event']),
-      },
-    ]),
-    service('notify', 'Email and Slack alerts', [], [
-      {
-        name: 'alerts',
-        description: 'Rejections, failures and (optionally) completions',
-        pattern: { source: ['rewind'], 'detail-type': [...TERMINAL_NOTIFY_EVENTS], ...NOT_REPLAYED },
-      },
-    ]),
+      'Intake of restore requests; restores and discards databases',
+      ['restore', 'restore-beside', 'discard'],
+      [
+        {
+          name: 'intake',
+          description: 'Restore requests from any client',
+          pattern: { 'detail-type': ['RestoreRequested'], ...NOT_REPLAYED },
+        },
+        {
+          name: 'steps',
+          description: 'Runs whose next step is a restore or a discard',
+          pattern: nextStepPattern(['restore', 'restore-beside', 'discard']),
+        },
+        {
+          name: 'rds',
+          description: 'Instance and cluster lifecycle events from RDS',
+          pattern: rdsEventPattern([...RDS_DETAIL_TYPES]),
+        },
+      ],
+    ),
+    service(
+      'cleanup',
+      'Deletes the set-aside original once the restore is verified',
+      ['cleanup'],
+      [
+        {
+          name: 'steps',
+          description: 'Runs whose next step is cleanup',
+          pattern: nextStepPattern(['cleanup']),
+        },
+        {
+          name: 'rds',
+          description: 'Deletion events from RDS',
+          pattern: rdsEventPattern(['RDS DB Instance Event', 'RDS DB Cluster Event']),
+        },
+      ],
+    ),
+    service(
+      'notify',
+      'Email and Slack alerts',
+      [],
+      [
+        {
+          name: 'alerts',
+          description: 'Rejections, failures and (optionally) completions',
+          pattern: { source: ['rewind'], 'detail-type': [...TERMINAL_NOTIFY_EVENTS], ...NOT_REPLAYED },
+        },
+      ],
+    ),
   ],
   rdsForwarding: {
     name: 'rds-forward',

@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { identifierSchema, snapshotIdentifierSchema } from './identifier';
+import { compensationStepSchema, runBlockSchema, stepSchema, strategySchema, taskSchema } from './run';
+
+/**
+ * One zod schema per event: the single source of truth for types, validation, the typed publisher,
+ * and the JSON Schemas in docs/events/.
+ */
+
+/** The intake event. Trapheus's input (`identifier`, `task`, `isCluster`) is accepted unchanged. */
+export const RestoreRequested = z.strictObject({
+  identifier: identifierSchema.describe('DB instance or Aurora cluster identifier'),
+  task: taskSchema.describe(
+    'create_snapshot: snapshot then restore from it; db_restore: restore from an existing snapshot; create_snapshot_only',
+  ),
+  isCluster: z.boolean({ error: 'isCluster must be true or false' }).default(false),
+  snapshotIdentifier: snapshotIdentifierSchema
+    .optional()
+    .describe(
+      'Snapshot to restore (db_restore). Default: the newest Rewind snapshot, else <identifier>-snapshot',
+    ),
+  strategy: strategySchema.default('in-place'),
+  requestId: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\w.:/-]+$/, 'requestId may contain letters, digits and . : / _ -')
+    .optional()
+    .describe('Idempotency key: a repeated requestId returns the existing run'),
+  finalSnapshot: z
+    .boolean()
+    .optional()
+    .describe(
+      'Keep a final snapshot of the set-aside original when deleting it (default: deployment policy)',
+    ),
+  replayOf: z.string().min(1).optional().describe('The run this request replays (set by `rewind replay`)'),
+});
+
+const base = { run: runBlockSchema };
+const at = z.iso.datetime({ offset: true });
+
+export const RestoreRejected = z.object({
+  runId: z.string().min(1).describe('Id under which the rejection is recorded; `rewind replay` takes it'),
+  identifier: z.string().optional(),
+  requestId: z.string().optional(),
+  code: z.enum([
+    'invalid-input',
+    'unknown-database',
+    'not-opted-in',
+    'already-running',
+    'snapshot-not-found',
+    'unsupported',
+    'internal-error',
+  ]),
+  reason: z.string().min(1).describe('What was wrong and how to fix it'),
+  request: z.unknown().describe('The request as received'),
+});
+
+export const RunStarted = z.object({
+  ...base,
+  requestId: z.string().optional(),
+  replayOf: z.string().optional(),
+  snapshotIdentifier: z.string().optional().describe('Snapshot to restore from (db_restore) or to create'),
+  temporaryIdentifier: z.string().optional().describe('Name the original is renamed to while restoring'),
+  startedAt: at,
+});
+
+export const SnapshotReady = z.object({
+  ...base,
+  snapshotIdentifier: z.string(),
+  snapshotArn: z.string().optional(),
+});
+
+export const RenameCompleted = z.object({
+  ...base,
+  from: z.string(),
+  to: z.string(),
+  purpose: z.enum(['set-aside', 'promote', 'rename-back']),
+});
+
+export const RestoreCompleted = z.object({
+  ...base,
+  snapshotIdentifier: z.string(),
+  endpoint: z.object({ address: z.string(), port: z.number().int().optional() }),
+  appliedAfterRestore: z.array(z.string()).describe('Settings applied with a modify call after the restore'),
+});
+
+export const CleanupCompleted = z.object({
+  ...base,
+  deletedIdentifier: z
+    .string()
+    .nullable()
+    .describe('The set-aside original that was deleted, or null if it remains'),
+  finalSnapshotIdentifier: z.string().nullable(),
+  warning: z.string().optional().describe('Set when the set-aside original could not be deleted'),
+});
+
+export const RestoreFailed = z.object({
+  ...base,
+  step: stepSchema.describe('The step that failed'),
+  reason: z.string().min(1),
+  errorCode: z.string().optional(),
+  compensation: z.array(compensationStepSchema).describe('Compensation steps that will run, in order'),
+});
+
+export const RollbackCompleted = z.object({
+  ...base,
+  failedStep: stepSchema,
+  reason: z.string(),
+  restoredIdentifier: z.string().describe('The original database, back under its name'),
+});
+
+export const RollbackFailed = z.object({
+  ...base,
+  failedStep: stepSchema,
+  compensationStep: compensationStepSchema,
+  reason: z.string(),
+  state: z.string().describe('What state the database is in now'),
+  action: z.string().describe('What a person must do'),
+});
+
+export const RunCompleted = z.object({
+  ...base,
+  durationMs: z.number().int().nonnegative(),
+  snapshotIdentifier: z.string().optional(),
+  warnings: z.array(z.string()),
+});
+
+export const RunFailed = z.object({
+  ...base,
+  failedStep: stepSchema,
+  reason: z.string(),
+  rolledBack: z.boolean().describe('True when the original is back under its name'),
+  durationMs: z.number().int().nonnegative(),
+});
+
+export const EVENT_SCHEMAS = {
+  RestoreRequested,
+  RestoreRejected,
+  RunStarted,
+  SnapshotReady,
+  RenameCompleted,
+  RestoreCompleted,
+  CleanupCompleted,
+  RestoreFailed,
+  RollbackCompleted,
+  RollbackFailed,
+  RunCompleted,
+  RunFailed,
+} as const;
+
+export type EventName = keyof typeof EVENT_SCHEMAS;
+export const EVENT_NAMES = Object.keys(EVENT_SCHEMAS) as EventName[];
+
+/** Validated payload (after defaults and lowercasing). */
+export type EventDetail<N extends EventName> = z.output<(typeof EVENT_SCHEMAS)[N]>;
+/** What a producer may send (before defaults). */
+export type EventInput<N extends EventName> = z.input<(typeof EVENT_SCHEMAS)[N]>;
+
+export interface EventDoc {
+  producer: string;
+  meaning: string;
+}
+
+/** Who publishes each event and what it means: printed by `rewind events` and in docs/events/. */
+export const EVENT_DOCS: Record<EventName, EventDoc> = {
+  RestoreRequested: { producer: 'any client', meaning: 'Please run this task' },
+  RestoreRejected: {
+    producer: 'restore (intake)',
+    meaning: 'Invalid input, unknown database, not opted in, already running, or snapshot missing: says why',
+  },
+  RunStarted: { producer: 'restore (intake)', meaning: 'Run accepted; carries the plan' },
+  SnapshotReady: { producer: 'snapshot', meaning: 'The snapshot is available' },
+  RenameCompleted: { producer: 'rename', meaning: 'A rename finished (from, to, purpose)' },
+  RestoreCompleted: {
+    producer: 'restore',
+    meaning: 'The restored database is available under its name with its configuration',
+  },
+  CleanupCompleted: {
+    producer: 'cleanup',
+    meaning: 'The set-aside original is deleted (final snapshot per policy)',
+  },
+  RestoreFailed: {
+    producer: 'any step',
+    meaning: 'A step failed; carries step, reason and the compensation plan',
+  },
+  RollbackCompleted: { producer: 'rename / restore', meaning: 'The original is back under its name' },
+  RollbackFailed: {
+    producer: 'rename / restore',
+    meaning: 'The original is NOT back under its name: page someone',
+  },
+  RunCompleted: {
+    producer: 'the service finishing the last step',
+    meaning: 'Terminal: success; lock released',
+  },
+  RunFailed: { producer: 'the service finishing the last step', meaning: 'Terminal: failure; lock released' },
+};

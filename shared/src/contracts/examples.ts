@@ -1,0 +1,77 @@
+import type { EventInput, EventName } from './events';
+import type { RunBlock } from './run';
+
+const run: RunBlock = {
+  id: 'run-20261122-031500-k3j9x2qa',
+  identifier: 'orders-db',
+  kind: 'instance',
+  task: 'create_snapshot',
+  strategy: 'in-place',
+  plan: ['snapshot', 'set-aside', 'restore', 'cleanup'],
+  next: 'set-aside',
+};
+const at = (n: number) => ({ ...run, next: run.plan[n] ?? null });
+
+/** One valid example per event: documentation (JSON Schema `examples`) and contract tests. */
+export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
+  RestoreRequested: { identifier: 'orders-db', task: 'create_snapshot', isCluster: false },
+  RestoreRejected: {
+    runId: 'run-20261122-031500-p0q1r2s3',
+    identifier: 'orders-db',
+    code: 'not-opted-in',
+    reason: 'orders-db has no tag rewind:allow=true; add the tag to let Rewind restore it',
+    request: { identifier: 'orders-db', task: 'db_restore' },
+  },
+  RunStarted: {
+    run: at(0),
+    snapshotIdentifier: 'orders-db-rwk3j9x2qa-snapshot-20261122-031500',
+    temporaryIdentifier: 'orders-db-rwk3j9x2qa-old',
+    startedAt: '2026-11-22T03:15:00.000Z',
+  },
+  SnapshotReady: {
+    run: at(1),
+    snapshotIdentifier: 'orders-db-rwk3j9x2qa-snapshot-20261122-031500',
+    snapshotArn: 'arn:aws:rds:us-east-1:123456789012:snapshot:orders-db-rwk3j9x2qa-snapshot-20261122-031500',
+  },
+  RenameCompleted: { run: at(2), from: 'orders-db', to: 'orders-db-rwk3j9x2qa-old', purpose: 'set-aside' },
+  RestoreCompleted: {
+    run: at(3),
+    snapshotIdentifier: 'orders-db-rwk3j9x2qa-snapshot-20261122-031500',
+    endpoint: { address: 'orders-db.c9akciq32.us-east-1.rds.amazonaws.com', port: 5432 },
+    appliedAfterRestore: ['MonitoringInterval', 'PreferredMaintenanceWindow'],
+  },
+  CleanupCompleted: {
+    run: at(4),
+    deletedIdentifier: 'orders-db-rwk3j9x2qa-old',
+    finalSnapshotIdentifier: 'orders-db-rwk3j9x2qa-final-20261122-034000',
+  },
+  RestoreFailed: {
+    run: { ...run, plan: [...run.plan, 'discard', 'rename-back'], next: 'discard' },
+    step: 'restore',
+    reason: 'restored instance orders-db ended in status incompatible-restore',
+    compensation: ['discard', 'rename-back'],
+  },
+  RollbackCompleted: {
+    run: { ...run, plan: [...run.plan, 'discard', 'rename-back'], next: null },
+    failedStep: 'restore',
+    reason: 'restored instance orders-db ended in status incompatible-restore',
+    restoredIdentifier: 'orders-db',
+  },
+  RollbackFailed: {
+    run: { ...run, plan: [...run.plan, 'discard', 'rename-back'], next: null },
+    failedStep: 'restore',
+    compensationStep: 'rename-back',
+    reason: 'rename of orders-db-rwk3j9x2qa-old back to orders-db did not complete before its deadline',
+    state: 'the original is still named orders-db-rwk3j9x2qa-old; nothing answers at orders-db',
+    action:
+      'aws rds modify-db-instance --db-instance-identifier orders-db-rwk3j9x2qa-old --new-db-instance-identifier orders-db --apply-immediately',
+  },
+  RunCompleted: { run: at(4), durationMs: 1_512_000, warnings: [] },
+  RunFailed: {
+    run: { ...run, plan: [...run.plan, 'discard', 'rename-back'], next: null },
+    failedStep: 'restore',
+    reason: 'restored instance orders-db ended in status incompatible-restore',
+    rolledBack: true,
+    durationMs: 912_000,
+  },
+};

@@ -1,0 +1,6 @@
+export * from './identifier';
+export * from './run';
+export * from './events';
+export * from './parse';
+export * from './jsonSchema';
+export * from './examples';

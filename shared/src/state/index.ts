@@ -1,0 +1,4 @@
+export * from './keys';
+export * from './types';
+export * from './store';
+export * from './tableDefinition';

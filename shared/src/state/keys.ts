@@ -1,0 +1,16 @@
+import type { Kind } from '../contracts/run';
+import type { ResourceKind } from './types';
+
+/** Table keys, built in one place (design: "State"). */
+export const keys = {
+  run: (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' }),
+  logPrefix: 'LOG#',
+  log: (runId: string, at: string, seq: string) => ({ pk: `RUN#${runId}`, sk: `LOG#${at}#${seq}` }),
+  lock: (kind: Kind, identifier: string) => ({ pk: `LOCK#${kind}#${identifier}`, sk: 'LOCK' }),
+  resource: (kind: ResourceKind, name: string) => ({ pk: `RES#${kind}#${name}`, sk: 'RES' }),
+  request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
+  statusIndex: (status: string, at: string, runId: string) => ({
+    gsi1pk: `STATUS#${status}`,
+    gsi1sk: `${at}#${runId}`,
+  }),
+};

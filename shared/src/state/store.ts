@@ -1,0 +1,272 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { randomBytes } from 'node:crypto';
+import type { Kind } from '../contracts/run';
+import { LockHeldError, StaleWriteError } from '../errors';
+import { keys } from './keys';
+import type { LockRecord, LogEntry, ResourceIndexRecord, ResourceKind, RunRecord, RunStatus } from './types';
+
+export const STATUS_INDEX = 'by-status';
+
+function isConditionFailure(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as { name?: string })?.name === 'ConditionalCheckFailedException'
+  );
+}
+
+function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
+  return rest as T;
+}
+
+/**
+ * The run state store (one DynamoDB table). Every write that advances a run is conditional on the
+ * version it read; a lost race raises StaleWriteError, a held lock LockHeldError.
+ */
+export class StateStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient | DynamoDBDocumentClient,
+    readonly tableName: string,
+  ) {
+    this.doc =
+      client instanceof DynamoDBDocumentClient
+        ? client
+        : DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  // ---- runs ----
+
+  /** Writes a new run (version 1). Fails with StaleWriteError if the id exists. */
+  async createRun(record: Omit<RunRecord, 'version'>): Promise<RunRecord> {
+    const run: RunRecord = { ...record, version: 1 };
+    const key = keys.run(run.runId);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, ...keys.statusIndex(run.status, run.createdAt, run.runId), ...run },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new StaleWriteError(key.pk, 'absent', { cause: err });
+      throw err;
+    }
+    return run;
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.run(runId), ConsistentRead: true }),
+    );
+    return strip<RunRecord>(out.Item);
+  }
+
+  /**
+   * Advances a run: writes `next` (computed from the run as read) only if nobody changed it since.
+   * Returns the stored record with its new version.
+   */
+  async updateRun(
+    current: RunRecord,
+    changes: Partial<Omit<RunRecord, 'runId' | 'version'>>,
+  ): Promise<RunRecord> {
+    const next: RunRecord = {
+      ...current,
+      ...changes,
+      version: current.version + 1,
+      updatedAt: changes.updatedAt ?? new Date().toISOString(),
+    };
+    const key = keys.run(current.runId);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, ...keys.statusIndex(next.status, next.createdAt, next.runId), ...next },
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': current.version },
+        }),
+      );
+    } catch (err) {
+      if (isConditionFailure(err)) throw new StaleWriteError(key.pk, current.version, { cause: err });
+      throw err;
+    }
+    return next;
+  }
+
+  /** Runs with a status, newest first (GSI by status and creation time). */
+  async listRuns(
+    status: RunStatus,
+    options: { limit?: number; since?: string; cursor?: Record<string, unknown> } = {},
+  ): Promise<{ runs: RunRecord[]; cursor?: Record<string, unknown> }> {
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      IndexName: STATUS_INDEX,
+      KeyConditionExpression: options.since ? 'gsi1pk = :s AND gsi1sk >= :since' : 'gsi1pk = :s',
+      ExpressionAttributeValues: {
+        ':s': `STATUS#${status}`,
+        ...(options.since ? { ':since': options.since } : {}),
+      },
+      ScanIndexForward: false,
+      Limit: options.limit ?? 50,
+      ExclusiveStartKey: options.cursor,
+    };
+    const out = await this.doc.send(new QueryCommand(input));
+    return {
+      runs: (out.Items ?? []).map((i) => strip<RunRecord>(i)!),
+      cursor: out.LastEvaluatedKey,
+    };
+  }
+
+  // ---- step log ----
+
+  async appendLog(entry: LogEntry): Promise<void> {
+    const seq = randomBytes(3).toString('hex');
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.log(entry.runId, entry.at, seq), ...entry },
+      }),
+    );
+  }
+
+  /** The run's timeline, oldest first. */
+  async getTimeline(runId: string): Promise<LogEntry[]> {
+    const entries: LogEntry[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :log)',
+          ExpressionAttributeValues: { ':pk': keys.run(runId).pk, ':log': keys.logPrefix },
+          ExclusiveStartKey: cursor,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of out.Items ?? []) entries.push(strip<LogEntry>(item)!);
+      cursor = out.LastEvaluatedKey;
+    } while (cursor);
+    return entries;
+  }
+
+  // ---- locks ----
+
+  /** One active run per database: a conditional put. Re-acquiring one's own lock is a no-op. */
+  async acquireLock(kind: Kind, identifier: string, runId: string, now = new Date()): Promise<void> {
+    const key = keys.lock(kind, identifier);
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, kind, identifier, runId, acquiredAt: now.toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk) OR runId = :r',
+          ExpressionAttributeValues: { ':r': runId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const holder = await this.getLock(kind, identifier);
+      throw new LockHeldError(key.pk, holder?.runId, { cause: err });
+    }
+  }
+
+  async getLock(kind: Kind, identifier: string): Promise<LockRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.lock(kind, identifier), ConsistentRead: true }),
+    );
+    return strip<LockRecord>(out.Item);
+  }
+
+  /** Releases the lock if this run holds it; returns whether it did. */
+  async releaseLock(kind: Kind, identifier: string, runId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.lock(kind, identifier),
+          ConditionExpression: 'runId = :r',
+          ExpressionAttributeValues: { ':r': runId },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  // ---- resource index ----
+
+  /** Records that `runId` waits on this resource (expires after `ttlSeconds`). */
+  async indexResource(record: Omit<ResourceIndexRecord, 'expiresAt'>, ttlSeconds: number, now = new Date()) {
+    const expiresAt = Math.floor(now.getTime() / 1000) + ttlSeconds;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.resource(record.kind, record.name), ...record, expiresAt },
+      }),
+    );
+  }
+
+  async lookupResource(
+    kind: ResourceKind,
+    name: string,
+    now = new Date(),
+  ): Promise<ResourceIndexRecord | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.resource(kind, name), ConsistentRead: true }),
+    );
+    const record = strip<ResourceIndexRecord>(out.Item);
+    // TTL deletion is lazy in DynamoDB: treat expired items as absent.
+    if (record && record.expiresAt * 1000 < now.getTime()) return undefined;
+    return record;
+  }
+
+  async unindexResource(kind: ResourceKind, name: string, runId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.resource(kind, name),
+          ConditionExpression: 'runId = :r',
+          ExpressionAttributeValues: { ':r': runId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  // ---- idempotent requests ----
+
+  /** Claims a requestId for a run. Returns the run id that owns it (this one, or an earlier one). */
+  async claimRequestId(requestId: string, runId: string, now = new Date()): Promise<string> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.request(requestId), requestId, runId, claimedAt: now.toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return runId;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const out = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.request(requestId), ConsistentRead: true }),
+      );
+      return String(out.Item?.runId);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import type { EventName } from '../contracts/events';
+import type { Kind, RunBlock, StepName, Strategy, Task } from '../contracts/run';
+
+/** Kinds of RDS resources a run can wait on. */
+export type ResourceKind = Kind | 'snapshot' | 'cluster-snapshot';
+
+export type RunStatus = 'running' | 'rolling-back' | 'completed' | 'failed' | 'rollback-failed' | 'rejected';
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'running',
+  'rolling-back',
+  'completed',
+  'failed',
+  'rollback-failed',
+  'rejected',
+];
+export const TERMINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'rollback-failed', 'rejected'];
+
+/** What a step is waiting for: a resource reaching a state before a deadline. */
+export interface Expectation {
+  step: StepName;
+  resourceKind: ResourceKind;
+  resourceName: string;
+  /** e.g. "available", "deleted", "renamed". */
+  target: string;
+  /** ISO time after which the step fails. */
+  deadline: string;
+  startedAt: string;
+  /** Deadline checks sent so far. */
+  checks: number;
+  /** Extra facts the step needs to confirm completion (e.g. rename: the old name). */
+  context?: Record<string, string>;
+}
+
+export interface RunRecord {
+  runId: string;
+  identifier: string;
+  kind: Kind;
+  task: Task;
+  strategy: Strategy;
+  run: RunBlock;
+  status: RunStatus;
+  /** Incremented by every advancing write; writes are conditional on it. */
+  version: number;
+  request: Record<string, unknown>;
+  requestId?: string;
+  replayOf?: string;
+  /** Names invented for this run (snapshot, temporary, staging, final snapshot). */
+  names: Record<string, string>;
+  /** Configuration captured from the original at intake. */
+  config?: Record<string, unknown>;
+  expectation?: Expectation | null;
+  /** The step that failed, the reason, and where compensation stands. */
+  failure?: { step: StepName; reason: string; errorCode?: string } | null;
+  warnings: string[];
+  /** Resources this run created or renamed, so nothing unrecorded is ever deleted. */
+  resources: Record<string, string>;
+  rejection?: { code: string; reason: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LogEntry {
+  runId: string;
+  at: string;
+  direction: 'in' | 'out' | 'note';
+  type: EventName | string;
+  summary?: string;
+  detail?: unknown;
+  source?: string;
+}
+
+export interface LockRecord {
+  kind: Kind;
+  identifier: string;
+  runId: string;
+  acquiredAt: string;
+}
+
+export interface ResourceIndexRecord {
+  kind: ResourceKind;
+  name: string;
+  runId: string;
+  step: StepName;
+  expiresAt: number;
+}

@@ -1,0 +1,116 @@
+import {
+  advance,
+  beginCompensation,
+  brokenIdentifierRule,
+  compensationFor,
+  derivedIdentifier,
+  isTrapheusSnapshot,
+  newRunId,
+  planFor,
+  runTag,
+  snapshotIdentifier,
+  startRun,
+  StepMismatchError,
+  traceRunTag,
+  type RunBlock,
+} from '../src';
+
+describe('naming', () => {
+  const longest = 'a' + 'b'.repeat(62);
+
+  test('run ids are unique and carry a tag', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => newRunId(new Date('2026-11-22T03:15:00Z'))));
+    expect(ids.size).toBe(1000);
+    const id = [...ids][0]!;
+    expect(id).toMatch(/^run-20261122-031500-[a-z0-9]{8}$/);
+    expect(runTag(id)).toBe(id.slice(-8));
+  });
+
+  test.each(['orders-db', longest, 'a', 'x-' + 'y'.repeat(46) + '-z' + 'w'.repeat(13)])(
+    'temporary and staging names of %s are legal, <= 63 chars, unique per run and traceable',
+    (identifier) => {
+      const runA = newRunId();
+      const runB = newRunId();
+      for (const role of ['old', 'new'] as const) {
+        const a = derivedIdentifier(identifier, runA, role);
+        expect(a.length).toBeLessThanOrEqual(63);
+        expect(brokenIdentifierRule(a)).toBeUndefined();
+        expect(a).not.toBe(derivedIdentifier(identifier, runB, role));
+        expect(traceRunTag(a)).toEqual({ tag: runTag(runA), role });
+      }
+      expect(derivedIdentifier(identifier, runA, 'old')).not.toBe(derivedIdentifier(identifier, runA, 'new'));
+    },
+  );
+
+  test('truncation never leaves a double hyphen', () => {
+    // the 48th character is a hyphen: the cut must drop it
+    const identifier = 'a'.repeat(47) + '-' + 'b'.repeat(15);
+    const name = derivedIdentifier(identifier, newRunId(), 'old');
+    expect(name).not.toContain('--');
+    expect(brokenIdentifierRule(name)).toBeUndefined();
+  });
+
+  test('snapshot identifiers derive from the identifier and the time, unique per run', () => {
+    const now = new Date('2026-11-22T03:15:09Z');
+    const run = newRunId(now);
+    const snap = snapshotIdentifier('orders-db', run, now);
+    expect(snap).toBe(`orders-db-rw${runTag(run)}-snapshot-20261122-031509`);
+    expect(snapshotIdentifier('orders-db', newRunId(now), now)).not.toBe(snap);
+    expect(snapshotIdentifier(longest, run, now).length).toBeLessThanOrEqual(255);
+    expect(traceRunTag(snap)).toEqual({ tag: runTag(run), role: 'snapshot' });
+  });
+
+  test("Trapheus's <id>-snapshot is recognised", () => {
+    expect(isTrapheusSnapshot('orders-db-snapshot', 'orders-db')).toBe(true);
+    expect(isTrapheusSnapshot('Orders-DB-Snapshot', 'orders-db')).toBe(true);
+    expect(isTrapheusSnapshot('orders-db-snapshot-2', 'orders-db')).toBe(false);
+  });
+});
+
+describe('plans', () => {
+  test.each([
+    ['create_snapshot_only', 'in-place', ['snapshot']],
+    ['create_snapshot', 'in-place', ['snapshot', 'set-aside', 'restore', 'cleanup']],
+    ['db_restore', 'in-place', ['set-aside', 'restore', 'cleanup']],
+    ['create_snapshot', 'swap', ['snapshot', 'restore-beside', 'set-aside', 'promote', 'cleanup']],
+    ['db_restore', 'swap', ['restore-beside', 'set-aside', 'promote', 'cleanup']],
+    ['create_snapshot_only', 'swap', ['snapshot']],
+  ] as const)('%s / %s -> %j', (task, strategy, plan) => {
+    expect(planFor(task, strategy)).toEqual(plan);
+  });
+
+  const run: RunBlock = startRun({
+    id: newRunId(),
+    identifier: 'orders-db',
+    kind: 'instance',
+    task: 'create_snapshot',
+    strategy: 'in-place',
+    plan: planFor('create_snapshot', 'in-place'),
+  });
+
+  test('advance walks the slip to the end', () => {
+    let r = run;
+    const seen: (string | null)[] = [r.next];
+    while (r.next) {
+      r = advance(r, r.next);
+      seen.push(r.next);
+    }
+    expect(seen).toEqual(['snapshot', 'set-aside', 'restore', 'cleanup', null]);
+  });
+
+  test('advancing a step that is not next is refused (stale or duplicate message)', () => {
+    expect(() => advance(run, 'restore')).toThrow(StepMismatchError);
+    expect(() => advance(run, 'restore')).toThrow(/expects step snapshot next, not restore/);
+  });
+
+  test('compensation after set-aside discards and renames back; before it, nothing', () => {
+    expect(compensationFor(run.plan, 'snapshot')).toEqual([]);
+    expect(compensationFor(run.plan, 'set-aside')).toEqual(['rename-back']);
+    expect(compensationFor(run.plan, 'restore')).toEqual(['discard', 'rename-back']);
+    expect(compensationFor(run.plan, 'cleanup')).toEqual([]);
+    const failing = beginCompensation({ ...run, next: 'restore' }, 'restore');
+    expect(failing.plan).toEqual(['snapshot', 'set-aside', 'restore', 'cleanup', 'discard', 'rename-back']);
+    expect(failing.next).toBe('discard');
+    expect(advance(advance(failing, 'discard'), 'rename-back').next).toBeNull();
+  });
+});
