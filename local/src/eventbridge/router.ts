@@ -1,0 +1,131 @@
+/** Routing of events on a bus to matching rules' targets, with retries and dead-letter queues. */
+import { matchesPattern } from './pattern';
+import type { EventEnvelope, Rule, Target } from './model';
+import type { EventBridgeState } from './state';
+import { targetBody } from './transform';
+import { WorkQueue } from './workQueue';
+
+export interface SqsSender {
+  send(queueArn: string, body: string, opts?: { messageGroupId?: string }): Promise<void>;
+}
+
+export interface DeliveryOptions {
+  /** Deliveries in flight at once (default 32). */
+  concurrency?: number;
+  /** First retry delay; doubles per attempt up to `retryMaxDelayMs` (defaults 100 ms and 10 s). */
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Events kept per bus for the admin `recent` route (default 100). */
+  recentLimit?: number;
+}
+
+interface DeliveryJob {
+  rule: Rule;
+  target: Target;
+  event: EventEnvelope;
+  attempts: number;
+  firstAt: number;
+}
+
+/** AWS defaults when a target has no RetryPolicy. */
+const DEFAULT_RETRY = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
+
+export class Router {
+  private readonly queue: WorkQueue<DeliveryJob>;
+  private readonly baseDelay: number;
+  private readonly maxDelay: number;
+  private readonly recentLimit: number;
+
+  constructor(
+    private readonly state: EventBridgeState,
+    private readonly sqs: SqsSender,
+    private readonly log: (line: string) => void,
+    private readonly onAccepted: (busArn: string, event: EventEnvelope) => void,
+    opts: DeliveryOptions = {},
+  ) {
+    this.queue = new WorkQueue(opts.concurrency ?? 32, (job) => this.deliver(job));
+    this.baseDelay = opts.retryBaseDelayMs ?? 100;
+    this.maxDelay = opts.retryMaxDelayMs ?? 10_000;
+    this.recentLimit = opts.recentLimit ?? 100;
+  }
+
+  /**
+   * Puts an event on a bus: records it, archives it (unless it is a replay) and queues one delivery per
+   * target of every enabled rule that matches. `ruleArns` restricts the rules (replay FilterArns).
+   * Throws ResourceNotFoundException when the bus does not exist.
+   */
+  route(busNameOrArn: string, event: EventEnvelope, ruleArns?: ReadonlySet<string>): void {
+    const bus = this.state.bus(busNameOrArn);
+    bus.recent.push(event);
+    if (bus.recent.length > this.recentLimit) bus.recent.splice(0, bus.recent.length - this.recentLimit);
+    if (event['replay-name'] === undefined) this.onAccepted(bus.arn, event);
+    const now = Date.now();
+    for (const rule of bus.rules.values()) {
+      if (rule.state !== 'ENABLED' || !rule.eventPattern) continue;
+      if (ruleArns && !ruleArns.has(rule.arn)) continue;
+      if (!matchesPattern(rule.eventPattern, event)) continue;
+      for (const target of rule.targets.values()) {
+        this.queue.push({ rule, target, event, attempts: 0, firstAt: now });
+      }
+    }
+  }
+
+  get pending(): number {
+    return this.queue.pending;
+  }
+
+  /** Resolves when no delivery is queued, running or waiting for a retry. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  close(): void {
+    this.queue.close();
+  }
+
+  private async send(job: DeliveryJob): Promise<void> {
+    const { target, rule, event } = job;
+    if (target.arn.startsWith('arn:aws:sqs:')) {
+      const opts =
+        target.messageGroupId === undefined ? undefined : { messageGroupId: target.messageGroupId };
+      await this.sqs.send(target.arn, targetBody(target, rule, event), opts);
+      return;
+    }
+    const busName = this.state.arns.busNameOf(target.arn);
+    if (busName === undefined) throw new Error(`unsupported target ${target.arn}`);
+    this.route(busName, event);
+  }
+
+  private async deliver(job: DeliveryJob): Promise<void> {
+    try {
+      await this.send(job);
+      this.state.stats.delivered++;
+    } catch (err) {
+      await this.failed(job, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private async failed(job: DeliveryJob, reason: string): Promise<void> {
+    const policy = job.target.retryPolicy ?? DEFAULT_RETRY;
+    const delay = Math.min(this.baseDelay * 2 ** job.attempts, this.maxDelay);
+    const ageAfterDelay = (Date.now() + delay - job.firstAt) / 1000;
+    if (job.attempts < policy.maximumRetryAttempts && ageAfterDelay <= policy.maximumEventAgeSeconds) {
+      this.state.stats.retries++;
+      this.queue.later({ ...job, attempts: job.attempts + 1 }, delay);
+      return;
+    }
+    this.state.stats.failedDeliveries++;
+    const what = `events: delivery of ${job.event.id} to ${job.target.arn} (rule ${job.rule.arn}) failed after ${job.attempts + 1} attempt(s): ${reason}`;
+    const dlq = job.target.deadLetterArn;
+    if (dlq === undefined) return this.log(`${what}; dropped (no dead-letter queue)`);
+    try {
+      await this.sqs.send(dlq, JSON.stringify(job.event));
+      this.state.stats.deadLettered++;
+      this.log(`${what}; sent to dead-letter queue ${dlq}`);
+    } catch (dlqErr) {
+      this.log(
+        `${what}; dead-letter queue ${dlq} also failed: ${dlqErr instanceof Error ? dlqErr.message : String(dlqErr)}`,
+      );
+    }
+  }
+}
