@@ -6,3 +6,4 @@ export * from './plans';
 export * from './rds/naming';
 export * from './state';
 export * from './bus';
+export * from './config';

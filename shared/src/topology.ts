@@ -44,6 +44,8 @@ export interface ServiceSpec {
   function: FunctionSpec;
   inbox: { visibilityTimeoutSeconds: number; maxReceiveCount: number; messageRetentionSeconds: number };
   rules: readonly RuleSpec[];
+  /** IAM actions beyond the common ones (DynamoDB table, PutEvents on the bus, SendMessage to its inbox). */
+  permissions: readonly string[];
 }
 
 /** RDS event detail-types Rewind listens to (forwarded from the default bus by the shared stack). */
@@ -80,6 +82,45 @@ const INBOX_DEFAULTS = {
   messageRetentionSeconds: 1_209_600,
 };
 
+/** The AWS API actions each service calls (and so the only ones its IAM role grants). */
+export const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
+  snapshot: [
+    'rds:CreateDBSnapshot',
+    'rds:CreateDBClusterSnapshot',
+    'rds:DescribeDBSnapshots',
+    'rds:DescribeDBClusterSnapshots',
+    'rds:AddTagsToResource',
+  ],
+  rename: ['rds:ModifyDBInstance', 'rds:ModifyDBCluster', 'rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
+  restore: [
+    'rds:DescribeDBInstances',
+    'rds:DescribeDBClusters',
+    'rds:DescribeDBSnapshots',
+    'rds:DescribeDBClusterSnapshots',
+    'rds:RestoreDBInstanceFromDBSnapshot',
+    'rds:RestoreDBClusterFromSnapshot',
+    'rds:CreateDBInstance',
+    'rds:ModifyDBInstance',
+    'rds:ModifyDBCluster',
+    'rds:DeleteDBInstance',
+    'rds:DeleteDBCluster',
+    'rds:AddTagsToResource',
+    'iam:PassRole',
+  ],
+  cleanup: [
+    'rds:DescribeDBInstances',
+    'rds:DescribeDBClusters',
+    'rds:ModifyDBInstance',
+    'rds:ModifyDBCluster',
+    'rds:DeleteDBInstance',
+    'rds:DeleteDBCluster',
+    'rds:CreateDBSnapshot',
+    'rds:CreateDBClusterSnapshot',
+    'rds:AddTagsToResource',
+  ],
+  notify: ['ses:SendEmail', 'ssm:GetParameter'],
+};
+
 function service(
   name: ServiceName,
   description: string,
@@ -93,6 +134,7 @@ function service(
     function: { ...FUNCTION_DEFAULTS, handler: `services/${name}/src/handler.handler` },
     inbox: INBOX_DEFAULTS,
     rules,
+    permissions: SERVICE_PERMISSIONS[name],
   };
 }
 
