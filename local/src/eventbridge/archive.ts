@@ -1,18 +1,10 @@
 /** Archives: CreateArchive, DescribeArchive, ListArchives, DeleteArchive, and recording of events. */
 import { alreadyExists, memberError, notFound } from './errors';
 import type { Archive, EventEnvelope } from './model';
-import { RESOURCE_NAME, type Handlers } from './operations';
+import { listPage, RESOURCE_NAME, sourceAndState, type Handlers } from './operations';
 import { matchesPattern } from './pattern';
 import { parsePattern } from './patternValidation';
-import {
-  checkName,
-  epochSeconds,
-  optNumber,
-  optString,
-  paginate,
-  reqString,
-  type JsonObject,
-} from './protocol';
+import { checkName, epochSeconds, optNumber, optString, reqString, type JsonObject } from './protocol';
 import type { EventBridgeState } from './state';
 
 const DAY_MS = 86_400_000;
@@ -111,17 +103,8 @@ export class Archives {
         };
       },
 
-      ListArchives: (input) => {
-        const prefix = optString(input, 'NamePrefix') ?? '';
-        const source = optString(input, 'EventSourceArn');
-        const state = optString(input, 'State');
-        const archives = [...this.byName.values()]
-          .filter((a) => a.name.startsWith(prefix) && (source === undefined || a.sourceArn === source))
-          .filter((a) => state === undefined || a.state === state)
-          .sort((a, b) => a.name.localeCompare(b.name));
-        const { page, nextToken } = paginate(archives, input);
-        return { Archives: page.map((a) => this.summary(a)), ...(nextToken ? { NextToken: nextToken } : {}) };
-      },
+      ListArchives: (input) =>
+        listPage(this.byName.values(), input, 'Archives', (a) => this.summary(a), sourceAndState(input)),
 
       DeleteArchive: (input) => {
         const name = reqString(input, 'ArchiveName');

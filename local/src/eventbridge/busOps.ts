@@ -1,8 +1,8 @@
 /** CreateEventBus, DescribeEventBus, ListEventBuses, DeleteEventBus. */
 import { alreadyExists, validation } from './errors';
 import type { Bus } from './model';
-import { BUS_NAME, BUS_NAME_OR_ARN, type Handlers } from './operations';
-import { checkName, epochSeconds, optString, paginate, reqString, type JsonObject } from './protocol';
+import { BUS_NAME, BUS_NAME_OR_ARN, listPage, type Handlers } from './operations';
+import { checkName, epochSeconds, optString, reqString, type JsonObject } from './protocol';
 import { DEFAULT_BUS, type EventBridgeState } from './state';
 
 function describe(bus: Bus): JsonObject {
@@ -33,14 +33,7 @@ export function busOperations(state: EventBridgeState): Handlers {
       return describe(state.bus(name));
     },
 
-    ListEventBuses(input) {
-      const prefix = optString(input, 'NamePrefix') ?? '';
-      const buses = [...state.buses.values()]
-        .filter((b) => b.name.startsWith(prefix))
-        .sort((a, b) => a.name.localeCompare(b.name));
-      const { page, nextToken } = paginate(buses, input);
-      return { EventBuses: page.map(describe), ...(nextToken ? { NextToken: nextToken } : {}) };
-    },
+    ListEventBuses: (input) => listPage(state.buses.values(), input, 'EventBuses', describe),
 
     DeleteEventBus(input) {
       const name = checkName('Name', reqString(input, 'Name'), 256, BUS_NAME);

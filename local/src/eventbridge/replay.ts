@@ -2,14 +2,13 @@
 import type { Archives } from './archive';
 import { alreadyExists, notFound, validation } from './errors';
 import type { Replay } from './model';
-import { RESOURCE_NAME, type Handlers } from './operations';
+import { listPage, RESOURCE_NAME, sourceAndState, type Handlers } from './operations';
 import {
   checkName,
   epochSeconds,
   isObject,
   optString,
   optStringArray,
-  paginate,
   reqDate,
   reqString,
   type JsonObject,
@@ -151,17 +150,8 @@ export class Replays {
         };
       },
 
-      ListReplays: (input) => {
-        const prefix = optString(input, 'NamePrefix') ?? '';
-        const source = optString(input, 'EventSourceArn');
-        const wanted = optString(input, 'State');
-        const replays = [...this.byName.values()]
-          .filter((r) => r.name.startsWith(prefix) && (source === undefined || r.sourceArn === source))
-          .filter((r) => wanted === undefined || r.state === wanted)
-          .sort((a, b) => a.name.localeCompare(b.name));
-        const { page, nextToken } = paginate(replays, input);
-        return { Replays: page.map(summary), ...(nextToken ? { NextToken: nextToken } : {}) };
-      },
+      ListReplays: (input) =>
+        listPage(this.byName.values(), input, 'Replays', summary, sourceAndState(input)),
     };
   }
 }

@@ -1,10 +1,10 @@
 /** PutRule, DescribeRule, ListRules, DeleteRule, EnableRule, DisableRule, TestEventPattern. */
 import { memberError, validation } from './errors';
 import type { Rule } from './model';
-import { BUS_NAME_OR_ARN, RESOURCE_NAME, type Handlers } from './operations';
+import { BUS_NAME_OR_ARN, listPage, RESOURCE_NAME, type Handlers } from './operations';
 import { matchesPattern } from './pattern';
 import { parsePattern } from './patternValidation';
-import { checkName, isObject, optString, paginate, reqString, type JsonObject } from './protocol';
+import { checkName, isObject, optString, reqString, type JsonObject } from './protocol';
 import { DEFAULT_BUS, type EventBridgeState } from './state';
 
 const RULE_STATES = new Set(['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS']);
@@ -87,15 +87,7 @@ export function ruleOperations(state: EventBridgeState): Handlers {
 
     ListRules(input) {
       const bus = state.bus(busName(input));
-      const prefix = optString(input, 'NamePrefix') ?? '';
-      const rules = [...bus.rules.values()]
-        .filter((r) => r.name.startsWith(prefix))
-        .sort((a, b) => a.name.localeCompare(b.name));
-      const { page, nextToken } = paginate(rules, input);
-      return {
-        Rules: page.map((r) => describe(r, state.identity.accountId)),
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      };
+      return listPage(bus.rules.values(), input, 'Rules', (r) => describe(r, state.identity.accountId));
     },
 
     DeleteRule(input) {
