@@ -1,0 +1,146 @@
+import { resourceNames, type ResourceNames } from '@rewind/shared/src/resourceNames';
+import { AdminClient } from './admin/adminClient';
+import { createDynaliteService } from './dynamodb/dynaliteService';
+import { startEdge, type Edge } from './edge/edgeServer';
+import { startEventBridge, startRds } from './emulators';
+import { LocalCloudError } from './errors';
+import { jsonResponse } from './http';
+import { DEFAULT_IDENTITY, DEFAULT_PORT, DEFAULT_PREFIX, type LocalCloudOptions } from './options';
+import { provision, type ProvisionedResources } from './provision/provision';
+import { topologyFunctions } from './runtime/functions';
+import { startFunctionRuntime, type FunctionRuntime } from './runtime/functionRuntime';
+import { createRuntimeAdmin, InvocationLog } from './runtime/invocationLog';
+import { createSesSink } from './sinks/sesSink';
+import { createWebhookSink } from './sinks/webhookSink';
+import { createFauxqsService } from './sqs/fauxqsService';
+import type { EmulatedService, LocalIdentity } from './types';
+
+/** A running local cloud (in this process, or spawned: same shape). */
+export interface LocalCloud {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  port: number;
+  identity: LocalIdentity;
+  names: ResourceNames;
+  /** What provisioning created (undefined when `provision: false`). */
+  resources?: ProvisionedResources;
+  admin: AdminClient;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions extends LocalCloudOptions {
+  /** Where log lines go (default console.log). */
+  log?: (line: string) => void;
+}
+
+async function listen(
+  port: number,
+  services: EmulatedService[],
+  opts: StartOptions,
+  log: (l: string) => void,
+): Promise<Edge> {
+  try {
+    return await startEdge({ port, services, verbose: opts.verbose, log });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EADDRINUSE') {
+      throw new LocalCloudError(
+        `Port ${port} on 127.0.0.1 is in use (another local cloud?); choose another port (0 = any free port)`,
+      );
+    }
+    throw err;
+  }
+}
+
+/**
+ * Starts the local cloud in this process: edge endpoint, SQS/SNS (fauxqs), DynamoDB (dynalite),
+ * EventBridge, RDS, SES and webhook sinks; provisions the topology; runs the function runtime.
+ */
+export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalCloud> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const identity: LocalIdentity = { ...DEFAULT_IDENTITY, ...opts.identity };
+  const names = resourceNames(opts.prefix ?? DEFAULT_PREFIX);
+  const closers: (() => Promise<void>)[] = [];
+  const invocationLog = new InvocationLog();
+  let runtime: FunctionRuntime | undefined;
+  let resources: ProvisionedResources | undefined;
+  try {
+    const fauxqs = await createFauxqsService(identity);
+    closers.push(() => fauxqs.close?.() ?? Promise.resolve());
+    const dynamodb = await createDynaliteService();
+    closers.push(() => dynamodb.close?.() ?? Promise.resolve());
+    const events = startEventBridge(identity, fauxqs.sqs, log);
+    closers.push(() => events.close());
+    const rds = startRds({ identity, bus: events, sns: fauxqs.sns, ...opts.rds, log });
+    if (rds?.close) closers.push(() => rds.close?.() ?? Promise.resolve());
+    const resourcesAdmin: EmulatedService = {
+      signingNames: [],
+      adminPrefix: 'resources',
+      handle: async () => jsonResponse(404, {}),
+      admin: async () =>
+        resources
+          ? jsonResponse(200, resources)
+          : jsonResponse(404, { error: 'Nothing was provisioned (provision: false)' }),
+    };
+    const services: EmulatedService[] = [
+      fauxqs,
+      dynamodb,
+      events,
+      ...(rds ? [rds] : []),
+      createSesSink(),
+      createWebhookSink(),
+      createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),
+      resourcesAdmin,
+    ];
+    const edge = await listen(opts.port ?? DEFAULT_PORT, services, opts, log);
+    closers.unshift(() => edge.close());
+    if (opts.provision !== false) {
+      resources = await provision({ endpoint: edge.endpoint, region: identity.region, prefix: names.prefix });
+    }
+    if (opts.functions !== false) {
+      const functions = [
+        ...(opts.topologyFunctions === false ? [] : topologyFunctions(names)),
+        ...(opts.extraFunctions ?? []),
+      ];
+      runtime = startFunctionRuntime({
+        functions,
+        endpoint: edge.endpoint,
+        region: identity.region,
+        accountId: identity.accountId,
+        env: opts.env,
+        visibilityTimeoutSeconds: opts.runtime?.visibilityTimeoutSeconds,
+        pollWaitSeconds: opts.runtime?.pollWaitSeconds,
+        invocationLog,
+        log,
+        logInvocations: !opts.quiet,
+      });
+      const started = runtime;
+      closers.unshift(() => started.stop());
+    }
+    let stopped: Promise<void> | undefined;
+    return {
+      endpoint: edge.endpoint,
+      port: edge.port,
+      identity,
+      names,
+      resources,
+      admin: new AdminClient(edge.endpoint),
+      stop: () => (stopped ??= closeAll(closers)),
+    };
+  } catch (err) {
+    await closeAll(closers).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const close of closers) {
+    try {
+      await close();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  if (errors.length > 0)
+    throw new LocalCloudError(`Stopping the local cloud failed: ${errors.map(String).join('; ')}`);
+}

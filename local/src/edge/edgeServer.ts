@@ -1,0 +1,128 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jsonResponse, readLocalRequest, writeLocalResponse } from '../http';
+import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
+import { awsErrorResponse } from './awsError';
+import { describeUnresolved, resolveService } from './serviceResolver';
+
+export interface EdgeOptions {
+  /** 0 = a free port. */
+  port: number;
+  services: readonly EmulatedService[];
+  verbose?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Edge {
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+const ADMIN_PREFIX = '/_rewind/';
+
+/** Routes requests to emulated services by signing name, and `/_rewind/<prefix>/...` to their admin APIs. */
+export class EdgeRouter {
+  private readonly bySigningName = new Map<string, EmulatedService>();
+  private readonly byAdminPrefix = new Map<string, EmulatedService>();
+
+  constructor(services: readonly EmulatedService[]) {
+    for (const service of services) {
+      for (const name of service.signingNames) this.bySigningName.set(name, service);
+      if (service.adminPrefix) this.byAdminPrefix.set(service.adminPrefix, service);
+    }
+  }
+
+  supported(): string[] {
+    return [...this.bySigningName.keys()].sort();
+  }
+
+  /** Returns the response and the name of what handled it (for logs). */
+  async route(req: LocalRequest): Promise<{ response: LocalResponse; target: string }> {
+    if (req.path.startsWith(ADMIN_PREFIX)) return this.routeAdmin(req);
+    const resolved = resolveService(req);
+    const service = resolved && this.bySigningName.get(resolved.name);
+    if (!resolved || !service) {
+      const what = resolved ? `service "${resolved.name}"` : describeUnresolved(req);
+      const message = `The Rewind local cloud does not emulate ${what}. Supported services: ${this.supported().join(', ')}.`;
+      return {
+        response: awsErrorResponse(req, 400, 'UnknownService', message),
+        target: resolved?.name ?? '?',
+      };
+    }
+    return { response: await service.handle(req), target: resolved.name };
+  }
+
+  private async routeAdmin(req: LocalRequest): Promise<{ response: LocalResponse; target: string }> {
+    const rest = req.path.slice(ADMIN_PREFIX.length);
+    const slash = rest.indexOf('/');
+    const prefix = slash === -1 ? rest : rest.slice(0, slash);
+    const subpath = slash === -1 ? '' : rest.slice(slash + 1);
+    if (prefix === 'health') {
+      return { response: jsonResponse(200, { status: 'ok', services: this.supported() }), target: 'admin' };
+    }
+    const service = this.byAdminPrefix.get(prefix);
+    if (!service?.admin) {
+      const known = ['health', ...this.byAdminPrefix.keys()].sort().join(', ');
+      return {
+        response: jsonResponse(404, {
+          error: `No admin API "${prefix}" under ${ADMIN_PREFIX}; known: ${known}`,
+        }),
+        target: 'admin',
+      };
+    }
+    return { response: await service.admin(req, subpath), target: `admin:${prefix}` };
+  }
+}
+
+/** Starts the edge endpoint on loopback. */
+export async function startEdge(options: EdgeOptions): Promise<Edge> {
+  const router = new EdgeRouter(options.services);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const server: Server = createServer((nodeReq, nodeRes) => {
+    const started = performance.now();
+    void (async () => {
+      let status = 500;
+      let target = '?';
+      let path = nodeReq.url ?? '/';
+      try {
+        const req = await readLocalRequest(nodeReq);
+        path = req.path;
+        const routed = await router.route(req);
+        target = routed.target;
+        status = routed.response.status;
+        writeLocalResponse(nodeRes, routed.response);
+      } catch (err) {
+        const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+        log(`[edge] ${nodeReq.method} ${path} failed: ${message}`);
+        if (!nodeRes.headersSent) {
+          writeLocalResponse(nodeRes, jsonResponse(500, { __type: 'InternalFailure', message: String(err) }));
+        } else nodeRes.destroy();
+      }
+      if (options.verbose) {
+        log(
+          `[edge] ${nodeReq.method} ${path} -> ${target} ${status} ${(performance.now() - started).toFixed(1)}ms`,
+        );
+      }
+    })();
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

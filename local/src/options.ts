@@ -1,0 +1,30 @@
+import type { RuntimeFunction } from './runtime/functions';
+import type { LocalIdentity } from './types';
+
+export interface LocalCloudOptions {
+  /** Edge port on 127.0.0.1; default 4566 (`startLocalCloud`) or 0 = a free port (`spawnLocalCloud`). */
+  port?: number;
+  /** Resource name prefix (`resourceNames(prefix)`); default `rewind-local`. */
+  prefix?: string;
+  identity?: Partial<LocalIdentity>;
+  /** One log line per edge request. */
+  verbose?: boolean;
+  /** No log line per invocation. */
+  quiet?: boolean;
+  /** Create the topology's resources at start (default true). */
+  provision?: boolean;
+  /** Run the function runtime (default true). */
+  functions?: boolean;
+  /** Include the functions of `topology.services` (default true; those whose handler cannot be loaded are skipped). */
+  topologyFunctions?: boolean;
+  /** More functions for the runtime, e.g. test fixtures. */
+  extraFunctions?: RuntimeFunction[];
+  /** Set into process.env for handlers (once, at start). */
+  env?: Record<string, string>;
+  rds?: { profile?: string; timeScale?: number; seed?: number };
+  runtime?: { visibilityTimeoutSeconds?: number; pollWaitSeconds?: number };
+}
+
+export const DEFAULT_IDENTITY: LocalIdentity = { accountId: '000000000000', region: 'us-east-1' };
+export const DEFAULT_PORT = 4566;
+export const DEFAULT_PREFIX = 'rewind-local';
