@@ -1,0 +1,60 @@
+/**
+ * Admin API under /_rewind/rds/:
+ *   GET    faults            current faults
+ *   POST   faults            replace faults: {events?, operations?, apiErrors?, throttle?}
+ *   DELETE faults | POST faults/clear
+ *   GET    config | POST config  {profile?, timeScale?, throttle?, quirks?, behaviour?}
+ *   GET    history[?identifier=]
+ *   GET    availability[?address=]
+ *   GET    calls
+ *   GET    events
+ *   POST   reset
+ */
+import { jsonResponse } from '../http';
+import type { LocalRequest, LocalResponse } from '../types';
+import type { RdsEmulator } from './index';
+
+function body(req: LocalRequest): Record<string, unknown> {
+  if (req.body.length === 0) return {};
+  const v: unknown = JSON.parse(req.body.toString('utf8'));
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+export function handleAdmin(rds: RdsEmulator, req: LocalRequest, subpath: string): LocalResponse {
+  const path = subpath.replace(/^\/+|\/+$/g, '');
+  const route = `${req.method} ${path}`;
+  try {
+    switch (route) {
+      case 'GET faults':
+        return jsonResponse(200, rds.getFaults());
+      case 'POST faults':
+        rds.setFaults(body(req));
+        return jsonResponse(200, rds.getFaults());
+      case 'DELETE faults':
+      case 'POST faults/clear':
+        rds.clearFaults();
+        return jsonResponse(200, rds.getFaults());
+      case 'GET config':
+        return jsonResponse(200, rds.getConfig());
+      case 'POST config':
+        rds.configure(body(req));
+        return jsonResponse(200, rds.getConfig());
+      case 'GET history':
+        return jsonResponse(200, rds.history(req.query.get('identifier') ?? undefined));
+      case 'GET availability':
+        return jsonResponse(200, rds.availabilityTimeline(req.query.get('address') ?? undefined));
+      case 'GET calls':
+        return jsonResponse(200, rds.callCounts());
+      case 'GET events':
+        return jsonResponse(200, rds.events());
+      case 'POST reset':
+        rds.reset();
+        return jsonResponse(200, { reset: true });
+      default:
+        return jsonResponse(404, { error: `no admin route ${route}` });
+    }
+  } catch (e) {
+    return jsonResponse(400, { error: e instanceof Error ? e.message : String(e) });
+  }
+}

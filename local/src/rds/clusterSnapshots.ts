@@ -1,0 +1,150 @@
+/** DB cluster snapshots: CreateDBClusterSnapshot, DescribeDBClusterSnapshots, DeleteDBClusterSnapshot. */
+import { err, RdsError } from './errors';
+import type { ClusterSettings, DbCluster, DbClusterSnapshot, Tag } from './model';
+import { DEFAULT_VPC_ID } from './naming';
+import { paginate } from './paging';
+import { type Params, type XmlObject, xmlList } from './protocol';
+import { renderClusterSnapshot } from './render';
+import { normaliseId, validateIdentifier } from './settings';
+import { scheduleProgress } from './snapshots';
+import { mergeTags, type RdsState } from './state';
+
+function clusterSettingsOf(c: DbCluster): ClusterSettings {
+  return {
+    engine: c.engine,
+    engineVersion: c.engineVersion,
+    engineMode: c.engineMode,
+    port: c.port,
+    masterUsername: c.masterUsername,
+    databaseName: c.databaseName,
+    storageEncrypted: c.storageEncrypted,
+    kmsKeyId: c.kmsKeyId,
+    iamAuth: c.iamAuth,
+    availabilityZones: [...c.availabilityZones],
+    vpcId: DEFAULT_VPC_ID,
+    storageType: c.storageType,
+    allocatedStorage: c.allocatedStorage,
+    backupRetentionPeriod: c.backupRetentionPeriod,
+    preferredBackupWindow: c.preferredBackupWindow,
+  };
+}
+
+export interface ClusterSnapshotRequest {
+  id: string;
+  type: 'manual' | 'automated';
+  tags: Tag[];
+  outcome?: string;
+  onDone?: (snap: DbClusterSnapshot) => void;
+}
+
+/** Starts a cluster snapshot; manual ones emit 0074 / 0075. */
+export function startClusterSnapshot(
+  s: RdsState,
+  c: DbCluster,
+  req: ClusterSnapshotRequest,
+): DbClusterSnapshot {
+  const snap: DbClusterSnapshot = {
+    kind: 'cluster-snapshot',
+    key: s.nextKey(`cluster-snapshot:${req.id}`),
+    id: req.id,
+    status: 'creating',
+    tags: c.copyTagsToSnapshot ? mergeTags(c.tags, req.tags) : req.tags.map((t) => ({ ...t })),
+    clusterId: c.id,
+    clusterResourceId: c.resourceId,
+    snapshotType: req.type,
+    createTime: new Date(),
+    clusterCreateTime: c.createTime,
+    percentProgress: 0,
+    source: clusterSettingsOf(c),
+  };
+  s.clusterSnapshots.set(snap.id, snap);
+  s.setStatus(snap, 'creating');
+  const manual = req.type === 'manual';
+  if (manual) s.events.emit('CLUSTER_SNAPSHOT', 'clusterSnapshotCreating', snap.id, s.arnOf(snap));
+  scheduleProgress(s, snap, s.durations.clusterSnapshotCreate);
+  s.sched.after(
+    s.durations.clusterSnapshotCreate,
+    () => {
+      if (req.outcome === 'failed') {
+        s.setStatus(snap, 'failed');
+      } else {
+        snap.percentProgress = 100;
+        s.setStatus(snap, 'available');
+        if (manual) s.events.emit('CLUSTER_SNAPSHOT', 'clusterSnapshotCreated', snap.id, s.arnOf(snap));
+      }
+      req.onDone?.(snap);
+    },
+    snap,
+  );
+  return snap;
+}
+
+export function createDBClusterSnapshot(s: RdsState, p: Params): XmlObject {
+  const id = normaliseId(p.req('DBClusterSnapshotIdentifier'));
+  validateIdentifier(id, 'DBClusterSnapshotIdentifier');
+  const c = s.cluster(p.req('DBClusterIdentifier'));
+  if (c.status !== 'available') throw err.clusterState(`DB cluster ${c.id} is not in available state.`);
+  if (s.clusterSnapshots.has(id)) throw err.clusterSnapshotExists(id);
+  const outcome =
+    s.faults.takeOperation('cluster-snapshot', id) ?? s.faults.takeOperation('cluster-snapshot', c.id);
+  if (outcome === 'quota-exceeded') {
+    throw new RdsError('SnapshotQuotaExceeded', 'Cannot create more than 100 manual cluster snapshots');
+  }
+  const snap = startClusterSnapshot(s, c, { id, type: 'manual', tags: p.tags() ?? [], outcome });
+  return { DBClusterSnapshot: renderClusterSnapshot(s, snap) };
+}
+
+const FILTERS: Record<string, (x: DbClusterSnapshot, s: RdsState) => string[]> = {
+  'db-cluster-id': (x, s) => [x.clusterId, s.naming.arn('cluster', x.clusterId)],
+  'db-cluster-snapshot-id': (x, s) => [x.id, s.arnOf(x)],
+  'snapshot-type': (x) => [x.snapshotType],
+  engine: (x) => [x.source.engine],
+};
+
+export function describeDBClusterSnapshots(s: RdsState, p: Params): XmlObject {
+  const snapId = p.str('DBClusterSnapshotIdentifier');
+  let list = snapId !== undefined ? [s.clusterSnapshot(snapId)] : [...s.clusterSnapshots.values()];
+  const clusterId = p.str('DBClusterIdentifier');
+  if (clusterId !== undefined) {
+    const want = s.naming.idFromArnOrId(clusterId).toLowerCase();
+    list = list.filter((x) => x.clusterId === want);
+  }
+  const type = p.str('SnapshotType');
+  if (type !== undefined) list = list.filter((x) => x.snapshotType === type);
+  for (const f of p.filters()) {
+    const get = FILTERS[f.name];
+    if (!get) throw err.value(`Unrecognized filter name: ${f.name}`);
+    list = list.filter((x) => get(x, s).some((v) => f.values.includes(v)));
+  }
+  const page = paginate(p, list);
+  return {
+    Marker: page.marker,
+    DBClusterSnapshots: xmlList(
+      'DBClusterSnapshot',
+      page.items.map((x) => renderClusterSnapshot(s, x)),
+    ),
+  };
+}
+
+export function deleteDBClusterSnapshot(s: RdsState, p: Params): XmlObject {
+  const snap = s.clusterSnapshot(p.req('DBClusterSnapshotIdentifier'));
+  if (snap.snapshotType !== 'manual') {
+    throw err.clusterSnapshotState(`Only manual cluster snapshots may be deleted: ${snap.id} is automated.`);
+  }
+  if (!['available', 'failed'].includes(snap.status)) {
+    throw err.clusterSnapshotState(
+      `Cannot delete the cluster snapshot because it is in ${snap.status} state.`,
+    );
+  }
+  s.setStatus(snap, 'deleting');
+  const out = { DBClusterSnapshot: renderClusterSnapshot(s, snap) };
+  s.sched.after(
+    s.durations.clusterSnapshotDelete,
+    () => {
+      s.clusterSnapshots.delete(snap.id);
+      s.setStatus(snap, 'deleted');
+    },
+    snap,
+  );
+  return out;
+}

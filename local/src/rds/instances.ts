@@ -1,0 +1,492 @@
+/** DB instances: create, describe, modify (incl. rename), reboot, delete. */
+import { err, RdsError } from './errors';
+import type { DbInstance } from './model';
+import {
+  DEFAULT_CA,
+  DEFAULT_SECURITY_GROUP,
+  DEFAULT_VPC_ID,
+  defaultEngineVersion,
+  defaultLicenseModel,
+  defaultOptionGroup,
+  defaultParameterGroup,
+  defaultPort,
+} from './naming';
+import { paginate } from './paging';
+import { type Params, type XmlObject, xmlList } from './protocol';
+import { renderInstance } from './render';
+import { readInstanceSettings, validateIdentifier, validateInstanceSettings, normaliseId } from './settings';
+import { automatedSnapshotId, startSnapshot } from './snapshots';
+import type { RdsState } from './state';
+
+const WINDOWS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+export function defaultMaintenanceWindow(s: RdsState): string {
+  const day = WINDOWS[Math.floor(s.random() * 7)] as string;
+  const hour = String(Math.floor(s.random() * 24)).padStart(2, '0');
+  return `${day}:${hour}:00-${day}:${hour}:30`;
+}
+
+/** An instance with RDS's defaults for an engine; callers overlay snapshot values and request values. */
+export function baseInstance(s: RdsState, id: string, engine: string, engineVersion?: string): DbInstance {
+  const version = engineVersion ?? defaultEngineVersion(engine);
+  s.groups.ensureDefaults(engine, version);
+  const aurora = engine.startsWith('aurora');
+  return {
+    kind: 'instance',
+    key: '',
+    id,
+    status: 'creating',
+    tags: [],
+    resourceId: s.naming.resourceId('db'),
+    engine,
+    engineVersion: version,
+    instanceClass: 'db.t3.micro',
+    masterUsername: 'admin',
+    port: defaultPort(engine),
+    allocatedStorage: aurora ? 1 : 20,
+    storageType: aurora ? 'aurora' : 'gp2',
+    storageEncrypted: false,
+    licenseModel: defaultLicenseModel(engine),
+    iamAuth: false,
+    processorFeatures: [],
+    optionGroup: defaultOptionGroup(engine, version),
+    availabilityZone: s.naming.pickZone(),
+    vpcId: DEFAULT_VPC_ID,
+    backupRetentionPeriod: 1,
+    preferredBackupWindow: '03:00-03:30',
+    dedicatedLogVolume: false,
+    multiAZ: false,
+    publiclyAccessible: false,
+    subnetGroup: 'default',
+    vpcSecurityGroupIds: [DEFAULT_SECURITY_GROUP],
+    parameterGroup: defaultParameterGroup(engine, version),
+    parameterApplyStatus: 'in-sync',
+    preferredMaintenanceWindow: defaultMaintenanceWindow(s),
+    autoMinorVersionUpgrade: true,
+    cloudwatchLogsExports: [],
+    deletionProtection: false,
+    copyTagsToSnapshot: false,
+    caCertificateIdentifier: DEFAULT_CA,
+    networkType: 'IPV4',
+    monitoringInterval: 0,
+    performanceInsightsEnabled: false,
+    customerOwnedIp: false,
+    clusterWriter: false,
+    pending: {},
+  };
+}
+
+/** Registers a new instance under its identifier and records its first status. */
+export function addInstance(s: RdsState, inst: DbInstance): void {
+  if (s.instances.has(inst.id)) throw err.instanceExists();
+  inst.key = s.nextKey(`instance:${inst.resourceId}`);
+  if (inst.multiAZ && inst.secondaryAvailabilityZone === undefined) {
+    inst.secondaryAvailabilityZone = s.naming.availabilityZones().find((z) => z !== inst.availabilityZone);
+  }
+  s.instances.set(inst.id, inst);
+  s.setStatus(inst, inst.status);
+}
+
+/** The status a failure outcome leaves an instance in, and its event. */
+const FAILURES: Record<
+  string,
+  {
+    status: string;
+    event:
+      | 'instanceFailed'
+      | 'incompatibleParameters'
+      | 'incompatibleNetwork'
+      | 'instanceCreateFailed'
+      | 'insufficientCapacity';
+  }
+> = {
+  'incompatible-restore': { status: 'incompatible-restore', event: 'instanceFailed' },
+  failed: { status: 'failed', event: 'instanceFailed' },
+  'incompatible-parameters': { status: 'incompatible-parameters', event: 'incompatibleParameters' },
+  'incompatible-network': { status: 'incompatible-network', event: 'incompatibleNetwork' },
+  'create-failed': { status: 'failed', event: 'instanceCreateFailed' },
+  'insufficient-capacity-async': { status: 'failed', event: 'insufficientCapacity' },
+};
+
+export interface CreationPlan {
+  duration: number;
+  /** Events emitted when creation succeeds (after 0005). */
+  onCreated?: () => void;
+  /** Fault outcome (a key of FAILURES) to end in instead of available. */
+  failure?: string;
+  /** Take a backup (baseline / initial) afterwards when BackupRetentionPeriod > 0. */
+  backup: boolean;
+  backupDuration: number;
+}
+
+/** creating -> [failure] | created (0005 + extra) -> [backing-up 0001/0002] -> available. */
+export function runCreation(s: RdsState, inst: DbInstance, plan: CreationPlan): void {
+  s.sched.after(
+    plan.duration,
+    () => {
+      const arn = s.arnOf(inst);
+      const failure = plan.failure === undefined ? undefined : FAILURES[plan.failure];
+      if (failure) {
+        s.setStatus(inst, failure.status);
+        s.events.emit('DB_INSTANCE', failure.event, inst.id, arn, { status: failure.status });
+        return;
+      }
+      inst.createTime = new Date();
+      s.events.emit('DB_INSTANCE', 'instanceCreated', inst.id, arn);
+      plan.onCreated?.();
+      if (plan.backup && inst.backupRetentionPeriod > 0) {
+        s.setStatus(inst, 'backing-up');
+        s.events.emit('DB_INSTANCE', 'backupStarted', inst.id, arn);
+        s.sched.after(
+          plan.backupDuration,
+          () => {
+            const snapId = automatedSnapshotId(inst.id);
+            if (!s.snapshots.has(snapId)) {
+              const snap = startSnapshot(s, inst, { id: snapId, type: 'automated', tags: [] });
+              s.sched.cancel(snap);
+              snap.percentProgress = 100;
+              s.setStatus(snap, 'available');
+            }
+            s.events.emit('DB_INSTANCE', 'backupFinished', inst.id, s.arnOf(inst));
+            s.setStatus(inst, 'available');
+          },
+          inst,
+        );
+      } else {
+        s.setStatus(inst, 'available');
+      }
+    },
+    inst,
+  );
+}
+
+export function createDBInstance(s: RdsState, p: Params): XmlObject {
+  const id = normaliseId(p.req('DBInstanceIdentifier'));
+  validateIdentifier(id);
+  const v = readInstanceSettings(p);
+  const clusterId = p.str('DBClusterIdentifier');
+  let inst: DbInstance;
+  if (clusterId !== undefined) {
+    const c = s.cluster(clusterId);
+    if (c.status !== 'available') throw err.clusterState(`DB cluster ${c.id} is not in available state.`);
+    const engine = p.req('Engine');
+    if (engine !== c.engine)
+      throw err.combination(`The engine ${engine} does not match the cluster engine ${c.engine}.`);
+    p.req('DBInstanceClass');
+    inst = baseInstance(s, id, c.engine, c.engineVersion);
+    inst.clusterId = c.id;
+    inst.port = c.port;
+    inst.masterUsername = c.masterUsername;
+    inst.subnetGroup = c.subnetGroup;
+    inst.vpcSecurityGroupIds = [...c.vpcSecurityGroupIds];
+    inst.storageEncrypted = c.storageEncrypted;
+    inst.kmsKeyId = c.kmsKeyId;
+    inst.backupRetentionPeriod = c.backupRetentionPeriod;
+    inst.promotionTier = 1;
+    inst.clusterWriter = s.members(c.id).length === 0;
+  } else {
+    const engine = p.req('Engine');
+    p.req('DBInstanceClass');
+    p.req('MasterUsername');
+    if (!engine.startsWith('aurora')) p.req('AllocatedStorage');
+    inst = baseInstance(s, id, engine, v.engineVersion);
+  }
+  validateInstanceSettings(s, v);
+  if (clusterId !== undefined) {
+    delete v.port;
+    delete v.allocatedStorage;
+    delete v.backupRetentionPeriod;
+  }
+  Object.assign(inst, v, { id, engineVersion: inst.engineVersion, engine: inst.engine });
+  inst.tags = p.tags() ?? [];
+  const outcome = s.faults.takeOperation('create', id);
+  if (outcome === 'insufficient-capacity') {
+    throw new RdsError(
+      'InsufficientDBInstanceCapacity',
+      `Cannot create a database instance because there is currently insufficient capacity for ${inst.instanceClass} in ${inst.availabilityZone}.`,
+    );
+  }
+  addInstance(s, inst);
+  runCreation(s, inst, {
+    duration: clusterId !== undefined ? s.durations.clusterInstanceCreate : s.durations.instanceCreate,
+    failure: outcome === 'failed' ? 'create-failed' : outcome,
+    backup: clusterId === undefined,
+    backupDuration: s.durations.instanceInitialBackup,
+  });
+  return { DBInstance: renderInstance(s, inst) };
+}
+
+const INSTANCE_FILTERS: Record<string, (i: DbInstance, s: RdsState) => (string | undefined)[]> = {
+  'db-instance-id': (i, s) => [i.id, s.arnOf(i)],
+  'db-cluster-id': (i, s) => [i.clusterId, i.clusterId && s.naming.arn('cluster', i.clusterId)],
+  'dbi-resource-id': (i) => [i.resourceId],
+  engine: (i) => [i.engine],
+  domain: (i) => [i.domain?.Domain],
+};
+
+export function describeDBInstances(s: RdsState, p: Params): XmlObject {
+  const id = p.str('DBInstanceIdentifier');
+  let list = id !== undefined ? [s.instance(id)] : [...s.instances.values()];
+  for (const f of p.filters()) {
+    const get = INSTANCE_FILTERS[f.name];
+    if (!get) throw err.value(`Unrecognized filter name: ${f.name}`);
+    list = list.filter((i) => get(i, s).some((v) => v !== undefined && f.values.includes(v)));
+  }
+  const page = paginate(p, list);
+  return {
+    Marker: page.marker,
+    DBInstances: xmlList(
+      'DBInstance',
+      page.items.map((i) => renderInstance(s, i)),
+    ),
+  };
+}
+
+/** Settings that go through PendingModifiedValues (applied at the end of `modifying`). */
+const PENDING_FIELDS: [keyof DbInstance, string][] = [
+  ['instanceClass', 'DBInstanceClass'],
+  ['allocatedStorage', 'AllocatedStorage'],
+  ['storageType', 'StorageType'],
+  ['iops', 'Iops'],
+  ['storageThroughput', 'StorageThroughput'],
+  ['engineVersion', 'EngineVersion'],
+  ['multiAZ', 'MultiAZ'],
+  ['port', 'Port'],
+  ['caCertificateIdentifier', 'CACertificateIdentifier'],
+  ['licenseModel', 'LicenseModel'],
+  ['subnetGroup', 'DBSubnetGroupName'],
+];
+
+const PENDING_BY_NAME = new Map(PENDING_FIELDS.map(([f, n]) => [n, f]));
+
+export function modifyDBInstance(s: RdsState, p: Params): XmlObject {
+  const inst = s.instance(p.req('DBInstanceIdentifier'));
+  const applyNow = p.bool('ApplyImmediately') === true;
+  const newIdRaw = p.str('NewDBInstanceIdentifier');
+  const newId = newIdRaw === undefined ? undefined : normaliseId(newIdRaw);
+  if (!s.behaviour.modifiableStatuses.includes(inst.status)) {
+    throw err.instanceState(`Database instance is not in available state.`);
+  }
+  const v = readInstanceSettings(p);
+  for (const k of ['engine', 'dbName', 'masterUsername', 'kmsKeyId', 'storageEncrypted', 'timezone'] as const)
+    delete v[k];
+  if (v.monitoringInterval !== undefined && v.monitoringInterval > 0 && v.monitoringRoleArn === undefined) {
+    if (inst.monitoringRoleArn !== undefined) v.monitoringRoleArn = inst.monitoringRoleArn;
+  }
+  validateInstanceSettings(s, v);
+  if (newId !== undefined) {
+    validateIdentifier(newId, 'NewDBInstanceIdentifier');
+    if (s.instances.has(newId)) throw err.instanceExists();
+  }
+  const logs = p.struct('CloudwatchLogsExportConfiguration');
+  if (logs !== undefined) {
+    const enable = p.list('CloudwatchLogsExportConfiguration.EnableLogTypes') ?? [];
+    const disable = p.list('CloudwatchLogsExportConfiguration.DisableLogTypes') ?? [];
+    v.cloudwatchLogsExports = [...new Set([...inst.cloudwatchLogsExports, ...enable])].filter(
+      (l) => !disable.includes(l),
+    );
+  }
+  if (v.performanceInsightsEnabled === false) {
+    v.performanceInsightsKMSKeyId = undefined;
+    v.performanceInsightsRetentionPeriod = undefined;
+  } else if (v.performanceInsightsEnabled === true && v.performanceInsightsRetentionPeriod === undefined) {
+    v.performanceInsightsRetentionPeriod = inst.performanceInsightsRetentionPeriod ?? 7;
+  }
+  if (v.performanceInsightsEnabled === true && v.performanceInsightsKMSKeyId === undefined) {
+    v.performanceInsightsKMSKeyId =
+      inst.performanceInsightsKMSKeyId ??
+      `arn:aws:kms:${s.identity.region}:${s.identity.accountId}:key/aws-rds-pi`;
+  }
+  // Pending-type settings wait for the modification window (or the end of `modifying` when applied now).
+  const pending: Record<string, string | number | boolean> = {};
+  for (const [field, name] of PENDING_FIELDS) {
+    const val = v[field];
+    if (val !== undefined && val !== inst[field]) pending[name] = val as string | number | boolean;
+    delete v[field];
+  }
+  if (v.parameterGroup !== undefined && v.parameterGroup !== inst.parameterGroup) {
+    inst.parameterApplyStatus = 'pending-reboot';
+  }
+  Object.assign(inst, v);
+  Object.assign(inst.pending, pending);
+  if (newId !== undefined && !applyNow) inst.pending['DBInstanceIdentifier'] = newId;
+  const changed = Object.keys(v).length > 0 || Object.keys(pending).length > 0;
+  if (newId !== undefined && applyNow) {
+    rename(s, inst, newId);
+  } else if (changed && applyNow) {
+    s.setStatus(inst, 'modifying');
+    s.sched.after(
+      s.durations.instanceModify,
+      () => {
+        applyPending(inst);
+        s.setStatus(inst, 'available');
+      },
+      inst,
+    );
+  }
+  return { DBInstance: renderInstance(s, inst) };
+}
+
+function applyPending(inst: DbInstance): void {
+  for (const [name, val] of Object.entries(inst.pending)) {
+    const field = PENDING_BY_NAME.get(name);
+    if (field !== undefined) (inst as unknown as Record<string, unknown>)[field] = val;
+    if (field !== undefined) delete inst.pending[name];
+  }
+}
+
+/**
+ * Rename: the old name is gone at once; `renaming`, then (a flash of `available`,) `rebooting` with
+ * 0004 / 0006, then `available`. RDS emits no rename event.
+ */
+function rename(s: RdsState, inst: DbInstance, newId: string): void {
+  const oldId = inst.id;
+  s.instances.delete(oldId);
+  inst.id = newId;
+  s.instances.set(newId, inst);
+  s.setStatus(inst, 'renaming', `renamed from ${oldId}`);
+  applyPending(inst);
+  if (s.faults.takeOperation('rename', oldId) === 'stuck' || false) return;
+  const reboot = (): void => {
+    s.setStatus(inst, 'rebooting');
+    s.events.emit('DB_INSTANCE', 'instanceShutdown', inst.id, s.arnOf(inst));
+    s.sched.after(
+      s.durations.renameRebooting,
+      () => {
+        s.events.emit('DB_INSTANCE', 'instanceRestarted', inst.id, s.arnOf(inst));
+        if (inst.parameterApplyStatus === 'pending-reboot') inst.parameterApplyStatus = 'in-sync';
+        s.setStatus(inst, 'available');
+      },
+      inst,
+    );
+  };
+  s.sched.after(
+    s.durations.renameRenaming,
+    () => {
+      if (s.durations.renameAvailableFlash > 0) {
+        s.setStatus(inst, 'available');
+        s.sched.after(s.durations.renameAvailableFlash, reboot, inst);
+      } else {
+        reboot();
+      }
+    },
+    inst,
+  );
+}
+
+export function rebootDBInstance(s: RdsState, p: Params): XmlObject {
+  const inst = s.instance(p.req('DBInstanceIdentifier'));
+  if (inst.status !== 'available') {
+    throw err.instanceState(`Instance ${inst.id} is not in available state.`);
+  }
+  if (p.bool('ForceFailover') === true && !inst.multiAZ) {
+    throw err.combination('Cannot force a failover on a Single-AZ instance.');
+  }
+  s.setStatus(inst, 'rebooting');
+  s.events.emit('DB_INSTANCE', 'instanceShutdown', inst.id, s.arnOf(inst));
+  if (s.faults.takeOperation('reboot', inst.id) !== 'stuck') {
+    s.sched.after(
+      s.durations.reboot,
+      () => {
+        if (inst.parameterApplyStatus === 'pending-reboot') inst.parameterApplyStatus = 'in-sync';
+        s.events.emit('DB_INSTANCE', 'instanceRestarted', inst.id, s.arnOf(inst));
+        s.setStatus(inst, 'available');
+      },
+      inst,
+    );
+  }
+  return { DBInstance: renderInstance(s, inst) };
+}
+
+const DELETABLE = new Set([
+  'available',
+  'backing-up',
+  'modifying',
+  'rebooting',
+  'failed',
+  'incompatible-restore',
+  'incompatible-network',
+  'incompatible-parameters',
+  'incompatible-option-group',
+  'storage-full',
+  'stopped',
+  'storage-optimization',
+  'inaccessible-encryption-credentials',
+]);
+const SKIP_REQUIRED = new Set([
+  'failed',
+  'incompatible-restore',
+  'incompatible-network',
+  'incompatible-parameters',
+]);
+
+export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
+  const inst = s.instance(p.req('DBInstanceIdentifier'));
+  const skip = p.bool('SkipFinalSnapshot') === true;
+  const finalIdRaw = p.str('FinalDBSnapshotIdentifier');
+  const finalId = finalIdRaw === undefined ? undefined : normaliseId(finalIdRaw);
+  if (inst.deletionProtection) {
+    throw err.combination(
+      'Cannot delete protected DB Instance, please disable deletion protection and try again.',
+    );
+  }
+  if (inst.status === 'deleting') throw err.instanceState(`Instance ${inst.id} is already being deleted.`);
+  if (!DELETABLE.has(inst.status)) {
+    throw err.instanceState(`Instance ${inst.id} is currently ${inst.status} - it cannot be deleted.`);
+  }
+  if (inst.clusterId !== undefined) {
+    if (finalId !== undefined) {
+      throw err.combination(
+        'FinalDBSnapshotIdentifier can not be specified when deleting a cluster instance.',
+      );
+    }
+  } else {
+    if (skip && finalId !== undefined) {
+      throw err.combination('Cannot specify both SkipFinalSnapshot and FinalDBSnapshotIdentifier.');
+    }
+    if (!skip && finalId === undefined) {
+      throw err.combination('FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
+    }
+    if (!skip && SKIP_REQUIRED.has(inst.status)) {
+      throw err.instanceState(
+        `Instance ${inst.id} is currently ${inst.status} - a final snapshot cannot be taken. Please specify SkipFinalSnapshot.`,
+      );
+    }
+    if (finalId !== undefined) {
+      validateIdentifier(finalId, 'FinalDBSnapshotIdentifier');
+      if (s.snapshots.has(finalId)) throw err.snapshotExists(finalId);
+    }
+  }
+  const outcome = s.faults.takeOperation('delete', inst.id);
+  if (outcome === 'error') throw err.instanceState(`Instance ${inst.id} cannot be deleted at this time.`);
+  s.sched.cancel(inst);
+  s.setStatus(inst, 'deleting');
+  const out = { DBInstance: renderInstance(s, inst) };
+  if (outcome === 'stuck') return out;
+  const removeAutomated = p.bool('DeleteAutomatedBackups') !== false;
+  const finish = (): void => {
+    s.sched.after(
+      s.durations.instanceDelete,
+      () => {
+        s.instances.delete(inst.id);
+        if (removeAutomated) {
+          for (const snap of [...s.snapshots.values()]) {
+            if (snap.snapshotType === 'automated' && snap.dbiResourceId === inst.resourceId) {
+              s.snapshots.delete(snap.id);
+              s.setStatus(snap, 'deleted');
+            }
+          }
+        }
+        s.setStatus(inst, 'deleted');
+        s.events.emit('DB_INSTANCE', 'instanceDeleted', inst.id, s.arnOf(inst));
+      },
+      inst,
+    );
+  };
+  if (finalId !== undefined) {
+    startSnapshot(s, inst, { id: finalId, type: 'manual', tags: [], onDone: finish });
+  } else {
+    finish();
+  }
+  return out;
+}

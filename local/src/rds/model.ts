@@ -1,0 +1,193 @@
+/** The emulated RDS resources. Field names follow the describe output where they can. */
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface ProcessorFeature {
+  Name: string;
+  Value: string;
+}
+
+export interface DomainConfig {
+  Domain: string;
+  IAMRoleName?: string;
+  FQDN?: string;
+  OU?: string;
+  AuthSecretArn?: string;
+  DnsIps?: string[];
+}
+
+export type ResourceKind = 'instance' | 'cluster' | 'snapshot' | 'cluster-snapshot';
+
+interface Tracked {
+  /** Stable key for history (resource id / snapshot id at creation + sequence). */
+  key: string;
+  id: string;
+  status: string;
+  tags: Tag[];
+}
+
+/** Settings shared by instances and the snapshots taken of them (restores start from these). */
+export interface InstanceSettings {
+  engine: string;
+  engineVersion: string;
+  instanceClass: string;
+  masterUsername: string;
+  dbName?: string;
+  port: number;
+  allocatedStorage: number;
+  storageType: string;
+  iops?: number;
+  storageThroughput?: number;
+  storageEncrypted: boolean;
+  kmsKeyId?: string;
+  licenseModel: string;
+  iamAuth: boolean;
+  processorFeatures: ProcessorFeature[];
+  optionGroup: string;
+  availabilityZone: string;
+  vpcId: string;
+  backupRetentionPeriod: number;
+  preferredBackupWindow: string;
+  timezone?: string;
+  characterSetName?: string;
+  dedicatedLogVolume: boolean;
+}
+
+export interface DbInstance extends Tracked, InstanceSettings {
+  kind: 'instance';
+  resourceId: string;
+  createTime?: Date;
+  multiAZ: boolean;
+  secondaryAvailabilityZone?: string;
+  publiclyAccessible: boolean;
+  subnetGroup: string;
+  vpcSecurityGroupIds: string[];
+  parameterGroup: string;
+  parameterApplyStatus: string;
+  maxAllocatedStorage?: number;
+  preferredMaintenanceWindow: string;
+  autoMinorVersionUpgrade: boolean;
+  cloudwatchLogsExports: string[];
+  deletionProtection: boolean;
+  copyTagsToSnapshot: boolean;
+  caCertificateIdentifier: string;
+  networkType: string;
+  monitoringInterval: number;
+  monitoringRoleArn?: string;
+  performanceInsightsEnabled: boolean;
+  performanceInsightsKMSKeyId?: string;
+  performanceInsightsRetentionPeriod?: number;
+  databaseInsightsMode?: string;
+  domain?: DomainConfig;
+  customerOwnedIp: boolean;
+  engineLifecycleSupport?: string;
+  clusterId?: string;
+  clusterWriter: boolean;
+  promotionTier?: number;
+  /** Values accepted by ModifyDBInstance but not applied yet (shown as PendingModifiedValues). */
+  pending: Record<string, string | number | boolean>;
+  /** Restores: the snapshot it came from (for events). */
+  restoredFrom?: string;
+}
+
+export interface DbCluster extends Tracked {
+  kind: 'cluster';
+  resourceId: string;
+  createTime?: Date;
+  engine: string;
+  engineVersion: string;
+  engineMode: string;
+  port: number;
+  masterUsername: string;
+  databaseName?: string;
+  subnetGroup: string;
+  vpcSecurityGroupIds: string[];
+  clusterParameterGroup: string;
+  optionGroup?: string;
+  backupRetentionPeriod: number;
+  preferredBackupWindow: string;
+  preferredMaintenanceWindow: string;
+  storageEncrypted: boolean;
+  kmsKeyId?: string;
+  iamAuth: boolean;
+  cloudwatchLogsExports: string[];
+  deletionProtection: boolean;
+  copyTagsToSnapshot: boolean;
+  backtrackWindow?: number;
+  serverlessV2?: { MinCapacity?: number; MaxCapacity?: number; SecondsUntilAutoPause?: number };
+  availabilityZones: string[];
+  networkType: string;
+  storageType: string;
+  iops?: number;
+  allocatedStorage: number;
+  instanceClass?: string;
+  publiclyAccessible?: boolean;
+  monitoringInterval: number;
+  monitoringRoleArn?: string;
+  performanceInsightsEnabled: boolean;
+  performanceInsightsKMSKeyId?: string;
+  performanceInsightsRetentionPeriod?: number;
+  caCertificateIdentifier?: string;
+  engineLifecycleSupport?: string;
+  autoMinorVersionUpgrade: boolean;
+  pending: Record<string, string | number | boolean>;
+}
+
+export interface DbSnapshot extends Tracked {
+  kind: 'snapshot';
+  arnId: string;
+  instanceId: string;
+  dbiResourceId: string;
+  snapshotType: 'manual' | 'automated';
+  createTime: Date;
+  instanceCreateTime?: Date;
+  percentProgress: number;
+  sourceSnapshot?: string;
+  /** The instance's settings when the snapshot was taken. */
+  source: InstanceSettings;
+}
+
+export interface ClusterSettings {
+  engine: string;
+  engineVersion: string;
+  engineMode: string;
+  port: number;
+  masterUsername: string;
+  databaseName?: string;
+  storageEncrypted: boolean;
+  kmsKeyId?: string;
+  iamAuth: boolean;
+  availabilityZones: string[];
+  vpcId: string;
+  storageType: string;
+  allocatedStorage: number;
+  backupRetentionPeriod: number;
+  preferredBackupWindow: string;
+}
+
+export interface DbClusterSnapshot extends Tracked {
+  kind: 'cluster-snapshot';
+  clusterId: string;
+  clusterResourceId: string;
+  snapshotType: 'manual' | 'automated';
+  createTime: Date;
+  clusterCreateTime?: Date;
+  percentProgress: number;
+  source: ClusterSettings;
+}
+
+export type Resource = DbInstance | DbCluster | DbSnapshot | DbClusterSnapshot;
+
+export interface EventSubscription {
+  name: string;
+  snsTopicArn: string;
+  sourceType?: string;
+  sourceIds: string[];
+  categories: string[];
+  enabled: boolean;
+  createdAt: Date;
+  tags: Tag[];
+}

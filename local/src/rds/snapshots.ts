@@ -1,0 +1,260 @@
+/** DB snapshots: manual, automated, final, copies; CreateDBSnapshot, DescribeDBSnapshots, DeleteDBSnapshot, CopyDBSnapshot. */
+import { err, RdsError } from './errors';
+import type { DbInstance, DbSnapshot, InstanceSettings, Tag } from './model';
+import { paginate } from './paging';
+import { type Params, type XmlObject, xmlList } from './protocol';
+import { renderSnapshot } from './render';
+import { mergeTags, type RdsState } from './state';
+import { normaliseId, validateIdentifier } from './settings';
+
+export function settingsOf(i: DbInstance): InstanceSettings {
+  return {
+    engine: i.engine,
+    engineVersion: i.engineVersion,
+    instanceClass: i.instanceClass,
+    masterUsername: i.masterUsername,
+    dbName: i.dbName,
+    port: i.port,
+    allocatedStorage: i.allocatedStorage,
+    storageType: i.storageType,
+    iops: i.iops,
+    storageThroughput: i.storageThroughput,
+    storageEncrypted: i.storageEncrypted,
+    kmsKeyId: i.kmsKeyId,
+    licenseModel: i.licenseModel,
+    iamAuth: i.iamAuth,
+    processorFeatures: i.processorFeatures.map((f) => ({ ...f })),
+    optionGroup: i.optionGroup,
+    availabilityZone: i.availabilityZone,
+    vpcId: i.vpcId,
+    backupRetentionPeriod: i.backupRetentionPeriod,
+    preferredBackupWindow: i.preferredBackupWindow,
+    timezone: i.timezone,
+    characterSetName: i.characterSetName,
+    dedicatedLogVolume: i.dedicatedLogVolume,
+  };
+}
+
+/** Raises PercentProgress in steps while a snapshot is `creating`. */
+export function scheduleProgress(s: RdsState, snap: { percentProgress: number }, duration: number): void {
+  for (const pct of [25, 50, 75]) {
+    s.sched.after((duration * pct) / 100, () => (snap.percentProgress = pct), snap);
+  }
+}
+
+export interface SnapshotRequest {
+  id: string;
+  type: 'manual' | 'automated';
+  tags: Tag[];
+  /** Called when the snapshot is done (available or failed). */
+  onDone?: (snap: DbSnapshot) => void;
+  /** Fault outcome decided by the caller (`failed`). */
+  outcome?: string;
+}
+
+/** Starts a snapshot of an instance. Manual snapshots emit 0040 / 0042. */
+export function startSnapshot(s: RdsState, inst: DbInstance, req: SnapshotRequest): DbSnapshot {
+  const snap: DbSnapshot = {
+    kind: 'snapshot',
+    key: s.nextKey(`snapshot:${req.id}`),
+    id: req.id,
+    arnId: req.id,
+    status: 'creating',
+    tags: inst.copyTagsToSnapshot ? mergeTags(inst.tags, req.tags) : req.tags.map((t) => ({ ...t })),
+    instanceId: inst.id,
+    dbiResourceId: inst.resourceId,
+    snapshotType: req.type,
+    createTime: new Date(),
+    instanceCreateTime: inst.createTime,
+    percentProgress: 0,
+    source: settingsOf(inst),
+  };
+  s.snapshots.set(snap.id, snap);
+  s.setStatus(snap, 'creating');
+  const manual = req.type === 'manual';
+  if (manual) s.events.emit('SNAPSHOT', 'snapshotCreating', snap.id, s.arnOf(snap));
+  const duration = manual ? s.durations.snapshotCreate : s.durations.instanceInitialBackup;
+  scheduleProgress(s, snap, duration);
+  s.sched.after(
+    duration,
+    () => {
+      if (req.outcome === 'failed') {
+        s.setStatus(snap, 'failed');
+      } else {
+        snap.percentProgress = 100;
+        s.setStatus(snap, 'available');
+        if (manual) s.events.emit('SNAPSHOT', 'snapshotCreated', snap.id, s.arnOf(snap));
+      }
+      req.onDone?.(snap);
+    },
+    snap,
+  );
+  return snap;
+}
+
+export function automatedSnapshotId(instanceId: string, at = new Date()): string {
+  const iso = at.toISOString();
+  return `rds:${instanceId}-${iso.slice(0, 10)}-${iso.slice(11, 13)}-${iso.slice(14, 16)}`;
+}
+
+export function createDBSnapshot(s: RdsState, p: Params): XmlObject {
+  const id = normaliseId(p.req('DBSnapshotIdentifier'));
+  validateIdentifier(id, 'DBSnapshotIdentifier');
+  const inst = s.instance(p.req('DBInstanceIdentifier'));
+  if (inst.clusterId !== undefined) {
+    throw err.instanceState(
+      'The specified instance is a member of a cluster and a snapshot cannot be created directly. Please use the CreateDBClusterSnapshot API instead.',
+    );
+  }
+  if (!['available', 'storage-optimization'].includes(inst.status)) {
+    throw err.instanceState(
+      `Cannot create a snapshot because the database instance ${inst.id} is not currently in the available state.`,
+    );
+  }
+  if (s.snapshots.has(id)) throw err.snapshotExists(id);
+  const outcome = s.faults.takeOperation('snapshot', id) ?? s.faults.takeOperation('snapshot', inst.id);
+  if (outcome === 'quota-exceeded') {
+    throw new RdsError('SnapshotQuotaExceeded', 'Cannot create more than 100 manual snapshots');
+  }
+  const wasAvailable =
+    inst.status === 'available' && !inst.multiAZ && s.behaviour.instanceBackingUpDuringSnapshot;
+  if (wasAvailable) s.setStatus(inst, 'backing-up', `snapshot ${id}`);
+  const snap = startSnapshot(s, inst, {
+    id,
+    type: 'manual',
+    tags: p.tags() ?? [],
+    outcome,
+    onDone: () => {
+      if (wasAvailable && s.instances.get(inst.id) === inst && inst.status === 'backing-up') {
+        s.setStatus(inst, 'available');
+      }
+    },
+  });
+  return { DBSnapshot: renderSnapshot(s, snap) };
+}
+
+const SNAPSHOT_FILTERS: Record<string, (x: DbSnapshot, s: RdsState) => string[]> = {
+  'db-instance-id': (x, s) => [x.instanceId, s.naming.arn('db', x.instanceId)],
+  'db-snapshot-id': (x, s) => [x.id, s.arnOf(x)],
+  'dbi-resource-id': (x) => [x.dbiResourceId],
+  'snapshot-type': (x) => [x.snapshotType],
+  engine: (x) => [x.source.engine],
+};
+
+export function describeDBSnapshots(s: RdsState, p: Params): XmlObject {
+  const snapId = p.str('DBSnapshotIdentifier');
+  let list: DbSnapshot[];
+  if (snapId !== undefined) {
+    list = [s.snapshot(snapId)];
+  } else {
+    list = [...s.snapshots.values()];
+  }
+  const instId = p.str('DBInstanceIdentifier');
+  if (instId !== undefined) {
+    const want = s.naming.idFromArnOrId(instId).toLowerCase();
+    list = list.filter((x) => x.instanceId === want);
+  }
+  const type = p.str('SnapshotType');
+  if (type !== undefined) list = list.filter((x) => x.snapshotType === type);
+  const dbi = p.str('DbiResourceId');
+  if (dbi !== undefined) list = list.filter((x) => x.dbiResourceId === dbi);
+  for (const f of p.filters()) {
+    const get = SNAPSHOT_FILTERS[f.name];
+    if (!get) throw err.value(`Unrecognized filter name: ${f.name}`);
+    list = list.filter((x) => get(x, s).some((v) => f.values.includes(v)));
+  }
+  const page = paginate(p, list);
+  return {
+    Marker: page.marker,
+    DBSnapshots: xmlList(
+      'DBSnapshot',
+      page.items.map((x) => renderSnapshot(s, x)),
+    ),
+  };
+}
+
+export function deleteDBSnapshot(s: RdsState, p: Params): XmlObject {
+  const snap = s.snapshot(p.req('DBSnapshotIdentifier'));
+  if (snap.snapshotType !== 'manual') {
+    throw err.snapshotState(`Only manual snapshots may be deleted: ${snap.id} is an automated snapshot.`);
+  }
+  if (!['available', 'failed'].includes(snap.status)) {
+    throw err.snapshotState(`Cannot delete the snapshot because it is in ${snap.status} state.`);
+  }
+  s.setStatus(snap, 'deleting');
+  const out = { DBSnapshot: renderSnapshot(s, snap) };
+  s.sched.after(
+    s.durations.snapshotDelete,
+    () => {
+      s.snapshots.delete(snap.id);
+      s.setStatus(snap, 'deleted');
+      s.events.emit('SNAPSHOT', 'snapshotDeleted', snap.id, s.arnOf(snap));
+    },
+    snap,
+  );
+  return out;
+}
+
+export function copyDBSnapshot(s: RdsState, p: Params): XmlObject {
+  const source = s.snapshot(p.req('SourceDBSnapshotIdentifier'));
+  const id = normaliseId(p.req('TargetDBSnapshotIdentifier'));
+  validateIdentifier(id, 'TargetDBSnapshotIdentifier');
+  if (source.status !== 'available') {
+    throw err.snapshotState(`Snapshot ${source.id} is not in available state.`);
+  }
+  if (s.snapshots.has(id)) throw err.snapshotExists(id);
+  const outcome = s.faults.takeOperation('snapshot', id);
+  if (outcome === 'quota-exceeded') {
+    throw new RdsError('SnapshotQuotaExceeded', 'Cannot create more than 100 manual snapshots');
+  }
+  const tags = p.tags() ?? [];
+  const source2 = {
+    ...source.source,
+    processorFeatures: source.source.processorFeatures.map((f) => ({ ...f })),
+  };
+  const kms = p.str('KmsKeyId');
+  if (kms !== undefined) {
+    source2.kmsKeyId = kms;
+    source2.storageEncrypted = true;
+  }
+  const og = p.str('OptionGroupName');
+  if (og !== undefined) {
+    s.groups.requireOptionGroup(og);
+    source2.optionGroup = og;
+  }
+  const copy: DbSnapshot = {
+    kind: 'snapshot',
+    key: s.nextKey(`snapshot:${id}`),
+    id,
+    arnId: id,
+    status: 'creating',
+    tags: p.bool('CopyTags') === true ? mergeTags(source.tags, tags) : tags,
+    instanceId: source.instanceId,
+    dbiResourceId: source.dbiResourceId,
+    snapshotType: 'manual',
+    createTime: new Date(),
+    instanceCreateTime: source.instanceCreateTime,
+    percentProgress: 0,
+    sourceSnapshot: s.arnOf(source),
+    source: source2,
+  };
+  s.snapshots.set(id, copy);
+  s.setStatus(copy, 'creating', `copy of ${source.id}`);
+  const vars = { source: source.id, target: id };
+  s.events.emit('SNAPSHOT', 'snapshotCopyStarted', id, s.arnOf(copy), vars);
+  scheduleProgress(s, copy, s.durations.snapshotCopy);
+  s.sched.after(
+    s.durations.snapshotCopy,
+    () => {
+      if (outcome === 'failed') {
+        s.setStatus(copy, 'failed');
+        return;
+      }
+      copy.percentProgress = 100;
+      s.setStatus(copy, 'available');
+      s.events.emit('SNAPSHOT', 'snapshotCopyFinished', id, s.arnOf(copy), vars);
+    },
+    copy,
+  );
+  return { DBSnapshot: renderSnapshot(s, copy) };
+}

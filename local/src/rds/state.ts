@@ -1,0 +1,215 @@
+/** Everything the emulator holds, and the helpers the operation modules share. */
+import type { BusIngress, LocalIdentity } from '../types';
+import { err } from './errors';
+import { RdsEvents, type SnsPublisher } from './events';
+import { Faults } from './faults';
+import { Groups } from './groups';
+import { Scheduler, type Durations } from './lifecycle';
+import type {
+  DbCluster,
+  DbClusterSnapshot,
+  DbInstance,
+  DbSnapshot,
+  EventSubscription,
+  Resource,
+  Tag,
+} from './model';
+import { Naming } from './naming';
+import { ANSWERING_STATUSES, Observer, type AnsweringEndpoint } from './observe';
+
+export interface StateOptions {
+  identity: LocalIdentity;
+  bus: BusIngress;
+  sns: SnsPublisher;
+  durations: Durations;
+  timeScale: number;
+  random: () => number;
+  log: (line: string) => void;
+}
+
+/** Behaviour switches where RDS's behaviour is not documented precisely. */
+export interface Behaviour {
+  /** A single-AZ instance shows `backing-up` while a manual snapshot of it is taken (default true). */
+  instanceBackingUpDuringSnapshot: boolean;
+  /** Statuses in which ModifyDBInstance is accepted (default available, storage-optimization). */
+  modifiableStatuses: string[];
+}
+
+export const DEFAULT_BEHAVIOUR: Behaviour = {
+  instanceBackingUpDuringSnapshot: true,
+  modifiableStatuses: ['available', 'storage-optimization'],
+};
+
+export class RdsState {
+  behaviour: Behaviour = {
+    ...DEFAULT_BEHAVIOUR,
+    modifiableStatuses: [...DEFAULT_BEHAVIOUR.modifiableStatuses],
+  };
+  readonly identity: LocalIdentity;
+  durations: Durations;
+  readonly sched: Scheduler;
+  readonly faults: Faults;
+  readonly naming: Naming;
+  readonly groups: Groups;
+  readonly observer = new Observer();
+  readonly events: RdsEvents;
+  readonly log: (line: string) => void;
+  readonly random: () => number;
+
+  readonly instances = new Map<string, DbInstance>();
+  readonly clusters = new Map<string, DbCluster>();
+  readonly snapshots = new Map<string, DbSnapshot>();
+  readonly clusterSnapshots = new Map<string, DbClusterSnapshot>();
+  readonly subscriptions = new Map<string, EventSubscription>();
+  private seq = 0;
+
+  constructor(o: StateOptions) {
+    this.identity = o.identity;
+    this.durations = o.durations;
+    this.sched = new Scheduler(o.timeScale);
+    this.random = o.random;
+    this.faults = new Faults(o.random);
+    this.naming = new Naming(o.identity, o.random);
+    this.groups = new Groups(this.naming);
+    this.log = o.log;
+    this.events = new RdsEvents(
+      o.identity,
+      o.bus,
+      o.sns,
+      this.faults,
+      this.sched,
+      () => this.subscriptions.values(),
+      o.log,
+    );
+  }
+
+  nextKey(prefix: string): string {
+    this.seq += 1;
+    return `${prefix}#${this.seq}`;
+  }
+
+  /** Changes a resource's status, records it, and updates endpoint availability. */
+  setStatus(res: Resource, status: string, note?: string): void {
+    res.status = status;
+    this.observer.record(res.kind, res.key, res.id, status, note);
+    this.refreshAvailability();
+  }
+
+  /** Records a change that is not a status change (e.g. a rename) in the resource's history. */
+  note(res: Resource, note: string): void {
+    this.observer.record(res.kind, res.key, res.id, res.status, note);
+    this.refreshAvailability();
+  }
+
+  refreshAvailability(): void {
+    const answering: AnsweringEndpoint[] = [];
+    for (const i of this.instances.values()) {
+      if (ANSWERING_STATUSES.has(i.status)) {
+        answering.push({ address: this.naming.instanceAddress(i.id), kind: 'instance', identifier: i.id });
+      }
+    }
+    for (const c of this.clusters.values()) {
+      if (!ANSWERING_STATUSES.has(c.status)) continue;
+      const members = this.members(c.id).filter((m) => ANSWERING_STATUSES.has(m.status));
+      if (members.some((m) => m.clusterWriter)) {
+        answering.push({ address: this.naming.clusterAddress(c.id), kind: 'cluster', identifier: c.id });
+      }
+      if (members.length > 0) {
+        answering.push({
+          address: this.naming.clusterReaderAddress(c.id),
+          kind: 'cluster-ro',
+          identifier: c.id,
+        });
+      }
+    }
+    this.observer.updateAvailability(answering);
+  }
+
+  members(clusterId: string): DbInstance[] {
+    return [...this.instances.values()].filter((i) => i.clusterId === clusterId);
+  }
+
+  instance(id: string): DbInstance {
+    const i = this.instances.get(this.naming.idFromArnOrId(id).toLowerCase());
+    if (!i) throw err.instanceNotFound(id);
+    return i;
+  }
+
+  cluster(id: string): DbCluster {
+    const c = this.clusters.get(this.naming.idFromArnOrId(id).toLowerCase());
+    if (!c) throw err.clusterNotFound(id);
+    return c;
+  }
+
+  snapshot(id: string): DbSnapshot {
+    const s = this.snapshots.get(this.naming.idFromArnOrId(id).toLowerCase());
+    if (!s) throw err.snapshotNotFound(id);
+    return s;
+  }
+
+  clusterSnapshot(id: string): DbClusterSnapshot {
+    const s = this.clusterSnapshots.get(this.naming.idFromArnOrId(id).toLowerCase());
+    if (!s) throw err.clusterSnapshotNotFound(id);
+    return s;
+  }
+
+  arnOf(res: Resource): string {
+    switch (res.kind) {
+      case 'instance':
+        return this.naming.arn('db', res.id);
+      case 'cluster':
+        return this.naming.arn('cluster', res.id);
+      case 'snapshot':
+        return this.naming.arn('snapshot', res.id);
+      case 'cluster-snapshot':
+        return this.naming.arn('cluster-snapshot', res.id);
+    }
+  }
+
+  /** The taggable thing behind an ARN (resources, groups, subscriptions). */
+  taggable(arn: string): { tags: Tag[] } | undefined {
+    const m = /^arn:aws:rds:[^:]*:[^:]*:([a-z-]+):(.+)$/.exec(arn);
+    if (!m) return undefined;
+    const [, type, id] = m as unknown as [string, string, string];
+    switch (type) {
+      case 'db':
+        return this.instances.get(id);
+      case 'cluster':
+        return this.clusters.get(id);
+      case 'snapshot':
+        return this.snapshots.get(id);
+      case 'cluster-snapshot':
+        return this.clusterSnapshots.get(id);
+      case 'es':
+        return this.subscriptions.get(id);
+      case 'pg':
+        return this.groups.parameterGroups.get(id);
+      case 'cluster-pg':
+        return this.groups.clusterParameterGroups.get(id);
+      case 'og':
+        return this.groups.optionGroups.get(id);
+      case 'subgrp':
+        return this.groups.subnetGroups.get(id);
+      default:
+        return undefined;
+    }
+  }
+
+  reset(): void {
+    this.sched.close();
+    this.instances.clear();
+    this.clusters.clear();
+    this.snapshots.clear();
+    this.clusterSnapshots.clear();
+    this.subscriptions.clear();
+    this.groups.reset();
+    this.observer.reset();
+    this.events.reset();
+    this.faults.clear();
+  }
+}
+
+export function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
+  const out = existing.filter((t) => !added.some((a) => a.Key === t.Key));
+  return [...out, ...added.map((t) => ({ ...t }))];
+}
