@@ -10,7 +10,7 @@ export interface SqsSender {
 }
 
 export interface DeliveryOptions {
-  /** Deliveries in flight at once (default 32). */
+  /** Deliveries in flight at once (default 64). */
   concurrency?: number;
   /** First retry delay; doubles per attempt up to `retryMaxDelayMs` (defaults 100 ms and 10 s). */
   retryBaseDelayMs?: number;
@@ -43,7 +43,7 @@ export class Router {
     private readonly onAccepted: (busArn: string, event: EventEnvelope) => void,
     opts: DeliveryOptions = {},
   ) {
-    this.queue = new WorkQueue(opts.concurrency ?? 32, (job) => this.deliver(job));
+    this.queue = new WorkQueue(opts.concurrency ?? 64, (job) => this.deliver(job));
     this.baseDelay = opts.retryBaseDelayMs ?? 100;
     this.maxDelay = opts.retryMaxDelayMs ?? 10_000;
     this.recentLimit = opts.recentLimit ?? 100;

@@ -107,3 +107,18 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Awaits a rejection and checks the SDK error's name (unmodeled AWS errors have no class to match). */
+export async function rejectsWith(
+  p: Promise<unknown>,
+  name: string,
+  message?: string | RegExp,
+): Promise<void> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(Error);
+  expect((err as Error).name).toBe(name);
+  if (message !== undefined) expect((err as Error).message).toMatch(message);
+}
