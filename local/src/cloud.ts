@@ -70,8 +70,8 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     closers.push(() => dynamodb.close?.() ?? Promise.resolve());
     const events = startEventBridge(identity, fauxqs.sqs, log);
     closers.push(() => events.close());
-    const rds = startRds({ identity, bus: events, sns: fauxqs.sns, ...opts.rds, log });
-    if (rds?.close) closers.push(() => rds.close?.() ?? Promise.resolve());
+    const rds = startRds(identity, events, fauxqs.sns, opts.rds, log);
+    closers.push(() => rds.close());
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
       adminPrefix: 'resources',
@@ -85,7 +85,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       fauxqs,
       dynamodb,
       events,
-      ...(rds ? [rds] : []),
+      rds,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),

@@ -1,3 +1,4 @@
+import type { RdsSettings } from './emulators';
 import type { RuntimeFunction } from './runtime/functions';
 import type { LocalIdentity } from './types';
 
@@ -21,7 +22,8 @@ export interface LocalCloudOptions {
   extraFunctions?: RuntimeFunction[];
   /** Set into process.env for handlers (once, at start). */
   env?: Record<string, string>;
-  rds?: { profile?: string; timeScale?: number; seed?: number };
+  /** RDS emulator settings: `profile` ('realistic' | 'instant' | durations), `timeScale`, `seed`, throttle, quirks. */
+  rds?: RdsSettings;
   runtime?: { visibilityTimeoutSeconds?: number; pollWaitSeconds?: number };
 }
 
