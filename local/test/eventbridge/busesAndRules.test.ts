@@ -17,13 +17,9 @@ import {
   ResourceNotFoundException,
   TestEventPatternCommand,
 } from '@aws-sdk/client-eventbridge';
-import { busArn, queueArn, rejectsWith, startHarness, type Harness } from './harness';
+import { busArn, queueArn, rejectsWith, useHarness } from './harness';
 
-let h: Harness;
-beforeEach(async () => {
-  h = await startHarness();
-});
-afterEach(() => h.close());
+const h = useHarness();
 
 const pattern = JSON.stringify({ source: ['rewind'] });
 

@@ -5,13 +5,9 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
-import { busArn, queueArn, startHarness, type Harness } from './harness';
+import { busArn, queueArn, useHarness } from './harness';
 
-let h: Harness;
-beforeEach(async () => {
-  h = await startHarness();
-});
-afterEach(() => h.close());
+const h = useHarness();
 
 const put = (detail: object = { n: 1 }, bus?: string) =>
   h.client.send(

@@ -122,3 +122,37 @@ export async function rejectsWith(
   expect((err as Error).name).toBe(name);
   if (message !== undefined) expect((err as Error).message).toMatch(message);
 }
+
+/** Starts a fresh harness before each test and closes it after; the returned object follows the current one. */
+export function useHarness(delivery?: DeliveryOptions): Harness {
+  let current: Harness | undefined;
+  beforeEach(async () => {
+    current = await startHarness(delivery);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const get = (): Harness => {
+    if (!current) throw new Error('harness not started');
+    return current;
+  };
+  return {
+    get client() {
+      return get().client;
+    },
+    get emulator() {
+      return get().emulator;
+    },
+    get sqs() {
+      return get().sqs;
+    },
+    get logs() {
+      return get().logs;
+    },
+    get endpoint() {
+      return get().endpoint;
+    },
+    close: () => get().close(),
+  };
+}

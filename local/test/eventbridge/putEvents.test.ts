@@ -4,13 +4,9 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
-import { busArn, queueArn, rejectsWith, startHarness, type Harness } from './harness';
+import { busArn, queueArn, rejectsWith, useHarness } from './harness';
 
-let h: Harness;
-beforeEach(async () => {
-  h = await startHarness();
-});
-afterEach(() => h.close());
+const h = useHarness();
 
 const entry = (over: Record<string, unknown> = {}) => ({
   Source: 'rewind',
