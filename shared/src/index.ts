@@ -7,3 +7,7 @@ export * from './rds/naming';
 export * from './state';
 export * from './bus';
 export * from './config';
+export * from './service';
+export * from './rds/configCapture';
+export * from './rds/rdsEvents';
+export * from './rds/rdsErrors';

@@ -21,6 +21,7 @@ const INVALID: { [N in EventName]: [unknown, RegExp] } = {
   RestoreCompleted: [{ ...EVENT_EXAMPLES.RestoreCompleted, endpoint: {} }, /endpoint.address: is required/],
   CleanupCompleted: [{ ...EVENT_EXAMPLES.CleanupCompleted, deletedIdentifier: 7 }, /deletedIdentifier/],
   RestoreFailed: [{ ...EVENT_EXAMPLES.RestoreFailed, compensation: ['panic'] }, /compensation.0/],
+  DiscardCompleted: [{ run: EVENT_EXAMPLES.DiscardCompleted.run }, /discardedIdentifier: is required/],
   RollbackCompleted: [{ ...EVENT_EXAMPLES.RollbackCompleted, run: undefined }, /run: is required/],
   RollbackFailed: [{ ...EVENT_EXAMPLES.RollbackFailed, action: undefined }, /action: is required/],
   RunCompleted: [{ ...EVENT_EXAMPLES.RunCompleted, durationMs: -1 }, /durationMs/],

@@ -49,6 +49,7 @@ export const RestoreRejected = z.object({
     'not-opted-in',
     'already-running',
     'snapshot-not-found',
+    'not-available',
     'unsupported',
     'internal-error',
   ]),
@@ -103,6 +104,11 @@ export const RestoreFailed = z.object({
   compensation: z.array(compensationStepSchema).describe('Compensation steps that will run, in order'),
 });
 
+export const DiscardCompleted = z.object({
+  ...base,
+  discardedIdentifier: z.string().nullable().describe('The half-restored copy that was deleted, or null if none existed'),
+});
+
 export const RollbackCompleted = z.object({
   ...base,
   failedStep: stepSchema,
@@ -143,6 +149,7 @@ export const EVENT_SCHEMAS = {
   RestoreCompleted,
   CleanupCompleted,
   RestoreFailed,
+  DiscardCompleted,
   RollbackCompleted,
   RollbackFailed,
   RunCompleted,
@@ -183,6 +190,10 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   RestoreFailed: {
     producer: 'any step',
     meaning: 'A step failed; carries step, reason and the compensation plan',
+  },
+  DiscardCompleted: {
+    producer: 'restore',
+    meaning: 'Compensation: the half-restored copy is deleted; the original is renamed back next',
   },
   RollbackCompleted: { producer: 'rename / restore', meaning: 'The original is back under its name' },
   RollbackFailed: {

@@ -51,6 +51,10 @@ export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
     reason: 'restored instance orders-db ended in status incompatible-restore',
     compensation: ['discard', 'rename-back'],
   },
+  DiscardCompleted: {
+    run: { ...run, plan: [...run.plan, 'discard', 'rename-back'], next: 'rename-back' },
+    discardedIdentifier: 'orders-db',
+  },
   RollbackCompleted: {
     run: { ...run, plan: [...run.plan, 'discard', 'rename-back'], next: null },
     failedStep: 'restore',

@@ -25,8 +25,10 @@ export interface Expectation {
   /** ISO time after which the step fails. */
   deadline: string;
   startedAt: string;
-  /** Deadline checks sent so far. */
+  /** Sequence number of the live deadline-check chain; older check messages are dropped. */
   checks: number;
+  /** Consecutive describe calls that saw the target state (a rename needs two). */
+  confirmations?: number;
   /** Extra facts the step needs to confirm completion (e.g. rename: the old name). */
   context?: Record<string, string>;
 }
@@ -55,6 +57,8 @@ export interface RunRecord {
   /** Resources this run created or renamed, so nothing unrecorded is ever deleted. */
   resources: Record<string, string>;
   rejection?: { code: string; reason: string };
+  /** Events written with the state change that produced them and not yet confirmed published. */
+  outbox?: { name: string; detail: Record<string, unknown> }[];
   createdAt: string;
   updatedAt: string;
 }

@@ -1,0 +1,121 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { isEventName, parseEvent } from '../contracts/parse';
+import type { EventDetail, EventName } from '../contracts/events';
+import { StaleWriteError } from '../errors';
+import { StepMismatchError } from '../plans';
+import { normaliseRdsEvent, type RdsEvent } from '../rds/rdsEvents';
+import type { ServiceName } from '../topology';
+import { createContext, type ServiceContext } from './context';
+import { isDeadlineCheck, type DeadlineCheck } from './waiting';
+
+/** The EventBridge envelope as delivered to an SQS target. */
+export interface Envelope {
+  version?: string;
+  id: string;
+  'detail-type': string;
+  source: string;
+  time?: string;
+  resources?: string[];
+  detail: unknown;
+  'replay-name'?: string;
+}
+
+export type EventRoutes = {
+  [N in EventName]?: (detail: EventDetail<N>, envelope: Envelope, ctx: ServiceContext) => Promise<void>;
+};
+
+export interface InboxRoutes {
+  /** Rewind events by detail-type, validated against their contract. */
+  events?: EventRoutes;
+  /** `RestoreRequested` arrives raw: intake validates it and rejects with a reason. */
+  raw?: { [detailType: string]: (detail: unknown, envelope: Envelope, ctx: ServiceContext) => Promise<void> };
+  rds?: (event: RdsEvent, envelope: Envelope, ctx: ServiceContext) => Promise<void>;
+  check?: (check: DeadlineCheck, ctx: ServiceContext) => Promise<void>;
+}
+
+/** A message that can never be processed: it is reported as failed and ends in the DLQ with its reason logged. */
+export class PoisonMessageError extends Error {
+  override name = 'PoisonMessageError';
+}
+
+const IN_PROCESS_ATTEMPTS = 3;
+
+async function route(record: SQSRecord, routes: InboxRoutes, ctx: ServiceContext): Promise<void> {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new PoisonMessageError(`message body is not JSON: ${record.body.slice(0, 200)}`);
+  }
+  if (isDeadlineCheck(body)) {
+    if (!routes.check) throw new PoisonMessageError(`${ctx.service} does not take deadline checks`);
+    return routes.check(body, ctx);
+  }
+  const envelope = body as Envelope;
+  if (!envelope || typeof envelope !== 'object' || typeof envelope['detail-type'] !== 'string') {
+    throw new PoisonMessageError('message is neither an EventBridge event nor a deadline check');
+  }
+  const type = envelope['detail-type'];
+  if (envelope.source === 'aws.rds') {
+    const rdsEvent = normaliseRdsEvent(envelope as Parameters<typeof normaliseRdsEvent>[0]);
+    if (rdsEvent && routes.rds) await routes.rds(rdsEvent, envelope, ctx);
+    return;
+  }
+  const raw = routes.raw?.[type];
+  if (raw) return raw(envelope.detail, envelope, ctx);
+  const handler = isEventName(type) ? routes.events?.[type] : undefined;
+  if (!handler) {
+    ctx.log.debug('event not handled by this service', { detailType: type, eventId: envelope.id });
+    return;
+  }
+  const parsed = parseEvent(type as EventName, envelope.detail);
+  if (!parsed.ok) throw new PoisonMessageError(parsed.message);
+  await (handler as (d: unknown, e: Envelope, c: ServiceContext) => Promise<void>)(parsed.value, envelope, ctx);
+}
+
+/** Runs one record; lost races (stale writes) are retried at once, since each attempt re-reads state. */
+async function processRecord(record: SQSRecord, routes: InboxRoutes, ctx: ServiceContext): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await route(record, routes, ctx);
+    } catch (err) {
+      if (err instanceof StepMismatchError) {
+        ctx.log.info('stale or duplicate message ignored', { messageId: record.messageId, reason: err.message });
+        return;
+      }
+      if (err instanceof StaleWriteError && attempt < IN_PROCESS_ATTEMPTS) continue;
+      throw err;
+    }
+  }
+}
+
+/**
+ * The Lambda handler of a service inbox: routes each SQS record by kind and detail-type, processes
+ * records concurrently, and reports the failed ones (partial batch response) so only they come back.
+ */
+export function inboxHandler(
+  service: ServiceName,
+  routes: InboxRoutes,
+  contextFactory: () => ServiceContext = () => createContext(service),
+) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const ctx = contextFactory();
+    const results = await Promise.all(
+      event.Records.map(async (record) => {
+        try {
+          await processRecord(record, routes, ctx);
+          return undefined;
+        } catch (err) {
+          const level = err instanceof PoisonMessageError ? 'error' : 'warn';
+          ctx.log[level]('message failed; it will be retried, then moved to the DLQ', {
+            messageId: record.messageId,
+            receiveCount: record.attributes?.ApproximateReceiveCount,
+            error: err,
+          });
+          return { itemIdentifier: record.messageId };
+        }
+      }),
+    );
+    return { batchItemFailures: results.filter((r): r is { itemIdentifier: string } => r !== undefined) };
+  };
+}

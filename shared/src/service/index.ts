@@ -1,0 +1,5 @@
+export * from './logger';
+export * from './context';
+export * from './runs';
+export * from './waiting';
+export * from './handler';

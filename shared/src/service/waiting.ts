@@ -1,0 +1,157 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { StepName } from '../contracts/run';
+import type { Expectation, ResourceKind, RunRecord } from '../state/types';
+import type { ServiceContext } from './context';
+import { failStep } from './runs';
+
+/**
+ * Waiting on RDS without polling (design: "Waiting on RDS without polling"). A step that starts an
+ * RDS operation records an expectation and indexes the resource, then returns. Completion comes from
+ * the matching RDS event (through the resource index) or from a deadline check: a delayed message to
+ * the service's own inbox that makes one describe call, re-arms with backoff, and fails the step once
+ * the deadline passes. Whichever comes first wins; the other finds the step done.
+ */
+
+export const CHECK_KIND = 'rewind.check';
+
+/** A deadline check message, sent by a service to its own inbox. */
+export interface DeadlineCheck {
+  kind: typeof CHECK_KIND;
+  runId: string;
+  step: StepName;
+  /** Must equal the expectation's `checks`; an older chain is dropped. */
+  seq: number;
+}
+
+export function isDeadlineCheck(body: unknown): body is DeadlineCheck {
+  const b = body as Partial<DeadlineCheck> | undefined;
+  return b?.kind === CHECK_KIND && typeof b.runId === 'string' && typeof b.step === 'string';
+}
+
+export type Probe =
+  | { state: 'done'; data?: Record<string, unknown> }
+  | { state: 'waiting'; status?: string }
+  /** The target state was seen once; another look after `confirmSeconds` makes it done. */
+  | { state: 'seen-once'; status?: string }
+  | { state: 'failed'; reason: string; errorCode?: string };
+
+export interface WaitSpec {
+  step: StepName;
+  resourceKind: ResourceKind;
+  resourceName: string;
+  target: string;
+  deadlineSeconds: number;
+  context?: Record<string, string>;
+}
+
+export interface WaitingStep {
+  step: StepName;
+  /** Describe calls that decide where the awaited operation stands. */
+  probe(ctx: ServiceContext, run: RunRecord, expectation: Expectation): Promise<Probe>;
+  /** The awaited state is reached: publish and advance (conditional write). */
+  complete(ctx: ServiceContext, run: RunRecord, data: Record<string, unknown>): Promise<void>;
+  /** The operation failed or its deadline passed. Defaults to failStep. */
+  fail?(ctx: ServiceContext, run: RunRecord, reason: string, errorCode?: string): Promise<void>;
+  /** Confirmations needed before done (a rename needs two describe calls in a row). */
+  confirmations?: number;
+}
+
+function checkDelay(ctx: ServiceContext, seq: number): number {
+  const { firstCheckSeconds, maxCheckSeconds } = ctx.config.wait;
+  return Math.round(Math.min(maxCheckSeconds, firstCheckSeconds * 2 ** seq));
+}
+
+export async function sendCheck(ctx: ServiceContext, check: Omit<DeadlineCheck, 'kind'>, delaySeconds: number) {
+  await ctx.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: ctx.config.inboxUrl(ctx.service),
+      MessageBody: JSON.stringify({ kind: CHECK_KIND, ...check }),
+      DelaySeconds: Math.max(0, Math.min(900, Math.round(delaySeconds))),
+    }),
+  );
+}
+
+/**
+ * Records what the step now waits for (in the same conditional write as `changes`), indexes the
+ * resource for RDS events, and arms the first deadline check. Call it BEFORE the RDS mutation, so a
+ * crash after the call still leaves the run waiting (and checking) rather than lost.
+ */
+export async function beginWait(
+  ctx: ServiceContext,
+  run: RunRecord,
+  spec: WaitSpec,
+  changes: Partial<RunRecord> = {},
+): Promise<RunRecord> {
+  const now = ctx.now();
+  const previous = run.expectation?.step === spec.step ? run.expectation.checks : -1;
+  const expectation: Expectation = {
+    step: spec.step,
+    resourceKind: spec.resourceKind,
+    resourceName: spec.resourceName,
+    target: spec.target,
+    deadline: new Date(now.getTime() + spec.deadlineSeconds * 1000).toISOString(),
+    startedAt: now.toISOString(),
+    checks: previous + 1,
+    confirmations: 0,
+    context: spec.context,
+  };
+  const updated = await ctx.store.updateRun(run, { ...changes, expectation });
+  await ctx.store.indexResource(
+    { kind: spec.resourceKind, name: spec.resourceName, runId: run.runId, step: spec.step },
+    spec.deadlineSeconds + 86_400,
+    now,
+  );
+  await sendCheck(ctx, { runId: run.runId, step: spec.step, seq: expectation.checks }, checkDelay(ctx, 0));
+  return updated;
+}
+
+/**
+ * Looks at an awaited operation once, triggered by an RDS event (`check` undefined) or a deadline
+ * check. Completes, fails, or keeps waiting (re-arming the check chain when triggered by a check).
+ */
+export async function settle(
+  ctx: ServiceContext,
+  run: RunRecord,
+  step: WaitingStep,
+  check?: DeadlineCheck,
+): Promise<'done' | 'failed' | 'waiting' | 'stale'> {
+  const exp = run.expectation;
+  if (!exp || exp.step !== step.step || run.run.next !== step.step) return 'stale';
+  if (check && check.seq !== exp.checks) return 'stale';
+  const probe = await step.probe(ctx, run, exp);
+  const fail = step.fail ?? ((c, r, reason, code) => failStep(c, r, step.step, reason, code).then(() => undefined));
+  if (probe.state === 'done') {
+    await step.complete(ctx, run, probe.data ?? {});
+    return 'done';
+  }
+  if (probe.state === 'failed') {
+    await fail(ctx, run, probe.reason, probe.errorCode);
+    return 'failed';
+  }
+  const needed = step.confirmations ?? 1;
+  const confirmations = probe.state === 'seen-once' ? (exp.confirmations ?? 0) + 1 : 0;
+  if (probe.state === 'seen-once' && confirmations >= needed) {
+    await step.complete(ctx, run, {});
+    return 'done';
+  }
+  const now = ctx.now();
+  if (now.getTime() > new Date(exp.deadline).getTime()) {
+    const waited = Math.round((now.getTime() - new Date(exp.startedAt).getTime()) / 1000);
+    await fail(
+      ctx,
+      run,
+      `${exp.resourceName} did not become ${exp.target} within its deadline (${waited} s; last status: ${probe.status ?? 'unknown'})`,
+      'DeadlinePassed',
+    );
+    return 'failed';
+  }
+  // Re-arm: a check keeps its own chain going; a sighting restarts the chain with a short confirm delay.
+  if (check || confirmations !== (exp.confirmations ?? 0)) {
+    const seq = exp.checks + 1;
+    await ctx.store.updateRun(run, { expectation: { ...exp, checks: seq, confirmations } });
+    const delay =
+      confirmations > 0 ? ctx.config.wait.confirmSeconds : checkDelay(ctx, check ? check.seq + 1 : 0);
+    await sendCheck(ctx, { runId: run.runId, step: step.step, seq }, delay);
+  }
+  return 'waiting';
+}
