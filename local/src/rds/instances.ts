@@ -420,6 +420,18 @@ const SKIP_REQUIRED = new Set([
   'incompatible-parameters',
 ]);
 
+/** When the writer goes, the reader with the best (lowest) promotion tier becomes the writer. */
+function promoteWriter(s: RdsState, clusterId: string): void {
+  const next = s
+    .members(clusterId)
+    .filter((m) => m.status !== 'deleting')
+    .sort((a, b) => (a.promotionTier ?? 1) - (b.promotionTier ?? 1))[0];
+  if (next) {
+    next.clusterWriter = true;
+    s.note(next, 'promoted to cluster writer');
+  }
+}
+
 export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
   const inst = s.instance(p.req('DBInstanceIdentifier'));
   const skip = p.bool('SkipFinalSnapshot') === true;
@@ -469,6 +481,7 @@ export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
       s.durations.instanceDelete,
       () => {
         s.instances.delete(inst.id);
+        if (inst.clusterId !== undefined && inst.clusterWriter) promoteWriter(s, inst.clusterId);
         if (removeAutomated) {
           for (const snap of [...s.snapshots.values()]) {
             if (snap.snapshotType === 'automated' && snap.dbiResourceId === inst.resourceId) {
