@@ -27,3 +27,4 @@ export type { WebhookDelivery } from './sinks/webhookSink';
 export type { SqsSender, SnsPublisher } from './sqs/fauxqsService';
 export * from './errors';
 export type * from './types';
+export { runAgainst, type ExternalOptions, type ExternalRun } from './external';

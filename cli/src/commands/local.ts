@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { DEFAULT_PORT, runAgainst, startLocalCloud, type FunctionStatus } from '@rewind/local';
+import type { Command } from '../command';
+import { UsageError } from '../errors';
+
+const USAGE = `Usage: rewind local up [--port N] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
+
+  Starts the Rewind local cloud in the foreground: one AWS-compatible endpoint (SQS, SNS, DynamoDB,
+  EventBridge, RDS, SES and a webhook sink), the resources of the topology, and the function runtime.
+  Ctrl-C stops it.
+
+  --port N         edge port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 = any free port)
+  --endpoint URL   start no emulators: provision and run the functions against this endpoint
+  --aws            start no emulators: provision and run the functions against the real account
+  --prefix NAME    resource name prefix (default rewind-local)
+  --verbose        one log line per request
+  --quiet          no log line per function invocation`;
+
+function waitForStop(): Promise<string> {
+  return new Promise((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+      process.once(signal, () => resolve(signal));
+  });
+}
+
+function describeFunctions(functions: FunctionStatus[]): string[] {
+  const running = functions.filter((f) => f.state === 'running').map((f) => f.name);
+  const skipped = functions.filter((f) => f.state === 'skipped').map((f) => f.name);
+  return [
+    `  functions running: ${running.length ? running.join(', ') : 'none'}`,
+    ...(skipped.length ? [`  not running (handler not loadable, see above): ${skipped.join(', ')}`] : []),
+  ];
+}
+
+async function up(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      endpoint: { type: 'string' },
+      aws: { type: 'boolean' },
+      prefix: { type: 'string' },
+      verbose: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.endpoint && values.aws) throw new UsageError('--endpoint and --aws exclude each other', USAGE);
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be 0-65535, not "${values.port}"`, USAGE);
+  const log = (line: string) => console.log(line);
+
+  if (values.endpoint || values.aws) {
+    const target = values.endpoint ?? 'the AWS account of the current credentials';
+    const run = await runAgainst({
+      endpoint: values.endpoint,
+      prefix: values.prefix,
+      quiet: values.quiet,
+      log,
+    });
+    console.log(`Provisioned ${run.resources.prefix} on ${target}`);
+    for (const line of describeFunctions(run.runtime.status())) console.log(line);
+    console.log('Ctrl-C to stop.');
+    await waitForStop();
+    await run.stop();
+    return 0;
+  }
+
+  const cloud = await startLocalCloud({
+    port,
+    prefix: values.prefix,
+    verbose: values.verbose,
+    quiet: values.quiet,
+    log,
+  });
+  const { identity, endpoint, names } = cloud;
+  console.log(
+    [
+      `Rewind local cloud on ${endpoint} (account ${identity.accountId}, region ${identity.region})`,
+      `  bus ${names.busName}, table ${names.tableName}, inboxes ${names.prefix}-<service>-inbox`,
+      ...describeFunctions(await cloud.admin.functions()),
+      '',
+      'Point the AWS CLI at it:',
+      `  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=${identity.region}`,
+      `  aws --endpoint-url ${endpoint} events list-event-buses`,
+      `  (or export AWS_ENDPOINT_URL=${endpoint} and drop --endpoint-url)`,
+      `Admin API: ${endpoint}/_rewind/health`,
+      'Ctrl-C to stop.',
+    ].join('\n'),
+  );
+  const signal = await waitForStop();
+  console.log(`${signal}: stopping`);
+  await cloud.stop();
+  return 0;
+}
+
+export const localCommand: Command = {
+  name: 'local',
+  summary: 'Run the local cloud (rewind local up)',
+  usage: USAGE,
+  async run(args) {
+    const [sub, ...rest] = args;
+    if (sub === 'up') return up(rest);
+    throw new UsageError(sub ? `Unknown subcommand "local ${sub}"` : 'Missing subcommand', USAGE);
+  },
+};

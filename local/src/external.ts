@@ -1,0 +1,41 @@
+import { resourceNames } from '@rewind/shared/src/resourceNames';
+import { DEFAULT_IDENTITY, DEFAULT_PREFIX } from './options';
+import { provision, type ProvisionedResources } from './provision/provision';
+import { topologyFunctions } from './runtime/functions';
+import { startFunctionRuntime, type FunctionRuntime } from './runtime/functionRuntime';
+import { InvocationLog } from './runtime/invocationLog';
+
+export interface ExternalOptions {
+  /** An AWS-compatible endpoint; undefined = the real account of the ambient credentials. */
+  endpoint?: string;
+  region?: string;
+  accountId?: string;
+  prefix?: string;
+  env?: Record<string, string>;
+  quiet?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ExternalRun {
+  resources: ProvisionedResources;
+  runtime: FunctionRuntime;
+  stop(): Promise<void>;
+}
+
+/** Provisioning and the function runtime against an endpoint that is not ours (or real AWS), no emulators. */
+export async function runAgainst(opts: ExternalOptions): Promise<ExternalRun> {
+  const region = opts.region ?? process.env.AWS_REGION ?? DEFAULT_IDENTITY.region;
+  const names = resourceNames(opts.prefix ?? DEFAULT_PREFIX);
+  const resources = await provision({ endpoint: opts.endpoint, region, prefix: names.prefix });
+  const runtime = startFunctionRuntime({
+    functions: topologyFunctions(names),
+    endpoint: opts.endpoint,
+    region,
+    accountId: opts.accountId ?? process.env.AWS_ACCOUNT_ID ?? DEFAULT_IDENTITY.accountId,
+    env: opts.env,
+    invocationLog: new InvocationLog(),
+    log: opts.log,
+    logInvocations: !opts.quiet,
+  });
+  return { resources, runtime, stop: () => runtime.stop() };
+}
