@@ -20,6 +20,7 @@ export const ENV = {
   firstCheckSeconds: 'REWIND_WAIT_FIRST_CHECK_SECONDS',
   maxCheckSeconds: 'REWIND_WAIT_MAX_CHECK_SECONDS',
   confirmSeconds: 'REWIND_WAIT_CONFIRM_SECONDS',
+  actTimeoutSeconds: 'REWIND_WAIT_ACT_TIMEOUT_SECONDS',
   deadlineSnapshotSeconds: 'REWIND_DEADLINE_SNAPSHOT_SECONDS',
   deadlineRenameSeconds: 'REWIND_DEADLINE_RENAME_SECONDS',
   deadlineRestoreSeconds: 'REWIND_DEADLINE_RESTORE_SECONDS',
@@ -37,6 +38,8 @@ export interface WaitConfig {
   maxCheckSeconds: number;
   /** Delay between the two describe calls that confirm a rename. */
   confirmSeconds: number;
+  /** A call not confirmed after this long is made again by the next deadline check. */
+  actTimeoutSeconds: number;
   deadlines: { snapshot: number; rename: number; restore: number; delete: number };
 }
 
@@ -60,6 +63,7 @@ export const DEFAULT_WAIT: WaitConfig = {
   firstCheckSeconds: 30,
   maxCheckSeconds: 900,
   confirmSeconds: 15,
+  actTimeoutSeconds: 120,
   deadlines: { snapshot: 6 * 3600, rename: 45 * 60, restore: 8 * 3600, delete: 2 * 3600 },
 };
 
@@ -112,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RewindConfig {
       firstCheckSeconds: seconds(env, ENV.firstCheckSeconds, DEFAULT_WAIT.firstCheckSeconds),
       maxCheckSeconds: Math.min(900, seconds(env, ENV.maxCheckSeconds, DEFAULT_WAIT.maxCheckSeconds)),
       confirmSeconds: seconds(env, ENV.confirmSeconds, DEFAULT_WAIT.confirmSeconds),
+      actTimeoutSeconds: seconds(env, ENV.actTimeoutSeconds, DEFAULT_WAIT.actTimeoutSeconds),
       deadlines: {
         snapshot: seconds(env, ENV.deadlineSnapshotSeconds, DEFAULT_WAIT.deadlines.snapshot),
         rename: seconds(env, ENV.deadlineRenameSeconds, DEFAULT_WAIT.deadlines.rename),

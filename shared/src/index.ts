@@ -11,3 +11,4 @@ export * from './service';
 export * from './rds/configCapture';
 export * from './rds/rdsEvents';
 export * from './rds/rdsErrors';
+export * from './rds/describe';

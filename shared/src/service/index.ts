@@ -3,3 +3,4 @@ export * from './context';
 export * from './runs';
 export * from './waiting';
 export * from './handler';
+export * from './steps';

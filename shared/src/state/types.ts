@@ -27,6 +27,8 @@ export interface Expectation {
   startedAt: string;
   /** Sequence number of the live deadline-check chain; older check messages are dropped. */
   checks: number;
+  /** Whether the RDS call that starts the operation was accepted. */
+  acted?: boolean;
   /** Consecutive describe calls that saw the target state (a rename needs two). */
   confirmations?: number;
   /** Extra facts the step needs to confirm completion (e.g. rename: the old name). */

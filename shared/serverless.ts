@@ -1,0 +1,3 @@
+import { sharedStack } from '../deploy/sharedStack';
+
+export default sharedStack();

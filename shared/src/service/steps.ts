@@ -1,0 +1,103 @@
+import type { EventName } from '../contracts/events';
+import { EVENT_NAMES } from '../contracts/events';
+import type { RunBlock, StepName } from '../contracts/run';
+import { StaleWriteError } from '../errors';
+import type { RunRecord } from '../state/types';
+import type { ServiceContext } from './context';
+import type { Envelope, EventRoutes, InboxRoutes } from './handler';
+import { flushOutbox, logIncoming } from './runs';
+import { settle, type DeadlineCheck, type WaitingStep } from './waiting';
+
+/**
+ * Glue between the inbox and a service's steps: starting a step when the routing slip says it is
+ * next, and settling waiting steps on RDS events and deadline checks.
+ */
+
+export type StartStep = (ctx: ServiceContext, run: RunRecord, incoming: { name: EventName; detail: unknown }) => Promise<void>;
+
+/** Reads a run and flushes its outbox; `confirmed` are events known to be published already. */
+export async function loadRun(ctx: ServiceContext, runId: string, confirmed: string[] = []) {
+  const run = await ctx.store.getRun(runId);
+  return run ? flushOutbox(ctx, run, confirmed) : undefined;
+}
+
+/** Event routes that start `starts[run.next]` for every Rewind event carrying a run block. */
+export function stepRoutes(starts: Partial<Record<StepName, StartStep>>): EventRoutes {
+  const routes: Record<string, (detail: unknown, envelope: Envelope, ctx: ServiceContext) => Promise<void>> = {};
+  for (const name of EVENT_NAMES) {
+    routes[name] = async (detail, envelope, ctx) => {
+      const block = (detail as { run?: RunBlock }).run;
+      const start = block?.next ? starts[block.next] : undefined;
+      if (!block || !start) return;
+      const run = await loadRun(ctx, block.id, [name]);
+      if (!run) {
+        ctx.log.warn('event for an unknown run ignored', { runId: block.id, detailType: name });
+        return;
+      }
+      const log = ctx.log.child({ runId: run.runId });
+      if (run.run.next !== block.next) {
+        log.info('stale event ignored: the run has moved on', { detailType: name, next: run.run.next });
+        return;
+      }
+      if (run.expectation?.step === block.next) {
+        log.info('duplicate event ignored: the step is already under way', { detailType: name, step: block.next });
+        return;
+      }
+      await logIncoming(ctx, run.runId, name, detail, envelope.source);
+      log.info('starting step', { step: block.next, trigger: name });
+      await start(ctx, run, { name, detail });
+    };
+  }
+  return routes as EventRoutes;
+}
+
+/** RDS-event and deadline-check routes for a service's waiting steps. */
+export function waitingRoutes(steps: WaitingStep[]): Pick<InboxRoutes, 'rds' | 'check'> {
+  const byStep = new Map(steps.map((s) => [s.step, s]));
+  return {
+    rds: async (event, envelope, ctx) => {
+      const index = await ctx.store.lookupResource(event.kind, event.name);
+      const step = index && byStep.get(index.step);
+      if (!index || !step) return;
+      const run = await loadRun(ctx, index.runId);
+      if (!run || run.expectation?.step !== step.step || run.expectation.resourceName !== event.name) return;
+      await logIncoming(ctx, run.runId, envelope['detail-type'], envelope.detail, 'aws.rds', `${event.eventId ?? ''} ${event.message}`.trim());
+      const outcome = await settle(ctx, run, step);
+      ctx.log.child({ runId: run.runId }).info('RDS event settled', { eventId: event.eventId, name: event.name, outcome });
+    },
+    check: async (check: DeadlineCheck, ctx) => {
+      const step = byStep.get(check.step);
+      const run = step && (await loadRun(ctx, check.runId));
+      if (!run || !step) return;
+      const outcome = await settle(ctx, run, step, check);
+      ctx.log.child({ runId: run.runId }).debug('deadline check', { step: check.step, seq: check.seq, outcome });
+    },
+  };
+}
+
+/** Marks the step's RDS call as accepted (re-reading on lost races). */
+export async function markActed(ctx: ServiceContext, run: RunRecord, step: StepName): Promise<RunRecord | undefined> {
+  let current: RunRecord | undefined = run;
+  for (let attempt = 0; attempt < 5 && current; attempt++) {
+    if (current.expectation?.step !== step) return current;
+    if (current.expectation.acted) return current;
+    try {
+      return await ctx.store.updateRun(current, { expectation: { ...current.expectation, acted: true } });
+    } catch (err) {
+      if (!(err instanceof StaleWriteError)) throw err;
+      current = await ctx.store.getRun(run.runId);
+    }
+  }
+  return current;
+}
+
+/**
+ * Decides whether a waiting step whose call is not marked accepted should call again: only when the
+ * first attempt is older than the act timeout (so an attempt still in flight is never doubled).
+ */
+export function shouldActAgain(ctx: ServiceContext, run: RunRecord): boolean {
+  const exp = run.expectation;
+  if (!exp || exp.acted) return false;
+  return ctx.now().getTime() - new Date(exp.startedAt).getTime() > ctx.config.wait.actTimeoutSeconds * 1000;
+}
+
