@@ -61,18 +61,20 @@ export interface EventQuery {
 
 const RETENTION_MS = 14 * 24 * 3600 * 1000;
 
-/** One delivery channel (the bus, or one SNS subscription) with loss / duplication / delay / reordering. */
+/**
+ * One delivery channel (the bus, or one SNS subscription) with loss / duplication / delay / reordering.
+ * Reordering holds one event back and releases it after the channel's next event (or after `delayMs`).
+ */
 class Channel {
   private held: (() => void) | undefined;
 
   constructor(
     private readonly faults: Faults,
     private readonly sched: Scheduler,
-    private readonly send: () => Promise<void>,
     private readonly log: (line: string) => void,
   ) {}
 
-  deliver(): void {
+  deliver(send: () => Promise<void>): void {
     const f = this.faults.events;
     if (this.faults.chance(f.lose)) {
       this.log('event lost (fault)');
@@ -81,7 +83,7 @@ class Channel {
     const copies = this.faults.chance(f.duplicate) ? 2 : 1;
     const go = (): void => {
       for (let i = 0; i < copies; i++)
-        this.send().catch((e: unknown) => this.log(`event delivery failed: ${String(e)}`));
+        send().catch((e: unknown) => this.log(`event delivery failed: ${String(e)}`));
     };
     if (this.faults.chance(f.delay)) {
       this.sched.after(f.delayMs ?? 60_000, go);
@@ -94,6 +96,10 @@ class Channel {
     }
   }
 
+  reset(): void {
+    this.held = undefined;
+  }
+
   private flush(): void {
     const h = this.held;
     this.held = undefined;
@@ -104,6 +110,8 @@ class Channel {
 export class RdsEvents {
   private log: RdsEventRecord[] = [];
   quirks: EventQuirks = { ...DEFAULT_QUIRKS };
+  private readonly busChannel: Channel;
+  private readonly snsChannels = new Map<string, Channel>();
 
   constructor(
     private readonly identity: LocalIdentity,
@@ -113,7 +121,9 @@ export class RdsEvents {
     private readonly sched: Scheduler,
     private readonly subscriptions: () => Iterable<EventSubscription>,
     private readonly logLine: (line: string) => void,
-  ) {}
+  ) {
+    this.busChannel = new Channel(faults, sched, logLine);
+  }
 
   emit(
     sourceType: SourceType,
@@ -170,12 +180,7 @@ export class RdsEvents {
       resources: [rec.sourceArn],
       time: rec.date,
     };
-    new Channel(
-      this.faults,
-      this.sched,
-      () => this.bus.putInternal('default', [entry]),
-      this.logLine,
-    ).deliver();
+    this.busChannel.deliver(() => this.bus.putInternal('default', [entry]));
   }
 
   private toSns(sub: EventSubscription, rec: RdsEventRecord): void {
@@ -189,7 +194,12 @@ export class RdsEvents {
       'Event Message': rec.message,
     });
     const send = (): Promise<void> => this.sns.publish(sub.snsTopicArn, message, 'RDS Notification Message');
-    new Channel(this.faults, this.sched, send, this.logLine).deliver();
+    let channel = this.snsChannels.get(sub.name);
+    if (!channel) {
+      channel = new Channel(this.faults, this.sched, this.logLine);
+      this.snsChannels.set(sub.name, channel);
+    }
+    channel.deliver(send);
   }
 
   describe(q: EventQuery): RdsEventRecord[] {
@@ -213,6 +223,8 @@ export class RdsEvents {
   reset(): void {
     this.log = [];
     this.quirks = { ...DEFAULT_QUIRKS };
+    this.busChannel.reset();
+    this.snsChannels.clear();
   }
 
   private prune(): void {

@@ -91,7 +91,8 @@ class Rds implements RdsEmulator {
       sns: opts.sns,
       durations: resolveDurations(opts.profile),
       timeScale: opts.timeScale ?? 1,
-      random: seededRandom(opts.seed ?? 1),
+      random: seededRandom((opts.seed ?? 1) + 0x9e3779b9),
+      faultRandom: seededRandom(opts.seed ?? 1),
       log,
     });
     this.bucket = new TokenBucket(

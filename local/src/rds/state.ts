@@ -23,7 +23,10 @@ export interface StateOptions {
   sns: SnsPublisher;
   durations: Durations;
   timeScale: number;
+  /** Drives names, zones and windows. */
   random: () => number;
+  /** Drives fault rates and event quirks (separate, so that fault draws stay reproducible per seed). */
+  faultRandom: () => number;
   log: (line: string) => void;
 }
 
@@ -68,7 +71,7 @@ export class RdsState {
     this.durations = o.durations;
     this.sched = new Scheduler(o.timeScale);
     this.random = o.random;
-    this.faults = new Faults(o.random);
+    this.faults = new Faults(o.faultRandom);
     this.naming = new Naming(o.identity, o.random);
     this.groups = new Groups(this.naming);
     this.log = o.log;
