@@ -53,7 +53,7 @@ function inputTransformer(raw: unknown): InputTransformer | undefined {
   return { inputPathsMap: paths as Record<string, string>, inputTemplate: reqString(raw, 'InputTemplate') };
 }
 
-function parseTarget(state: EventBridgeState, raw: unknown): Target {
+function parseTarget(state: EventBridgeState, ruleBusArn: string, raw: unknown): Target {
   if (!isObject(raw)) throw validation('Each target must be an object.');
   const id = checkName('Id', reqString(raw, 'Id'), 64, RESOURCE_NAME);
   const arn = reqString(raw, 'Arn');
@@ -62,6 +62,7 @@ function parseTarget(state: EventBridgeState, raw: unknown): Target {
       `Target ${id}: Arn ${arn} is not supported here (SQS queues and event buses of this account only).`,
     );
   }
+  if (arn === ruleBusArn) throw validation(`Target ${id}: a rule cannot target the event bus it is on.`);
   const input = optString(raw, 'Input');
   const inputPath = optString(raw, 'InputPath');
   const transformer = inputTransformer(raw['InputTransformer']);
@@ -104,7 +105,7 @@ export function targetOperations(state: EventBridgeState): Handlers {
           'Member must have length between 1 and 10',
         );
       }
-      const targets = raws.map((r) => parseTarget(state, r));
+      const targets = raws.map((r) => parseTarget(state, state.arns.bus(rule.busName), r));
       const ids = new Set([...rule.targets.keys(), ...targets.map((t) => t.id)]);
       if (ids.size > MAX_TARGETS_PER_RULE) {
         throw new EventsError(

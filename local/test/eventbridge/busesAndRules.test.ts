@@ -60,8 +60,8 @@ describe('event buses', () => {
     const dup = h.client.send(new CreateEventBusCommand({ Name: 'dup' }));
     await expect(dup).rejects.toThrow(ResourceAlreadyExistsException);
     await expect(dup).rejects.toThrow('Event bus dup already exists.');
-    await expect(h.client.send(new DeleteEventBusCommand({ Name: 'default' }))).rejects.toThrow();
-    await expect(h.client.send(new CreateEventBusCommand({ Name: 'bad name!' }))).rejects.toThrow();
+    await rejectsWith(h.client.send(new DeleteEventBusCommand({ Name: 'default' })), 'ValidationException');
+    await rejectsWith(h.client.send(new CreateEventBusCommand({ Name: 'bad name!' })), 'ValidationException');
     await expect(h.client.send(new DescribeEventBusCommand({ Name: 'nope' }))).rejects.toThrow(
       'Event bus nope does not exist.',
     );
@@ -110,6 +110,7 @@ describe('rules and targets', () => {
   });
 
   test('targets: put, list, remove; DeleteRule refused while targets exist', async () => {
+    await h.client.send(new CreateEventBusCommand({ Name: 'rewind' }));
     await h.client.send(new PutRuleCommand({ Name: 'r', EventPattern: pattern }));
     const put = await h.client.send(
       new PutTargetsCommand({
@@ -121,7 +122,7 @@ describe('rules and targets', () => {
             RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
             DeadLetterConfig: { Arn: queueArn('dlq') },
           },
-          { Id: 'bus', Arn: busArn('default'), InputPath: '$.detail' },
+          { Id: 'bus', Arn: busArn('rewind'), InputPath: '$.detail' },
         ],
       }),
     );
@@ -134,7 +135,7 @@ describe('rules and targets', () => {
         RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 60 },
         DeadLetterConfig: { Arn: queueArn('dlq') },
       },
-      { Id: 'bus', Arn: busArn('default'), InputPath: '$.detail' },
+      { Id: 'bus', Arn: busArn('rewind'), InputPath: '$.detail' },
     ]);
 
     const refused = h.client.send(new DeleteRuleCommand({ Name: 'r' }));
@@ -156,10 +157,18 @@ describe('rules and targets', () => {
         new PutTargetsCommand({ Rule: 'r', Targets: [{ Id: 't', Arn: queueArn('q'), ...target }] }),
       );
     await rejectsWith(send({ RetryPolicy: { MaximumRetryAttempts: 186 } }), 'ValidationException');
-    await expect(send({ RetryPolicy: { MaximumEventAgeInSeconds: 59 } })).rejects.toThrow();
+    await rejectsWith(send({ RetryPolicy: { MaximumEventAgeInSeconds: 59 } }), 'ValidationException');
     await expect(send({ Input: '{"a":1}', InputPath: '$.detail' })).rejects.toThrow(/only one of Input/);
     await expect(send({ Input: 'not json' })).rejects.toThrow(/Input is not valid JSON/);
-    await expect(send({ Arn: 'arn:aws:lambda:us-east-1:000000000000:function:f' })).rejects.toThrow();
+    await rejectsWith(
+      send({ Arn: busArn('default') }),
+      'ValidationException',
+      /cannot target the event bus it is on/,
+    );
+    await rejectsWith(
+      send({ Arn: 'arn:aws:lambda:us-east-1:000000000000:function:f' }),
+      'ValidationException',
+    );
     await expect(
       h.client.send(new PutTargetsCommand({ Rule: 'missing', Targets: [{ Id: 't', Arn: queueArn('q') }] })),
     ).rejects.toThrow(ResourceNotFoundException);

@@ -131,36 +131,67 @@ describe('delivery', () => {
     expect((await fetch(`${h.endpoint}/_rewind/events/unknown`)).status).toBe(404);
   });
 
-  test('sustains well over 1,000 entries/s with low event-to-queue latency', async () => {
-    await rule('r', [{ Arn: queueArn('q') }]);
-    // a queue that takes 5 ms per message: deliveries must overlap to keep up
-    const slowSend = h.sqs.send.bind(h.sqs);
+  /** A queue that takes 5 ms per message: deliveries must overlap to keep up. */
+  function slowQueue(): void {
+    const send = h.sqs.send.bind(h.sqs);
     h.sqs.send = async (arn, body, opts) => {
       await new Promise((r) => setTimeout(r, 5));
-      return slowSend(arn, body, opts);
+      return send(arn, body, opts);
     };
+  }
+
+  const latencyP99 = (arn: string): number => {
+    const latencies = h.sqs
+      .to(arn)
+      .map((m) => m.at - (JSON.parse(m.body) as { detail: { sentAt: number } }).detail.sentAt)
+      .sort((a, b) => a - b);
+    return latencies[Math.floor(latencies.length * 0.99)] ?? Infinity;
+  };
+
+  test('routes 2,000 entries/s to a slow queue with p99 event-to-queue latency under 75 ms', async () => {
+    await rule('r', [{ Arn: queueArn('q') }]);
+    slowQueue();
+    for (let tick = 0; tick < 200; tick++) {
+      const entries = Array.from({ length: 10 }, (_, j) => ({
+        source: 'rewind',
+        detailType: 'Load',
+        detail: { n: tick * 10 + j, sentAt: Date.now() },
+      }));
+      await h.emulator.putInternal('default', entries);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await h.emulator.whenIdle();
+    expect(h.sqs.to(queueArn('q'))).toHaveLength(2000);
+    expect(latencyP99(queueArn('q'))).toBeLessThan(75);
+  });
+
+  test('sustains well over 1,000 entries/s of PutEvents over HTTP', async () => {
+    await rule('r', [{ Arn: queueArn('q') }]);
+    slowQueue();
     const total = 3000;
-    const started = Date.now();
-    const requests: Promise<unknown>[] = [];
-    for (let i = 0; i < total / 10; i++) {
+    const putEvents = (i: number) => {
       const Entries = Array.from({ length: 10 }, (_, j) => ({
         Source: 'rewind',
         DetailType: 'Load',
         Detail: JSON.stringify({ n: i * 10 + j, sentAt: Date.now() }),
       }));
-      requests.push(h.client.send(new PutEventsCommand({ Entries })));
-      if (requests.length >= 5) await Promise.all(requests.splice(0));
+      return fetch(h.endpoint, {
+        method: 'POST',
+        headers: { 'x-amz-target': 'AWSEvents.PutEvents', 'content-type': 'application/x-amz-json-1.1' },
+        body: JSON.stringify({ Entries }),
+      }).then((r) => r.json() as Promise<{ FailedEntryCount: number }>);
+    };
+    const cpuBefore = process.cpuUsage();
+    for (let i = 0; i < total / 10; i += 5) {
+      const answers = await Promise.all([0, 1, 2, 3, 4].map((k) => putEvents(i + k)));
+      expect(answers.every((a) => a.FailedEntryCount === 0)).toBe(true);
     }
-    await Promise.all(requests);
     await h.emulator.whenIdle();
-    const elapsed = (Date.now() - started) / 1000;
-    const sent = h.sqs.to(queueArn('q'));
-    expect(sent).toHaveLength(total);
-    expect(total / elapsed).toBeGreaterThan(1000);
-    const latencies = sent
-      .map((m) => m.at - (JSON.parse(m.body) as { detail: { sentAt: number } }).detail.sentAt)
-      .sort((a, b) => a - b);
-    const p99 = latencies[Math.floor(latencies.length * 0.99)] ?? Infinity;
-    expect(p99).toBeLessThan(100);
+    expect(h.sqs.to(queueArn('q'))).toHaveLength(total);
+    // CPU time, not wall time: other processes on a busy 2-core machine must not fail this test. The HTTP
+    // client runs in this process too, so the emulator alone has more headroom than this shows.
+    const cpu = process.cpuUsage(cpuBefore);
+    expect(total / ((cpu.user + cpu.system) / 1e6)).toBeGreaterThan(1000);
+    expect(latencyP99(queueArn('q'))).toBeLessThan(250);
   });
 });

@@ -116,7 +116,7 @@ describe('PutEvents', () => {
 
   test('rejects more than 10 entries, no entries, and requests over 256 KB', async () => {
     const eleven = Array.from({ length: 11 }, () => entry());
-    await expect(h.client.send(new PutEventsCommand({ Entries: eleven }))).rejects.toThrow();
+    await rejectsWith(h.client.send(new PutEventsCommand({ Entries: eleven })), 'ValidationException');
     await rejectsWith(h.client.send(new PutEventsCommand({ Entries: [] })), 'ValidationException');
     const big = entry({ Detail: JSON.stringify({ blob: 'x'.repeat(256 * 1024) }) });
     await expect(h.client.send(new PutEventsCommand({ Entries: [big] }))).rejects.toThrow(
