@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { signingNameOf } from '../http';
 import type { LocalIdentity, LocalRequest, LocalResponse, EmulatedService } from '../types';
+import { decodeSqsQuery, encodeSqsQueryError, encodeSqsQueryResult } from './queryProtocol';
 import { internalQueueUrlFromArn, INTERNAL_HOST, toClientUrls, toInternalQueueUrl } from './queueUrls';
 
 type FauxqsApp = ReturnType<(typeof import('fauxqs'))['buildApp']>;
@@ -37,6 +39,11 @@ export async function createFauxqsService(identity: LocalIdentity): Promise<Faux
   const app: FauxqsApp = buildApp({ logger: false, defaultRegion: identity.region });
   await app.ready();
 
+  const sqsJson = (action: string) => ({
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amz-target': `AmazonSQS.${action}`,
+  });
+
   async function inject(
     method: string,
     url: string,
@@ -52,42 +59,67 @@ export async function createFauxqsService(identity: LocalIdentity): Promise<Faux
     return { status: res.statusCode, headers: res.headers, body: res.rawPayload };
   }
 
-  async function handle(req: LocalRequest): Promise<LocalResponse> {
+  function forwardHeaders(req: LocalRequest): Record<string, string> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
       if (v !== undefined && k !== 'host' && k !== 'content-length')
         headers[k] = Array.isArray(v) ? v.join(',') : v;
     }
-    let body: string | Buffer = req.body;
-    const target = headers['x-amz-target'];
-    const action = target?.startsWith('AmazonSQS.') ? target.slice('AmazonSQS.'.length) : undefined;
-    if (action && body.length > 0) {
-      const parsed = JSON.parse(body.toString('utf8')) as { QueueUrl?: unknown };
-      if (typeof parsed.QueueUrl === 'string') {
-        parsed.QueueUrl = toInternalQueueUrl(parsed.QueueUrl, regionOf(req, identity.region));
-        body = JSON.stringify(parsed);
-      }
-    }
-    const url = req.query.size > 0 ? `${req.path}?${req.query.toString()}` : req.path;
-    const res = await inject(req.method, url, headers, body);
-    const outHeaders: Record<string, string> = {};
-    for (const [k, v] of Object.entries(res.headers)) {
-      if (v !== undefined && k !== 'content-length' && k !== 'connection' && k !== 'transfer-encoding') {
-        outHeaders[k] = Array.isArray(v) ? v.join(',') : String(v);
-      }
-    }
-    let outBody: string | Buffer = res.body;
-    if (action && URL_RESULTS.has(action)) {
-      const host = typeof req.headers.host === 'string' ? req.headers.host : '127.0.0.1:4566';
-      outBody = toClientUrls(res.body.toString('utf8'), `http://${host}`);
-    }
-    return { status: res.status, headers: outHeaders, body: outBody };
+    return headers;
   }
 
-  const sqsJson = (action: string) => ({
-    'content-type': 'application/x-amz-json-1.0',
-    'x-amz-target': `AmazonSQS.${action}`,
-  });
+  function responseHeaders(res: Awaited<ReturnType<typeof inject>>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (v !== undefined && k !== 'content-length' && k !== 'connection' && k !== 'transfer-encoding') {
+        out[k] = Array.isArray(v) ? v.join(',') : String(v);
+      }
+    }
+    return out;
+  }
+
+  /** An SQS JSON-protocol call: queue URLs in, as fauxqs knows them; URLs out, on the client's host. */
+  async function sqsJsonCall(req: LocalRequest, action: string, input: Record<string, unknown>) {
+    if (typeof input.QueueUrl === 'string')
+      input.QueueUrl = toInternalQueueUrl(input.QueueUrl, regionOf(req, identity.region));
+    const headers = { ...forwardHeaders(req), ...sqsJson(action) };
+    const res = await inject('POST', '/', headers, JSON.stringify(input));
+    let text = res.body.toString('utf8');
+    if (URL_RESULTS.has(action)) {
+      const host = typeof req.headers.host === 'string' ? req.headers.host : '127.0.0.1:4566';
+      text = toClientUrls(text, `http://${host}`);
+    }
+    return { status: res.status, headers: responseHeaders(res), text };
+  }
+
+  async function handleSqsQuery(req: LocalRequest): Promise<LocalResponse> {
+    const { action, input } = decodeSqsQuery(req.body.toString('utf8'));
+    const res = await sqsJsonCall(req, action, input);
+    const parsed = (res.text ? JSON.parse(res.text) : {}) as Record<string, unknown>;
+    const requestId = randomUUID();
+    const body =
+      res.status === 200
+        ? encodeSqsQueryResult(action, parsed, requestId)
+        : encodeSqsQueryError(parsed, res.headers['x-amzn-query-error'], requestId);
+    return { status: res.status, headers: { 'content-type': 'text/xml' }, body };
+  }
+
+  async function handle(req: LocalRequest): Promise<LocalResponse> {
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('AmazonSQS.')) {
+      const input = (req.body.length > 0 ? JSON.parse(req.body.toString('utf8')) : {}) as Record<
+        string,
+        unknown
+      >;
+      const res = await sqsJsonCall(req, target.slice('AmazonSQS.'.length), input);
+      return { status: res.status, headers: res.headers, body: res.text };
+    }
+    const isForm = String(req.headers['content-type'] ?? '').includes('x-www-form-urlencoded');
+    if (isForm && signingNameOf(req.headers) === 'sqs') return handleSqsQuery(req);
+    const url = req.query.size > 0 ? `${req.path}?${req.query.toString()}` : req.path;
+    const res = await inject(req.method, url, forwardHeaders(req), req.body);
+    return { status: res.status, headers: responseHeaders(res), body: res.body };
+  }
 
   const sqs: SqsSender = {
     async send(queueArn, messageBody, opts) {

@@ -3,14 +3,16 @@ import { promisify } from 'node:util';
 import { spawnLocalCloud, type LocalCloud } from '../../src';
 
 const run = promisify(execFile);
-const hasAwsCli = spawnSync('aws', ['--version'], { encoding: 'utf8' }).status === 0;
+/** `AWS_CLI` picks another binary, e.g. /usr/bin/aws (Debian's 2.9, SQS query protocol). */
+const AWS = process.env.AWS_CLI ?? 'aws';
+const hasAwsCli = spawnSync(AWS, ['--version'], { encoding: 'utf8' }).status === 0;
 
 /** Runs only where the AWS CLI is installed (CI installs it). */
 (hasAwsCli ? describe : describe.skip)('the AWS CLI against the edge', () => {
   let cloud: LocalCloud;
   let env: NodeJS.ProcessEnv;
   const aws = async (...args: string[]) => {
-    const { stdout } = await run('aws', ['--endpoint-url', cloud.endpoint, '--output', 'json', ...args], {
+    const { stdout } = await run(AWS, ['--endpoint-url', cloud.endpoint, '--output', 'json', ...args], {
       env,
     });
     return JSON.parse(stdout || '{}') as Record<string, unknown>;

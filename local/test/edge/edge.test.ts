@@ -86,6 +86,67 @@ describe('SQS through the edge', () => {
   });
 });
 
+describe('SQS query protocol (older SDKs and CLIs)', () => {
+  const form = (params: Record<string, string>) =>
+    rawRequest(cloud.endpoint, {
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x',
+      },
+      body: new URLSearchParams({ Version: '2012-11-05', ...params }).toString(),
+    });
+
+  it('sends and receives with message attributes, answering XML', async () => {
+    const created = await form({
+      Action: 'CreateQueue',
+      QueueName: 'edge-query',
+      'Attribute.1.Name': 'VisibilityTimeout',
+      'Attribute.1.Value': '7',
+    });
+    expect(created.text).toContain(`<QueueUrl>${cloud.endpoint}/000000000000/edge-query</QueueUrl>`);
+    const QueueUrl = `${cloud.endpoint}/000000000000/edge-query`;
+    const sent = await form({
+      Action: 'SendMessage',
+      QueueUrl,
+      MessageBody: 'query <body>',
+      'MessageAttribute.1.Name': 'kind',
+      'MessageAttribute.1.Value.StringValue': 'q',
+      'MessageAttribute.1.Value.DataType': 'String',
+    });
+    expect(sent.status).toBe(200);
+    expect(sent.text).toMatch(/<SendMessageResponse[^>]*><SendMessageResult>.*<MessageId>/);
+    const received = await form({
+      Action: 'ReceiveMessage',
+      QueueUrl,
+      'MessageAttributeName.1': 'All',
+      'AttributeName.1': 'All',
+    });
+    expect(received.text).toContain('<Body>query &lt;body&gt;</Body>');
+    expect(received.text).toContain(
+      '<MessageAttribute><Name>kind</Name><Value><StringValue>q</StringValue><DataType>String</DataType></Value></MessageAttribute>',
+    );
+    expect(received.text).toContain(
+      '<Attribute><Name>ApproximateReceiveCount</Name><Value>1</Value></Attribute>',
+    );
+    const attrs = await form({
+      Action: 'GetQueueAttributes',
+      QueueUrl,
+      'AttributeName.1': 'VisibilityTimeout',
+    });
+    expect(attrs.text).toContain('<Attribute><Name>VisibilityTimeout</Name><Value>7</Value></Attribute>');
+  });
+
+  it('answers errors as query-protocol XML with the SQS error code', async () => {
+    const res = await form({
+      Action: 'ReceiveMessage',
+      QueueUrl: `${cloud.endpoint}/000000000000/does-not-exist`,
+    });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('<Code>AWS.SimpleQueueService.NonExistentQueue</Code>');
+  });
+});
+
 describe('SNS through the edge', () => {
   it('fans a published message out to a subscribed queue', async () => {
     const { TopicArn } = await aws.sns.send(new CreateTopicCommand({ Name: 'edge-topic' }));
@@ -244,7 +305,8 @@ describe('routing', () => {
     const body = JSON.parse(res.text) as { __type: string; message: string };
     expect(body.__type).toBe('UnknownService');
     expect(body.message).toContain('"kinesis"');
-    for (const name of ['dynamodb', 'events', 'ses', 'sns', 'sqs']) expect(body.message).toContain(` ${name},`);
+    for (const name of ['dynamodb', 'events', 'ses', 'sns', 'sqs'])
+      expect(body.message).toContain(` ${name},`);
   });
 
   it('answers query-protocol callers of an unknown action in XML', async () => {
