@@ -30,7 +30,8 @@ export function isDeadlineCheck(body: unknown): body is DeadlineCheck {
 
 export type Probe =
   | { state: 'done'; data?: Record<string, unknown> }
-  | { state: 'waiting'; status?: string }
+  /** `run` when the probe itself wrote the run (later writes must build on it). */
+  | { state: 'waiting'; status?: string; run?: RunRecord }
   /** The target state was seen once; another look after `confirmSeconds` makes it done. */
   | { state: 'seen-once'; status?: string }
   | { state: 'failed'; reason: string; errorCode?: string };
@@ -115,8 +116,8 @@ export async function settle(
   step: WaitingStep,
   check?: DeadlineCheck,
 ): Promise<'done' | 'failed' | 'waiting' | 'stale'> {
-  const exp = run.expectation;
-  if (!exp || exp.step !== step.step || run.run.next !== step.step) return 'stale';
+  if (!run.expectation || run.expectation.step !== step.step || run.run.next !== step.step) return 'stale';
+  let exp = run.expectation;
   if (check && check.seq !== exp.checks) return 'stale';
   const probe = await step.probe(ctx, run, exp);
   const fail = step.fail ?? ((c, r, reason, code) => failStep(c, r, step.step, reason, code).then(() => undefined));
@@ -127,6 +128,10 @@ export async function settle(
   if (probe.state === 'failed') {
     await fail(ctx, run, probe.reason, probe.errorCode);
     return 'failed';
+  }
+  if (probe.state === 'waiting' && probe.run?.expectation) {
+    run = probe.run;
+    exp = probe.run.expectation!;
   }
   const needed = step.confirmations ?? 1;
   const confirmations = probe.state === 'seen-once' ? (exp.confirmations ?? 0) + 1 : 0;

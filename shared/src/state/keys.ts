@@ -9,6 +9,7 @@ export const keys = {
   lock: (kind: Kind, identifier: string) => ({ pk: `LOCK#${kind}#${identifier}`, sk: 'LOCK' }),
   resource: (kind: ResourceKind, name: string) => ({ pk: `RES#${kind}#${name}`, sk: 'RES' }),
   request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
+  notification: (id: string) => ({ pk: `NOTIFY#${id}`, sk: 'NOTIFY' }),
   statusIndex: (status: string, at: string, runId: string) => ({
     gsi1pk: `STATUS#${status}`,
     gsi1sk: `${at}#${runId}`,

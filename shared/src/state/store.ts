@@ -6,6 +6,7 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import type { Kind } from '../contracts/run';
@@ -246,6 +247,27 @@ export class StateStore {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
     }
+  }
+
+  // ---- notification deliveries ----
+
+  /** Channels a notification (keyed by the event id) was already delivered to. */
+  async deliveredChannels(notificationId: string): Promise<string[]> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.notification(notificationId), ConsistentRead: true }),
+    );
+    return [...((out.Item?.channels as Set<string> | undefined) ?? [])];
+  }
+
+  async recordDelivery(notificationId: string, channel: string, ttlSeconds = 30 * 86_400): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.notification(notificationId),
+        UpdateExpression: 'ADD channels :c SET expiresAt = :t',
+        ExpressionAttributeValues: { ':c': new Set([channel]), ':t': Math.floor(Date.now() / 1000) + ttlSeconds },
+      }),
+    );
   }
 
   // ---- idempotent requests ----

@@ -1,0 +1,129 @@
+import { DeleteDBInstanceCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import {
+  beginWait,
+  completeStep,
+  describeError,
+  event,
+  finalSnapshotIdentifier,
+  findInstance,
+  isRdsError,
+  isRetryable,
+  markActed,
+  shouldActAgain,
+  type InstanceConfig,
+  type Probe,
+  type RunRecord,
+  type ServiceContext,
+  type WaitingStep,
+} from '@rewind/shared';
+
+/**
+ * The cleanup step: delete the set-aside original once the restored database is verified, keeping a
+ * final snapshot unless the request or the deployment says otherwise. Deletion protection is lifted on
+ * the set-aside copy just before deleting it. If the deletion fails, the restore is NOT rolled back:
+ * the run completes with a warning saying which copy remains and how to remove it.
+ */
+
+function keepFinalSnapshot(ctx: ServiceContext, run: RunRecord): boolean {
+  const requested = (run.request as { finalSnapshot?: boolean }).finalSnapshot;
+  return requested ?? ctx.config.finalSnapshot === 'always';
+}
+
+function removalHint(run: RunRecord): string {
+  const temp = run.names.temporary!;
+  return (
+    `the set-aside original ${temp} remains; remove it when you no longer need it: ` +
+    `aws rds modify-db-instance --db-instance-identifier ${temp} --no-deletion-protection --apply-immediately && ` +
+    `aws rds delete-db-instance --db-instance-identifier ${temp} --final-db-snapshot-identifier ${temp}-final`
+  );
+}
+
+async function complete(ctx: ServiceContext, run: RunRecord, deleted: boolean, warning?: string) {
+  const finalSnapshot = deleted && run.names.finalSnapshot ? run.names.finalSnapshot : null;
+  await completeStep(
+    ctx,
+    run,
+    'cleanup',
+    (block) =>
+      event('CleanupCompleted', {
+        run: block,
+        deletedIdentifier: deleted ? run.names.temporary! : null,
+        finalSnapshotIdentifier: finalSnapshot,
+        warning,
+      }),
+    { warnings: warning ? [...run.warnings, warning] : run.warnings },
+  );
+}
+
+async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
+  const temp = run.names.temporary!;
+  const db = await findInstance(ctx.rds, temp);
+  if (!db) return;
+  if (db.DeletionProtection) {
+    await ctx.rds.send(
+      new ModifyDBInstanceCommand({ DBInstanceIdentifier: temp, DeletionProtection: false, ApplyImmediately: true }),
+    );
+  }
+  const finalSnapshot = run.names.finalSnapshot;
+  try {
+    await ctx.rds.send(
+      new DeleteDBInstanceCommand({
+        DBInstanceIdentifier: temp,
+        ...(finalSnapshot ? { FinalDBSnapshotIdentifier: finalSnapshot } : { SkipFinalSnapshot: true }),
+        DeleteAutomatedBackups: false,
+      }),
+    );
+  } catch (err) {
+    if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message)) throw err;
+  }
+  await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, 'cleanup');
+}
+
+export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise<void> {
+  const temp = run.names.temporary!;
+  const original = (run.config as unknown as InstanceConfig).dbiResourceId;
+  if (!run.resources.restored) {
+    await complete(ctx, run, false, `cleanup skipped: the restore of ${run.identifier} is not recorded as verified; ${removalHint(run)}`);
+    return;
+  }
+  const db = await findInstance(ctx.rds, temp);
+  if (!db) {
+    await complete(ctx, run, false, `the set-aside original ${temp} was not found; it may have been deleted by hand`);
+    return;
+  }
+  if (db.DbiResourceId !== original) {
+    // Never delete anything not recorded in the run.
+    await complete(ctx, run, false, `${temp} is not the original recorded by this run (${db.DbiResourceId}); left untouched`);
+    return;
+  }
+  const names = keepFinalSnapshot(ctx, run)
+    ? { ...run.names, finalSnapshot: finalSnapshotIdentifier(run.identifier, run.runId, ctx.now()) }
+    : run.names;
+  const waiting = await beginWait(
+    ctx,
+    run,
+    { step: 'cleanup', resourceKind: 'instance', resourceName: temp, target: 'deleted', deadlineSeconds: ctx.config.wait.deadlines.delete },
+    { names },
+  );
+  try {
+    await callDelete(ctx, waiting);
+  } catch (err) {
+    if (isRetryable(err)) return;
+    const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
+    await complete(ctx, latest, false, `deleting ${temp} failed (${describeError(err)}); ${removalHint(run)}`);
+  }
+}
+
+async function probeCleanup(ctx: ServiceContext, run: RunRecord): Promise<Probe> {
+  const db = await findInstance(ctx.rds, run.names.temporary!);
+  if (!db) return { state: 'done' };
+  if (shouldActAgain(ctx, run)) await callDelete(ctx, run);
+  return { state: 'waiting', status: db.DBInstanceStatus };
+}
+
+export const cleanupWait: WaitingStep = {
+  step: 'cleanup',
+  probe: (ctx, run) => probeCleanup(ctx, run),
+  complete: (ctx, run) => complete(ctx, run, true),
+  fail: (ctx, run, reason) => complete(ctx, run, false, `${reason}; ${removalHint(run)}`),
+};

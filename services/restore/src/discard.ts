@@ -1,0 +1,116 @@
+import { DeleteDBInstanceCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import {
+  beginWait,
+  completeRollback,
+  completeStep,
+  describeError,
+  event,
+  failRollback,
+  findInstance,
+  isRdsError,
+  isRetryable,
+  markActed,
+  shouldActAgain,
+  type Probe,
+  type RunRecord,
+  type ServiceContext,
+  type WaitingStep,
+} from '@rewind/shared';
+import { capturedConfig } from './restoreStep';
+
+/**
+ * Compensation `discard`: delete a half-restored copy that holds the original's name, so the
+ * original can be renamed back. Only a copy this run restored is deleted: never the original.
+ */
+
+function manualFix(run: RunRecord): string {
+  const temp = run.names.temporary;
+  return (
+    `delete the half-restored copy (aws rds delete-db-instance --db-instance-identifier ${run.identifier} --skip-final-snapshot), ` +
+    `then rename the original back (aws rds modify-db-instance --db-instance-identifier ${temp} --new-db-instance-identifier ${run.identifier} --apply-immediately)`
+  );
+}
+
+async function finish(ctx: ServiceContext, run: RunRecord, discarded: string | null) {
+  const after = run.run.plan[run.run.plan.indexOf('discard') + 1];
+  if (!after) {
+    await completeRollback(ctx, run, 'discard', run.identifier);
+    return;
+  }
+  await completeStep(ctx, run, 'discard', (block) => event('DiscardCompleted', { run: block, discardedIdentifier: discarded }));
+}
+
+async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
+  const db = await findInstance(ctx.rds, run.identifier);
+  if (db?.DeletionProtection) {
+    await ctx.rds.send(
+      new ModifyDBInstanceCommand({ DBInstanceIdentifier: run.identifier, DeletionProtection: false, ApplyImmediately: true }),
+    );
+  }
+  try {
+    await ctx.rds.send(
+      new DeleteDBInstanceCommand({
+        DBInstanceIdentifier: run.identifier,
+        SkipFinalSnapshot: true,
+        DeleteAutomatedBackups: true,
+      }),
+    );
+  } catch (err) {
+    if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message)) throw err;
+  }
+  await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, 'discard');
+}
+
+export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise<void> {
+  const config = capturedConfig(run);
+  const db = await findInstance(ctx.rds, run.identifier);
+  if (!db || db.DbiResourceId === config.dbiResourceId) {
+    // Nothing was restored under the name (or the original never left it): nothing to discard.
+    await finish(ctx, run, null);
+    return;
+  }
+  const waiting = await beginWait(ctx, run, {
+    step: 'discard',
+    resourceKind: 'instance',
+    resourceName: run.identifier,
+    target: 'deleted',
+    deadlineSeconds: ctx.config.wait.deadlines.delete,
+  });
+  try {
+    await callDelete(ctx, waiting);
+  } catch (err) {
+    if (isRetryable(err)) return;
+    const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
+    await failRollback(
+      ctx,
+      latest,
+      'discard',
+      `deleting the half-restored copy failed: ${describeError(err)}`,
+      `a half-restored copy holds the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
+      manualFix(run),
+    );
+  }
+}
+
+async function probeDiscard(ctx: ServiceContext, run: RunRecord): Promise<Probe> {
+  const db = await findInstance(ctx.rds, run.identifier);
+  if (!db) return { state: 'done', data: { discarded: run.identifier } };
+  if (shouldActAgain(ctx, run)) await callDelete(ctx, run);
+  return { state: 'waiting', status: db.DBInstanceStatus };
+}
+
+export const discardWait: WaitingStep = {
+  step: 'discard',
+  probe: (ctx, run) => probeDiscard(ctx, run),
+  complete: (ctx, run, data) => finish(ctx, run, String(data.discarded ?? run.identifier)),
+  fail: async (ctx, run, reason) => {
+    await failRollback(
+      ctx,
+      run,
+      'discard',
+      reason,
+      `a half-restored copy may still hold the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
+      manualFix(run),
+    );
+  },
+};
