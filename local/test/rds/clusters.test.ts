@@ -14,18 +14,14 @@ import {
   RestoreDBClusterFromSnapshotCommand,
   type DBCluster,
 } from '@aws-sdk/client-rds';
-import { eventually, startHarness, statuses, type Harness } from './harness';
+import { eventually, statuses, useHarness, type Harness } from './harness';
 
 let h: Harness;
-beforeEach(async () => {
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
+useHarness((x) => (h = x));
 
 const cluster = async (id: string): Promise<DBCluster> =>
-  (await h.client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0] as DBCluster;
+  (await h.client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })))
+    .DBClusters?.[0] as DBCluster;
 const clusterUntil = (id: string, status: string): Promise<DBCluster> =>
   eventually(
     () => cluster(id),
@@ -65,7 +61,11 @@ async function clusterWithMembers(id: string, members: string[]): Promise<void> 
 
 test('CreateDBCluster and members: 0170, endpoints, writer first then readers', async () => {
   const r = await h.client.send(
-    new CreateDBClusterCommand({ DBClusterIdentifier: 'aur', Engine: 'aurora-postgresql', MasterUsername: 'admin' }),
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'aur',
+      Engine: 'aurora-postgresql',
+      MasterUsername: 'admin',
+    }),
   );
   expect(r.DBCluster?.Status).toBe('creating');
   await expect(
@@ -87,7 +87,12 @@ test('CreateDBCluster and members: 0170, endpoints, writer first then readers', 
   expect(c.DBClusterMembers).toEqual([]);
   expect(h.bus.entries[0]?.entry).toMatchObject({
     detailType: 'RDS DB Cluster Event',
-    detail: { EventID: 'RDS-EVENT-0170', SourceType: 'CLUSTER', SourceIdentifier: 'rds:aur', Message: 'DB cluster created' },
+    detail: {
+      EventID: 'RDS-EVENT-0170',
+      SourceType: 'CLUSTER',
+      SourceIdentifier: 'rds:aur',
+      Message: 'DB cluster created',
+    },
   });
   for (const m of ['aur-1', 'aur-2']) {
     await h.client.send(
@@ -104,11 +109,25 @@ test('CreateDBCluster and members: 0170, endpoints, writer first then readers', 
   await instanceUntil('aur-2', 'available');
   const withMembers = await cluster('aur');
   expect(withMembers.DBClusterMembers).toEqual([
-    { DBInstanceIdentifier: 'aur-1', IsClusterWriter: true, DBClusterParameterGroupStatus: 'in-sync', PromotionTier: 1 },
-    { DBInstanceIdentifier: 'aur-2', IsClusterWriter: false, DBClusterParameterGroupStatus: 'in-sync', PromotionTier: 2 },
+    {
+      DBInstanceIdentifier: 'aur-1',
+      IsClusterWriter: true,
+      DBClusterParameterGroupStatus: 'in-sync',
+      PromotionTier: 1,
+    },
+    {
+      DBInstanceIdentifier: 'aur-2',
+      IsClusterWriter: false,
+      DBClusterParameterGroupStatus: 'in-sync',
+      PromotionTier: 2,
+    },
   ]);
-  const members = await h.client.send(new DescribeDBInstancesCommand({ Filters: [{ Name: 'db-cluster-id', Values: ['aur'] }] }));
-  expect(members.DBInstances?.map((i) => [i.DBInstanceIdentifier, i.DBClusterIdentifier, i.StorageType])).toEqual([
+  const members = await h.client.send(
+    new DescribeDBInstancesCommand({ Filters: [{ Name: 'db-cluster-id', Values: ['aur'] }] }),
+  );
+  expect(
+    members.DBInstances?.map((i) => [i.DBInstanceIdentifier, i.DBClusterIdentifier, i.StorageType]),
+  ).toEqual([
     ['aur-1', 'aur', 'aurora'],
     ['aur-2', 'aur', 'aurora'],
   ]);
@@ -117,24 +136,37 @@ test('CreateDBCluster and members: 0170, endpoints, writer first then readers', 
   await expect(
     h.client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'aur-1', DBSnapshotIdentifier: 'x' })),
   ).rejects.toMatchObject({ name: 'InvalidDBInstanceStateFault' });
-  const timeline = h.rds.availabilityTimeline().map((t) => t.kind).sort();
+  const timeline = h.rds
+    .availabilityTimeline()
+    .map((t) => t.kind)
+    .sort();
   expect(timeline).toEqual(['cluster', 'cluster-ro', 'instance', 'instance']);
 });
 
 test('ModifyDBCluster rename: renaming -> available, 0172, members keep their names', async () => {
   await clusterWithMembers('aur', ['aur-w', 'aur-r']);
   const r = await h.client.send(
-    new ModifyDBClusterCommand({ DBClusterIdentifier: 'aur', NewDBClusterIdentifier: 'aur-old', ApplyImmediately: true }),
+    new ModifyDBClusterCommand({
+      DBClusterIdentifier: 'aur',
+      NewDBClusterIdentifier: 'aur-old',
+      ApplyImmediately: true,
+    }),
   );
   expect(r.DBCluster?.Status).toBe('renaming');
-  await expect(cluster('aur')).rejects.toMatchObject({ name: 'DBClusterNotFoundFault', $metadata: { httpStatusCode: 404 } });
+  await expect(cluster('aur')).rejects.toMatchObject({
+    name: 'DBClusterNotFoundFault',
+    $metadata: { httpStatusCode: 404 },
+  });
   const c = await clusterUntil('aur-old', 'available');
   expect(c.Endpoint).toBe(`aur-old.cluster-${h.rds.endpointHash}.us-east-1.rds.amazonaws.com`);
   expect(c.DBClusterMembers?.map((m) => m.DBInstanceIdentifier).sort()).toEqual(['aur-r', 'aur-w']);
   const inst = await h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'aur-w' }));
   expect(inst.DBInstances?.[0]?.DBClusterIdentifier).toBe('aur-old');
   const renamed = h.bus.entries.find((e) => e.entry.detail['EventID'] === 'RDS-EVENT-0172')?.entry;
-  expect(renamed?.detail).toMatchObject({ Message: 'Renamed cluster from aur to aur-old', SourceType: 'CLUSTER' });
+  expect(renamed?.detail).toMatchObject({
+    Message: 'Renamed cluster from aur to aur-old',
+    SourceType: 'CLUSTER',
+  });
   expect(renamed?.resources).toEqual(['arn:aws:rds:us-east-1:000000000000:cluster:aur-old']);
   expect(statuses(h.rds, 'aur-old').slice(-2)).toEqual(['renaming', 'available']);
 });
@@ -148,10 +180,20 @@ test('cluster snapshot (0074/0075), restore creates no instances (0170), delete 
       Description: 'x',
     }),
   );
-  const s = await h.client.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: 'aur', DBClusterSnapshotIdentifier: 'aur-snap' }));
+  const s = await h.client.send(
+    new CreateDBClusterSnapshotCommand({
+      DBClusterIdentifier: 'aur',
+      DBClusterSnapshotIdentifier: 'aur-snap',
+    }),
+  );
   expect(s.DBClusterSnapshot?.Status).toBe('creating');
   await expect(
-    h.client.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: 'aur', DBClusterSnapshotIdentifier: 'aur-snap' })),
+    h.client.send(
+      new CreateDBClusterSnapshotCommand({
+        DBClusterIdentifier: 'aur',
+        DBClusterSnapshotIdentifier: 'aur-snap',
+      }),
+    ),
   ).rejects.toMatchObject({ name: 'DBClusterSnapshotAlreadyExistsFault' });
   await eventually(
     () => h.client.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: 'aur-snap' })),
@@ -161,7 +203,9 @@ test('cluster snapshot (0074/0075), restore creates no instances (0170), delete 
   expect(h.bus.entries.find((e) => e.entry.detail['EventID'] === 'RDS-EVENT-0075')?.entry.detailType).toBe(
     'RDS DB Cluster Snapshot Event',
   );
-  const byCluster = await h.client.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: 'aur', SnapshotType: 'manual' }));
+  const byCluster = await h.client.send(
+    new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: 'aur', SnapshotType: 'manual' }),
+  );
   expect(byCluster.DBClusterSnapshots?.map((x) => x.DBClusterSnapshotIdentifier)).toEqual(['aur-snap']);
 
   await h.client.send(
@@ -198,17 +242,27 @@ test('cluster snapshot (0074/0075), restore creates no instances (0170), delete 
   const all = await h.client.send(new DescribeDBInstancesCommand({}));
   expect(all.DBInstances?.map((i) => i.DBInstanceIdentifier)).toEqual(['aur-1']);
 
-  await expect(h.client.send(new DeleteDBClusterCommand({ DBClusterIdentifier: 'aur', SkipFinalSnapshot: true }))).rejects.toMatchObject({
+  await expect(
+    h.client.send(new DeleteDBClusterCommand({ DBClusterIdentifier: 'aur', SkipFinalSnapshot: true })),
+  ).rejects.toMatchObject({
     name: 'InvalidDBClusterStateFault',
   });
   await expect(
-    h.client.send(new DeleteDBClusterCommand({ DBClusterIdentifier: 'aur-restored', SkipFinalSnapshot: true })),
+    h.client.send(
+      new DeleteDBClusterCommand({ DBClusterIdentifier: 'aur-restored', SkipFinalSnapshot: true }),
+    ),
   ).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
   await h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'aur-1' }));
-  const d = await h.client.send(new DeleteDBClusterCommand({ DBClusterIdentifier: 'aur', SkipFinalSnapshot: true }));
+  const d = await h.client.send(
+    new DeleteDBClusterCommand({ DBClusterIdentifier: 'aur', SkipFinalSnapshot: true }),
+  );
   expect(d.DBCluster?.Status).toBe('deleting');
   await eventually(
-    () => cluster('aur').then(() => 'exists', (e: Error) => e.name),
+    () =>
+      cluster('aur').then(
+        () => 'exists',
+        (e: Error) => e.name,
+      ),
     (v) => v === 'DBClusterNotFoundFault',
   );
   expect(h.bus.eventIds('aur').slice(-1)).toEqual(['RDS-EVENT-0171']);

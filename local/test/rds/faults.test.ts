@@ -1,5 +1,4 @@
 import {
-  CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
@@ -9,7 +8,15 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
   type DBInstance,
 } from '@aws-sdk/client-rds';
-import { eventually, sleep, startHarness, statuses, type Harness, type HarnessOptions } from './harness';
+import {
+  createInstance,
+  eventually,
+  sleep,
+  startHarness,
+  statuses,
+  type Harness,
+  type HarnessOptions,
+} from './harness';
 
 let h: Harness;
 async function start(opts: HarnessOptions = {}): Promise<void> {
@@ -20,26 +27,16 @@ afterEach(async () => {
 });
 
 const describe1 = async (id: string): Promise<DBInstance> =>
-  (await h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0] as DBInstance;
+  (await h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
+    .DBInstances?.[0] as DBInstance;
 const until = (id: string, status: string): Promise<DBInstance> =>
   eventually(
     () => describe1(id),
     (i) => i.DBInstanceStatus === status,
   );
 
-async function create(id: string, extra: Record<string, unknown> = {}): Promise<void> {
-  await h.client.send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: id,
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t3.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'admin',
-      BackupRetentionPeriod: 0,
-      ...extra,
-    }),
-  );
-}
+const create = (id: string, extra: Record<string, unknown> = {}): Promise<void> =>
+  createInstance(h, id, { BackupRetentionPeriod: 0, ...extra });
 
 async function withSnapshot(id: string, snap: string): Promise<void> {
   await create(id);
@@ -60,9 +57,24 @@ test('restore fault: ends incompatible-restore with 0031; failed; deletion then 
       { operation: 'restore', identifier: '/^worse$/', outcome: 'failed', times: 1 },
     ],
   });
-  await h.client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'bad-1', DBSnapshotIdentifier: 'snap' }));
-  await h.client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'worse', DBSnapshotIdentifier: 'snap' }));
-  await h.client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'fine', DBSnapshotIdentifier: 'snap' }));
+  await h.client.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBInstanceIdentifier: 'bad-1',
+      DBSnapshotIdentifier: 'snap',
+    }),
+  );
+  await h.client.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBInstanceIdentifier: 'worse',
+      DBSnapshotIdentifier: 'snap',
+    }),
+  );
+  await h.client.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBInstanceIdentifier: 'fine',
+      DBSnapshotIdentifier: 'snap',
+    }),
+  );
   await until('bad-1', 'incompatible-restore');
   await until('worse', 'failed');
   await until('fine', 'available');
@@ -70,16 +82,31 @@ test('restore fault: ends incompatible-restore with 0031; failed; deletion then 
   expect(h.bus.eventIds('worse')).toEqual(['RDS-EVENT-0031']);
   expect(statuses(h.rds, 'bad-1')).toEqual(['creating', 'incompatible-restore']);
   await expect(
-    h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'bad-1', FinalDBSnapshotIdentifier: 'f' })),
+    h.client.send(
+      new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'bad-1', FinalDBSnapshotIdentifier: 'f' }),
+    ),
   ).rejects.toMatchObject({ name: 'InvalidDBInstanceStateFault' });
-  await h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'bad-1', SkipFinalSnapshot: true }));
+  await h.client.send(
+    new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'bad-1', SkipFinalSnapshot: true }),
+  );
   // times: 1 is used up
-  await h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'worse', SkipFinalSnapshot: true }));
+  await h.client.send(
+    new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'worse', SkipFinalSnapshot: true }),
+  );
   await eventually(
-    () => describe1('worse').then(() => 'x', (e: Error) => e.name),
+    () =>
+      describe1('worse').then(
+        () => 'x',
+        (e: Error) => e.name,
+      ),
     (v) => v === 'DBInstanceNotFoundFault',
   );
-  await h.client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'worse', DBSnapshotIdentifier: 'snap' }));
+  await h.client.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBInstanceIdentifier: 'worse',
+      DBSnapshotIdentifier: 'snap',
+    }),
+  );
   await until('worse', 'available');
 });
 
@@ -114,7 +141,9 @@ test('snapshot faults: failed snapshot and SnapshotQuotaExceeded', async () => {
   await expect(
     h.client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: 'quota' })),
   ).rejects.toMatchObject({ name: 'SnapshotQuotaExceededFault' });
-  await h.client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: 'doomed' }));
+  await h.client.send(
+    new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db', DBSnapshotIdentifier: 'doomed' }),
+  );
   await eventually(
     () => h.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'doomed' })),
     (r) => r.DBSnapshots?.[0]?.Status === 'failed',
@@ -142,7 +171,13 @@ test('delete faults (error, stuck) and a rename that never completes', async () 
     h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'a', SkipFinalSnapshot: true })),
   ).rejects.toMatchObject({ name: 'InvalidDBInstanceStateFault' });
   await h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'b', SkipFinalSnapshot: true }));
-  await h.client.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'c', NewDBInstanceIdentifier: 'c-old', ApplyImmediately: true }));
+  await h.client.send(
+    new ModifyDBInstanceCommand({
+      DBInstanceIdentifier: 'c',
+      NewDBInstanceIdentifier: 'c-old',
+      ApplyImmediately: true,
+    }),
+  );
   await sleep(400);
   expect((await describe1('b')).DBInstanceStatus).toBe('deleting');
   expect((await describe1('c-old')).DBInstanceStatus).toBe('renaming');
@@ -158,7 +193,10 @@ test('API error faults: N times, always, per identifier; clear', async () => {
       { action: 'ModifyDBInstance', code: 'InvalidDBInstanceState', identifier: 'db' },
     ],
   });
-  await expect(describe1('db')).rejects.toMatchObject({ name: 'InternalFailure', $metadata: { httpStatusCode: 500 } });
+  await expect(describe1('db')).rejects.toMatchObject({
+    name: 'InternalFailure',
+    $metadata: { httpStatusCode: 500 },
+  });
   await expect(describe1('db')).rejects.toMatchObject({ name: 'InternalFailure' });
   await expect(describe1('db')).resolves.toMatchObject({ DBInstanceIdentifier: 'db' });
   for (let i = 0; i < 3; i++) {
@@ -180,7 +218,9 @@ test('event faults: lose, duplicate, delay, reorder (seeded); DescribeEvents sti
   await create('lost');
   await until('lost', 'available');
   expect(h.bus.eventIds('lost')).toEqual([]);
-  const described = await h.client.send(new DescribeEventsCommand({ SourceType: 'db-instance', SourceIdentifier: 'lost' }));
+  const described = await h.client.send(
+    new DescribeEventsCommand({ SourceType: 'db-instance', SourceIdentifier: 'lost' }),
+  );
   expect(described.Events?.map((e) => e.Message)).toEqual(['DB instance created']);
 
   h.rds.setFaults({ events: { duplicate: 1 } });
@@ -242,11 +282,20 @@ test('admin API: POST faults, GET faults, bad body, clear, config', async () => 
     apiErrors: [{ action: 'CreateDBInstance', code: 'InsufficientDBInstanceCapacity', times: 1 }],
   });
   expect(set.status).toBe(200);
-  expect((await h.admin('GET', 'faults')).json).toMatchObject({ events: { lose: 0.25 }, operations: [{ times: 2 }] });
+  expect((await h.admin('GET', 'faults')).json).toMatchObject({
+    events: { lose: 0.25 },
+    operations: [{ times: 2 }],
+  });
   await expect(create('db')).rejects.toMatchObject({ name: 'InsufficientDBInstanceCapacityFault' });
   expect((await h.admin('POST', 'faults', { events: { lose: 3 } })).status).toBe(400);
   expect((await h.admin('DELETE', 'faults')).json).toEqual({ events: {}, operations: [], apiErrors: [] });
-  const cfg = await h.admin('POST', 'config', { quirks: { sourceIdentifierPrefix: 'none' }, throttle: { burst: 50 } });
-  expect(cfg.json).toMatchObject({ quirks: { sourceIdentifierPrefix: 'none' }, throttle: { burst: 50, refillPerSecond: 12 } });
+  const cfg = await h.admin('POST', 'config', {
+    quirks: { sourceIdentifierPrefix: 'none' },
+    throttle: { burst: 50 },
+  });
+  expect(cfg.json).toMatchObject({
+    quirks: { sourceIdentifierPrefix: 'none' },
+    throttle: { burst: 50, refillPerSecond: 12 },
+  });
   expect((await h.admin('GET', 'nope')).status).toBe(404);
 });

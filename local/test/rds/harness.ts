@@ -1,7 +1,13 @@
 /** Test harness: the RDS emulator behind a real HTTP server, the real SDK client, recording fakes. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  RDSClient,
+  type CreateDBInstanceCommandInput,
+  type DBInstance,
+} from '@aws-sdk/client-rds';
 import { readLocalRequest, writeLocalResponse } from '../../src/http';
 import { createRds, type CreateRdsOptions, type RdsEmulator } from '../../src/rds';
 import type { BusIngress, InternalBusEntry } from '../../src/types';
@@ -13,7 +19,11 @@ export class RecordingBus implements BusIngress {
   }
   eventIds(sourceIdentifier?: string): string[] {
     return this.entries
-      .filter((e) => sourceIdentifier === undefined || String(e.entry.detail['SourceArn']).endsWith(`:${sourceIdentifier}`))
+      .filter(
+        (e) =>
+          sourceIdentifier === undefined ||
+          String(e.entry.detail['SourceArn']).endsWith(`:${sourceIdentifier}`),
+      )
       .map((e) => String(e.entry.detail['EventID']));
   }
 }
@@ -35,7 +45,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export type HarnessOptions = Partial<Omit<CreateRdsOptions, 'bus' | 'sns' | 'identity'>> & { maxAttempts?: number };
+export type HarnessOptions = Partial<Omit<CreateRdsOptions, 'bus' | 'sns' | 'identity'>> & {
+  maxAttempts?: number;
+};
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const bus = new RecordingBus();
@@ -89,13 +101,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 }
 
 /** Re-evaluates `fn` until `pred` holds (tests only; the emulator itself uses timers). */
-export async function eventually<T>(fn: () => Promise<T> | T, pred: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  pred: (v: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   for (;;) {
     last = await fn();
     if (pred(last)) return last;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -109,4 +126,46 @@ export function statuses(rds: RdsEmulator, identifier: string): string[] {
     for (const e of h.entries) if (out[out.length - 1] !== e.status) out.push(e.status);
   }
   return out;
+}
+
+/** Starts a fresh harness before each test (handing it to `set`) and closes it after. */
+export function useHarness(set: (h: Harness) => void, opts: HarnessOptions = {}): void {
+  let current: Harness | undefined;
+  beforeEach(async () => {
+    current = await startHarness(opts);
+    set(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+  });
+}
+
+export async function describeInstance(h: Harness, id: string): Promise<DBInstance> {
+  const r = await h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+  return r.DBInstances?.[0] as DBInstance;
+}
+
+export function instanceUntil(h: Harness, id: string, status: string): Promise<DBInstance> {
+  return eventually(
+    () => describeInstance(h, id),
+    (i) => i.DBInstanceStatus === status,
+  );
+}
+
+/** CreateDBInstance with small PostgreSQL defaults, overridable. */
+export async function createInstance(
+  h: Harness,
+  id: string,
+  extra: Partial<CreateDBInstanceCommandInput> = {},
+): Promise<void> {
+  await h.client.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: id,
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t3.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'admin',
+      ...extra,
+    }),
+  );
 }

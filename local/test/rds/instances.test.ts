@@ -8,37 +8,24 @@ import {
   RebootDBInstanceCommand,
   type DBInstance,
 } from '@aws-sdk/client-rds';
-import { eventually, startHarness, statuses, type Harness } from './harness';
+import {
+  createInstance,
+  describeInstance,
+  eventually,
+  instanceUntil,
+  statuses,
+  useHarness,
+  type Harness,
+} from './harness';
 
 let h: Harness;
-beforeEach(async () => {
-  h = await startHarness();
-});
-afterEach(async () => {
-  await h.close();
-});
+useHarness((x) => (h = x));
 
-async function describe1(id: string): Promise<DBInstance> {
-  const r = await h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-  return r.DBInstances?.[0] as DBInstance;
-}
+const describe1 = (id: string): Promise<DBInstance> => describeInstance(h, id);
 
 async function createAvailable(id: string, extra: Record<string, unknown> = {}): Promise<DBInstance> {
-  await h.client.send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: id,
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t3.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'admin',
-      MasterUserPassword: 'secret123',
-      ...extra,
-    }),
-  );
-  return eventually(
-    () => describe1(id),
-    (i) => i.DBInstanceStatus === 'available',
-  );
+  await createInstance(h, id, { MasterUserPassword: 'secret123', ...extra });
+  return instanceUntil(h, id, 'available');
 }
 
 test('CreateDBInstance: creating -> backing-up -> available with 0005, 0001, 0002 and a realistic endpoint', async () => {
@@ -89,19 +76,25 @@ test('CreateDBInstance: creating -> backing-up -> available with 0005, 0001, 000
     EventID: 'RDS-EVENT-0005',
   });
   // An automated snapshot exists after the initial backup.
-  const auto = await h.client.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'orders-db', SnapshotType: 'automated' }));
+  const auto = await h.client.send(
+    new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'orders-db', SnapshotType: 'automated' }),
+  );
   expect(auto.DBSnapshots?.[0]?.DBSnapshotIdentifier).toMatch(/^rds:orders-db-\d{4}-\d\d-\d\d-\d\d-\d\d$/);
 });
 
 test('DescribeDBInstances: not found, filters, unknown filter', async () => {
-  await expect(h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nope' }))).rejects.toMatchObject({
+  await expect(
+    h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'nope' })),
+  ).rejects.toMatchObject({
     name: 'DBInstanceNotFoundFault',
     $metadata: { httpStatusCode: 404 },
     message: 'DBInstance nope not found.',
   });
   await createAvailable('pg-1');
   await createAvailable('my-1', { Engine: 'mysql' });
-  const byEngine = await h.client.send(new DescribeDBInstancesCommand({ Filters: [{ Name: 'engine', Values: ['mysql'] }] }));
+  const byEngine = await h.client.send(
+    new DescribeDBInstancesCommand({ Filters: [{ Name: 'engine', Values: ['mysql'] }] }),
+  );
   expect(byEngine.DBInstances?.map((i) => i.DBInstanceIdentifier)).toEqual(['my-1']);
   const byId = await h.client.send(
     new DescribeDBInstancesCommand({
@@ -135,7 +128,9 @@ test('wrong-status and duplicate errors', async () => {
   await expect(
     h.client.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'busy', DeletionProtection: true })),
   ).rejects.toMatchObject({ name: 'InvalidDBInstanceStateFault' });
-  await expect(h.client.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: 'busy' }))).rejects.toMatchObject({
+  await expect(
+    h.client.send(new RebootDBInstanceCommand({ DBInstanceIdentifier: 'busy' })),
+  ).rejects.toMatchObject({
     name: 'InvalidDBInstanceStateFault',
   });
   await expect(
@@ -237,12 +232,20 @@ test('DeleteDBInstance: protection, final snapshot rules, deleting then gone wit
   await expect(
     h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'del-1', SkipFinalSnapshot: true })),
   ).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
-  await h.client.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'del-1', DeletionProtection: false, ApplyImmediately: true }));
+  await h.client.send(
+    new ModifyDBInstanceCommand({
+      DBInstanceIdentifier: 'del-1',
+      DeletionProtection: false,
+      ApplyImmediately: true,
+    }),
+  );
   await eventually(
     () => describe1('del-1'),
     (x) => x.DBInstanceStatus === 'available' && x.DeletionProtection === false,
   );
-  await expect(h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'del-1' }))).rejects.toMatchObject({
+  await expect(
+    h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'del-1' })),
+  ).rejects.toMatchObject({
     name: 'InvalidParameterCombination',
   });
   const r = await h.client.send(
@@ -258,7 +261,11 @@ test('DeleteDBInstance: protection, final snapshot rules, deleting then gone wit
   );
   await expect(describe1('del-1')).rejects.toMatchObject({ name: 'DBInstanceNotFoundFault' });
   const final = await h.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'del-1-final' }));
-  expect(final.DBSnapshots?.[0]).toMatchObject({ Status: 'available', SnapshotType: 'manual', DBInstanceIdentifier: 'del-1' });
+  expect(final.DBSnapshots?.[0]).toMatchObject({
+    Status: 'available',
+    SnapshotType: 'manual',
+    DBInstanceIdentifier: 'del-1',
+  });
   // Automated backups are removed by default.
   const auto = await h.client.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'automated' }));
   expect(auto.DBSnapshots).toEqual([]);

@@ -23,14 +23,19 @@ afterEach(async () => {
 });
 
 const describe1 = async (id: string): Promise<DBInstance> =>
-  (await h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0] as DBInstance;
+  (await h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
+    .DBInstances?.[0] as DBInstance;
 const until = (id: string, status: string): Promise<DBInstance> =>
   eventually(
     () => describe1(id),
     (i) => i.DBInstanceStatus === status,
   );
 
-async function instanceWithSnapshot(id: string, snap: string, extra: Record<string, unknown> = {}): Promise<void> {
+async function instanceWithSnapshot(
+  id: string,
+  snap: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   await h.client.send(
     new CreateDBInstanceCommand({
       DBInstanceIdentifier: id,
@@ -61,7 +66,11 @@ test('rename: old name gone at once, renaming -> (available) -> rebooting -> ava
   const before = await describe1('orders');
   const eventsBefore = h.bus.entries.length;
   const r = await h.client.send(
-    new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'orders', NewDBInstanceIdentifier: 'orders-old', ApplyImmediately: true }),
+    new ModifyDBInstanceCommand({
+      DBInstanceIdentifier: 'orders',
+      NewDBInstanceIdentifier: 'orders-old',
+      ApplyImmediately: true,
+    }),
   );
   expect(r.DBInstance?.DBInstanceIdentifier).toBe('orders-old');
   expect(r.DBInstance?.DBInstanceStatus).toBe('renaming');
@@ -78,9 +87,11 @@ test('rename: old name gone at once, renaming -> (available) -> rebooting -> ava
   expect(after.DBInstanceArn).toBe('arn:aws:rds:us-east-1:000000000000:db:orders-old');
   const ids = h.bus.entries.slice(eventsBefore).map((e) => e.entry.detail['EventID']);
   expect(ids).toEqual(['RDS-EVENT-0004', 'RDS-EVENT-0006']);
-  expect(h.bus.entries.slice(eventsBefore).every((e) => !String(e.entry.detail['Message']).toLowerCase().includes('renam'))).toBe(
-    true,
-  );
+  expect(
+    h.bus.entries
+      .slice(eventsBefore)
+      .every((e) => !String(e.entry.detail['Message']).toLowerCase().includes('renam')),
+  ).toBe(true);
   // Renaming to a taken name fails.
   await h.client.send(
     new CreateDBInstanceCommand({
@@ -92,7 +103,13 @@ test('rename: old name gone at once, renaming -> (available) -> rebooting -> ava
     }),
   );
   await expect(
-    h.client.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'orders-old', NewDBInstanceIdentifier: 'other', ApplyImmediately: true })),
+    h.client.send(
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: 'orders-old',
+        NewDBInstanceIdentifier: 'other',
+        ApplyImmediately: true,
+      }),
+    ),
   ).rejects.toMatchObject({ name: 'DBInstanceAlreadyExistsFault' });
 });
 
@@ -105,7 +122,10 @@ test('restore without parameters: RDS defaults, storage from the snapshot, no ta
     EnableIAMDatabaseAuthentication: true,
   });
   const r = await h.client.send(
-    new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'copy', DBSnapshotIdentifier: 'src-snap' }),
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBInstanceIdentifier: 'copy',
+      DBSnapshotIdentifier: 'src-snap',
+    }),
   );
   expect(r.DBInstance?.DBInstanceStatus).toBe('creating');
   const i = await until('copy', 'available');
@@ -127,13 +147,20 @@ test('restore without parameters: RDS defaults, storage from the snapshot, no ta
     PerformanceInsightsEnabled: false,
     TagList: [],
   });
-  expect(i.DBParameterGroups).toEqual([{ DBParameterGroupName: 'default.mysql8.0', ParameterApplyStatus: 'in-sync' }]);
+  expect(i.DBParameterGroups).toEqual([
+    { DBParameterGroupName: 'default.mysql8.0', ParameterApplyStatus: 'in-sync' },
+  ]);
   expect(i.OptionGroupMemberships).toEqual([{ OptionGroupName: 'default:mysql-8-0', Status: 'in-sync' }]);
   expect(i.DBSubnetGroup?.DBSubnetGroupName).toBe('default');
   expect(i.VpcSecurityGroups?.length).toBe(1);
   expect(i.MaxAllocatedStorage).toBeUndefined();
   expect(statuses(h.rds, 'copy')).toEqual(['creating', 'backing-up', 'available']);
-  expect(h.bus.eventIds('copy')).toEqual(['RDS-EVENT-0005', 'RDS-EVENT-0043', 'RDS-EVENT-0001', 'RDS-EVENT-0002']);
+  expect(h.bus.eventIds('copy')).toEqual([
+    'RDS-EVENT-0005',
+    'RDS-EVENT-0043',
+    'RDS-EVENT-0001',
+    'RDS-EVENT-0002',
+  ]);
   const restored = h.bus.entries.find((e) => e.entry.detail['EventID'] === 'RDS-EVENT-0043')?.entry;
   expect(restored?.detailType).toBe('RDS DB Instance Event');
   expect(restored?.detail['Message']).toBe('Restored from snapshot src-snap');
@@ -143,13 +170,26 @@ test('restore with the full configuration shows every parameter in describe', as
   await start();
   await instanceWithSnapshot('src', 'src-snap');
   await h.client.send(
-    new CreateDBParameterGroupCommand({ DBParameterGroupName: 'orders-pg', DBParameterGroupFamily: 'mysql8.0', Description: 'x' }),
+    new CreateDBParameterGroupCommand({
+      DBParameterGroupName: 'orders-pg',
+      DBParameterGroupFamily: 'mysql8.0',
+      Description: 'x',
+    }),
   );
   await h.client.send(
-    new CreateOptionGroupCommand({ OptionGroupName: 'orders-og', EngineName: 'mysql', MajorEngineVersion: '8.0', OptionGroupDescription: 'x' }),
+    new CreateOptionGroupCommand({
+      OptionGroupName: 'orders-og',
+      EngineName: 'mysql',
+      MajorEngineVersion: '8.0',
+      OptionGroupDescription: 'x',
+    }),
   );
   await h.client.send(
-    new CreateDBSubnetGroupCommand({ DBSubnetGroupName: 'orders-subnets', DBSubnetGroupDescription: 'x', SubnetIds: ['subnet-0a1', 'subnet-0b2'] }),
+    new CreateDBSubnetGroupCommand({
+      DBSubnetGroupName: 'orders-subnets',
+      DBSubnetGroupDescription: 'x',
+      SubnetIds: ['subnet-0a1', 'subnet-0b2'],
+    }),
   );
   await h.client.send(
     new RestoreDBInstanceFromDBSnapshotCommand({
@@ -219,30 +259,63 @@ test('restore with the full configuration shows every parameter in describe', as
   // Unknown groups are refused.
   await expect(
     h.client.send(
-      new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'x1', DBSnapshotIdentifier: 'src-snap', OptionGroupName: 'nope' }),
+      new RestoreDBInstanceFromDBSnapshotCommand({
+        DBInstanceIdentifier: 'x1',
+        DBSnapshotIdentifier: 'src-snap',
+        OptionGroupName: 'nope',
+      }),
     ),
   ).rejects.toMatchObject({ name: 'OptionGroupNotFoundFault' });
   await expect(
-    h.client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'x2', DBSnapshotIdentifier: 'missing' })),
+    h.client.send(
+      new RestoreDBInstanceFromDBSnapshotCommand({
+        DBInstanceIdentifier: 'x2',
+        DBSnapshotIdentifier: 'missing',
+      }),
+    ),
   ).rejects.toMatchObject({ name: 'DBSnapshotNotFoundFault' });
   await expect(
-    h.client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'full', DBSnapshotIdentifier: 'src-snap' })),
+    h.client.send(
+      new RestoreDBInstanceFromDBSnapshotCommand({
+        DBInstanceIdentifier: 'full',
+        DBSnapshotIdentifier: 'src-snap',
+      }),
+    ),
   ).rejects.toMatchObject({ name: 'DBInstanceAlreadyExistsFault' });
 });
 
 test('restore event quirks: snapshot-side 0043, legacy 0008, both, and no rds: prefix', async () => {
-  await start({ quirks: { restoreEventSource: 'both', restoreEventId: '0008', sourceIdentifierPrefix: 'none' } });
+  await start({
+    quirks: { restoreEventSource: 'both', restoreEventId: '0008', sourceIdentifierPrefix: 'none' },
+  });
   await instanceWithSnapshot('src', 'src-snap');
-  await h.client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'r1', DBSnapshotIdentifier: 'src-snap' }));
+  await h.client.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBInstanceIdentifier: 'r1',
+      DBSnapshotIdentifier: 'src-snap',
+    }),
+  );
   await until('r1', 'available');
-  const restoreEvents = h.bus.entries.filter((e) => e.entry.detail['EventID'] === 'RDS-EVENT-0008').map((e) => e.entry);
-  expect(restoreEvents.map((e) => e.detailType).sort()).toEqual(['RDS DB Instance Event', 'RDS DB Snapshot Event']);
+  const restoreEvents = h.bus.entries
+    .filter((e) => e.entry.detail['EventID'] === 'RDS-EVENT-0008')
+    .map((e) => e.entry);
+  expect(restoreEvents.map((e) => e.detailType).sort()).toEqual([
+    'RDS DB Instance Event',
+    'RDS DB Snapshot Event',
+  ]);
   expect(restoreEvents.map((e) => e.detail['SourceIdentifier']).sort()).toEqual(['r1', 'src-snap']);
   h.rds.configure({ quirks: { restoreEventSource: 'snapshot', restoreEventId: '0043' } });
-  await h.client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'r2', DBSnapshotIdentifier: 'src-snap' }));
+  await h.client.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBInstanceIdentifier: 'r2',
+      DBSnapshotIdentifier: 'src-snap',
+    }),
+  );
   await until('r2', 'available');
   const snapSide = h.bus.entries.filter((e) => e.entry.detail['EventID'] === 'RDS-EVENT-0043');
-  expect(snapSide.map((e) => [e.entry.detailType, e.entry.detail['SourceType']])).toEqual([['RDS DB Snapshot Event', 'SNAPSHOT']]);
+  expect(snapSide.map((e) => [e.entry.detailType, e.entry.detail['SourceType']])).toEqual([
+    ['RDS DB Snapshot Event', 'SNAPSHOT'],
+  ]);
 });
 
 test('rename then restore under the old name keeps the endpoint address; availability timeline shows the gap', async () => {
@@ -251,14 +324,25 @@ test('rename then restore under the old name keeps the endpoint address; availab
   const original = await describe1('orders');
   const address = original.Endpoint?.Address as string;
   await h.client.send(
-    new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'orders', NewDBInstanceIdentifier: 'orders-old', ApplyImmediately: true }),
+    new ModifyDBInstanceCommand({
+      DBInstanceIdentifier: 'orders',
+      NewDBInstanceIdentifier: 'orders-old',
+      ApplyImmediately: true,
+    }),
   );
-  await h.client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: 'orders', DBSnapshotIdentifier: 'orders-snap' }));
+  await h.client.send(
+    new RestoreDBInstanceFromDBSnapshotCommand({
+      DBInstanceIdentifier: 'orders',
+      DBSnapshotIdentifier: 'orders-snap',
+    }),
+  );
   const restored = await until('orders', 'available');
   expect(restored.Endpoint?.Address).toBe(address);
   expect(restored.DbiResourceId).not.toBe(original.DbiResourceId);
   await until('orders-old', 'available');
-  await h.client.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'orders-old', SkipFinalSnapshot: true }));
+  await h.client.send(
+    new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'orders-old', SkipFinalSnapshot: true }),
+  );
   await eventually(
     () => h.client.send(new DescribeDBInstancesCommand({})),
     (r) => r.DBInstances?.length === 1,
@@ -273,7 +357,9 @@ test('rename then restore under the old name keeps the endpoint address; availab
   expect(last?.to).toBeUndefined();
   // Downtime = the gap between the original going away and the restored one answering.
   expect(Date.parse(last?.from as string)).toBeGreaterThan(Date.parse(first?.to as string));
-  const oldTimeline = h.rds.availabilityTimeline(`orders-old.${h.rds.endpointHash}.us-east-1.rds.amazonaws.com`)[0];
+  const oldTimeline = h.rds.availabilityTimeline(
+    `orders-old.${h.rds.endpointHash}.us-east-1.rds.amazonaws.com`,
+  )[0];
   expect(oldTimeline?.intervals.every((x) => x.to !== undefined)).toBe(true);
 });
 

@@ -33,13 +33,23 @@ afterEach(async () => {
 });
 
 const snap = async (id: string): Promise<DBSnapshot> =>
-  (await h.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0] as DBSnapshot;
+  (await h.client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })))
+    .DBSnapshots?.[0] as DBSnapshot;
 
 test('CreateDBSnapshot: creating with PercentProgress -> available, 0040 / 0042 as snapshot events; instance backing-up meanwhile', async () => {
   const r = await h.client.send(
-    new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db1', DBSnapshotIdentifier: 'snap-1', Tags: [{ Key: 'k', Value: 'v' }] }),
+    new CreateDBSnapshotCommand({
+      DBInstanceIdentifier: 'db1',
+      DBSnapshotIdentifier: 'snap-1',
+      Tags: [{ Key: 'k', Value: 'v' }],
+    }),
   );
-  expect(r.DBSnapshot).toMatchObject({ Status: 'creating', PercentProgress: 0, SnapshotType: 'manual', DBInstanceIdentifier: 'db1' });
+  expect(r.DBSnapshot).toMatchObject({
+    Status: 'creating',
+    PercentProgress: 0,
+    SnapshotType: 'manual',
+    DBInstanceIdentifier: 'db1',
+  });
   const inst = await h.client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'db1' }));
   expect(inst.DBInstances?.[0]?.DBInstanceStatus).toBe('backing-up');
   const mid = await eventually(
@@ -63,7 +73,9 @@ test('CreateDBSnapshot: creating with PercentProgress -> available, 0040 / 0042 
     { Key: 'k', Value: 'v' },
   ]);
   expect(done.SnapshotCreateTime).toBeInstanceOf(Date);
-  const events = h.bus.entries.filter((e) => e.entry.detailType === 'RDS DB Snapshot Event').map((e) => e.entry);
+  const events = h.bus.entries
+    .filter((e) => e.entry.detailType === 'RDS DB Snapshot Event')
+    .map((e) => e.entry);
   expect(events.map((e) => e.detail['EventID'])).toEqual(['RDS-EVENT-0040', 'RDS-EVENT-0042']);
   expect(events[1]?.detail).toMatchObject({
     SourceType: 'SNAPSHOT',
@@ -77,15 +89,21 @@ test('CreateDBSnapshot: creating with PercentProgress -> available, 0040 / 0042 
   );
   expect(statuses(h.rds, 'snap-1')).toEqual(['creating', 'available']);
   await expect(
-    h.client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db1', DBSnapshotIdentifier: 'snap-1' })),
+    h.client.send(
+      new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db1', DBSnapshotIdentifier: 'snap-1' }),
+    ),
   ).rejects.toMatchObject({ name: 'DBSnapshotAlreadyExistsFault' });
   await expect(
-    h.client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'nope', DBSnapshotIdentifier: 'snap-2' })),
+    h.client.send(
+      new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'nope', DBSnapshotIdentifier: 'snap-2' }),
+    ),
   ).rejects.toMatchObject({ name: 'DBInstanceNotFoundFault' });
 });
 
 test('DescribeDBSnapshots by instance, type and filters; not found', async () => {
-  await h.client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db1', DBSnapshotIdentifier: 'm1' }));
+  await h.client.send(
+    new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db1', DBSnapshotIdentifier: 'm1' }),
+  );
   await eventually(
     () => snap('m1'),
     (s) => s.Status === 'available',
@@ -103,12 +121,19 @@ test('DescribeDBSnapshots by instance, type and filters; not found', async () =>
     }),
   );
   expect(filtered.DBSnapshots?.[0]?.DBSnapshotIdentifier).toMatch(/^rds:db1-/);
-  await expect(snap('missing')).rejects.toMatchObject({ name: 'DBSnapshotNotFoundFault', $metadata: { httpStatusCode: 404 } });
+  await expect(snap('missing')).rejects.toMatchObject({
+    name: 'DBSnapshotNotFoundFault',
+    $metadata: { httpStatusCode: 404 },
+  });
 });
 
 test('CopyDBSnapshot and DeleteDBSnapshot (0196/0197, 0041; automated snapshots cannot be deleted)', async () => {
-  await h.client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db1', DBSnapshotIdentifier: 'orig' }));
-  await expect(h.client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'orig' }))).rejects.toMatchObject({
+  await h.client.send(
+    new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'db1', DBSnapshotIdentifier: 'orig' }),
+  );
+  await expect(
+    h.client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'orig' })),
+  ).rejects.toMatchObject({
     name: 'InvalidDBSnapshotStateFault',
   });
   await eventually(
@@ -116,7 +141,11 @@ test('CopyDBSnapshot and DeleteDBSnapshot (0196/0197, 0041; automated snapshots 
     (s) => s.Status === 'available',
   );
   const c = await h.client.send(
-    new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: 'orig', TargetDBSnapshotIdentifier: 'copy', CopyTags: true }),
+    new CopyDBSnapshotCommand({
+      SourceDBSnapshotIdentifier: 'orig',
+      TargetDBSnapshotIdentifier: 'copy',
+      CopyTags: true,
+    }),
   );
   expect(c.DBSnapshot?.Status).toBe('creating');
   const copy = await eventually(
@@ -129,11 +158,16 @@ test('CopyDBSnapshot and DeleteDBSnapshot (0196/0197, 0041; automated snapshots 
   const d = await h.client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: 'copy' }));
   expect(d.DBSnapshot?.Status).toBe('deleting');
   await eventually(
-    () => snap('copy').then(() => 'exists', (e: Error) => e.name),
+    () =>
+      snap('copy').then(
+        () => 'exists',
+        (e: Error) => e.name,
+      ),
     (v) => v === 'DBSnapshotNotFoundFault',
   );
   expect(h.bus.eventIds('copy').slice(-1)).toEqual(['RDS-EVENT-0041']);
-  const auto = (await h.client.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'automated' }))).DBSnapshots?.[0];
+  const auto = (await h.client.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'automated' })))
+    .DBSnapshots?.[0];
   await expect(
     h.client.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: auto?.DBSnapshotIdentifier })),
   ).rejects.toMatchObject({ name: 'InvalidDBSnapshotStateFault' });

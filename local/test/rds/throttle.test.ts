@@ -19,7 +19,11 @@ test('a burst of 400 calls: 300 pass at once, the rest are throttled until token
   expect(passed).toBeGreaterThanOrEqual(300);
   expect(passed).toBeLessThanOrEqual(300 + Math.ceil(elapsedS * 12) + 1);
   expect(throttled.length).toBe(400 - passed);
-  const e = (throttled[0] as PromiseRejectedResult).reason as { name: string; message: string; $metadata: { httpStatusCode: number } };
+  const e = (throttled[0] as PromiseRejectedResult).reason as {
+    name: string;
+    message: string;
+    $metadata: { httpStatusCode: number };
+  };
   expect(e.name).toBe('Throttling');
   expect(e.message).toBe('Rate exceeded');
   expect(e.$metadata.httpStatusCode).toBe(400);
@@ -29,19 +33,30 @@ test('a burst of 400 calls: 300 pass at once, the rest are throttled until token
   expect(h.rds.callCounts().throttled['DescribeDBInstances']).toBe(throttled.length);
   expect(h.rds.callCounts().byAction['DescribeDBInstances']).toBe(passed);
   // Drain whatever refilled, then wait for one token (12/s, not time-scaled).
-  while (await h.client.send(new DescribeDBInstancesCommand({})).then(() => true, () => false));
-  await expect(h.client.send(new DescribeDBInstancesCommand({}))).rejects.toMatchObject({ name: 'Throttling' });
+  while (
+    await h.client.send(new DescribeDBInstancesCommand({})).then(
+      () => true,
+      () => false,
+    )
+  );
+  await expect(h.client.send(new DescribeDBInstancesCommand({}))).rejects.toMatchObject({
+    name: 'Throttling',
+  });
   await sleep(150);
   await expect(h.client.send(new DescribeDBInstancesCommand({}))).resolves.toBeDefined();
 });
 
 test('the throttle is configurable: burst, rate, time-scaled refill', async () => {
   h = await startHarness({ throttle: { enabled: true, burst: 5, refillPerSecond: 1 }, maxAttempts: 1 });
-  const first = await Promise.allSettled(Array.from({ length: 8 }, () => h.client.send(new DescribeDBInstancesCommand({}))));
+  const first = await Promise.allSettled(
+    Array.from({ length: 8 }, () => h.client.send(new DescribeDBInstancesCommand({}))),
+  );
   expect(first.filter((r) => r.status === 'fulfilled').length).toBe(5);
   // Time-scaled refill with timeScale 0.0005: 1 token per simulated second = 2000 per real second.
   h.rds.configure({ throttle: { timeScaled: true } });
   await sleep(20);
-  const second = await Promise.allSettled(Array.from({ length: 5 }, () => h.client.send(new DescribeDBInstancesCommand({}))));
+  const second = await Promise.allSettled(
+    Array.from({ length: 5 }, () => h.client.send(new DescribeDBInstancesCommand({}))),
+  );
   expect(second.filter((r) => r.status === 'fulfilled').length).toBe(5);
 });
