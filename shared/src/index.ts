@@ -12,3 +12,4 @@ export * from './rds/configCapture';
 export * from './rds/rdsEvents';
 export * from './rds/rdsErrors';
 export * from './rds/describe';
+export * from './serviceEnv';
