@@ -19,7 +19,8 @@ function message(fields: Record<string, string>): string {
     'Event Time': '2024-03-05 14:02:11.123',
     'Identifier Link': 'https://console.aws.amazon.com/rds/home?region=eu-west-1#dbinstance:id=orders-db',
     'Source ID': 'orders-db',
-    'Event ID': 'http://docs.amazonwebservices.com/AmazonRDS/latest/UserGuide/USER_Events.html#RDS-EVENT-0005',
+    'Event ID':
+      'http://docs.amazonwebservices.com/AmazonRDS/latest/UserGuide/USER_Events.html#RDS-EVENT-0005',
     'Event Message': 'DB instance created',
     ...fields,
   });
@@ -90,7 +91,11 @@ describe('normaliseRdsNotification', () => {
   it('prefers the Source ARN of the message, and keeps the rds: prefix of automated snapshots', () => {
     const arn = 'arn:aws-cn:rds:cn-north-1:210987654321:snapshot:rds:orders-db-2024-03-05-03-00';
     const result = normaliseRdsNotification(
-      message({ 'Event Source': 'db-snapshot', 'Source ID': 'rds:orders-db-2024-03-05-03-00', 'Source ARN': arn }),
+      message({
+        'Event Source': 'db-snapshot',
+        'Source ID': 'rds:orders-db-2024-03-05-03-00',
+        'Source ARN': arn,
+      }),
       { topicArn: TOPIC },
     );
 
@@ -167,7 +172,10 @@ describe('forwardRdsNotifications', () => {
       DetailType: 'RDS DB Instance Event',
       Resources: ['arn:aws:rds:eu-west-1:123456789012:db:orders-db'],
     });
-    expect(JSON.parse(sent[0]!.Detail!)).toMatchObject({ EventID: 'RDS-EVENT-0005', SourceIdentifier: 'orders-db' });
+    expect(JSON.parse(sent[0]!.Detail!)).toMatchObject({
+      EventID: 'RDS-EVENT-0005',
+      SourceIdentifier: 'orders-db',
+    });
   });
 
   it('sends at most 10 entries per call', async () => {
@@ -179,13 +187,17 @@ describe('forwardRdsNotifications', () => {
     });
 
     expect(out.published).toBe(12);
-    expect(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.length)).toEqual([10, 2]);
+    expect(events.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!.length)).toEqual([
+      10, 2,
+    ]);
   });
 
   it('throws PublishError when an entry is refused, so Lambda retries the invocation', async () => {
     events.on(PutEventsCommand).resolves({
       FailedEntryCount: 1,
-      Entries: [{ ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source' }],
+      Entries: [
+        { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source' },
+      ],
     });
 
     await expect(

@@ -113,7 +113,8 @@ export function normaliseRdsNotification(message: string, origin: NotificationOr
   let sourceArn = text(fields, 'Source ARN');
   if (!sourceArn) {
     const where = arnParts(origin.topicArn);
-    if (!where) return { kind: 'ignored', reason: `cannot derive the source ARN from topic ${origin.topicArn}` };
+    if (!where)
+      return { kind: 'ignored', reason: `cannot derive the source ARN from topic ${origin.topicArn}` };
     // Automated snapshot names really start with `rds:`; the ARN keeps the name as RDS reports it.
     sourceArn = `arn:${where.partition}:rds:${where.region}:${where.account}:${kind.arnType}:${rawId}`;
   }
@@ -130,6 +131,12 @@ export function normaliseRdsNotification(message: string, origin: NotificationOr
   };
   return {
     kind: 'event',
-    event: { source: RDS_SUBSCRIPTION_SOURCE, detailType: kind.detailType, time, resources: [sourceArn], detail },
+    event: {
+      source: RDS_SUBSCRIPTION_SOURCE,
+      detailType: kind.detailType,
+      time,
+      resources: [sourceArn],
+      detail,
+    },
   };
 }

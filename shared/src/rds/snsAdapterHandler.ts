@@ -57,6 +57,7 @@ export async function forwardRdsNotifications(
 
 export async function handler(event: SNSEvent): Promise<void> {
   const busName = process.env[ENV.busName];
-  if (!busName) throw new Error(`${ENV.busName} is not set; the shared stack sets it on the adapter function`);
+  if (!busName)
+    throw new Error(`${ENV.busName} is not set; the shared stack sets it on the adapter function`);
   await forwardRdsNotifications(event, { client, busName, log: (m) => console.warn(m) });
 }

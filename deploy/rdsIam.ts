@@ -1,0 +1,121 @@
+import { arn, type Cfn } from './cfn';
+
+/**
+ * How tightly each RDS action Rewind calls can be scoped (Service Authorization Reference for RDS):
+ * every action below accepts resource ARNs, and `aws:ResourceTag/<key>` is evaluated on the resources
+ * that already exist when the call is authorised. So:
+ * - `optedIn`: existing databases the call changes or deletes -> only those carrying the opt-in tag;
+ * - `created`: resources the call creates (a restored database, a new snapshot) -> they have no tags
+ *   yet when the call is authorised, so a tag condition would always deny; scoped by type instead;
+ * - `read`: describe calls. A tag condition would turn "not found" (how Rewind confirms that a renamed or
+ *   deleted database is gone) into AccessDenied, so these are scoped by type only;
+ * - `groups`: parameter/option/subnet/security groups a restore or modify names; granting the action on
+ *   them changes nothing by itself (modifying a group is another action).
+ * IAM authorises each resource of a request separately, so e.g. CreateDBSnapshot needs the tagged
+ * database AND the (untagged, new) snapshot: the two grants live in different statements.
+ */
+export type RdsResourceType =
+  'db' | 'cluster' | 'snapshot' | 'cluster-snapshot' | 'og' | 'pg' | 'cluster-pg' | 'subgrp' | 'secgrp';
+
+export interface RdsActionScope {
+  read?: RdsResourceType[];
+  optedIn?: RdsResourceType[];
+  created?: RdsResourceType[];
+  groups?: RdsResourceType[];
+}
+
+const INSTANCE_GROUPS: RdsResourceType[] = ['og', 'pg', 'subgrp', 'secgrp'];
+const CLUSTER_GROUPS: RdsResourceType[] = ['cluster-pg', 'og', 'pg', 'subgrp'];
+
+export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
+  'rds:DescribeDBInstances': { read: ['db'] },
+  'rds:DescribeDBClusters': { read: ['cluster'] },
+  'rds:DescribeDBSnapshots': { read: ['db', 'snapshot'] },
+  'rds:DescribeDBClusterSnapshots': { read: ['cluster', 'cluster-snapshot'] },
+  'rds:CreateDBSnapshot': { optedIn: ['db'], created: ['snapshot'] },
+  'rds:CreateDBClusterSnapshot': { optedIn: ['cluster'], created: ['cluster-snapshot'] },
+  'rds:ModifyDBInstance': { optedIn: ['db'], groups: INSTANCE_GROUPS },
+  'rds:ModifyDBCluster': { optedIn: ['cluster'], groups: CLUSTER_GROUPS },
+  // A final snapshot may be named in the same call.
+  'rds:DeleteDBInstance': { optedIn: ['db'], created: ['snapshot'] },
+  'rds:DeleteDBCluster': { optedIn: ['cluster'], created: ['cluster-snapshot'] },
+  'rds:RestoreDBInstanceFromDBSnapshot': { created: ['db'], read: ['snapshot'], groups: INSTANCE_GROUPS },
+  'rds:RestoreDBClusterFromSnapshot': {
+    created: ['cluster'],
+    read: ['snapshot', 'cluster-snapshot'],
+    groups: CLUSTER_GROUPS,
+  },
+  // Aurora member instances of a restored cluster.
+  'rds:CreateDBInstance': { created: ['db'], read: ['cluster'], groups: INSTANCE_GROUPS },
+  // Tags on snapshots Rewind creates, and on opted-in databases.
+  'rds:AddTagsToResource': { created: ['snapshot', 'cluster-snapshot'], optedIn: ['db', 'cluster'] },
+};
+
+/** Actions that create databases with `Tags`: RDS then also authorises AddTagsToResource on the new one. */
+const CREATES_TAGGED_DATABASES = [
+  'rds:RestoreDBInstanceFromDBSnapshot',
+  'rds:RestoreDBClusterFromSnapshot',
+  'rds:CreateDBInstance',
+];
+
+function scopeOf(action: string, all: readonly string[]): RdsActionScope {
+  const scope = RDS_ACTION_SCOPES[action];
+  if (!scope) {
+    throw new Error(
+      `No IAM scope is defined for ${action}: add it to RDS_ACTION_SCOPES in deploy/rdsIam.ts ` +
+        '(which resources it touches, and whether they carry the opt-in tag)',
+    );
+  }
+  if (action === 'rds:AddTagsToResource' && all.some((a) => CREATES_TAGGED_DATABASES.includes(a))) {
+    return { ...scope, created: [...(scope.created ?? []), 'db', 'cluster'] };
+  }
+  return scope;
+}
+
+export const rdsArn = (type: RdsResourceType): Cfn => arn('rds', `${type}:*`);
+
+export interface IamStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: Cfn[] | Cfn;
+  Condition?: Record<string, unknown>;
+}
+
+/**
+ * IAM statements for the RDS actions of one service. One statement per kind of scope, and within a kind
+ * actions are grouped only when they touch exactly the same resource types, so no action gains a
+ * resource type (or loses a condition) because of another.
+ */
+export function rdsStatements(
+  actions: readonly string[],
+  optIn: { key: string; value: string },
+): IamStatement[] {
+  const rds = actions.filter((a) => a.startsWith('rds:'));
+  const statements: IamStatement[] = [];
+  for (const kind of ['read', 'optedIn', 'created', 'groups'] as const) {
+    const groups = new Map<string, { actions: string[]; types: RdsResourceType[] }>();
+    for (const action of rds) {
+      const types = [...new Set(scopeOf(action, rds)[kind] ?? [])].sort();
+      if (!types.length) continue;
+      const key = types.join(',');
+      const group = groups.get(key) ?? { actions: [], types };
+      group.actions.push(action);
+      groups.set(key, group);
+    }
+    let n = 0;
+    for (const group of groups.values()) {
+      const sid = `Rds${kind[0]!.toUpperCase()}${kind.slice(1)}${n++ || ''}`;
+      statements.push({
+        Sid: sid,
+        Effect: 'Allow',
+        Action: group.actions.sort(),
+        Resource: group.types.map(rdsArn),
+        ...(kind === 'optedIn'
+          ? { Condition: { StringEquals: { [`aws:ResourceTag/${optIn.key}`]: optIn.value } } }
+          : {}),
+      });
+    }
+  }
+  return statements;
+}

@@ -1,0 +1,290 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- CloudFormation templates read back from disk are untyped JSON */
+import { join } from 'node:path';
+import { ENV, RestoreRequested, resourceNames, serviceSpec, SERVICE_NAMES, topology } from '@rewind/shared';
+import { RDS_ACTION_SCOPES } from '../rdsIam';
+import { STATE_TABLE_ACTIONS } from '../serviceStack';
+import { packageAll, PREFIX, resourcesOfType, ROOT, type Packaged, type Template } from './packaging';
+import { dynamoActionsCalled, rdsActionsCalled, sourceFiles } from './sourceCalls';
+
+const names = resourceNames(PREFIX);
+let packaged: Packaged;
+
+beforeAll(async () => {
+  packaged = await packageAll();
+  const rows = packaged.bundles.map(
+    (b) => `  ${b.stack.padEnd(9)} ${b.file.padEnd(20)} ${(b.bytes / 1024).toFixed(1)} KiB`,
+  );
+  console.log(`serverless package (compose, 6 stacks): ${packaged.seconds.toFixed(1)} s\n${rows.join('\n')}`);
+}, 180_000);
+
+const stacks = () => Object.entries(packaged.templates) as [string, Template][];
+
+/** CloudFormation ARN expressions as text, so they can be compared (`{Ref}` and `{GetAtt}` placeholders). */
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, any>;
+  if (v?.['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map(text).join(v['Fn::Join'][0]);
+  if (v?.Ref)
+    return (
+      { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' }[
+        v.Ref as string
+      ] ?? `{${v.Ref}}`
+    );
+  if (v?.['Fn::GetAtt']) return `{${v['Fn::GetAtt'].join('.')}}`;
+  return JSON.stringify(value);
+}
+
+interface Statement {
+  Sid?: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Every statement of every role in a template (the true branch of conditional statements included). */
+function statements(template: Template): { role: string; statement: Statement }[] {
+  return resourcesOfType(template, 'AWS::IAM::Role').flatMap(([role, r]) =>
+    (r.Properties.Policies ?? []).flatMap((p: any) =>
+      (p.PolicyDocument.Statement as any[]).map((s) => ({
+        role,
+        statement: s['Fn::If'] ? s['Fn::If'][1] : s,
+      })),
+    ),
+  );
+}
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map(text);
+
+describe('serverless package of the compose project', () => {
+  it('bundles every function for nodejs22.x with the handler of the topology', () => {
+    const functions = stacks().flatMap(([stack, t]) =>
+      resourcesOfType(t, 'AWS::Lambda::Function').map(([, f]) => ({ stack, props: f.Properties })),
+    );
+    expect(functions.length).toBe(SERVICE_NAMES.length + 1);
+    for (const f of functions) expect(f.props.Runtime).toBe('nodejs22.x');
+    for (const name of SERVICE_NAMES) {
+      const [fn] = resourcesOfType(packaged.templates[name], 'AWS::Lambda::Function');
+      const spec = serviceSpec(name).function;
+      expect(`services/${name}/${fn![1].Properties.Handler}`).toBe(spec.handler);
+      expect(fn![1].Properties.FunctionName).toBe(names.functionName(name, spec.name));
+      expect(fn![1].Properties.Timeout).toBe(spec.timeoutSeconds);
+    }
+    for (const b of packaged.bundles) {
+      expect(b.bytes).toBeGreaterThan(1000);
+      expect(b.bytes).toBeLessThan(50 * 1024 * 1024); // Lambda's limit for a zip upload
+    }
+  });
+
+  it('gives every queue a DLQ or an alarm: inboxes redrive (>= 5 receives) to an alarmed DLQ', () => {
+    for (const [stack, t] of stacks()) {
+      const alarmed = new Set(
+        resourcesOfType(t, 'AWS::CloudWatch::Alarm').flatMap(([, a]) =>
+          (a.Properties.Dimensions as any[]).map((d) => d.Value['Fn::GetAtt'][0] as string),
+        ),
+      );
+      const alarmsHaveTopic = resourcesOfType(t, 'AWS::CloudWatch::Alarm').every(
+        ([, a]) => a.Properties.AlarmActions.length === 1 && a.Properties.Threshold === 0,
+      );
+      expect(alarmsHaveTopic).toBe(true);
+      for (const [id, q] of resourcesOfType(t, 'AWS::SQS::Queue')) {
+        const redrive = q.Properties.RedrivePolicy;
+        if (redrive) {
+          expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(5);
+          expect(alarmed).toContain(redrive.deadLetterTargetArn['Fn::GetAtt'][0]);
+        } else {
+          expect([stack, id, alarmed.has(id)]).toEqual([stack, id, true]);
+        }
+      }
+    }
+  });
+
+  it('consumes each inbox with ReportBatchItemFailures, batch size and concurrency of the topology', () => {
+    for (const name of SERVICE_NAMES) {
+      const t = packaged.templates[name];
+      const spec = serviceSpec(name);
+      const mappings = resourcesOfType(t, 'AWS::Lambda::EventSourceMapping');
+      expect(mappings).toHaveLength(1);
+      const m = mappings[0]![1].Properties;
+      expect(m.EventSourceArn).toEqual({ 'Fn::GetAtt': ['Inbox', 'Arn'] });
+      expect(m.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(m.BatchSize).toBe(spec.function.batchSize);
+      expect(m.ScalingConfig).toEqual({ MaximumConcurrency: spec.function.maxConcurrency });
+      const inbox = t.Resources.Inbox!.Properties;
+      expect(inbox.QueueName).toBe(names.inboxQueue(name));
+      expect(inbox.VisibilityTimeout).toBeGreaterThanOrEqual(6 * spec.function.timeoutSeconds);
+    }
+  });
+
+  it('gives every rule target and schedule target a retry policy and a DLQ that lets it send', () => {
+    let targets = 0;
+    for (const [, t] of stacks()) {
+      const policies = resourcesOfType(t, 'AWS::SQS::QueuePolicy').flatMap(
+        ([, p]) => p.Properties.PolicyDocument.Statement,
+      );
+      for (const [ruleId, rule] of resourcesOfType(t, 'AWS::Events::Rule')) {
+        for (const target of rule.Properties.Targets) {
+          targets++;
+          expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+          expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeGreaterThan(0);
+          const dlq = target.DeadLetterConfig.Arn['Fn::GetAtt'][0];
+          const allowed = policies.some(
+            (s: any) =>
+              s.Resource['Fn::GetAtt'][0] === dlq &&
+              s.Principal.Service === 'events.amazonaws.com' &&
+              s.Condition.ArnEquals['aws:SourceArn'].some((a: any) => a['Fn::GetAtt'][0] === ruleId),
+          );
+          expect([ruleId, dlq, allowed]).toEqual([ruleId, dlq, true]);
+        }
+      }
+      for (const [, schedule] of resourcesOfType(t, 'AWS::Scheduler::Schedule')) {
+        targets++;
+        expect(schedule.Properties.Target.RetryPolicy).toBeDefined();
+        expect(schedule.Properties.Target.DeadLetterConfig.Arn).toBeDefined();
+      }
+    }
+    expect(targets).toBeGreaterThanOrEqual(topology.services.flatMap((s) => s.rules).length + 1);
+  });
+
+  it('creates exactly the rules of the topology, each with its pattern, targeting the inbox', () => {
+    for (const name of SERVICE_NAMES) {
+      const rules = resourcesOfType(packaged.templates[name], 'AWS::Events::Rule').map(
+        ([, r]) => r.Properties,
+      );
+      const expected = serviceSpec(name).rules;
+      expect(rules.map((r) => r.Name).sort()).toEqual(expected.map((r) => names.rule(name, r.name)).sort());
+      for (const rule of expected) {
+        const deployed = rules.find((r) => r.Name === names.rule(name, rule.name));
+        expect(deployed.EventPattern).toEqual(rule.pattern);
+        expect(deployed.EventBusName).toBe(names.busName);
+        expect(deployed.Targets.map((x: any) => x.Arn)).toEqual([{ 'Fn::GetAtt': ['Inbox', 'Arn'] }]);
+      }
+    }
+  });
+
+  it('forwards the RDS events of the topology from the default bus to the Rewind bus', () => {
+    const shared = packaged.templates.shared;
+    const [, rule] = resourcesOfType(shared, 'AWS::Events::Rule').find(
+      ([, r]) => r.Properties.Name === names.forwardingRule,
+    )!;
+    expect(rule.Properties.EventBusName ?? 'default').toBe('default');
+    expect(rule.Properties.EventPattern).toEqual(topology.rdsForwarding.pattern);
+    expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['EventBus', 'Arn'] });
+    expect(rule.Properties.Targets[0].RoleArn).toEqual({ 'Fn::GetAtt': ['ForwardingRole', 'Arn'] });
+  });
+
+  it('builds the state table and the bus archive of the shared stack', () => {
+    const shared = packaged.templates.shared.Resources;
+    const table = shared.StateTable!.Properties;
+    expect(table.TableName).toBe(names.tableName);
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(table.GlobalSecondaryIndexes.map((i: any) => i.IndexName)).toEqual([names.statusIndexName]);
+    expect(shared.EventArchive!.Properties.ArchiveName).toBe(names.archiveName);
+    expect(shared.EventArchive!.Properties.RetentionDays).toBe('30');
+  });
+
+  it('puts scheduled RestoreRequested events on the bus', () => {
+    const schedules = resourcesOfType(packaged.templates.shared, 'AWS::Scheduler::Schedule').map(
+      ([, s]) => s.Properties,
+    );
+    expect(schedules.map((s) => s.Name).sort()).toEqual(['nightly-snapshot', 'refresh-staging']);
+    for (const s of schedules) {
+      expect(s.Target.Arn).toEqual({ 'Fn::GetAtt': ['EventBus', 'Arn'] });
+      expect(s.Target.EventBridgeParameters.DetailType).toBe('RestoreRequested');
+      const input = JSON.parse(
+        s.Target.Input.replace('<aws.scheduler.scheduled-time>', '2025-01-01T03:00:00Z'),
+      );
+      expect(RestoreRequested.safeParse(input).success).toBe(true);
+    }
+  });
+
+  it('sets every environment variable a service reads from ENV', () => {
+    for (const name of SERVICE_NAMES) {
+      const [, fn] = resourcesOfType(packaged.templates[name], 'AWS::Lambda::Function')[0]!;
+      const vars = fn.Properties.Environment.Variables;
+      const known = new Set<string>(Object.values(ENV).filter((v) => typeof v === 'string'));
+      for (const key of Object.keys(vars)) {
+        expect([key, known.has(key) || key === ENV.inboxUrl(name)]).toEqual([key, true]);
+      }
+      expect(vars[ENV.busName]).toBe(names.busName);
+      expect(vars[ENV.tableName]).toBe(names.tableName);
+      expect(vars[ENV.inboxUrl(name)]).toEqual({ Ref: 'Inbox' });
+    }
+  });
+});
+
+describe('IAM of the packaged stacks', () => {
+  it('has no statement with a wildcard action', () => {
+    for (const [stack, t] of stacks()) {
+      for (const { role, statement } of statements(t)) {
+        for (const action of actionsOf(statement)) expect(`${stack}/${role}: ${action}`).not.toMatch(/\*/);
+      }
+    }
+  });
+
+  it.each(SERVICE_NAMES)('%s: grants only RDS actions of its topology that its source calls', (name) => {
+    const files = sourceFiles(join(ROOT, 'services', name, 'src'));
+    const called = rdsActionsCalled(files);
+    // Creating a resource with Tags also needs AddTagsToResource.
+    if ([...called].some((a) => /^rds:(Create|Restore)/.test(a))) called.add('rds:AddTagsToResource');
+    const granted = new Set(
+      statements(packaged.templates[name]).flatMap(({ statement }) =>
+        actionsOf(statement).filter((a) => a.startsWith('rds:')),
+      ),
+    );
+    const permitted = serviceSpec(name).permissions.filter((a) => a.startsWith('rds:'));
+    expect([...granted].filter((a) => !permitted.includes(a))).toEqual([]);
+    expect([...granted].filter((a) => !called.has(a)).sort()).toEqual([]);
+    expect([...called].filter((a) => !granted.has(a)).sort()).toEqual([]);
+  });
+
+  it.each(SERVICE_NAMES)('%s: changes and deletes only databases carrying the opt-in tag', (name) => {
+    for (const { statement } of statements(packaged.templates[name])) {
+      const mutating = actionsOf(statement).filter((a) => /^rds:(Modify|Delete)/.test(a));
+      if (!mutating.length) continue;
+      const onDatabases = resourcesOf(statement).some((r) => /:rds:[^:]+:[^:]+:(db|cluster):\*$/.test(r));
+      if (onDatabases) {
+        expect(statement.Condition?.StringEquals?.['aws:ResourceTag/rewind:allow']).toBe('true');
+      }
+    }
+    for (const action of serviceSpec(name).permissions.filter((a) => a.startsWith('rds:'))) {
+      expect(RDS_ACTION_SCOPES[action]).toBeDefined();
+    }
+  });
+
+  it.each(SERVICE_NAMES)(
+    '%s: DynamoDB on the state table and its index, only the item calls the code makes',
+    (name) => {
+      const called = dynamoActionsCalled([
+        ...sourceFiles(join(ROOT, 'shared', 'src', 'state')),
+        ...sourceFiles(join(ROOT, 'services', name, 'src')),
+      ]);
+      const dynamo = statements(packaged.templates[name]).filter(({ statement }) =>
+        actionsOf(statement).some((a) => a.startsWith('dynamodb:')),
+      );
+      expect(dynamo).toHaveLength(1);
+      const granted = actionsOf(dynamo[0]!.statement);
+      expect([...granted].sort()).toEqual([...STATE_TABLE_ACTIONS].sort());
+      expect(granted.filter((a) => !called.has(a))).toEqual([]);
+      expect([...called].filter((a) => !granted.includes(a))).toEqual([]);
+      expect(resourcesOf(dynamo[0]!.statement)).toEqual([
+        expect.stringContaining(`table/${names.tableName}`),
+        expect.stringContaining(`table/${names.tableName}/index/${names.statusIndexName}`),
+      ]);
+    },
+  );
+
+  it.each(SERVICE_NAMES)(
+    '%s: publishes as source rewind on the bus and sends only to its own inbox',
+    (name) => {
+      const all = statements(packaged.templates[name]).map((s) => s.statement);
+      const put = all.filter((s) => actionsOf(s).includes('events:PutEvents'));
+      expect(put).toHaveLength(1);
+      expect(resourcesOf(put[0]!)).toEqual([expect.stringContaining(`event-bus/${names.busName}`)]);
+      expect(put[0]!.Condition).toEqual({ StringEquals: { 'events:source': ['rewind'] } });
+      const send = all.filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+      expect(send.map(resourcesOf)).toEqual([['{Inbox.Arn}']]);
+    },
+  );
+});
