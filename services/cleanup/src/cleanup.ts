@@ -10,6 +10,7 @@ import {
   isRetryable,
   markActed,
   shouldActAgain,
+  StaleWriteError,
   type InstanceConfig,
   type Probe,
   type RunRecord,
@@ -108,6 +109,7 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
   try {
     await callDelete(ctx, waiting);
   } catch (err) {
+    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;
     const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
     await complete(ctx, latest, false, `deleting ${temp} failed (${describeError(err)}); ${removalHint(run)}`);

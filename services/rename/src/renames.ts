@@ -13,6 +13,7 @@ import {
   isRetryable,
   markActed,
   shouldActAgain,
+  StaleWriteError,
   type InstanceConfig,
   type Probe,
   type RunRecord,
@@ -93,6 +94,7 @@ export async function startSetAside(ctx: ServiceContext, run: RunRecord): Promis
   try {
     await start(ctx, run, 'set-aside', ctx.config.wait.deadlines.rename);
   } catch (err) {
+    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return; // the next deadline check calls again
     const latest = (await ctx.store.getRun(run.runId)) ?? run;
     const { from, to } = namesFor(run, 'set-aside');
@@ -143,6 +145,7 @@ export async function startRenameBack(ctx: ServiceContext, run: RunRecord): Prom
   try {
     await start(ctx, run, 'rename-back', ctx.config.wait.deadlines.rename);
   } catch (err) {
+    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;
     await rollbackFailed(ctx, (await ctx.store.getRun(run.runId)) ?? run, `renaming ${from} back to ${to} failed: ${describeError(err)}`);
   }

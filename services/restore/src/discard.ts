@@ -11,6 +11,7 @@ import {
   isRetryable,
   markActed,
   shouldActAgain,
+  StaleWriteError,
   type Probe,
   type RunRecord,
   type ServiceContext,
@@ -79,6 +80,7 @@ export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise
   try {
     await callDelete(ctx, waiting);
   } catch (err) {
+    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;
     const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
     await failRollback(

@@ -18,6 +18,7 @@ import {
   REWIND_TAGS,
   SERVING_INSTANCE_STATUSES,
   shouldActAgain,
+  StaleWriteError,
   type InstanceConfig,
   type Probe,
   type RunRecord,
@@ -63,6 +64,7 @@ export async function startRestore(ctx: ServiceContext, run: RunRecord): Promise
   try {
     await callRestore(ctx, waiting);
   } catch (err) {
+    if (err instanceof StaleWriteError) throw err;
     if (isRetryable(err)) {
       ctx.log.warn('restore call not accepted yet; the next check retries it', { runId: run.runId, error: err });
       return;

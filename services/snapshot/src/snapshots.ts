@@ -11,6 +11,7 @@ import {
   markActed,
   REWIND_TAGS,
   shouldActAgain,
+  StaleWriteError,
   type Probe,
   type RunRecord,
   type ServiceContext,
@@ -56,6 +57,7 @@ export async function startSnapshot(ctx: ServiceContext, run: RunRecord): Promis
   try {
     await callCreate(ctx, waiting);
   } catch (err) {
+    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;
     const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
     await failStep(ctx, latest, 'snapshot', `CreateDBSnapshot of ${run.identifier} failed: ${describeError(err)}`, (err as Error).name);

@@ -30,8 +30,7 @@ function summary(e: Outgoing): string {
  * `confirmed` names events known to be published (the message being handled is one of them).
  */
 export async function flushOutbox(ctx: ServiceContext, run: RunRecord, confirmed: string[] = []): Promise<RunRecord> {
-  let current = run;
-  const events = ((current.outbox ?? []) as Outgoing[]).filter((e) => !confirmed.includes(e.name));
+  const events = ((run.outbox ?? []) as Outgoing[]).filter((e) => !confirmed.includes(e.name));
   if (events.length) {
     await ctx.publisher.publishAll(events as OutgoingEvent[]);
     const at = ctx.now().toISOString();
@@ -46,17 +45,14 @@ export async function flushOutbox(ctx: ServiceContext, run: RunRecord, confirmed
         source: ctx.service,
       });
     }
-    try {
-      current = await ctx.store.updateRun(current, { outbox: [] });
-    } catch (err) {
-      // Someone else moved the run on; they own its outbox now. Duplicate events are harmless.
-      ctx.log.debug('outbox cleared by another writer', { runId: run.runId, error: err });
-    }
+    // If another writer got there first, it already dropped these events (it read them as confirmed or published).
+    await ctx.store.clearOutbox(run.runId, run.version);
   }
-  if (TERMINAL_STATUSES.includes(current.status) && current.status !== 'rejected') {
-    await ctx.store.releaseLock(current.kind, current.identifier, current.runId);
+  if (TERMINAL_STATUSES.includes(run.status) && run.status !== 'rejected') {
+    await ctx.store.releaseLock(run.kind, run.identifier, run.runId);
   }
-  return current;
+  // Published or confirmed: the next write of this run carries an empty outbox.
+  return { ...run, outbox: [] };
 }
 
 /** Writes a state change with its events, then publishes them. */

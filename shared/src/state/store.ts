@@ -35,6 +35,7 @@ function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
  */
 export class StateStore {
   private readonly doc: DynamoDBDocumentClient;
+  private logCounter = 0;
 
   constructor(
     client: DynamoDBClient | DynamoDBDocumentClient,
@@ -105,6 +106,28 @@ export class StateStore {
     return next;
   }
 
+  /**
+   * Empties the outbox of the version that filled it, without bumping the version: the events are
+   * published, and a concurrent writer that read the same version must not lose its race because of it.
+   */
+  async clearOutbox(runId: string, version: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.run(runId),
+          UpdateExpression: 'REMOVE outbox',
+          ConditionExpression: 'version = :v',
+          ExpressionAttributeValues: { ':v': version },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   /** Runs with a status, newest first (GSI by status and creation time). */
   async listRuns(
     status: RunStatus,
@@ -132,7 +155,8 @@ export class StateStore {
   // ---- step log ----
 
   async appendLog(entry: LogEntry): Promise<void> {
-    const seq = randomBytes(3).toString('hex');
+    // Entries of one millisecond keep their write order within a process; the random part keeps writers apart.
+    const seq = `${String(this.logCounter++ % 1_000_000).padStart(6, '0')}${randomBytes(2).toString('hex')}`;
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,

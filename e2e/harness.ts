@@ -1,0 +1,277 @@
+import {
+  CreateDBInstanceCommand,
+  CreateDBParameterGroupCommand,
+  CreateDBSubnetGroupCommand,
+  CreateOptionGroupCommand,
+  RDSClient,
+  type CreateDBInstanceCommandInput,
+} from '@aws-sdk/client-rds';
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { StateStore, captureInstanceConfig, findInstance, type InstanceConfig } from '@rewind/shared';
+import { spawnLocalCloud, type LocalCloud, type SpawnOptions } from '@rewind/local';
+
+/**
+ * End-to-end harness: a spawned local cloud running the real handlers, real SDK clients against its
+ * endpoint, and an observer that subscribes to Rewind's events through its own rule and queue, as any
+ * other system on the bus would.
+ */
+
+export interface ObservedEvent {
+  id: string;
+  'detail-type': string;
+  source: string;
+  detail: Record<string, unknown> & { run?: { id: string; next: string | null }; runId?: string; requestId?: string };
+}
+
+export class Observer {
+  readonly events: ObservedEvent[] = [];
+  private stopped = false;
+  private loop: Promise<void>;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {
+    this.loop = this.poll();
+  }
+
+  private async poll() {
+    while (!this.stopped) {
+      const out = await this.sqs
+        .send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))
+        .catch(() => ({ Messages: [] }));
+      const messages = out.Messages ?? [];
+      for (const m of messages) this.events.push(JSON.parse(m.Body!) as ObservedEvent);
+      if (messages.length) {
+        await this.sqs
+          .send(
+            new DeleteMessageBatchCommand({
+              QueueUrl: this.queueUrl,
+              Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+            }),
+          )
+          .catch(() => undefined);
+      }
+    }
+  }
+
+  /** Events of one run (by run id, or by the request id before the run id is known). */
+  ofRun(runId: string): ObservedEvent[] {
+    return this.events.filter((e) => e.detail.run?.id === runId || e.detail.runId === runId);
+  }
+
+  async waitFor(predicate: (e: ObservedEvent) => boolean, timeoutMs = 60_000): Promise<ObservedEvent> {
+    const start = Date.now();
+    for (;;) {
+      const found = this.events.find(predicate);
+      if (found) return found;
+      if (Date.now() - start > timeoutMs) {
+        throw new Error(
+          `no matching event within ${timeoutMs} ms; seen: ${this.events.map((e) => e['detail-type']).join(', ')}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop() {
+    this.stopped = true;
+    await this.loop;
+  }
+}
+
+export const TERMINAL = ['RunCompleted', 'RunFailed', 'RestoreRejected'];
+
+export interface E2E {
+  cloud: LocalCloud;
+  rds: RDSClient;
+  events: EventBridgeClient;
+  sqs: SQSClient;
+  store: StateStore;
+  observer: Observer;
+  /** Publishes a RestoreRequested as a client with its own source; resolves with the run's terminal event. */
+  request(detail: Record<string, unknown>, source?: string): Promise<{ terminal: ObservedEvent; runId: string }>;
+  /** Publishes without waiting. */
+  publish(detail: Record<string, unknown>, source?: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let requestCounter = 0;
+
+export async function startE2E(options: SpawnOptions = {}): Promise<E2E> {
+  const cloud = await spawnLocalCloud({
+    quiet: true,
+    ...options,
+    rds: { profile: 'realistic', timeScale: 0.002, seed: 42, ...options.rds },
+  });
+  const common = {
+    endpoint: cloud.endpoint,
+    region: cloud.identity.region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  const rds = new RDSClient({ ...common, maxAttempts: 8 });
+  const events = new EventBridgeClient(common);
+  const sqs = new SQSClient(common);
+  const dynamo = new DynamoDBClient(common);
+  const store = new StateStore(dynamo, cloud.names.tableName);
+
+  // Another system hooked onto the bus: its own queue and rule, matching everything Rewind emits.
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'e2e-observer' }));
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await events.send(
+    new PutRuleCommand({
+      Name: 'e2e-observer',
+      EventBusName: cloud.names.busName,
+      EventPattern: JSON.stringify({ source: ['rewind'] }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: 'e2e-observer',
+      EventBusName: cloud.names.busName,
+      Targets: [{ Id: 'observer', Arn: attrs.Attributes!.QueueArn! }],
+    }),
+  );
+  const observer = new Observer(sqs, QueueUrl!);
+
+  const publish = async (detail: Record<string, unknown>, source = 'my.team') => {
+    const out = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          { EventBusName: cloud.names.busName, Source: source, DetailType: 'RestoreRequested', Detail: JSON.stringify(detail) },
+        ],
+      }),
+    );
+    if (out.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(out.Entries)}`);
+  };
+
+  return {
+    cloud,
+    rds,
+    events,
+    sqs,
+    store,
+    observer,
+    publish,
+    async request(detail, source) {
+      const requestId = (detail.requestId as string | undefined) ?? `e2e-${process.pid}-${++requestCounter}`;
+      await publish({ ...detail, requestId }, source);
+      const first = await observer.waitFor(
+        (e) => (e.detail as { requestId?: string }).requestId === requestId && ['RunStarted', 'RestoreRejected'].includes(e['detail-type']),
+      );
+      const runId = first.detail.run?.id ?? (first.detail.runId as string);
+      const terminal = await observer.waitFor(
+        (e) => TERMINAL.includes(e['detail-type']) && (e.detail.run?.id === runId || e.detail.runId === runId),
+        120_000,
+      );
+      return { terminal, runId };
+    },
+    async stop() {
+      await observer.stop();
+      for (const c of [rds, events, sqs, dynamo]) c.destroy();
+      await cloud.stop();
+    },
+  };
+}
+
+/** A production-like instance: custom parameter and option groups, Multi-AZ, gp3 with IOPS and throughput,
+ * deletion protection, IAM auth, log exports, backups, monitoring, Performance Insights, tags; opted in. */
+export async function createProductionInstance(
+  rds: RDSClient,
+  identifier: string,
+  overrides: Partial<CreateDBInstanceCommandInput> = {},
+): Promise<InstanceConfig> {
+  await ensureGroups(rds);
+  await rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: identifier,
+      Engine: 'postgres',
+      EngineVersion: '15.4',
+      DBInstanceClass: 'db.r6g.large',
+      MasterUsername: 'app',
+      MasterUserPassword: 'not-a-real-password',
+      AllocatedStorage: 200,
+      MaxAllocatedStorage: 1000,
+      StorageType: 'gp3',
+      Iops: 12000,
+      StorageThroughput: 500,
+      MultiAZ: true,
+      Port: 5433,
+      DBParameterGroupName: 'orders-pg15',
+      OptionGroupName: 'orders-og15',
+      DBSubnetGroupName: 'orders-subnets',
+      VpcSecurityGroupIds: ['sg-0a1b2c3d4e5f60718', 'sg-0f1e2d3c4b5a69788'],
+      PubliclyAccessible: false,
+      DeletionProtection: true,
+      EnableIAMDatabaseAuthentication: true,
+      EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+      BackupRetentionPeriod: 7,
+      PreferredBackupWindow: '03:00-03:30',
+      PreferredMaintenanceWindow: 'sun:05:00-sun:05:30',
+      MonitoringInterval: 60,
+      MonitoringRoleArn: 'arn:aws:iam::000000000000:role/rds-monitoring',
+      EnablePerformanceInsights: true,
+      PerformanceInsightsRetentionPeriod: 7,
+      CopyTagsToSnapshot: true,
+      AutoMinorVersionUpgrade: false,
+      Tags: [
+        { Key: 'rewind:allow', Value: 'true' },
+        { Key: 'team', Value: 'payments' },
+        { Key: 'env', Value: 'staging' },
+      ],
+      ...overrides,
+    }),
+  );
+  const db = await waitForStatus(rds, identifier, 'available');
+  return captureInstanceConfig(db);
+}
+
+let groupsReady: Promise<void> | undefined;
+function ensureGroups(rds: RDSClient): Promise<void> {
+  const ignoreExists = (err: unknown) => {
+    if (!/AlreadyExists/.test((err as Error).name)) throw err;
+  };
+  groupsReady ??= (async () => {
+    await rds
+      .send(
+        new CreateDBParameterGroupCommand({
+          DBParameterGroupName: 'orders-pg15',
+          DBParameterGroupFamily: 'postgres15',
+          Description: 'orders',
+        }),
+      )
+      .catch(ignoreExists);
+    await rds
+      .send(
+        new CreateOptionGroupCommand({
+          OptionGroupName: 'orders-og15',
+          EngineName: 'postgres',
+          MajorEngineVersion: '15',
+          OptionGroupDescription: 'orders',
+        }),
+      )
+      .catch(ignoreExists);
+    await rds
+      .send(
+        new CreateDBSubnetGroupCommand({
+          DBSubnetGroupName: 'orders-subnets',
+          DBSubnetGroupDescription: 'orders',
+          SubnetIds: ['subnet-0a1', 'subnet-0b2', 'subnet-0c3'],
+        }),
+      )
+      .catch(ignoreExists);
+  })();
+  return groupsReady;
+}
+
+export async function waitForStatus(rds: RDSClient, identifier: string, status: string, timeoutMs = 60_000) {
+  const start = Date.now();
+  for (;;) {
+    const db = await findInstance(rds, identifier);
+    if (db?.DBInstanceStatus === status) return db;
+    if (Date.now() - start > timeoutMs) throw new Error(`${identifier} not ${status} (is ${db?.DBInstanceStatus ?? 'absent'})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
