@@ -37,10 +37,11 @@ export interface ServerlessConfig {
   };
 }
 
-/** DynamoDB actions of the state store (`shared/src/state`): Get, Put, Delete and Query commands. */
+/** DynamoDB actions of the state store (`shared/src/state`): Get, Put, Update, Delete and Query commands. */
 export const STATE_TABLE_ACTIONS = [
   'dynamodb:GetItem',
   'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:Query',
 ];
@@ -100,6 +101,7 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, optInTagKey: string): Rec
       [ENV.firstCheckSeconds, 'firstCheckSeconds'],
       [ENV.maxCheckSeconds, 'maxCheckSeconds'],
       [ENV.confirmSeconds, 'confirmSeconds'],
+      [ENV.actTimeoutSeconds, 'actTimeoutSeconds'],
       [ENV.deadlineSnapshotSeconds, 'deadlineSnapshotSeconds'],
       [ENV.deadlineRenameSeconds, 'deadlineRenameSeconds'],
       [ENV.deadlineRestoreSeconds, 'deadlineRestoreSeconds'],

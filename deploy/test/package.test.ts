@@ -4,7 +4,8 @@ import { ENV, RestoreRequested, resourceNames, serviceSpec, SERVICE_NAMES, topol
 import { RDS_ACTION_SCOPES } from '../rdsIam';
 import { STATE_TABLE_ACTIONS } from '../serviceStack';
 import { packageAll, PREFIX, resourcesOfType, ROOT, type Packaged, type Template } from './packaging';
-import { dynamoActionsCalled, rdsActionsCalled, sourceFiles } from './sourceCalls';
+import { captureLocalProvisioning, type LocalProvisioning } from './localProvisioning';
+import { dynamoActionsCalled, rdsActionsCalled, reachableFiles, sourceFiles } from './sourceCalls';
 
 const names = resourceNames(PREFIX);
 let packaged: Packaged;
@@ -224,7 +225,7 @@ describe('IAM of the packaged stacks', () => {
   });
 
   it.each(SERVICE_NAMES)('%s: grants only RDS actions of its topology that its source calls', (name) => {
-    const files = sourceFiles(join(ROOT, 'services', name, 'src'));
+    const files = reachableFiles(join(ROOT, 'services', name, 'src'), join(ROOT, 'shared', 'src'));
     const called = rdsActionsCalled(files);
     // Creating a resource with Tags also needs AddTagsToResource.
     if ([...called].some((a) => /^rds:(Create|Restore)/.test(a))) called.add('rds:AddTagsToResource');
@@ -287,4 +288,55 @@ describe('IAM of the packaged stacks', () => {
       expect(send.map(resourcesOf)).toEqual([['{Inbox.Arn}']]);
     },
   );
+});
+
+describe('the deployed stacks and the local cloud come from the same topology', () => {
+  let local: LocalProvisioning;
+  beforeAll(async () => {
+    local = await captureLocalProvisioning(PREFIX);
+  });
+
+  const deployedRules = () =>
+    stacks().flatMap(([, t]) => resourcesOfType(t, 'AWS::Events::Rule').map(([, r]) => r.Properties));
+
+  it('creates the same rules, on the same buses, with the same patterns and retry policy', () => {
+    const deployed = deployedRules();
+    expect(deployed.map((r) => r.Name).sort()).toEqual(local.rules.map((r) => r.name).sort());
+    for (const rule of local.rules) {
+      const d = deployed.find((r) => r.Name === rule.name);
+      expect([rule.name, d.EventBusName ?? 'default']).toEqual([rule.name, rule.busName]);
+      expect([rule.name, d.EventPattern]).toEqual([rule.name, rule.pattern]);
+      if (rule.busName !== 'default') {
+        expect(rule.target.RetryPolicy).toEqual(d.Targets[0].RetryPolicy);
+      }
+    }
+  });
+
+  it('creates the same inbox, inbox DLQ and target DLQ per service, with the same settings', () => {
+    for (const name of SERVICE_NAMES) {
+      const deployed = new Map(
+        resourcesOfType(packaged.templates[name], 'AWS::SQS::Queue').map(([, q]) => [
+          q.Properties.QueueName,
+          q.Properties,
+        ]),
+      );
+      for (const queue of [names.inboxQueue(name), names.inboxDlq(name), names.targetDlq(name)]) {
+        expect([queue, local.queues.has(queue), deployed.has(queue)]).toEqual([queue, true, true]);
+      }
+      const localInbox = local.queues.get(names.inboxQueue(name))!;
+      const inbox = deployed.get(names.inboxQueue(name));
+      expect(Number(localInbox.VisibilityTimeout)).toBe(inbox.VisibilityTimeout);
+      expect(Number(localInbox.MessageRetentionPeriod)).toBe(inbox.MessageRetentionPeriod);
+      expect(JSON.parse(localInbox.RedrivePolicy!).maxReceiveCount).toBe(inbox.RedrivePolicy.maxReceiveCount);
+    }
+  });
+
+  it('names the table, its index, its TTL attribute and the alarm topic alike', () => {
+    const table = packaged.templates.shared.Resources.StateTable!.Properties;
+    expect(local.table.name).toBe(table.TableName);
+    expect(local.table.keys).toEqual(table.KeySchema);
+    expect(local.table.indexes).toEqual(table.GlobalSecondaryIndexes.map((i: any) => i.IndexName));
+    expect(local.table.ttl).toBe(table.TimeToLiveSpecification.AttributeName);
+    expect(local.topic).toBe(packaged.templates.shared.Resources.AlarmTopic!.Properties.TopicName);
+  });
 });

@@ -65,3 +65,37 @@ export function dynamoActionsCalled(files: string[]): Set<string> {
   }
   return actions;
 }
+
+/**
+ * The files a service's code runs: its own `src/`, plus the `@rewind/shared` modules defining the names it
+ * imports, followed through their relative imports (services call RDS through shared helpers too).
+ */
+export function reachableFiles(serviceSrc: string, sharedSrc: string): string[] {
+  const definedIn = new Map<string, string>();
+  for (const file of sourceFiles(sharedSrc)) {
+    for (const m of readFileSync(file, 'utf8').matchAll(
+      /export\s+(?:async\s+)?(?:function|const|class|let|enum)\s+(\w+)/g,
+    )) {
+      definedIn.set(m[1]!, file);
+    }
+  }
+  const seen = new Set<string>();
+  const work = [...sourceFiles(serviceSrc)];
+  while (work.length) {
+    const file = work.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const code = readFileSync(file, 'utf8');
+    for (const name of importedNames([file], '@rewind/shared')) {
+      const target = definedIn.get(name);
+      if (target) work.push(target);
+    }
+    for (const m of code.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const base = join(file, '..', m[1]!);
+      for (const candidate of [`${base}.ts`, join(base, 'index.ts')]) {
+        if (existsSync(candidate)) work.push(candidate);
+      }
+    }
+  }
+  return [...seen];
+}
