@@ -58,8 +58,12 @@ async function probeRename(ctx: ServiceContext, run: RunRecord, purpose: Purpose
   const { from, to } = namesFor(run, purpose);
   const target = await findInstance(ctx.rds, to);
   if (!target) {
-    if (shouldActAgain(ctx, run)) await callRename(ctx, run, purpose);
     const source = await findInstance(ctx.rds, from);
+    const deferred = run.expectation?.context?.deferred === 'true' && !run.expectation.acted;
+    // A deferred rename waits for its source to be available; a lost call is made again after the act timeout.
+    if ((deferred && source?.DBInstanceStatus === 'available') || (!deferred && shouldActAgain(ctx, run))) {
+      await callRename(ctx, run, purpose);
+    }
     return { state: 'waiting', status: source ? `${from} is ${source.DBInstanceStatus}` : 'renaming' };
   }
   const status = target.DBInstanceStatus ?? 'unknown';
@@ -74,7 +78,13 @@ async function probeRename(ctx: ServiceContext, run: RunRecord, purpose: Purpose
   return { state: 'seen-once', status };
 }
 
-async function start(ctx: ServiceContext, run: RunRecord, purpose: Purpose, deadlineSeconds: number): Promise<RunRecord> {
+async function start(
+  ctx: ServiceContext,
+  run: RunRecord,
+  purpose: Purpose,
+  deadlineSeconds: number,
+  deferred = false,
+): Promise<RunRecord> {
   const { from, to } = namesFor(run, purpose);
   const waiting = await beginWait(ctx, run, {
     step: purpose,
@@ -82,9 +92,9 @@ async function start(ctx: ServiceContext, run: RunRecord, purpose: Purpose, dead
     resourceName: to,
     target: 'available',
     deadlineSeconds,
-    context: { from, to },
+    context: { from, to, ...(deferred ? { deferred: 'true' } : {}) },
   });
-  await callRename(ctx, waiting, purpose);
+  if (!deferred) await callRename(ctx, waiting, purpose);
   return waiting;
 }
 
@@ -142,8 +152,14 @@ export async function startRenameBack(ctx: ServiceContext, run: RunRecord): Prom
     await rollbackFailed(ctx, run, `${to} is held by another database (${atName.DbiResourceId}); the original cannot take its name back`);
     return;
   }
+  // The original may still be busy (a set-aside that outlived its deadline): rename once it is available.
+  const source = await findInstance(ctx.rds, from);
+  if (!source) {
+    await rollbackFailed(ctx, run, `neither ${from} nor ${to} exists`);
+    return;
+  }
   try {
-    await start(ctx, run, 'rename-back', ctx.config.wait.deadlines.rename);
+    await start(ctx, run, 'rename-back', ctx.config.wait.deadlines.rename, source.DBInstanceStatus !== 'available');
   } catch (err) {
     if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;

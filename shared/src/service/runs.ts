@@ -31,6 +31,10 @@ function summary(e: Outgoing): string {
  */
 export async function flushOutbox(ctx: ServiceContext, run: RunRecord, confirmed: string[] = []): Promise<RunRecord> {
   const events = ((run.outbox ?? []) as Outgoing[]).filter((e) => !confirmed.includes(e.name));
+  // Released before the terminal event goes out: whoever reacts to RunCompleted may start the next run.
+  if (TERMINAL_STATUSES.includes(run.status) && run.status !== 'rejected') {
+    await ctx.store.releaseLock(run.kind, run.identifier, run.runId);
+  }
   if (events.length) {
     await ctx.publisher.publishAll(events as OutgoingEvent[]);
     const at = ctx.now().toISOString();
@@ -47,9 +51,6 @@ export async function flushOutbox(ctx: ServiceContext, run: RunRecord, confirmed
     }
     // If another writer got there first, it already dropped these events (it read them as confirmed or published).
     await ctx.store.clearOutbox(run.runId, run.version);
-  }
-  if (TERMINAL_STATUSES.includes(run.status) && run.status !== 'rejected') {
-    await ctx.store.releaseLock(run.kind, run.identifier, run.runId);
   }
   // Published or confirmed: the next write of this run carries an empty outbox.
   return { ...run, outbox: [] };
