@@ -11,6 +11,8 @@ import { provision, type ProvisionedResources } from './provision/provision';
 import { topologyFunctions } from './runtime/functions';
 import { startFunctionRuntime, type FunctionRuntime } from './runtime/functionRuntime';
 import { createRuntimeAdmin, InvocationLog } from './runtime/invocationLog';
+import { inProcessQueueTransport } from './runtime/queueTransport';
+import { internalQueueUrl } from './sqs/queueUrls';
 import { createSesSink } from './sinks/sesSink';
 import { createWebhookSink } from './sinks/webhookSink';
 import { createFauxqsService } from './sqs/fauxqsService';
@@ -113,6 +115,9 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         invocationLog,
         log,
         logInvocations: !opts.quiet,
+        queues: inProcessQueueTransport(fauxqs.sqsCall, (name) =>
+          internalQueueUrl(identity.region, identity.accountId, name),
+        ),
       });
       const started = runtime;
       closers.unshift(() => started.stop());

@@ -6,7 +6,11 @@ import type { BusIngress, LocalIdentity } from './types';
 /** RDS emulator settings a local cloud passes through (durations profile, time scale, seed, ...). */
 export type RdsSettings = Omit<CreateRdsOptions, 'identity' | 'bus' | 'sns' | 'log'>;
 
-export function startEventBridge(identity: LocalIdentity, sqs: SqsSender, log: (line: string) => void): EventBridgeEmulator {
+export function startEventBridge(
+  identity: LocalIdentity,
+  sqs: SqsSender,
+  log: (line: string) => void,
+): EventBridgeEmulator {
   return createEventBridge({ identity, sqs, log });
 }
 

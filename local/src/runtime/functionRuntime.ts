@@ -5,6 +5,7 @@ import type { RuntimeFunction } from './functions';
 import { loadHandler } from './handlerLoader';
 import type { FunctionStatus, InvocationLog } from './invocationLog';
 import { FunctionPoller } from './poller';
+import { sdkQueueTransport, type QueueTransport } from './queueTransport';
 
 export interface FunctionRuntimeOptions {
   functions: readonly RuntimeFunction[];
@@ -21,6 +22,8 @@ export interface FunctionRuntimeOptions {
   /** One log line per invocation (default true). */
   logInvocations?: boolean;
   repoRoot?: string;
+  /** How to reach the queues; default: the SDK against `endpoint` (or AWS). */
+  queues?: QueueTransport;
 }
 
 export interface FunctionRuntime {
@@ -58,12 +61,17 @@ export function startFunctionRuntime(opts: FunctionRuntimeOptions): FunctionRunt
   Object.assign(process.env, handlerEnvironment(opts));
   for (const fn of opts.functions) Object.assign(process.env, fn.env ?? {});
   const totalConcurrency = opts.functions.reduce((n, f) => n + Math.max(1, f.maxConcurrency), 0);
-  const agent = new Agent({ keepAlive: true, maxSockets: totalConcurrency * 2 + 16 });
-  const sqs = new SQSClient({
-    region: opts.region,
-    ...(opts.endpoint ? { endpoint: opts.endpoint, credentials: LOCAL_CREDENTIALS } : {}),
-    requestHandler: { httpAgent: agent, requestTimeout: 0 },
-  });
+  const agent = opts.queues
+    ? undefined
+    : new Agent({ keepAlive: true, maxSockets: totalConcurrency * 2 + 16 });
+  const sqs = agent
+    ? new SQSClient({
+        region: opts.region,
+        ...(opts.endpoint ? { endpoint: opts.endpoint, credentials: LOCAL_CREDENTIALS } : {}),
+        requestHandler: { httpAgent: agent, requestTimeout: 0 },
+      })
+    : undefined;
+  const queues = opts.queues ?? sdkQueueTransport(sqs as SQSClient);
   const statuses: FunctionStatus[] = [];
   const pollers: FunctionPoller[] = [];
   for (const fn of opts.functions) {
@@ -71,7 +79,7 @@ export function startFunctionRuntime(opts: FunctionRuntimeOptions): FunctionRunt
     try {
       const handler = loadHandler(fn.name, fn.handler, opts.repoRoot);
       const poller = new FunctionPoller(fn, handler, {
-        sqs,
+        queues,
         log: opts.invocationLog,
         region: opts.region,
         accountId: opts.accountId,
@@ -93,8 +101,8 @@ export function startFunctionRuntime(opts: FunctionRuntimeOptions): FunctionRunt
     status: () => statuses.map((s) => ({ ...s })),
     async stop() {
       await Promise.all(pollers.map((p) => p.stop()));
-      sqs.destroy();
-      agent.destroy();
+      sqs?.destroy();
+      agent?.destroy();
     },
   };
 }

@@ -7,12 +7,15 @@ export interface EventSource {
   region: string;
 }
 
+/** The SDK gives binary values as bytes; the JSON protocol in process as base64 text already. */
+const base64 = (b: Uint8Array | string) => (typeof b === 'string' ? b : Buffer.from(b).toString('base64'));
+
 function attributeValue(v: MessageAttributeValue) {
   return {
     stringValue: v.StringValue,
-    binaryValue: v.BinaryValue ? Buffer.from(v.BinaryValue).toString('base64') : undefined,
+    binaryValue: v.BinaryValue ? base64(v.BinaryValue) : undefined,
     stringListValues: v.StringListValues ?? [],
-    binaryListValues: (v.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
+    binaryListValues: (v.BinaryListValues ?? []).map(base64),
     dataType: v.DataType ?? 'String',
   };
 }

@@ -1,19 +1,13 @@
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import type { RuntimeFunction } from './functions';
 import type { LambdaHandler } from './handlerLoader';
 import type { InvocationLog, InvocationOutcome } from './invocationLog';
+import type { QueueRef, QueueTransport } from './queueTransport';
 import { lambdaContext, sqsEvent } from './lambdaEvent';
 
 export interface PollerDeps {
-  sqs: SQSClient;
+  queues: QueueTransport;
   log: InvocationLog;
   region: string;
   accountId: string;
@@ -52,11 +46,18 @@ export function settle(
   return { outcome: 'partial', failed };
 }
 
-/** Polls one function's queue with `maxConcurrency` long-polling receivers and invokes its handler. */
+/**
+ * Polls one function's queue and invokes its handler, scaling like Lambda's event source mapping:
+ * one long-polling receiver while the queue is quiet (a message wakes every waiting receiver, so idle
+ * extra receivers would cost a round trip per message each), one more per full batch received (a
+ * backlog), up to `maxConcurrency`; extra receivers leave when a receive comes back empty.
+ */
 export class FunctionPoller {
   private readonly abort = new AbortController();
-  private loops: Promise<void>[] = [];
-  private source?: Promise<{ url: string; arn: string }>;
+  private readonly workers = new Set<Promise<void>>();
+  private source?: Promise<QueueRef>;
+  /** Receivers that have not decided to leave (decided synchronously, so two never both leave the last slot). */
+  private running = 0;
 
   constructor(
     readonly fn: RuntimeFunction,
@@ -64,36 +65,42 @@ export class FunctionPoller {
     private readonly deps: PollerDeps,
   ) {}
 
+  private get batchSize(): number {
+    return Math.min(10, Math.max(1, this.fn.batchSize));
+  }
+
   start(): void {
-    for (let i = 0; i < Math.max(1, this.fn.maxConcurrency); i++) this.loops.push(this.loop());
+    this.spawnWorker();
+  }
+
+  /** Receivers running now. */
+  get concurrency(): number {
+    return this.running;
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await Promise.all(this.loops);
+    while (this.workers.size > 0) await Promise.all([...this.workers]);
+  }
+
+  private spawnWorker(): void {
+    if (this.abort.signal.aborted || this.running >= Math.max(1, this.fn.maxConcurrency)) return;
+    this.running++;
+    const worker: Promise<void> = this.loop().finally(() => this.workers.delete(worker));
+    this.workers.add(worker);
   }
 
   /** The queue may not exist yet (tests create it after start): retry until it does. */
-  private resolveQueue(): Promise<{ url: string; arn: string }> {
+  private resolveQueue(): Promise<QueueRef> {
     this.source ??= (async () => {
       let delay = 50;
       for (;;) {
         try {
-          const { QueueUrl } = await this.deps.sqs.send(
-            new GetQueueUrlCommand({ QueueName: this.fn.queueName }),
-            {
-              abortSignal: this.abort.signal,
-            },
-          );
-          const attrs = await this.deps.sqs.send(
-            new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-            { abortSignal: this.abort.signal },
-          );
-          return { url: QueueUrl ?? '', arn: attrs.Attributes?.QueueArn ?? '' };
+          return await this.deps.queues.resolve(this.fn.queueName, this.abort.signal);
         } catch (err) {
           if (this.abort.signal.aborted) throw err;
           await sleep(delay, this.abort.signal);
-          delay = Math.min(delay * 2, 1000);
+          delay = Math.min(delay * 2, 250);
         }
       }
     })();
@@ -105,18 +112,25 @@ export class FunctionPoller {
     while (!signal.aborted) {
       try {
         const queue = await this.resolveQueue();
-        const { Messages } = await this.deps.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queue.url,
-            MaxNumberOfMessages: Math.min(10, Math.max(1, this.fn.batchSize)),
-            WaitTimeSeconds: this.deps.pollWaitSeconds,
-            VisibilityTimeout: this.deps.visibilityTimeoutSeconds,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-          { abortSignal: signal },
+        const Messages = await this.deps.queues.receive(
+          {
+            url: queue.url,
+            max: this.batchSize,
+            waitSeconds: this.deps.pollWaitSeconds,
+            visibilityTimeoutSeconds: this.deps.visibilityTimeoutSeconds,
+          },
+          signal,
         );
-        if (Messages && Messages.length > 0) await this.invoke(queue, Messages);
+        if (signal.aborted) return;
+        if (!Messages || Messages.length === 0) {
+          if (this.running > 1) {
+            this.running--;
+            return;
+          }
+          continue;
+        }
+        if (Messages.length >= this.batchSize) this.spawnWorker();
+        await this.invoke(queue, Messages);
       } catch (err) {
         if (signal.aborted) return;
         this.deps.logLine(`[runtime] ${this.fn.name}: receive failed: ${(err as Error).message}; retrying`);
@@ -126,7 +140,7 @@ export class FunctionPoller {
     }
   }
 
-  private async invoke(queue: { url: string; arn: string }, messages: Message[]): Promise<void> {
+  private async invoke(queue: QueueRef, messages: Message[]): Promise<void> {
     const started = Date.now();
     const deadline = started + this.fn.timeoutSeconds * 1000;
     const context = lambdaContext({
@@ -161,11 +175,9 @@ export class FunctionPoller {
     }
     const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
     if (done.length > 0) {
-      await this.deps.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queue.url,
-          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
+      await this.deps.queues.deleteBatch(
+        queue.url,
+        done.map((m) => m.ReceiptHandle ?? ''),
       );
     }
     const durationMs = Date.now() - started;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { signingNameOf } from '../http';
 import type { LocalIdentity, LocalRequest, LocalResponse, EmulatedService } from '../types';
+import { loadFauxqsInternals } from './fauxqsInternals';
 import { decodeSqsQuery, encodeSqsQueryError, encodeSqsQueryResult } from './queryProtocol';
 import { internalQueueUrlFromArn, INTERNAL_HOST, toClientUrls, toInternalQueueUrl } from './queueUrls';
 
@@ -19,6 +20,8 @@ export interface SnsPublisher {
 export interface FauxqsService extends EmulatedService {
   readonly sqs: SqsSender;
   readonly sns: SnsPublisher;
+  /** An SQS JSON-protocol call in process, on internal queue URLs (`internalQueueUrl`); rejects on an error. */
+  sqsCall(action: string, input: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 /** SQS actions whose responses carry queue URLs. */
@@ -36,7 +39,10 @@ function regionOf(req: LocalRequest, fallback: string): string {
  */
 export async function createFauxqsService(identity: LocalIdentity): Promise<FauxqsService> {
   const { buildApp } = await import('fauxqs');
-  const app: FauxqsApp = buildApp({ logger: false, defaultRegion: identity.region });
+  const internals = await loadFauxqsInternals();
+  type Stores = NonNullable<NonNullable<Parameters<typeof buildApp>[0]>['stores']>;
+  const stores = internals?.stores() as Stores | undefined;
+  const app: FauxqsApp = buildApp({ logger: false, defaultRegion: identity.region, stores });
   await app.ready();
 
   const sqsJson = (action: string) => ({
@@ -121,6 +127,25 @@ export async function createFauxqsService(identity: LocalIdentity): Promise<Faux
     return { status: res.status, headers: responseHeaders(res), body: res.body };
   }
 
+  async function sqsCall(action: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const direct = internals?.actions[action];
+    if (direct && stores) {
+      try {
+        return (await direct(input, stores.sqsStore, { headers: {} })) as Record<string, unknown>;
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        throw new Error(`SQS ${action} failed (${e.code ?? 'error'}): ${e.message ?? String(err)}`, {
+          cause: err,
+        });
+      }
+    }
+    const res = await inject('POST', '/', sqsJson(action), JSON.stringify(input));
+    const out = (res.body.length > 0 ? JSON.parse(res.body.toString('utf8')) : {}) as Record<string, unknown>;
+    if (res.status !== 200)
+      throw new Error(`SQS ${action} failed (${res.status}): ${String(out.message ?? out.__type)}`);
+    return out;
+  }
+
   const sqs: SqsSender = {
     async send(queueArn, messageBody, opts) {
       const input: Record<string, string> = {
@@ -131,11 +156,7 @@ export async function createFauxqsService(identity: LocalIdentity): Promise<Faux
         input.MessageGroupId = opts.messageGroupId;
         input.MessageDeduplicationId = randomUUID();
       }
-      const res = await inject('POST', '/', sqsJson('SendMessage'), JSON.stringify(input));
-      if (res.status !== 200)
-        throw new Error(
-          `SQS SendMessage to ${queueArn} failed (${res.status}): ${res.body.toString('utf8')}`,
-        );
+      await sqsCall('SendMessage', input);
     },
   };
 
@@ -159,6 +180,7 @@ export async function createFauxqsService(identity: LocalIdentity): Promise<Faux
     handle,
     sqs,
     sns,
+    sqsCall,
     close: () => app.close(),
   };
 }

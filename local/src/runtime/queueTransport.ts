@@ -1,0 +1,118 @@
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+
+export interface QueueRef {
+  url: string;
+  arn: string;
+}
+
+export interface ReceiveInput {
+  url: string;
+  max: number;
+  waitSeconds: number;
+  visibilityTimeoutSeconds?: number;
+}
+
+/** The four SQS calls the runtime makes, over the SDK (any endpoint) or in process (the local cloud's own SQS). */
+export interface QueueTransport {
+  /** Rejects while the queue does not exist. */
+  resolve(queueName: string, signal: AbortSignal): Promise<QueueRef>;
+  /** Resolves with no messages when `signal` aborts. */
+  receive(input: ReceiveInput, signal: AbortSignal): Promise<Message[]>;
+  deleteBatch(url: string, receiptHandles: string[]): Promise<void>;
+}
+
+export function sdkQueueTransport(sqs: SQSClient): QueueTransport {
+  return {
+    async resolve(queueName, signal) {
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }), {
+        abortSignal: signal,
+      });
+      const attrs = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+        {
+          abortSignal: signal,
+        },
+      );
+      return { url: QueueUrl ?? '', arn: attrs.Attributes?.QueueArn ?? '' };
+    },
+    async receive(input, signal) {
+      try {
+        const { Messages } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: input.url,
+            MaxNumberOfMessages: input.max,
+            WaitTimeSeconds: input.waitSeconds,
+            VisibilityTimeout: input.visibilityTimeoutSeconds,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: signal },
+        );
+        return Messages ?? [];
+      } catch (err) {
+        if (signal.aborted) return [];
+        throw err;
+      }
+    },
+    async deleteBatch(url, receiptHandles) {
+      const out = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: url,
+          Entries: receiptHandles.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle })),
+        }),
+      );
+      if (out.Failed?.length)
+        throw new Error(`DeleteMessageBatch failed: ${out.Failed.map((f) => f.Message).join('; ')}`);
+    },
+  };
+}
+
+/** A JSON-protocol SQS call served in process (see `FauxqsService.sqsCall`). */
+export type SqsCall = (action: string, input: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+/**
+ * In-process transport: the same SQS API without HTTP, signing and SDK (measured: several ms of CPU per
+ * message less, which is most of the event -> handler latency on a busy machine).
+ */
+export function inProcessQueueTransport(call: SqsCall, queueUrl: (name: string) => string): QueueTransport {
+  return {
+    async resolve(queueName) {
+      const url = queueUrl(queueName);
+      const out = await call('GetQueueAttributes', { QueueUrl: url, AttributeNames: ['QueueArn'] });
+      return { url, arn: String((out.Attributes as Record<string, string>).QueueArn) };
+    },
+    async receive(input, signal) {
+      if (signal.aborted) return [];
+      const received = call('ReceiveMessage', {
+        QueueUrl: input.url,
+        MaxNumberOfMessages: input.max,
+        WaitTimeSeconds: input.waitSeconds,
+        VisibilityTimeout: input.visibilityTimeoutSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      });
+      // An in-process long poll cannot be cancelled; on abort it is left to end when the queue service closes.
+      const aborted = new Promise<undefined>((resolve) =>
+        signal.addEventListener('abort', () => resolve(undefined), { once: true }),
+      );
+      const out = await Promise.race([received, aborted]);
+      return ((out?.Messages as Message[] | undefined) ?? []).slice();
+    },
+    async deleteBatch(url, receiptHandles) {
+      const out = await call('DeleteMessageBatch', {
+        QueueUrl: url,
+        Entries: receiptHandles.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle })),
+      });
+      const failed = out.Failed as { Message?: string }[] | undefined;
+      if (failed?.length)
+        throw new Error(`DeleteMessageBatch failed: ${failed.map((f) => f.Message).join('; ')}`);
+    },
+  };
+}
