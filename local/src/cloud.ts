@@ -115,9 +115,12 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         invocationLog,
         log,
         logInvocations: !opts.quiet,
-        queues: inProcessQueueTransport(fauxqs.sqsCall, (name) =>
-          internalQueueUrl(identity.region, identity.accountId, name),
-        ),
+        queues:
+          opts.runtime?.transport === 'http'
+            ? undefined
+            : inProcessQueueTransport(fauxqs.sqsCall, (name) =>
+                internalQueueUrl(identity.region, identity.accountId, name),
+              ),
       });
       const started = runtime;
       closers.unshift(() => started.stop());

@@ -24,7 +24,15 @@ export interface LocalCloudOptions {
   env?: Record<string, string>;
   /** RDS emulator settings: `profile` ('realistic' | 'instant' | durations), `timeScale`, `seed`, throttle, quirks. */
   rds?: RdsSettings;
-  runtime?: { visibilityTimeoutSeconds?: number; pollWaitSeconds?: number };
+  runtime?: {
+    visibilityTimeoutSeconds?: number;
+    pollWaitSeconds?: number;
+    /**
+     * How the runtime reaches SQS: 'in-process' (default: fauxqs's SQS API without HTTP, the fastest) or
+     * 'http' (SDK requests through the edge, as with `--endpoint`).
+     */
+    transport?: 'in-process' | 'http';
+  };
 }
 
 export const DEFAULT_IDENTITY: LocalIdentity = { accountId: '000000000000', region: 'us-east-1' };

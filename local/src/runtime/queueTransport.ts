@@ -28,6 +28,18 @@ export interface QueueTransport {
   deleteBatch(url: string, receiptHandles: string[]): Promise<void>;
 }
 
+/** ReceiveMessage as the event source mapping makes it: every system and message attribute. */
+function receiveMessageInput(input: ReceiveInput) {
+  return {
+    QueueUrl: input.url,
+    MaxNumberOfMessages: input.max,
+    WaitTimeSeconds: input.waitSeconds,
+    VisibilityTimeout: input.visibilityTimeoutSeconds,
+    MessageSystemAttributeNames: ['All' as const],
+    MessageAttributeNames: ['All'],
+  };
+}
+
 export function sdkQueueTransport(sqs: SQSClient): QueueTransport {
   return {
     async resolve(queueName, signal) {
@@ -44,17 +56,9 @@ export function sdkQueueTransport(sqs: SQSClient): QueueTransport {
     },
     async receive(input, signal) {
       try {
-        const { Messages } = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: input.url,
-            MaxNumberOfMessages: input.max,
-            WaitTimeSeconds: input.waitSeconds,
-            VisibilityTimeout: input.visibilityTimeoutSeconds,
-            MessageSystemAttributeNames: ['All'],
-            MessageAttributeNames: ['All'],
-          }),
-          { abortSignal: signal },
-        );
+        const { Messages } = await sqs.send(new ReceiveMessageCommand(receiveMessageInput(input)), {
+          abortSignal: signal,
+        });
         return Messages ?? [];
       } catch (err) {
         if (signal.aborted) return [];
@@ -90,14 +94,7 @@ export function inProcessQueueTransport(call: SqsCall, queueUrl: (name: string) 
     },
     async receive(input, signal) {
       if (signal.aborted) return [];
-      const received = call('ReceiveMessage', {
-        QueueUrl: input.url,
-        MaxNumberOfMessages: input.max,
-        WaitTimeSeconds: input.waitSeconds,
-        VisibilityTimeout: input.visibilityTimeoutSeconds,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      });
+      const received = call('ReceiveMessage', { ...receiveMessageInput(input) });
       // An in-process long poll cannot be cancelled; on abort it is left to end when the queue service closes.
       const aborted = new Promise<undefined>((resolve) =>
         signal.addEventListener('abort', () => resolve(undefined), { once: true }),

@@ -1,0 +1,3 @@
+import { describeRoundTrip } from './roundTrip';
+
+describeRoundTrip('in-process');
