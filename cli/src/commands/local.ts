@@ -13,6 +13,7 @@ const USAGE = `Usage: rewind local up [--port N] [--endpoint URL | --aws] [--pre
   --endpoint URL   start no emulators: provision and run the functions against this endpoint
   --aws            start no emulators: provision and run the functions against the real account
   --prefix NAME    resource name prefix (default rewind-local)
+  --no-functions   start no function runtime (inspect the inboxes yourself)
   --verbose        one log line per request
   --quiet          no log line per function invocation`;
 
@@ -42,6 +43,7 @@ async function up(args: string[]): Promise<number> {
       prefix: { type: 'string' },
       verbose: { type: 'boolean' },
       quiet: { type: 'boolean' },
+      'no-functions': { type: 'boolean' },
     },
     strict: true,
   });
@@ -72,6 +74,7 @@ async function up(args: string[]): Promise<number> {
     prefix: values.prefix,
     verbose: values.verbose,
     quiet: values.quiet,
+    functions: !values['no-functions'],
     log,
   });
   const { identity, endpoint, names } = cloud;
