@@ -25,6 +25,7 @@ export const ENV = {
   deadlineRenameSeconds: 'REWIND_DEADLINE_RENAME_SECONDS',
   deadlineRestoreSeconds: 'REWIND_DEADLINE_RESTORE_SECONDS',
   deadlineDeleteSeconds: 'REWIND_DEADLINE_DELETE_SECONDS',
+  deadlineRollbackSeconds: 'REWIND_DEADLINE_ROLLBACK_SECONDS',
   logLevel: 'REWIND_LOG_LEVEL',
 } as const;
 
@@ -40,7 +41,8 @@ export interface WaitConfig {
   confirmSeconds: number;
   /** A call not confirmed after this long is made again by the next deadline check. */
   actTimeoutSeconds: number;
-  deadlines: { snapshot: number; rename: number; restore: number; delete: number };
+  /** Rollback steps get their own, longer deadline: giving up on them leaves a database without its name. */
+  deadlines: { snapshot: number; rename: number; restore: number; delete: number; rollback: number };
 }
 
 export interface RewindConfig {
@@ -64,7 +66,7 @@ export const DEFAULT_WAIT: WaitConfig = {
   maxCheckSeconds: 900,
   confirmSeconds: 15,
   actTimeoutSeconds: 120,
-  deadlines: { snapshot: 6 * 3600, rename: 45 * 60, restore: 8 * 3600, delete: 2 * 3600 },
+  deadlines: { snapshot: 6 * 3600, rename: 45 * 60, restore: 8 * 3600, delete: 2 * 3600, rollback: 3 * 3600 },
 };
 
 export class ConfigError extends Error {
@@ -122,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RewindConfig {
         rename: seconds(env, ENV.deadlineRenameSeconds, DEFAULT_WAIT.deadlines.rename),
         restore: seconds(env, ENV.deadlineRestoreSeconds, DEFAULT_WAIT.deadlines.restore),
         delete: seconds(env, ENV.deadlineDeleteSeconds, DEFAULT_WAIT.deadlines.delete),
+        rollback: seconds(env, ENV.deadlineRollbackSeconds, DEFAULT_WAIT.deadlines.rollback),
       },
     },
     logLevel,

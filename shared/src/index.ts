@@ -13,3 +13,4 @@ export * from './rds/rdsEvents';
 export * from './rds/rdsErrors';
 export * from './rds/describe';
 export * from './serviceEnv';
+export * from './rds/describeSnapshots';

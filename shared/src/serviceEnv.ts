@@ -26,7 +26,7 @@ export const LOCAL_WAIT: WaitConfig = {
   maxCheckSeconds: 2,
   confirmSeconds: 1,
   actTimeoutSeconds: 5,
-  deadlines: { snapshot: 120, rename: 60, restore: 180, delete: 60 },
+  deadlines: { snapshot: 120, rename: 60, restore: 180, delete: 60, rollback: 180 },
 };
 
 export function serviceEnvironment(input: ServiceEnvironmentInput): Record<string, string> {
@@ -49,6 +49,7 @@ export function serviceEnvironment(input: ServiceEnvironmentInput): Record<strin
     [ENV.deadlineRenameSeconds]: input.wait?.deadlines?.rename?.toString(),
     [ENV.deadlineRestoreSeconds]: input.wait?.deadlines?.restore?.toString(),
     [ENV.deadlineDeleteSeconds]: input.wait?.deadlines?.delete?.toString(),
+    [ENV.deadlineRollbackSeconds]: input.wait?.deadlines?.rollback?.toString(),
   };
   for (const [service, url] of Object.entries(input.inboxUrls)) env[ENV.inboxUrl(service as ServiceName)] = url;
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));

@@ -64,8 +64,14 @@ export function nextStepPattern(steps: readonly Step[]): EventPattern {
   return { source: ['rewind'], detail: { run: { next: [...steps] } }, ...NOT_REPLAYED };
 }
 
+/**
+ * Sources of RDS events on Rewind's bus: forwarded from the default bus (`aws.rds`), and from the
+ * optional RDS event subscription's adapter (EventBridge refuses custom events with an `aws.` source).
+ */
+export const RDS_EVENT_SOURCES = ['aws.rds', 'rewind.rds-subscription'] as const;
+
 export function rdsEventPattern(detailTypes: readonly string[]): EventPattern {
-  return { source: ['aws.rds'], 'detail-type': [...detailTypes], ...NOT_REPLAYED };
+  return { source: [...RDS_EVENT_SOURCES], 'detail-type': [...detailTypes], ...NOT_REPLAYED };
 }
 
 const FUNCTION_DEFAULTS = {
@@ -84,40 +90,20 @@ const INBOX_DEFAULTS = {
 
 /** The AWS API actions each service calls (and so the only ones its IAM role grants). */
 export const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
-  snapshot: [
-    'rds:CreateDBSnapshot',
-    'rds:CreateDBClusterSnapshot',
-    'rds:DescribeDBSnapshots',
-    'rds:DescribeDBClusterSnapshots',
-    'rds:AddTagsToResource',
-  ],
-  rename: ['rds:ModifyDBInstance', 'rds:ModifyDBCluster', 'rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
+  snapshot: ['rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots', 'rds:AddTagsToResource'],
+  rename: ['rds:ModifyDBInstance', 'rds:DescribeDBInstances'],
   restore: [
     'rds:DescribeDBInstances',
     'rds:DescribeDBClusters',
     'rds:DescribeDBSnapshots',
-    'rds:DescribeDBClusterSnapshots',
     'rds:RestoreDBInstanceFromDBSnapshot',
-    'rds:RestoreDBClusterFromSnapshot',
-    'rds:CreateDBInstance',
     'rds:ModifyDBInstance',
-    'rds:ModifyDBCluster',
     'rds:DeleteDBInstance',
-    'rds:DeleteDBCluster',
     'rds:AddTagsToResource',
     'iam:PassRole',
   ],
-  cleanup: [
-    'rds:DescribeDBInstances',
-    'rds:DescribeDBClusters',
-    'rds:ModifyDBInstance',
-    'rds:ModifyDBCluster',
-    'rds:DeleteDBInstance',
-    'rds:DeleteDBCluster',
-    'rds:CreateDBSnapshot',
-    'rds:CreateDBClusterSnapshot',
-    'rds:AddTagsToResource',
-  ],
+  // DeleteDBInstance with a final snapshot needs CreateDBSnapshot too.
+  cleanup: ['rds:DescribeDBInstances', 'rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:CreateDBSnapshot'],
   notify: ['ses:SendEmail', 'ssm:GetParameter'],
 };
 

@@ -159,7 +159,7 @@ export async function startRenameBack(ctx: ServiceContext, run: RunRecord): Prom
     return;
   }
   try {
-    await start(ctx, run, 'rename-back', ctx.config.wait.deadlines.rename, source.DBInstanceStatus !== 'available');
+    await start(ctx, run, 'rename-back', ctx.config.wait.deadlines.rollback, source.DBInstanceStatus !== 'available');
   } catch (err) {
     if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;

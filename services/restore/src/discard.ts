@@ -75,7 +75,7 @@ export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise
     resourceKind: 'instance',
     resourceName: run.identifier,
     target: 'deleted',
-    deadlineSeconds: ctx.config.wait.deadlines.delete,
+    deadlineSeconds: ctx.config.wait.deadlines.rollback,
   });
   try {
     await callDelete(ctx, waiting);

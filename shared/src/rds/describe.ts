@@ -1,10 +1,4 @@
-import {
-  DescribeDBInstancesCommand,
-  DescribeDBSnapshotsCommand,
-  type DBInstance,
-  type DBSnapshot,
-  type RDSClient,
-} from '@aws-sdk/client-rds';
+import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import { isRdsError } from './rdsErrors';
 
 /** Describe calls that answer `undefined` instead of throwing when the resource does not exist. */
@@ -14,16 +8,6 @@ export async function findInstance(rds: RDSClient, identifier: string): Promise<
     return out.DBInstances?.[0];
   } catch (err) {
     if (isRdsError(err, 'DBInstanceNotFound')) return undefined;
-    throw err;
-  }
-}
-
-export async function findSnapshot(rds: RDSClient, snapshotIdentifier: string): Promise<DBSnapshot | undefined> {
-  try {
-    const out = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotIdentifier }));
-    return out.DBSnapshots?.[0];
-  } catch (err) {
-    if (isRdsError(err, 'DBSnapshotNotFound')) return undefined;
     throw err;
   }
 }

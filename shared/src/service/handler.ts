@@ -4,7 +4,7 @@ import type { EventDetail, EventName } from '../contracts/events';
 import { StaleWriteError } from '../errors';
 import { StepMismatchError } from '../plans';
 import { normaliseRdsEvent, type RdsEvent } from '../rds/rdsEvents';
-import type { ServiceName } from '../topology';
+import { RDS_EVENT_SOURCES, type ServiceName } from '../topology';
 import { createContext, type ServiceContext } from './context';
 import { isDeadlineCheck, type DeadlineCheck } from './waiting';
 
@@ -56,7 +56,7 @@ async function route(record: SQSRecord, routes: InboxRoutes, ctx: ServiceContext
     throw new PoisonMessageError('message is neither an EventBridge event nor a deadline check');
   }
   const type = envelope['detail-type'];
-  if (envelope.source === 'aws.rds') {
+  if ((RDS_EVENT_SOURCES as readonly string[]).includes(envelope.source)) {
     const rdsEvent = normaliseRdsEvent(envelope as Parameters<typeof normaliseRdsEvent>[0]);
     if (rdsEvent && routes.rds) await routes.rds(rdsEvent, envelope, ctx);
     return;
