@@ -43,7 +43,9 @@ class Rejection extends Error {
 export async function intake(raw: unknown, envelope: Envelope, ctx: ServiceContext): Promise<void> {
   const now = ctx.now();
   const parsed = parseEvent('RestoreRequested', raw);
-  const requestId = parsed.ok ? parsed.value.requestId : undefined;
+  const rawRequestId = (raw as { requestId?: unknown } | undefined)?.requestId;
+  // Even a malformed request keeps its requestId, so the sender can match the rejection to it.
+  const requestId = parsed.ok ? parsed.value.requestId : typeof rawRequestId === 'string' ? rawRequestId.slice(0, 128) : undefined;
   const idempotencyKey = requestId ? `request:${requestId}` : `event:${envelope.id}`;
   const runId = await ctx.store.claimRequestId(idempotencyKey, newRunId(now), now);
   const log = ctx.log.child({ runId });
@@ -66,7 +68,7 @@ export async function intake(raw: unknown, envelope: Envelope, ctx: ServiceConte
   } catch (err) {
     if (!(err instanceof Rejection)) throw err;
     log.warn('request rejected', { code: err.code, reason: err.message });
-    await reject(ctx, runId, raw, parsed.ok ? parsed.value : undefined, err, now);
+    await reject(ctx, runId, raw, parsed.ok ? parsed.value : undefined, err, now, requestId);
   }
 }
 
@@ -240,6 +242,7 @@ async function reject(
   req: Request | undefined,
   rejection: Rejection,
   now: Date,
+  requestId?: string,
 ) {
   const r = (raw ?? {}) as Record<string, unknown>;
   const identifier = req?.identifier ?? (typeof r.identifier === 'string' ? r.identifier : '(invalid)');
@@ -255,7 +258,7 @@ async function reject(
     run: { id: runId, identifier, kind, task, strategy, plan: planFor(task, strategy), next: null },
     status: 'rejected',
     request: (typeof raw === 'object' && raw ? raw : { value: raw }) as Record<string, unknown>,
-    requestId: req?.requestId,
+    requestId,
     replayOf: req?.replayOf,
     names: {},
     warnings: [],
@@ -267,7 +270,7 @@ async function reject(
       event('RestoreRejected', {
         runId,
         identifier: req?.identifier ?? (typeof r.identifier === 'string' ? r.identifier : undefined),
-        requestId: req?.requestId,
+        requestId,
         code: rejection.code,
         reason: rejection.message,
         request: raw,

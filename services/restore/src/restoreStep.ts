@@ -94,6 +94,8 @@ async function probeRestore(ctx: ServiceContext, run: RunRecord): Promise<Probe>
   const modification = postRestoreModification(config, restored);
   if (modification) {
     if (exp.context?.phase === 'configuring' && exp.acted) return { state: 'waiting', status: `${status} (configuring)` };
+    // RDS accepts a modification only once the instance is available (not during the baseline backup).
+    if (status !== 'available') return { state: 'waiting', status };
     try {
       await ctx.rds.send(new ModifyDBInstanceCommand(modification.input));
     } catch (err) {
