@@ -26,6 +26,8 @@ const ADMIN_PREFIX = '/_rewind/';
 export class EdgeRouter {
   private readonly bySigningName = new Map<string, EmulatedService>();
   private readonly byAdminPrefix = new Map<string, EmulatedService>();
+  /** Requests per `service:Action` (JSON protocols by X-Amz-Target), for benchmarks and tests. */
+  private readonly counts = new Map<string, number>();
 
   constructor(services: readonly EmulatedService[]) {
     for (const service of services) {
@@ -51,7 +53,19 @@ export class EdgeRouter {
         target: resolved?.name ?? '?',
       };
     }
+    this.count(resolved.name, req);
     return { response: await service.handle(req), target: resolved.name };
+  }
+
+  private count(service: string, req: LocalRequest): void {
+    const target = req.headers['x-amz-target'];
+    const action = typeof target === 'string' ? target.slice(target.lastIndexOf('.') + 1) : '*';
+    const key = `${service}:${action}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries([...this.counts].sort(([a], [b]) => a.localeCompare(b)));
   }
 
   private async routeAdmin(req: LocalRequest): Promise<{ response: LocalResponse; target: string }> {
@@ -59,6 +73,10 @@ export class EdgeRouter {
     const slash = rest.indexOf('/');
     const prefix = slash === -1 ? rest : rest.slice(0, slash);
     const subpath = slash === -1 ? '' : rest.slice(slash + 1);
+    if (prefix === 'edge' && subpath === 'requests') {
+      if (req.method === 'DELETE') this.counts.clear();
+      return { response: jsonResponse(200, { requests: this.requestCounts() }), target: 'admin' };
+    }
     if (prefix === 'health') {
       return { response: jsonResponse(200, { status: 'ok', services: this.supported() }), target: 'admin' };
     }
