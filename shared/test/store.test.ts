@@ -157,4 +157,12 @@ describe('resource index and request ids', () => {
     expect(await store.claimRequestId('nightly-1', a)).toBe(a);
     expect(await store.claimRequestId('nightly-1', b)).toBe(a);
   });
+
+  test('claimedRunId reads who claimed a key, undefined before anyone did', async () => {
+    const runId = newRunId();
+    expect(await store.claimedRunId('request:cli-lookup-1')).toBeUndefined();
+    await store.claimRequestId('request:cli-lookup-1', runId);
+    expect(await store.claimedRunId('request:cli-lookup-1')).toBe(runId);
+    expect(await store.claimedRunId('request:cli-lookup-2')).toBeUndefined();
+  });
 });

@@ -278,7 +278,11 @@ export class StateStore {
   /** Channels a notification (keyed by the event id) was already delivered to. */
   async deliveredChannels(notificationId: string): Promise<string[]> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.notification(notificationId), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.notification(notificationId),
+        ConsistentRead: true,
+      }),
     );
     return [...((out.Item?.channels as Set<string> | undefined) ?? [])];
   }
@@ -289,7 +293,10 @@ export class StateStore {
         TableName: this.tableName,
         Key: keys.notification(notificationId),
         UpdateExpression: 'ADD channels :c SET expiresAt = :t',
-        ExpressionAttributeValues: { ':c': new Set([channel]), ':t': Math.floor(Date.now() / 1000) + ttlSeconds },
+        ExpressionAttributeValues: {
+          ':c': new Set([channel]),
+          ':t': Math.floor(Date.now() / 1000) + ttlSeconds,
+        },
       }),
     );
   }
@@ -314,5 +321,13 @@ export class StateStore {
       );
       return String(out.Item?.runId);
     }
+  }
+
+  /** The run id that claimed a key with `claimRequestId`, or undefined while nobody has. */
+  async claimedRunId(key: string): Promise<string | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.request(key), ConsistentRead: true }),
+    );
+    return typeof out.Item?.runId === 'string' ? out.Item.runId : undefined;
   }
 }
