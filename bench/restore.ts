@@ -1,0 +1,251 @@
+/**
+ * Restore benchmark (run: `npx tsx bench/restore.ts`; BENCH_RUNS=50, BENCH_CONCURRENCY=10). Runs
+ * `create_snapshot` on production-like instances on the local cloud (RDS at time scale 0.002: a ten-
+ * minute restore takes 1.2 s) and prints, per run: total time, emulated RDS operation time, orchestration
+ * overhead per step, and then totals per run: Lambda invocations, DynamoDB writes, events published and
+ * RDS API calls; and p50/p99 of the event -> next RDS call latency and of the overhead per event-driven
+ * step. Figures only, no assertions.
+ *
+ * Definitions, per step (from the run's timeline and the emulator's resource histories):
+ * - trigger: the time the event that starts the step was published;
+ * - RDS call: the first status change of the step's resource after the trigger;
+ * - target: the status change that completes the operation (available / deleted);
+ * - done: the time the step's own event was published.
+ * event -> RDS call = call - trigger; RDS time = target - call; overhead = (call - trigger) + (done - target).
+ * Renames have no RDS event: they are confirmed by two describe calls one check apart (1 s locally), so
+ * their overhead is reported apart from the event-driven steps (snapshot, restore, cleanup).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { StateStore, type LogEntry } from '@rewind/shared';
+import { startLocalCloud } from '../local/src';
+import { createProductionInstance, Observer } from '../e2e/harness';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 50);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+
+interface History {
+  identifiers: string[];
+  entries: { time: string; status: string; identifier: string }[];
+}
+
+const STEPS = [
+  { step: 'snapshot', trigger: 'RunStarted', done: 'SnapshotReady', target: 'available', eventDriven: true },
+  {
+    step: 'set-aside',
+    trigger: 'SnapshotReady',
+    done: 'RenameCompleted',
+    target: 'available',
+    eventDriven: false,
+  },
+  {
+    step: 'restore',
+    trigger: 'RenameCompleted',
+    done: 'RestoreCompleted',
+    target: 'available',
+    eventDriven: true,
+  },
+  {
+    step: 'cleanup',
+    trigger: 'RestoreCompleted',
+    done: 'CleanupCompleted',
+    target: 'deleted',
+    eventDriven: true,
+  },
+] as const;
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+};
+const ms = (n: number) => `${n.toFixed(0)} ms`;
+
+async function main() {
+  const cloud = await startLocalCloud({
+    port: 0,
+    quiet: true,
+    log: () => undefined,
+    rds: { profile: 'realistic', timeScale: 0.002, seed: 1 },
+  });
+  const common = {
+    endpoint: cloud.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  const rds = new RDSClient({ ...common, maxAttempts: 10 });
+  const events = new EventBridgeClient(common);
+  const sqs = new SQSClient(common);
+  const store = new StateStore(new DynamoDBClient(common), cloud.names.tableName);
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'bench-observer' }));
+  const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] })))
+    .Attributes!.QueueArn!;
+  await events.send(
+    new PutRuleCommand({
+      Name: 'bench',
+      EventBusName: cloud.names.busName,
+      EventPattern: JSON.stringify({ source: ['rewind'] }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: 'bench',
+      EventBusName: cloud.names.busName,
+      Targets: [{ Id: 'q', Arn: arn }],
+    }),
+  );
+  const observer = new Observer(sqs, QueueUrl!);
+
+  console.log(`creating ${RUNS} production-like instances...`);
+  const ids = Array.from({ length: RUNS }, (_, i) => `bench-${String(i).padStart(3, '0')}-db`);
+  for (let i = 0; i < ids.length; i += CONCURRENCY) {
+    await Promise.all(ids.slice(i, i + CONCURRENCY).map((id) => createProductionInstance(rds, id)));
+  }
+  await cloud.admin.delete('/_rewind/edge/requests');
+  await cloud.admin.clearInvocations();
+  const callsBefore = await cloud.admin.get<{ byAction: Record<string, number> }>('/_rewind/rds/calls');
+
+  console.log(`running ${RUNS} create_snapshot runs, ${CONCURRENCY} at a time...`);
+  const started = new Map<string, number>();
+  const wall = Date.now();
+  let next = 0;
+  const results: { id: string; runId: string; totalMs: number; terminal: string }[] = [];
+  async function worker() {
+    while (next < ids.length) {
+      const id = ids[next++]!;
+      const requestId = `bench-${id}`;
+      started.set(id, Date.now());
+      await events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: cloud.names.busName,
+              Source: 'bench',
+              DetailType: 'RestoreRequested',
+              Detail: JSON.stringify({ identifier: id, task: 'create_snapshot', requestId }),
+            },
+          ],
+        }),
+      );
+      const first = await observer.waitFor((e) => e.detail.requestId === requestId, 300_000);
+      const runId = first.detail.run?.id ?? String(first.detail.runId);
+      const terminal = await observer.waitFor(
+        (e) => ['RunCompleted', 'RunFailed'].includes(e['detail-type']) && e.detail.run?.id === runId,
+        300_000,
+      );
+      results.push({ id, runId, totalMs: Date.now() - started.get(id)!, terminal: terminal['detail-type'] });
+      process.stdout.write(`\r${results.length}/${RUNS} runs finished`);
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const wallMs = Date.now() - wall;
+  process.stdout.write('\n');
+
+  const latency: number[] = [];
+  const eventOverhead: number[] = [];
+  const renameOverhead: number[] = [];
+  const rows: string[] = [];
+  for (const r of results.sort((a, b) => a.id.localeCompare(b.id))) {
+    const run = (await store.getRun(r.runId))!;
+    const timeline = await store.getTimeline(r.runId);
+    const out = (type: string) => timeline.find((t: LogEntry) => t.direction === 'out' && t.type === type);
+    const histories = await cloud.admin.get<History[]>(`/_rewind/rds/history`);
+    const resourceOf = (step: string) =>
+      step === 'snapshot'
+        ? run.names.snapshot!
+        : step === 'set-aside'
+          ? run.names.temporary!
+          : step === 'restore'
+            ? run.identifier
+            : run.names.temporary!;
+    let rdsTotal = 0;
+    const perStep: string[] = [];
+    for (const s of STEPS) {
+      const trigger = Date.parse(out(s.trigger)!.at);
+      const done = Date.parse(out(s.done)!.at);
+      const name = resourceOf(s.step);
+      const entries = histories
+        .filter((h) => h.identifiers.includes(name))
+        .flatMap((h) => h.entries)
+        .map((e) => ({ ...e, t: Date.parse(e.time) }))
+        .filter(
+          (e) => e.t >= trigger - 5 && e.t <= done + 5 && (e.identifier === name || s.step === 'cleanup'),
+        )
+        .sort((a, b) => a.t - b.t);
+      const call = entries[0]?.t ?? trigger;
+      const target = [...entries].reverse().find((e) => e.status === s.target)?.t ?? done;
+      const rdsMs = Math.max(0, target - call);
+      const overhead = Math.max(0, call - trigger) + Math.max(0, done - target);
+      rdsTotal += rdsMs;
+      latency.push(Math.max(0, call - trigger));
+      (s.eventDriven ? eventOverhead : renameOverhead).push(overhead);
+      perStep.push(`${s.step} ${ms(overhead)}`);
+    }
+    rows.push(
+      `${r.id}  ${r.terminal.padEnd(12)} total ${ms(r.totalMs).padStart(8)}  rds ${ms(rdsTotal).padStart(8)}  overhead: ${perStep.join(', ')}`,
+    );
+  }
+  const invocations = await cloud.admin.invocationCounts();
+  const requests = await cloud.admin.get<{ requests: Record<string, number> }>('/_rewind/edge/requests');
+  const callsAfter = await cloud.admin.get<{ byAction: Record<string, number> }>('/_rewind/rds/calls');
+  const sum = (o: Record<string, number>, keys: RegExp) =>
+    Object.entries(o)
+      .filter(([k]) => keys.test(k))
+      .reduce((n, [, v]) => n + v, 0);
+  const invocationTotal = Object.values(invocations).reduce(
+    (n, c) => n + ((c as { invocations?: number }).invocations ?? 0),
+    0,
+  );
+  const dynamoWrites = sum(
+    requests.requests,
+    /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems)$/,
+  );
+  const putEvents = sum(requests.requests, /^events:PutEvents$/);
+  const rdsCalls = sum(callsAfter.byAction, /./) - sum(callsBefore.byAction, /./);
+
+  console.log('\nper run:');
+  for (const row of rows) console.log(`  ${row}`);
+  const n = results.length;
+  const completed = results.filter((r) => r.terminal === 'RunCompleted').length;
+  console.log(
+    `\nruns: ${n} (${completed} completed) in ${(wallMs / 1000).toFixed(1)} s wall, ${CONCURRENCY} at a time`,
+  );
+  console.log(
+    `total per run: p50 ${ms(
+      pct(
+        results.map((r) => r.totalMs),
+        0.5,
+      ),
+    )}, p99 ${ms(
+      pct(
+        results.map((r) => r.totalMs),
+        0.99,
+      ),
+    )}`,
+  );
+  console.log(
+    `per run: ${(invocationTotal / n).toFixed(1)} Lambda invocations, ${(dynamoWrites / n).toFixed(1)} DynamoDB writes, ${(putEvents / n).toFixed(1)} PutEvents calls (incl. the request), ${(rdsCalls / n).toFixed(1)} RDS API calls`,
+  );
+  console.log(`event -> next RDS call latency: p50 ${ms(pct(latency, 0.5))}, p99 ${ms(pct(latency, 0.99))}`);
+  console.log(
+    `orchestration overhead per event-driven step (snapshot, restore, cleanup): p50 ${ms(pct(eventOverhead, 0.5))}, p99 ${ms(pct(eventOverhead, 0.99))}  (aim: p99 <= 100 ms)`,
+  );
+  console.log(
+    `overhead per rename step (confirmed by describe, 2 checks): p50 ${ms(pct(renameOverhead, 0.5))}, p99 ${ms(pct(renameOverhead, 0.99))}`,
+  );
+
+  await observer.stop();
+  for (const c of [rds, events, sqs]) c.destroy();
+  await cloud.stop();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
