@@ -6,8 +6,19 @@ import {
   RDSClient,
   type CreateDBInstanceCommandInput,
 } from '@aws-sdk/client-rds';
-import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  EventBridgeClient,
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StateStore, captureInstanceConfig, findInstance, type InstanceConfig } from '@rewind/shared';
 import { spawnLocalCloud, type LocalCloud, type SpawnOptions } from '@rewind/local';
@@ -22,7 +33,11 @@ export interface ObservedEvent {
   id: string;
   'detail-type': string;
   source: string;
-  detail: Record<string, unknown> & { run?: { id: string; next: string | null }; runId?: string; requestId?: string };
+  detail: Record<string, unknown> & {
+    run?: { id: string; next: string | null };
+    runId?: string;
+    requestId?: string;
+  };
 }
 
 export class Observer {
@@ -40,7 +55,9 @@ export class Observer {
   private async poll() {
     while (!this.stopped) {
       const out = await this.sqs
-        .send(new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))
+        .send(
+          new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        )
         .catch(() => ({ Messages: [] }));
       const messages = out.Messages ?? [];
       for (const m of messages) this.events.push(JSON.parse(m.Body!) as ObservedEvent);
@@ -92,7 +109,10 @@ export interface E2E {
   store: StateStore;
   observer: Observer;
   /** Publishes a RestoreRequested as a client with its own source; resolves with the run's terminal event. */
-  request(detail: Record<string, unknown>, source?: string): Promise<{ terminal: ObservedEvent; runId: string }>;
+  request(
+    detail: Record<string, unknown>,
+    source?: string,
+  ): Promise<{ terminal: ObservedEvent; runId: string }>;
   /** Publishes without waiting. */
   publish(detail: Record<string, unknown>, source?: string): Promise<void>;
   stop(): Promise<void>;
@@ -140,7 +160,12 @@ export async function startE2E(options: SpawnOptions = {}): Promise<E2E> {
     const out = await events.send(
       new PutEventsCommand({
         Entries: [
-          { EventBusName: cloud.names.busName, Source: source, DetailType: 'RestoreRequested', Detail: JSON.stringify(detail) },
+          {
+            EventBusName: cloud.names.busName,
+            Source: source,
+            DetailType: 'RestoreRequested',
+            Detail: JSON.stringify(detail),
+          },
         ],
       }),
     );
@@ -159,11 +184,14 @@ export async function startE2E(options: SpawnOptions = {}): Promise<E2E> {
       const requestId = (detail.requestId as string | undefined) ?? `e2e-${process.pid}-${++requestCounter}`;
       await publish({ ...detail, requestId }, source);
       const first = await observer.waitFor(
-        (e) => (e.detail as { requestId?: string }).requestId === requestId && ['RunStarted', 'RestoreRejected'].includes(e['detail-type']),
+        (e) =>
+          (e.detail as { requestId?: string }).requestId === requestId &&
+          ['RunStarted', 'RestoreRejected'].includes(e['detail-type']),
       );
       const runId = first.detail.run?.id ?? (first.detail.runId as string);
       const terminal = await observer.waitFor(
-        (e) => TERMINAL.includes(e['detail-type']) && (e.detail.run?.id === runId || e.detail.runId === runId),
+        (e) =>
+          TERMINAL.includes(e['detail-type']) && (e.detail.run?.id === runId || e.detail.runId === runId),
         120_000,
       );
       return { terminal, runId };
@@ -271,7 +299,8 @@ export async function waitForStatus(rds: RDSClient, identifier: string, status: 
   for (;;) {
     const db = await findInstance(rds, identifier);
     if (db?.DBInstanceStatus === status) return db;
-    if (Date.now() - start > timeoutMs) throw new Error(`${identifier} not ${status} (is ${db?.DBInstanceStatus ?? 'absent'})`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`${identifier} not ${status} (is ${db?.DBInstanceStatus ?? 'absent'})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -17,7 +17,13 @@ describe('failure matrix: each ends in the right terminal event, the original in
   test('restore API error: rolled back', async () => {
     const original = await createProductionInstance(e2e.rds, 'fail-api-db');
     await faults({
-      apiErrors: [{ action: 'RestoreDBInstanceFromDBSnapshot', code: 'InsufficientDBInstanceCapacity', identifier: 'fail-api-db' }],
+      apiErrors: [
+        {
+          action: 'RestoreDBInstanceFromDBSnapshot',
+          code: 'InsufficientDBInstanceCapacity',
+          identifier: 'fail-api-db',
+        },
+      ],
     });
     const { terminal, runId } = await e2e.request({ identifier: 'fail-api-db', task: 'create_snapshot' });
     expect(terminal['detail-type']).toBe('RunFailed');
@@ -40,8 +46,13 @@ describe('failure matrix: each ends in the right terminal event, the original in
 
   test('restored instance ends incompatible-restore: the copy is discarded, the original renamed back', async () => {
     const original = await createProductionInstance(e2e.rds, 'fail-incompat-db');
-    await faults({ operations: [{ operation: 'restore', identifier: 'fail-incompat-db', outcome: 'incompatible-restore' }] });
-    const { terminal, runId } = await e2e.request({ identifier: 'fail-incompat-db', task: 'create_snapshot' });
+    await faults({
+      operations: [{ operation: 'restore', identifier: 'fail-incompat-db', outcome: 'incompatible-restore' }],
+    });
+    const { terminal, runId } = await e2e.request({
+      identifier: 'fail-incompat-db',
+      task: 'create_snapshot',
+    });
     expect(terminal['detail-type']).toBe('RunFailed');
     expect(terminal.detail).toMatchObject({ failedStep: 'restore', rolledBack: true });
     expect(String(terminal.detail.reason)).toContain('incompatible-restore');
@@ -57,14 +68,20 @@ describe('failure matrix: each ends in the right terminal event, the original in
     const { terminal, runId } = await e2e.request({ identifier: 'fail-snap-db', task: 'create_snapshot' });
     expect(terminal['detail-type']).toBe('RunFailed');
     expect(terminal.detail).toMatchObject({ failedStep: 'snapshot', rolledBack: false });
-    expect(e2e.observer.ofRun(runId).map((e) => e['detail-type'])).toEqual(['RunStarted', 'RestoreFailed', 'RunFailed']);
+    expect(e2e.observer.ofRun(runId).map((e) => e['detail-type'])).toEqual([
+      'RunStarted',
+      'RestoreFailed',
+      'RunFailed',
+    ]);
     await expectOriginalIntact(e2e, 'fail-snap-db', original);
     await expectNotified(e2e, 'fail-snap-db', runId, /was not touched/);
   });
 
   test('snapshot quota exceeded at the call: the run fails, database untouched', async () => {
     const original = await createProductionInstance(e2e.rds, 'fail-quota-db');
-    await faults({ operations: [{ operation: 'snapshot', identifier: 'fail-quota-db', outcome: 'quota-exceeded' }] });
+    await faults({
+      operations: [{ operation: 'snapshot', identifier: 'fail-quota-db', outcome: 'quota-exceeded' }],
+    });
     const { terminal } = await e2e.request({ identifier: 'fail-quota-db', task: 'create_snapshot' });
     expect(terminal.detail).toMatchObject({ failedStep: 'snapshot', rolledBack: false });
     expect(String(terminal.detail.reason)).toContain('SnapshotQuotaExceeded');
@@ -73,7 +90,11 @@ describe('failure matrix: each ends in the right terminal event, the original in
 
   test('deleting the set-aside copy fails: the restore is kept, the run completes with a warning', async () => {
     await createProductionInstance(e2e.rds, 'fail-delete-db');
-    await faults({ apiErrors: [{ action: 'DeleteDBInstance', code: 'InvalidDBInstanceState', identifier: 'fail-delete-db-rw*' }] });
+    await faults({
+      apiErrors: [
+        { action: 'DeleteDBInstance', code: 'InvalidDBInstanceState', identifier: 'fail-delete-db-rw*' },
+      ],
+    });
     const { terminal, runId } = await e2e.request({ identifier: 'fail-delete-db', task: 'create_snapshot' });
     expect(terminal['detail-type']).toBe('RunCompleted');
     const warnings = terminal.detail.warnings as string[];

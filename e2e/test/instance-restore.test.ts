@@ -1,5 +1,11 @@
 import { DescribeDBSnapshotsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-rds';
-import { captureInstanceConfig, diffInstanceConfig, findInstance, findSnapshot, formatDifferences } from '@rewind/shared';
+import {
+  captureInstanceConfig,
+  diffInstanceConfig,
+  findInstance,
+  findSnapshot,
+  formatDifferences,
+} from '@rewind/shared';
 import { createProductionInstance, startE2E, type E2E } from '../harness';
 
 let e2e: E2E;
@@ -8,12 +14,16 @@ beforeAll(async () => {
 });
 afterAll(async () => e2e?.stop());
 
-async function expectSameDatabase(identifier: string, before: Awaited<ReturnType<typeof createProductionInstance>>) {
+async function expectSameDatabase(
+  identifier: string,
+  before: Awaited<ReturnType<typeof createProductionInstance>>,
+) {
   const db = await findInstance(e2e.rds, identifier);
   expect(db).toBeDefined();
   const after = captureInstanceConfig(db!);
   const differences = diffInstanceConfig(before, after);
-  if (differences.length) console.log(`configuration differences for ${identifier}: ${formatDifferences(differences)}`);
+  if (differences.length)
+    console.log(`configuration differences for ${identifier}: ${formatDifferences(differences)}`);
   expect(differences).toEqual([]);
   expect(after.endpointAddress).toBe(before.endpointAddress);
   expect(after.dbiResourceId).not.toBe(before.dbiResourceId); // it is the restored copy
@@ -23,7 +33,11 @@ async function expectSameDatabase(identifier: string, before: Awaited<ReturnType
 describe('instance restore, end to end', () => {
   test('create_snapshot: snapshot, set aside, restore with the full configuration, clean up', async () => {
     const before = await createProductionInstance(e2e.rds, 'orders-db');
-    const { terminal, runId } = await e2e.request({ identifier: 'orders-db', task: 'create_snapshot', isCluster: false });
+    const { terminal, runId } = await e2e.request({
+      identifier: 'orders-db',
+      task: 'create_snapshot',
+      isCluster: false,
+    });
     expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
     expect(terminal.detail.warnings).toEqual([]);
 
@@ -35,7 +49,11 @@ describe('instance restore, end to end', () => {
     expect((await findSnapshot(e2e.rds, run!.names.snapshot!))?.Status).toBe('available');
     const final = await findSnapshot(e2e.rds, run!.names.finalSnapshot!);
     expect(final).toBeDefined();
-    const tags = await e2e.rds.send(new ListTagsForResourceCommand({ ResourceName: (await findSnapshot(e2e.rds, run!.names.snapshot!))!.DBSnapshotArn! }));
+    const tags = await e2e.rds.send(
+      new ListTagsForResourceCommand({
+        ResourceName: (await findSnapshot(e2e.rds, run!.names.snapshot!))!.DBSnapshotArn!,
+      }),
+    );
     expect(tags.TagList).toEqual(expect.arrayContaining([{ Key: 'rewind:run-id', Value: runId }]));
     // lock released
     expect(await e2e.store.getLock('instance', 'orders-db')).toBeUndefined();
@@ -56,7 +74,12 @@ describe('instance restore, end to end', () => {
   test("db_restore without a snapshot name uses Trapheus's <identifier>-snapshot", async () => {
     const before = await createProductionInstance(e2e.rds, 'billing-db');
     const { CreateDBSnapshotCommand } = await import('@aws-sdk/client-rds');
-    await e2e.rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'billing-db', DBSnapshotIdentifier: 'billing-db-snapshot' }));
+    await e2e.rds.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: 'billing-db',
+        DBSnapshotIdentifier: 'billing-db-snapshot',
+      }),
+    );
     for (;;) {
       if ((await findSnapshot(e2e.rds, 'billing-db-snapshot'))?.Status === 'available') break;
       await new Promise((r) => setTimeout(r, 50));
@@ -78,8 +101,12 @@ describe('instance restore, end to end', () => {
 
   test('db_restore picks the newest Rewind snapshot of the database', async () => {
     // orders-db has one from the create_snapshot run above
-    const snaps = await e2e.rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'orders-db', SnapshotType: 'manual' }));
-    const ours = (snaps.DBSnapshots ?? []).filter((s) => /-rw[a-z0-9]{8}-snapshot-/.test(s.DBSnapshotIdentifier!));
+    const snaps = await e2e.rds.send(
+      new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'orders-db', SnapshotType: 'manual' }),
+    );
+    const ours = (snaps.DBSnapshots ?? []).filter((s) =>
+      /-rw[a-z0-9]{8}-snapshot-/.test(s.DBSnapshotIdentifier!),
+    );
     expect(ours.length).toBeGreaterThan(0);
     const { terminal } = await e2e.request({ identifier: 'orders-db', task: 'db_restore' });
     expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
@@ -94,6 +121,10 @@ describe('instance restore, end to end', () => {
     expect(db?.DbiResourceId).toBe(before.dbiResourceId);
     const run = await e2e.store.getRun(runId);
     expect((await findSnapshot(e2e.rds, run!.names.snapshot!))?.Status).toBe('available');
-    expect(e2e.observer.ofRun(runId).map((e) => e['detail-type'])).toEqual(['RunStarted', 'SnapshotReady', 'RunCompleted']);
+    expect(e2e.observer.ofRun(runId).map((e) => e['detail-type'])).toEqual([
+      'RunStarted',
+      'SnapshotReady',
+      'RunCompleted',
+    ]);
   });
 });

@@ -19,10 +19,22 @@ function mutations(counts: Counts, identifier: string): Record<string, number> {
 
 describe('rejections: each names the problem, and nothing blocks the queue', () => {
   test.each([
-    [{ identifier: 'orders_db', task: 'create_snapshot' }, 'invalid-input', /may contain only letters, digits and hyphens \(found "_"\) \[rule: characters\]/],
+    [
+      { identifier: 'orders_db', task: 'create_snapshot' },
+      'invalid-input',
+      /may contain only letters, digits and hyphens \(found "_"\) \[rule: characters\]/,
+    ],
     [{ identifier: 'orders-db' }, 'invalid-input', /task: is required/],
-    [{ identifier: 'orders-db', task: 'restore' }, 'invalid-input', /task must be one of create_snapshot, db_restore, create_snapshot_only/],
-    [{ identifier: 'no-such-db', task: 'create_snapshot' }, 'unknown-database', /no DB instance named no-such-db/],
+    [
+      { identifier: 'orders-db', task: 'restore' },
+      'invalid-input',
+      /task must be one of create_snapshot, db_restore, create_snapshot_only/,
+    ],
+    [
+      { identifier: 'no-such-db', task: 'create_snapshot' },
+      'unknown-database',
+      /no DB instance named no-such-db/,
+    ],
   ])('%j -> %s', async (request, code, reason) => {
     const { terminal, runId } = await e2e.request(request);
     expect(terminal['detail-type']).toBe('RestoreRejected');
@@ -42,7 +54,11 @@ describe('rejections: each names the problem, and nothing blocks the queue', () 
 
   test('db_restore of a snapshot that does not exist is rejected', async () => {
     await createProductionInstance(e2e.rds, 'nosnap-db');
-    const named = await e2e.request({ identifier: 'nosnap-db', task: 'db_restore', snapshotIdentifier: 'nosnap-db-gone' });
+    const named = await e2e.request({
+      identifier: 'nosnap-db',
+      task: 'db_restore',
+      snapshotIdentifier: 'nosnap-db-gone',
+    });
     expect(named.terminal.detail.code).toBe('snapshot-not-found');
     expect(String(named.terminal.detail.reason)).toContain('snapshot nosnap-db-gone does not exist');
     const implicit = await e2e.request({ identifier: 'nosnap-db', task: 'db_restore' });
@@ -54,7 +70,11 @@ describe('rejections: each names the problem, and nothing blocks the queue', () 
     await createProductionInstance(e2e.rds, 'busy-db');
     const first = e2e.request({ identifier: 'busy-db', task: 'create_snapshot_only', requestId: 'busy-1' });
     await e2e.observer.waitFor((e) => e['detail-type'] === 'RunStarted' && e.detail.requestId === 'busy-1');
-    const second = await e2e.request({ identifier: 'busy-db', task: 'create_snapshot_only', requestId: 'busy-2' });
+    const second = await e2e.request({
+      identifier: 'busy-db',
+      task: 'create_snapshot_only',
+      requestId: 'busy-2',
+    });
     const { runId } = await first;
     expect(second.terminal.detail.code).toBe('already-running');
     expect(String(second.terminal.detail.reason)).toContain(runId);
@@ -66,7 +86,9 @@ describe('rejections: each names the problem, and nothing blocks the queue', () 
     await e2e.publish(request);
     await e2e.publish(request);
     const { runId } = await e2e.request(request);
-    const started = e2e.observer.events.filter((e) => e['detail-type'] === 'RunStarted' && e.detail.requestId === 'nightly-idem-db');
+    const started = e2e.observer.events.filter(
+      (e) => e['detail-type'] === 'RunStarted' && e.detail.requestId === 'nightly-idem-db',
+    );
     expect(started).toHaveLength(1);
     expect(started[0]!.detail.run!.id).toBe(runId);
     const counts = await e2e.cloud.admin.get<Counts>('/_rewind/rds/calls');
@@ -97,20 +119,37 @@ describe('delivery faults: lost, duplicated and reordered RDS events', () => {
 
     // one snapshot, one rename, one restore, one post-restore modification; on the copy: lift protection, delete
     expect(expected).toEqual({
-      original: { CreateDBInstance: 1, CreateDBSnapshot: 1, ModifyDBInstance: 2, RestoreDBInstanceFromDBSnapshot: 1 },
+      original: {
+        CreateDBInstance: 1,
+        CreateDBSnapshot: 1,
+        ModifyDBInstance: 2,
+        RestoreDBInstanceFromDBSnapshot: 1,
+      },
       setAside: { ModifyDBInstance: 1, DeleteDBInstance: 1 },
     });
 
     const ids = ['lossy-a-db', 'lossy-b-db', 'lossy-c-db'];
     const originals = await Promise.all(ids.map((id) => createProductionInstance(e2e.rds, id)));
-    await e2e.cloud.admin.post('/_rewind/rds/faults', { events: { lose: 0.3, duplicate: 0.3, reorder: 0.3 } });
+    await e2e.cloud.admin.post('/_rewind/rds/faults', {
+      events: { lose: 0.3, duplicate: 0.3, reorder: 0.3 },
+    });
     try {
-      const results = await Promise.all(ids.map((identifier) => e2e.request({ identifier, task: 'create_snapshot' })));
+      const results = await Promise.all(
+        ids.map((identifier) => e2e.request({ identifier, task: 'create_snapshot' })),
+      );
       const counts = await e2e.cloud.admin.get<Counts>('/_rewind/rds/calls');
       for (const [i, { terminal, runId }] of results.entries()) {
-        expect([ids[i], terminal['detail-type'], terminal.detail.reason]).toEqual([ids[i], 'RunCompleted', undefined]);
+        expect([ids[i], terminal['detail-type'], terminal.detail.reason]).toEqual([
+          ids[i],
+          'RunCompleted',
+          undefined,
+        ]);
         const run = (await e2e.store.getRun(runId))!;
-        expect({ id: ids[i], original: mutations(counts, ids[i]!), setAside: mutations(counts, run.names.temporary!) }).toEqual({
+        expect({
+          id: ids[i],
+          original: mutations(counts, ids[i]!),
+          setAside: mutations(counts, run.names.temporary!),
+        }).toEqual({
           id: ids[i],
           ...expected,
         });

@@ -18,7 +18,12 @@ test('rename never completes within its deadline: the step fails and the origina
   // the rename's reboot takes 60 simulated minutes: 7.2 s at this time scale, longer than the 4 s deadline
   await e2e.cloud.admin.post('/_rewind/rds/config', { profile: { renameRebooting: 60 * 60_000 } });
   const { CreateDBSnapshotCommand } = await import('@aws-sdk/client-rds');
-  await e2e.rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'slow-rename-db', DBSnapshotIdentifier: 'slow-rename-db-base' }));
+  await e2e.rds.send(
+    new CreateDBSnapshotCommand({
+      DBInstanceIdentifier: 'slow-rename-db',
+      DBSnapshotIdentifier: 'slow-rename-db-base',
+    }),
+  );
   await waitForStatus(e2e.rds, 'slow-rename-db', 'available');
   for (;;) {
     if ((await findSnapshot(e2e.rds, 'slow-rename-db-base'))?.Status === 'available') break;

@@ -1,0 +1,128 @@
+import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { EVENT_EXAMPLES, StateStore, parseEventOrThrow } from '@rewind/shared';
+import { startDynalite } from '@rewind/shared/src/testing/dynalite';
+import { testContext } from '@rewind/shared/src/testing/context';
+import { webhookUrls } from '../src/channels';
+import { deliver, notifyRoutes, type NotifyDeps } from '../src/notify';
+import { rollbackFailedMessage, runFailedMessage } from '../src/messages';
+
+const ses = mockClient(SESv2Client);
+const ssm = mockClient(SSMClient);
+let db: Awaited<ReturnType<typeof startDynalite>>;
+let store: StateStore;
+const posts: { url: string; body: Record<string, unknown> }[] = [];
+let slackStatus = 200;
+const fakeFetch = (async (url: string, init: { body: string }) => {
+  posts.push({ url, body: JSON.parse(init.body) });
+  return { ok: slackStatus < 400, status: slackStatus } as Response;
+}) as unknown as typeof fetch;
+const deps = (): NotifyDeps => ({
+  ses: new SESv2Client({ region: 'us-east-1' }),
+  ssm: new SSMClient({ region: 'us-east-1' }),
+  fetch: fakeFetch,
+});
+
+beforeAll(async () => {
+  db = await startDynalite();
+  store = new StateStore(db.client, db.tableName);
+});
+afterAll(async () => db.stop());
+beforeEach(() => {
+  ses.reset();
+  ssm.reset();
+  posts.length = 0;
+  slackStatus = 200;
+  ses.on(SendEmailCommand).resolves({ MessageId: 'm1' });
+});
+
+const runFailed = parseEventOrThrow('RunFailed', EVENT_EXAMPLES.RunFailed);
+let n = 0;
+const envelope = () => ({
+  id: `evt-notify-${++n}`,
+  'detail-type': 'RunFailed',
+  source: 'rewind',
+  detail: {},
+});
+
+test('a failure alert says which database, which run, what failed, its state now and what to do', () => {
+  const text = runFailedMessage(runFailed);
+  expect(text.subject).toBe('Rewind: create_snapshot of orders-db failed at restore (rolled back)');
+  expect(Object.fromEntries(text.lines)).toMatchObject({
+    Run: runFailed.run.id,
+    'Failed step': 'restore',
+    Reason: 'restored instance orders-db ended in status incompatible-restore',
+    'Database state': 'orders-db is back under its name, as it was before the run',
+    'What to do': `fix the cause, then run it again: rewind replay ${runFailed.run.id}`,
+  });
+  const rollback = rollbackFailedMessage(parseEventOrThrow('RollbackFailed', EVENT_EXAMPLES.RollbackFailed));
+  expect(rollback.severity).toBe('critical');
+  expect(Object.fromEntries(rollback.lines)['What to do']).toContain('aws rds modify-db-instance');
+});
+
+test('sends the email and every Slack webhook', async () => {
+  const ctx = testContext('notify', store);
+  await notifyRoutes(deps).RunFailed(runFailed, envelope(), ctx);
+  const email = ses.commandCalls(SendEmailCommand)[0]!.args[0].input;
+  expect(email).toMatchObject({
+    FromEmailAddress: 'rewind@example.com',
+    Destination: { ToAddresses: ['oncall@example.com'] },
+  });
+  expect(email.Content?.Simple?.Body?.Text?.Data).toContain(
+    'Database state: orders-db is back under its name',
+  );
+  expect(posts).toHaveLength(1);
+  expect(String(posts[0]!.body.text)).toContain('failed at restore');
+  const timeline = await store.getTimeline(runFailed.run.id);
+  expect(timeline.some((t) => t.type === 'NotificationSent')).toBe(true);
+});
+
+test('a failing webhook does not stop the email; the retry sends only to the webhook', async () => {
+  const ctx = testContext('notify', store);
+  const e = envelope();
+  slackStatus = 500;
+  await expect(deliver(ctx, deps(), e, runFailedMessage(runFailed), runFailed.run.id)).rejects.toThrow(
+    /slack: Slack webhook at hooks.slack.test answered 500/,
+  );
+  expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+  slackStatus = 200;
+  await deliver(ctx, deps(), e, runFailedMessage(runFailed), runFailed.run.id);
+  expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1); // not sent twice
+  expect(posts).toHaveLength(2);
+});
+
+test('completions are quiet unless configured, except with warnings', async () => {
+  const ctx = testContext('notify', store);
+  const completed = parseEventOrThrow('RunCompleted', EVENT_EXAMPLES.RunCompleted);
+  await notifyRoutes(deps).RunCompleted(completed, envelope(), ctx);
+  expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  await notifyRoutes(deps).RunCompleted(
+    { ...completed, warnings: ['the set-aside original x remains'] },
+    envelope(),
+    ctx,
+  );
+  expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+  expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Content?.Simple?.Subject?.Data).toContain(
+    'completed with warnings',
+  );
+});
+
+test('webhook URLs can come from an SSM parameter (JSON array or comma list)', async () => {
+  const ctx = testContext('notify', store);
+  ssm
+    .on(GetParameterCommand, { Name: '/rewind/slack', WithDecryption: true })
+    .resolves({ Parameter: { Value: '["https://a.test/1", "https://b.test/2"]' } });
+  const urls = await webhookUrls(
+    { ...ctx.config, slackWebhookUrls: [], slackWebhooksParam: '/rewind/slack' },
+    new SSMClient({ region: 'us-east-1' }),
+  );
+  expect(urls).toEqual(['https://a.test/1', 'https://b.test/2']);
+  ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'https://a.test/1, https://b.test/2' } });
+  expect(
+    await webhookUrls(
+      { ...ctx.config, slackWebhookUrls: [], slackWebhooksParam: '/x' },
+      new SSMClient({ region: 'us-east-1' }),
+    ),
+  ).toHaveLength(2);
+});
