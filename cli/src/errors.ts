@@ -8,3 +8,15 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/** Something went wrong that the user can act on: what happened, and what to do (exit code 1). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}

@@ -103,6 +103,7 @@ export const localCommand: Command = {
   summary: 'Run the local cloud (rewind local up)',
   usage: USAGE,
   async run(args) {
+    // `local up` runs in the foreground and prints to the process streams.
     const [sub, ...rest] = args;
     if (sub === 'up') return up(rest);
     throw new UsageError(sub ? `Unknown subcommand "local ${sub}"` : 'Missing subcommand', USAGE);

@@ -1,0 +1,78 @@
+import { TASKS, type Task } from '@rewind/shared';
+import type { Command } from '../command';
+import { withClients } from '../context';
+import { UsageError } from '../errors';
+import { parseCommand, TARGET_USAGE } from '../options';
+import { Output } from '../output';
+import { newRequestId } from '../requests';
+import { requestRun } from '../runRequest';
+
+const RESTORE_USAGE = `Usage: rewind restore <identifier> [--cluster] [--task TASK] [--snapshot ID] [--request-id ID] [--wait]
+
+  Publishes RestoreRequested for a DB instance (or Aurora cluster with --cluster) and shows its run.
+
+  --task TASK        db_restore (default: restore from --snapshot, else the newest Rewind snapshot, else
+                     <identifier>-snapshot), create_snapshot (snapshot first, then restore from it),
+                     create_snapshot_only
+  --snapshot ID      snapshot to restore from (db_restore)
+  --request-id ID    idempotency key (default cli-<time>-<random>); repeating it shows the same run
+  --wait             follow the run live until it ends; exit 0 only when it completes
+
+${TARGET_USAGE}`;
+
+const SNAPSHOT_USAGE = `Usage: rewind snapshot <identifier> [--cluster] [--request-id ID] [--wait]
+
+  Takes a Rewind snapshot of a database (task create_snapshot_only); --wait follows it.
+
+${TARGET_USAGE}`;
+
+const OPTIONS = {
+  cluster: { type: 'boolean' },
+  task: { type: 'string' },
+  snapshot: { type: 'string' },
+  'request-id': { type: 'string' },
+  wait: { type: 'boolean' },
+} as const;
+
+async function request(args: string[], io: Parameters<Command['run']>[1], usage: string, fixedTask?: Task) {
+  const options = fixedTask
+    ? { cluster: OPTIONS.cluster, 'request-id': OPTIONS['request-id'], wait: OPTIONS.wait }
+    : OPTIONS;
+  const { values, positionals } = parseCommand(args, options, usage, { min: 1, max: 1 });
+  const v = values as typeof values & { task?: string; snapshot?: string };
+  const task = fixedTask ?? v.task ?? 'db_restore';
+  if (!(TASKS as readonly string[]).includes(task))
+    throw new UsageError(`--task must be one of ${TASKS.join(', ')}, not "${task}"`, usage);
+  if (v.snapshot && task !== 'db_restore')
+    throw new UsageError('--snapshot goes with --task db_restore', usage);
+  const out = new Output(io, values.json === true);
+  return withClients(values, async (clients) => {
+    const outcome = await requestRun(
+      clients,
+      out,
+      {
+        identifier: positionals[0]!,
+        task: task as Task,
+        isCluster: values.cluster === true,
+        ...(v.snapshot ? { snapshotIdentifier: v.snapshot } : {}),
+        requestId: values['request-id'] ?? newRequestId(),
+      },
+      { wait: values.wait === true, usage },
+    );
+    return outcome.exitCode;
+  });
+}
+
+export const restoreCommand: Command = {
+  name: 'restore',
+  summary: 'Restore a database in place from a snapshot (--wait to follow it)',
+  usage: RESTORE_USAGE,
+  run: (args, io) => request(args, io, RESTORE_USAGE),
+};
+
+export const snapshotCommand: Command = {
+  name: 'snapshot',
+  summary: 'Take a Rewind snapshot of a database (create_snapshot_only)',
+  usage: SNAPSHOT_USAGE,
+  run: (args, io) => request(args, io, SNAPSHOT_USAGE, 'create_snapshot_only'),
+};

@@ -1,0 +1,174 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { resourceNames, StateStore, type ResourceNames } from '@rewind/shared';
+import { CliError } from './errors';
+import type { TargetOptions } from './options';
+
+export const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
+const LOCAL_PREFIX = 'rewind-local';
+const START_LOCAL = 'start the local cloud with: npx rewind local up (or run the demo: npm run demo)';
+
+/** Where the commands go: an endpoint (the local cloud or another AWS-compatible one) or AWS itself. */
+export interface Target {
+  /** undefined = AWS. */
+  endpoint?: string;
+  /** The endpoint answers the local cloud's `GET /_rewind/health`. */
+  local: boolean;
+  region: string;
+  profile?: string;
+  names: ResourceNames;
+  /** For messages: "the local cloud at http://...", "http://...", "AWS (us-east-1, profile x)". */
+  description: string;
+}
+
+export interface Clients {
+  target: Target;
+  rds: RDSClient;
+  events: EventBridgeClient;
+  sqs: SQSClient;
+  dynamo: DynamoDBClient;
+  store: StateStore;
+  close(): void;
+}
+
+type Probe = { answered: true; local: boolean } | { answered: false; error: string };
+
+/** Does `endpoint` answer, and is it Rewind's local cloud? */
+export async function probeEndpoint(endpoint: string, timeoutMs = 1500): Promise<Probe> {
+  try {
+    const res = await fetch(new URL('/_rewind/health', endpoint), { signal: AbortSignal.timeout(timeoutMs) });
+    const body = res.ok
+      ? ((await res.json().catch(() => undefined)) as { status?: string } | undefined)
+      : undefined;
+    return { answered: true, local: body?.status !== undefined };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code;
+    return { answered: false, error: cause ?? (err as Error).name ?? String(err) };
+  }
+}
+
+/** Picks the target: --endpoint, else the local cloud if it answers (unless --profile/--region), else AWS. */
+export async function resolveTarget(options: TargetOptions): Promise<Target> {
+  const stagePrefix = `rewind-${options.stage ?? 'dev'}`;
+  if (options.endpoint) {
+    let url: URL;
+    try {
+      url = new URL(options.endpoint);
+    } catch {
+      throw new CliError(
+        `--endpoint "${options.endpoint}" is not a URL`,
+        'pass e.g. --endpoint http://127.0.0.1:4566',
+        2,
+      );
+    }
+    const endpoint = url.origin;
+    const probe = await probeEndpoint(endpoint);
+    if (!probe.answered) {
+      throw new CliError(
+        `cannot reach ${endpoint} (${probe.error})`,
+        `${START_LOCAL}, or pass the right --endpoint`,
+      );
+    }
+    const prefix = options.prefix ?? (probe.local ? LOCAL_PREFIX : stagePrefix);
+    return {
+      endpoint,
+      local: probe.local,
+      region: options.region ?? 'us-east-1',
+      profile: options.profile,
+      names: resourceNames(prefix),
+      description: probe.local ? `the local cloud at ${endpoint}` : endpoint,
+    };
+  }
+  if (!options.profile && !options.region) {
+    const probe = await probeEndpoint(LOCAL_ENDPOINT, 500);
+    if (probe.answered && probe.local) {
+      return {
+        endpoint: LOCAL_ENDPOINT,
+        local: true,
+        region: 'us-east-1',
+        names: resourceNames(options.prefix ?? LOCAL_PREFIX),
+        description: `the local cloud at ${LOCAL_ENDPOINT}`,
+      };
+    }
+  }
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) {
+    throw new CliError(
+      `no local cloud answers at ${LOCAL_ENDPOINT}, and no AWS region is set`,
+      `${START_LOCAL}; or use AWS with --region (and --profile), or AWS_REGION`,
+    );
+  }
+  return {
+    local: false,
+    region,
+    profile: options.profile,
+    names: resourceNames(options.prefix ?? stagePrefix),
+    description: `AWS (${region}${options.profile ? `, profile ${options.profile}` : ''})`,
+  };
+}
+
+/** SDK clients for the target. Endpoints other than AWS get test credentials unless some are configured. */
+export function createClients(target: Target): Clients {
+  const useTestCredentials =
+    target.endpoint !== undefined && (target.local || (!target.profile && !process.env.AWS_ACCESS_KEY_ID));
+  const config = {
+    region: target.region,
+    ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+    ...(target.profile ? { profile: target.profile } : {}),
+    ...(useTestCredentials ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } : {}),
+  };
+  const rds = new RDSClient({ ...config, maxAttempts: 8 });
+  const events = new EventBridgeClient(config);
+  const sqs = new SQSClient(config);
+  const dynamo = new DynamoDBClient(config);
+  return {
+    target,
+    rds,
+    events,
+    sqs,
+    dynamo,
+    store: new StateStore(dynamo, target.names.tableName),
+    close() {
+      for (const c of [rds, events, sqs, dynamo]) c.destroy();
+    },
+  };
+}
+
+/** Resolves the target, runs `fn` with clients, closes them. */
+export async function withClients<T>(
+  options: TargetOptions,
+  fn: (clients: Clients) => Promise<T>,
+): Promise<T> {
+  const clients = createClients(await resolveTarget(options));
+  try {
+    return await fn(clients);
+  } catch (err) {
+    throw explainAwsError(err, clients.target);
+  } finally {
+    clients.close();
+  }
+}
+
+/** Turns a missing table/bus/queue or an unreachable endpoint into what to do about it. */
+export function explainAwsError(err: unknown, target: Target): unknown {
+  if (err instanceof CliError) return err;
+  const name = (err as { name?: string }).name ?? '';
+  const message = (err as Error).message ?? String(err);
+  if (name === 'ResourceNotFoundException' || name === 'QueueDoesNotExist' || /NonExistentQueue/.test(name)) {
+    return new CliError(
+      `${message} (on ${target.description}, prefix ${target.names.prefix})`,
+      target.local
+        ? 'is the local cloud provisioned with this prefix? (rewind local up --prefix NAME)'
+        : 'is Rewind deployed there? check --stage / --prefix, --region and --profile',
+    );
+  }
+  if (/ECONNREFUSED|ENOTFOUND|connect/i.test(message) || (err as { code?: string }).code === 'ECONNREFUSED') {
+    return new CliError(`cannot reach ${target.description}: ${message}`, START_LOCAL);
+  }
+  if (/credential/i.test(message) || name === 'CredentialsProviderError') {
+    return new CliError(`no AWS credentials: ${message}`, 'pass --profile NAME, or export AWS credentials');
+  }
+  return err;
+}

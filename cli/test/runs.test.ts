@@ -1,0 +1,180 @@
+import { createSampleInstance } from '../src/sampleDatabase';
+import { json, rewindIn, startCloud } from './helpers';
+
+type RunDoc = {
+  runId: string;
+  status: string;
+  requestId?: string;
+  replayOf?: string;
+  reason?: string;
+  exitCode: number;
+  steps: { step: string; state: string; durationMs?: number }[];
+  timeline: { type: string; direction: string; offsetMs: number; deltaMs: number }[];
+};
+
+let env: Awaited<ReturnType<typeof startCloud>>;
+let endpoint: string;
+const rewind = (...args: string[]) => rewindIn(endpoint, args);
+
+beforeAll(async () => {
+  env = await startCloud();
+  endpoint = env.cloud.endpoint;
+  await createSampleInstance(env.clients.rds, 'orders-db');
+  await createSampleInstance(env.clients.rds, 'billing-db');
+});
+afterAll(async () => env?.stop());
+
+describe('rewind restore / snapshot / status / list / replay', () => {
+  let completedRunId: string;
+
+  test('restore --wait --json follows a create_snapshot run to RunCompleted and prints one JSON document', async () => {
+    const r = await rewind(
+      'restore',
+      'orders-db',
+      '--task',
+      'create_snapshot',
+      '--request-id',
+      'cli-test-1',
+      '--wait',
+      '--json',
+    );
+    expect([r.code, r.err]).toEqual([0, '']);
+    const doc = json<RunDoc>(r.out);
+    expect(doc).toMatchObject({ status: 'completed', requestId: 'cli-test-1', exitCode: 0 });
+    expect(doc.steps.map((s) => [s.step, s.state])).toEqual([
+      ['snapshot', 'done'],
+      ['set-aside', 'done'],
+      ['restore', 'done'],
+      ['cleanup', 'done'],
+    ]);
+    expect(doc.timeline.filter((t) => t.direction === 'out').map((t) => t.type)).toEqual([
+      'RunStarted',
+      'SnapshotReady',
+      'RenameCompleted',
+      'RestoreCompleted',
+      'CleanupCompleted',
+      'RunCompleted',
+    ]);
+    completedRunId = doc.runId;
+  });
+
+  test('repeating a request id shows the same run instead of starting another', async () => {
+    const r = await rewind(
+      'restore',
+      'orders-db',
+      '--task',
+      'create_snapshot',
+      '--request-id',
+      'cli-test-1',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    expect(json<RunDoc>(r.out)).toMatchObject({ runId: completedRunId, status: 'completed' });
+  });
+
+  test('snapshot --wait prints a line per step with its duration, the RDS status waited on, and a summary', async () => {
+    const r = await rewind('snapshot', 'orders-db', '--wait');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Run run-\S+: create_snapshot_only of instance orders-db/);
+    expect(r.out).toMatch(/snapshot\s+snapshot orders-db-\S+: creating \(waiting for available\)/);
+    expect(r.out).toMatch(/✓ snapshot\s+\d+(\.\d)?(ms|s)\s+SnapshotReady/);
+    expect(r.out).toMatch(/RunCompleted in \d+(\.\d)?(ms|s): create_snapshot_only of orders-db/);
+    expect(r.out).not.toContain('\x1b['); // not a TTY: no colours, no spinner
+  });
+
+  test('status prints the steps and every event in and out with durations between them', async () => {
+    const r = await rewind('status', completedRunId);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Run ${completedRunId}: create_snapshot of instance orders-db`);
+    expect(r.out).toMatch(/status: completed, \d/);
+    expect(r.out).toMatch(/restore\s+done in \d+(\.\d)?(ms|s)\s+RestoreCompleted/);
+    expect(r.out).toMatch(/\+START\s+\+PREV\s+DIR\s+EVENT/);
+    expect(r.out).toMatch(/in\s+RestoreRequested\s+rewind\.cli/);
+    expect(r.out).toMatch(/in\s+RDS DB Snapshot Event\s+aws\.rds/);
+    const doc = json<RunDoc>((await rewind('status', completedRunId, '--json')).out);
+    const offsets = doc.timeline.map((t) => t.offsetMs);
+    expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    expect(doc.timeline.slice(1).every((t, i) => t.deltaMs === offsets[i + 1]! - offsets[i]!)).toBe(true);
+  });
+
+  test('an unknown identifier is rejected with the reason, exit 1', async () => {
+    const r = await rewind('restore', 'ghost-db', '--wait', '--json');
+    expect(r.code).toBe(1);
+    const doc = json<RunDoc>(r.out);
+    expect(doc.status).toBe('rejected');
+    expect(doc.reason).toMatch(/^rejected \(unknown-database\): .*ghost-db/);
+    const human = await rewind('restore', 'ghost-db');
+    expect(human.code).toBe(1);
+    expect(human.out).toMatch(/RestoreRejected: rejected \(unknown-database\)/);
+  });
+
+  test('status of an unknown run says where it looked and how to list runs', async () => {
+    const r = await rewind('status', 'run-nope');
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      'rewind: no run run-nope in table rewind-local-state\n  list runs with: rewind list\n',
+    );
+  });
+
+  test('replay of a failed run, once the fault is gone, completes as a new run linked to the old one', async () => {
+    await env.cloud.admin.post('rds/faults', {
+      operations: [{ operation: 'snapshot', identifier: 'billing-db', outcome: 'failed' }],
+    });
+    const failed = await rewind('restore', 'billing-db', '--task', 'create_snapshot', '--wait', '--json');
+    await env.cloud.admin.delete('rds/faults');
+    expect(failed.code).toBe(1);
+    const old = json<RunDoc>(failed.out);
+    expect(old.status).toBe('failed');
+    expect(old.reason).toMatch(/^step snapshot failed/);
+
+    const r = await rewind('replay', old.runId, '--wait', '--json');
+    expect(r.code).toBe(0);
+    const replay = json<RunDoc>(r.out);
+    expect(replay).toMatchObject({
+      status: 'completed',
+      replayOf: old.runId,
+      requestId: `replay-${old.runId}-1`,
+    });
+    expect(replay.runId).not.toBe(old.runId);
+  });
+
+  test('replay refuses a completed run and says what to do instead', async () => {
+    const r = await rewind('replay', completedRunId);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`run ${completedRunId} completed; there is nothing to replay`);
+    expect(r.err).toContain('rewind restore orders-db --task create_snapshot');
+  });
+
+  test('list merges all statuses newest first; --status and --limit narrow it', async () => {
+    const all = json<{ runs: { runId: string; status: string; createdAt: string }[] }>(
+      (await rewind('list', '--json')).out,
+    );
+    expect(new Set(all.runs.map((r) => r.status))).toEqual(new Set(['completed', 'failed', 'rejected']));
+    const created = all.runs.map((r) => r.createdAt);
+    expect(created).toEqual([...created].sort().reverse());
+    const rejected = json<{ runs: { status: string }[] }>(
+      (await rewind('list', '--status', 'rejected', '--json')).out,
+    );
+    expect(rejected.runs.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(json<{ runs: unknown[] }>((await rewind('list', '--limit', '1', '--json')).out).runs).toHaveLength(
+      1,
+    );
+    const human = await rewind('list');
+    expect(human.out).toMatch(/^RUN\s+STATUS\s+TASK\s+KIND\s+IDENTIFIER\s+CREATED \(UTC\)\s+DURATION\s+NOTE/);
+    expect(human.out).toContain(`replay of `);
+  });
+
+  test('usage errors exit 2 with the usage', async () => {
+    for (const args of [
+      ['restore'],
+      ['restore', 'orders-db', '--task', 'bogus'],
+      ['list', '--status', 'sleeping'],
+      ['replay', 'run-x', '--from', '1h'],
+      ['restore', 'orders-db', '--colour'],
+    ]) {
+      const r = await rewind(...args);
+      expect([args, r.code]).toEqual([args, 2]);
+      expect(r.err).toMatch(/Usage: rewind /);
+    }
+  });
+});
