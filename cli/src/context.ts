@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { RDSClient } from '@aws-sdk/client-rds';
@@ -35,18 +36,39 @@ export interface Clients {
 
 type Probe = { answered: true; local: boolean } | { answered: false; error: string };
 
-/** Does `endpoint` answer, and is it Rewind's local cloud? */
-export async function probeEndpoint(endpoint: string, timeoutMs = 1500): Promise<Probe> {
-  try {
-    const res = await fetch(new URL('/_rewind/health', endpoint), { signal: AbortSignal.timeout(timeoutMs) });
-    const body = res.ok
-      ? ((await res.json().catch(() => undefined)) as { status?: string } | undefined)
-      : undefined;
-    return { answered: true, local: body?.status !== undefined };
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { answered: false, error: cause ?? (err as Error).name ?? String(err) };
-  }
+/**
+ * Does `endpoint` answer, and is it Rewind's local cloud? (node:http rather than fetch: fetch refuses
+ * some ports outright.)
+ */
+export function probeEndpoint(endpoint: string, timeoutMs = 1500): Promise<Probe> {
+  return new Promise((resolve) => {
+    const req = request(
+      new URL('/_rewind/health', endpoint),
+      { method: 'GET', agent: false, timeout: timeoutMs },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('error', () => resolve({ answered: true, local: false }));
+        res.on('end', () => {
+          let status: unknown;
+          try {
+            status = (JSON.parse(text) as { status?: unknown }).status;
+          } catch {
+            status = undefined;
+          }
+          resolve({ answered: true, local: res.statusCode === 200 && status !== undefined });
+        });
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(Object.assign(new Error('timed out'), { code: `no answer within ${timeoutMs} ms` })),
+    );
+    req.on('error', (err: Error & { code?: string }) =>
+      resolve({ answered: false, error: err.code ?? err.message }),
+    );
+    req.end();
+  });
 }
 
 /** Picks the target: --endpoint, else the local cloud if it answers (unless --profile/--region), else AWS. */

@@ -19,8 +19,13 @@ export async function requestRun(
   clients: Clients,
   out: Output,
   request: EventInput<'RestoreRequested'> & { requestId: string },
-  options: { wait: boolean; usage: string },
+  options: {
+    wait: boolean;
+    usage: string;
+    /** Print the JSON document (default true). */ document?: boolean;
+  },
 ): Promise<RequestOutcome> {
+  const document = (value: unknown) => options.document !== false && out.document(value);
   await publishRequest(clients, request, options.usage);
   out.line(
     `Requested ${request.task} of ${request.identifier} (request ${request.requestId}) on ${clients.target.description}`,
@@ -29,7 +34,7 @@ export async function requestRun(
   if (options.wait) {
     const followed = await followRun(clients, out, run.runId);
     const outcome = { ...followed, exitCode: followed.run.status === 'completed' ? 0 : 1 };
-    out.document({ ...runDocument(followed.run, followed.timeline), exitCode: outcome.exitCode });
+    document({ ...runDocument(followed.run, followed.timeline), exitCode: outcome.exitCode });
     return outcome;
   }
   for (const l of runHeader(out, run)) out.line(l);

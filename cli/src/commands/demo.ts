@@ -96,7 +96,7 @@ export const demoCommand: Command = {
         clients,
         out,
         { identifier, task: 'create_snapshot', isCluster: false, requestId: `demo-${Date.now()}` },
-        { wait: true, usage: USAGE },
+        { wait: true, usage: USAGE, document: false },
       );
       const db = await findInstance(clients.rds, identifier);
       const after = db ? captureInstanceConfig(db) : undefined;

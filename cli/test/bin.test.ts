@@ -1,0 +1,74 @@
+import { json, rewindProcess, startCloud } from './helpers';
+
+let env: Awaited<ReturnType<typeof startCloud>>;
+let endpoint: string;
+
+beforeAll(async () => {
+  env = await startCloud();
+  endpoint = env.cloud.endpoint;
+});
+afterAll(async () => env?.stop());
+
+describe('the rewind process (node cli/bin/rewind.js)', () => {
+  test('an unknown identifier: RestoreRejected with the reason as JSON, exit 1', async () => {
+    const r = await rewindProcess(['restore', 'ghost-db', '--wait', '--json', '--endpoint', endpoint]);
+    expect(r.code).toBe(1);
+    const doc = json<{ status: string; reason: string; exitCode: number }>(r.out);
+    expect(doc).toMatchObject({ status: 'rejected', exitCode: 1 });
+    expect(doc.reason).toMatch(/^rejected \(unknown-database\): .*ghost-db/);
+  });
+
+  test('an unknown run: a JSON error saying where it looked and what to do, exit 1', async () => {
+    const r = await rewindProcess(['status', 'run-nope', '--json', '--endpoint', endpoint]);
+    expect(r.code).toBe(1);
+    expect(json(r.out)).toEqual({
+      error: 'no run run-nope in table rewind-local-state',
+      hint: 'list runs with: rewind list',
+      exitCode: 1,
+    });
+    expect(r.err).toContain('rewind: no run run-nope in table rewind-local-state');
+  });
+
+  test('list --json after the rejection: one JSON document with the run', async () => {
+    const r = await rewindProcess(['list', '--json', '--endpoint', endpoint]);
+    expect(r.code).toBe(0);
+    const doc = json<{ table: string; runs: { identifier: string; status: string }[] }>(r.out);
+    expect(doc.table).toBe('rewind-local-state');
+    expect(doc.runs).toEqual([expect.objectContaining({ identifier: 'ghost-db', status: 'rejected' })]);
+  });
+
+  test('an unreachable endpoint is named, with how to start the local cloud; exit 1', async () => {
+    const r = await rewindProcess(['list', '--endpoint', 'http://127.0.0.1:9']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^rewind: cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)\n {2}start the local cloud with: npx rewind local up/,
+    );
+  });
+
+  test('a usage error exits 2', async () => {
+    const r = await rewindProcess(['restore', '--endpoint', endpoint]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('Usage: rewind restore <identifier>');
+  });
+
+  test('demo: restores the sample in place with the same endpoint and configuration, exit 0', async () => {
+    const r = await rewindProcess(['demo', '--json']);
+    expect([r.code, r.err]).toEqual([0, '']);
+    const doc = json<{
+      ok: boolean;
+      differences: unknown[];
+      sameEndpoint: boolean;
+      before: { endpointAddress: string; dbiResourceId: string };
+      after: { endpointAddress: string; dbiResourceId: string };
+      run: { status: string };
+    }>(r.out);
+    expect(doc).toMatchObject({
+      ok: true,
+      differences: [],
+      sameEndpoint: true,
+      run: { status: 'completed' },
+    });
+    expect(doc.after.endpointAddress).toBe(doc.before.endpointAddress);
+    expect(doc.after.dbiResourceId).not.toBe(doc.before.dbiResourceId);
+  }, 120_000);
+});

@@ -1,0 +1,198 @@
+import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { queueUrl } from '../src/queues';
+import { awaitRun } from '../src/requests';
+import { createSampleInstance } from '../src/sampleDatabase';
+import { json, rewindIn, startCloud } from './helpers';
+
+type DlqDoc = {
+  total: number;
+  queues: {
+    queue: string;
+    approximateCount: number;
+    messages: { detailType?: string; runId?: string; receiveCount: number; why: string; body: string }[];
+  }[];
+};
+
+let env: Awaited<ReturnType<typeof startCloud>>;
+let endpoint: string;
+const rewind = (...args: string[]) => rewindIn(endpoint, args);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function restoreRequested(identifier: string, requestId: string) {
+  return JSON.stringify({
+    version: '0',
+    id: `evt-${requestId}`,
+    'detail-type': 'RestoreRequested',
+    source: 'my.team',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [],
+    detail: { identifier, task: 'create_snapshot_only', requestId },
+  });
+}
+
+async function send(queue: string, body: string, attributes?: Record<string, string>) {
+  await env.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: await queueUrl(env.clients.sqs, queue),
+      MessageBody: body,
+      MessageAttributes: attributes
+        ? Object.fromEntries(
+            Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+          )
+        : undefined,
+    }),
+  );
+}
+
+async function finished(requestId: string) {
+  const run = await awaitRun(env.clients, requestId);
+  for (;;) {
+    const now = await env.clients.store.getRun(run.runId);
+    if (now && now.status !== 'running' && now.status !== 'rolling-back') return now;
+    await sleep(100);
+  }
+}
+
+beforeAll(async () => {
+  env = await startCloud();
+  endpoint = env.cloud.endpoint;
+  await createSampleInstance(env.clients.rds, 'orders-db');
+  await createSampleInstance(env.clients.rds, 'billing-db');
+});
+afterAll(async () => env?.stop());
+
+describe('rewind dlq / redrive / replay --from / events', () => {
+  const names = () => env.cloud.names;
+
+  test('dlq shows what is in each DLQ and why, without consuming it', async () => {
+    await send(names().inboxDlq('restore'), restoreRequested('orders-db', 'dlq-1'));
+    await send(names().targetDlq('restore'), restoreRequested('billing-db', 'dlq-2'), {
+      ERROR_CODE: 'SQS.ThrottlingException',
+      ERROR_MESSAGE: 'Rate exceeded',
+    });
+    await send(names().inboxDlq('notify'), 'this is not JSON');
+
+    const first = json<DlqDoc>((await rewind('dlq', '--json')).out);
+    expect(first.total).toBe(3);
+    const byQueue = Object.fromEntries(first.queues.map((q) => [q.queue, q]));
+    expect(byQueue['rewind-local-restore-inbox-dlq']!.messages).toEqual([
+      expect.objectContaining({
+        detailType: 'RestoreRequested',
+        receiveCount: 1,
+        why: expect.stringMatching(/handler failed/),
+      }),
+    ]);
+    expect(byQueue['rewind-local-restore-target-dlq']!.messages[0]!.why).toBe(
+      'EventBridge could not deliver it to rewind-local-restore-inbox: SQS.ThrottlingException Rate exceeded',
+    );
+    expect(byQueue['rewind-local-notify-inbox-dlq']!.messages[0]).toMatchObject({
+      body: 'this is not JSON',
+      why: expect.stringMatching(/not JSON/),
+    });
+    expect(byQueue['rewind-local-snapshot-inbox-dlq']!.approximateCount).toBe(0);
+
+    // Still there: seen again, with one more receive.
+    const again = json<DlqDoc>((await rewind('dlq', 'restore', '--json')).out);
+    expect(again.total).toBe(2);
+    expect(
+      again.queues.find((q) => q.queue === 'rewind-local-restore-inbox-dlq')!.messages[0]!.receiveCount,
+    ).toBe(2);
+
+    const human = await rewind('dlq');
+    expect(human.out).toMatch(/rewind-local-restore-inbox-dlq\s+1/);
+    expect(human.out).toContain('3 message(s); move them back to the inboxes with: rewind redrive');
+  });
+
+  test('redrive <service> moves its DLQ messages back to its inbox, where they are processed', async () => {
+    const r = await rewind('redrive', 'restore', '--json');
+    expect(r.code).toBe(0);
+    const doc = json<{ moved: number; results: { queue: string; moved: number }[] }>(r.out);
+    expect(doc.moved).toBe(2);
+    expect(doc.results.map((x) => [x.queue, x.moved])).toEqual([
+      ['rewind-local-restore-inbox-dlq', 1],
+      ['rewind-local-restore-target-dlq', 1],
+    ]);
+    expect((await finished('dlq-1')).status).toBe('completed');
+    expect((await finished('dlq-2')).status).toBe('completed');
+    // The other service's DLQ is untouched.
+    const left = json<DlqDoc>((await rewind('dlq', '--json')).out);
+    expect(left.total).toBe(1);
+    expect(left.queues.find((q) => q.approximateCount)!.queue).toBe('rewind-local-notify-inbox-dlq');
+  });
+
+  test('replay --from --rule replays the archive onto the bus, to that rule only', async () => {
+    const { sqs, events } = env.clients;
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'cli-test-listener' }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    await events.send(
+      new PutRuleCommand({
+        Name: 'cli-test-listener',
+        EventBusName: names().busName,
+        EventPattern: JSON.stringify({ source: ['rewind'], 'detail-type': ['RunCompleted'] }),
+      }),
+    );
+    await events.send(
+      new PutTargetsCommand({
+        Rule: 'cli-test-listener',
+        EventBusName: names().busName,
+        Targets: [{ Id: 'q', Arn: Attributes!.QueueArn! }],
+      }),
+    );
+
+    const r = await rewind('replay', '--from', '10m', '--rule', 'cli-test-listener', '--json');
+    expect(r.code).toBe(0);
+    const replay = json<{ name: string; state: string; rule: string }>(r.out);
+    expect(replay).toMatchObject({
+      state: 'COMPLETED',
+      rule: expect.stringContaining('rule/rewind-local/cli-test-listener'),
+    });
+
+    const received: { 'replay-name'?: string; detail: { run: { identifier: string } } }[] = [];
+    while (received.length < 2) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      );
+      received.push(...(out.Messages ?? []).map((m) => JSON.parse(m.Body!) as (typeof received)[number]));
+    }
+    expect(received.map((e) => e['replay-name'])).toEqual([replay.name, replay.name]);
+    expect(received.map((e) => e.detail.run.identifier).sort()).toEqual(['billing-db', 'orders-db']);
+
+    const unknown = await rewind('replay', '--from', '10m', '--rule', 'no-such-rule');
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toContain('no rule no-such-rule on bus rewind-local');
+  });
+
+  test('events lists the catalog; --schema prints one JSON Schema', async () => {
+    const list = json<{ events: { name: string; producer: string }[] }>(
+      (await rewind('events', '--json')).out,
+    );
+    expect(list.events.map((e) => e.name)).toEqual(
+      expect.arrayContaining(['RestoreRequested', 'RunCompleted', 'RunFailed']),
+    );
+    expect(list.events.find((e) => e.name === 'RestoreRequested')!.producer).toBe('any client');
+    const human = await rewind('events');
+    expect(human.out).toMatch(
+      /^EVENT\s+PRODUCER\s+MEANING\nRestoreRequested\s+any client\s+Please run this task/,
+    );
+    const schema = json<{ title: string; properties: Record<string, unknown> }>(
+      (await rewind('events', '--schema', 'RestoreRequested')).out,
+    );
+    expect(schema.title).toBe('RestoreRequested');
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['identifier', 'task', 'requestId', 'replayOf']),
+    );
+    const bad = await rewind('events', '--schema', 'Nope');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('unknown event "Nope"');
+  });
+});
