@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI (cli/src/main.ts) through tsx, forwarding arguments, exit code and signals.
-/* global require, __dirname, process */
 'use strict';
 const { spawn } = require('node:child_process');
 const { resolve } = require('node:path');
