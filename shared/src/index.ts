@@ -14,3 +14,7 @@ export * from './rds/rdsErrors';
 export * from './rds/describe';
 export * from './serviceEnv';
 export * from './rds/describeSnapshots';
+export * from './rds/describeClusters';
+export * from './rds/describeClusterSnapshots';
+export * from './rds/clusterConfig';
+export * from './rds/clusterPhases';

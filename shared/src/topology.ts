@@ -90,20 +90,44 @@ const INBOX_DEFAULTS = {
 
 /** The AWS API actions each service calls (and so the only ones its IAM role grants). */
 export const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
-  snapshot: ['rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots', 'rds:AddTagsToResource'],
-  rename: ['rds:ModifyDBInstance', 'rds:DescribeDBInstances'],
+  snapshot: [
+    'rds:CreateDBSnapshot',
+    'rds:DescribeDBSnapshots',
+    'rds:CreateDBClusterSnapshot',
+    'rds:DescribeDBClusterSnapshots',
+    'rds:AddTagsToResource',
+  ],
+  rename: [
+    'rds:ModifyDBInstance',
+    'rds:DescribeDBInstances',
+    'rds:ModifyDBCluster',
+    'rds:DescribeDBClusters',
+  ],
   restore: [
     'rds:DescribeDBInstances',
     'rds:DescribeDBClusters',
     'rds:DescribeDBSnapshots',
+    'rds:DescribeDBClusterSnapshots',
     'rds:RestoreDBInstanceFromDBSnapshot',
+    'rds:RestoreDBClusterFromSnapshot',
+    'rds:CreateDBInstance',
     'rds:ModifyDBInstance',
+    'rds:ModifyDBCluster',
     'rds:DeleteDBInstance',
+    'rds:DeleteDBCluster',
     'rds:AddTagsToResource',
     'iam:PassRole',
   ],
   // DeleteDBInstance with a final snapshot needs CreateDBSnapshot too.
-  cleanup: ['rds:DescribeDBInstances', 'rds:ModifyDBInstance', 'rds:DeleteDBInstance', 'rds:CreateDBSnapshot'],
+  cleanup: [
+    'rds:DescribeDBInstances',
+    'rds:DescribeDBClusters',
+    'rds:ModifyDBInstance',
+    'rds:ModifyDBCluster',
+    'rds:DeleteDBInstance',
+    'rds:DeleteDBCluster',
+    'rds:CreateDBSnapshot',
+  ],
   notify: ['ses:SendEmail', 'ssm:GetParameter'],
 };
 

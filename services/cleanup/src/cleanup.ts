@@ -62,7 +62,11 @@ async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
   if (!db) return;
   if (db.DeletionProtection) {
     await ctx.rds.send(
-      new ModifyDBInstanceCommand({ DBInstanceIdentifier: temp, DeletionProtection: false, ApplyImmediately: true }),
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: temp,
+        DeletionProtection: false,
+        ApplyImmediately: true,
+      }),
     );
   }
   const finalSnapshot = run.names.finalSnapshot;
@@ -75,7 +79,8 @@ async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
       }),
     );
   } catch (err) {
-    if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message)) throw err;
+    if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message))
+      throw err;
   }
   await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, 'cleanup');
 }
@@ -84,17 +89,32 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
   const temp = run.names.temporary!;
   const original = (run.config as unknown as InstanceConfig).dbiResourceId;
   if (!run.resources.restored) {
-    await complete(ctx, run, false, `cleanup skipped: the restore of ${run.identifier} is not recorded as verified; ${removalHint(run)}`);
+    await complete(
+      ctx,
+      run,
+      false,
+      `cleanup skipped: the restore of ${run.identifier} is not recorded as verified; ${removalHint(run)}`,
+    );
     return;
   }
   const db = await findInstance(ctx.rds, temp);
   if (!db) {
-    await complete(ctx, run, false, `the set-aside original ${temp} was not found; it may have been deleted by hand`);
+    await complete(
+      ctx,
+      run,
+      false,
+      `the set-aside original ${temp} was not found; it may have been deleted by hand`,
+    );
     return;
   }
   if (db.DbiResourceId !== original) {
     // Never delete anything not recorded in the run.
-    await complete(ctx, run, false, `${temp} is not the original recorded by this run (${db.DbiResourceId}); left untouched`);
+    await complete(
+      ctx,
+      run,
+      false,
+      `${temp} is not the original recorded by this run (${db.DbiResourceId}); left untouched`,
+    );
     return;
   }
   const names = keepFinalSnapshot(ctx, run)
@@ -103,7 +123,13 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
   const waiting = await beginWait(
     ctx,
     run,
-    { step: 'cleanup', resourceKind: 'instance', resourceName: temp, target: 'deleted', deadlineSeconds: ctx.config.wait.deadlines.delete },
+    {
+      step: 'cleanup',
+      resourceKind: 'instance',
+      resourceName: temp,
+      target: 'deleted',
+      deadlineSeconds: ctx.config.wait.deadlines.delete,
+    },
     { names },
   );
   try {
@@ -112,7 +138,12 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
     if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;
     const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
-    await complete(ctx, latest, false, `deleting ${temp} failed (${describeError(err)}); ${removalHint(run)}`);
+    await complete(
+      ctx,
+      latest,
+      false,
+      `deleting ${temp} failed (${describeError(err)}); ${removalHint(run)}`,
+    );
   }
 }
 

@@ -43,11 +43,18 @@ async function callRename(ctx: ServiceContext, run: RunRecord, purpose: Purpose)
   const { from, to } = namesFor(run, purpose);
   try {
     await ctx.rds.send(
-      new ModifyDBInstanceCommand({ DBInstanceIdentifier: from, NewDBInstanceIdentifier: to, ApplyImmediately: true }),
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: from,
+        NewDBInstanceIdentifier: to,
+        ApplyImmediately: true,
+      }),
     );
   } catch (err) {
     // Already renamed by an earlier call whose answer was lost.
-    if (!isRdsError(err, 'DBInstanceNotFound') || (await findInstance(ctx.rds, to))?.DbiResourceId !== originalId(run)) {
+    if (
+      !isRdsError(err, 'DBInstanceNotFound') ||
+      (await findInstance(ctx.rds, to))?.DbiResourceId !== originalId(run)
+    ) {
       throw err;
     }
   }
@@ -68,7 +75,11 @@ async function probeRename(ctx: ServiceContext, run: RunRecord, purpose: Purpose
   }
   const status = target.DBInstanceStatus ?? 'unknown';
   if (target.DbiResourceId !== originalId(run)) {
-    return { state: 'failed', reason: `${to} is held by another database (${target.DbiResourceId})`, errorCode: 'NameTaken' };
+    return {
+      state: 'failed',
+      reason: `${to} is held by another database (${target.DbiResourceId})`,
+      errorCode: 'NameTaken',
+    };
   }
   if (FAILED_INSTANCE_STATUSES.has(status)) {
     return { state: 'failed', reason: `${to} is in status ${status}`, errorCode: status };
@@ -108,7 +119,13 @@ export async function startSetAside(ctx: ServiceContext, run: RunRecord): Promis
     if (isRetryable(err)) return; // the next deadline check calls again
     const latest = (await ctx.store.getRun(run.runId)) ?? run;
     const { from, to } = namesFor(run, 'set-aside');
-    await failStep(ctx, latest, 'set-aside', `renaming ${from} to ${to} failed: ${describeError(err)}`, (err as Error).name);
+    await failStep(
+      ctx,
+      latest,
+      'set-aside',
+      `renaming ${from} to ${to} failed: ${describeError(err)}`,
+      (err as Error).name,
+    );
   }
 }
 
@@ -118,9 +135,15 @@ export const setAsideWait: WaitingStep = {
   probe: (ctx, run) => probeRename(ctx, run, 'set-aside'),
   complete: async (ctx, run) => {
     const { from, to } = namesFor(run, 'set-aside');
-    await completeStep(ctx, run, 'set-aside', (block) => event('RenameCompleted', { run: block, from, to, purpose: 'set-aside' }), {
-      resources: { ...run.resources, setAside: to },
-    });
+    await completeStep(
+      ctx,
+      run,
+      'set-aside',
+      (block) => event('RenameCompleted', { run: block, from, to, purpose: 'set-aside' }),
+      {
+        resources: { ...run.resources, setAside: to },
+      },
+    );
   },
 };
 
@@ -149,7 +172,11 @@ export async function startRenameBack(ctx: ServiceContext, run: RunRecord): Prom
     return;
   }
   if (atName) {
-    await rollbackFailed(ctx, run, `${to} is held by another database (${atName.DbiResourceId}); the original cannot take its name back`);
+    await rollbackFailed(
+      ctx,
+      run,
+      `${to} is held by another database (${atName.DbiResourceId}); the original cannot take its name back`,
+    );
     return;
   }
   // The original may still be busy (a set-aside that outlived its deadline): rename once it is available.
@@ -159,11 +186,21 @@ export async function startRenameBack(ctx: ServiceContext, run: RunRecord): Prom
     return;
   }
   try {
-    await start(ctx, run, 'rename-back', ctx.config.wait.deadlines.rollback, source.DBInstanceStatus !== 'available');
+    await start(
+      ctx,
+      run,
+      'rename-back',
+      ctx.config.wait.deadlines.rollback,
+      source.DBInstanceStatus !== 'available',
+    );
   } catch (err) {
     if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;
-    await rollbackFailed(ctx, (await ctx.store.getRun(run.runId)) ?? run, `renaming ${from} back to ${to} failed: ${describeError(err)}`);
+    await rollbackFailed(
+      ctx,
+      (await ctx.store.getRun(run.runId)) ?? run,
+      `renaming ${from} back to ${to} failed: ${describeError(err)}`,
+    );
   }
 }
 

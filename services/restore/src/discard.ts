@@ -32,20 +32,27 @@ function manualFix(run: RunRecord): string {
   );
 }
 
-async function finish(ctx: ServiceContext, run: RunRecord, discarded: string | null) {
+/** The discard is over: DiscardCompleted (the rename-back follows), or the rollback is complete. */
+export async function finishDiscard(ctx: ServiceContext, run: RunRecord, discarded: string | null) {
   const after = run.run.plan[run.run.plan.indexOf('discard') + 1];
   if (!after) {
     await completeRollback(ctx, run, 'discard', run.identifier);
     return;
   }
-  await completeStep(ctx, run, 'discard', (block) => event('DiscardCompleted', { run: block, discardedIdentifier: discarded }));
+  await completeStep(ctx, run, 'discard', (block) =>
+    event('DiscardCompleted', { run: block, discardedIdentifier: discarded }),
+  );
 }
 
 async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
   const db = await findInstance(ctx.rds, run.identifier);
   if (db?.DeletionProtection) {
     await ctx.rds.send(
-      new ModifyDBInstanceCommand({ DBInstanceIdentifier: run.identifier, DeletionProtection: false, ApplyImmediately: true }),
+      new ModifyDBInstanceCommand({
+        DBInstanceIdentifier: run.identifier,
+        DeletionProtection: false,
+        ApplyImmediately: true,
+      }),
     );
   }
   try {
@@ -57,7 +64,8 @@ async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
       }),
     );
   } catch (err) {
-    if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message)) throw err;
+    if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message))
+      throw err;
   }
   await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, 'discard');
 }
@@ -67,7 +75,7 @@ export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise
   const db = await findInstance(ctx.rds, run.identifier);
   if (!db || db.DbiResourceId === config.dbiResourceId) {
     // Nothing was restored under the name (or the original never left it): nothing to discard.
-    await finish(ctx, run, null);
+    await finishDiscard(ctx, run, null);
     return;
   }
   const waiting = await beginWait(ctx, run, {
@@ -104,7 +112,7 @@ async function probeDiscard(ctx: ServiceContext, run: RunRecord): Promise<Probe>
 export const discardWait: WaitingStep = {
   step: 'discard',
   probe: (ctx, run) => probeDiscard(ctx, run),
-  complete: (ctx, run, data) => finish(ctx, run, String(data.discarded ?? run.identifier)),
+  complete: (ctx, run, data) => finishDiscard(ctx, run, String(data.discarded ?? run.identifier)),
   fail: async (ctx, run, reason) => {
     await failRollback(
       ctx,

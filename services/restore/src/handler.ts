@@ -1,4 +1,6 @@
-import { inboxHandler, stepRoutes, waitingRoutes } from '@rewind/shared';
+import { inboxHandler, startByKind, stepRoutes, waitingByKind, waitingRoutes } from '@rewind/shared';
+import { clusterDiscardWait, startClusterDiscard } from './clusterDiscard';
+import { clusterRestoreWait, startClusterRestore } from './clusterRestore';
 import { startDiscard, discardWait } from './discard';
 import { intake } from './intake';
 import { restoreWait, startRestore } from './restoreStep';
@@ -6,6 +8,12 @@ import { restoreWait, startRestore } from './restoreStep';
 /** Restore service inbox: intake of requests, the restore step, and the discard compensation. */
 export const handler = inboxHandler('restore', {
   raw: { RestoreRequested: intake },
-  events: stepRoutes({ restore: startRestore, discard: startDiscard }),
-  ...waitingRoutes([restoreWait, discardWait]),
+  events: stepRoutes({
+    restore: startByKind({ instance: startRestore, cluster: startClusterRestore }),
+    discard: startByKind({ instance: startDiscard, cluster: startClusterDiscard }),
+  }),
+  ...waitingRoutes([
+    waitingByKind({ instance: restoreWait, cluster: clusterRestoreWait }),
+    waitingByKind({ instance: discardWait, cluster: clusterDiscardWait }),
+  ]),
 });

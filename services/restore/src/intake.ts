@@ -21,17 +21,32 @@ import {
   type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
+import { inspectCluster, resolveClusterSnapshot } from './clusterIntake';
+import { Rejection } from './rejection';
 
 type Request = EventDetail<'RestoreRequested'>;
-type RejectionCode = EventDetail<'RestoreRejected'>['code'];
+/** What intake learns of the database: its captured configuration and how to find its snapshot. */
+interface Inspected {
+  config: Record<string, unknown>;
+  resolveSnapshot: () => Promise<string>;
+}
 
-class Rejection extends Error {
-  constructor(
-    readonly code: RejectionCode,
-    message: string,
-  ) {
-    super(message);
-  }
+async function inspectInstance(ctx: ServiceContext, req: Request): Promise<Inspected> {
+  const db = await findInstance(ctx.rds, req.identifier);
+  if (!db) throw new Rejection('unknown-database', await unknownDatabaseReason(ctx, req.identifier));
+  checkEligible(ctx, db, req.identifier);
+  return {
+    config: captureInstanceConfig(db) as unknown as Record<string, unknown>,
+    resolveSnapshot: () => resolveSnapshot(ctx, req),
+  };
+}
+
+async function inspectClusterRequest(ctx: ServiceContext, req: Request): Promise<Inspected> {
+  const config = await inspectCluster(ctx, req);
+  return {
+    config: config as unknown as Record<string, unknown>,
+    resolveSnapshot: () => resolveClusterSnapshot(ctx, req),
+  };
 }
 
 /**
@@ -45,7 +60,11 @@ export async function intake(raw: unknown, envelope: Envelope, ctx: ServiceConte
   const parsed = parseEvent('RestoreRequested', raw);
   const rawRequestId = (raw as { requestId?: unknown } | undefined)?.requestId;
   // Even a malformed request keeps its requestId, so the sender can match the rejection to it.
-  const requestId = parsed.ok ? parsed.value.requestId : typeof rawRequestId === 'string' ? rawRequestId.slice(0, 128) : undefined;
+  const requestId = parsed.ok
+    ? parsed.value.requestId
+    : typeof rawRequestId === 'string'
+      ? rawRequestId.slice(0, 128)
+      : undefined;
   const idempotencyKey = requestId ? `request:${requestId}` : `event:${envelope.id}`;
   const runId = await ctx.store.claimRequestId(idempotencyKey, newRunId(now), now);
   const log = ctx.log.child({ runId });
@@ -74,20 +93,18 @@ export async function intake(raw: unknown, envelope: Envelope, ctx: ServiceConte
 
 async function accept(ctx: ServiceContext, runId: string, req: Request, envelope: Envelope, now: Date) {
   const kind = req.isCluster ? 'cluster' : 'instance';
-  if (req.isCluster) {
-    throw new Rejection('unsupported', `Aurora cluster restore is not available in this version; ${req.identifier} was not touched`);
-  }
   if (req.strategy !== 'in-place') {
-    throw new Rejection('unsupported', `strategy "${req.strategy}" is not available yet; use "in-place" (the default)`);
+    throw new Rejection(
+      'unsupported',
+      `strategy "${req.strategy}" is not available yet; use "in-place" (the default)`,
+    );
   }
-  const db = await findInstance(ctx.rds, req.identifier);
-  if (!db) throw new Rejection('unknown-database', await unknownDatabaseReason(ctx, req.identifier));
-  checkEligible(ctx, db, req.identifier);
+  const inspected = req.isCluster ? await inspectClusterRequest(ctx, req) : await inspectInstance(ctx, req);
 
   const names: Record<string, string> = { temporary: temporaryIdentifier(req.identifier, runId) };
   if (req.task !== 'db_restore') names.snapshot = snapshotIdentifier(req.identifier, runId, now);
   if (req.task === 'create_snapshot') names.restoreFrom = names.snapshot!;
-  if (req.task === 'db_restore') names.restoreFrom = await resolveSnapshot(ctx, req);
+  if (req.task === 'db_restore') names.restoreFrom = await inspected.resolveSnapshot();
 
   try {
     await ctx.store.acquireLock(kind, req.identifier, runId, now);
@@ -120,7 +137,7 @@ async function accept(ctx: ServiceContext, runId: string, req: Request, envelope
     requestId: req.requestId,
     replayOf: req.replayOf,
     names,
-    config: captureInstanceConfig(db) as unknown as Record<string, unknown>,
+    config: inspected.config,
     expectation: null,
     warnings: [],
     resources: { original: req.identifier },
@@ -193,7 +210,8 @@ async function unknownDatabaseReason(ctx: ServiceContext, identifier: string): P
   const base = `no DB instance named ${identifier} in this account and region`;
   try {
     const clusters = await ctx.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
-    if (clusters.DBClusters?.length) return `${base}; ${identifier} is an Aurora cluster: send "isCluster": true`;
+    if (clusters.DBClusters?.length)
+      return `${base}; ${identifier} is an Aurora cluster: send "isCluster": true`;
   } catch {
     // no cluster by that name either
   }
@@ -211,7 +229,10 @@ async function resolveSnapshot(ctx: ServiceContext, req: Request): Promise<strin
       );
     }
     if (snap.Status !== 'available') {
-      throw new Rejection('not-available', `snapshot ${req.snapshotIdentifier} is ${snap.Status}; retry when it is available`);
+      throw new Rejection(
+        'not-available',
+        `snapshot ${req.snapshotIdentifier} is ${snap.Status}; retry when it is available`,
+      );
     }
     return req.snapshotIdentifier;
   }

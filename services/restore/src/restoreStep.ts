@@ -66,11 +66,20 @@ export async function startRestore(ctx: ServiceContext, run: RunRecord): Promise
   } catch (err) {
     if (err instanceof StaleWriteError) throw err;
     if (isRetryable(err)) {
-      ctx.log.warn('restore call not accepted yet; the next check retries it', { runId: run.runId, error: err });
+      ctx.log.warn('restore call not accepted yet; the next check retries it', {
+        runId: run.runId,
+        error: err,
+      });
       return;
     }
     const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
-    await failStep(ctx, latest, 'restore', `RestoreDBInstanceFromDBSnapshot failed: ${describeError(err)}`, (err as Error).name);
+    await failStep(
+      ctx,
+      latest,
+      'restore',
+      `RestoreDBInstanceFromDBSnapshot failed: ${describeError(err)}`,
+      (err as Error).name,
+    );
   }
 }
 
@@ -83,24 +92,37 @@ async function probeRestore(ctx: ServiceContext, run: RunRecord): Promise<Probe>
     return { state: 'waiting', status: 'not created yet' };
   }
   if (db.DbiResourceId === config.dbiResourceId) {
-    return { state: 'failed', reason: `the original still holds the name ${run.identifier}; nothing was restored`, errorCode: 'NameNotFree' };
+    return {
+      state: 'failed',
+      reason: `the original still holds the name ${run.identifier}; nothing was restored`,
+      errorCode: 'NameNotFree',
+    };
   }
   const status = db.DBInstanceStatus ?? 'unknown';
   if (FAILED_INSTANCE_STATUSES.has(status)) {
-    return { state: 'failed', reason: `restored instance ${run.identifier} ended in status ${status}`, errorCode: status };
+    return {
+      state: 'failed',
+      reason: `restored instance ${run.identifier} ended in status ${status}`,
+      errorCode: status,
+    };
   }
   if (!SERVING_INSTANCE_STATUSES.has(status)) return { state: 'waiting', status };
   const restored = captureInstanceConfig(db);
   const modification = postRestoreModification(config, restored);
   if (modification) {
-    if (exp.context?.phase === 'configuring' && exp.acted) return { state: 'waiting', status: `${status} (configuring)` };
+    if (exp.context?.phase === 'configuring' && exp.acted)
+      return { state: 'waiting', status: `${status} (configuring)` };
     // RDS accepts a modification only once the instance is available (not during the baseline backup).
     if (status !== 'available') return { state: 'waiting', status };
     try {
       await ctx.rds.send(new ModifyDBInstanceCommand(modification.input));
     } catch (err) {
       if (isRdsError(err, 'InvalidDBInstanceState') || isRetryable(err)) return { state: 'waiting', status };
-      return { state: 'failed', reason: `applying ${modification.applied.join(', ')} failed: ${describeError(err)}`, errorCode: (err as Error).name };
+      return {
+        state: 'failed',
+        reason: `applying ${modification.applied.join(', ')} failed: ${describeError(err)}`,
+        errorCode: (err as Error).name,
+      };
     }
     const updated = await ctx.store.updateRun(run, {
       expectation: {
@@ -113,7 +135,11 @@ async function probeRestore(ctx: ServiceContext, run: RunRecord): Promise<Probe>
   }
   const differences = diffInstanceConfig(config, restored);
   if (differences.length) {
-    return { state: 'failed', reason: `restored instance differs from the original: ${formatDifferences(differences)}`, errorCode: 'ConfigurationMismatch' };
+    return {
+      state: 'failed',
+      reason: `restored instance differs from the original: ${formatDifferences(differences)}`,
+      errorCode: 'ConfigurationMismatch',
+    };
   }
   if (config.endpointAddress && db.Endpoint?.Address !== config.endpointAddress) {
     return {
@@ -124,7 +150,11 @@ async function probeRestore(ctx: ServiceContext, run: RunRecord): Promise<Probe>
   }
   return {
     state: 'done',
-    data: { address: db.Endpoint?.Address ?? '', port: db.Endpoint?.Port ?? 0, applied: exp.context?.applied ?? '' },
+    data: {
+      address: db.Endpoint?.Address ?? '',
+      port: db.Endpoint?.Port ?? 0,
+      applied: exp.context?.applied ?? '',
+    },
   };
 }
 

@@ -60,7 +60,13 @@ export async function startSnapshot(ctx: ServiceContext, run: RunRecord): Promis
     if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;
     const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
-    await failStep(ctx, latest, 'snapshot', `CreateDBSnapshot of ${run.identifier} failed: ${describeError(err)}`, (err as Error).name);
+    await failStep(
+      ctx,
+      latest,
+      'snapshot',
+      `CreateDBSnapshot of ${run.identifier} failed: ${describeError(err)}`,
+      (err as Error).name,
+    );
   }
 }
 
@@ -68,7 +74,12 @@ async function probeSnapshot(ctx: ServiceContext, run: RunRecord): Promise<Probe
   const name = run.names.snapshot!;
   const snap = await findSnapshot(ctx.rds, name);
   if (!snap) {
-    if (run.expectation?.acted) return { state: 'failed', reason: `snapshot ${name} disappeared while being created`, errorCode: 'SnapshotMissing' };
+    if (run.expectation?.acted)
+      return {
+        state: 'failed',
+        reason: `snapshot ${name} disappeared while being created`,
+        errorCode: 'SnapshotMissing',
+      };
     if (shouldActAgain(ctx, run)) await callCreate(ctx, run);
     return { state: 'waiting', status: 'not created yet' };
   }

@@ -4,3 +4,4 @@ export * from './runs';
 export * from './waiting';
 export * from './handler';
 export * from './steps';
+export * from './byKind';

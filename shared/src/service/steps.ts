@@ -2,7 +2,7 @@ import type { EventName } from '../contracts/events';
 import { EVENT_NAMES } from '../contracts/events';
 import type { RunBlock, StepName } from '../contracts/run';
 import { StaleWriteError } from '../errors';
-import type { RunRecord } from '../state/types';
+import type { Expectation, RunRecord } from '../state/types';
 import type { ServiceContext } from './context';
 import type { Envelope, EventRoutes, InboxRoutes } from './handler';
 import { flushOutbox, logIncoming } from './runs';
@@ -13,7 +13,11 @@ import { settle, type DeadlineCheck, type WaitingStep } from './waiting';
  * next, and settling waiting steps on RDS events and deadline checks.
  */
 
-export type StartStep = (ctx: ServiceContext, run: RunRecord, incoming: { name: EventName; detail: unknown }) => Promise<void>;
+export type StartStep = (
+  ctx: ServiceContext,
+  run: RunRecord,
+  incoming: { name: EventName; detail: unknown },
+) => Promise<void>;
 
 /** Reads a run and flushes its outbox; `confirmed` are events known to be published already. */
 export async function loadRun(ctx: ServiceContext, runId: string, confirmed: string[] = []) {
@@ -23,7 +27,8 @@ export async function loadRun(ctx: ServiceContext, runId: string, confirmed: str
 
 /** Event routes that start `starts[run.next]` for every Rewind event carrying a run block. */
 export function stepRoutes(starts: Partial<Record<StepName, StartStep>>): EventRoutes {
-  const routes: Record<string, (detail: unknown, envelope: Envelope, ctx: ServiceContext) => Promise<void>> = {};
+  const routes: Record<string, (detail: unknown, envelope: Envelope, ctx: ServiceContext) => Promise<void>> =
+    {};
   for (const name of EVENT_NAMES) {
     routes[name] = async (detail, envelope, ctx) => {
       const block = (detail as { run?: RunBlock }).run;
@@ -40,7 +45,10 @@ export function stepRoutes(starts: Partial<Record<StepName, StartStep>>): EventR
         return;
       }
       if (run.expectation?.step === block.next) {
-        log.info('duplicate event ignored: the step is already under way', { detailType: name, step: block.next });
+        log.info('duplicate event ignored: the step is already under way', {
+          detailType: name,
+          step: block.next,
+        });
         return;
       }
       await logIncoming(ctx, run.runId, name, detail, envelope.source);
@@ -49,6 +57,11 @@ export function stepRoutes(starts: Partial<Record<StepName, StartStep>>): EventR
     };
   }
   return routes as EventRoutes;
+}
+
+/** The awaited resource, or one of the others a step waits on at once (`context.watch`, comma-separated). */
+function isWatched(expectation: Expectation, name: string): boolean {
+  return expectation.resourceName === name || (expectation.context?.watch?.split(',') ?? []).includes(name);
 }
 
 /** RDS-event and deadline-check routes for a service's waiting steps. */
@@ -60,23 +73,38 @@ export function waitingRoutes(steps: WaitingStep[]): Pick<InboxRoutes, 'rds' | '
       const step = index && byStep.get(index.step);
       if (!index || !step) return;
       const run = await loadRun(ctx, index.runId);
-      if (!run || run.expectation?.step !== step.step || run.expectation.resourceName !== event.name) return;
-      await logIncoming(ctx, run.runId, envelope['detail-type'], envelope.detail, 'aws.rds', `${event.eventId ?? ''} ${event.message}`.trim());
+      if (!run || run.expectation?.step !== step.step || !isWatched(run.expectation, event.name)) return;
+      await logIncoming(
+        ctx,
+        run.runId,
+        envelope['detail-type'],
+        envelope.detail,
+        'aws.rds',
+        `${event.eventId ?? ''} ${event.message}`.trim(),
+      );
       const outcome = await settle(ctx, run, step);
-      ctx.log.child({ runId: run.runId }).info('RDS event settled', { eventId: event.eventId, name: event.name, outcome });
+      ctx.log
+        .child({ runId: run.runId })
+        .info('RDS event settled', { eventId: event.eventId, name: event.name, outcome });
     },
     check: async (check: DeadlineCheck, ctx) => {
       const step = byStep.get(check.step);
       const run = step && (await loadRun(ctx, check.runId));
       if (!run || !step) return;
       const outcome = await settle(ctx, run, step, check);
-      ctx.log.child({ runId: run.runId }).debug('deadline check', { step: check.step, seq: check.seq, outcome });
+      ctx.log
+        .child({ runId: run.runId })
+        .debug('deadline check', { step: check.step, seq: check.seq, outcome });
     },
   };
 }
 
 /** Marks the step's RDS call as accepted (re-reading on lost races). */
-export async function markActed(ctx: ServiceContext, run: RunRecord, step: StepName): Promise<RunRecord | undefined> {
+export async function markActed(
+  ctx: ServiceContext,
+  run: RunRecord,
+  step: StepName,
+): Promise<RunRecord | undefined> {
   let current: RunRecord | undefined = run;
   for (let attempt = 0; attempt < 5 && current; attempt++) {
     if (current.expectation?.step !== step) return current;
@@ -100,4 +128,3 @@ export function shouldActAgain(ctx: ServiceContext, run: RunRecord): boolean {
   if (!exp || exp.acted) return false;
   return ctx.now().getTime() - new Date(exp.startedAt).getTime() > ctx.config.wait.actTimeoutSeconds * 1000;
 }
-

@@ -28,13 +28,14 @@ export function isDeadlineCheck(body: unknown): body is DeadlineCheck {
   return b?.kind === CHECK_KIND && typeof b.runId === 'string' && typeof b.step === 'string';
 }
 
+/** `run` on any state: the probe itself wrote the run, and later writes must build on it. */
 export type Probe =
-  | { state: 'done'; data?: Record<string, unknown> }
+  | { state: 'done'; data?: Record<string, unknown>; run?: RunRecord }
   /** `run` when the probe itself wrote the run (later writes must build on it). */
   | { state: 'waiting'; status?: string; run?: RunRecord }
   /** The target state was seen once; another look after `confirmSeconds` makes it done. */
   | { state: 'seen-once'; status?: string }
-  | { state: 'failed'; reason: string; errorCode?: string };
+  | { state: 'failed'; reason: string; errorCode?: string; run?: RunRecord };
 
 export interface WaitSpec {
   step: StepName;
@@ -62,7 +63,11 @@ function checkDelay(ctx: ServiceContext, seq: number): number {
   return Math.round(Math.min(maxCheckSeconds, firstCheckSeconds * 2 ** seq));
 }
 
-export async function sendCheck(ctx: ServiceContext, check: Omit<DeadlineCheck, 'kind'>, delaySeconds: number) {
+export async function sendCheck(
+  ctx: ServiceContext,
+  check: Omit<DeadlineCheck, 'kind'>,
+  delaySeconds: number,
+) {
   await ctx.sqs.send(
     new SendMessageCommand({
       QueueUrl: ctx.config.inboxUrl(ctx.service),
@@ -120,13 +125,14 @@ export async function settle(
   let exp = run.expectation;
   if (check && check.seq !== exp.checks) return 'stale';
   const probe = await step.probe(ctx, run, exp);
-  const fail = step.fail ?? ((c, r, reason, code) => failStep(c, r, step.step, reason, code).then(() => undefined));
+  const fail =
+    step.fail ?? ((c, r, reason, code) => failStep(c, r, step.step, reason, code).then(() => undefined));
   if (probe.state === 'done') {
-    await step.complete(ctx, run, probe.data ?? {});
+    await step.complete(ctx, probe.run ?? run, probe.data ?? {});
     return 'done';
   }
   if (probe.state === 'failed') {
-    await fail(ctx, run, probe.reason, probe.errorCode);
+    await fail(ctx, probe.run ?? run, probe.reason, probe.errorCode);
     return 'failed';
   }
   if (probe.state === 'waiting' && probe.run?.expectation) {
