@@ -1,116 +1,33 @@
 import { CreateDBClusterSnapshotCommand } from '@aws-sdk/client-rds';
-import {
-  beginWait,
-  completeStep,
-  describeError,
-  event,
-  failStep,
-  findClusterSnapshot,
-  isRdsError,
-  isRetryable,
-  markActed,
-  REWIND_TAGS,
-  shouldActAgain,
-  StaleWriteError,
-  type Probe,
-  type RunRecord,
-  type ServiceContext,
-  type WaitingStep,
-} from '@rewind/shared';
+import { findClusterSnapshot } from '@rewind/shared';
+import { snapshotStep } from './snapshotStep';
 
-/**
- * The snapshot step of a cluster run: a new manual cluster snapshot named for the run and tagged as
- * Rewind's (RDS-EVENT-0074 / 0075, or describe calls). Earlier snapshots are never touched.
- */
-
-const FAILED_STATUSES = new Set(['failed', 'error', 'incompatible-restore']);
-
-async function callCreate(ctx: ServiceContext, run: RunRecord): Promise<void> {
-  try {
+/** The snapshot step of a cluster run: a manual cluster snapshot (RDS-EVENT-0074 / 0075, or describe calls). */
+const clusterSnapshot = snapshotStep({
+  resourceKind: 'cluster-snapshot',
+  noun: 'cluster snapshot',
+  action: 'CreateDBClusterSnapshot',
+  alreadyExists: 'DBClusterSnapshotAlreadyExistsFault',
+  create: async (ctx, run, tags) => {
     await ctx.rds.send(
       new CreateDBClusterSnapshotCommand({
         DBClusterSnapshotIdentifier: run.names.snapshot!,
         DBClusterIdentifier: run.identifier,
-        Tags: [
-          { Key: REWIND_TAGS.createdBy, Value: 'rewind' },
-          { Key: REWIND_TAGS.runId, Value: run.runId },
-          { Key: REWIND_TAGS.sourceIdentifier, Value: run.identifier },
-          { Key: REWIND_TAGS.purpose, Value: run.task },
-        ],
+        Tags: tags,
       }),
     );
-  } catch (err) {
-    // The name is unique to this run: if it exists, an earlier call of ours created it.
-    if (!isRdsError(err, 'DBClusterSnapshotAlreadyExistsFault')) throw err;
-  }
-  await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, 'snapshot');
-}
-
-export async function startClusterSnapshot(ctx: ServiceContext, run: RunRecord): Promise<void> {
-  const waiting = await beginWait(ctx, run, {
-    step: 'snapshot',
-    resourceKind: 'cluster-snapshot',
-    resourceName: run.names.snapshot!,
-    target: 'available',
-    deadlineSeconds: ctx.config.wait.deadlines.snapshot,
-  });
-  try {
-    await callCreate(ctx, waiting);
-  } catch (err) {
-    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
-    if (isRetryable(err)) return;
-    const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
-    await failStep(
-      ctx,
-      latest,
-      'snapshot',
-      `CreateDBClusterSnapshot of ${run.identifier} failed: ${describeError(err)}`,
-      (err as Error).name,
-    );
-  }
-}
-
-async function probe(ctx: ServiceContext, run: RunRecord): Promise<Probe> {
-  const name = run.names.snapshot!;
-  const snap = await findClusterSnapshot(ctx.rds, name);
-  if (!snap) {
-    if (run.expectation?.acted) {
-      return {
-        state: 'failed',
-        reason: `cluster snapshot ${name} disappeared while being created`,
-        errorCode: 'SnapshotMissing',
-      };
-    }
-    if (shouldActAgain(ctx, run)) await callCreate(ctx, run);
-    return { state: 'waiting', status: 'not created yet' };
-  }
-  const status = snap.Status ?? 'unknown';
-  if (status === 'available') return { state: 'done', data: { arn: snap.DBClusterSnapshotArn ?? '' } };
-  if (FAILED_STATUSES.has(status)) {
-    return {
-      state: 'failed',
-      reason: `cluster snapshot ${name} ended in status ${status}`,
-      errorCode: status,
-    };
-  }
-  return { state: 'waiting', status: `${status} ${snap.PercentProgress ?? 0}%` };
-}
-
-export const clusterSnapshotWait: WaitingStep = {
-  step: 'snapshot',
-  probe: (ctx, run) => probe(ctx, run),
-  complete: async (ctx, run, data) => {
-    await completeStep(
-      ctx,
-      run,
-      'snapshot',
-      (block) =>
-        event('SnapshotReady', {
-          run: block,
-          snapshotIdentifier: run.names.snapshot!,
-          snapshotArn: data.arn ? String(data.arn) : undefined,
-        }),
-      { resources: { ...run.resources, snapshot: run.names.snapshot! } },
+  },
+  find: async (ctx, name) => {
+    const snap = await findClusterSnapshot(ctx.rds, name);
+    return (
+      snap && {
+        status: snap.Status ?? 'unknown',
+        arn: snap.DBClusterSnapshotArn,
+        progress: snap.PercentProgress,
+      }
     );
   },
-};
+});
+
+export const startClusterSnapshot = clusterSnapshot.start;
+export const clusterSnapshotWait = clusterSnapshot.wait;
