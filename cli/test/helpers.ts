@@ -4,6 +4,7 @@ import { spawnLocalCloud, type LocalCloud } from '@rewind/local';
 import { createClients, type Clients } from '../src/context';
 import { bufferIo } from '../src/io';
 import { run } from '../src/main';
+import { createSampleInstance } from '../src/sampleDatabase';
 
 export const BIN = resolve(__dirname, '../bin/rewind.js');
 
@@ -36,8 +37,10 @@ export function rewindProcess(args: string[], env: Record<string, string> = {}):
   });
 }
 
-/** A spawned local cloud with the RDS lifecycle compressed 500x, and clients for it. */
-export async function startCloud(): Promise<{ cloud: LocalCloud; clients: Clients; stop(): Promise<void> }> {
+/** A spawned local cloud with the RDS lifecycle compressed 500x, clients for it, and sample instances. */
+export async function startCloud(
+  samples: string[] = [],
+): Promise<{ cloud: LocalCloud; clients: Clients; stop(): Promise<void> }> {
   const cloud = await spawnLocalCloud({
     quiet: true,
     rds: { profile: 'realistic', timeScale: 0.002, seed: 42 },
@@ -49,6 +52,7 @@ export async function startCloud(): Promise<{ cloud: LocalCloud; clients: Client
     names: cloud.names,
     description: `the local cloud at ${cloud.endpoint}`,
   });
+  for (const identifier of samples) await createSampleInstance(clients.rds, identifier);
   return {
     cloud,
     clients,

@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-sqs';
 import { queueUrl } from '../src/queues';
 import { awaitRun } from '../src/requests';
-import { createSampleInstance } from '../src/sampleDatabase';
 import { json, rewindIn, startCloud } from './helpers';
 
 type DlqDoc = {
@@ -62,10 +61,8 @@ async function finished(requestId: string) {
 }
 
 beforeAll(async () => {
-  env = await startCloud();
+  env = await startCloud(['orders-db', 'billing-db']);
   endpoint = env.cloud.endpoint;
-  await createSampleInstance(env.clients.rds, 'orders-db');
-  await createSampleInstance(env.clients.rds, 'billing-db');
 });
 afterAll(async () => env?.stop());
 

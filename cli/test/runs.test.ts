@@ -1,4 +1,4 @@
-import { createSampleInstance } from '../src/sampleDatabase';
+import { run } from '../src/main';
 import { json, rewindIn, startCloud } from './helpers';
 
 type RunDoc = {
@@ -17,10 +17,8 @@ let endpoint: string;
 const rewind = (...args: string[]) => rewindIn(endpoint, args);
 
 beforeAll(async () => {
-  env = await startCloud();
+  env = await startCloud(['orders-db', 'billing-db']);
   endpoint = env.cloud.endpoint;
-  await createSampleInstance(env.clients.rds, 'orders-db');
-  await createSampleInstance(env.clients.rds, 'billing-db');
 });
 afterAll(async () => env?.stop());
 
@@ -80,6 +78,27 @@ describe('rewind restore / snapshot / status / list / replay', () => {
     expect(r.out).toMatch(/✓ snapshot\s+\d+(\.\d)?(ms|s)\s+SnapshotReady/);
     expect(r.out).toMatch(/RunCompleted in \d+(\.\d)?(ms|s): create_snapshot_only of orders-db/);
     expect(r.out).not.toContain('\x1b['); // not a TTY: no colours, no spinner
+  });
+
+  test('on a TTY the wait shows a spinner line and colours, and NO_COLOR turns the colours off', async () => {
+    const capture = async (env: Record<string, string | undefined>) => {
+      const chunks: string[] = [];
+      const io = {
+        stdout: { write: (t: string) => chunks.push(t), isTTY: true },
+        stderr: { write: () => true },
+        env,
+      };
+      const code = await run(['snapshot', 'orders-db', '--wait', '--endpoint', endpoint], io);
+      return { code, text: chunks.join('') };
+    };
+    const coloured = await capture({});
+    expect(coloured.code).toBe(0);
+    expect(coloured.text).toMatch(/\r\x1b\[K {2}\S+ snapshot\s+\d/); // the spinner line, rewritten in place
+    expect(coloured.text).toContain('\x1b[32m✓\x1b[0m snapshot');
+    const plain = await capture({ NO_COLOR: '1' });
+    expect(plain.code).toBe(0);
+    expect(plain.text).toContain('\r\x1b[K');
+    expect(plain.text).not.toMatch(/\x1b\[\d+m/);
   });
 
   test('status prints the steps and every event in and out with durations between them', async () => {
