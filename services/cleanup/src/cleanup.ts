@@ -25,7 +25,8 @@ import {
  * the run completes with a warning saying which copy remains and how to remove it.
  */
 
-function keepFinalSnapshot(ctx: ServiceContext, run: RunRecord): boolean {
+/** Whether the set-aside original is deleted with a final snapshot (request, else deployment policy). */
+export function keepFinalSnapshot(ctx: ServiceContext, run: RunRecord): boolean {
   const requested = (run.request as { finalSnapshot?: boolean }).finalSnapshot;
   return requested ?? ctx.config.finalSnapshot === 'always';
 }
@@ -39,7 +40,13 @@ function removalHint(run: RunRecord): string {
   );
 }
 
-async function complete(ctx: ServiceContext, run: RunRecord, deleted: boolean, warning?: string) {
+/** CleanupCompleted (with a warning when the set-aside original remains), and the run completes. */
+export async function completeCleanup(
+  ctx: ServiceContext,
+  run: RunRecord,
+  deleted: boolean,
+  warning?: string,
+) {
   const finalSnapshot = deleted && run.names.finalSnapshot ? run.names.finalSnapshot : null;
   await completeStep(
     ctx,
@@ -89,7 +96,7 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
   const temp = run.names.temporary!;
   const original = (run.config as unknown as InstanceConfig).dbiResourceId;
   if (!run.resources.restored) {
-    await complete(
+    await completeCleanup(
       ctx,
       run,
       false,
@@ -99,7 +106,7 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
   }
   const db = await findInstance(ctx.rds, temp);
   if (!db) {
-    await complete(
+    await completeCleanup(
       ctx,
       run,
       false,
@@ -109,7 +116,7 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
   }
   if (db.DbiResourceId !== original) {
     // Never delete anything not recorded in the run.
-    await complete(
+    await completeCleanup(
       ctx,
       run,
       false,
@@ -138,7 +145,7 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
     if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
     if (isRetryable(err)) return;
     const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
-    await complete(
+    await completeCleanup(
       ctx,
       latest,
       false,
@@ -157,6 +164,6 @@ async function probeCleanup(ctx: ServiceContext, run: RunRecord): Promise<Probe>
 export const cleanupWait: WaitingStep = {
   step: 'cleanup',
   probe: (ctx, run) => probeCleanup(ctx, run),
-  complete: (ctx, run) => complete(ctx, run, true),
-  fail: (ctx, run, reason) => complete(ctx, run, false, `${reason}; ${removalHint(run)}`),
+  complete: (ctx, run) => completeCleanup(ctx, run, true),
+  fail: (ctx, run, reason) => completeCleanup(ctx, run, false, `${reason}; ${removalHint(run)}`),
 };

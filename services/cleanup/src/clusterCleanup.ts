@@ -1,9 +1,7 @@
 import { DeleteDBClusterCommand, DeleteDBInstanceCommand, ModifyDBClusterCommand } from '@aws-sdk/client-rds';
 import {
-  completeStep,
   derivedIdentifier,
   drivePhases,
-  event,
   finalSnapshotIdentifier,
   findCluster,
   findInstance,
@@ -16,6 +14,7 @@ import {
   type ServiceContext,
   type WaitingStep,
 } from '@rewind/shared';
+import { completeCleanup, keepFinalSnapshot } from './cleanup';
 
 /**
  * The cleanup step of a cluster run, once the restored cluster is verified: delete the set-aside
@@ -41,11 +40,6 @@ const memberTemp = (run: RunRecord, member: string) => derivedIdentifier(member,
 const alreadyGoing = (err: unknown, notFound: string) =>
   isRdsError(err, notFound) || /already being deleted/i.test((err as Error).message);
 
-function keepFinalSnapshot(ctx: ServiceContext, run: RunRecord): boolean {
-  const requested = (run.request as { finalSnapshot?: boolean }).finalSnapshot;
-  return requested ?? ctx.config.finalSnapshot === 'always';
-}
-
 function removalHint(run: RunRecord): string {
   const temp = run.names.temporary!;
   const members = config(run).members.map((m) => memberTemp(run, m.identifier));
@@ -54,22 +48,6 @@ function removalHint(run: RunRecord): string {
     members.map((m) => `aws rds delete-db-instance --db-instance-identifier ${m} && `).join('') +
     `aws rds modify-db-cluster --db-cluster-identifier ${temp} --no-deletion-protection --apply-immediately && ` +
     `aws rds delete-db-cluster --db-cluster-identifier ${temp} --final-db-snapshot-identifier ${temp}-final`
-  );
-}
-
-async function complete(ctx: ServiceContext, run: RunRecord, deleted: boolean, warning?: string) {
-  await completeStep(
-    ctx,
-    run,
-    'cleanup',
-    (block) =>
-      event('CleanupCompleted', {
-        run: block,
-        deletedIdentifier: deleted ? run.names.temporary! : null,
-        finalSnapshotIdentifier: deleted && run.names.finalSnapshot ? run.names.finalSnapshot : null,
-        warning,
-      }),
-    { warnings: warning ? [...run.warnings, warning] : run.warnings },
   );
 }
 
@@ -153,7 +131,7 @@ function phasesFor(ctx: ServiceContext, run: RunRecord): Phases {
 export async function startClusterCleanup(ctx: ServiceContext, run: RunRecord): Promise<void> {
   const temp = run.names.temporary!;
   if (!run.resources.restored) {
-    await complete(
+    await completeCleanup(
       ctx,
       run,
       false,
@@ -163,7 +141,7 @@ export async function startClusterCleanup(ctx: ServiceContext, run: RunRecord): 
   }
   const c = await findCluster(ctx.rds, temp);
   if (!c) {
-    await complete(
+    await completeCleanup(
       ctx,
       run,
       false,
@@ -172,7 +150,7 @@ export async function startClusterCleanup(ctx: ServiceContext, run: RunRecord): 
     return;
   }
   if (c.DbClusterResourceId !== config(run).dbClusterResourceId) {
-    await complete(
+    await completeCleanup(
       ctx,
       run,
       false,
@@ -193,7 +171,7 @@ export async function startClusterCleanup(ctx: ServiceContext, run: RunRecord): 
   );
   if (outcome.state === 'failed') {
     const latest = outcome.run ?? (await ctx.store.getRun(run.runId)) ?? withNames;
-    await complete(ctx, latest, false, `${outcome.reason}; ${removalHint(run)}`);
+    await completeCleanup(ctx, latest, false, `${outcome.reason}; ${removalHint(run)}`);
   }
 }
 
@@ -203,6 +181,6 @@ export const clusterCleanupWait: WaitingStep = {
     const outcome = await drivePhases(ctx, run, phasesFor(ctx, run));
     return outcome.state === 'complete' ? { state: 'done' } : outcome;
   },
-  complete: (ctx, run) => complete(ctx, run, true),
-  fail: (ctx, run, reason) => complete(ctx, run, false, `${reason}; ${removalHint(run)}`),
+  complete: (ctx, run) => completeCleanup(ctx, run, true),
+  fail: (ctx, run, reason) => completeCleanup(ctx, run, false, `${reason}; ${removalHint(run)}`),
 };
