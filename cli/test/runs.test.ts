@@ -93,11 +93,13 @@ describe('rewind restore / snapshot / status / list / replay', () => {
     };
     const coloured = await capture({});
     expect(coloured.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- terminal escapes are what is tested
     expect(coloured.text).toMatch(/\r\x1b\[K {2}\S+ snapshot\s+\d/); // the spinner line, rewritten in place
     expect(coloured.text).toContain('\x1b[32m✓\x1b[0m snapshot');
     const plain = await capture({ NO_COLOR: '1' });
     expect(plain.code).toBe(0);
     expect(plain.text).toContain('\r\x1b[K');
+    // eslint-disable-next-line no-control-regex -- terminal escapes are what is tested
     expect(plain.text).not.toMatch(/\x1b\[\d+m/);
   });
 
