@@ -231,6 +231,7 @@ describe('IAM of the packaged stacks', () => {
     if ([...called].some((a) => /^rds:(Create|Restore)/.test(a))) called.add('rds:AddTagsToResource');
     // Deleting with a final snapshot needs CreateDBSnapshot (cleanup keeps one by default).
     if (called.has('rds:DeleteDBInstance') && name === 'cleanup') called.add('rds:CreateDBSnapshot');
+    if (called.has('rds:DeleteDBCluster') && name === 'cleanup') called.add('rds:CreateDBClusterSnapshot');
     const granted = new Set(
       statements(packaged.templates[name]).flatMap(({ statement }) =>
         actionsOf(statement).filter((a) => a.startsWith('rds:')),

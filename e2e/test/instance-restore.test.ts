@@ -1,4 +1,4 @@
-import { DescribeDBSnapshotsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-rds';
+import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-rds';
 import {
   captureInstanceConfig,
   diffInstanceConfig,
@@ -73,7 +73,6 @@ describe('instance restore, end to end', () => {
 
   test("db_restore without a snapshot name uses Trapheus's <identifier>-snapshot", async () => {
     const before = await createProductionInstance(e2e.rds, 'billing-db');
-    const { CreateDBSnapshotCommand } = await import('@aws-sdk/client-rds');
     await e2e.rds.send(
       new CreateDBSnapshotCommand({
         DBInstanceIdentifier: 'billing-db',

@@ -1,3 +1,4 @@
+import { CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import { expectNotified, expectOriginalIntact } from '../failures';
 import { findSnapshot } from '@rewind/shared';
 import { createProductionInstance, startE2E, waitForStatus, type E2E } from '../harness';
@@ -17,7 +18,6 @@ test('rename never completes within its deadline: the step fails and the origina
   const original = await createProductionInstance(e2e.rds, 'slow-rename-db');
   // the rename's reboot takes 60 simulated minutes: 7.2 s at this time scale, longer than the 4 s deadline
   await e2e.cloud.admin.post('/_rewind/rds/config', { profile: { renameRebooting: 60 * 60_000 } });
-  const { CreateDBSnapshotCommand } = await import('@aws-sdk/client-rds');
   await e2e.rds.send(
     new CreateDBSnapshotCommand({
       DBInstanceIdentifier: 'slow-rename-db',

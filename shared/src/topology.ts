@@ -127,6 +127,8 @@ export const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:DeleteDBInstance',
     'rds:DeleteDBCluster',
     'rds:CreateDBSnapshot',
+    // Deleting with a final snapshot needs the snapshot action too.
+    'rds:CreateDBClusterSnapshot',
   ],
   notify: ['ses:SendEmail', 'ssm:GetParameter'],
 };

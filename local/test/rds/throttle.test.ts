@@ -1,4 +1,5 @@
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { isThrottlingError } from '@smithy/core/retry';
 import { startHarness, sleep, type Harness } from './harness';
 
 let h: Harness;
@@ -28,7 +29,6 @@ test('a burst of 400 calls: 300 pass at once, the rest are throttled until token
   expect(e.message).toBe('Rate exceeded');
   expect(e.$metadata.httpStatusCode).toBe(400);
   // The SDK's retry strategy classifies it as a throttle.
-  const { isThrottlingError } = await import('@smithy/core/retry');
   expect(isThrottlingError(e as never)).toBe(true);
   expect(h.rds.callCounts().throttled['DescribeDBInstances']).toBe(throttled.length);
   expect(h.rds.callCounts().byAction['DescribeDBInstances']).toBe(passed);
