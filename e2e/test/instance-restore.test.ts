@@ -1,4 +1,8 @@
-import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-rds';
+import {
+  CreateDBSnapshotCommand,
+  DescribeDBSnapshotsCommand,
+  ListTagsForResourceCommand,
+} from '@aws-sdk/client-rds';
 import {
   captureInstanceConfig,
   diffInstanceConfig,

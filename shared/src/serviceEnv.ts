@@ -51,6 +51,7 @@ export function serviceEnvironment(input: ServiceEnvironmentInput): Record<strin
     [ENV.deadlineDeleteSeconds]: input.wait?.deadlines?.delete?.toString(),
     [ENV.deadlineRollbackSeconds]: input.wait?.deadlines?.rollback?.toString(),
   };
-  for (const [service, url] of Object.entries(input.inboxUrls)) env[ENV.inboxUrl(service as ServiceName)] = url;
+  for (const [service, url] of Object.entries(input.inboxUrls))
+    env[ENV.inboxUrl(service as ServiceName)] = url;
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }

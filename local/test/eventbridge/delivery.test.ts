@@ -140,7 +140,6 @@ describe('delivery', () => {
     };
   }
 
-
   test('delivers every one of 2,000 entries put at a steady rate to a slow queue, once', async () => {
     await rule('r', [{ Arn: queueArn('q') }]);
     slowQueue();

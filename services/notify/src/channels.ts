@@ -47,7 +47,9 @@ export function slackChannel(url: string, fetchImpl: typeof fetch = fetch): Chan
 /** Webhook URLs from configuration: listed directly, or in an SSM parameter (comma/newline list or JSON array). */
 export async function webhookUrls(config: RewindConfig, ssm: SSMClient): Promise<string[]> {
   if (!config.slackWebhooksParam) return config.slackWebhookUrls;
-  const out = await ssm.send(new GetParameterCommand({ Name: config.slackWebhooksParam, WithDecryption: true }));
+  const out = await ssm.send(
+    new GetParameterCommand({ Name: config.slackWebhooksParam, WithDecryption: true }),
+  );
   const value = out.Parameter?.Value?.trim() ?? '';
   const urls = value.startsWith('[') ? (JSON.parse(value) as string[]) : value.split(/[\s,]+/);
   return [...config.slackWebhookUrls, ...urls.filter(Boolean)];

@@ -83,7 +83,12 @@ export function renderText(n: Notification): string {
   return [n.subject, '', ...n.lines.map(([k, v]) => `${k}: ${v}`)].join('\n');
 }
 
-const EMOJI = { info: ':white_check_mark:', warning: ':warning:', error: ':x:', critical: ':rotating_light:' };
+const EMOJI = {
+  info: ':white_check_mark:',
+  warning: ':warning:',
+  error: ':x:',
+  critical: ':rotating_light:',
+};
 
 /** Slack incoming-webhook payload (text fallback plus blocks). */
 export function renderSlack(n: Notification): Record<string, unknown> {
@@ -93,7 +98,9 @@ export function renderSlack(n: Notification): Record<string, unknown> {
       { type: 'header', text: { type: 'plain_text', text: n.subject.slice(0, 150) } },
       {
         type: 'section',
-        fields: n.lines.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}`.slice(0, 2000) })),
+        fields: n.lines
+          .slice(0, 10)
+          .map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}`.slice(0, 2000) })),
       },
     ],
   };

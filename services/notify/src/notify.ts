@@ -45,7 +45,9 @@ export async function deliver(
   const all = await channels(ctx, deps);
   const log = ctx.log.child({ runId });
   if (!all.length) {
-    log.warn('no notification channel configured (sender/recipient emails, Slack webhooks)', { subject: n.subject });
+    log.warn('no notification channel configured (sender/recipient emails, Slack webhooks)', {
+      subject: n.subject,
+    });
     return;
   }
   const done = new Set(await ctx.store.deliveredChannels(envelope.id));

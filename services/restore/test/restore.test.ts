@@ -193,13 +193,9 @@ describe('restore step', () => {
       PreferredMaintenanceWindow: 'mon:00:00-mon:00:30',
       MaxAllocatedStorage: undefined,
     };
-    rds
-      .on(DescribeDBInstancesCommand)
-      .resolves({
-        DBInstances: [
-          dbInstanceFixture('orders-db', { ...restoredDefaults, DBInstanceStatus: 'backing-up' }),
-        ],
-      });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [dbInstanceFixture('orders-db', { ...restoredDefaults, DBInstanceStatus: 'backing-up' })],
+    });
     expect(await settle(ctx, (await store.getRun(run.runId))!, restoreWait)).toBe('waiting');
     expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0); // not during the baseline backup
 

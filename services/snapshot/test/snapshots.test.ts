@@ -110,11 +110,9 @@ test('settle: once the deadline has passed, the step fails with the last status 
   const run = await store.createRun(runFixture('orders-db', 'create_snapshot'));
   rds.on(CreateDBSnapshotCommand).resolves({});
   await startSnapshot(ctx, run);
-  rds
-    .on(DescribeDBSnapshotsCommand)
-    .resolves({
-      DBSnapshots: [{ DBSnapshotIdentifier: run.names.snapshot, Status: 'creating', PercentProgress: 40 }],
-    });
+  rds.on(DescribeDBSnapshotsCommand).resolves({
+    DBSnapshots: [{ DBSnapshotIdentifier: run.names.snapshot, Status: 'creating', PercentProgress: 40 }],
+  });
   const later = testContext('snapshot', store, () => new Date(Date.now() + 3 * 3600_000));
   const waiting = (await store.getRun(run.runId))!;
   const outcome = await settle(later, waiting, snapshotWait, {

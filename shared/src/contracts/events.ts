@@ -106,7 +106,10 @@ export const RestoreFailed = z.object({
 
 export const DiscardCompleted = z.object({
   ...base,
-  discardedIdentifier: z.string().nullable().describe('The half-restored copy that was deleted, or null if none existed'),
+  discardedIdentifier: z
+    .string()
+    .nullable()
+    .describe('The half-restored copy that was deleted, or null if none existed'),
 });
 
 export const RollbackCompleted = z.object({

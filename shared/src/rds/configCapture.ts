@@ -92,7 +92,13 @@ export const COMPARED_FIELDS = [
 /** Tags RDS or AWS own (`aws:` prefix) cannot be set; Rewind's own bookkeeping tags are not copied. */
 export function userTags(tags: Tag[] | undefined): { Key: string; Value: string }[] {
   return (tags ?? [])
-    .filter((t) => t.Key && !t.Key.startsWith('aws:') && !t.Key.startsWith('rewind:run') && !t.Key.startsWith('rewind:created'))
+    .filter(
+      (t) =>
+        t.Key &&
+        !t.Key.startsWith('aws:') &&
+        !t.Key.startsWith('rewind:run') &&
+        !t.Key.startsWith('rewind:created'),
+    )
     .map((t) => ({ Key: t.Key!, Value: t.Value ?? '' }))
     .sort((a, b) => a.Key.localeCompare(b.Key));
 }
@@ -118,7 +124,9 @@ export function captureInstanceConfig(db: DBInstance): InstanceConfig {
     storageThroughput: db.StorageThroughput,
     allocatedStorage: db.AllocatedStorage,
     iamDatabaseAuthentication: db.IAMDatabaseAuthenticationEnabled,
-    cloudwatchLogsExports: db.EnabledCloudwatchLogsExports ? [...db.EnabledCloudwatchLogsExports].sort() : undefined,
+    cloudwatchLogsExports: db.EnabledCloudwatchLogsExports
+      ? [...db.EnabledCloudwatchLogsExports].sort()
+      : undefined,
     copyTagsToSnapshot: db.CopyTagsToSnapshot,
     tags: userTags(db.TagList),
     backupRetentionPeriod: db.BackupRetentionPeriod,
@@ -135,7 +143,9 @@ export function captureInstanceConfig(db: DBInstance): InstanceConfig {
     monitoringRoleArn: db.MonitoringInterval ? db.MonitoringRoleArn : undefined,
     performanceInsightsEnabled: db.PerformanceInsightsEnabled,
     performanceInsightsKmsKeyId: db.PerformanceInsightsEnabled ? db.PerformanceInsightsKMSKeyId : undefined,
-    performanceInsightsRetentionPeriod: db.PerformanceInsightsEnabled ? db.PerformanceInsightsRetentionPeriod : undefined,
+    performanceInsightsRetentionPeriod: db.PerformanceInsightsEnabled
+      ? db.PerformanceInsightsRetentionPeriod
+      : undefined,
     preferredMaintenanceWindow: db.PreferredMaintenanceWindow,
     maxAllocatedStorage: db.MaxAllocatedStorage,
   };
@@ -167,7 +177,9 @@ export function restoreInstanceInput(
     StorageThroughput: config.storageThroughput,
     AllocatedStorage: config.allocatedStorage,
     EnableIAMDatabaseAuthentication: config.iamDatabaseAuthentication,
-    EnableCloudwatchLogsExports: config.cloudwatchLogsExports?.length ? config.cloudwatchLogsExports : undefined,
+    EnableCloudwatchLogsExports: config.cloudwatchLogsExports?.length
+      ? config.cloudwatchLogsExports
+      : undefined,
     DeletionProtection: false,
     CopyTagsToSnapshot: config.copyTagsToSnapshot,
     Tags: [...config.tags, ...extraTags],
@@ -188,7 +200,10 @@ export function postRestoreModification(
   config: InstanceConfig,
   restored: InstanceConfig,
 ): { input: ModifyDBInstanceCommandInput; applied: string[] } | undefined {
-  const input: ModifyDBInstanceCommandInput = { DBInstanceIdentifier: config.identifier, ApplyImmediately: true };
+  const input: ModifyDBInstanceCommandInput = {
+    DBInstanceIdentifier: config.identifier,
+    ApplyImmediately: true,
+  };
   const applied: string[] = [];
   const set = <K extends keyof ModifyDBInstanceCommandInput>(
     field: K,
@@ -201,13 +216,18 @@ export function postRestoreModification(
   };
   if ((config.monitoringInterval ?? 0) !== (restored.monitoringInterval ?? 0)) {
     set('MonitoringInterval', config.monitoringInterval ?? 0, undefined);
-    if (config.monitoringInterval) set('MonitoringRoleArn', config.monitoringRoleArn, restored.monitoringRoleArn);
+    if (config.monitoringInterval)
+      set('MonitoringRoleArn', config.monitoringRoleArn, restored.monitoringRoleArn);
   }
   if ((config.performanceInsightsEnabled ?? false) !== (restored.performanceInsightsEnabled ?? false)) {
     set('EnablePerformanceInsights', config.performanceInsightsEnabled ?? false, undefined);
   }
   if (config.performanceInsightsEnabled) {
-    set('PerformanceInsightsKMSKeyId', config.performanceInsightsKmsKeyId, restored.performanceInsightsKmsKeyId);
+    set(
+      'PerformanceInsightsKMSKeyId',
+      config.performanceInsightsKmsKeyId,
+      restored.performanceInsightsKmsKeyId,
+    );
     set(
       'PerformanceInsightsRetentionPeriod',
       config.performanceInsightsRetentionPeriod,
@@ -245,5 +265,7 @@ export function diffInstanceConfig(expected: InstanceConfig, actual: InstanceCon
 }
 
 export function formatDifferences(diffs: ConfigDifference[]): string {
-  return diffs.map((d) => `${d.field}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`).join('; ');
+  return diffs
+    .map((d) => `${d.field}: expected ${JSON.stringify(d.expected)}, got ${JSON.stringify(d.actual)}`)
+    .join('; ');
 }

@@ -2,7 +2,10 @@ import { DescribeDBSnapshotsCommand, type DBSnapshot, type RDSClient } from '@aw
 import { isRdsError } from './rdsErrors';
 
 /** The snapshot, or undefined when it does not exist. */
-export async function findSnapshot(rds: RDSClient, snapshotIdentifier: string): Promise<DBSnapshot | undefined> {
+export async function findSnapshot(
+  rds: RDSClient,
+  snapshotIdentifier: string,
+): Promise<DBSnapshot | undefined> {
   try {
     const out = await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: snapshotIdentifier }));
     return out.DBSnapshots?.[0];
@@ -11,4 +14,3 @@ export async function findSnapshot(rds: RDSClient, snapshotIdentifier: string): 
     throw err;
   }
 }
-

@@ -2,7 +2,12 @@
  * Classifies errors from the RDS API: throttling and transient faults are retried (the message goes
  * back to the queue); anything else is a step failure with a reason a person can act on.
  */
-const THROTTLING = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
 const TRANSIENT = new Set(['InternalFailure', 'ServiceUnavailable', 'InternalServerError', 'TimeoutError']);
 
 export function errorName(err: unknown): string {
@@ -13,7 +18,9 @@ export function errorName(err: unknown): string {
 /** Whether the error name matches an RDS error code, with or without the SDK's `Fault` suffix. */
 export function isRdsError(err: unknown, code: string): boolean {
   const name = errorName(err);
-  return name === code || name === `${code}Fault` || name.replace(/Fault$/, '') === code.replace(/Fault$/, '');
+  return (
+    name === code || name === `${code}Fault` || name.replace(/Fault$/, '') === code.replace(/Fault$/, '')
+  );
 }
 
 export function isRetryable(err: unknown): boolean {

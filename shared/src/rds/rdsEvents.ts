@@ -69,12 +69,17 @@ export function normaliseRdsEvent(envelope: {
   let name = fromArn?.name;
   if (!name && typeof d.SourceIdentifier === 'string') {
     // Without an ARN, `rds:` is a prefix for instances and clusters but part of automated snapshot names.
-    name = kind === 'snapshot' || kind === 'cluster-snapshot' ? d.SourceIdentifier : d.SourceIdentifier.replace(/^rds:/, '');
+    name =
+      kind === 'snapshot' || kind === 'cluster-snapshot'
+        ? d.SourceIdentifier
+        : d.SourceIdentifier.replace(/^rds:/, '');
   }
   if (!kind || !name) return undefined;
   const message = String(d.Message ?? '');
   const eventId =
-    (typeof d.EventID === 'string' && d.EventID) || MESSAGE_IDS.find(([re]) => re.test(message))?.[1] || undefined;
+    (typeof d.EventID === 'string' && d.EventID) ||
+    MESSAGE_IDS.find(([re]) => re.test(message))?.[1] ||
+    undefined;
   return {
     kind,
     name: name.toLowerCase(),

@@ -70,7 +70,11 @@ async function route(record: SQSRecord, routes: InboxRoutes, ctx: ServiceContext
   }
   const parsed = parseEvent(type as EventName, envelope.detail);
   if (!parsed.ok) throw new PoisonMessageError(parsed.message);
-  await (handler as (d: unknown, e: Envelope, c: ServiceContext) => Promise<void>)(parsed.value, envelope, ctx);
+  await (handler as (d: unknown, e: Envelope, c: ServiceContext) => Promise<void>)(
+    parsed.value,
+    envelope,
+    ctx,
+  );
 }
 
 /** Runs one record; lost races (stale writes) are retried at once, since each attempt re-reads state. */
@@ -80,7 +84,10 @@ async function processRecord(record: SQSRecord, routes: InboxRoutes, ctx: Servic
       return await route(record, routes, ctx);
     } catch (err) {
       if (err instanceof StepMismatchError) {
-        ctx.log.info('stale or duplicate message ignored', { messageId: record.messageId, reason: err.message });
+        ctx.log.info('stale or duplicate message ignored', {
+          messageId: record.messageId,
+          reason: err.message,
+        });
         return;
       }
       if (err instanceof StaleWriteError && attempt < IN_PROCESS_ATTEMPTS) continue;

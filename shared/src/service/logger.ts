@@ -26,7 +26,9 @@ export function createLogger(
   const emit = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields: Record<string, unknown> = {}) => {
     if (ORDER[lvl] < ORDER[level]) return;
     const extra = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, errorFields(v)]));
-    write(JSON.stringify({ level: lvl, time: new Date().toISOString(), service, message, ...keys, ...extra }));
+    write(
+      JSON.stringify({ level: lvl, time: new Date().toISOString(), service, message, ...keys, ...extra }),
+    );
   };
   return {
     debug: (m, f) => emit('debug', m, f),

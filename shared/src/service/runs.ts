@@ -19,7 +19,13 @@ export function event<N extends EventName>(name: N, detail: EventInput<N>): Outg
 }
 
 function summary(e: Outgoing): string {
-  const d = e.detail as { reason?: string; from?: string; to?: string; snapshotIdentifier?: string; run?: RunBlock };
+  const d = e.detail as {
+    reason?: string;
+    from?: string;
+    to?: string;
+    snapshotIdentifier?: string;
+    run?: RunBlock;
+  };
   return [d.reason, d.from && d.to ? `${d.from} -> ${d.to}` : undefined, d.snapshotIdentifier]
     .filter(Boolean)
     .join('; ');
@@ -29,7 +35,11 @@ function summary(e: Outgoing): string {
  * Publishes what is left in the run's outbox, clears it, and releases the lock of a finished run.
  * `confirmed` names events known to be published (the message being handled is one of them).
  */
-export async function flushOutbox(ctx: ServiceContext, run: RunRecord, confirmed: string[] = []): Promise<RunRecord> {
+export async function flushOutbox(
+  ctx: ServiceContext,
+  run: RunRecord,
+  confirmed: string[] = [],
+): Promise<RunRecord> {
   const events = ((run.outbox ?? []) as Outgoing[]).filter((e) => !confirmed.includes(e.name));
   // Released before the terminal event goes out: whoever reacts to RunCompleted may start the next run.
   if (TERMINAL_STATUSES.includes(run.status) && run.status !== 'rejected') {
@@ -144,7 +154,12 @@ export async function completeRollback(
   const failure = run.failure ?? { step, reason: 'unknown failure' };
   if (next.next !== null) throw new Error(`run ${run.runId}: compensation step ${step} is not the last one`);
   return commit(ctx, run, { run: next, status: 'failed', expectation: null }, [
-    event('RollbackCompleted', { run: next, failedStep: failure.step, reason: failure.reason, restoredIdentifier }),
+    event('RollbackCompleted', {
+      run: next,
+      failedStep: failure.step,
+      reason: failure.reason,
+      restoredIdentifier,
+    }),
     event('RunFailed', {
       run: next,
       failedStep: failure.step,
@@ -168,7 +183,14 @@ export async function failRollback(
   const runBlock: RunBlock = { ...run.run, next: null };
   const failure = run.failure ?? { step: compensationStep, reason };
   return commit(ctx, run, { run: runBlock, status: 'rollback-failed', expectation: null }, [
-    event('RollbackFailed', { run: runBlock, failedStep: failure.step, compensationStep, reason, state, action }),
+    event('RollbackFailed', {
+      run: runBlock,
+      failedStep: failure.step,
+      compensationStep,
+      reason,
+      state,
+      action,
+    }),
     event('RunFailed', {
       run: runBlock,
       failedStep: failure.step,
