@@ -1,11 +1,4 @@
-import {
-  CreateDBInstanceCommand,
-  CreateDBParameterGroupCommand,
-  CreateDBSubnetGroupCommand,
-  CreateOptionGroupCommand,
-  RDSClient,
-  type CreateDBInstanceCommandInput,
-} from '@aws-sdk/client-rds';
+import { RDSClient, type CreateDBInstanceCommandInput } from '@aws-sdk/client-rds';
 import {
   EventBridgeClient,
   PutEventsCommand,
@@ -21,7 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { StateStore, captureInstanceConfig, findInstance, type InstanceConfig } from '@rewind/shared';
-import { spawnLocalCloud, type LocalCloud, type SpawnOptions } from '@rewind/local';
+import { createSampleInstance, spawnLocalCloud, type LocalCloud, type SpawnOptions } from '@rewind/local';
 
 /**
  * End-to-end harness: a spawned local cloud running the real handlers, real SDK clients against its
@@ -204,94 +197,14 @@ export async function startE2E(options: SpawnOptions = {}): Promise<E2E> {
   };
 }
 
-/** A production-like instance: custom parameter and option groups, Multi-AZ, gp3 with IOPS and throughput,
- * deletion protection, IAM auth, log exports, backups, monitoring, Performance Insights, tags; opted in. */
+/** A production-like opted-in instance (the local cloud's sample: custom groups, Multi-AZ, gp3, deletion
+ * protection, IAM auth, log exports, backups, monitoring, Performance Insights, tags); its captured config. */
 export async function createProductionInstance(
   rds: RDSClient,
   identifier: string,
   overrides: Partial<CreateDBInstanceCommandInput> = {},
 ): Promise<InstanceConfig> {
-  await ensureGroups(rds);
-  await rds.send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: identifier,
-      Engine: 'postgres',
-      EngineVersion: '15.4',
-      DBInstanceClass: 'db.r6g.large',
-      MasterUsername: 'app',
-      MasterUserPassword: 'not-a-real-password',
-      AllocatedStorage: 200,
-      MaxAllocatedStorage: 1000,
-      StorageType: 'gp3',
-      Iops: 12000,
-      StorageThroughput: 500,
-      MultiAZ: true,
-      Port: 5433,
-      DBParameterGroupName: 'orders-pg15',
-      OptionGroupName: 'orders-og15',
-      DBSubnetGroupName: 'orders-subnets',
-      VpcSecurityGroupIds: ['sg-0a1b2c3d4e5f60718', 'sg-0f1e2d3c4b5a69788'],
-      PubliclyAccessible: false,
-      DeletionProtection: true,
-      EnableIAMDatabaseAuthentication: true,
-      EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
-      BackupRetentionPeriod: 7,
-      PreferredBackupWindow: '03:00-03:30',
-      PreferredMaintenanceWindow: 'sun:05:00-sun:05:30',
-      MonitoringInterval: 60,
-      MonitoringRoleArn: 'arn:aws:iam::000000000000:role/rds-monitoring',
-      EnablePerformanceInsights: true,
-      PerformanceInsightsRetentionPeriod: 7,
-      CopyTagsToSnapshot: true,
-      AutoMinorVersionUpgrade: false,
-      Tags: [
-        { Key: 'rewind:allow', Value: 'true' },
-        { Key: 'team', Value: 'payments' },
-        { Key: 'env', Value: 'staging' },
-      ],
-      ...overrides,
-    }),
-  );
-  const db = await waitForStatus(rds, identifier, 'available');
-  return captureInstanceConfig(db);
-}
-
-let groupsReady: Promise<void> | undefined;
-function ensureGroups(rds: RDSClient): Promise<void> {
-  const ignoreExists = (err: unknown) => {
-    if (!/AlreadyExists/.test((err as Error).name)) throw err;
-  };
-  groupsReady ??= (async () => {
-    await rds
-      .send(
-        new CreateDBParameterGroupCommand({
-          DBParameterGroupName: 'orders-pg15',
-          DBParameterGroupFamily: 'postgres15',
-          Description: 'orders',
-        }),
-      )
-      .catch(ignoreExists);
-    await rds
-      .send(
-        new CreateOptionGroupCommand({
-          OptionGroupName: 'orders-og15',
-          EngineName: 'postgres',
-          MajorEngineVersion: '15',
-          OptionGroupDescription: 'orders',
-        }),
-      )
-      .catch(ignoreExists);
-    await rds
-      .send(
-        new CreateDBSubnetGroupCommand({
-          DBSubnetGroupName: 'orders-subnets',
-          DBSubnetGroupDescription: 'orders',
-          SubnetIds: ['subnet-0a1', 'subnet-0b2', 'subnet-0c3'],
-        }),
-      )
-      .catch(ignoreExists);
-  })();
-  return groupsReady;
+  return captureInstanceConfig(await createSampleInstance(rds, identifier, overrides));
 }
 
 export async function waitForStatus(rds: RDSClient, identifier: string, status: string, timeoutMs = 60_000) {

@@ -1,3 +1,4 @@
+import { idempotencyKey } from '@rewind/shared';
 import { randomBytes } from 'node:crypto';
 import { EventPublisher, parseEvent, type EventInput, type RunRecord } from '@rewind/shared';
 import type { Clients } from './context';
@@ -6,7 +7,7 @@ import { CliError, UsageError } from './errors';
 export const CLI_SOURCE = 'rewind.cli';
 
 /** The key intake claims for a request with a requestId (services/restore/src/intake.ts). */
-export const requestKey = (requestId: string) => `request:${requestId}`;
+export const requestKey = (requestId: string) => idempotencyKey.request(requestId);
 
 export const newRequestId = () =>
   `cli-${new Date()

@@ -4,7 +4,7 @@ import { spawnLocalCloud, type LocalCloud } from '@rewind/local';
 import { createClients, type Clients } from '../src/context';
 import { bufferIo } from '../src/io';
 import { run } from '../src/main';
-import { createSampleInstance } from '../src/sampleDatabase';
+import { createSampleInstance } from '@rewind/local/src/samples';
 
 export const BIN = resolve(__dirname, '../bin/rewind.js');
 

@@ -28,3 +28,4 @@ export type { SqsSender, SnsPublisher } from './sqs/fauxqsService';
 export * from './errors';
 export type * from './types';
 export { runAgainst, type ExternalOptions, type ExternalRun } from './external';
+export { createSampleInstance, waitForInstance, SAMPLE_GROUPS } from './samples';

@@ -15,7 +15,7 @@ import { UsageError } from '../errors';
 import { Output, formatDuration } from '../output';
 import { requestRun } from '../runRequest';
 import { runDocument } from '../runView';
-import { createSampleInstance } from '../sampleDatabase';
+import { createSampleInstance } from '@rewind/local/src/samples';
 import { printRun } from './status';
 
 const USAGE = `Usage: rewind demo [--identifier NAME] [--json]

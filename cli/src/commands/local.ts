@@ -3,13 +3,16 @@ import { DEFAULT_PORT, runAgainst, startLocalCloud, type FunctionStatus } from '
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 
-const USAGE = `Usage: rewind local up [--port N] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
+const DEFAULT_TIME_SCALE = 0.01;
+
+const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
 
   Starts the Rewind local cloud in the foreground: one AWS-compatible endpoint (SQS, SNS, DynamoDB,
   EventBridge, RDS, SES and a webhook sink), the resources of the topology, and the function runtime.
   Ctrl-C stops it.
 
   --port N         edge port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 = any free port)
+  --time-scale F   RDS durations x F (default ${DEFAULT_TIME_SCALE}: a ten-minute restore takes ${(600 * DEFAULT_TIME_SCALE).toFixed(0)} s; 1 = real time)
   --endpoint URL   start no emulators: provision and run the functions against this endpoint
   --aws            start no emulators: provision and run the functions against the real account
   --prefix NAME    resource name prefix (default rewind-local)
@@ -38,6 +41,7 @@ async function up(args: string[]): Promise<number> {
     args,
     options: {
       port: { type: 'string' },
+      'time-scale': { type: 'string' },
       endpoint: { type: 'string' },
       aws: { type: 'boolean' },
       prefix: { type: 'string' },
@@ -51,6 +55,9 @@ async function up(args: string[]): Promise<number> {
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0-65535, not "${values.port}"`, USAGE);
+  const timeScale = values['time-scale'] === undefined ? DEFAULT_TIME_SCALE : Number(values['time-scale']);
+  if (!Number.isFinite(timeScale) || timeScale <= 0)
+    throw new UsageError(`--time-scale must be a positive number, not "${values['time-scale']}"`, USAGE);
   const log = (line: string) => console.log(line);
 
   if (values.endpoint || values.aws) {
@@ -75,6 +82,7 @@ async function up(args: string[]): Promise<number> {
     verbose: values.verbose,
     quiet: values.quiet,
     functions: !values['no-functions'],
+    rds: { profile: 'realistic', timeScale },
     log,
   });
   const { identity, endpoint, names } = cloud;
@@ -88,7 +96,7 @@ async function up(args: string[]): Promise<number> {
       `  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=${identity.region}`,
       `  aws --endpoint-url ${endpoint} events list-event-buses`,
       `  (or export AWS_ENDPOINT_URL=${endpoint} and drop --endpoint-url)`,
-      `Admin API: ${endpoint}/_rewind/health`,
+      `RDS runs at ${timeScale}x real time (--time-scale); admin API: ${endpoint}/_rewind/health`,
       'Ctrl-C to stop.',
     ].join('\n'),
   );

@@ -1,5 +1,6 @@
 import { DescribeDBClustersCommand, DescribeDBSnapshotsCommand, type DBInstance } from '@aws-sdk/client-rds';
 import {
+  idempotencyKey,
   captureInstanceConfig,
   event,
   findInstance,
@@ -65,8 +66,8 @@ export async function intake(raw: unknown, envelope: Envelope, ctx: ServiceConte
     : typeof rawRequestId === 'string'
       ? rawRequestId.slice(0, 128)
       : undefined;
-  const idempotencyKey = requestId ? `request:${requestId}` : `event:${envelope.id}`;
-  const runId = await ctx.store.claimRequestId(idempotencyKey, newRunId(now), now);
+  const claimKey = requestId ? idempotencyKey.request(requestId) : idempotencyKey.event(envelope.id);
+  const runId = await ctx.store.claimRequestId(claimKey, newRunId(now), now);
   const log = ctx.log.child({ runId });
 
   const existing = await ctx.store.getRun(runId);

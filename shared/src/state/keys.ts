@@ -2,6 +2,12 @@ import type { Kind } from '../contracts/run';
 import type { ResourceKind } from './types';
 
 /** Table keys, built in one place (design: "State"). */
+/** Idempotency keys of requests: by requestId, or by the EventBridge event id when there is none. */
+export const idempotencyKey = {
+  request: (requestId: string) => `request:${requestId}`,
+  event: (eventId: string) => `event:${eventId}`,
+};
+
 export const keys = {
   run: (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' }),
   logPrefix: 'LOG#',
