@@ -1,18 +1,5 @@
+import { DescribeDBClustersCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import {
-  CreateDBClusterCommand,
-  CreateDBClusterParameterGroupCommand,
-  CreateDBInstanceCommand,
-  CreateDBParameterGroupCommand,
-  CreateDBSubnetGroupCommand,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-  type CreateDBClusterCommandInput,
-  type CreateDBInstanceCommandInput,
-  type DBInstance,
-  type RDSClient,
-} from '@aws-sdk/client-rds';
-import {
-  captureClusterConfig,
   derivedIdentifier,
   diffClusterConfig,
   findCluster,
@@ -20,189 +7,21 @@ import {
   formatDifferences,
   type ClusterConfig,
 } from '@rewind/shared';
+import { describeCluster } from '@rewind/local';
 import type { E2E } from './harness';
 
 /**
- * Cluster helpers for the end-to-end tests: a production-like Aurora cluster (writer and two readers,
- * each with its own settings), its captured configuration, and what every run must leave behind.
+ * Cluster helpers for the end-to-end tests: the production-like Aurora sample cluster (writer and two
+ * readers, each with its own settings: `createSampleCluster` in local/src/samples.ts), its captured
+ * configuration, and what every run must leave behind.
  */
 
-const REGION_ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c'];
-
-let groupsReady: Promise<void> | undefined;
-function ensureClusterGroups(rds: RDSClient): Promise<void> {
-  const ignoreExists = (err: unknown) => {
-    if (!/AlreadyExists/.test((err as Error).name)) throw err;
-  };
-  groupsReady ??= (async () => {
-    await rds
-      .send(
-        new CreateDBClusterParameterGroupCommand({
-          DBClusterParameterGroupName: 'ledger-cluster-pg',
-          DBParameterGroupFamily: 'aurora-mysql8.0',
-          Description: 'ledger cluster',
-        }),
-      )
-      .catch(ignoreExists);
-    for (const name of ['ledger-writer-pg', 'ledger-reader-pg']) {
-      await rds
-        .send(
-          new CreateDBParameterGroupCommand({
-            DBParameterGroupName: name,
-            DBParameterGroupFamily: 'aurora-mysql8.0',
-            Description: name,
-          }),
-        )
-        .catch(ignoreExists);
-    }
-    await rds
-      .send(
-        new CreateDBSubnetGroupCommand({
-          DBSubnetGroupName: 'ledger-subnets',
-          DBSubnetGroupDescription: 'ledger',
-          SubnetIds: ['subnet-1a1', 'subnet-1b2', 'subnet-1c3'],
-        }),
-      )
-      .catch(ignoreExists);
-  })();
-  return groupsReady;
-}
-
-export async function waitForCluster(rds: RDSClient, identifier: string, timeoutMs = 60_000) {
-  const start = Date.now();
-  for (;;) {
-    const c = await findCluster(rds, identifier);
-    const members = await Promise.all(
-      (c?.DBClusterMembers ?? []).map((m) => findInstance(rds, m.DBInstanceIdentifier!)),
-    );
-    if (c?.Status === 'available' && members.every((m) => m?.DBInstanceStatus === 'available')) return c;
-    if (Date.now() - start > timeoutMs) {
-      throw new Error(
-        `${identifier} not available (is ${c?.Status ?? 'absent'}; members ${members.map((m) => m?.DBInstanceStatus).join(', ')})`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** The cluster's configuration as Rewind captures it (cluster and every member). */
-export async function describeCluster(
-  rds: RDSClient,
-  identifier: string,
-): Promise<ClusterConfig | undefined> {
-  const c = await findCluster(rds, identifier);
-  if (!c) return undefined;
-  const members: DBInstance[] = [];
-  for (const m of c.DBClusterMembers ?? []) {
-    const db = await findInstance(rds, m.DBInstanceIdentifier!);
-    if (db) members.push(db);
-  }
-  return captureClusterConfig(c, members);
-}
-
-export const memberNames = (identifier: string) => [`${identifier}-1`, `${identifier}-2`, `${identifier}-3`];
-
-/**
- * A production-like Aurora MySQL cluster, opted in: custom cluster and instance parameter groups,
- * subnet group, security groups, encryption with a KMS key, deletion protection, IAM auth, log exports,
- * backtrack, Serverless v2 scaling, backups, tags; a writer and two readers with different classes,
- * tiers, zones, parameter groups, Performance Insights and monitoring.
- */
-export async function createProductionCluster(
-  rds: RDSClient,
-  identifier: string,
-  overrides: Partial<CreateDBClusterCommandInput> = {},
-): Promise<ClusterConfig> {
-  await ensureClusterGroups(rds);
-  await rds.send(
-    new CreateDBClusterCommand({
-      DBClusterIdentifier: identifier,
-      Engine: 'aurora-mysql',
-      EngineVersion: '8.0.mysql_aurora.3.05.2',
-      EngineMode: 'provisioned',
-      Port: 3307,
-      DatabaseName: 'ledger',
-      MasterUsername: 'app',
-      MasterUserPassword: 'not-a-real-password',
-      DBSubnetGroupName: 'ledger-subnets',
-      VpcSecurityGroupIds: ['sg-0c1d2e3f4a5b60718', 'sg-0a9b8c7d6e5f40312'],
-      DBClusterParameterGroupName: 'ledger-cluster-pg',
-      StorageEncrypted: true,
-      KmsKeyId: 'arn:aws:kms:us-east-1:000000000000:key/ledger',
-      DeletionProtection: true,
-      EnableIAMDatabaseAuthentication: true,
-      EnableCloudwatchLogsExports: ['audit', 'error', 'slowquery'],
-      BacktrackWindow: 86_400,
-      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 16 },
-      BackupRetentionPeriod: 14,
-      PreferredBackupWindow: '02:00-02:30',
-      PreferredMaintenanceWindow: 'sat:04:00-sat:04:30',
-      CopyTagsToSnapshot: true,
-      Tags: [
-        { Key: 'rewind:allow', Value: 'true' },
-        { Key: 'team', Value: 'ledger' },
-        { Key: 'env', Value: 'staging' },
-      ],
-      ...overrides,
-    }),
-  );
-  await waitForCluster(rds, identifier);
-  const [writer, reader1, reader2] = memberNames(identifier) as [string, string, string];
-  const member = (
-    name: string,
-    zone: number,
-    settings: Partial<CreateDBInstanceCommandInput> & { DBInstanceClass: string },
-  ) =>
-    rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: name,
-        DBClusterIdentifier: identifier,
-        Engine: 'aurora-mysql',
-        AvailabilityZone: REGION_ZONES[zone],
-        AutoMinorVersionUpgrade: false,
-        PreferredMaintenanceWindow: 'sun:06:00-sun:06:30',
-        CopyTagsToSnapshot: true,
-        Tags: [
-          { Key: 'team', Value: 'ledger' },
-          { Key: 'role', Value: name === writer ? 'writer' : 'reader' },
-        ],
-        ...settings,
-      }),
-    );
-  // The first instance of a cluster becomes its writer.
-  await member(writer, 0, {
-    DBInstanceClass: 'db.r6g.2xlarge',
-    DBParameterGroupName: 'ledger-writer-pg',
-    PromotionTier: 0,
-    EnablePerformanceInsights: true,
-    PerformanceInsightsRetentionPeriod: 731,
-    MonitoringInterval: 15,
-    MonitoringRoleArn: 'arn:aws:iam::000000000000:role/rds-monitoring',
-  });
-  await waitForCluster(rds, identifier);
-  await member(reader1, 1, {
-    DBInstanceClass: 'db.r6g.xlarge',
-    DBParameterGroupName: 'ledger-reader-pg',
-    PromotionTier: 1,
-  });
-  await member(reader2, 2, {
-    DBInstanceClass: 'db.r6g.large',
-    DBParameterGroupName: 'ledger-reader-pg',
-    PromotionTier: 2,
-    EnablePerformanceInsights: true,
-    PerformanceInsightsRetentionPeriod: 7,
-    MonitoringInterval: 60,
-    MonitoringRoleArn: 'arn:aws:iam::000000000000:role/rds-monitoring',
-  });
-  await waitForCluster(rds, identifier);
-  const config = await describeCluster(rds, identifier);
-  expect(config?.members.map((m) => [m.identifier, m.writer])).toEqual([
-    [writer, true],
-    [reader1, false],
-    [reader2, false],
-  ]);
-  return config!;
-}
+export {
+  createSampleCluster as createProductionCluster,
+  describeCluster,
+  sampleClusterMembers as memberNames,
+  waitForCluster,
+} from '@rewind/local';
 
 const endpointsOf = (c: ClusterConfig) => ({
   writer: c.endpointAddress,

@@ -51,9 +51,15 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
     expect(r.err).toContain('Usage: rewind restore <identifier>');
   });
 
-  test('demo: restores the sample in place with the same endpoint and configuration, exit 0', async () => {
+  test('demo: restores the sample instance and cluster in place with the same endpoints and configuration, exit 0', async () => {
     const r = await rewindProcess(['demo', '--json']);
     expect([r.code, r.err]).toEqual([0, '']);
+    type Endpoints = {
+      identifier: string;
+      endpoint: string;
+      readerEndpoint: string;
+      members: { identifier: string; endpoint: string; writer: boolean }[];
+    };
     const doc = json<{
       ok: boolean;
       differences: unknown[];
@@ -61,6 +67,15 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
       before: { endpointAddress: string; dbiResourceId: string };
       after: { endpointAddress: string; dbiResourceId: string };
       run: { status: string };
+      cluster: {
+        ok: boolean;
+        differences: unknown[];
+        sameEndpoints: boolean;
+        endpoints: { before: Endpoints; after: Endpoints };
+        before: { identifier: string; dbClusterResourceId: string; members: { identifier: string }[] };
+        after: { identifier: string; dbClusterResourceId: string; members: { identifier: string }[] };
+        run: { status: string; kind: string; identifier: string };
+      };
     }>(r.out);
     expect(doc).toMatchObject({
       ok: true,
@@ -70,5 +85,33 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
     });
     expect(doc.after.endpointAddress).toBe(doc.before.endpointAddress);
     expect(doc.after.dbiResourceId).not.toBe(doc.before.dbiResourceId);
+
+    const cluster = doc.cluster;
+    expect(cluster).toMatchObject({
+      ok: true,
+      differences: [],
+      sameEndpoints: true,
+      run: { status: 'completed', kind: 'cluster', identifier: 'ledger' },
+    });
+    // the endpoints as read back from RDS before and after, not the demo's own verdict
+    const { before, after } = cluster.endpoints;
+    expect(before.members.map((m) => [m.identifier, m.writer])).toEqual([
+      ['ledger-1', true],
+      ['ledger-2', false],
+      ['ledger-3', false],
+    ]);
+    expect(before.endpoint).toMatch(/^ledger\.cluster-/);
+    expect(before.readerEndpoint).toMatch(/^ledger\.cluster-ro-/);
+    for (const m of before.members) expect(m.endpoint).toMatch(new RegExp(`^${m.identifier}\\.`));
+    expect(after).toEqual(before);
+    expect(cluster.after.members.map((m) => m.identifier)).toEqual(['ledger-1', 'ledger-2', 'ledger-3']);
+    expect(cluster.after.dbClusterResourceId).not.toBe(cluster.before.dbClusterResourceId);
+  }, 120_000);
+
+  test('demo --skip-cluster: the instance only, no cluster section, exit 0', async () => {
+    const r = await rewindProcess(['demo', '--json', '--skip-cluster']);
+    expect([r.code, r.err]).toEqual([0, '']);
+    const doc = json<{ ok: boolean; cluster: unknown; run: { status: string } }>(r.out);
+    expect(doc).toMatchObject({ ok: true, cluster: null, run: { status: 'completed' } });
   }, 120_000);
 });

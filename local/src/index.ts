@@ -28,4 +28,13 @@ export type { SqsSender, SnsPublisher } from './sqs/fauxqsService';
 export * from './errors';
 export type * from './types';
 export { runAgainst, type ExternalOptions, type ExternalRun } from './external';
-export { createSampleInstance, waitForInstance, SAMPLE_GROUPS } from './samples';
+export {
+  createSampleInstance,
+  waitForInstance,
+  SAMPLE_GROUPS,
+  createSampleCluster,
+  waitForCluster,
+  describeCluster,
+  sampleClusterMembers,
+  SAMPLE_CLUSTER_GROUPS,
+} from './samples';

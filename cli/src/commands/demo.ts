@@ -3,34 +3,42 @@ import { parseArgs } from 'node:util';
 import {
   resourceNames,
   captureInstanceConfig,
+  diffClusterConfig,
   diffInstanceConfig,
   findInstance,
   formatDifferences,
+  type ClusterConfig,
+  type ConfigDifference,
   type InstanceConfig,
 } from '@rewind/shared';
-import { startLocalCloud } from '@rewind/local';
+import { createSampleCluster, createSampleInstance, describeCluster, startLocalCloud } from '@rewind/local';
 import type { Command } from '../command';
-import { createClients } from '../context';
+import { createClients, type Clients } from '../context';
 import { UsageError } from '../errors';
 import { Output, formatDuration } from '../output';
-import { requestRun } from '../runRequest';
+import { requestRun, type RequestOutcome } from '../runRequest';
 import { runDocument } from '../runView';
-import { createSampleInstance } from '@rewind/local/src/samples';
 import { printRun } from './status';
 
-const USAGE = `Usage: rewind demo [--identifier NAME] [--json]
+const USAGE = `Usage: rewind demo [--identifier NAME] [--cluster-identifier NAME] [--skip-cluster] [--json]
 
   Starts the local cloud in this process (a free port), creates an opted-in sample PostgreSQL instance
   with a production-like configuration, restores it in place with create_snapshot while showing the run
   live, then compares before and after (identifier, endpoint, configuration) and prints the timeline.
-  Stops everything at the end. Exit 0 when the run completed with the same endpoint and configuration.
+  Then does the same for a sample Aurora MySQL cluster (a writer and two readers): before and after of
+  the cluster and reader endpoints and of every member. Stops everything at the end. Exit 0 when every
+  run completed with the same endpoints and configuration.
 
-  --identifier NAME   the sample instance (default orders-db)`;
+  --identifier NAME           the sample instance (default orders-db)
+  --cluster-identifier NAME   the sample cluster (default ledger; members NAME-1, NAME-2, NAME-3)
+  --skip-cluster              only the instance (quicker)`;
 
 /** RDS lifecycle compressed 500x: a 10-minute restore takes about a second. */
 const DEMO_RDS = { profile: 'realistic' as const, timeScale: 0.002, seed: 7 };
 
-function facts(config: InstanceConfig) {
+type Facts = Record<string, string>;
+
+function instanceFacts(config: InstanceConfig): Facts {
   return {
     identifier: config.identifier,
     endpoint: `${config.endpointAddress}:${config.port}`,
@@ -43,28 +51,173 @@ function facts(config: InstanceConfig) {
   };
 }
 
+/** What clients connect to: must not change across a restore. */
+function clusterEndpoints(config: ClusterConfig) {
+  return {
+    identifier: config.identifier,
+    endpoint: config.endpointAddress,
+    readerEndpoint: config.readerEndpointAddress,
+    members: config.members.map((m) => ({
+      identifier: m.identifier,
+      endpoint: m.endpointAddress,
+      writer: m.writer,
+    })),
+  };
+}
+
+function clusterFacts(config: ClusterConfig): Facts {
+  const facts: Facts = {
+    identifier: config.identifier,
+    endpoint: `${config.endpointAddress}:${config.port}`,
+    readerEndpoint: `${config.readerEndpointAddress}:${config.port}`,
+    resourceId: config.dbClusterResourceId ?? '-',
+    parameterGroup: config.dbClusterParameterGroupName ?? '-',
+    encrypted: String(config.storageEncrypted),
+    deletionProtection: String(config.deletionProtection),
+  };
+  for (const m of config.members) {
+    facts[`${m.writer ? 'writer' : 'reader'} ${m.identifier}`] =
+      `${m.endpointAddress} (${m.dbInstanceClass})`;
+  }
+  return facts;
+}
+
+interface Comparison {
+  title: string;
+  before: Facts;
+  after: Facts | undefined;
+  differences: ConfigDifference[];
+  /** What the endpoints are called in the verdict. */
+  endpoints: string;
+  sameEndpoints: boolean;
+  newResource: boolean;
+}
+
+/** Before and after, the verdict and the run's timeline; ok when the run completed with nothing changed. */
+function report(out: Output, c: Comparison, outcome: RequestOutcome) {
+  out.line();
+  out.line(out.paint('bold', `Before and after: ${c.title}`));
+  const keys = [...new Set([...Object.keys(c.before), ...Object.keys(c.after ?? {})])];
+  out.table(
+    keys,
+    [
+      { header: '', value: (k) => k },
+      { header: 'BEFORE', value: (k) => c.before[k] ?? '(absent)' },
+      { header: 'AFTER', value: (k) => c.after?.[k] ?? '(absent)' },
+    ],
+    '  ',
+  );
+  const present = c.after !== undefined;
+  out.line(
+    `  configuration differences: ${present ? (c.differences.length ? out.paint('red', formatDifferences(c.differences)) : out.paint('green', 'none')) : 'n/a'}` +
+      `; ${c.endpoints} ${c.sameEndpoints ? out.paint('green', 'unchanged') : out.paint('red', 'CHANGED')}` +
+      `; resource id ${c.newResource ? 'new (the restored copy)' : 'unchanged'}`,
+  );
+  out.line();
+  out.line(out.paint('bold', 'Timeline'));
+  printRun(out, outcome.run, outcome.timeline ?? []);
+  return {
+    ok: outcome.exitCode === 0 && present && !c.differences.length && c.sameEndpoints,
+    run: runDocument(outcome.run, outcome.timeline ?? []),
+  };
+}
+
+/** create_snapshot of the sample, followed live to the end. */
+const restoreInPlace = (clients: Clients, out: Output, identifier: string, isCluster: boolean) =>
+  requestRun(
+    clients,
+    out,
+    { identifier, task: 'create_snapshot', isCluster, requestId: `demo-${identifier}-${Date.now()}` },
+    { wait: true, usage: USAGE, document: false },
+  );
+
+async function demoInstance(clients: Clients, out: Output, identifier: string) {
+  await createSampleInstance(clients.rds, identifier);
+  const before = captureInstanceConfig((await findInstance(clients.rds, identifier))!);
+  out.line(
+    `  created ${identifier}: postgres 15, Multi-AZ, gp3, custom groups, port 5433, opted in (rewind:allow=true)`,
+  );
+  out.line();
+  const outcome = await restoreInPlace(clients, out, identifier, false);
+  const db = await findInstance(clients.rds, identifier);
+  const after = db ? captureInstanceConfig(db) : undefined;
+  const differences = after ? diffInstanceConfig(before, after) : [];
+  const sameEndpoint = after?.endpointAddress === before.endpointAddress;
+  const { ok, run } = report(
+    out,
+    {
+      title: `instance ${identifier}`,
+      before: instanceFacts(before),
+      after: after && instanceFacts(after),
+      differences,
+      endpoints: 'endpoint',
+      sameEndpoints: sameEndpoint,
+      newResource: after !== undefined && after.dbiResourceId !== before.dbiResourceId,
+    },
+    outcome,
+  );
+  return { ok, before, after, differences, sameEndpoint, run };
+}
+
+async function demoCluster(clients: Clients, out: Output, identifier: string) {
+  const started = Date.now();
+  const before = await createSampleCluster(clients.rds, identifier);
+  const [writer, ...readers] = before.members;
+  out.line(
+    `  created Aurora MySQL cluster ${identifier} in ${formatDuration(Date.now() - started)}: writer ${writer?.identifier}` +
+      ` and readers ${readers.map((m) => m.identifier).join(', ')}, custom groups, encrypted, port ${before.port}, opted in`,
+  );
+  out.line();
+  const outcome = await restoreInPlace(clients, out, identifier, true);
+  const after = await describeCluster(clients.rds, identifier);
+  const differences = after ? diffClusterConfig(before, after) : [];
+  const endpoints = { before: clusterEndpoints(before), after: after && clusterEndpoints(after) };
+  const sameEndpoints = JSON.stringify(endpoints.after) === JSON.stringify(endpoints.before);
+  const { ok, run } = report(
+    out,
+    {
+      title: `cluster ${identifier}`,
+      before: clusterFacts(before),
+      after: after && clusterFacts(after),
+      differences,
+      endpoints: 'cluster, reader and member endpoints',
+      sameEndpoints,
+      newResource: after !== undefined && after.dbClusterResourceId !== before.dbClusterResourceId,
+    },
+    outcome,
+  );
+  return { ok, before, after, differences, sameEndpoints, endpoints, run };
+}
+
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Restore a sample database on an in-process local cloud, end to end',
+  summary: 'Restore a sample database and Aurora cluster on an in-process local cloud, end to end',
   usage: USAGE,
   async run(args, io) {
     let values;
     try {
       ({ values } = parseArgs({
         args,
-        options: { identifier: { type: 'string' }, json: { type: 'boolean' } },
+        options: {
+          identifier: { type: 'string' },
+          'cluster-identifier': { type: 'string' },
+          'skip-cluster': { type: 'boolean' },
+          json: { type: 'boolean' },
+        },
         strict: true,
       }));
     } catch (err) {
       throw new UsageError((err as Error).message, USAGE);
     }
     const identifier = values.identifier ?? 'orders-db';
+    const clusterIdentifier = values['cluster-identifier'] ?? 'ledger';
+    const withCluster = values['skip-cluster'] !== true;
     const out = new Output(io, values.json === true);
     const started = Date.now();
     const cloudLog: string[] = [];
     out.line(
       out.paint('bold', 'Rewind demo') +
-        ': restore a database in place from a fresh snapshot, on a local cloud',
+        `: restore ${withCluster ? 'a database and an Aurora cluster' : 'a database'} in place from a fresh snapshot, on a local cloud`,
     );
     // The in-process runtime keeps a long poll (one abort listener) per receiver on shared signals.
     setMaxListeners(64);
@@ -85,57 +238,26 @@ export const demoCommand: Command = {
       out.line(
         `  local cloud on ${cloud.endpoint} (RDS time compressed ${1 / DEMO_RDS.timeScale}x), ready in ${formatDuration(Date.now() - started)}`,
       );
-      await createSampleInstance(clients.rds, identifier);
-      const before = captureInstanceConfig((await findInstance(clients.rds, identifier))!);
-      out.line(
-        `  created ${identifier}: postgres 15, Multi-AZ, gp3, custom groups, port 5433, opted in (rewind:allow=true)`,
-      );
-      out.line();
-
-      const outcome = await requestRun(
-        clients,
-        out,
-        { identifier, task: 'create_snapshot', isCluster: false, requestId: `demo-${Date.now()}` },
-        { wait: true, usage: USAGE, document: false },
-      );
-      const db = await findInstance(clients.rds, identifier);
-      const after = db ? captureInstanceConfig(db) : undefined;
-      const differences = after ? diffInstanceConfig(before, after) : [];
-      const sameEndpoint = after?.endpointAddress === before.endpointAddress;
-      out.line();
-      out.line(out.paint('bold', 'Before and after'));
-      const b = facts(before);
-      const a = after ? facts(after) : undefined;
-      out.table(
-        Object.keys(b).map((k) => k as keyof typeof b),
-        [
-          { header: '', value: (k) => k },
-          { header: 'BEFORE', value: (k) => b[k] },
-          { header: 'AFTER', value: (k) => (a ? a[k] : '(absent)') },
-        ],
-        '  ',
-      );
-      out.line(
-        `  configuration differences: ${after ? (differences.length ? out.paint('red', formatDifferences(differences)) : out.paint('green', 'none')) : 'n/a'}` +
-          `; endpoint ${sameEndpoint ? out.paint('green', 'unchanged') : out.paint('red', 'CHANGED')}` +
-          `; resource id ${after && after.dbiResourceId !== before.dbiResourceId ? 'new (the restored copy)' : 'unchanged'}`,
-      );
-      out.line();
-      out.line(out.paint('bold', 'Timeline'));
-      printRun(out, outcome.run, outcome.timeline ?? []);
-      const ok = outcome.exitCode === 0 && after !== undefined && !differences.length && sameEndpoint;
+      const instance = await demoInstance(clients, out, identifier);
+      let cluster: Awaited<ReturnType<typeof demoCluster>> | undefined;
+      if (withCluster) {
+        out.line();
+        out.line(out.paint('bold', 'Aurora cluster') + ': the same for a writer and two readers');
+        cluster = await demoCluster(clients, out, clusterIdentifier);
+      }
+      const ok = instance.ok && (cluster?.ok ?? true);
       out.line();
       out.line(
-        `Demo ${ok ? out.paint('green', 'succeeded') : out.paint('red', 'FAILED')} in ${formatDuration(Date.now() - started)}. Stopping the local cloud.`,
+        `Demo ${ok ? out.paint('green', 'succeeded') : out.paint('red', 'FAILED')} in ${formatDuration(Date.now() - started)}` +
+          ` (instance ${instance.ok ? 'ok' : 'FAILED'}${cluster ? `, cluster ${cluster.ok ? 'ok' : 'FAILED'}` : ', cluster skipped'}).` +
+          ' Stopping the local cloud.',
       );
+      const { ok: _instanceOk, ...instanceDocument } = instance;
       out.document({
         ok,
         durationMs: Date.now() - started,
-        before,
-        after,
-        differences,
-        sameEndpoint,
-        run: runDocument(outcome.run, outcome.timeline ?? []),
+        ...instanceDocument,
+        cluster: cluster ?? null,
       });
       if (!ok && !values.json) io.stderr.write(cloudLog.slice(-40).join('\n') + '\n');
       return ok ? 0 : 1;
