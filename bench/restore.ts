@@ -15,6 +15,7 @@
  * Renames have no RDS event: they are confirmed by two describe calls one check apart (1 s locally), so
  * their overhead is reported apart from the event-driven steps (snapshot, restore, cleanup).
  */
+import { setMaxListeners } from 'node:events';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { StateStore, type LogEntry } from '@rewind/shared';
@@ -27,6 +28,10 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+
+// Many concurrent SDK calls share abort signals in one process; Node 20's SDK notice is known.
+setMaxListeners(64);
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
@@ -186,12 +191,16 @@ async function main() {
         // Event-driven: restored instance available -> the modification call. Check-driven: modification
         // finished -> verified and RestoreCompleted (no RDS event marks the end of a modification).
         const available = entries.find((e) => e.status === 'available')?.t;
-        const modifying = entries.find((e) => e.status === 'modifying' && available !== undefined && e.t >= available)?.t;
+        const modifying = entries.find(
+          (e) => e.status === 'modifying' && available !== undefined && e.t >= available,
+        )?.t;
         const react = available !== undefined && modifying !== undefined ? modifying - available : 0;
         latency.push(react);
         eventOverhead.push(Math.max(0, call - trigger) + react);
         checkOverhead.push(Math.max(0, done - target));
-        perStep.push(`restore ${ms(Math.max(0, call - trigger) + react)} + configure check ${ms(done - target)}`);
+        perStep.push(
+          `restore ${ms(Math.max(0, call - trigger) + react)} + configure check ${ms(done - target)}`,
+        );
         continue;
       }
       const overhead = Math.max(0, call - trigger) + Math.max(0, done - target);
@@ -204,7 +213,10 @@ async function main() {
   }
   const invocations = await cloud.admin.invocationCounts();
   const requests = await cloud.admin.get<{ requests: Record<string, number> }>('/_rewind/edge/requests');
-  const callsAfter = await cloud.admin.get<{ byAction: Record<string, number> }>('/_rewind/rds/calls');
+  const callsAfter = await cloud.admin.get<{
+    byAction: Record<string, number>;
+    throttled: Record<string, number>;
+  }>('/_rewind/rds/calls');
   const sum = (o: Record<string, number>, keys: RegExp) =>
     Object.entries(o)
       .filter(([k]) => keys.test(k))

@@ -48,19 +48,21 @@ export async function flushOutbox(
   if (events.length) {
     await ctx.publisher.publishAll(events as OutgoingEvent[]);
     const at = ctx.now().toISOString();
-    for (const e of events) {
-      await ctx.store.appendLog({
-        runId: run.runId,
-        at,
-        direction: 'out',
-        type: e.name,
-        summary: summary(e),
-        detail: e.detail,
-        source: ctx.service,
-      });
-    }
     // If another writer got there first, it already dropped these events (it read them as confirmed or published).
-    await ctx.store.clearOutbox(run.runId, run.version);
+    await Promise.all([
+      ...events.map((e) =>
+        ctx.store.appendLog({
+          runId: run.runId,
+          at,
+          direction: 'out',
+          type: e.name,
+          summary: summary(e),
+          detail: e.detail,
+          source: ctx.service,
+        }),
+      ),
+      ctx.store.clearOutbox(run.runId, run.version),
+    ]);
   }
   // Published or confirmed: the next write of this run carries an empty outbox.
   return { ...run, outbox: [] };

@@ -51,9 +51,12 @@ export function stepRoutes(starts: Partial<Record<StepName, StartStep>>): EventR
         });
         return;
       }
-      await logIncoming(ctx, run.runId, name, detail, envelope.source);
       log.info('starting step', { step: block.next, trigger: name });
-      await start(ctx, run, { name, detail });
+      // The timeline entry does not gate the step: written alongside it.
+      await Promise.all([
+        logIncoming(ctx, run.runId, name, detail, envelope.source),
+        start(ctx, run, { name, detail }),
+      ]);
     };
   }
   return routes as EventRoutes;

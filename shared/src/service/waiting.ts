@@ -102,12 +102,15 @@ export async function beginWait(
     context: spec.context,
   };
   const updated = await ctx.store.updateRun(run, { ...changes, expectation });
-  await ctx.store.indexResource(
-    { kind: spec.resourceKind, name: spec.resourceName, runId: run.runId, step: spec.step },
-    spec.deadlineSeconds + 86_400,
-    now,
-  );
-  await sendCheck(ctx, { runId: run.runId, step: spec.step, seq: expectation.checks }, checkDelay(ctx, 0));
+  // The conditional write above is the claim; the index entry and the first check follow together.
+  await Promise.all([
+    ctx.store.indexResource(
+      { kind: spec.resourceKind, name: spec.resourceName, runId: run.runId, step: spec.step },
+      spec.deadlineSeconds + 86_400,
+      now,
+    ),
+    sendCheck(ctx, { runId: run.runId, step: spec.step, seq: expectation.checks }, checkDelay(ctx, 0)),
+  ]);
   return updated;
 }
 
