@@ -40,6 +40,16 @@ export class PoisonMessageError extends Error {
 
 const IN_PROCESS_ATTEMPTS = 3;
 
+/** The run a message belongs to, when it says (for the log line of a failure). */
+function runIdOf(body: string): string | undefined {
+  try {
+    const b = JSON.parse(body) as { runId?: string; detail?: { run?: { id?: string }; runId?: string } };
+    return b.runId ?? b.detail?.run?.id ?? b.detail?.runId;
+  } catch {
+    return undefined;
+  }
+}
+
 async function route(record: SQSRecord, routes: InboxRoutes, ctx: ServiceContext): Promise<void> {
   let body: unknown;
   try {
@@ -115,6 +125,7 @@ export function inboxHandler(
         } catch (err) {
           const level = err instanceof PoisonMessageError ? 'error' : 'warn';
           ctx.log[level]('message failed; it will be retried, then moved to the DLQ', {
+            runId: runIdOf(record.body),
             messageId: record.messageId,
             receiveCount: record.attributes?.ApproximateReceiveCount,
             error: err,
