@@ -2,7 +2,7 @@ import type { Expectation, LogEntry, RunRecord } from '@rewind/shared';
 import type { Clients } from './context';
 import { formatDuration, type Output } from './output';
 import { resourceStatus } from './resourceStatus';
-import { reasonOf, runDurationMs, TERMINAL_EVENTS } from './runView';
+import { outgoingOf, reasonOf, runDurationMs, TERMINAL_EVENTS } from './runView';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -62,7 +62,7 @@ export async function followRun(
       headerShown = true;
     }
     const timeline = await clients.store.getTimeline(runId);
-    const outgoing = timeline.filter((e) => e.direction === 'out');
+    const outgoing = outgoingOf(timeline);
     if (outgoing.length > shownOut) out.clearStatus();
     for (; shownOut < outgoing.length; shownOut++) {
       const event = outgoing[shownOut]!;

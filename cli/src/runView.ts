@@ -31,11 +31,27 @@ const nextOf = (entry: LogEntry) =>
   (entry.detail as { run?: { next?: string | null } } | undefined)?.run?.next;
 
 /**
- * Steps from the run's outgoing events: an event whose routing slip says `next: S` starts step S, and
+ * The run's outgoing events, each once: the outbox publishes at least once, so an entry with the same
+ * type and detail as an earlier one is a redelivered copy, not another step. Stable as the timeline
+ * grows (whether an entry is kept depends only on the entries before it).
+ */
+export function outgoingOf(timeline: readonly LogEntry[]): LogEntry[] {
+  const seen = new Set<string>();
+  return timeline.filter((e) => {
+    if (e.direction !== 'out') return false;
+    const key = `${e.type} ${JSON.stringify(e.detail)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Steps from the run's outgoing events (`outgoingOf`): an event whose routing slip says `next: S` starts step S, and
  * the next outgoing event ends it (failed if that event is `RestoreFailed`). Steps not reached are pending.
  */
 export function stepsOf(run: RunRecord, timeline: readonly LogEntry[]): StepView[] {
-  const out = timeline.filter((e) => e.direction === 'out');
+  const out = outgoingOf(timeline);
   const steps: StepView[] = [];
   for (let i = 0; i < out.length; i++) {
     const step = nextOf(out[i]!);

@@ -66,7 +66,7 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
       sameEndpoint: boolean;
       before: { endpointAddress: string; dbiResourceId: string };
       after: { endpointAddress: string; dbiResourceId: string };
-      run: { status: string };
+      run: { status: string; steps: { step: string; state: string }[] };
       cluster: {
         ok: boolean;
         differences: unknown[];
@@ -74,7 +74,7 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
         endpoints: { before: Endpoints; after: Endpoints };
         before: { identifier: string; dbClusterResourceId: string; members: { identifier: string }[] };
         after: { identifier: string; dbClusterResourceId: string; members: { identifier: string }[] };
-        run: { status: string; kind: string; identifier: string };
+        run: { status: string; kind: string; identifier: string; steps: { step: string; state: string }[] };
       };
     }>(r.out);
     expect(doc).toMatchObject({
@@ -85,6 +85,10 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
     });
     expect(doc.after.endpointAddress).toBe(doc.before.endpointAddress);
     expect(doc.after.dbiResourceId).not.toBe(doc.before.dbiResourceId);
+
+    // each step once, even when the outbox published an event twice
+    const steps = ['snapshot', 'set-aside', 'restore', 'cleanup'].map((step) => [step, 'done']);
+    expect(doc.run.steps.map((s) => [s.step, s.state])).toEqual(steps);
 
     const cluster = doc.cluster;
     expect(cluster).toMatchObject({
@@ -106,6 +110,7 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
     expect(after).toEqual(before);
     expect(cluster.after.members.map((m) => m.identifier)).toEqual(['ledger-1', 'ledger-2', 'ledger-3']);
     expect(cluster.after.dbClusterResourceId).not.toBe(cluster.before.dbClusterResourceId);
+    expect(cluster.run.steps.map((s) => [s.step, s.state])).toEqual(steps);
   }, 120_000);
 
   test('demo --skip-cluster: the instance only, no cluster section, exit 0', async () => {
