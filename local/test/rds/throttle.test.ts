@@ -32,7 +32,9 @@ test('a burst of 400 calls: 300 pass at once, the rest are throttled until token
   expect(isThrottlingError(e as never)).toBe(true);
   expect(h.rds.callCounts().throttled['DescribeDBInstances']).toBe(throttled.length);
   expect(h.rds.callCounts().byAction['DescribeDBInstances']).toBe(passed);
-  // Drain whatever refilled, then wait for one token (12/s, not time-scaled).
+  // Drain whatever refilled, then wait for one token. The refill is slowed to 1/s first, so a slow
+  // machine cannot slip a refilled token in between the drain and the throttled call.
+  h.rds.configure({ throttle: { refillPerSecond: 1 } });
   while (
     await h.client.send(new DescribeDBInstancesCommand({})).then(
       () => true,
@@ -42,7 +44,7 @@ test('a burst of 400 calls: 300 pass at once, the rest are throttled until token
   await expect(h.client.send(new DescribeDBInstancesCommand({}))).rejects.toMatchObject({
     name: 'Throttling',
   });
-  await sleep(150);
+  await sleep(1100);
   await expect(h.client.send(new DescribeDBInstancesCommand({}))).resolves.toBeDefined();
 });
 
