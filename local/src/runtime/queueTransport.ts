@@ -40,6 +40,25 @@ function receiveMessageInput(input: ReceiveInput) {
   };
 }
 
+/**
+ * A signal for one request, aborted with the long-lived one. The SDK leaves its abort listener on the
+ * signal it is given; a fresh signal per request keeps the poller's own signal from collecting them.
+ */
+async function perRequest<T>(
+  signal: AbortSignal,
+  call: (requestSignal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  if (signal.aborted) controller.abort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await call(controller.signal);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 export function sdkQueueTransport(sqs: SQSClient): QueueTransport {
   return {
     async resolve(queueName, signal) {
@@ -56,9 +75,9 @@ export function sdkQueueTransport(sqs: SQSClient): QueueTransport {
     },
     async receive(input, signal) {
       try {
-        const { Messages } = await sqs.send(new ReceiveMessageCommand(receiveMessageInput(input)), {
-          abortSignal: signal,
-        });
+        const { Messages } = await perRequest(signal, (abortSignal) =>
+          sqs.send(new ReceiveMessageCommand(receiveMessageInput(input)), { abortSignal }),
+        );
         return Messages ?? [];
       } catch (err) {
         if (signal.aborted) return [];
@@ -96,11 +115,17 @@ export function inProcessQueueTransport(call: SqsCall, queueUrl: (name: string) 
       if (signal.aborted) return [];
       const received = call('ReceiveMessage', { ...receiveMessageInput(input) });
       // An in-process long poll cannot be cancelled; on abort it is left to end when the queue service closes.
-      const aborted = new Promise<undefined>((resolve) =>
-        signal.addEventListener('abort', () => resolve(undefined), { once: true }),
-      );
-      const out = await Promise.race([received, aborted]);
-      return ((out?.Messages as Message[] | undefined) ?? []).slice();
+      let onAbort = () => {};
+      const aborted = new Promise<undefined>((resolve) => {
+        onAbort = () => resolve(undefined);
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        const out = await Promise.race([received, aborted]);
+        return ((out?.Messages as Message[] | undefined) ?? []).slice();
+      } finally {
+        signal.removeEventListener('abort', onAbort); // one listener per receive would pile up on the poller's signal
+      }
     },
     async deleteBatch(url, receiptHandles) {
       const out = await call('DeleteMessageBatch', {
