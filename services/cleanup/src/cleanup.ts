@@ -1,5 +1,6 @@
 import { DeleteDBInstanceCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import {
+  actOrFail,
   beginWait,
   completeStep,
   describeError,
@@ -7,10 +8,8 @@ import {
   finalSnapshotIdentifier,
   findInstance,
   isRdsError,
-  isRetryable,
   markActed,
   shouldActAgain,
-  StaleWriteError,
   type InstanceConfig,
   type Probe,
   type RunRecord,
@@ -89,7 +88,7 @@ async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
     if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message))
       throw err;
   }
-  await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, 'cleanup');
+  await markActed(ctx, run, 'cleanup');
 }
 
 export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise<void> {
@@ -139,19 +138,18 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
     },
     { names },
   );
-  try {
-    await callDelete(ctx, waiting);
-  } catch (err) {
-    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
-    if (isRetryable(err)) return;
-    const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
-    await completeCleanup(
-      ctx,
-      latest,
-      false,
-      `deleting ${temp} failed (${describeError(err)}); ${removalHint(run)}`,
-    );
-  }
+  await actOrFail(
+    ctx,
+    waiting,
+    () => callDelete(ctx, waiting),
+    (latest, err) =>
+      completeCleanup(
+        ctx,
+        latest,
+        false,
+        `deleting ${temp} failed (${describeError(err)}); ${removalHint(run)}`,
+      ),
+  );
 }
 
 async function probeCleanup(ctx: ServiceContext, run: RunRecord): Promise<Probe> {

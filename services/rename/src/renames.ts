@@ -1,5 +1,6 @@
 import { ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import {
+  actOrFail,
   beginWait,
   completeRollback,
   completeStep,
@@ -10,10 +11,8 @@ import {
   FAILED_INSTANCE_STATUSES,
   findInstance,
   isRdsError,
-  isRetryable,
   markActed,
   shouldActAgain,
-  StaleWriteError,
   type InstanceConfig,
   type Probe,
   type RunRecord,
@@ -58,7 +57,7 @@ async function callRename(ctx: ServiceContext, run: RunRecord, purpose: Purpose)
       throw err;
     }
   }
-  await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, purpose);
+  await markActed(ctx, run, purpose);
 }
 
 async function probeRename(ctx: ServiceContext, run: RunRecord, purpose: Purpose): Promise<Probe> {
@@ -112,21 +111,20 @@ async function start(
 // ---- set-aside ----
 
 export async function startSetAside(ctx: ServiceContext, run: RunRecord): Promise<void> {
-  try {
-    await start(ctx, run, 'set-aside', ctx.config.wait.deadlines.rename);
-  } catch (err) {
-    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
-    if (isRetryable(err)) return; // the next deadline check calls again
-    const latest = (await ctx.store.getRun(run.runId)) ?? run;
-    const { from, to } = namesFor(run, 'set-aside');
-    await failStep(
-      ctx,
-      latest,
-      'set-aside',
-      `renaming ${from} to ${to} failed: ${describeError(err)}`,
-      (err as Error).name,
-    );
-  }
+  const { from, to } = namesFor(run, 'set-aside');
+  await actOrFail(
+    ctx,
+    run,
+    () => start(ctx, run, 'set-aside', ctx.config.wait.deadlines.rename),
+    (latest, err) =>
+      failStep(
+        ctx,
+        latest,
+        'set-aside',
+        `renaming ${from} to ${to} failed: ${describeError(err)}`,
+        (err as Error).name,
+      ),
+  );
 }
 
 export const setAsideWait: WaitingStep = {
@@ -185,23 +183,20 @@ export async function startRenameBack(ctx: ServiceContext, run: RunRecord): Prom
     await rollbackFailed(ctx, run, `neither ${from} nor ${to} exists`);
     return;
   }
-  try {
-    await start(
-      ctx,
-      run,
-      'rename-back',
-      ctx.config.wait.deadlines.rollback,
-      source.DBInstanceStatus !== 'available',
-    );
-  } catch (err) {
-    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
-    if (isRetryable(err)) return;
-    await rollbackFailed(
-      ctx,
-      (await ctx.store.getRun(run.runId)) ?? run,
-      `renaming ${from} back to ${to} failed: ${describeError(err)}`,
-    );
-  }
+  await actOrFail(
+    ctx,
+    run,
+    () =>
+      start(
+        ctx,
+        run,
+        'rename-back',
+        ctx.config.wait.deadlines.rollback,
+        source.DBInstanceStatus !== 'available',
+      ),
+    (latest, err) =>
+      rollbackFailed(ctx, latest, `renaming ${from} back to ${to} failed: ${describeError(err)}`),
+  );
 }
 
 export const renameBackWait: WaitingStep = {

@@ -1,5 +1,6 @@
 import { DeleteDBInstanceCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import {
+  actOrFail,
   beginWait,
   completeRollback,
   completeStep,
@@ -8,10 +9,8 @@ import {
   failRollback,
   findInstance,
   isRdsError,
-  isRetryable,
   markActed,
   shouldActAgain,
-  StaleWriteError,
   type Probe,
   type RunRecord,
   type ServiceContext,
@@ -67,7 +66,7 @@ async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
     if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message))
       throw err;
   }
-  await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, 'discard');
+  await markActed(ctx, run, 'discard');
 }
 
 export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise<void> {
@@ -85,21 +84,20 @@ export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise
     target: 'deleted',
     deadlineSeconds: ctx.config.wait.deadlines.rollback,
   });
-  try {
-    await callDelete(ctx, waiting);
-  } catch (err) {
-    if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
-    if (isRetryable(err)) return;
-    const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
-    await failRollback(
-      ctx,
-      latest,
-      'discard',
-      `deleting the half-restored copy failed: ${describeError(err)}`,
-      `a half-restored copy holds the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
-      manualFix(run),
-    );
-  }
+  await actOrFail(
+    ctx,
+    waiting,
+    () => callDelete(ctx, waiting),
+    (latest, err) =>
+      failRollback(
+        ctx,
+        latest,
+        'discard',
+        `deleting the half-restored copy failed: ${describeError(err)}`,
+        `a half-restored copy holds the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
+        manualFix(run),
+      ),
+  );
 }
 
 async function probeDiscard(ctx: ServiceContext, run: RunRecord): Promise<Probe> {

@@ -1,5 +1,6 @@
 import { ModifyDBInstanceCommand, RestoreDBInstanceFromDBSnapshotCommand } from '@aws-sdk/client-rds';
 import {
+  actOrFail,
   beginWait,
   captureInstanceConfig,
   completeStep,
@@ -18,7 +19,6 @@ import {
   REWIND_TAGS,
   SERVING_INSTANCE_STATUSES,
   shouldActAgain,
-  StaleWriteError,
   type InstanceConfig,
   type Probe,
   type RunRecord,
@@ -49,7 +49,7 @@ async function callRestore(ctx: ServiceContext, run: RunRecord): Promise<void> {
     const current = await findInstance(ctx.rds, run.identifier);
     if (!current || current.DbiResourceId === config.dbiResourceId) throw err;
   }
-  await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, 'restore');
+  await markActed(ctx, run, 'restore');
 }
 
 export async function startRestore(ctx: ServiceContext, run: RunRecord): Promise<void> {
@@ -61,26 +61,19 @@ export async function startRestore(ctx: ServiceContext, run: RunRecord): Promise
     deadlineSeconds: ctx.config.wait.deadlines.restore,
     context: { phase: 'restoring' },
   });
-  try {
-    await callRestore(ctx, waiting);
-  } catch (err) {
-    if (err instanceof StaleWriteError) throw err;
-    if (isRetryable(err)) {
-      ctx.log.warn('restore call not accepted yet; the next check retries it', {
-        runId: run.runId,
-        error: err,
-      });
-      return;
-    }
-    const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
-    await failStep(
-      ctx,
-      latest,
-      'restore',
-      `RestoreDBInstanceFromDBSnapshot failed: ${describeError(err)}`,
-      (err as Error).name,
-    );
-  }
+  await actOrFail(
+    ctx,
+    waiting,
+    () => callRestore(ctx, waiting),
+    (latest, err) =>
+      failStep(
+        ctx,
+        latest,
+        'restore',
+        `RestoreDBInstanceFromDBSnapshot failed: ${describeError(err)}`,
+        (err as Error).name,
+      ),
+  );
 }
 
 async function probeRestore(ctx: ServiceContext, run: RunRecord): Promise<Probe> {

@@ -1,15 +1,14 @@
 import {
+  actOrFail,
   beginWait,
   completeStep,
   describeError,
   event,
   failStep,
   isRdsError,
-  isRetryable,
   markActed,
   REWIND_TAGS,
   shouldActAgain,
-  StaleWriteError,
   type Probe,
   type RunRecord,
   type ServiceContext,
@@ -51,7 +50,7 @@ async function callCreate(ctx: ServiceContext, run: RunRecord, kind: SnapshotKin
     // The name is unique to this run: if it exists, an earlier call of ours created it.
     if (!isRdsError(err, kind.alreadyExists)) throw err;
   }
-  await markActed(ctx, (await ctx.store.getRun(run.runId)) ?? run, 'snapshot');
+  await markActed(ctx, run, 'snapshot');
 }
 
 async function probe(ctx: ServiceContext, run: RunRecord, kind: SnapshotKind): Promise<Probe> {
@@ -92,20 +91,19 @@ export function snapshotStep(kind: SnapshotKind): {
       target: 'available',
       deadlineSeconds: ctx.config.wait.deadlines.snapshot,
     });
-    try {
-      await callCreate(ctx, waiting, kind);
-    } catch (err) {
-      if (err instanceof StaleWriteError) throw err; // lost a race: the inbox handler re-reads and retries
-      if (isRetryable(err)) return;
-      const latest = (await ctx.store.getRun(run.runId)) ?? waiting;
-      await failStep(
-        ctx,
-        latest,
-        'snapshot',
-        `${kind.action} of ${run.identifier} failed: ${describeError(err)}`,
-        (err as Error).name,
-      );
-    }
+    await actOrFail(
+      ctx,
+      waiting,
+      () => callCreate(ctx, waiting, kind),
+      (latest, err) =>
+        failStep(
+          ctx,
+          latest,
+          'snapshot',
+          `${kind.action} of ${run.identifier} failed: ${describeError(err)}`,
+          (err as Error).name,
+        ),
+    );
   };
   const wait: WaitingStep = {
     step: 'snapshot',
