@@ -1,5 +1,6 @@
-import { DescribeDBClustersCommand, DescribeDBSnapshotsCommand, type DBInstance } from '@aws-sdk/client-rds';
+import { DescribeDBSnapshotsCommand, type DBInstance } from '@aws-sdk/client-rds';
 import {
+  findCluster,
   idempotencyKey,
   captureInstanceConfig,
   event,
@@ -209,12 +210,8 @@ function checkEligible(ctx: ServiceContext, db: DBInstance, identifier: string) 
 
 async function unknownDatabaseReason(ctx: ServiceContext, identifier: string): Promise<string> {
   const base = `no DB instance named ${identifier} in this account and region`;
-  try {
-    const clusters = await ctx.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
-    if (clusters.DBClusters?.length)
-      return `${base}; ${identifier} is an Aurora cluster: send "isCluster": true`;
-  } catch {
-    // no cluster by that name either
+  if (await findCluster(ctx.rds, identifier)) {
+    return `${base}; ${identifier} is an Aurora cluster: send "isCluster": true`;
   }
   return `${base}; check the identifier and the region`;
 }
