@@ -2,39 +2,20 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
   ModifyDBInstanceCommand,
-  RDSClient,
 } from '@aws-sdk/client-rds';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { StateStore, type RunRecord } from '@rewind/shared';
-import { startDynalite } from '@rewind/shared/src/testing/dynalite';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { type RunRecord } from '@rewind/shared';
+import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
 import { startCleanup } from '../src/cleanup';
 
-const rds = mockClient(RDSClient);
-const eb = mockClient(EventBridgeClient);
-const sqs = mockClient(SQSClient);
-let db: Awaited<ReturnType<typeof startDynalite>>;
-let store: StateStore;
-
-beforeAll(async () => {
-  db = await startDynalite();
-  store = new StateStore(db.client, db.tableName);
-});
-afterAll(async () => db.stop());
-beforeEach(() => {
-  rds.reset();
-  eb.reset();
-  sqs.reset();
-  sqs.on(SendMessageCommand).resolves({});
-  eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{}, {}] });
-});
+const bed = useServiceTestBed();
+const { rds, eb } = bed;
 
 async function atCleanup(overrides: Partial<RunRecord> = {}) {
   const fixture = runFixture('orders-db', 'create_snapshot', overrides);
-  return store.createRun({
+  return bed.store.createRun({
     ...fixture,
     run: { ...fixture.run, next: 'cleanup' },
     resources: { original: 'orders-db', restored: 'orders-db' },
@@ -45,7 +26,7 @@ const sentTypes = () =>
   eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType));
 
 test('lifts deletion protection on the set-aside original, then deletes it with a final snapshot, keeping automated backups', async () => {
-  const ctx = testContext('cleanup', store);
+  const ctx = testContext('cleanup', bed.store);
   const run = await atCleanup();
   const temp = run.names.temporary!;
   rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstanceFixture(temp)] });
@@ -55,7 +36,7 @@ test('lifts deletion protection on the set-aside original, then deletes it with 
   expect(rds.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
     { DBInstanceIdentifier: temp, DeletionProtection: false, ApplyImmediately: true },
   ]);
-  const stored = await store.getRun(run.runId);
+  const stored = await bed.store.getRun(run.runId);
   expect(rds.commandCalls(DeleteDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
     {
       DBInstanceIdentifier: temp,
@@ -67,7 +48,7 @@ test('lifts deletion protection on the set-aside original, then deletes it with 
 });
 
 test('never deletes a database that is not the original recorded by the run', async () => {
-  const ctx = testContext('cleanup', store);
+  const ctx = testContext('cleanup', bed.store);
   const run = await atCleanup();
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [dbInstanceFixture(run.names.temporary!, { DbiResourceId: 'db-SOMEBODYELSE' })],
@@ -75,11 +56,13 @@ test('never deletes a database that is not the original recorded by the run', as
   await startCleanup(ctx, run);
   expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
   expect(sentTypes()).toEqual(['CleanupCompleted', 'RunCompleted']);
-  expect((await store.getRun(run.runId))?.warnings[0]).toContain('is not the original recorded by this run');
+  expect((await bed.store.getRun(run.runId))?.warnings[0]).toContain(
+    'is not the original recorded by this run',
+  );
 });
 
 test('a refused deletion completes the run with a warning naming the copy and the commands to remove it', async () => {
-  const ctx = testContext('cleanup', store);
+  const ctx = testContext('cleanup', bed.store);
   const run = await atCleanup();
   const temp = run.names.temporary!;
   rds
@@ -90,7 +73,7 @@ test('a refused deletion completes the run with a warning naming the copy and th
     .rejects(Object.assign(new Error('not allowed'), { name: 'InvalidDBInstanceStateFault' }));
   await startCleanup(ctx, run);
   expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
-  const stored = await store.getRun(run.runId);
+  const stored = await bed.store.getRun(run.runId);
   expect(stored?.status).toBe('completed');
   expect(stored?.warnings[0]).toContain(`the set-aside original ${temp} remains`);
   expect(sentTypes()).toEqual(['CleanupCompleted', 'RunCompleted']);
@@ -99,7 +82,7 @@ test('a refused deletion completes the run with a warning naming the copy and th
 });
 
 test('finalSnapshot: false in the request skips the final snapshot', async () => {
-  const ctx = testContext('cleanup', store);
+  const ctx = testContext('cleanup', bed.store);
   const run = await atCleanup({
     request: { identifier: 'orders-db', task: 'create_snapshot', finalSnapshot: false },
   });

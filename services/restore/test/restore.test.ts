@@ -2,37 +2,18 @@ import {
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   ModifyDBInstanceCommand,
-  RDSClient,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { settle, StateStore } from '@rewind/shared';
-import { startDynalite } from '@rewind/shared/src/testing/dynalite';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { settle } from '@rewind/shared';
+import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
 import { intake } from '../src/intake';
 import { restoreWait, startRestore } from '../src/restoreStep';
 
-const rds = mockClient(RDSClient);
-const eb = mockClient(EventBridgeClient);
-const sqs = mockClient(SQSClient);
-let db: Awaited<ReturnType<typeof startDynalite>>;
-let store: StateStore;
-
-beforeAll(async () => {
-  db = await startDynalite();
-  store = new StateStore(db.client, db.tableName);
-});
-afterAll(async () => db.stop());
-beforeEach(() => {
-  rds.reset();
-  eb.reset();
-  sqs.reset();
-  sqs.on(SendMessageCommand).resolves({});
-  eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{}] });
-});
+const bed = useServiceTestBed();
+const { rds, eb } = bed;
 
 let seq = 0;
 const envelope = () => ({
@@ -50,7 +31,7 @@ const published = () =>
 
 describe('intake', () => {
   test('accepts an opted-in available instance: captures its configuration, locks it, publishes RunStarted', async () => {
-    const ctx = testContext('restore', store);
+    const ctx = testContext('restore', bed.store);
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstanceFixture('intake-a-db')] });
     await intake({ identifier: 'Intake-A-DB', task: 'create_snapshot', isCluster: false }, envelope(), ctx);
     const [started] = published();
@@ -60,13 +41,13 @@ describe('intake', () => {
       plan: ['snapshot', 'set-aside', 'restore', 'cleanup'],
       next: 'snapshot',
     });
-    const run = await store.getRun(started!.detail.run.id);
+    const run = await bed.store.getRun(started!.detail.run.id);
     expect(run?.config).toMatchObject({
       dbParameterGroupName: 'orders-pg15',
       multiAZ: true,
       deletionProtection: true,
     });
-    expect((await store.getLock('instance', 'intake-a-db'))?.runId).toBe(run?.runId);
+    expect((await bed.store.getLock('instance', 'intake-a-db'))?.runId).toBe(run?.runId);
   });
 
   test.each([
@@ -84,7 +65,7 @@ describe('intake', () => {
       /member of Aurora cluster orders-cluster/,
     ],
   ])('rejects an instance that is %s', async (_what, overrides, code, reason) => {
-    const ctx = testContext('restore', store);
+    const ctx = testContext('restore', bed.store);
     rds
       .on(DescribeDBInstancesCommand)
       .resolves({ DBInstances: [dbInstanceFixture('intake-b-db', overrides)] });
@@ -92,11 +73,11 @@ describe('intake', () => {
     const [rejected] = published();
     expect(rejected).toMatchObject({ type: 'RestoreRejected', detail: { code } });
     expect(rejected!.detail.reason).toMatch(reason);
-    expect(await store.getLock('instance', 'intake-b-db')).toBeUndefined();
+    expect(await bed.store.getLock('instance', 'intake-b-db')).toBeUndefined();
   });
 
   test('the same EventBridge event delivered twice starts one run', async () => {
-    const ctx = testContext('restore', store);
+    const ctx = testContext('restore', bed.store);
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstanceFixture('intake-c-db')] });
     const e = envelope();
     await intake({ identifier: 'intake-c-db', task: 'create_snapshot_only' }, e, ctx);
@@ -106,7 +87,7 @@ describe('intake', () => {
   });
 
   test('db_restore resolves the newest available Rewind snapshot', async () => {
-    const ctx = testContext('restore', store);
+    const ctx = testContext('restore', bed.store);
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstanceFixture('intake-d-db')] });
     rds.on(DescribeDBSnapshotsCommand).resolves({
       DBSnapshots: [
@@ -139,9 +120,9 @@ describe('intake', () => {
 
 describe('restore step', () => {
   test('restores under the original identifier with every captured setting, deletion protection applied later', async () => {
-    const ctx = testContext('restore', store);
+    const ctx = testContext('restore', bed.store);
     const fixture = runFixture('orders-db', 'create_snapshot');
-    const run = await store.createRun({ ...fixture, run: { ...fixture.run, next: 'restore' } });
+    const run = await bed.store.createRun({ ...fixture, run: { ...fixture.run, next: 'restore' } });
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
     rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
     await startRestore(ctx, run);
@@ -177,9 +158,9 @@ describe('restore step', () => {
   });
 
   test('once available, applies what restore cannot take in one modification, then verifies and completes', async () => {
-    const ctx = testContext('restore', store);
+    const ctx = testContext('restore', bed.store);
     const fixture = runFixture('orders-db', 'create_snapshot');
-    const run = await store.createRun({ ...fixture, run: { ...fixture.run, next: 'restore' } });
+    const run = await bed.store.createRun({ ...fixture, run: { ...fixture.run, next: 'restore' } });
     rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
     await startRestore(ctx, run);
@@ -196,14 +177,14 @@ describe('restore step', () => {
     rds.on(DescribeDBInstancesCommand).resolves({
       DBInstances: [dbInstanceFixture('orders-db', { ...restoredDefaults, DBInstanceStatus: 'backing-up' })],
     });
-    expect(await settle(ctx, (await store.getRun(run.runId))!, restoreWait)).toBe('waiting');
+    expect(await settle(ctx, (await bed.store.getRun(run.runId))!, restoreWait)).toBe('waiting');
     expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0); // not during the baseline backup
 
     rds
       .on(DescribeDBInstancesCommand)
       .resolves({ DBInstances: [dbInstanceFixture('orders-db', restoredDefaults)] });
     rds.on(ModifyDBInstanceCommand).resolves({});
-    expect(await settle(ctx, (await store.getRun(run.runId))!, restoreWait)).toBe('waiting');
+    expect(await settle(ctx, (await bed.store.getRun(run.runId))!, restoreWait)).toBe('waiting');
     expect(rds.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
       {
         DBInstanceIdentifier: 'orders-db',
@@ -220,7 +201,7 @@ describe('restore step', () => {
     rds
       .on(DescribeDBInstancesCommand)
       .resolves({ DBInstances: [dbInstanceFixture('orders-db', { DbiResourceId: 'db-RESTORED' })] });
-    expect(await settle(ctx, (await store.getRun(run.runId))!, restoreWait)).toBe('done');
+    expect(await settle(ctx, (await bed.store.getRun(run.runId))!, restoreWait)).toBe('done');
     const completed = published().find((p) => p.type === 'RestoreCompleted');
     expect(completed?.detail).toMatchObject({
       endpoint: { address: 'orders-db.c0ffee123456.us-east-1.rds.amazonaws.com' },
@@ -229,9 +210,9 @@ describe('restore step', () => {
   });
 
   test('a restored instance whose configuration differs is not accepted: the step fails and compensation starts', async () => {
-    const ctx = testContext('restore', store);
+    const ctx = testContext('restore', bed.store);
     const fixture = runFixture('orders-db', 'create_snapshot');
-    const run = await store.createRun({ ...fixture, run: { ...fixture.run, next: 'restore' } });
+    const run = await bed.store.createRun({ ...fixture, run: { ...fixture.run, next: 'restore' } });
     rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
     await startRestore(ctx, run);
@@ -244,7 +225,7 @@ describe('restore step', () => {
       ],
     });
     rds.on(ModifyDBInstanceCommand).resolves({});
-    await settle(ctx, (await store.getRun(run.runId))!, restoreWait); // applies the parameter group
+    await settle(ctx, (await bed.store.getRun(run.runId))!, restoreWait); // applies the parameter group
     rds.on(DescribeDBInstancesCommand).resolves({
       DBInstances: [
         dbInstanceFixture('orders-db', {
@@ -255,7 +236,7 @@ describe('restore step', () => {
       ],
     });
     // the modification is in flight: storage type differs and no modification can fix it -> fail
-    const stored = (await store.getRun(run.runId))!;
+    const stored = (await bed.store.getRun(run.runId))!;
     expect(await settle(ctx, stored, restoreWait)).toBe('failed');
     const failed = published().find((p) => p.type === 'RestoreFailed');
     expect(failed?.detail).toMatchObject({

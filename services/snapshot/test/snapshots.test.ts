@@ -1,35 +1,18 @@
-import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
-import { settle, StateStore } from '@rewind/shared';
-import { startDynalite } from '@rewind/shared/src/testing/dynalite';
+import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { settle } from '@rewind/shared';
+import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { runFixture } from '@rewind/shared/src/testing/fixtures';
 import { snapshotWait, startSnapshot } from '../src/snapshots';
 
-const rds = mockClient(RDSClient);
-const sqs = mockClient(SQSClient);
-const eb = mockClient(EventBridgeClient);
-let db: Awaited<ReturnType<typeof startDynalite>>;
-let store: StateStore;
-
-beforeAll(async () => {
-  db = await startDynalite();
-  store = new StateStore(db.client, db.tableName);
-});
-afterAll(async () => db.stop());
-beforeEach(() => {
-  rds.reset();
-  sqs.reset();
-  eb.reset();
-  sqs.on(SendMessageCommand).resolves({});
-  eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }, { EventId: '2' }] });
-});
+const bed = useServiceTestBed();
+const { rds, eb, sqs } = bed;
 
 test('creates one tagged manual snapshot with the run name, waits, and arms a deadline check', async () => {
-  const ctx = testContext('snapshot', store);
-  const run = await store.createRun(runFixture('orders-db', 'create_snapshot'));
+  const ctx = testContext('snapshot', bed.store);
+  const run = await bed.store.createRun(runFixture('orders-db', 'create_snapshot'));
   rds.on(CreateDBSnapshotCommand).resolves({});
   await startSnapshot(ctx, run);
 
@@ -47,45 +30,45 @@ test('creates one tagged manual snapshot with the run name, waits, and arms a de
   ]);
   const check = JSON.parse(sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.MessageBody!);
   expect(check).toEqual({ kind: 'rewind.check', runId: run.runId, step: 'snapshot', seq: 0 });
-  const stored = await store.getRun(run.runId);
+  const stored = await bed.store.getRun(run.runId);
   expect(stored?.expectation).toMatchObject({
     step: 'snapshot',
     resourceName: run.names.snapshot,
     acted: true,
   });
-  expect(await store.lookupResource('snapshot', run.names.snapshot!)).toMatchObject({ runId: run.runId });
+  expect(await bed.store.lookupResource('snapshot', run.names.snapshot!)).toMatchObject({ runId: run.runId });
 });
 
 test('an existing snapshot of the same name is ours (an earlier call): no failure', async () => {
-  const ctx = testContext('snapshot', store);
-  const run = await store.createRun(runFixture('orders-db', 'create_snapshot'));
+  const ctx = testContext('snapshot', bed.store);
+  const run = await bed.store.createRun(runFixture('orders-db', 'create_snapshot'));
   rds
     .on(CreateDBSnapshotCommand)
     .rejects(Object.assign(new Error('exists'), { name: 'DBSnapshotAlreadyExistsFault' }));
   await startSnapshot(ctx, run);
-  expect((await store.getRun(run.runId))?.status).toBe('running');
+  expect((await bed.store.getRun(run.runId))?.status).toBe('running');
 });
 
 test('quota exceeded fails the run before the database is touched: RestoreFailed then RunFailed', async () => {
-  const ctx = testContext('snapshot', store);
-  const run = await store.createRun(runFixture('orders-db', 'create_snapshot'));
-  await store.acquireLock('instance', 'orders-db', run.runId);
+  const ctx = testContext('snapshot', bed.store);
+  const run = await bed.store.createRun(runFixture('orders-db', 'create_snapshot'));
+  await bed.store.acquireLock('instance', 'orders-db', run.runId);
   rds
     .on(CreateDBSnapshotCommand)
     .rejects(Object.assign(new Error('quota'), { name: 'SnapshotQuotaExceededFault' }));
   await startSnapshot(ctx, run);
-  const stored = await store.getRun(run.runId);
+  const stored = await bed.store.getRun(run.runId);
   expect(stored).toMatchObject({ status: 'failed', failure: { step: 'snapshot' } });
   const sent = eb
     .commandCalls(PutEventsCommand)
     .flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType));
   expect(sent).toEqual(['RestoreFailed', 'RunFailed']);
-  expect(await store.getLock('instance', 'orders-db')).toBeUndefined();
+  expect(await bed.store.getLock('instance', 'orders-db')).toBeUndefined();
 });
 
 test('settle: available completes the step and publishes SnapshotReady with next set-aside', async () => {
-  const ctx = testContext('snapshot', store);
-  const run = await store.createRun(runFixture('orders-db', 'create_snapshot'));
+  const ctx = testContext('snapshot', bed.store);
+  const run = await bed.store.createRun(runFixture('orders-db', 'create_snapshot'));
   rds.on(CreateDBSnapshotCommand).resolves({});
   await startSnapshot(ctx, run);
   rds.on(DescribeDBSnapshotsCommand).resolves({
@@ -93,7 +76,7 @@ test('settle: available completes the step and publishes SnapshotReady with next
       { DBSnapshotIdentifier: run.names.snapshot, Status: 'available', DBSnapshotArn: 'arn:snap' },
     ],
   });
-  const outcome = await settle(ctx, (await store.getRun(run.runId))!, snapshotWait);
+  const outcome = await settle(ctx, (await bed.store.getRun(run.runId))!, snapshotWait);
   expect(outcome).toBe('done');
   const entry = eb.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
   expect(entry.DetailType).toBe('SnapshotReady');
@@ -102,19 +85,19 @@ test('settle: available completes the step and publishes SnapshotReady with next
     run: { next: 'set-aside' },
   });
   // a second settle (duplicate event) finds the step done
-  expect(await settle(ctx, (await store.getRun(run.runId))!, snapshotWait)).toBe('stale');
+  expect(await settle(ctx, (await bed.store.getRun(run.runId))!, snapshotWait)).toBe('stale');
 });
 
 test('settle: once the deadline has passed, the step fails with the last status seen', async () => {
-  const ctx = testContext('snapshot', store);
-  const run = await store.createRun(runFixture('orders-db', 'create_snapshot'));
+  const ctx = testContext('snapshot', bed.store);
+  const run = await bed.store.createRun(runFixture('orders-db', 'create_snapshot'));
   rds.on(CreateDBSnapshotCommand).resolves({});
   await startSnapshot(ctx, run);
   rds.on(DescribeDBSnapshotsCommand).resolves({
     DBSnapshots: [{ DBSnapshotIdentifier: run.names.snapshot, Status: 'creating', PercentProgress: 40 }],
   });
-  const later = testContext('snapshot', store, () => new Date(Date.now() + 3 * 3600_000));
-  const waiting = (await store.getRun(run.runId))!;
+  const later = testContext('snapshot', bed.store, () => new Date(Date.now() + 3 * 3600_000));
+  const waiting = (await bed.store.getRun(run.runId))!;
   const outcome = await settle(later, waiting, snapshotWait, {
     kind: 'rewind.check',
     runId: run.runId,
@@ -122,7 +105,7 @@ test('settle: once the deadline has passed, the step fails with the last status 
     seq: waiting.expectation!.checks,
   });
   expect(outcome).toBe('failed');
-  const failed = await store.getRun(run.runId);
+  const failed = await bed.store.getRun(run.runId);
   expect(failed?.failure?.reason).toMatch(
     /did not become available within its deadline .*last status: creating 40%/,
   );
