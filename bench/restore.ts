@@ -3,7 +3,7 @@
  * `create_snapshot` on production-like instances on the local cloud (RDS at time scale 0.002: a ten-
  * minute restore takes 1.2 s) and prints, per run: total time, emulated RDS operation time, orchestration
  * overhead per step, and then totals per run: Lambda invocations, DynamoDB writes, events published and
- * RDS API calls; and p50/p99 of the event -> next RDS call latency and of the overhead per event-driven
+ * RDS API calls; how many events went out more than once; and p50/p99 of the event -> next RDS call latency and of the overhead per event-driven
  * step. Figures only, no assertions.
  *
  * Definitions, per step (from the run's timeline and the emulator's resource histories):
@@ -162,9 +162,14 @@ async function main() {
   const eventOverhead: number[] = [];
   const checkOverhead: number[] = [];
   const rows: string[] = [];
+  let publishedTwice = 0;
   for (const r of results.sort((a, b) => a.id.localeCompare(b.id))) {
     const run = (await store.getRun(r.runId))!;
     const timeline = await store.getTimeline(r.runId);
+    const outs = timeline
+      .filter((t) => t.direction === 'out')
+      .map((t) => `${t.type} ${JSON.stringify(t.detail)}`);
+    publishedTwice += outs.length - new Set(outs).size;
     const out = (type: string) => timeline.find((t: LogEntry) => t.direction === 'out' && t.type === type);
     const histories = await cloud.admin.get<History[]>(`/_rewind/rds/history`);
     const resourceOf = (step: string) =>
@@ -261,6 +266,7 @@ async function main() {
   console.log(
     `per run: ${(invocationTotal / n).toFixed(1)} Lambda invocations, ${(dynamoWrites / n).toFixed(1)} DynamoDB writes, ${(putEvents / n).toFixed(1)} PutEvents calls (incl. the request), ${(rdsCalls / n).toFixed(1)} RDS API calls`,
   );
+  console.log(`events published more than once (same type and detail): ${publishedTwice}`);
   console.log(`event -> next RDS call latency: p50 ${ms(pct(latency, 0.5))}, p99 ${ms(pct(latency, 0.99))}`);
   console.log(
     `orchestration overhead per event-driven step (snapshot, restore, cleanup): p50 ${ms(pct(eventOverhead, 0.5))}, p99 ${ms(pct(eventOverhead, 0.99))}  (aim: p99 <= 100 ms)`,

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import {
   isDeadlineCheck,
+  isFlushRequest,
   isEventName,
   parseEvent,
   SERVICE_NAMES,
@@ -83,10 +84,18 @@ export function explainMessage(message: Message, kind: DlqKind, inboxName: strin
   }
   const envelope = parsed as { 'detail-type'?: unknown; detail?: { run?: { id?: string }; runId?: string } };
   const detailType = typeof envelope['detail-type'] === 'string' ? envelope['detail-type'] : undefined;
-  const runId = isDeadlineCheck(parsed) ? parsed.runId : (envelope.detail?.run?.id ?? envelope.detail?.runId);
+  const own = isDeadlineCheck(parsed) || isFlushRequest(parsed);
+  const runId =
+    isDeadlineCheck(parsed) || isFlushRequest(parsed)
+      ? parsed.runId
+      : (envelope.detail?.run?.id ?? envelope.detail?.runId);
   const withType = {
     ...base,
-    detailType: isDeadlineCheck(parsed) ? `deadline check (${parsed.step})` : detailType,
+    detailType: isDeadlineCheck(parsed)
+      ? `deadline check (${parsed.step})`
+      : isFlushRequest(parsed)
+        ? 'outbox flush'
+        : detailType,
     runId,
   };
   if (kind === 'target-dlq') {
@@ -97,8 +106,11 @@ export function explainMessage(message: Message, kind: DlqKind, inboxName: strin
       why: `EventBridge could not deliver it to ${inboxName}${code ? `: ${code}` : ''}${error ? ` ${error}` : ''}`,
     };
   }
-  if (!isDeadlineCheck(parsed) && !detailType) {
-    return { ...withType, why: 'neither an EventBridge event nor a deadline check (poison message)' };
+  if (!own && !detailType) {
+    return {
+      ...withType,
+      why: 'neither an EventBridge event, a deadline check nor an outbox flush (poison message)',
+    };
   }
   if (detailType && detailType !== 'RestoreRequested' && isEventName(detailType)) {
     const check = parseEvent(detailType, envelope.detail);

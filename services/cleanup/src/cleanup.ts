@@ -1,4 +1,4 @@
-import { DeleteDBInstanceCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import { DeleteDBInstanceCommand, ModifyDBInstanceCommand, type DBInstance } from '@aws-sdk/client-rds';
 import {
   actOrFail,
   beginWait,
@@ -62,9 +62,9 @@ export async function completeCleanup(
   );
 }
 
-async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
+/** `db`: the set-aside copy as just described (saves a describe call). */
+async function callDelete(ctx: ServiceContext, run: RunRecord, db: DBInstance | undefined): Promise<void> {
   const temp = run.names.temporary!;
-  const db = await findInstance(ctx.rds, temp);
   if (!db) return;
   if (db.DeletionProtection) {
     await ctx.rds.send(
@@ -126,7 +126,7 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
   const names = keepFinalSnapshot(ctx, run)
     ? { ...run.names, finalSnapshot: finalSnapshotIdentifier(run.identifier, run.runId, ctx.now()) }
     : run.names;
-  const waiting = await beginWait(
+  await beginWait(
     ctx,
     run,
     {
@@ -137,17 +137,18 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
       deadlineSeconds: ctx.config.wait.deadlines.delete,
     },
     { names },
-  );
-  await actOrFail(
-    ctx,
-    waiting,
-    () => callDelete(ctx, waiting),
-    (latest, err) =>
-      completeCleanup(
+    (waiting) =>
+      actOrFail(
         ctx,
-        latest,
-        false,
-        `deleting ${temp} failed (${describeError(err)}); ${removalHint(run)}`,
+        waiting,
+        () => callDelete(ctx, waiting, db),
+        (latest, err) =>
+          completeCleanup(
+            ctx,
+            latest,
+            false,
+            `deleting ${temp} failed (${describeError(err)}); ${removalHint(run)}`,
+          ),
       ),
   );
 }
@@ -155,7 +156,7 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
 async function probeCleanup(ctx: ServiceContext, run: RunRecord): Promise<Probe> {
   const db = await findInstance(ctx.rds, run.names.temporary!);
   if (!db) return { state: 'done' };
-  if (shouldActAgain(ctx, run)) await callDelete(ctx, run);
+  if (shouldActAgain(ctx, run)) await callDelete(ctx, run, db);
   return { state: 'waiting', status: db.DBInstanceStatus };
 }
 

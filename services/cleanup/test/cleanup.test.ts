@@ -45,6 +45,8 @@ test('lifts deletion protection on the set-aside original, then deletes it with 
     },
   ]);
   expect(stored!.names.finalSnapshot).toMatch(/^orders-db-rw[a-z0-9]{8}-final-/);
+  // One look at the set-aside copy serves both the identity check and the deletion-protection decision.
+  expect(rds.commandCalls(DescribeDBInstancesCommand)).toHaveLength(1);
 });
 
 test('never deletes a database that is not the original recorded by the run', async () => {

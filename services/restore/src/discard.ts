@@ -1,4 +1,4 @@
-import { DeleteDBInstanceCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import { DeleteDBInstanceCommand, ModifyDBInstanceCommand, type DBInstance } from '@aws-sdk/client-rds';
 import {
   actOrFail,
   beginWait,
@@ -43,9 +43,9 @@ export async function finishDiscard(ctx: ServiceContext, run: RunRecord, discard
   );
 }
 
-async function callDelete(ctx: ServiceContext, run: RunRecord): Promise<void> {
-  const db = await findInstance(ctx.rds, run.identifier);
-  if (db?.DeletionProtection) {
+/** `db`: the half-restored copy as just described (saves a describe call). */
+async function callDelete(ctx: ServiceContext, run: RunRecord, db: DBInstance): Promise<void> {
+  if (db.DeletionProtection) {
     await ctx.rds.send(
       new ModifyDBInstanceCommand({
         DBInstanceIdentifier: run.identifier,
@@ -77,25 +77,31 @@ export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise
     await finishDiscard(ctx, run, null);
     return;
   }
-  const waiting = await beginWait(ctx, run, {
-    step: 'discard',
-    resourceKind: 'instance',
-    resourceName: run.identifier,
-    target: 'deleted',
-    deadlineSeconds: ctx.config.wait.deadlines.rollback,
-  });
-  await actOrFail(
+  await beginWait(
     ctx,
-    waiting,
-    () => callDelete(ctx, waiting),
-    (latest, err) =>
-      failRollback(
+    run,
+    {
+      step: 'discard',
+      resourceKind: 'instance',
+      resourceName: run.identifier,
+      target: 'deleted',
+      deadlineSeconds: ctx.config.wait.deadlines.rollback,
+    },
+    {},
+    (waiting) =>
+      actOrFail(
         ctx,
-        latest,
-        'discard',
-        `deleting the half-restored copy failed: ${describeError(err)}`,
-        `a half-restored copy holds the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
-        manualFix(run),
+        waiting,
+        () => callDelete(ctx, waiting, db),
+        (latest, err) =>
+          failRollback(
+            ctx,
+            latest,
+            'discard',
+            `deleting the half-restored copy failed: ${describeError(err)}`,
+            `a half-restored copy holds the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
+            manualFix(run),
+          ),
       ),
   );
 }
@@ -103,14 +109,17 @@ export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise
 async function probeDiscard(ctx: ServiceContext, run: RunRecord): Promise<Probe> {
   const db = await findInstance(ctx.rds, run.identifier);
   if (!db) return { state: 'done', data: { discarded: run.identifier } };
-  if (shouldActAgain(ctx, run)) await callDelete(ctx, run);
+  // The original holds the name (never the copy to delete): nothing to discard; rename-back sees it is back.
+  if (db.DbiResourceId === capturedConfig(run).dbiResourceId) return { state: 'done', data: { kept: true } };
+  if (shouldActAgain(ctx, run)) await callDelete(ctx, run, db);
   return { state: 'waiting', status: db.DBInstanceStatus };
 }
 
 export const discardWait: WaitingStep = {
   step: 'discard',
   probe: (ctx, run) => probeDiscard(ctx, run),
-  complete: (ctx, run, data) => finishDiscard(ctx, run, String(data.discarded ?? run.identifier)),
+  complete: (ctx, run, data) =>
+    finishDiscard(ctx, run, data.kept ? null : String(data.discarded ?? run.identifier)),
   fail: async (ctx, run, reason) => {
     await failRollback(
       ctx,

@@ -7,6 +7,7 @@ import {
   findInstance,
   findSnapshot,
   flushOutbox,
+  publishCreated,
   isTrapheusSnapshot,
   LockHeldError,
   newRunId,
@@ -146,30 +147,36 @@ async function accept(ctx: ServiceContext, runId: string, req: Request, envelope
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     outbox: [
-      event('RunStarted', {
-        run,
-        requestId: req.requestId,
-        replayOf: req.replayOf,
-        snapshotIdentifier: names.restoreFrom ?? names.snapshot,
-        temporaryIdentifier: run.plan.includes('set-aside') ? names.temporary : undefined,
-        startedAt: now.toISOString(),
-      }),
+      {
+        ...event('RunStarted', {
+          run,
+          requestId: req.requestId,
+          replayOf: req.replayOf,
+          snapshotIdentifier: names.restoreFrom ?? names.snapshot,
+          temporaryIdentifier: run.plan.includes('set-aside') ? names.temporary : undefined,
+          startedAt: now.toISOString(),
+        }),
+        at: now.toISOString(),
+      },
     ],
   };
-  await ctx.store.appendLog({
-    runId,
-    at: now.toISOString(),
-    direction: 'in',
-    type: 'RestoreRequested',
-    detail: req,
-    source: envelope.source,
-  });
-  await createOrFlush(ctx, record);
+  // The timeline entry does not gate the run: written alongside it.
+  await Promise.all([
+    ctx.store.appendLog({
+      runId,
+      at: now.toISOString(),
+      direction: 'in',
+      type: 'RestoreRequested',
+      detail: req,
+      source: envelope.source,
+    }),
+    createOrFlush(ctx, record),
+  ]);
 }
 
 async function createOrFlush(ctx: ServiceContext, record: Omit<RunRecord, 'version'>) {
   try {
-    await flushOutbox(ctx, await ctx.store.createRun(record));
+    await publishCreated(ctx, await ctx.store.createRun(record));
   } catch (err) {
     if (!(err instanceof StaleWriteError)) throw err;
     // A concurrent delivery of the same request created it first.
@@ -286,14 +293,17 @@ async function reject(
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     outbox: [
-      event('RestoreRejected', {
-        runId,
-        identifier: req?.identifier ?? (typeof r.identifier === 'string' ? r.identifier : undefined),
-        requestId,
-        code: rejection.code,
-        reason: rejection.message,
-        request: raw,
-      }),
+      {
+        ...event('RestoreRejected', {
+          runId,
+          identifier: req?.identifier ?? (typeof r.identifier === 'string' ? r.identifier : undefined),
+          requestId,
+          code: rejection.code,
+          reason: rejection.message,
+          request: raw,
+        }),
+        at: now.toISOString(),
+      },
     ],
   };
   await createOrFlush(ctx, record);

@@ -53,25 +53,31 @@ async function callRestore(ctx: ServiceContext, run: RunRecord): Promise<void> {
 }
 
 export async function startRestore(ctx: ServiceContext, run: RunRecord): Promise<void> {
-  const waiting = await beginWait(ctx, run, {
-    step: 'restore',
-    resourceKind: 'instance',
-    resourceName: run.identifier,
-    target: 'available',
-    deadlineSeconds: ctx.config.wait.deadlines.restore,
-    context: { phase: 'restoring' },
-  });
-  await actOrFail(
+  await beginWait(
     ctx,
-    waiting,
-    () => callRestore(ctx, waiting),
-    (latest, err) =>
-      failStep(
+    run,
+    {
+      step: 'restore',
+      resourceKind: 'instance',
+      resourceName: run.identifier,
+      target: 'available',
+      deadlineSeconds: ctx.config.wait.deadlines.restore,
+      context: { phase: 'restoring' },
+    },
+    {},
+    (waiting) =>
+      actOrFail(
         ctx,
-        latest,
-        'restore',
-        `RestoreDBInstanceFromDBSnapshot failed: ${describeError(err)}`,
-        (err as Error).name,
+        waiting,
+        () => callRestore(ctx, waiting),
+        (latest, err) =>
+          failStep(
+            ctx,
+            latest,
+            'restore',
+            `RestoreDBInstanceFromDBSnapshot failed: ${describeError(err)}`,
+            (err as Error).name,
+          ),
       ),
   );
 }
@@ -124,7 +130,8 @@ async function probeRestore(ctx: ServiceContext, run: RunRecord): Promise<Probe>
         context: { ...exp.context, phase: 'configuring', applied: modification.applied.join(',') },
       },
     });
-    return { state: 'waiting', status: 'modifying', run: updated };
+    // No RDS event marks the end of a modification: look again soon rather than at the chain's backoff.
+    return { state: 'waiting', status: 'modifying', run: updated, recheck: true };
   }
   const differences = diffInstanceConfig(config, restored);
   if (differences.length) {

@@ -5,6 +5,7 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { settle } from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
@@ -13,7 +14,7 @@ import { intake } from '../src/intake';
 import { restoreWait, startRestore } from '../src/restoreStep';
 
 const bed = useServiceTestBed();
-const { rds, eb } = bed;
+const { rds, eb, sqs } = bed;
 
 let seq = 0;
 const envelope = () => ({
@@ -198,6 +199,22 @@ describe('restore step', () => {
         DeletionProtection: true,
       },
     ]);
+    // No RDS event marks the end of the modification: a new check chain starts at the first interval.
+    const lastCheck = () => {
+      const input = sqs.commandCalls(SendMessageCommand).at(-1)!.args[0].input;
+      return { delay: input.DelaySeconds, ...JSON.parse(input.MessageBody!) };
+    };
+    const configuring = (await bed.store.getRun(run.runId))!;
+    expect(lastCheck()).toMatchObject({ delay: 1, seq: configuring.expectation!.checks });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [dbInstanceFixture('orders-db', { ...restoredDefaults, DBInstanceStatus: 'modifying' })],
+    });
+    const check = { kind: 'rewind.check' as const, runId: run.runId, step: 'restore' as const };
+    expect(
+      await settle(ctx, configuring, restoreWait, { ...check, seq: configuring.expectation!.checks }),
+    ).toBe('waiting');
+    expect(lastCheck()).toMatchObject({ delay: 2, seq: configuring.expectation!.checks + 1 }); // backoff from the restart
+    expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(1);
     rds
       .on(DescribeDBInstancesCommand)
       .resolves({ DBInstances: [dbInstanceFixture('orders-db', { DbiResourceId: 'db-RESTORED' })] });

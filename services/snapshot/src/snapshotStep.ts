@@ -84,24 +84,30 @@ export function snapshotStep(kind: SnapshotKind): {
   wait: WaitingStep;
 } {
   const start = async (ctx: ServiceContext, run: RunRecord): Promise<void> => {
-    const waiting = await beginWait(ctx, run, {
-      step: 'snapshot',
-      resourceKind: kind.resourceKind,
-      resourceName: run.names.snapshot!,
-      target: 'available',
-      deadlineSeconds: ctx.config.wait.deadlines.snapshot,
-    });
-    await actOrFail(
+    await beginWait(
       ctx,
-      waiting,
-      () => callCreate(ctx, waiting, kind),
-      (latest, err) =>
-        failStep(
+      run,
+      {
+        step: 'snapshot',
+        resourceKind: kind.resourceKind,
+        resourceName: run.names.snapshot!,
+        target: 'available',
+        deadlineSeconds: ctx.config.wait.deadlines.snapshot,
+      },
+      {},
+      (waiting) =>
+        actOrFail(
           ctx,
-          latest,
-          'snapshot',
-          `${kind.action} of ${run.identifier} failed: ${describeError(err)}`,
-          (err as Error).name,
+          waiting,
+          () => callCreate(ctx, waiting, kind),
+          (latest, err) =>
+            failStep(
+              ctx,
+              latest,
+              'snapshot',
+              `${kind.action} of ${run.identifier} failed: ${describeError(err)}`,
+              (err as Error).name,
+            ),
         ),
     );
   };

@@ -1,7 +1,8 @@
 import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { settle } from '@rewind/shared';
+import type { SQSEvent } from 'aws-lambda';
+import { EVENT_EXAMPLES, inboxHandler, settle, stepRoutes } from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { runFixture } from '@rewind/shared/src/testing/fixtures';
@@ -109,4 +110,35 @@ test('settle: once the deadline has passed, the step fails with the last status 
   expect(failed?.failure?.reason).toMatch(
     /did not become available within its deadline .*last status: creating 40%/,
   );
+});
+
+test('a check that could not be armed fails the message; its redelivery re-arms the check and calls RDS no second time', async () => {
+  const ctx = testContext('snapshot', bed.store);
+  const run = await bed.store.createRun(runFixture('orders-db', 'create_snapshot'));
+  const handler = inboxHandler('snapshot', { events: stepRoutes({ snapshot: startSnapshot }) }, () => ctx);
+  const message = {
+    messageId: 'm-1',
+    receiptHandle: 'r-1',
+    body: JSON.stringify({
+      id: 'evt-run-started',
+      'detail-type': 'RunStarted',
+      source: 'rewind',
+      detail: { ...EVENT_EXAMPLES.RunStarted, run: run.run },
+    }),
+    attributes: { ApproximateReceiveCount: '1' },
+  };
+  const batch = { Records: [message] } as unknown as SQSEvent;
+  rds.on(CreateDBSnapshotCommand).resolves({});
+  sqs.on(SendMessageCommand).rejectsOnce(new Error('SQS unavailable')).resolves({});
+
+  expect(await handler(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
+  expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(1);
+
+  expect(await handler(batch)).toEqual({ batchItemFailures: [] });
+  expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(1);
+  const checks = sqs.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!));
+  expect(checks).toEqual([
+    { kind: 'rewind.check', runId: run.runId, step: 'snapshot', seq: 0 },
+    { kind: 'rewind.check', runId: run.runId, step: 'snapshot', seq: 0 },
+  ]);
 });

@@ -68,13 +68,11 @@ async function claim(
     },
   });
   const ttl = Math.max(0, Math.round((new Date(exp.deadline).getTime() - now.getTime()) / 1000)) + 86_400;
-  for (const op of ops) {
-    await ctx.store.indexResource(
-      { kind: op.kind, name: op.name, runId: run.runId, step: exp.step },
-      ttl,
-      now,
-    );
-  }
+  await Promise.all(
+    ops.map((op) =>
+      ctx.store.indexResource({ kind: op.kind, name: op.name, runId: run.runId, step: exp.step }, ttl, now),
+    ),
+  );
   return updated;
 }
 
@@ -107,7 +105,13 @@ async function act(
     return { state: 'waiting', status: `${errors[0]!.op.label}: ${describeError(errors[0]!.err)}`, run };
   }
   const acted = (await markActed(ctx, run, step)) ?? run;
-  return { state: 'waiting', status: `started: ${ops.map((o) => o.label).join('; ')}`, run: acted };
+  // Some operations have no RDS event for their end (a modification): the chain restarts at its first interval.
+  return {
+    state: 'waiting',
+    status: `started: ${ops.map((o) => o.label).join('; ')}`,
+    run: acted,
+    recheck: true,
+  };
 }
 
 /** One look at a phased step: completes phases, starts the next operations, or reports where it waits. */

@@ -6,6 +6,8 @@ import { StepMismatchError } from '../plans';
 import { normaliseRdsEvent, type RdsEvent } from '../rds/rdsEvents';
 import { RDS_EVENT_SOURCES, type ServiceName } from '../topology';
 import { createContext, type ServiceContext } from './context';
+import { isFlushRequest } from './runs';
+import { loadRun } from './steps';
 import { isDeadlineCheck, type DeadlineCheck } from './waiting';
 
 /** The EventBridge envelope as delivered to an SQS target. */
@@ -57,13 +59,19 @@ async function route(record: SQSRecord, routes: InboxRoutes, ctx: ServiceContext
   } catch {
     throw new PoisonMessageError(`message body is not JSON: ${record.body.slice(0, 200)}`);
   }
+  if (isFlushRequest(body)) {
+    await loadRun(ctx, body.runId);
+    return;
+  }
   if (isDeadlineCheck(body)) {
     if (!routes.check) throw new PoisonMessageError(`${ctx.service} does not take deadline checks`);
     return routes.check(body, ctx);
   }
   const envelope = body as Envelope;
   if (!envelope || typeof envelope !== 'object' || typeof envelope['detail-type'] !== 'string') {
-    throw new PoisonMessageError('message is neither an EventBridge event nor a deadline check');
+    throw new PoisonMessageError(
+      'message is neither an EventBridge event, a deadline check nor an outbox flush',
+    );
   }
   const type = envelope['detail-type'];
   if ((RDS_EVENT_SOURCES as readonly string[]).includes(envelope.source)) {

@@ -1,3 +1,4 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { EventInput, EventName } from '../contracts/events';
 import type { RunBlock, StepName } from '../contracts/run';
 import type { OutgoingEvent } from '../bus/publisher';
@@ -7,12 +8,21 @@ import type { ServiceContext } from './context';
 
 /**
  * Run lifecycle shared by the services. Every state change is one conditional write that also
- * stores the events it produces (the outbox); the events are published after the write and the
- * outbox is cleared. A crash in between leaves the outbox, which the next message for the run
- * flushes, so an event is never lost and a step never runs twice.
+ * stores the events it produces (the outbox); the events are published after the write and removed
+ * from the outbox. A crash in between leaves them there, and they are published later, so an event is
+ * never lost and a step never runs twice.
  */
 
-type Outgoing = { name: EventName; detail: Record<string, unknown> };
+/** An outbox entry; `at` is when it was written (entries from before it was recorded count as old). */
+type Outgoing = { name: EventName; detail: Record<string, unknown>; at?: string };
+
+/**
+ * How long an outbox entry belongs to the handler that wrote it. That handler publishes it at once; a
+ * handler that finds it younger than this leaves it alone (publishing it too would send a duplicate)
+ * but keeps it in the outbox. Only if the writer failed is an entry left this long: the writer's
+ * message then comes back after the inbox's visibility timeout (longer than this) and publishes it.
+ */
+export const OUTBOX_GRACE_SECONDS = 60;
 
 export function event<N extends EventName>(name: N, detail: EventInput<N>): Outgoing {
   return { name, detail: detail as Record<string, unknown> };
@@ -32,25 +42,25 @@ function summary(e: Outgoing): string {
 }
 
 /**
- * Publishes what is left in the run's outbox, clears it, and releases the lock of a finished run.
- * `confirmed` names events known to be published (the message being handled is one of them).
+ * Publishes `due` (entries of `run`'s outbox), leaves `keep` in the outbox, and releases the lock of
+ * a finished run. The outbox is rewritten without bumping the version (concurrent writers are not
+ * disturbed); if another writer got there first, its write carried the entries it still had to keep.
  */
-export async function flushOutbox(
+async function publishDue(
   ctx: ServiceContext,
   run: RunRecord,
-  confirmed: string[] = [],
+  due: Outgoing[],
+  keep: Outgoing[],
 ): Promise<RunRecord> {
-  const events = ((run.outbox ?? []) as Outgoing[]).filter((e) => !confirmed.includes(e.name));
   // Released before the terminal event goes out: whoever reacts to RunCompleted may start the next run.
   if (TERMINAL_STATUSES.includes(run.status) && run.status !== 'rejected') {
     await ctx.store.releaseLock(run.kind, run.identifier, run.runId);
   }
-  if (events.length) {
-    await ctx.publisher.publishAll(events as OutgoingEvent[]);
+  if (due.length) {
+    await ctx.publisher.publishAll(due.map(({ name, detail }) => ({ name, detail })) as OutgoingEvent[]);
     const at = ctx.now().toISOString();
-    // If another writer got there first, it already dropped these events (it read them as confirmed or published).
     await Promise.all([
-      ...events.map((e) =>
+      ...due.map((e) =>
         ctx.store.appendLog({
           runId: run.runId,
           at,
@@ -61,22 +71,76 @@ export async function flushOutbox(
           source: ctx.service,
         }),
       ),
-      ctx.store.clearOutbox(run.runId, run.version),
+      ctx.store.setOutbox(run.runId, run.version, keep),
     ]);
   }
-  // Published or confirmed: the next write of this run carries an empty outbox.
-  return { ...run, outbox: [] };
+  return { ...run, outbox: keep };
 }
 
-/** Writes a state change with its events, then publishes them. */
+/**
+ * Publishes what another handler left in the run's outbox once it is due (older than the grace
+ * period), and releases the lock of a finished run. `confirmed` names events known to be published
+ * (the message being handled is one of them); they are dropped. Younger entries stay in the returned
+ * run's outbox, so the next write carries them.
+ */
+export async function flushOutbox(
+  ctx: ServiceContext,
+  run: RunRecord,
+  confirmed: string[] = [],
+): Promise<RunRecord> {
+  const now = ctx.now().getTime();
+  const open = ((run.outbox ?? []) as Outgoing[]).filter((e) => !confirmed.includes(e.name));
+  const ageMs = (e: Outgoing) => (e.at ? now - Date.parse(e.at) : Infinity);
+  const isDue = (e: Outgoing) => ageMs(e) >= OUTBOX_GRACE_SECONDS * 1000;
+  const young = open.filter((e) => !isDue(e));
+  if (young.length > 0) {
+    // Whatever happened to the writer, a look once the oldest is due publishes it (or finds it gone).
+    const oldest = Math.max(...young.map(ageMs));
+    await sendFlush(ctx, run.runId, OUTBOX_GRACE_SECONDS - Math.floor(oldest / 1000));
+  }
+  return publishDue(ctx, run, open.filter(isDue), young);
+}
+
+export const FLUSH_KIND = 'rewind.flush';
+
+/** A message a service sends to its own inbox: look at a run's outbox again later. */
+export interface FlushRequest {
+  kind: typeof FLUSH_KIND;
+  runId: string;
+}
+
+export function isFlushRequest(body: unknown): body is FlushRequest {
+  const b = body as Partial<FlushRequest> | undefined;
+  return b?.kind === FLUSH_KIND && typeof b.runId === 'string';
+}
+
+async function sendFlush(ctx: ServiceContext, runId: string, delaySeconds: number): Promise<void> {
+  await ctx.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: ctx.config.inboxUrl(ctx.service),
+      MessageBody: JSON.stringify({ kind: FLUSH_KIND, runId } satisfies FlushRequest),
+      DelaySeconds: Math.max(1, Math.min(900, delaySeconds)),
+    }),
+  );
+}
+
+/** Publishes the whole outbox of a run this handler has just created (its own entries). */
+export async function publishCreated(ctx: ServiceContext, run: RunRecord): Promise<RunRecord> {
+  return publishDue(ctx, run, (run.outbox ?? []) as Outgoing[], []);
+}
+
+/** Writes a state change with its events (keeping entries still pending in the outbox), then publishes them. */
 export async function commit(
   ctx: ServiceContext,
   run: RunRecord,
   changes: Partial<Omit<RunRecord, 'runId' | 'version'>>,
   events: Outgoing[],
 ): Promise<RunRecord> {
-  const updated = await ctx.store.updateRun(run, { ...changes, outbox: events });
-  return flushOutbox(ctx, updated);
+  const at = ctx.now().toISOString();
+  const own = events.map((e) => ({ ...e, at }));
+  const pending = (run.outbox ?? []) as Outgoing[];
+  const updated = await ctx.store.updateRun(run, { ...changes, outbox: [...pending, ...own] });
+  return publishDue(ctx, updated, own, pending);
 }
 
 export function elapsedMs(ctx: ServiceContext, run: RunRecord): number {

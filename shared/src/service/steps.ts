@@ -7,7 +7,7 @@ import type { Expectation, RunRecord } from '../state/types';
 import type { ServiceContext } from './context';
 import type { Envelope, EventRoutes, InboxRoutes } from './handler';
 import { flushOutbox, logIncoming } from './runs';
-import { settle, type DeadlineCheck, type WaitingStep } from './waiting';
+import { rearmWait, settle, type DeadlineCheck, type WaitingStep } from './waiting';
 
 /**
  * Glue between the inbox and a service's steps: starting a step when the routing slip says it is
@@ -46,10 +46,11 @@ export function stepRoutes(starts: Partial<Record<StepName, StartStep>>): EventR
         return;
       }
       if (run.expectation?.step === block.next) {
-        log.info('duplicate event ignored: the step is already under way', {
+        log.info('duplicate event: the step is already under way; its deadline check is re-armed', {
           detailType: name,
           step: block.next,
         });
+        await rearmWait(ctx, run);
         return;
       }
       log.info('starting step', { step: block.next, trigger: name });
@@ -78,15 +79,18 @@ export function waitingRoutes(steps: WaitingStep[]): Pick<InboxRoutes, 'rds' | '
       if (!index || !step) return;
       const run = await loadRun(ctx, index.runId);
       if (!run || run.expectation?.step !== step.step || !isWatched(run.expectation, event.name)) return;
-      await logIncoming(
-        ctx,
-        run.runId,
-        envelope['detail-type'],
-        envelope.detail,
-        'aws.rds',
-        `${event.eventId ?? ''} ${event.message}`.trim(),
-      );
-      const outcome = await settle(ctx, run, step);
+      // The timeline entry does not gate the step: written alongside it.
+      const [, outcome] = await Promise.all([
+        logIncoming(
+          ctx,
+          run.runId,
+          envelope['detail-type'],
+          envelope.detail,
+          'aws.rds',
+          `${event.eventId ?? ''} ${event.message}`.trim(),
+        ),
+        settle(ctx, run, step),
+      ]);
       ctx.log
         .child({ runId: run.runId })
         .info('RDS event settled', { eventId: event.eventId, name: event.name, outcome });

@@ -31,8 +31,11 @@ export function isDeadlineCheck(body: unknown): body is DeadlineCheck {
 /** `run` on any state: the probe itself wrote the run, and later writes must build on it. */
 export type Probe =
   | { state: 'done'; data?: Record<string, unknown>; run?: RunRecord }
-  /** `run` when the probe itself wrote the run (later writes must build on it). */
-  | { state: 'waiting'; status?: string; run?: RunRecord }
+  /**
+   * `run` when the probe itself wrote the run (later writes must build on it). `recheck`: the probe
+   * started something with no RDS event for its end (a modification): look again soon, with a new chain.
+   */
+  | { state: 'waiting'; status?: string; run?: RunRecord; recheck?: boolean }
   /** The target state was seen once; another look after `confirmSeconds` makes it done. */
   | { state: 'seen-once'; status?: string }
   | { state: 'failed'; reason: string; errorCode?: string; run?: RunRecord };
@@ -78,15 +81,18 @@ export async function sendCheck(
 }
 
 /**
- * Records what the step now waits for (in the same conditional write as `changes`), indexes the
- * resource for RDS events, and arms the first deadline check. Call it BEFORE the RDS mutation, so a
- * crash after the call still leaves the run waiting (and checking) rather than lost.
+ * Records what the step now waits for (in the same conditional write as `changes`): that write is the
+ * claim, and the step's RDS call (`act`) comes only after it, so a crash after the call still leaves
+ * the run waiting rather than lost. The resource index entry and the first deadline check are written
+ * alongside the call: the call's completion is minutes away in AWS, and if either write fails the
+ * handler fails, the trigger comes back, and `rearmWait` restarts the check chain.
  */
 export async function beginWait(
   ctx: ServiceContext,
   run: RunRecord,
   spec: WaitSpec,
   changes: Partial<RunRecord> = {},
+  act?: (claimed: RunRecord) => Promise<unknown>,
 ): Promise<RunRecord> {
   const now = ctx.now();
   const previous = run.expectation?.step === spec.step ? run.expectation.checks : -1;
@@ -98,20 +104,35 @@ export async function beginWait(
     deadline: new Date(now.getTime() + spec.deadlineSeconds * 1000).toISOString(),
     startedAt: now.toISOString(),
     checks: previous + 1,
+    backoffFrom: previous + 1,
     confirmations: 0,
     context: spec.context,
   };
   const updated = await ctx.store.updateRun(run, { ...changes, expectation });
-  // The conditional write above is the claim; the index entry and the first check follow together.
-  await Promise.all([
+  const outcomes = await Promise.allSettled([
     ctx.store.indexResource(
       { kind: spec.resourceKind, name: spec.resourceName, runId: run.runId, step: spec.step },
       spec.deadlineSeconds + 86_400,
       now,
     ),
     sendCheck(ctx, { runId: run.runId, step: spec.step, seq: expectation.checks }, checkDelay(ctx, 0)),
+    act?.(updated),
   ]);
+  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (failed) throw failed.reason;
   return updated;
+}
+
+/**
+ * A step's trigger came again while the step is under way: a duplicate delivery, or the redelivery of
+ * a message whose handler failed after the claim (before its deadline check was armed). Either way a
+ * check now keeps the wait alive; it carries the current sequence number, so of two live chains the
+ * first to re-arm wins and the other is dropped as stale.
+ */
+export async function rearmWait(ctx: ServiceContext, run: RunRecord): Promise<void> {
+  const exp = run.expectation;
+  if (!exp) return;
+  await sendCheck(ctx, { runId: run.runId, step: exp.step, seq: exp.checks }, checkDelay(ctx, 0));
 }
 
 /**
@@ -159,12 +180,17 @@ export async function settle(
     );
     return 'failed';
   }
-  // Re-arm: a check keeps its own chain going; a sighting restarts the chain with a short confirm delay.
-  if (check || confirmations !== (exp.confirmations ?? 0)) {
+  // Re-arm: a check keeps its own chain going; a sighting restarts the chain with a short confirm delay;
+  // a probe that started something without an end event restarts it from the first interval.
+  const recheck = probe.state === 'waiting' && probe.recheck === true;
+  if (check || recheck || confirmations !== (exp.confirmations ?? 0)) {
     const seq = exp.checks + 1;
-    await ctx.store.updateRun(run, { expectation: { ...exp, checks: seq, confirmations } });
+    const backoffFrom = recheck ? seq : exp.backoffFrom;
+    await ctx.store.updateRun(run, { expectation: { ...exp, checks: seq, confirmations, backoffFrom } });
     const delay =
-      confirmations > 0 ? ctx.config.wait.confirmSeconds : checkDelay(ctx, check ? check.seq + 1 : 0);
+      confirmations > 0
+        ? ctx.config.wait.confirmSeconds
+        : checkDelay(ctx, check && !recheck ? check.seq + 1 - (exp.backoffFrom ?? 0) : 0);
     await sendCheck(ctx, { runId: run.runId, step: step.step, seq }, delay);
   }
   return 'waiting';

@@ -107,18 +107,23 @@ export class StateStore {
   }
 
   /**
-   * Empties the outbox of the version that filled it, without bumping the version: the events are
-   * published, and a concurrent writer that read the same version must not lose its race because of it.
+   * Sets the outbox of the version that filled it to `keep` (the entries still to be published;
+   * removed when none), without bumping the version: the published events are gone, and a concurrent
+   * writer that read the same version must not lose its race because of it.
    */
-  async clearOutbox(runId: string, version: number): Promise<boolean> {
+  async setOutbox(runId: string, version: number, keep: RunRecord['outbox'] = []): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.run(runId),
-          UpdateExpression: 'REMOVE outbox',
+          ...(keep && keep.length > 0
+            ? {
+                UpdateExpression: 'SET outbox = :keep',
+                ExpressionAttributeValues: { ':v': version, ':keep': keep },
+              }
+            : { UpdateExpression: 'REMOVE outbox', ExpressionAttributeValues: { ':v': version } }),
           ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': version },
         }),
       );
       return true;

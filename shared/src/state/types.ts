@@ -27,6 +27,8 @@ export interface Expectation {
   startedAt: string;
   /** Sequence number of the live deadline-check chain; older check messages are dropped. */
   checks: number;
+  /** Sequence number the chain's backoff counts from (a probe that starts a new operation restarts it). */
+  backoffFrom?: number;
   /** Whether the RDS call that starts the operation was accepted. */
   acted?: boolean;
   /** Consecutive describe calls that saw the target state (a rename needs two). */
@@ -60,7 +62,8 @@ export interface RunRecord {
   resources: Record<string, string>;
   rejection?: { code: string; reason: string };
   /** Events written with the state change that produced them and not yet confirmed published. */
-  outbox?: { name: string; detail: Record<string, unknown> }[];
+  /** Events written with a state change and not yet known to be published (`at`: when written). */
+  outbox?: { name: string; detail: Record<string, unknown>; at?: string }[];
   createdAt: string;
   updatedAt: string;
 }
