@@ -11,7 +11,13 @@ import {
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
-import { captureClusterConfig, findCluster, findInstance, type ClusterConfig } from '@rewind/shared';
+import {
+  captureClusterConfig,
+  findCluster,
+  findInstance,
+  isRetryable,
+  type ClusterConfig,
+} from '@rewind/shared';
 
 /** Groups the sample instance uses (non-default, so a restore that forgot them would show). */
 export const SAMPLE_GROUPS = {
@@ -113,6 +119,22 @@ export async function createSampleInstance(
   return waitForInstance(rds, identifier, 'available', timeoutMs);
 }
 
+const THROTTLED = Symbol('throttled');
+
+/**
+ * A look while waiting: the account-wide RDS API limit (shared with whatever else runs) may refuse it,
+ * and the SDK stops retrying once its retry quota is spent; then wait a moment and look again.
+ */
+async function throttleTolerant<T>(look: () => Promise<T>): Promise<T | typeof THROTTLED> {
+  try {
+    return await look();
+  } catch (err) {
+    if (!isRetryable(err)) throw err;
+    await sleep(500);
+    return THROTTLED;
+  }
+}
+
 export async function waitForInstance(
   rds: RDSClient,
   identifier: string,
@@ -121,7 +143,12 @@ export async function waitForInstance(
 ): Promise<DBInstance> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const db = await findInstance(rds, identifier);
+    const db = await throttleTolerant(() => findInstance(rds, identifier));
+    if (db === THROTTLED) {
+      if (Date.now() > deadline)
+        throw new Error(`${identifier}: RDS kept refusing describe calls (throttled)`);
+      continue;
+    }
     if (db?.DBInstanceStatus === status) return db;
     if (Date.now() > deadline)
       throw new Error(
@@ -181,10 +208,19 @@ export async function waitForCluster(
 ): Promise<DBCluster> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const c = await findCluster(rds, identifier);
-    const members = await Promise.all(
-      (c?.DBClusterMembers ?? []).map((m) => findInstance(rds, m.DBInstanceIdentifier!)),
-    );
+    const looked = await throttleTolerant(async () => {
+      const c = await findCluster(rds, identifier);
+      const members = await Promise.all(
+        (c?.DBClusterMembers ?? []).map((m) => findInstance(rds, m.DBInstanceIdentifier!)),
+      );
+      return { c, members };
+    });
+    if (looked === THROTTLED) {
+      if (Date.now() > deadline)
+        throw new Error(`${identifier}: RDS kept refusing describe calls (throttled)`);
+      continue;
+    }
+    const { c, members } = looked;
     if (c?.Status === 'available' && members.every((m) => m?.DBInstanceStatus === 'available')) return c;
     if (Date.now() > deadline) {
       throw new Error(

@@ -1,8 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { jsonResponse } from '../http';
-import { createLoopbackProxy } from '../proxy';
 import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
 
 type Dynalite = (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
@@ -10,19 +9,55 @@ type Dynalite = (options: { createTableMs: number; deleteTableMs: number; update
 const TARGET = 'DynamoDB_20120810.';
 
 /**
- * DynamoDB served by dynalite (in memory) on an internal loopback port, reached through a keep-alive
- * proxy. dynalite lacks UpdateTimeToLive; the edge records TTL settings itself and answers
- * DescribeTimeToLive from them (items are not expired).
+ * Hands a request to dynalite's own request handler in process: the edge already parsed the HTTP
+ * request, and a second loopback hop cost more CPU than the DynamoDB operation itself. The handler
+ * reads the body from `data`/`end` events and answers with `setHeader` and `end`, which is all this
+ * provides. (dynalite still listens on a loopback port, unused, so its close and restart work as designed.)
+ */
+function inProcess(server: Server): (req: LocalRequest) => Promise<LocalResponse> {
+  const listener = server.listeners('request')[0] as (req: unknown, res: unknown) => void;
+  return (req) =>
+    new Promise((resolve, reject) => {
+      const incoming = Object.assign(new EventEmitter(), {
+        method: req.method,
+        url: req.query.size > 0 ? `${req.path}?${req.query.toString()}` : req.path,
+        headers: req.headers,
+      });
+      const headers: Record<string, string> = {};
+      const res = {
+        statusCode: 200,
+        contentType: undefined as string | undefined,
+        setHeader(name: string, value: unknown) {
+          headers[name.toLowerCase()] = String(value);
+        },
+        end(body?: string | Buffer) {
+          resolve({ status: res.statusCode, headers, body: body ?? '' });
+        },
+      };
+      try {
+        listener(incoming, res);
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      if (req.body.length > 0) incoming.emit('data', req.body);
+      incoming.emit('end');
+    });
+}
+
+/**
+ * DynamoDB served by dynalite (in memory), called in process. dynalite lacks UpdateTimeToLive; the edge
+ * records TTL settings itself and answers DescribeTimeToLive from them (items are not expired).
  */
 export async function createDynaliteService(): Promise<EmulatedService> {
   const dynalite = createRequire(__filename)('dynalite') as Dynalite;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const proxy = createLoopbackProxy((server.address() as AddressInfo).port);
+  const forward = inProcess(server);
   const ttl = new Map<string, { AttributeName: string; Enabled: boolean }>();
 
   async function tableExists(req: LocalRequest, tableName: string): Promise<LocalResponse | undefined> {
-    const describe = await proxy.forward({
+    const describe = await forward({
       ...req,
       headers: { ...req.headers, 'x-amz-target': `${TARGET}DescribeTable` },
       body: Buffer.from(JSON.stringify({ TableName: tableName })),
@@ -61,14 +96,13 @@ export async function createDynaliteService(): Promise<EmulatedService> {
         : { TimeToLiveStatus: 'DISABLED' };
       return jsonResponse(200, { TimeToLiveDescription: description }, headers);
     }
-    return proxy.forward(req);
+    return forward(req);
   }
 
   return {
     signingNames: ['dynamodb'],
     handle,
     close: async () => {
-      proxy.close();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },
   };
