@@ -21,6 +21,7 @@
  * their overhead is reported apart from the event-driven steps (snapshot, restore, cleanup).
  */
 import { setMaxListeners } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { StateStore, type LogEntry } from '@rewind/shared';
@@ -71,6 +72,21 @@ const STEPS = [
     eventDriven: true,
   },
 ] as const;
+
+/** CPU time counters of the machine (Linux `/proc/stat`), to report how much the host took (steal). */
+function cpuTimes(): { steal: number; total: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    return { steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
+  } catch {
+    return undefined;
+  }
+}
 
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -154,6 +170,7 @@ async function main() {
   await cloud.admin.clearInvocations();
   const callsBefore = await cloud.admin.get<{ byAction: Record<string, number> }>('/_rewind/rds/calls');
   const wall = Date.now();
+  const cpuBefore = cpuTimes();
   async function worker() {
     while (next < ids.length) {
       results.push(await runOne(ids[next++]!));
@@ -162,6 +179,7 @@ async function main() {
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const wallMs = Date.now() - wall;
+  const cpuAfter = cpuTimes();
   process.stdout.write('\n');
 
   const latency: number[] = [];
@@ -278,6 +296,12 @@ async function main() {
   console.log(
     `RDS calls refused by the account-wide throttle: ${throttled} (retried by the SDK; RDS time scale ${TIME_SCALE})`,
   );
+  if (cpuBefore && cpuAfter) {
+    const steal = (100 * (cpuAfter.steal - cpuBefore.steal)) / Math.max(1, cpuAfter.total - cpuBefore.total);
+    console.log(
+      `CPU time taken by the host (steal) during the runs: ${steal.toFixed(1)}% (a shared machine stretches the tails)`,
+    );
+  }
   console.log(`events published more than once (same type and detail): ${publishedTwice}`);
   console.log(`event -> next RDS call latency: p50 ${ms(pct(latency, 0.5))}, p99 ${ms(pct(latency, 0.99))}`);
   console.log(
