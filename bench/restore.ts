@@ -106,7 +106,8 @@ async function main() {
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
-  const rds = new RDSClient({ ...common, maxAttempts: 10 });
+  // Adaptive: once throttled, the client paces itself (setup polls many instances at once).
+  const rds = new RDSClient({ ...common, maxAttempts: 10, retryMode: 'adaptive' });
   const events = new EventBridgeClient(common);
   const sqs = new SQSClient(common);
   const store = new StateStore(new DynamoDBClient(common), cloud.names.tableName);
