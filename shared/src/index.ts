@@ -12,6 +12,7 @@ export * from './rds/configCapture';
 export * from './rds/rdsEvents';
 export * from './rds/rdsErrors';
 export * from './rds/describe';
+export * from './rds/deleteInstance';
 export * from './serviceEnv';
 export * from './rds/describeSnapshots';
 export * from './rds/describeClusters';

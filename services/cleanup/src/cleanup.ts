@@ -1,13 +1,13 @@
-import { DeleteDBInstanceCommand, ModifyDBInstanceCommand, type DBInstance } from '@aws-sdk/client-rds';
+import type { DBInstance } from '@aws-sdk/client-rds';
 import {
   actOrFail,
   beginWait,
   completeStep,
+  deleteInstance,
   describeError,
   event,
   finalSnapshotIdentifier,
   findInstance,
-  isRdsError,
   markActed,
   shouldActAgain,
   type InstanceConfig,
@@ -64,30 +64,11 @@ export async function completeCleanup(
 
 /** `db`: the set-aside copy as just described (saves a describe call). */
 async function callDelete(ctx: ServiceContext, run: RunRecord, db: DBInstance | undefined): Promise<void> {
-  const temp = run.names.temporary!;
   if (!db) return;
-  if (db.DeletionProtection) {
-    await ctx.rds.send(
-      new ModifyDBInstanceCommand({
-        DBInstanceIdentifier: temp,
-        DeletionProtection: false,
-        ApplyImmediately: true,
-      }),
-    );
-  }
-  const finalSnapshot = run.names.finalSnapshot;
-  try {
-    await ctx.rds.send(
-      new DeleteDBInstanceCommand({
-        DBInstanceIdentifier: temp,
-        ...(finalSnapshot ? { FinalDBSnapshotIdentifier: finalSnapshot } : { SkipFinalSnapshot: true }),
-        DeleteAutomatedBackups: false,
-      }),
-    );
-  } catch (err) {
-    if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message))
-      throw err;
-  }
+  await deleteInstance(ctx.rds, run.names.temporary!, db, {
+    finalSnapshot: run.names.finalSnapshot,
+    deleteAutomatedBackups: false,
+  });
   await markActed(ctx, run, 'cleanup');
 }
 

@@ -1,14 +1,14 @@
-import { DeleteDBInstanceCommand, ModifyDBInstanceCommand, type DBInstance } from '@aws-sdk/client-rds';
+import type { DBInstance } from '@aws-sdk/client-rds';
 import {
   actOrFail,
   beginWait,
   completeRollback,
   completeStep,
+  deleteInstance,
   describeError,
   event,
   failRollback,
   findInstance,
-  isRdsError,
   markActed,
   shouldActAgain,
   type Probe,
@@ -45,27 +45,7 @@ export async function finishDiscard(ctx: ServiceContext, run: RunRecord, discard
 
 /** `db`: the half-restored copy as just described (saves a describe call). */
 async function callDelete(ctx: ServiceContext, run: RunRecord, db: DBInstance): Promise<void> {
-  if (db.DeletionProtection) {
-    await ctx.rds.send(
-      new ModifyDBInstanceCommand({
-        DBInstanceIdentifier: run.identifier,
-        DeletionProtection: false,
-        ApplyImmediately: true,
-      }),
-    );
-  }
-  try {
-    await ctx.rds.send(
-      new DeleteDBInstanceCommand({
-        DBInstanceIdentifier: run.identifier,
-        SkipFinalSnapshot: true,
-        DeleteAutomatedBackups: true,
-      }),
-    );
-  } catch (err) {
-    if (!isRdsError(err, 'DBInstanceNotFound') && !/already being deleted/i.test((err as Error).message))
-      throw err;
-  }
+  await deleteInstance(ctx.rds, run.identifier, db, { deleteAutomatedBackups: true });
   await markActed(ctx, run, 'discard');
 }
 

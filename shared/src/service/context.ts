@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { RDSClient } from '@aws-sdk/client-rds';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { EventPublisher } from '../bus/publisher';
 import { loadConfig, type RewindConfig } from '../config';
 import { StateStore } from '../state/store';
@@ -44,4 +44,15 @@ export function createContext(service: ServiceName, env: NodeJS.ProcessEnv = pro
   };
   cache.set(service, ctx);
   return ctx;
+}
+
+/** A message from a service to its own inbox (deadline checks, outbox flushes), delivered after `delaySeconds` (0-900). */
+export async function sendToOwnInbox(ctx: ServiceContext, body: object, delaySeconds: number): Promise<void> {
+  await ctx.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: ctx.config.inboxUrl(ctx.service),
+      MessageBody: JSON.stringify(body),
+      DelaySeconds: Math.max(0, Math.min(900, Math.round(delaySeconds))),
+    }),
+  );
 }

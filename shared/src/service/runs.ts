@@ -1,10 +1,9 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { EventInput, EventName } from '../contracts/events';
 import type { RunBlock, StepName } from '../contracts/run';
 import type { OutgoingEvent } from '../bus/publisher';
 import { advance, beginCompensation, compensationFor } from '../plans';
 import { TERMINAL_STATUSES, type RunRecord, type RunStatus } from '../state/types';
-import type { ServiceContext } from './context';
+import { sendToOwnInbox, type ServiceContext } from './context';
 
 /**
  * Run lifecycle shared by the services. Every state change is one conditional write that also
@@ -115,13 +114,7 @@ export function isFlushRequest(body: unknown): body is FlushRequest {
 }
 
 async function sendFlush(ctx: ServiceContext, runId: string, delaySeconds: number): Promise<void> {
-  await ctx.sqs.send(
-    new SendMessageCommand({
-      QueueUrl: ctx.config.inboxUrl(ctx.service),
-      MessageBody: JSON.stringify({ kind: FLUSH_KIND, runId } satisfies FlushRequest),
-      DelaySeconds: Math.max(1, Math.min(900, delaySeconds)),
-    }),
-  );
+  await sendToOwnInbox(ctx, { kind: FLUSH_KIND, runId } satisfies FlushRequest, Math.max(1, delaySeconds));
 }
 
 /** Publishes the whole outbox of a run this handler has just created (its own entries). */

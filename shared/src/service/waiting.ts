@@ -1,7 +1,6 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { StepName } from '../contracts/run';
 import type { Expectation, ResourceKind, RunRecord } from '../state/types';
-import type { ServiceContext } from './context';
+import { sendToOwnInbox, type ServiceContext } from './context';
 import { failStep } from './runs';
 
 /**
@@ -71,13 +70,7 @@ export async function sendCheck(
   check: Omit<DeadlineCheck, 'kind'>,
   delaySeconds: number,
 ) {
-  await ctx.sqs.send(
-    new SendMessageCommand({
-      QueueUrl: ctx.config.inboxUrl(ctx.service),
-      MessageBody: JSON.stringify({ kind: CHECK_KIND, ...check }),
-      DelaySeconds: Math.max(0, Math.min(900, Math.round(delaySeconds))),
-    }),
-  );
+  await sendToOwnInbox(ctx, { kind: CHECK_KIND, ...check }, delaySeconds);
 }
 
 /**
