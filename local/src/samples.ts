@@ -123,13 +123,20 @@ const THROTTLED = Symbol('throttled');
 
 /**
  * A look while waiting: the account-wide RDS API limit (shared with whatever else runs) may refuse it,
- * and the SDK stops retrying once its retry quota is spent; then wait a moment and look again.
+ * and the SDK stops retrying once its retry quota is spent; then wait a moment and look again, until
+ * `deadline`.
  */
-async function throttleTolerant<T>(look: () => Promise<T>): Promise<T | typeof THROTTLED> {
+async function throttleTolerant<T>(
+  look: () => Promise<T>,
+  deadline: number,
+  identifier: string,
+): Promise<T | typeof THROTTLED> {
   try {
     return await look();
   } catch (err) {
     if (!isRetryable(err)) throw err;
+    if (Date.now() > deadline)
+      throw new Error(`${identifier}: RDS kept refusing describe calls (throttled)`, { cause: err });
     await sleep(500);
     return THROTTLED;
   }
@@ -143,12 +150,8 @@ export async function waitForInstance(
 ): Promise<DBInstance> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const db = await throttleTolerant(() => findInstance(rds, identifier));
-    if (db === THROTTLED) {
-      if (Date.now() > deadline)
-        throw new Error(`${identifier}: RDS kept refusing describe calls (throttled)`);
-      continue;
-    }
+    const db = await throttleTolerant(() => findInstance(rds, identifier), deadline, identifier);
+    if (db === THROTTLED) continue;
     if (db?.DBInstanceStatus === status) return db;
     if (Date.now() > deadline)
       throw new Error(
@@ -208,18 +211,18 @@ export async function waitForCluster(
 ): Promise<DBCluster> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const looked = await throttleTolerant(async () => {
-      const c = await findCluster(rds, identifier);
-      const members = await Promise.all(
-        (c?.DBClusterMembers ?? []).map((m) => findInstance(rds, m.DBInstanceIdentifier!)),
-      );
-      return { c, members };
-    });
-    if (looked === THROTTLED) {
-      if (Date.now() > deadline)
-        throw new Error(`${identifier}: RDS kept refusing describe calls (throttled)`);
-      continue;
-    }
+    const looked = await throttleTolerant(
+      async () => {
+        const c = await findCluster(rds, identifier);
+        const members = await Promise.all(
+          (c?.DBClusterMembers ?? []).map((m) => findInstance(rds, m.DBInstanceIdentifier!)),
+        );
+        return { c, members };
+      },
+      deadline,
+      identifier,
+    );
+    if (looked === THROTTLED) continue;
     const { c, members } = looked;
     if (c?.Status === 'available' && members.every((m) => m?.DBInstanceStatus === 'available')) return c;
     if (Date.now() > deadline) {
