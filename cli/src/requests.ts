@@ -1,13 +1,15 @@
-import { idempotencyKey } from '@rewind/shared';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { idempotencyKey, type Kind } from '@rewind/shared';
 import { randomBytes } from 'node:crypto';
-import { EventPublisher, parseEvent, type EventInput, type RunRecord } from '@rewind/shared';
+import { parseEvent, type EventInput, type RunRecord } from '@rewind/shared';
 import type { Clients } from './context';
 import { CliError, UsageError } from './errors';
 
 export const CLI_SOURCE = 'rewind.cli';
 
-/** The key intake claims for a request with a requestId (services/restore/src/intake.ts). */
-export const requestKey = (requestId: string) => idempotencyKey.request(requestId);
+/** The key an accepted request with a requestId holds, per database (services/restore/src/intake.ts). */
+export const requestKey = (kind: Kind, identifier: string, requestId: string) =>
+  idempotencyKey.request(kind, identifier, requestId);
 
 export const newRequestId = () =>
   `cli-${new Date()
@@ -17,41 +19,61 @@ export const newRequestId = () =>
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Validates a RestoreRequested locally (a usage error says what is wrong) and publishes it as `rewind.cli`. */
+/**
+ * Validates a RestoreRequested locally (a usage error says what is wrong), publishes it as `rewind.cli`
+ * and returns the event id EventBridge gave it: intake maps that id to the run that answers it.
+ */
 export async function publishRequest(
   clients: Clients,
   request: EventInput<'RestoreRequested'>,
   usage: string,
-): Promise<void> {
+): Promise<string> {
   const parsed = parseEvent('RestoreRequested', request);
   if (!parsed.ok) throw new UsageError(parsed.issues.join('; '), usage);
-  const publisher = new EventPublisher(clients.events, {
-    busName: clients.target.names.busName,
-    source: CLI_SOURCE,
-  });
-  await publisher.publish('RestoreRequested', request);
+  const busName = clients.target.names.busName;
+  const out = await clients.events.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: busName,
+          Source: CLI_SOURCE,
+          DetailType: 'RestoreRequested',
+          Detail: JSON.stringify(request),
+        },
+      ],
+    }),
+  );
+  const entry = out.Entries?.[0];
+  if (out.FailedEntryCount || !entry?.EventId) {
+    throw new CliError(
+      `bus ${busName} did not take the request: ${entry?.ErrorCode ?? 'no event id'} ${entry?.ErrorMessage ?? ''}`.trim(),
+      'check the bus name and your permissions (events:PutEvents on the bus)',
+    );
+  }
+  return entry.EventId;
 }
 
 /**
- * Waits until intake has recorded the run of `requestId` (accepted or rejected) and returns it: intake
- * claims the request key first, then writes the run.
+ * Waits until intake has answered the request event `eventId` (a new run, a rejection, or the run an
+ * earlier request with the same requestId started) and returns that run: intake maps the event id to the
+ * run first, then writes it.
  */
 export async function awaitRun(
   clients: Clients,
-  requestId: string,
+  eventId: string,
   options: { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<RunRecord> {
   const { timeoutMs = 60_000, intervalMs = 100 } = options;
   const deadline = Date.now() + timeoutMs;
   let runId: string | undefined;
   for (;;) {
-    runId ??= await clients.store.claimedRunId(requestKey(requestId));
+    runId = (await clients.store.claimedRunId(idempotencyKey.event(eventId))) ?? runId;
     const run = runId ? await clients.store.getRun(runId) : undefined;
     if (run) return run;
     if (Date.now() > deadline) {
       const { names, description } = clients.target;
       throw new CliError(
-        `request ${requestId} was published to bus ${names.busName} on ${description}, but no run appeared in table ${names.tableName} within ${Math.round(timeoutMs / 1000)}s`,
+        `request event ${eventId} was published to bus ${names.busName} on ${description}, but no run appeared in table ${names.tableName} within ${Math.round(timeoutMs / 1000)}s`,
         clients.target.local
           ? 'is the function runtime running? (rewind local up starts it; --no-functions does not)'
           : 'is the restore service deployed and its inbox consumed? check its DLQ with: rewind dlq',

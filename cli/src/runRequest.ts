@@ -26,11 +26,11 @@ export async function requestRun(
   },
 ): Promise<RequestOutcome> {
   const document = (value: unknown) => options.document !== false && out.document(value);
-  await publishRequest(clients, request, options.usage);
+  const eventId = await publishRequest(clients, request, options.usage);
   out.line(
     `Requested ${request.task} of ${request.identifier} (request ${request.requestId}) on ${clients.target.description}`,
   );
-  const run = await awaitRun(clients, request.requestId);
+  const run = await awaitRun(clients, eventId);
   if (options.wait) {
     const followed = await followRun(clients, out, run.runId);
     const outcome = { ...followed, exitCode: followed.run.status === 'completed' ? 0 : 1 };

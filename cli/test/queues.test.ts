@@ -52,7 +52,7 @@ async function send(queue: string, body: string, attributes?: Record<string, str
 }
 
 async function finished(requestId: string) {
-  const run = await awaitRun(env.clients, requestId);
+  const run = await awaitRun(env.clients, `evt-${requestId}`);
   for (;;) {
     const now = await env.clients.store.getRun(run.runId);
     if (now && now.status !== 'running' && now.status !== 'rolling-back') return now;

@@ -1,8 +1,15 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { EVENT_EXAMPLES, inboxHandler, StaleWriteError, StateStore, type ServiceContext } from '../src';
 import { startDynalite } from '../src/testing/dynalite';
 import { testContext } from '../src/testing/context';
 
+const sqs = mockClient(SQSClient);
+beforeEach(() => {
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({});
+});
 let db: Awaited<ReturnType<typeof startDynalite>>;
 let ctx: ServiceContext;
 beforeAll(async () => {
@@ -30,7 +37,7 @@ const envelope = (type: string, detail: unknown, source = 'rewind') => ({
   detail,
 });
 
-test('routes by kind and detail-type, and reports only the records that failed', async () => {
+test('routes by kind and detail-type, reports the records that failed, moves poison to the DLQ at once', async () => {
   const seen: string[] = [];
   const handler = inboxHandler(
     'rename',
@@ -74,12 +81,42 @@ test('routes by kind and detail-type, and reports only the records that failed',
       record('7', envelope('SomethingElse', {})),
     ),
   );
-  expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['2', '3', '4']);
+  // 2 failed for a reason that may pass (retried); 3 and 4 can never be processed: moved to the DLQ, tagged.
+  expect(out.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['2']);
+  const moved = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+  expect(moved.map((m) => m.QueueUrl)).toEqual([
+    `${ctx.config.inboxUrl('rename')}-dlq`,
+    `${ctx.config.inboxUrl('rename')}-dlq`,
+  ]);
+  expect(moved.map((m) => m.MessageBody).sort()).toEqual(
+    [
+      record('3', 'not json').body,
+      record('4', envelope('SnapshotReady', { run: EVENT_EXAMPLES.SnapshotReady.run })).body,
+    ].sort(),
+  );
+  for (const m of moved) {
+    expect(m.MessageAttributes?.['rewind-failure-class']).toEqual({
+      DataType: 'String',
+      StringValue: 'poison',
+    });
+    expect(m.MessageAttributes?.['rewind-service']).toEqual({ DataType: 'String', StringValue: 'rename' });
+  }
+  const reasons = moved.map((m) => m.MessageAttributes?.['rewind-failure-reason']?.StringValue).sort();
+  expect(reasons[0]).toMatch(/snapshotIdentifier: is required/);
+  expect(reasons[1]).toMatch(/message body is not JSON: not json/);
   expect(seen.sort()).toEqual([
     'check:set-aside:3',
     'rds:instance:orders-db-rwk3j9x2qa-old:RDS-EVENT-0006',
     `ready:${EVENT_EXAMPLES.SnapshotReady.snapshotIdentifier}`,
   ]);
+});
+
+test('a poison message the DLQ refuses takes the retry path (reported failed), never dropped', async () => {
+  sqs.on(SendMessageCommand).rejects(Object.assign(new Error('queue gone'), { name: 'QueueDoesNotExist' }));
+  const handler = inboxHandler('rename', {}, () => ctx);
+  const out = await handler(batch(record('p', 'still not json')));
+  expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'p' }]);
+  expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
 });
 
 test('a lost race is retried in process; a run of lost races is reported for SQS to retry', async () => {

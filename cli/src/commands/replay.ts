@@ -31,10 +31,10 @@ export function replayRequest(
   return { ...(request as EventInput<'RestoreRequested'>), requestId, replayOf: run.runId };
 }
 
-async function nextReplayId(clients: Clients, runId: string): Promise<string> {
+async function nextReplayId(clients: Clients, run: RunRecord): Promise<string> {
   for (let n = 1; ; n++) {
-    const id = `replay-${runId}-${n}`;
-    if (!(await clients.store.claimedRunId(requestKey(id)))) return id;
+    const id = `replay-${run.runId}-${n}`;
+    if (!(await clients.store.claimedRunId(requestKey(run.kind, run.identifier, id)))) return id;
   }
 }
 
@@ -108,7 +108,7 @@ export const replayCommand: Command = {
       const old = await getRunOrExplain(clients, positionals[0]!);
       const refused = REFUSED[old.status]?.(old);
       if (refused) throw new CliError(...refused);
-      const request = replayRequest(old, await nextReplayId(clients, old.runId));
+      const request = replayRequest(old, await nextReplayId(clients, old));
       const valid = parseEvent('RestoreRequested', request);
       if (!valid.ok) {
         throw new CliError(

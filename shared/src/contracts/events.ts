@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { identifierSchema, snapshotIdentifierSchema } from './identifier';
-import { compensationStepSchema, runBlockSchema, stepSchema, strategySchema, taskSchema } from './run';
+import {
+  compensationStepSchema,
+  kindSchema,
+  runBlockSchema,
+  stepSchema,
+  strategySchema,
+  taskSchema,
+} from './run';
 
 /**
  * One zod schema per event: the single source of truth for types, validation, the typed publisher,
@@ -33,7 +40,12 @@ export const RestoreRequested = z.strictObject({
     .describe(
       'Keep a final snapshot of the set-aside original when deleting it (default: deployment policy)',
     ),
-  replayOf: z.string().min(1).optional().describe('The run this request replays (set by `rewind replay`)'),
+  replayOf: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe('The run this request replays (set by `rewind replay`)'),
 });
 
 const base = { run: runBlockSchema };
@@ -54,7 +66,23 @@ export const RestoreRejected = z.object({
     'internal-error',
   ]),
   reason: z.string().min(1).describe('What was wrong and how to fix it'),
-  request: z.unknown().describe('The request as received'),
+  request: z
+    .unknown()
+    .describe(
+      'The request as understood when it was valid; when it was not, the first 1,000 characters of it as JSON ({ "preview": "..." })',
+    ),
+});
+
+export const RequestRepeated = z.object({
+  runId: z
+    .string()
+    .min(1)
+    .describe('The run an earlier request with this requestId started: it answers this one'),
+  identifier: z.string(),
+  kind: kindSchema,
+  requestId: z.string(),
+  status: z.string().describe('Where that run stands now'),
+  startedAt: at,
 });
 
 export const RunStarted = z.object({
@@ -146,6 +174,7 @@ export const RunFailed = z.object({
 export const EVENT_SCHEMAS = {
   RestoreRequested,
   RestoreRejected,
+  RequestRepeated,
   RunStarted,
   SnapshotReady,
   RenameCompleted,
@@ -178,6 +207,11 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   RestoreRejected: {
     producer: 'restore (intake)',
     meaning: 'Invalid input, unknown database, not opted in, already running, or snapshot missing: says why',
+  },
+  RequestRepeated: {
+    producer: 'restore (intake)',
+    meaning:
+      'A request repeated an accepted one (same database and requestId): names the run that answers it; nothing is started again',
   },
   RunStarted: { producer: 'restore (intake)', meaning: 'Run accepted; carries the plan' },
   SnapshotReady: { producer: 'snapshot', meaning: 'The snapshot is available' },

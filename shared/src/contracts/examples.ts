@@ -22,6 +22,14 @@ export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
     reason: 'orders-db has no tag rewind:allow=true; add the tag to let Rewind restore it',
     request: { identifier: 'orders-db', task: 'db_restore' },
   },
+  RequestRepeated: {
+    runId: 'run-20261122-031500-p0q1r2s3',
+    identifier: 'orders-db',
+    kind: 'instance',
+    requestId: 'nightly-2026-11-22',
+    status: 'running',
+    startedAt: '2026-11-22T03:15:00.000Z',
+  },
   RunStarted: {
     run: at(0),
     snapshotIdentifier: 'orders-db-rwk3j9x2qa-snapshot-20261122-031500',

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { RDSClient } from '@aws-sdk/client-rds';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { EventPublisher } from '../bus/publisher';
 import { loadConfig, type RewindConfig } from '../config';
 import { StateStore } from '../state/store';
@@ -54,5 +54,28 @@ export async function sendToOwnInbox(ctx: ServiceContext, body: object, delaySec
       MessageBody: JSON.stringify(body),
       DelaySeconds: Math.max(0, Math.min(900, Math.round(delaySeconds))),
     }),
+  );
+}
+
+/** Message attributes of a message a handler moved to its DLQ itself (read by `rewind dlq`). */
+export const DLQ_ATTRIBUTES = {
+  failureClass: 'rewind-failure-class',
+  failureReason: 'rewind-failure-reason',
+  service: 'rewind-service',
+} as const;
+
+/** The service's inbox DLQ: named after its inbox (`<prefix>-<service>-inbox-dlq`, see resourceNames). */
+export function ownDlqUrl(ctx: ServiceContext): string {
+  return `${ctx.config.inboxUrl(ctx.service)}-dlq`;
+}
+
+/** A message the service gives up on at once, moved to its own inbox DLQ with attributes saying why. */
+export async function sendToOwnDlq(
+  ctx: ServiceContext,
+  body: string,
+  attributes: Record<string, MessageAttributeValue>,
+): Promise<void> {
+  await ctx.sqs.send(
+    new SendMessageCommand({ QueueUrl: ownDlqUrl(ctx), MessageBody: body, MessageAttributes: attributes }),
   );
 }

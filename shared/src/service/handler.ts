@@ -5,7 +5,7 @@ import { StaleWriteError } from '../errors';
 import { StepMismatchError } from '../plans';
 import { normaliseRdsEvent, type RdsEvent } from '../rds/rdsEvents';
 import { RDS_EVENT_SOURCES, type ServiceName } from '../topology';
-import { createContext, type ServiceContext } from './context';
+import { createContext, DLQ_ATTRIBUTES, sendToOwnDlq, type ServiceContext } from './context';
 import { isFlushRequest } from './runs';
 import { loadRun } from './steps';
 import { isDeadlineCheck, type DeadlineCheck } from './waiting';
@@ -35,7 +35,10 @@ export interface InboxRoutes {
   check?: (check: DeadlineCheck, ctx: ServiceContext) => Promise<void>;
 }
 
-/** A message that can never be processed: it is reported as failed and ends in the DLQ with its reason logged. */
+/**
+ * A message that can never be processed (not JSON, not a known kind, an event that fails its contract):
+ * retrying it cannot help, so the handler moves it to the inbox DLQ at once, tagged with the reason.
+ */
 export class PoisonMessageError extends Error {
   override name = 'PoisonMessageError';
 }
@@ -115,6 +118,41 @@ async function processRecord(record: SQSRecord, routes: InboxRoutes, ctx: Servic
 }
 
 /**
+ * Sends a poison message to the service's inbox DLQ with why (`rewind-failure-class` = poison,
+ * `rewind-failure-reason`, `rewind-service`), so it is not retried for maxReceiveCount visibility timeouts
+ * and `rewind dlq` can tell it from a transient failure. False when the DLQ refused it: then the message is
+ * reported failed and takes the queue's own redrive path.
+ */
+async function movedToDlq(
+  ctx: ServiceContext,
+  record: SQSRecord,
+  err: PoisonMessageError,
+  runId: string | undefined,
+): Promise<boolean> {
+  const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
+  try {
+    await sendToOwnDlq(ctx, record.body, {
+      [DLQ_ATTRIBUTES.failureClass]: attribute('poison'),
+      [DLQ_ATTRIBUTES.failureReason]: attribute(err.message.slice(0, 1000) || 'poison message'),
+      [DLQ_ATTRIBUTES.service]: attribute(ctx.service),
+    });
+  } catch (sendErr) {
+    ctx.log.error('poison message could not be moved to the DLQ; it takes the retry path', {
+      runId,
+      messageId: record.messageId,
+      error: sendErr,
+    });
+    return false;
+  }
+  ctx.log.error('poison message moved to the DLQ: it can never be processed as it is', {
+    runId,
+    messageId: record.messageId,
+    reason: err.message,
+  });
+  return true;
+}
+
+/**
  * The Lambda handler of a service inbox: routes each SQS record by kind and detail-type, processes
  * records concurrently, and reports the failed ones (partial batch response) so only they come back.
  */
@@ -131,9 +169,11 @@ export function inboxHandler(
           await processRecord(record, routes, ctx);
           return undefined;
         } catch (err) {
-          const level = err instanceof PoisonMessageError ? 'error' : 'warn';
-          ctx.log[level]('message failed; it will be retried, then moved to the DLQ', {
-            runId: runIdOf(record.body),
+          const runId = runIdOf(record.body);
+          if (err instanceof PoisonMessageError && (await movedToDlq(ctx, record, err, runId)))
+            return undefined;
+          ctx.log.warn('message failed; it will be retried, then moved to the DLQ', {
+            runId,
             messageId: record.messageId,
             receiveCount: record.attributes?.ApproximateReceiveCount,
             error: err,

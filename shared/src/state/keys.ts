@@ -2,9 +2,15 @@ import type { Kind } from '../contracts/run';
 import type { ResourceKind } from './types';
 
 /** Table keys, built in one place (design: "State"). */
-/** Idempotency keys of requests: by requestId, or by the EventBridge event id when there is none. */
+/**
+ * Idempotency keys of intake. `event`: every delivered `RestoreRequested` event, mapped to the run that
+ * answers it (a new run, a rejection, or the earlier run a repeated request points at): a duplicate
+ * delivery is answered once, and a sender can find the answer to its own event by the EventId PutEvents
+ * returned. `request`: a requestId, scoped by database, held by an accepted run (a rejection releases it).
+ */
 export const idempotencyKey = {
-  request: (requestId: string) => `request:${requestId}`,
+  request: (kind: Kind, identifier: string, requestId: string) =>
+    `request:${kind}:${identifier}:${requestId}`,
   event: (eventId: string) => `event:${eventId}`,
 };
 

@@ -328,6 +328,34 @@ export class StateStore {
     }
   }
 
+  /** Points a key at another run (the run that answers a repeated request), whoever held it. */
+  async pointKey(key: string, runId: string, now = new Date()): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.request(key), requestId: key, runId, claimedAt: now.toISOString() },
+      }),
+    );
+  }
+
+  /** Releases a key held by `runId` (a rejected request does not consume its requestId); false if another run holds it. */
+  async releaseKey(key: string, runId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.request(key),
+          ConditionExpression: 'runId = :r',
+          ExpressionAttributeValues: { ':r': runId },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
   /** The run id that claimed a key with `claimRequestId`, or undefined while nobody has. */
   async claimedRunId(key: string): Promise<string | undefined> {
     const out = await this.doc.send(
