@@ -286,6 +286,8 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
     { Sid: 'ConsumeInbox', Effect: 'Allow', Action: CONSUMER_ACTIONS, Resource: getAtt('Inbox', 'Arn') },
     // Deadline checks: delayed messages to its own inbox.
     { Sid: 'DeadlineChecks', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: getAtt('Inbox', 'Arn') },
+    // Poison messages: moved by the handler to its own inbox DLQ at once, tagged with the reason.
+    { Sid: 'PoisonToDlq', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: getAtt('InboxDlq', 'Arn') },
     {
       Sid: 'StateTable',
       Effect: 'Allow',

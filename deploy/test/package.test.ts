@@ -280,7 +280,7 @@ describe('IAM of the packaged stacks', () => {
   );
 
   it.each(SERVICE_NAMES)(
-    '%s: publishes as source rewind on the bus and sends only to its own inbox',
+    '%s: publishes as source rewind on the bus and sends only to its own inbox and its DLQ (poison)',
     (name) => {
       const all = statements(packaged.templates[name]).map((s) => s.statement);
       const put = all.filter((s) => actionsOf(s).includes('events:PutEvents'));
@@ -288,7 +288,7 @@ describe('IAM of the packaged stacks', () => {
       expect(resourcesOf(put[0]!)).toEqual([expect.stringContaining(`event-bus/${names.busName}`)]);
       expect(put[0]!.Condition).toEqual({ StringEquals: { 'events:source': ['rewind'] } });
       const send = all.filter((s) => actionsOf(s).includes('sqs:SendMessage'));
-      expect(send.map(resourcesOf)).toEqual([['{Inbox.Arn}']]);
+      expect(send.map(resourcesOf)).toEqual([['{Inbox.Arn}'], ['{InboxDlq.Arn}']]);
     },
   );
 });
