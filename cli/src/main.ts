@@ -1,5 +1,6 @@
 /** `rewind <command> ...`: a small dispatcher; each command lives in `commands/`. */
 import type { Command } from './command';
+import { cancelCommand } from './commands/cancel';
 import { demoCommand } from './commands/demo';
 import { dlqCommand, redriveCommand } from './commands/dlq';
 import { eventsCommand } from './commands/events';
@@ -17,6 +18,7 @@ const COMMANDS: readonly Command[] = [
   statusCommand,
   listCommand,
   replayCommand,
+  cancelCommand,
   redriveCommand,
   dlqCommand,
   eventsCommand,

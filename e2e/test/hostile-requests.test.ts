@@ -106,7 +106,6 @@ describe('hostile requests through the bus', () => {
         new ReceiveMessageCommand({
           QueueUrl: restore.inboxDlq.url,
           MessageAttributeNames: ['All'],
-          AttributeNames: ['ApproximateReceiveCount'],
           VisibilityTimeout: 0,
         }),
       );

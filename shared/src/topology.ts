@@ -200,8 +200,8 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
       [
         {
           name: 'intake',
-          description: 'Restore requests from any client',
-          pattern: { 'detail-type': ['RestoreRequested'], ...NOT_REPLAYED },
+          description: 'Restore and cancel requests from any client',
+          pattern: { 'detail-type': ['RestoreRequested', 'CancelRequested'], ...NOT_REPLAYED },
         },
         {
           name: 'steps',

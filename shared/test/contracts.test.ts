@@ -16,6 +16,8 @@ const INVALID: { [N in EventName]: [unknown, RegExp] } = {
   RestoreRequested: [{ identifier: 'orders-db', task: 'restore_everything' }, /task: task must be one of/],
   RestoreRejected: [{ ...EVENT_EXAMPLES.RestoreRejected, code: 'because' }, /code/],
   RequestRepeated: [{ ...EVENT_EXAMPLES.RequestRepeated, kind: 'table' }, /kind/],
+  CancelRequested: [{ reason: 'oops' }, /runId: is required/],
+  CancelRefused: [{ runId: 'run-x' }, /reason: is required/],
   RunStarted: [{ ...EVENT_EXAMPLES.RunStarted, startedAt: 'yesterday' }, /startedAt/],
   SnapshotReady: [{ run: EVENT_EXAMPLES.SnapshotReady.run }, /snapshotIdentifier: is required/],
   RenameCompleted: [{ ...EVENT_EXAMPLES.RenameCompleted, purpose: 'fun' }, /purpose/],
@@ -33,7 +35,13 @@ const INVALID: { [N in EventName]: [unknown, RegExp] } = {
 };
 
 /** Intake's request and answers: they name runs by id and carry no routing slip (no rule may route them by `next`). */
-const INTAKE_ANSWERS = new Set<EventName>(['RestoreRequested', 'RestoreRejected', 'RequestRepeated']);
+const INTAKE_ANSWERS = new Set<EventName>([
+  'RestoreRequested',
+  'RestoreRejected',
+  'RequestRepeated',
+  'CancelRequested',
+  'CancelRefused',
+]);
 
 describe('event contracts', () => {
   test.each(EVENT_NAMES)('%s accepts its documented example', (name) => {

@@ -5,7 +5,6 @@ import {
   finalSnapshotIdentifier,
   findCluster,
   findInstance,
-  isRdsError,
   startPhases,
   type ClusterConfig,
   type PhaseOp,
@@ -13,6 +12,8 @@ import {
   type RunRecord,
   type ServiceContext,
   type WaitingStep,
+  DELETE_BLOCKING_STATUSES,
+  isAlreadyGoing,
 } from '@rewind/shared';
 import { completeCleanup, keepFinalSnapshot } from './cleanup';
 
@@ -24,22 +25,8 @@ import { completeCleanup, keepFinalSnapshot } from './cleanup';
  * warning saying what remains and how to remove it.
  */
 
-const BUSY = new Set([
-  'creating',
-  'deleting',
-  'renaming',
-  'starting',
-  'stopping',
-  'upgrading',
-  'modifying',
-  'rebooting',
-]);
-
 const config = (run: RunRecord) => run.config as unknown as ClusterConfig;
 const memberTemp = (run: RunRecord, member: string) => derivedIdentifier(member, run.runId, 'old');
-const alreadyGoing = (err: unknown, notFound: string) =>
-  isRdsError(err, notFound) || /already being deleted/i.test((err as Error).message);
-
 function removalHint(run: RunRecord): string {
   const temp = run.names.temporary!;
   const members = config(run).members.map((m) => memberTemp(run, m.identifier));
@@ -69,7 +56,7 @@ function phasesFor(ctx: ServiceContext, run: RunRecord): Phases {
         // Never delete anything not recorded in the run.
         if (!db || db.DbiResourceId !== m.dbiResourceId) return { state: 'done' };
         const status = db.DBInstanceStatus ?? 'unknown';
-        return BUSY.has(status) ? { state: 'busy', status } : { state: 'todo' };
+        return DELETE_BLOCKING_STATUSES.has(status) ? { state: 'busy', status } : { state: 'todo' };
       },
       act: async () => {
         try {
@@ -77,7 +64,7 @@ function phasesFor(ctx: ServiceContext, run: RunRecord): Phases {
             new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true }),
           );
         } catch (err) {
-          if (!alreadyGoing(err, 'DBInstanceNotFound')) throw err;
+          if (!isAlreadyGoing(err, 'DBInstanceNotFound')) throw err;
         }
       },
     };
@@ -110,7 +97,7 @@ function phasesFor(ctx: ServiceContext, run: RunRecord): Phases {
       const c = await setAsideCluster(ctx, run);
       if (!c) return { state: 'done' };
       const status = c.Status ?? 'unknown';
-      return BUSY.has(status) ? { state: 'busy', status } : { state: 'todo' };
+      return DELETE_BLOCKING_STATUSES.has(status) ? { state: 'busy', status } : { state: 'todo' };
     },
     act: async () => {
       try {
@@ -121,7 +108,7 @@ function phasesFor(ctx: ServiceContext, run: RunRecord): Phases {
           }),
         );
       } catch (err) {
-        if (!alreadyGoing(err, 'DBClusterNotFoundFault')) throw err;
+        if (!isAlreadyGoing(err, 'DBClusterNotFoundFault')) throw err;
       }
     },
   };

@@ -4,7 +4,6 @@ import {
   failRollback,
   findCluster,
   findInstance,
-  isRdsError,
   startPhases,
   taggedByRun,
   type ClusterConfig,
@@ -14,6 +13,8 @@ import {
   type RunRecord,
   type ServiceContext,
   type WaitingStep,
+  DELETE_BLOCKING_STATUSES,
+  isAlreadyGoing,
 } from '@rewind/shared';
 import { clusterConfig } from './clusterRestore';
 import { finishDiscard } from './discard';
@@ -24,12 +25,6 @@ import { finishDiscard } from './discard';
  * the original cluster and its members can be renamed back. Only what this run created is deleted:
  * anything carrying an original resource id is left alone.
  */
-
-/** Statuses in which RDS refuses a deletion for now (it is accepted once they end). */
-const BUSY = new Set(['creating', 'deleting', 'renaming', 'starting', 'stopping', 'upgrading', 'modifying']);
-
-const alreadyGoing = (err: unknown, notFound: string) =>
-  isRdsError(err, notFound) || /already being deleted/i.test((err as Error).message);
 
 function deleteMemberOp(ctx: ServiceContext, run: RunRecord, member: ClusterMemberConfig): PhaseOp {
   return {
@@ -42,7 +37,7 @@ function deleteMemberOp(ctx: ServiceContext, run: RunRecord, member: ClusterMemb
       if (!db || db.DBClusterIdentifier !== run.identifier || !taggedByRun(db.TagList, run.runId))
         return { state: 'done' };
       const status = db.DBInstanceStatus ?? 'unknown';
-      return BUSY.has(status) ? { state: 'busy', status } : { state: 'todo' };
+      return DELETE_BLOCKING_STATUSES.has(status) ? { state: 'busy', status } : { state: 'todo' };
     },
     act: async () => {
       try {
@@ -54,7 +49,7 @@ function deleteMemberOp(ctx: ServiceContext, run: RunRecord, member: ClusterMemb
           }),
         );
       } catch (err) {
-        if (!alreadyGoing(err, 'DBInstanceNotFound')) throw err;
+        if (!isAlreadyGoing(err, 'DBInstanceNotFound')) throw err;
       }
     },
   };
@@ -98,7 +93,7 @@ function deleteClusterOp(ctx: ServiceContext, run: RunRecord, config: ClusterCon
       const c = await restoredCluster(ctx, run, config);
       if (!c) return { state: 'done' };
       const status = c.Status ?? 'unknown';
-      return BUSY.has(status) ? { state: 'busy', status } : { state: 'todo' };
+      return DELETE_BLOCKING_STATUSES.has(status) ? { state: 'busy', status } : { state: 'todo' };
     },
     act: async () => {
       try {
@@ -106,7 +101,7 @@ function deleteClusterOp(ctx: ServiceContext, run: RunRecord, config: ClusterCon
           new DeleteDBClusterCommand({ DBClusterIdentifier: run.identifier, SkipFinalSnapshot: true }),
         );
       } catch (err) {
-        if (!alreadyGoing(err, 'DBClusterNotFoundFault')) throw err;
+        if (!isAlreadyGoing(err, 'DBClusterNotFoundFault')) throw err;
       }
     },
   };

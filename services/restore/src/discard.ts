@@ -4,6 +4,7 @@ import {
   beginWait,
   completeRollback,
   completeStep,
+  DELETE_BLOCKING_STATUSES,
   deleteInstance,
   describeError,
   event,
@@ -57,6 +58,9 @@ export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise
     await finishDiscard(ctx, run, null);
     return;
   }
+  // A copy still being created (a cancel, or a deadline passed mid-restore) cannot be deleted yet: wait for
+  // it to settle, then delete (the probe makes the call once RDS accepts it).
+  const busy = DELETE_BLOCKING_STATUSES.has(db.DBInstanceStatus ?? '');
   await beginWait(
     ctx,
     run,
@@ -66,23 +70,26 @@ export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise
       resourceName: run.identifier,
       target: 'deleted',
       deadlineSeconds: ctx.config.wait.deadlines.rollback,
+      context: busy ? { deferred: db.DBInstanceStatus ?? 'busy' } : undefined,
     },
     {},
-    (waiting) =>
-      actOrFail(
-        ctx,
-        waiting,
-        () => callDelete(ctx, waiting, db),
-        (latest, err) =>
-          failRollback(
+    busy
+      ? undefined
+      : (waiting) =>
+          actOrFail(
             ctx,
-            latest,
-            'discard',
-            `deleting the half-restored copy failed: ${describeError(err)}`,
-            `a half-restored copy holds the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
-            manualFix(run),
+            waiting,
+            () => callDelete(ctx, waiting, db),
+            (latest, err) =>
+              failRollback(
+                ctx,
+                latest,
+                'discard',
+                `deleting the half-restored copy failed: ${describeError(err)}`,
+                `a half-restored copy holds the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
+                manualFix(run),
+              ),
           ),
-      ),
   );
 }
 
@@ -91,8 +98,12 @@ async function probeDiscard(ctx: ServiceContext, run: RunRecord): Promise<Probe>
   if (!db) return { state: 'done', data: { discarded: run.identifier } };
   // The original holds the name (never the copy to delete): nothing to discard; rename-back sees it is back.
   if (db.DbiResourceId === capturedConfig(run).dbiResourceId) return { state: 'done', data: { kept: true } };
-  if (shouldActAgain(ctx, run)) await callDelete(ctx, run, db);
-  return { state: 'waiting', status: db.DBInstanceStatus };
+  const status = db.DBInstanceStatus ?? 'unknown';
+  const deferred = run.expectation?.context?.deferred !== undefined && !run.expectation.acted;
+  if (!DELETE_BLOCKING_STATUSES.has(status) && (deferred || shouldActAgain(ctx, run))) {
+    await callDelete(ctx, run, db);
+  }
+  return { state: 'waiting', status };
 }
 
 export const discardWait: WaitingStep = {

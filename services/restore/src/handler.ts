@@ -2,12 +2,13 @@ import { inboxHandler, startByKind, stepRoutes, waitingByKind, waitingRoutes } f
 import { clusterDiscardWait, startClusterDiscard } from './clusterDiscard';
 import { clusterRestoreWait, startClusterRestore } from './clusterRestore';
 import { startDiscard, discardWait } from './discard';
+import { cancel } from './cancel';
 import { intake } from './intake';
 import { restoreWait, startRestore } from './restoreStep';
 
-/** Restore service inbox: intake of requests, the restore step, and the discard compensation. */
+/** Restore service inbox: intake of requests and cancels, the restore step, and the discard compensation. */
 export const handler = inboxHandler('restore', {
-  raw: { RestoreRequested: intake },
+  raw: { RestoreRequested: intake, CancelRequested: cancel },
   events: stepRoutes({
     restore: startByKind({ instance: startRestore, cluster: startClusterRestore }),
     discard: startByKind({ instance: startDiscard, cluster: startClusterDiscard }),

@@ -48,6 +48,18 @@ export const RestoreRequested = z.strictObject({
     .describe('The run this request replays (set by `rewind replay`)'),
 });
 
+/** An operator asks to stop a run: before the original is touched it ends; after, it is rolled back. */
+export const CancelRequested = z.strictObject({
+  runId: z.string().min(1).max(128).describe('The run to cancel'),
+  reason: z.string().min(1).max(500).optional().describe('Why (kept in the run and its alerts)'),
+  requestedBy: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Who asks (the CLI sends the caller identity or user name)'),
+});
+
 const base = { run: runBlockSchema };
 const at = z.iso.datetime({ offset: true });
 
@@ -83,6 +95,11 @@ export const RequestRepeated = z.object({
   requestId: z.string(),
   status: z.string().describe('Where that run stands now'),
   startedAt: at,
+});
+
+export const CancelRefused = z.object({
+  runId: z.string().min(1),
+  reason: z.string().min(1).describe('Why the run cannot be cancelled now, and what to do instead'),
 });
 
 export const RunStarted = z.object({
@@ -175,6 +192,8 @@ export const EVENT_SCHEMAS = {
   RestoreRequested,
   RestoreRejected,
   RequestRepeated,
+  CancelRequested,
+  CancelRefused,
   RunStarted,
   SnapshotReady,
   RenameCompleted,
@@ -212,6 +231,14 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
     producer: 'restore (intake)',
     meaning:
       'A request repeated an accepted one (same database and requestId): names the run that answers it; nothing is started again',
+  },
+  CancelRequested: {
+    producer: 'any client (rewind cancel)',
+    meaning: 'Stop a run: before the original is touched it ends at once; after, it is rolled back',
+  },
+  CancelRefused: {
+    producer: 'restore (intake)',
+    meaning: 'A cancel that cannot apply (unknown or finished run, rollback or cleanup under way): says why',
   },
   RunStarted: { producer: 'restore (intake)', meaning: 'Run accepted; carries the plan' },
   SnapshotReady: { producer: 'snapshot', meaning: 'The snapshot is available' },

@@ -30,6 +30,16 @@ export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
     status: 'running',
     startedAt: '2026-11-22T03:15:00.000Z',
   },
+  CancelRequested: {
+    runId: 'run-20261122-031500-p0q1r2s3',
+    reason: 'wrong snapshot chosen',
+    requestedBy: 'alice',
+  },
+  CancelRefused: {
+    runId: 'run-20261122-031500-p0q1r2s3',
+    reason:
+      'run-20261122-031500-p0q1r2s3 is rolling back: let it finish (rewind status run-20261122-031500-p0q1r2s3)',
+  },
   RunStarted: {
     run: at(0),
     snapshotIdentifier: 'orders-db-rwk3j9x2qa-snapshot-20261122-031500',

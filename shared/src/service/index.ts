@@ -5,3 +5,4 @@ export * from './waiting';
 export * from './handler';
 export * from './steps';
 export * from './byKind';
+export * from './cancel';
