@@ -12,8 +12,6 @@ import {
 import {
   isDeadlineCheck,
   isFlushRequest,
-  isEventName,
-  parseEvent,
   SERVICE_NAMES,
   type ResourceNames,
   type ServiceName,
