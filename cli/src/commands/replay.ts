@@ -7,12 +7,15 @@ import { parseCommand, TARGET_USAGE } from '../options';
 import { formatTime, Output } from '../output';
 import { getRunOrExplain, requestKey } from '../requests';
 import { requestRun } from '../runRequest';
+import { nextStepOf, reasonOf } from '../runView';
 
 const USAGE = `Usage: rewind replay <run-id> [--wait]
        rewind replay --from T [--to T] [--rule NAME]
 
   <run-id>: runs a failed or rejected request again, as a new run linked to the old one (replayOf),
-  with request id replay-<run-id>-<n>. A running or completed run is refused.
+  with request id replay-<run-id>-<n>, once the cause is fixed outside the request (the opt-in tag
+  added, the other run finished, the database or snapshot available). A running or completed run, and
+  an invalid request, are refused: send a corrected request with rewind restore instead.
   --wait      follow the new run live; exit 0 only when it completes
 
   --from/--to: replays the bus archive for that window onto the bus (EventBridge StartReplay), for the
@@ -108,6 +111,12 @@ export const replayCommand: Command = {
       const old = await getRunOrExplain(clients, positionals[0]!);
       const refused = REFUSED[old.status]?.(old);
       if (refused) throw new CliError(...refused);
+      if (old.rejection?.code === 'invalid-input') {
+        throw new CliError(
+          `run ${old.runId} was rejected as invalid input; the same request would be rejected again: ${reasonOf(old)}`,
+          nextStepOf(old),
+        );
+      }
       const request = replayRequest(old, await nextReplayId(clients, old.runId));
       const valid = parseEvent('RestoreRequested', request);
       if (!valid.ok) {
