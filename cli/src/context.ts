@@ -111,7 +111,7 @@ export async function resolveTarget(
     const probe = await probeEndpoint(endpoint);
     if (!probe.answered) {
       throw new CliError(
-        `cannot reach ${endpoint} (${probe.error}; from ${source})`,
+        `cannot reach ${endpoint} (${probe.error}${source === 'AWS_ENDPOINT_URL' ? '; from AWS_ENDPOINT_URL' : ''})`,
         `${START_LOCAL}, or pass the right --endpoint${source === 'AWS_ENDPOINT_URL' ? ' (or unset AWS_ENDPOINT_URL to use AWS)' : ''}`,
       );
     }
