@@ -139,6 +139,16 @@ describe('rewind restore / snapshot / status / list / replay', () => {
     expect(doc.timeline.slice(1).every((t, i) => t.deltaMs === offsets[i + 1]! - offsets[i]!)).toBe(true);
   });
 
+  test('status --wait follows a run started elsewhere until it ends', async () => {
+    const started = json<RunDoc>((await rewind('snapshot', 'billing-db', '--json')).out);
+    expect(started.status).toBe('running');
+    const r = await rewind('status', started.runId, '--wait');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Run ${started.runId}: create_snapshot_only of instance billing-db`);
+    expect(r.out).toMatch(/✓ snapshot\s+\d+(\.\d)?(ms|s)\s+SnapshotReady/);
+    expect(r.out).toMatch(/RunCompleted in \S+: create_snapshot_only of billing-db/);
+  });
+
   test('an unknown identifier is rejected with the reason, exit 1', async () => {
     const r = await rewind('restore', 'ghost-db', '--wait', '--json');
     expect(r.code).toBe(1);

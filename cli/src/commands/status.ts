@@ -1,7 +1,7 @@
 import type { LogEntry, RunRecord } from '@rewind/shared';
 import type { Command } from '../command';
 import { withClients } from '../context';
-import { runHeader } from '../liveView';
+import { followRun, runHeader } from '../liveView';
 import { parseCommand, TARGET_USAGE } from '../options';
 import { clip, formatDuration, formatTime, Output } from '../output';
 import { getRunOrExplain } from '../requests';
@@ -16,11 +16,14 @@ import {
   type TimelineRow,
 } from '../runView';
 
-const USAGE = `Usage: rewind status <run-id>
+const USAGE = `Usage: rewind status <run-id> [--wait]
 
   The run (status, steps with their durations, names, reason, what to do next) and its timeline: every
   event once, with the time since the start and since the previous event; for Rewind's own events, how
   long after publishing the service it was for received it (RECEIVED).
+
+  --wait   follow the run live until it ends (any run: one a schedule or another system started too);
+           exit 0 only when it completes
 
 ${TARGET_USAGE}`;
 
@@ -87,13 +90,22 @@ export function printRun(out: Output, run: RunRecord, timeline: LogEntry[]): voi
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'A run and its timeline',
+  summary: 'A run and its timeline (--wait to follow it live)',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseCommand(args, {}, USAGE, { min: 1, max: 1 });
+    const { values, positionals } = parseCommand(args, { wait: { type: 'boolean' } }, USAGE, {
+      min: 1,
+      max: 1,
+    });
     const out = new Output(io, values.json === true);
     return withClients(values, async (clients) => {
       const run = await getRunOrExplain(clients, positionals[0]!);
+      if (values.wait) {
+        const followed = await followRun(clients, out, run.runId);
+        const exitCode = followed.run.status === 'completed' ? 0 : 1;
+        out.document({ ...runDocument(followed.run, followed.timeline), exitCode });
+        return exitCode;
+      }
       const timeline = await clients.store.getTimeline(run.runId);
       printRun(out, run, timeline);
       out.document(runDocument(run, timeline));
