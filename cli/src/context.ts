@@ -78,8 +78,8 @@ function endpointPrefix(options: TargetOptions): string {
 
 /**
  * Picks the target: `--endpoint`, else `AWS_ENDPOINT_URL` (what `rewind local up` tells you to export, and
- * what the AWS SDK itself would use), else the local cloud if it answers (unless --profile/--region), else
- * AWS. On an endpoint the prefix defaults to rewind-local (what `local up` provisions, there or on another
+ * what the AWS SDK itself would use), else the local cloud if it answers (unless --profile, --region or
+ * --stage), else AWS. On an endpoint the prefix defaults to rewind-local (what `local up` provisions, there or on another
  * endpoint with `local up --endpoint`); on AWS to rewind-<stage>.
  */
 export async function resolveTarget(
@@ -125,7 +125,8 @@ export async function resolveTarget(
       description: `${probe.local ? `the local cloud at ${endpoint}` : endpoint}${via}`,
     };
   }
-  if (!options.profile && !options.region) {
+  // --profile, --region and --stage name AWS (a deployed stage): the local cloud is not tried then.
+  if (!options.profile && !options.region && !options.stage) {
     const probe = await probeEndpoint(LOCAL_ENDPOINT, 500);
     if (probe.answered && probe.local) {
       return {
@@ -139,10 +140,20 @@ export async function resolveTarget(
   }
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) {
-    throw new CliError(
-      `no local cloud answers at ${LOCAL_ENDPOINT}, and no AWS region is set`,
-      `${START_LOCAL}; or use AWS with --region (and --profile), or AWS_REGION`,
-    );
+    const asked = options.profile
+      ? `--profile ${options.profile}`
+      : options.stage
+        ? `--stage ${options.stage}`
+        : '';
+    throw asked
+      ? new CliError(
+          `${asked} asks for AWS, but no AWS region is set`,
+          'pass --region NAME, or set AWS_REGION',
+        )
+      : new CliError(
+          `no local cloud answers at ${LOCAL_ENDPOINT}, and no AWS region is set`,
+          `${START_LOCAL}; or use AWS with --region (and --profile, --stage), or AWS_REGION`,
+        );
   }
   const stage = options.stage ?? 'dev';
   return {

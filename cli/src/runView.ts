@@ -199,7 +199,9 @@ export function nextStepOf(run: RunRecord): string | undefined {
   const flags = `${run.kind === 'cluster' ? ' --cluster' : ''}`;
   switch (run.status) {
     case 'failed':
-      return `fix the cause, then run it again: rewind replay ${run.runId}`;
+      return run.failure?.errorCode === 'Cancelled'
+        ? `cancelled; to run it again: rewind replay ${run.runId}`
+        : `fix the cause, then run it again: rewind replay ${run.runId}`;
     case 'rollback-failed':
       return `${run.identifier} may NOT be under its name: follow the action in rewind status ${run.runId}`;
     case 'rejected':

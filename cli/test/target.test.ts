@@ -57,6 +57,13 @@ describe('which endpoint and prefix the CLI uses', () => {
     const prod = await resolveTarget({ profile: 'ops', stage: 'prod' }, { AWS_REGION: 'us-west-2' });
     expect(prod.names.busName).toBe('rewind-prod');
     expect(prod.description).toBe('AWS (us-west-2, profile ops, stage prod)');
+    // --stage alone names a deployed stage: AWS (region from the environment), never a local cloud
+    const staged = await resolveTarget({ stage: 'prod' }, { AWS_REGION: 'eu-central-1' });
+    expect(staged).toMatchObject({ local: false, region: 'eu-central-1' });
+    expect(staged.endpoint).toBeUndefined();
+    const noRegion = await resolveTarget({ stage: 'prod' }, {}).catch((e: CliError) => e);
+    expect((noRegion as CliError).message).toBe('--stage prod asks for AWS, but no AWS region is set');
+    expect((noRegion as CliError).hint).toBe('pass --region NAME, or set AWS_REGION');
   });
 
   test('AWS_ENDPOINT_URL with --profile is ambiguous: a usage error that says how to choose', async () => {
