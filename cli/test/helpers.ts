@@ -37,7 +37,7 @@ export function rewindProcess(args: string[], env: Record<string, string> = {}):
   });
 }
 
-/** A spawned local cloud with the RDS lifecycle compressed 500x, clients for it, and sample instances. */
+/** A spawned local cloud at time scale 0.002 (RDS durations x 0.002), clients for it, and sample instances. */
 export async function startCloud(
   samples: string[] = [],
 ): Promise<{ cloud: LocalCloud; clients: Clients; stop(): Promise<void> }> {
