@@ -6,7 +6,8 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { approximateCount, queueUrl } from '../src/queues';
-import { endedRun, json, rewindIn, startCloud } from './helpers';
+import { awaitRun } from '../src/requests';
+import { json, rewindIn, startCloud } from './helpers';
 
 type DlqDoc = {
   total: number;
@@ -29,6 +30,7 @@ type DlqDoc = {
 let env: Awaited<ReturnType<typeof startCloud>>;
 let endpoint: string;
 const rewind = (...args: string[]) => rewindIn(endpoint, args);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function restoreRequested(identifier: string, requestId: string) {
   return JSON.stringify({
@@ -56,6 +58,15 @@ async function send(queue: string, body: string, attributes?: Record<string, str
         : undefined,
     }),
   );
+}
+
+async function finished(requestId: string) {
+  const run = await awaitRun(env.clients, requestId);
+  for (;;) {
+    const now = await env.clients.store.getRun(run.runId);
+    if (now && now.status !== 'running' && now.status !== 'rolling-back') return now;
+    await sleep(100);
+  }
 }
 
 beforeAll(async () => {
@@ -142,8 +153,8 @@ describe('rewind dlq / redrive / replay --from / events', () => {
       ['rewind-local-restore-inbox-dlq', 1, 1],
       ['rewind-local-restore-target-dlq', 1, 0],
     ]);
-    expect((await endedRun(endpoint, 'dlq-1')).status).toBe('completed');
-    expect((await endedRun(endpoint, 'dlq-2')).status).toBe('completed');
+    expect((await finished('dlq-1')).status).toBe('completed');
+    expect((await finished('dlq-2')).status).toBe('completed');
     // The poison message is still there (and visible), and the other service's DLQ is untouched.
     const left = json<DlqDoc>((await rewind('dlq', '--json')).out);
     expect(left.queues.filter((q) => q.approximateCount).map((q) => [q.queue, q.approximateCount])).toEqual([

@@ -41,7 +41,7 @@ async function nextReplayId(clients: Clients, runId: string): Promise<string> {
   }
 }
 
-const REFUSED: Partial<Record<RunRecord['status'], (run: RunRecord) => [string, string]>> = {
+const REFUSED: Partial<Record<RunRecord['status'], (run: RunRecord) => [string, string] | undefined>> = {
   running: (r) => [`run ${r.runId} is still running`, `follow it with: rewind status ${r.runId}`],
   'rolling-back': (r) => [`run ${r.runId} is still rolling back`, `follow it with: rewind status ${r.runId}`],
   completed: (r) => [
@@ -52,6 +52,13 @@ const REFUSED: Partial<Record<RunRecord['status'], (run: RunRecord) => [string, 
     `run ${r.runId} failed to roll back: ${r.identifier} may not be under its name, and a person must look first`,
     `see what happened with: rewind status ${r.runId}`,
   ],
+  rejected: (r) =>
+    r.rejection?.code === 'invalid-input'
+      ? [
+          `run ${r.runId} was rejected as invalid input; the same request would be rejected again: ${reasonOf(r)}`,
+          nextStepOf(r)!,
+        ]
+      : undefined,
 };
 
 export const replayCommand: Command = {
@@ -111,12 +118,6 @@ export const replayCommand: Command = {
       const old = await getRunOrExplain(clients, positionals[0]!);
       const refused = REFUSED[old.status]?.(old);
       if (refused) throw new CliError(...refused);
-      if (old.rejection?.code === 'invalid-input') {
-        throw new CliError(
-          `run ${old.runId} was rejected as invalid input; the same request would be rejected again: ${reasonOf(old)}`,
-          nextStepOf(old),
-        );
-      }
       const request = replayRequest(old, await nextReplayId(clients, old.runId));
       const valid = parseEvent('RestoreRequested', request);
       if (!valid.ok) {
