@@ -46,6 +46,27 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
     );
   });
 
+  test('a bad identifier or flag value is a usage error naming the argument, before anything is reached', async () => {
+    const r = await rewindProcess([
+      'restore',
+      'bad name!',
+      '--request-id',
+      'x'.repeat(129),
+      '--endpoint',
+      'http://127.0.0.1:9',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      'rewind: <identifier>: identifier "bad name!" may contain only letters, digits and hyphens',
+    );
+    expect(r.err).toContain('; --request-id: Too big: expected string to have <=128 characters');
+    expect(r.err).not.toContain('requestId');
+    expect(r.err).not.toContain('cannot reach');
+    const snap = await rewindProcess(['restore', 'orders-db', '--snapshot', '', '--endpoint', endpoint]);
+    expect(snap.code).toBe(2);
+    expect(snap.err).toContain('rewind: --snapshot: snapshot identifier "" must be 1 to 255 characters long');
+  });
+
   test('a usage error exits 2', async () => {
     const r = await rewindProcess(['restore', '--endpoint', endpoint]);
     expect(r.code).toBe(2);
