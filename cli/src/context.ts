@@ -138,7 +138,11 @@ export async function resolveTarget(
       };
     }
   }
-  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  const region =
+    options.region ??
+    env.AWS_REGION ??
+    env.AWS_DEFAULT_REGION ??
+    (options.profile || options.stage || env.AWS_PROFILE ? await profileRegion(options.profile) : undefined);
   if (!region) {
     const asked = options.profile
       ? `--profile ${options.profile}`
@@ -148,7 +152,7 @@ export async function resolveTarget(
     throw asked
       ? new CliError(
           `${asked} asks for AWS, but no AWS region is set`,
-          'pass --region NAME, or set AWS_REGION',
+          'pass --region NAME, set AWS_REGION, or give the profile a region in ~/.aws/config',
         )
       : new CliError(
           `no local cloud answers at ${LOCAL_ENDPOINT}, and no AWS region is set`,
@@ -163,6 +167,18 @@ export async function resolveTarget(
     names: resourceNames(options.prefix ?? `rewind-${stage}`),
     description: `AWS (${region}${options.profile ? `, profile ${options.profile}` : ''}, ${options.prefix ? `prefix ${options.prefix}` : `stage ${stage}`})`,
   };
+}
+
+/** The region the AWS config file gives the profile (--profile, else AWS_PROFILE, else default), as the SDK reads it. */
+async function profileRegion(profile: string | undefined): Promise<string | undefined> {
+  const client = new RDSClient(profile ? { profile } : {});
+  try {
+    return await client.config.region();
+  } catch {
+    return undefined;
+  } finally {
+    client.destroy();
+  }
 }
 
 /** SDK clients for the target. Endpoints other than AWS get test credentials unless some are configured. */

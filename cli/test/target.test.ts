@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { resolveTarget } from '../src/context';
 import { CliError } from '../src/errors';
@@ -21,6 +24,25 @@ afterAll(async () => {
   await new Promise((done) => other?.close(done));
   await env?.stop();
 });
+
+/** Runs `fn` with the AWS config file holding `text`, and no region or profile in the environment (the SDK reads process.env). */
+async function withConfigFile<T>(text: string, fn: () => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'rewind-cli-'));
+  const names = ['AWS_CONFIG_FILE', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION'] as const;
+  const saved = names.map((n) => [n, process.env[n]] as const);
+  writeFileSync(join(dir, 'config'), text);
+  for (const n of names) delete process.env[n];
+  process.env.AWS_CONFIG_FILE = join(dir, 'config');
+  try {
+    return await fn();
+  } finally {
+    for (const [n, v] of saved) {
+      if (v === undefined) delete process.env[n];
+      else process.env[n] = v;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('which endpoint and prefix the CLI uses', () => {
   test('AWS_ENDPOINT_URL (what `local up` says to export) is used when --endpoint is not given', async () => {
@@ -61,9 +83,21 @@ describe('which endpoint and prefix the CLI uses', () => {
     const staged = await resolveTarget({ stage: 'prod' }, { AWS_REGION: 'eu-central-1' });
     expect(staged).toMatchObject({ local: false, region: 'eu-central-1' });
     expect(staged.endpoint).toBeUndefined();
-    const noRegion = await resolveTarget({ stage: 'prod' }, {}).catch((e: CliError) => e);
+    const noRegion = await withConfigFile('', () =>
+      resolveTarget({ stage: 'prod' }, {}).catch((e: CliError) => e),
+    );
     expect((noRegion as CliError).message).toBe('--stage prod asks for AWS, but no AWS region is set');
-    expect((noRegion as CliError).hint).toBe('pass --region NAME, or set AWS_REGION');
+    expect((noRegion as CliError).hint).toBe(
+      'pass --region NAME, set AWS_REGION, or give the profile a region in ~/.aws/config',
+    );
+  });
+
+  test("with --profile and no region set, the profile's region in the AWS config file is used", async () => {
+    const target = await withConfigFile('[profile ops]\nregion = eu-north-1\n', () =>
+      resolveTarget({ profile: 'ops', stage: 'prod' }, {}),
+    );
+    expect(target).toMatchObject({ local: false, region: 'eu-north-1', profile: 'ops' });
+    expect(target.description).toBe('AWS (eu-north-1, profile ops, stage prod)');
   });
 
   test('AWS_ENDPOINT_URL with --profile is ambiguous: a usage error that says how to choose', async () => {
