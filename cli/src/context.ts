@@ -71,17 +71,39 @@ export function probeEndpoint(endpoint: string, timeoutMs = 1500): Promise<Probe
   });
 }
 
-/** Picks the target: --endpoint, else the local cloud if it answers (unless --profile/--region), else AWS. */
-export async function resolveTarget(options: TargetOptions): Promise<Target> {
-  const stagePrefix = `rewind-${options.stage ?? 'dev'}`;
-  if (options.endpoint) {
+/** The prefix on an endpoint: `--prefix`, else `rewind-<stage>` with `--stage`, else what `local up` provisions. */
+function endpointPrefix(options: TargetOptions): string {
+  return options.prefix ?? (options.stage ? `rewind-${options.stage}` : LOCAL_PREFIX);
+}
+
+/**
+ * Picks the target: `--endpoint`, else `AWS_ENDPOINT_URL` (what `rewind local up` tells you to export, and
+ * what the AWS SDK itself would use), else the local cloud if it answers (unless --profile, --region or
+ * --stage), else AWS. On an endpoint the prefix defaults to rewind-local (what `local up` provisions, there or on another
+ * endpoint with `local up --endpoint`); on AWS to rewind-<stage>.
+ */
+export async function resolveTarget(
+  options: TargetOptions,
+  env: Record<string, string | undefined> = process.env,
+): Promise<Target> {
+  const fromEnv = options.endpoint === undefined && env.AWS_ENDPOINT_URL ? env.AWS_ENDPOINT_URL : undefined;
+  if (fromEnv && options.profile) {
+    throw new CliError(
+      `AWS_ENDPOINT_URL is set (${fromEnv}) and --profile ${options.profile} asks for AWS: which one is meant?`,
+      'to use AWS, unset AWS_ENDPOINT_URL (unset AWS_ENDPOINT_URL); to use the endpoint, drop --profile',
+      2,
+    );
+  }
+  const endpointText = options.endpoint ?? fromEnv;
+  if (endpointText) {
+    const source = options.endpoint !== undefined ? '--endpoint' : 'AWS_ENDPOINT_URL';
     let url: URL;
     try {
-      url = new URL(options.endpoint);
+      url = new URL(endpointText);
     } catch {
       throw new CliError(
-        `--endpoint "${options.endpoint}" is not a URL`,
-        'pass e.g. --endpoint http://127.0.0.1:4566',
+        `${source} "${endpointText}" is not a URL`,
+        `pass e.g. ${source === '--endpoint' ? '--endpoint ' : 'AWS_ENDPOINT_URL='}http://127.0.0.1:4566`,
         2,
       );
     }
@@ -89,46 +111,74 @@ export async function resolveTarget(options: TargetOptions): Promise<Target> {
     const probe = await probeEndpoint(endpoint);
     if (!probe.answered) {
       throw new CliError(
-        `cannot reach ${endpoint} (${probe.error})`,
-        `${START_LOCAL}, or pass the right --endpoint`,
+        `cannot reach ${endpoint} (${probe.error}${source === 'AWS_ENDPOINT_URL' ? '; from AWS_ENDPOINT_URL' : ''})`,
+        `${START_LOCAL}, or pass the right --endpoint${source === 'AWS_ENDPOINT_URL' ? ' (or unset AWS_ENDPOINT_URL to use AWS)' : ''}`,
       );
     }
-    const prefix = options.prefix ?? (probe.local ? LOCAL_PREFIX : stagePrefix);
+    const via = source === 'AWS_ENDPOINT_URL' ? ' (from AWS_ENDPOINT_URL)' : '';
     return {
       endpoint,
       local: probe.local,
-      region: options.region ?? 'us-east-1',
+      region: options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
       profile: options.profile,
-      names: resourceNames(prefix),
-      description: probe.local ? `the local cloud at ${endpoint}` : endpoint,
+      names: resourceNames(endpointPrefix(options)),
+      description: `${probe.local ? `the local cloud at ${endpoint}` : endpoint}${via}`,
     };
   }
-  if (!options.profile && !options.region) {
+  // --profile, --region and --stage name AWS (a deployed stage): the local cloud is not tried then.
+  if (!options.profile && !options.region && !options.stage) {
     const probe = await probeEndpoint(LOCAL_ENDPOINT, 500);
     if (probe.answered && probe.local) {
       return {
         endpoint: LOCAL_ENDPOINT,
         local: true,
         region: 'us-east-1',
-        names: resourceNames(options.prefix ?? LOCAL_PREFIX),
+        names: resourceNames(endpointPrefix(options)),
         description: `the local cloud at ${LOCAL_ENDPOINT}`,
       };
     }
   }
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const region =
+    options.region ??
+    env.AWS_REGION ??
+    env.AWS_DEFAULT_REGION ??
+    (options.profile || options.stage || env.AWS_PROFILE ? await profileRegion(options.profile) : undefined);
   if (!region) {
-    throw new CliError(
-      `no local cloud answers at ${LOCAL_ENDPOINT}, and no AWS region is set`,
-      `${START_LOCAL}; or use AWS with --region (and --profile), or AWS_REGION`,
-    );
+    const asked = options.profile
+      ? `--profile ${options.profile}`
+      : options.stage
+        ? `--stage ${options.stage}`
+        : '';
+    throw asked
+      ? new CliError(
+          `${asked} asks for AWS, but no AWS region is set`,
+          'pass --region NAME, set AWS_REGION, or give the profile a region in ~/.aws/config',
+        )
+      : new CliError(
+          `no local cloud answers at ${LOCAL_ENDPOINT}, and no AWS region is set`,
+          `${START_LOCAL}; or use AWS with --region (and --profile, --stage), or AWS_REGION`,
+        );
   }
+  const stage = options.stage ?? 'dev';
   return {
     local: false,
     region,
     profile: options.profile,
-    names: resourceNames(options.prefix ?? stagePrefix),
-    description: `AWS (${region}${options.profile ? `, profile ${options.profile}` : ''})`,
+    names: resourceNames(options.prefix ?? `rewind-${stage}`),
+    description: `AWS (${region}${options.profile ? `, profile ${options.profile}` : ''}, ${options.prefix ? `prefix ${options.prefix}` : `stage ${stage}`})`,
   };
+}
+
+/** The region the AWS config file gives the profile (--profile, else AWS_PROFILE, else default), as the SDK reads it. */
+async function profileRegion(profile: string | undefined): Promise<string | undefined> {
+  const client = new RDSClient(profile ? { profile } : {});
+  try {
+    return await client.config.region();
+  } catch {
+    return undefined;
+  } finally {
+    client.destroy();
+  }
 }
 
 /** SDK clients for the target. Endpoints other than AWS get test credentials unless some are configured. */
@@ -183,7 +233,9 @@ export function explainAwsError(err: unknown, target: Target): unknown {
       `${message} (on ${target.description}, prefix ${target.names.prefix})`,
       target.local
         ? 'is the local cloud provisioned with this prefix? (rewind local up --prefix NAME)'
-        : 'is Rewind deployed there? check --stage / --prefix, --region and --profile',
+        : target.endpoint
+          ? 'is Rewind provisioned there with this prefix? (rewind local up --endpoint URL provisions rewind-local; else pass --prefix or --stage)'
+          : 'is Rewind deployed there? check --stage / --prefix, --region and --profile',
     );
   }
   if (/ECONNREFUSED|ENOTFOUND|connect/i.test(message) || (err as { code?: string }).code === 'ECONNREFUSED') {

@@ -27,3 +27,11 @@ export function bufferIo(
     err: () => err.join(''),
   };
 }
+
+/** Resolves with the signal that asks a foreground command to stop (Ctrl-C, kill, a closed terminal). */
+export function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+      process.once(signal, () => resolve(signal));
+  });
+}

@@ -2,7 +2,7 @@ import type { Expectation, LogEntry, RunRecord } from '@rewind/shared';
 import type { Clients } from './context';
 import { formatDuration, type Output } from './output';
 import { resourceStatus } from './resourceStatus';
-import { outgoingOf, reasonOf, runDurationMs, TERMINAL_EVENTS } from './runView';
+import { nextStepOf, outgoingOf, reasonOf, runDurationMs, taskOf, TERMINAL_EVENTS } from './runView';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -14,6 +14,8 @@ export interface FollowOptions {
   intervalMs?: number;
   /** How often the awaited RDS resource is described (default 1 s on an endpoint, 10 s on AWS). */
   describeEveryMs?: number;
+  /** Name request fields by their CLI flags in a rejection (the CLI made the request); default: guessed. */
+  cliTerms?: boolean;
 }
 
 export interface FollowResult {
@@ -27,9 +29,13 @@ export function runHeader(out: Output, run: RunRecord): string[] {
     run.requestId && `request ${run.requestId}`,
     run.replayOf && `replay of ${run.replayOf}`,
   ].filter(Boolean);
+  const task = taskOf(run);
+  const what = task
+    ? `${task} of ${run.kind} ${run.identifier}`
+    : `an invalid request${run.identifier === '(invalid)' ? '' : ` for ${run.identifier}`} (it names no valid task)`;
   return [
-    `${out.paint('bold', `Run ${run.runId}`)}: ${run.task} of ${run.kind} ${run.identifier}${links.length ? ` (${links.join(', ')})` : ''}`,
-    `  plan: ${run.run.plan.join(' → ')}`,
+    `${out.paint('bold', `Run ${run.runId}`)}: ${what}${links.length ? ` (${links.join(', ')})` : ''}`,
+    ...(task ? [`  plan: ${run.run.plan.join(' → ')}`] : []),
   ];
 }
 
@@ -77,7 +83,7 @@ export async function followRun(
         );
       } else if (event.type === 'RestoreRejected') {
         out.line(
-          `  ${out.paint('red', '✗')} ${'rejected'.padEnd(12)} ${''.padStart(7)}  ${reasonOf(run) ?? detail}`,
+          `  ${out.paint('red', '✗')} ${'rejected'.padEnd(12)} ${''.padStart(7)}  ${reasonOf(run, options.cliTerms) ?? detail}`,
         );
       } else {
         out.line(
@@ -91,7 +97,7 @@ export async function followRun(
     if (!terminal && run.status !== 'running' && run.status !== 'rolling-back') terminalSince ??= Date.now();
     if (terminal || (terminalSince !== undefined && Date.now() - terminalSince > 5000)) {
       out.clearStatus();
-      summarise(out, run, timeline);
+      summarise(out, run, timeline, options.cliTerms);
       return { run, timeline };
     }
 
@@ -126,14 +132,14 @@ function waitLine(e: Expectation, status: string | undefined): string {
   return `${e.resourceKind} ${e.resourceName}: ${status ?? '…'} (waiting for ${e.target})`;
 }
 
-function summarise(out: Output, run: RunRecord, timeline: LogEntry[]): void {
+function summarise(out: Output, run: RunRecord, timeline: LogEntry[], cliTerms?: boolean): void {
   const took = formatDuration(runDurationMs(run, timeline));
   if (run.status === 'completed') {
     const snapshot = run.names.snapshot ?? run.names.restoreFrom;
     out.line(
-      `${out.paint('green', 'RunCompleted')} in ${took}: ${run.task} of ${run.identifier}${snapshot ? ` (snapshot ${snapshot})` : ''}` +
-        (run.warnings.length ? `; warnings: ${run.warnings.join('; ')}` : ''),
+      `${out.paint('green', 'RunCompleted')}${run.warnings.length ? out.paint('yellow', ' with a warning') : ''} in ${took}: ${run.task} of ${run.identifier}${snapshot ? ` (snapshot ${snapshot})` : ''}`,
     );
+    for (const w of run.warnings) out.line(`  ${out.paint('yellow', `warning: ${w}`)}`);
     return;
   }
   const label =
@@ -142,11 +148,9 @@ function summarise(out: Output, run: RunRecord, timeline: LogEntry[]): void {
       : run.status === 'rollback-failed'
         ? 'RollbackFailed'
         : 'RunFailed';
-  out.line(`${out.paint('red', label)} after ${took}: ${reasonOf(run) ?? run.status}`);
+  out.line(`${out.paint('red', label)} after ${took}: ${reasonOf(run, cliTerms) ?? run.status}`);
   const failed = timeline.find((e) => e.type === 'RunFailed')?.detail as { rolledBack?: boolean } | undefined;
   if (failed?.rolledBack) out.line(`  rolled back: ${run.identifier} is back under its name`);
-  if (run.status === 'failed' || run.status === 'rejected')
-    out.line(`  run it again with: rewind replay ${run.runId}`);
-  if (run.status === 'rollback-failed')
-    out.line(`  ${run.identifier} may NOT be under its name: see rewind status ${run.runId}`);
+  const next = nextStepOf(run);
+  if (next) out.line(`  ${next}`);
 }

@@ -12,11 +12,11 @@ export const TARGET_OPTIONS = {
 } as const satisfies ParseArgsConfig['options'];
 
 export const TARGET_USAGE = `Target (every command):
-  --endpoint URL   an AWS-compatible endpoint (default: the local cloud at http://127.0.0.1:4566 when it
-                   answers, else AWS)
+  --endpoint URL   an AWS-compatible endpoint; default: $AWS_ENDPOINT_URL if set, else the local cloud at
+                   http://127.0.0.1:4566 when it answers, else AWS
   --profile NAME   AWS profile (implies AWS)      --region NAME   AWS region (implies AWS)
-  --prefix NAME    resource prefix (default rewind-local on the local cloud, else rewind-<stage>)
-  --stage NAME     deployed stage (default dev)
+  --stage NAME     deployed stage: prefix rewind-<stage> (implies AWS unless an endpoint is given; default dev)
+  --prefix NAME    resource prefix (default rewind-local on an endpoint, rewind-<stage> on AWS)
   --json           one machine-readable JSON document on stdout`;
 
 export interface TargetOptions {

@@ -16,6 +16,14 @@ export function formatTime(iso: string | undefined): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '');
 }
 
+/** At most `max` characters, cut at a word boundary and marked with "…". */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,;:.(]+$/, '')}…`;
+}
+
 const CODES = { red: 31, green: 32, yellow: 33, blue: 34, cyan: 36, gray: 90, bold: 1 } as const;
 export type Colour = keyof typeof CODES;
 

@@ -12,8 +12,6 @@ import {
 import {
   isDeadlineCheck,
   isFlushRequest,
-  isEventName,
-  parseEvent,
   SERVICE_NAMES,
   type ResourceNames,
   type ServiceName,
@@ -51,80 +49,134 @@ export async function approximateCount(sqs: SQSClient, url: string): Promise<num
   return Number(out.Attributes?.ApproximateNumberOfMessages ?? 0);
 }
 
+/**
+ * SQS message attributes the inbox handler sets on a message it can never process (poison), when it moves
+ * the message to its service's inbox DLQ itself (shared/src/service/handler.ts).
+ */
+export const FAILURE_ATTRIBUTES = {
+  failureClass: 'rewind-failure-class',
+  failureReason: 'rewind-failure-reason',
+  service: 'rewind-service',
+} as const;
+
+/** Attributes EventBridge sets on an event it could not deliver to a target, in the target's DLQ. */
+const DELIVERY_ATTRIBUTES = ['ERROR_CODE', 'ERROR_MESSAGE', 'RULE_ARN', 'TARGET_ARN'] as const;
+
+/**
+ * Why a message is in a DLQ: `poison` (the handler found it can never be processed, and moved it at once),
+ * `transient` (its handler failed on every receive up to the inbox's maxReceiveCount: SQS moved it),
+ * `delivery` (EventBridge could not deliver it to the inbox).
+ */
+export type FailureClass = 'poison' | 'transient' | 'delivery';
+
 export interface PeekedMessage {
   messageId: string;
+  failureClass: FailureClass;
   detailType?: string;
   runId?: string;
-  receiveCount: number;
   sentAt?: string;
-  /** Why it is in the DLQ, as far as the message tells. */
+  /** The handler's reason (poison) or EventBridge's error (delivery). */
+  reason?: string;
+  /** Why it is in the DLQ. */
   why: string;
+  /** What to do about it. */
+  action: string;
   body: string;
 }
 
 const BODY_CHARS = 200;
 
-/** What a DLQ message is and why it could not be processed (the service's own checks, repeated). */
-export function explainMessage(message: Message, kind: DlqKind, inboxName: string): PeekedMessage {
-  const body = message.Body ?? '';
-  const attr = (name: string) => message.MessageAttributes?.[name]?.StringValue;
-  const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 0);
-  const sent = message.Attributes?.SentTimestamp;
-  const base = {
-    messageId: message.MessageId ?? '?',
-    receiveCount,
-    sentAt: sent ? new Date(Number(sent)).toISOString() : undefined,
-    body: body.slice(0, BODY_CHARS),
-  };
+const attributeOf = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
+
+export function failureClassOf(message: Message, kind: DlqKind): FailureClass {
+  if (kind === 'target-dlq') return 'delivery';
+  return attributeOf(message, FAILURE_ATTRIBUTES.failureClass) === 'poison' ? 'poison' : 'transient';
+}
+
+/** What the body says it is: an event's detail-type, a deadline check, an outbox flush; and its run. */
+function describeBody(body: string): { detailType?: string; runId?: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch {
-    return { ...base, why: 'the body is not JSON (poison message: redrive will fail again)' };
+    return {};
   }
-  const envelope = parsed as { 'detail-type'?: unknown; detail?: { run?: { id?: string }; runId?: string } };
-  const detailType = typeof envelope['detail-type'] === 'string' ? envelope['detail-type'] : undefined;
-  const own = isDeadlineCheck(parsed) || isFlushRequest(parsed);
-  const runId =
-    isDeadlineCheck(parsed) || isFlushRequest(parsed)
-      ? parsed.runId
-      : (envelope.detail?.run?.id ?? envelope.detail?.runId);
-  const withType = {
-    ...base,
-    detailType: isDeadlineCheck(parsed)
-      ? `deadline check (${parsed.step})`
-      : isFlushRequest(parsed)
-        ? 'outbox flush'
-        : detailType,
-    runId,
+  if (isDeadlineCheck(parsed)) return { detailType: `deadline check (${parsed.step})`, runId: parsed.runId };
+  if (isFlushRequest(parsed)) return { detailType: 'outbox flush', runId: parsed.runId };
+  const envelope = parsed as {
+    'detail-type'?: unknown;
+    detail?: { run?: { id?: unknown }; runId?: unknown };
   };
-  if (kind === 'target-dlq') {
-    const code = attr('ERROR_CODE');
-    const error = attr('ERROR_MESSAGE');
-    return {
-      ...withType,
-      why: `EventBridge could not deliver it to ${inboxName}${code ? `: ${code}` : ''}${error ? ` ${error}` : ''}`,
-    };
-  }
-  if (!own && !detailType) {
-    return {
-      ...withType,
-      why: 'neither an EventBridge event, a deadline check nor an outbox flush (poison message)',
-    };
-  }
-  if (detailType && detailType !== 'RestoreRequested' && isEventName(detailType)) {
-    const check = parseEvent(detailType, envelope.detail);
-    if (!check.ok) return { ...withType, why: `${check.message} (poison message)` };
-  }
+  const runId = envelope.detail?.run?.id ?? envelope.detail?.runId;
   return {
-    ...withType,
-    why: `its handler failed ${receiveCount > 1 ? `${receiveCount} receives` : 'it'}; see the function logs (likely transient: redrive it)`,
+    detailType: typeof envelope['detail-type'] === 'string' ? envelope['detail-type'] : undefined,
+    runId: typeof runId === 'string' ? runId : undefined,
   };
 }
 
 /**
+ * What a DLQ message is, why it is there and what to do: from the attributes the handler (poison) or
+ * EventBridge (delivery) set on it; a message in an inbox DLQ without them exhausted its receives.
+ */
+export function explainMessage(message: Message, dlq: DlqRef): PeekedMessage {
+  const body = message.Body ?? '';
+  const sent = message.Attributes?.SentTimestamp;
+  const failureClass = failureClassOf(message, dlq.kind);
+  const base = {
+    messageId: message.MessageId ?? '?',
+    failureClass,
+    ...describeBody(body),
+    sentAt: sent ? new Date(Number(sent)).toISOString() : undefined,
+    body: body.slice(0, BODY_CHARS),
+  };
+  if (failureClass === 'poison') {
+    const reason = attributeOf(message, FAILURE_ATTRIBUTES.failureReason) ?? '(no reason given)';
+    return {
+      ...base,
+      reason,
+      why: `poison: the ${dlq.service} function can never process it as it is (${reason}); it was moved here at once, not retried`,
+      action: `redriving it would only fail again: fix what sent it; once a handler that accepts it is deployed, rewind redrive ${dlq.service} --include-poison`,
+    };
+  }
+  if (failureClass === 'delivery') {
+    const reason =
+      [attributeOf(message, 'ERROR_CODE'), attributeOf(message, 'ERROR_MESSAGE')].filter(Boolean).join(' ') ||
+      undefined;
+    return {
+      ...base,
+      reason,
+      why: `EventBridge could not deliver it to ${dlq.inboxName}${reason ? `: ${reason}` : ''}`,
+      action: `check that ${dlq.inboxName} exists and its queue policy lets the rule send, then rewind redrive ${dlq.service}`,
+    };
+  }
+  return {
+    ...base,
+    why: `transient: the ${dlq.service} function failed it on every receive, until SQS moved it here; the error is in the function's logs${base.runId ? ` (run ${base.runId})` : ''}`,
+    action: `fix the cause (throttling, permissions, an outage), then rewind redrive ${dlq.service}`,
+  };
+}
+
+/** Makes received messages visible again at once. */
+async function release(sqs: SQSClient, url: string, messages: readonly Message[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const batch = messages.slice(i, i + 10);
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: url,
+        Entries: batch.map((m, n) => ({
+          Id: String(n),
+          ReceiptHandle: m.ReceiptHandle!,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+  }
+}
+
+/**
  * Reads up to `limit` messages without consuming them: received with a short visibility timeout (so a
- * message is seen once), then made visible again at once.
+ * message is seen once) and their attributes, then made visible again at once. SQS counts each receive,
+ * but a DLQ has no redrive policy of its own, so nothing moves because of it.
  */
 export async function peek(sqs: SQSClient, url: string, limit: number): Promise<Message[]> {
   const seen: Message[] = [];
@@ -136,7 +188,7 @@ export async function peek(sqs: SQSClient, url: string, limit: number): Promise<
           MaxNumberOfMessages: Math.min(10, limit - seen.length),
           VisibilityTimeout: 10,
           WaitTimeSeconds: 0,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          MessageSystemAttributeNames: ['SentTimestamp'],
           MessageAttributeNames: ['All'],
         }),
       );
@@ -144,25 +196,18 @@ export async function peek(sqs: SQSClient, url: string, limit: number): Promise<
       seen.push(...out.Messages);
     }
   } finally {
-    for (let i = 0; i < seen.length; i += 10) {
-      const batch = seen.slice(i, i + 10);
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: url,
-          Entries: batch.map((m, n) => ({
-            Id: String(n),
-            ReceiptHandle: m.ReceiptHandle!,
-            VisibilityTimeout: 0,
-          })),
-        }),
-      );
-    }
+    await release(sqs, url, seen);
   }
   return seen;
 }
 
+/** Why a message failed belongs to that failure: a redriven message starts clean. */
+const FAILURE_ONLY = new Set<string>([...Object.values(FAILURE_ATTRIBUTES), ...DELIVERY_ATTRIBUTES]);
+
 function copyAttributes(m: Message): Record<string, MessageAttributeValue> | undefined {
-  const entries = Object.entries(m.MessageAttributes ?? {}).filter(([, v]) => v.DataType);
+  const entries = Object.entries(m.MessageAttributes ?? {}).filter(
+    ([k, v]) => v.DataType && !FAILURE_ONLY.has(k),
+  );
   return entries.length
     ? Object.fromEntries(
         entries.map(([k, v]) => [
@@ -173,54 +218,73 @@ function copyAttributes(m: Message): Record<string, MessageAttributeValue> | und
     : undefined;
 }
 
+export interface MoveResult {
+  moved: number;
+  failed: number;
+  /** Messages left in place because `keep` said so (visible again). */
+  kept: Message[];
+}
+
 /**
- * Moves every message from one queue to another: receive, send (same body and attributes), delete what
- * was sent. One code path for every endpoint: fauxqs (the local cloud's SQS) has no StartMessageMoveTask,
- * and an EventBridge target DLQ is no queue's redrive DLQ, which StartMessageMoveTask requires.
+ * Moves every message from one queue to another, except those `keep` returns true for: receive, send
+ * (same body and attributes, without those that described the failure), delete what was sent; kept
+ * messages are made visible again. One code path for every endpoint: fauxqs (the local cloud's SQS) has no
+ * StartMessageMoveTask, and an EventBridge target DLQ is no queue's redrive DLQ, which it requires.
  */
 export async function moveMessages(
   sqs: SQSClient,
   fromUrl: string,
   toUrl: string,
-): Promise<{ moved: number; failed: number }> {
+  keep: (m: Message) => boolean = () => false,
+): Promise<MoveResult> {
   let moved = 0;
   let failed = 0;
   const failedIds = new Set<string>();
-  for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: fromUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 30,
-        WaitTimeSeconds: 0,
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    const messages = (out.Messages ?? []).filter((m) => !failedIds.has(m.MessageId!));
-    if (!messages.length) break;
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: toUrl,
-        Entries: messages.map((m, i) => ({
-          Id: String(i),
-          MessageBody: m.Body!,
-          MessageAttributes: copyAttributes(m),
-        })),
-      }),
-    );
-    const ok = new Set((sent.Successful ?? []).map((s) => Number(s.Id)));
-    for (const [i, m] of messages.entries()) if (!ok.has(i)) failedIds.add(m.MessageId!);
-    failed += messages.length - ok.size;
-    const toDelete = messages.filter((_, i) => ok.has(i));
-    if (toDelete.length) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
+  const kept = new Map<string, Message>();
+  try {
+    for (;;) {
+      const out = await sqs.send(
+        new ReceiveMessageCommand({
           QueueUrl: fromUrl,
-          Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 30,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ['All'],
         }),
       );
+      const received = (out.Messages ?? []).filter(
+        (m) => !failedIds.has(m.MessageId!) && !kept.has(m.MessageId!),
+      );
+      if (!received.length) break;
+      for (const m of received) if (keep(m)) kept.set(m.MessageId!, m);
+      const messages = received.filter((m) => !kept.has(m.MessageId!));
+      if (!messages.length) continue;
+      const sent = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: toUrl,
+          Entries: messages.map((m, i) => ({
+            Id: String(i),
+            MessageBody: m.Body!,
+            MessageAttributes: copyAttributes(m),
+          })),
+        }),
+      );
+      const ok = new Set((sent.Successful ?? []).map((s) => Number(s.Id)));
+      for (const [i, m] of messages.entries()) if (!ok.has(i)) failedIds.add(m.MessageId!);
+      failed += messages.length - ok.size;
+      const toDelete = messages.filter((_, i) => ok.has(i));
+      if (toDelete.length) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: fromUrl,
+            Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      }
+      moved += toDelete.length;
     }
-    moved += toDelete.length;
+  } finally {
+    await release(sqs, fromUrl, [...kept.values()]);
   }
-  return { moved, failed };
+  return { moved, failed, kept: [...kept.values()] };
 }

@@ -3,7 +3,7 @@ import type { Clients } from './context';
 import { followRun, runHeader } from './liveView';
 import type { Output } from './output';
 import { awaitRun, publishRequest } from './requests';
-import { reasonOf, runDocument } from './runView';
+import { nextStepOf, reasonOf, runDocument } from './runView';
 
 export interface RequestOutcome {
   run: RunRecord;
@@ -32,14 +32,15 @@ export async function requestRun(
   );
   const run = await awaitRun(clients, eventId);
   if (options.wait) {
-    const followed = await followRun(clients, out, run.runId);
+    const followed = await followRun(clients, out, run.runId, { cliTerms: true });
     const outcome = { ...followed, exitCode: followed.run.status === 'completed' ? 0 : 1 };
-    document({ ...runDocument(followed.run, followed.timeline), exitCode: outcome.exitCode });
+    document({ ...runDocument(followed.run, followed.timeline, true), exitCode: outcome.exitCode });
     return outcome;
   }
   for (const l of runHeader(out, run)) out.line(l);
   if (run.status === 'rejected') {
-    out.line(`${out.paint('red', 'RestoreRejected')}: ${reasonOf(run)}`);
+    out.line(`${out.paint('red', 'RestoreRejected')}: ${reasonOf(run, true)}`);
+    out.line(`  ${nextStepOf(run)}`);
   } else {
     out.line(`  ${run.status}; follow it with: rewind status ${run.runId}`);
   }
@@ -48,7 +49,8 @@ export async function requestRun(
     runId: run.runId,
     requestId: run.requestId,
     status: run.status,
-    reason: reasonOf(run),
+    reason: reasonOf(run, true),
+    nextStep: nextStepOf(run),
     exitCode,
   });
   return { run, exitCode };

@@ -1,4 +1,5 @@
-import { json, rewindProcess, startCloud } from './helpers';
+import { spawn } from 'node:child_process';
+import { BIN, json, rewindProcess, startCloud } from './helpers';
 
 let env: Awaited<ReturnType<typeof startCloud>>;
 let endpoint: string;
@@ -43,6 +44,27 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
     expect(r.err).toMatch(
       /^rewind: cannot reach http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)\n {2}start the local cloud with: npx rewind local up/,
     );
+  });
+
+  test('a bad identifier or flag value is a usage error naming the argument, before anything is reached', async () => {
+    const r = await rewindProcess([
+      'restore',
+      'bad name!',
+      '--request-id',
+      'x'.repeat(129),
+      '--endpoint',
+      'http://127.0.0.1:9',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(
+      'rewind: <identifier>: identifier "bad name!" may contain only letters, digits and hyphens',
+    );
+    expect(r.err).toContain('; --request-id: Too big: expected string to have <=128 characters');
+    expect(r.err).not.toContain('requestId');
+    expect(r.err).not.toContain('cannot reach');
+    const snap = await rewindProcess(['restore', 'orders-db', '--snapshot', '', '--endpoint', endpoint]);
+    expect(snap.code).toBe(2);
+    expect(snap.err).toContain('rewind: --snapshot: snapshot identifier "" must be 1 to 255 characters long');
   });
 
   test('a usage error exits 2', async () => {
@@ -113,10 +135,46 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
     expect(cluster.run.steps.map((s) => [s.step, s.state])).toEqual(steps);
   }, 120_000);
 
-  test('demo --skip-cluster: the instance only, no cluster section, exit 0', async () => {
-    const r = await rewindProcess(['demo', '--json', '--skip-cluster']);
+  test('demo --skip-cluster: the instance only, no cluster section, and what to do next; exit 0', async () => {
+    const r = await rewindProcess(['demo', '--skip-cluster']);
     expect([r.code, r.err]).toEqual([0, '']);
-    const doc = json<{ ok: boolean; cluster: unknown; run: { status: string } }>(r.out);
-    expect(doc).toMatchObject({ ok: true, cluster: null, run: { status: 'completed' } });
+    expect(r.out).toContain('Before and after: instance orders-db');
+    expect(r.out).not.toContain('Before and after: cluster');
+    expect(r.out).toContain('time scale 0.002: RDS durations x 0.002');
+    expect(r.out).toMatch(
+      /Demo succeeded in \S+ \(instance ok, cluster skipped\)\.\nStopping the local cloud\. Next:\n/,
+    );
+    expect(r.out).toMatch(/ {2}npm run demo -- --keep\s+# the same, then the local cloud stays up/);
+    expect(r.out).toMatch(/ {2}npx rewind local up\s+# a local cloud of your own/);
+  }, 120_000);
+
+  test('demo --keep: the local cloud stays up with the sample and its run for the CLI, until Ctrl-C', async () => {
+    const child = spawn(process.execPath, [BIN, 'demo', '--skip-cluster', '--keep', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.resume();
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      await new Promise<void>((done, fail) => {
+        child.on('exit', () => fail(new Error(`demo ended early: ${out}`)));
+        child.stdout.on('data', () => out.includes('Ctrl-C to stop.') && done());
+      });
+      const kept =
+        /The local cloud stays up on (http:\/\/127\.0\.0\.1:\d+) with orders-db and the demo's runs/.exec(
+          out,
+        );
+      expect(kept).not.toBeNull();
+      const listed = await rewindProcess(['list', '--json', '--endpoint', kept![1]!]);
+      const { runs } = json<{ runs: { runId: string; identifier: string; status: string }[] }>(listed.out);
+      expect(runs).toEqual([expect.objectContaining({ identifier: 'orders-db', status: 'completed' })]);
+      expect(out).toContain(`npx rewind status ${runs[0]!.runId} --endpoint ${kept![1]}`);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('SIGINT: stopping the local cloud.');
   }, 120_000);
 });

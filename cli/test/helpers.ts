@@ -37,7 +37,7 @@ export function rewindProcess(args: string[], env: Record<string, string> = {}):
   });
 }
 
-/** A spawned local cloud with the RDS lifecycle compressed 500x, clients for it, and sample instances. */
+/** A spawned local cloud at time scale 0.002 (RDS durations x 0.002), clients for it, and sample instances. */
 export async function startCloud(
   samples: string[] = [],
 ): Promise<{ cloud: LocalCloud; clients: Clients; stop(): Promise<void> }> {
@@ -64,3 +64,27 @@ export async function startCloud(
 }
 
 export const json = <T = Record<string, unknown>>(text: string): T => JSON.parse(text) as T;
+
+export interface ListedRun {
+  runId: string;
+  status: string;
+  task: string | null;
+  kind: string;
+  identifier: string;
+  requestId?: string;
+  invalidRequest?: boolean;
+  reason?: string;
+  warnings: string[];
+}
+
+/** The run of `requestId` once it ended, as `rewind list --json` shows it (polled). */
+export async function endedRun(endpoint: string, requestId: string): Promise<ListedRun> {
+  for (;;) {
+    const { runs } = json<{ runs: ListedRun[] }>(
+      (await rewindIn(endpoint, ['list', '--json', '--limit', '100'])).out,
+    );
+    const run = runs.find((r) => r.requestId === requestId);
+    if (run && run.status !== 'running' && run.status !== 'rolling-back') return run;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -5,16 +5,25 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { queueUrl } from '../src/queues';
+import { approximateCount, queueUrl } from '../src/queues';
 import { awaitRun } from '../src/requests';
 import { json, rewindIn, startCloud } from './helpers';
 
 type DlqDoc = {
   total: number;
+  byClass: Record<string, number>;
   queues: {
     queue: string;
     approximateCount: number;
-    messages: { detailType?: string; runId?: string; receiveCount: number; why: string; body: string }[];
+    messages: {
+      failureClass: string;
+      detailType?: string;
+      runId?: string;
+      reason?: string;
+      why: string;
+      action: string;
+      body: string;
+    }[];
   }[];
 };
 
@@ -69,60 +78,102 @@ afterAll(async () => env?.stop());
 describe('rewind dlq / redrive / replay --from / events', () => {
   const names = () => env.cloud.names;
 
-  test('dlq shows what is in each DLQ and why, without consuming it', async () => {
+  const POISON = { 'rewind-failure-class': 'poison', 'rewind-service': 'restore' };
+
+  test('dlq explains each message from its attributes (poison, transient, delivery) and consumes nothing', async () => {
     await send(names().inboxDlq('restore'), restoreRequested('orders-db', 'dlq-1'));
     await send(names().targetDlq('restore'), restoreRequested('billing-db', 'dlq-2'), {
       ERROR_CODE: 'SQS.ThrottlingException',
       ERROR_MESSAGE: 'Rate exceeded',
     });
-    await send(names().inboxDlq('notify'), 'this is not JSON');
+    await send(names().inboxDlq('restore'), '{"detail-type":"RestoreRequested","detail":"oops"}', {
+      ...POISON,
+      'rewind-failure-reason': 'RestoreRequested: detail is not an object',
+    });
+    await send(names().inboxDlq('notify'), 'this is not JSON', {
+      ...POISON,
+      'rewind-service': 'notify',
+      'rewind-failure-reason': 'the body is not JSON',
+    });
 
     const first = json<DlqDoc>((await rewind('dlq', '--json')).out);
-    expect(first.total).toBe(3);
+    expect(first.total).toBe(4);
+    expect(first.byClass).toEqual({ poison: 2, transient: 1, delivery: 1 });
     const byQueue = Object.fromEntries(first.queues.map((q) => [q.queue, q]));
-    expect(byQueue['rewind-local-restore-inbox-dlq']!.messages).toEqual([
-      expect.objectContaining({
-        detailType: 'RestoreRequested',
-        receiveCount: 1,
-        why: expect.stringMatching(/handler failed/),
-      }),
-    ]);
-    expect(byQueue['rewind-local-restore-target-dlq']!.messages[0]!.why).toBe(
-      'EventBridge could not deliver it to rewind-local-restore-inbox: SQS.ThrottlingException Rate exceeded',
-    );
+    const restoreInbox = byQueue['rewind-local-restore-inbox-dlq']!.messages;
+    expect(restoreInbox.map((m) => m.failureClass).sort()).toEqual(['poison', 'transient']);
+    expect(restoreInbox.find((m) => m.failureClass === 'transient')).toMatchObject({
+      detailType: 'RestoreRequested',
+      why: expect.stringMatching(/^transient: the restore function failed it on every receive/),
+      action: 'fix the cause (throttling, permissions, an outage), then rewind redrive restore',
+    });
+    expect(restoreInbox.find((m) => m.failureClass === 'poison')).toMatchObject({
+      reason: 'RestoreRequested: detail is not an object',
+      why: expect.stringContaining('can never process it'),
+      action: expect.stringContaining('--include-poison'),
+    });
+    expect(byQueue['rewind-local-restore-target-dlq']!.messages[0]).toMatchObject({
+      failureClass: 'delivery',
+      why: 'EventBridge could not deliver it to rewind-local-restore-inbox: SQS.ThrottlingException Rate exceeded',
+    });
     expect(byQueue['rewind-local-notify-inbox-dlq']!.messages[0]).toMatchObject({
+      failureClass: 'poison',
       body: 'this is not JSON',
-      why: expect.stringMatching(/not JSON/),
+      reason: 'the body is not JSON',
     });
     expect(byQueue['rewind-local-snapshot-inbox-dlq']!.approximateCount).toBe(0);
+    // Nothing is said from the receive count.
+    expect(JSON.stringify(first)).not.toMatch(/receive ?count|received \d/i);
 
-    // Still there: seen again, with one more receive.
+    // Visible again at once: SQS counts them as visible right after.
+    const url = await queueUrl(env.clients.sqs, names().inboxDlq('restore'));
+    expect(await approximateCount(env.clients.sqs, url)).toBe(2);
+
     const again = json<DlqDoc>((await rewind('dlq', 'restore', '--json')).out);
-    expect(again.total).toBe(2);
-    expect(
-      again.queues.find((q) => q.queue === 'rewind-local-restore-inbox-dlq')!.messages[0]!.receiveCount,
-    ).toBe(2);
+    expect(again.total).toBe(3);
 
     const human = await rewind('dlq');
-    expect(human.out).toMatch(/rewind-local-restore-inbox-dlq\s+1/);
-    expect(human.out).toContain('3 message(s); move them back to the inboxes with: rewind redrive');
+    expect(human.out).toMatch(/rewind-local-restore-inbox-dlq\s+2/);
+    expect(human.out).toMatch(/poison\s+RestoreRequested\s+run -/);
+    expect(human.out).toContain('4 message(s) (of those shown: 2 poison, 1 transient, 1 delivery failure).');
+    expect(human.out).toContain('except the poison ones (--include-poison)');
+    expect(human.out).not.toContain('likely transient');
   });
 
-  test('redrive <service> moves its DLQ messages back to its inbox, where they are processed', async () => {
+  test('redrive <service> moves transient and delivery failures back, where they are processed, and leaves poison', async () => {
     const r = await rewind('redrive', 'restore', '--json');
     expect(r.code).toBe(0);
-    const doc = json<{ moved: number; results: { queue: string; moved: number }[] }>(r.out);
-    expect(doc.moved).toBe(2);
-    expect(doc.results.map((x) => [x.queue, x.moved])).toEqual([
-      ['rewind-local-restore-inbox-dlq', 1],
-      ['rewind-local-restore-target-dlq', 1],
+    const doc = json<{
+      moved: number;
+      poisonLeft: number;
+      results: { queue: string; moved: number; kept: { reason?: string }[] }[];
+    }>(r.out);
+    expect([doc.moved, doc.poisonLeft]).toEqual([2, 1]);
+    expect(doc.results.map((x) => [x.queue, x.moved, x.kept.length])).toEqual([
+      ['rewind-local-restore-inbox-dlq', 1, 1],
+      ['rewind-local-restore-target-dlq', 1, 0],
     ]);
     expect((await finished('dlq-1')).status).toBe('completed');
     expect((await finished('dlq-2')).status).toBe('completed');
-    // The other service's DLQ is untouched.
+    // The poison message is still there (and visible), and the other service's DLQ is untouched.
     const left = json<DlqDoc>((await rewind('dlq', '--json')).out);
-    expect(left.total).toBe(1);
-    expect(left.queues.find((q) => q.approximateCount)!.queue).toBe('rewind-local-notify-inbox-dlq');
+    expect(left.queues.filter((q) => q.approximateCount).map((q) => [q.queue, q.approximateCount])).toEqual([
+      ['rewind-local-restore-inbox-dlq', 1],
+      ['rewind-local-notify-inbox-dlq', 1],
+    ]);
+
+    const human = await rewind('redrive', 'notify');
+    expect(human.code).toBe(0);
+    expect(human.out).toContain(
+      '1 poison message(s) left in place: they can never be processed as they are, so redriving them would only send them back to the DLQ.',
+    );
+    expect(human.out).toContain('rewind redrive notify --include-poison');
+  });
+
+  test('redrive --include-poison moves poison messages too', async () => {
+    const r = await rewind('redrive', 'restore', '--include-poison', '--json');
+    expect(r.code).toBe(0);
+    expect(json<{ moved: number; poisonLeft: number }>(r.out)).toMatchObject({ moved: 1, poisonLeft: 0 });
   });
 
   test('replay --from --rule replays the archive onto the bus, to that rule only', async () => {

@@ -9,7 +9,14 @@ type RunDoc = {
   reason?: string;
   exitCode: number;
   steps: { step: string; state: string; durationMs?: number }[];
-  timeline: { type: string; direction: string; offsetMs: number; deltaMs: number }[];
+  timeline: {
+    type: string;
+    direction: string;
+    source?: string;
+    offsetMs: number;
+    deltaMs: number;
+    receivedAfterMs?: number;
+  }[];
 };
 
 let env: Awaited<ReturnType<typeof startCloud>>;
@@ -103,19 +110,43 @@ describe('rewind restore / snapshot / status / list / replay', () => {
     expect(plain.text).not.toMatch(/\x1b\[\d+m/);
   });
 
-  test('status prints the steps and every event in and out with durations between them', async () => {
+  test('status prints the steps and each event once, with durations between them and when it was received', async () => {
     const r = await rewind('status', completedRunId);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`Run ${completedRunId}: create_snapshot of instance orders-db`);
     expect(r.out).toMatch(/status: completed, \d/);
     expect(r.out).toMatch(/restore\s+done in \d+(\.\d)?(ms|s)\s+RestoreCompleted/);
-    expect(r.out).toMatch(/\+START\s+\+PREV\s+DIR\s+EVENT/);
+    expect(r.out).toMatch(/\+START\s+\+PREV\s+DIR\s+EVENT\s+SOURCE\s+RECEIVED\s+SUMMARY/);
     expect(r.out).toMatch(/in\s+RestoreRequested\s+rewind\.cli/);
     expect(r.out).toMatch(/in\s+RDS DB Snapshot Event\s+aws\.rds/);
+    // each of Rewind's own events once: published, with when its service received it
+    expect(r.out).toMatch(/out\s+RunStarted\s+restore\s+\+\d+(\.\d)?(ms|s)\s/);
+    expect(r.out).not.toMatch(/in\s+RunStarted/);
     const doc = json<RunDoc>((await rewind('status', completedRunId, '--json')).out);
+    const types = doc.timeline.filter((t) => t.source !== 'aws.rds').map((t) => `${t.direction} ${t.type}`);
+    expect(types).toEqual([
+      'in RestoreRequested',
+      'out RunStarted',
+      'out SnapshotReady',
+      'out RenameCompleted',
+      'out RestoreCompleted',
+      'out CleanupCompleted',
+      'out RunCompleted',
+    ]);
+    expect(doc.timeline.find((t) => t.type === 'RunStarted')!.receivedAfterMs).toBeGreaterThanOrEqual(0);
     const offsets = doc.timeline.map((t) => t.offsetMs);
     expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
     expect(doc.timeline.slice(1).every((t, i) => t.deltaMs === offsets[i + 1]! - offsets[i]!)).toBe(true);
+  });
+
+  test('status --wait follows a run started elsewhere until it ends', async () => {
+    const started = json<RunDoc>((await rewind('snapshot', 'billing-db', '--json')).out);
+    expect(started.status).toBe('running');
+    const r = await rewind('status', started.runId, '--wait');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Run ${started.runId}: create_snapshot_only of instance billing-db`);
+    expect(r.out).toMatch(/✓ snapshot\s+\d+(\.\d)?(ms|s)\s+SnapshotReady/);
+    expect(r.out).toMatch(/RunCompleted in \S+: create_snapshot_only of billing-db/);
   });
 
   test('an unknown identifier is rejected with the reason, exit 1', async () => {

@@ -11,30 +11,42 @@ import {
   type ConfigDifference,
   type InstanceConfig,
 } from '@rewind/shared';
-import { createSampleCluster, createSampleInstance, describeCluster, startLocalCloud } from '@rewind/local';
+import {
+  createSampleCluster,
+  createSampleInstance,
+  DEFAULT_PORT,
+  describeCluster,
+  startLocalCloud,
+} from '@rewind/local';
 import type { Command } from '../command';
 import { createClients, type Clients } from '../context';
 import { UsageError } from '../errors';
+import { untilStopped } from '../io';
 import { Output, formatDuration } from '../output';
 import { requestRun, type RequestOutcome } from '../runRequest';
 import { runDocument } from '../runView';
 import { printRun } from './status';
 
-const USAGE = `Usage: rewind demo [--identifier NAME] [--cluster-identifier NAME] [--skip-cluster] [--json]
+/** The demo's RDS time scale: RDS durations x 0.002. */
+const DEMO_TIME_SCALE = 0.002;
+const DEMO_RDS = { profile: 'realistic' as const, timeScale: DEMO_TIME_SCALE, seed: 7 };
 
-  Starts the local cloud in this process (a free port), creates an opted-in sample PostgreSQL instance
-  with a production-like configuration, restores it in place with create_snapshot while showing the run
-  live, then compares before and after (identifier, endpoint, configuration) and prints the timeline.
-  Then does the same for a sample Aurora MySQL cluster (a writer and two readers): before and after of
-  the cluster and reader endpoints and of every member. Stops everything at the end. Exit 0 when every
-  run completed with the same endpoints and configuration.
+const USAGE = `Usage: rewind demo [--identifier NAME] [--cluster-identifier NAME] [--skip-cluster] [--keep [--port N]] [--json]
+
+  Starts the local cloud in this process, creates an opted-in sample PostgreSQL instance with a
+  production-like configuration, restores it in place with create_snapshot while showing the run live,
+  then compares before and after (identifier, endpoint, configuration) and prints the timeline. Then does
+  the same for a sample Aurora MySQL cluster (a writer and two readers): before and after of the cluster
+  and reader endpoints and of every member. Exit 0 when every run completed with the same endpoints and
+  configuration. RDS runs at time scale ${DEMO_TIME_SCALE} (RDS durations x ${DEMO_TIME_SCALE}: a ten-minute restore takes ${(600 * DEMO_TIME_SCALE).toFixed(1)} s).
 
   --identifier NAME           the sample instance (default orders-db)
   --cluster-identifier NAME   the sample cluster (default ledger; members NAME-1, NAME-2, NAME-3)
-  --skip-cluster              only the instance (quicker)`;
-
-/** RDS lifecycle compressed 500x: a 10-minute restore takes about a second. */
-const DEMO_RDS = { profile: 'realistic' as const, timeScale: 0.002, seed: 7 };
+  --skip-cluster              only the instance (quicker)
+  --keep                      keep the local cloud running afterwards, with the samples and their runs, to
+                              try the CLI on them (rewind list, status, restore); Ctrl-C stops it
+  --port N                    with --keep: the edge port (default ${DEFAULT_PORT}, where the CLI looks by
+                              default; 0 = any free port). Without --keep the demo takes any free port`;
 
 type Facts = Record<string, string>;
 
@@ -122,6 +134,12 @@ function report(out: Output, c: Comparison, outcome: RequestOutcome) {
   };
 }
 
+/** Commands with what each does, aligned. */
+function commandLines(out: Output, lines: [command: string, comment: string][]): void {
+  const width = Math.max(...lines.map(([c]) => c.length));
+  for (const [command, comment] of lines) out.line(`  ${command.padEnd(width)}   # ${comment}`);
+}
+
 /** create_snapshot of the sample, followed live to the end. */
 const restoreInPlace = (clients: Clients, out: Output, identifier: string, isCluster: boolean) =>
   requestRun(
@@ -202,6 +220,8 @@ export const demoCommand: Command = {
           identifier: { type: 'string' },
           'cluster-identifier': { type: 'string' },
           'skip-cluster': { type: 'boolean' },
+          keep: { type: 'boolean' },
+          port: { type: 'string' },
           json: { type: 'boolean' },
         },
         strict: true,
@@ -212,6 +232,11 @@ export const demoCommand: Command = {
     const identifier = values.identifier ?? 'orders-db';
     const clusterIdentifier = values['cluster-identifier'] ?? 'ledger';
     const withCluster = values['skip-cluster'] !== true;
+    const keep = values.keep === true;
+    if (values.port !== undefined && !keep) throw new UsageError('--port goes with --keep', USAGE);
+    const port = values.port === undefined ? (keep ? DEFAULT_PORT : 0) : Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port must be 0-65535, not "${values.port}"`, USAGE);
     const out = new Output(io, values.json === true);
     const started = Date.now();
     const cloudLog: string[] = [];
@@ -222,7 +247,7 @@ export const demoCommand: Command = {
     // The in-process runtime keeps a long poll (one abort listener) per receiver on shared signals.
     setMaxListeners(64);
     const cloud = await startLocalCloud({
-      port: 0,
+      port,
       quiet: true,
       rds: DEMO_RDS,
       log: (l) => cloudLog.push(l),
@@ -236,7 +261,7 @@ export const demoCommand: Command = {
     });
     try {
       out.line(
-        `  local cloud on ${cloud.endpoint} (RDS time compressed ${1 / DEMO_RDS.timeScale}x), ready in ${formatDuration(Date.now() - started)}`,
+        `  local cloud on ${cloud.endpoint} (time scale ${DEMO_TIME_SCALE}: RDS durations x ${DEMO_TIME_SCALE}), ready in ${formatDuration(Date.now() - started)}`,
       );
       const instance = await demoInstance(clients, out, identifier);
       let cluster: Awaited<ReturnType<typeof demoCluster>> | undefined;
@@ -249,8 +274,7 @@ export const demoCommand: Command = {
       out.line();
       out.line(
         `Demo ${ok ? out.paint('green', 'succeeded') : out.paint('red', 'FAILED')} in ${formatDuration(Date.now() - started)}` +
-          ` (instance ${instance.ok ? 'ok' : 'FAILED'}${cluster ? `, cluster ${cluster.ok ? 'ok' : 'FAILED'}` : ', cluster skipped'}).` +
-          ' Stopping the local cloud.',
+          ` (instance ${instance.ok ? 'ok' : 'FAILED'}${cluster ? `, cluster ${cluster.ok ? 'ok' : 'FAILED'}` : ', cluster skipped'}).`,
       );
       const { ok: _instanceOk, ...instanceDocument } = instance;
       out.document({
@@ -258,8 +282,39 @@ export const demoCommand: Command = {
         durationMs: Date.now() - started,
         ...instanceDocument,
         cluster: cluster ?? null,
+        ...(keep ? { endpoint: cloud.endpoint } : {}),
       });
       if (!ok && !values.json) io.stderr.write(cloudLog.slice(-40).join('\n') + '\n');
+      const target = port === DEFAULT_PORT ? '' : ` --endpoint ${cloud.endpoint}`;
+      const names = [identifier, ...(cluster ? [clusterIdentifier] : [])];
+      if (keep) {
+        out.line();
+        out.line(
+          `The local cloud stays up on ${cloud.endpoint} with ${names.join(' and ')} and the demo's runs. In another terminal:`,
+        );
+        commandLines(out, [
+          [`npx rewind list${target}`, 'the runs'],
+          [`npx rewind status ${instance.run.runId}${target}`, 'a run and its timeline'],
+          [`npx rewind restore ${identifier} --wait${target}`, 'restore it again, from its newest snapshot'],
+          [`export AWS_ENDPOINT_URL=${cloud.endpoint}`, 'then the CLI needs no --endpoint'],
+        ]);
+        out.line('Ctrl-C to stop.');
+        const signal = await untilStopped();
+        out.line(`${signal}: stopping the local cloud.`);
+      } else {
+        out.line('Stopping the local cloud. Next:');
+        commandLines(out, [
+          [
+            'npm run demo -- --keep',
+            'the same, then the local cloud stays up to try rewind list / status / restore',
+          ],
+          [
+            'npx rewind local up',
+            'a local cloud of your own; README, "The rewind CLI", shows how to add a database',
+          ],
+          ['docs/deploy.md', 'deploy Rewind to an AWS account, then restore a real database'],
+        ]);
+      }
       return ok ? 0 : 1;
     } finally {
       clients.close();

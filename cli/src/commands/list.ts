@@ -3,18 +3,35 @@ import type { Command } from '../command';
 import { withClients } from '../context';
 import { UsageError } from '../errors';
 import { intOption, parseCommand, TARGET_USAGE } from '../options';
-import { formatDuration, formatTime, Output } from '../output';
-import { reasonOf } from '../runView';
+import { clip, formatDuration, formatTime, Output } from '../output';
+import { isInvalidRequest, reasonOf, taskOf } from '../runView';
 import { paintStatus } from './status';
 
 const USAGE = `Usage: rewind list [--status STATUS] [--limit N]
 
-  Recent runs, newest first (all statuses merged unless --status).
+  Recent runs, newest first (all statuses merged unless --status). A completed run that left a warning
+  shows it in STATUS and NOTE; an invalid request has no task ("-").
 
   --status STATUS   ${RUN_STATUSES.join(' | ')}
   --limit N         at most N runs (default 20)
 
 ${TARGET_USAGE}`;
+
+const NOTE_CHARS = 80;
+
+/** What the NOTE column says: the replay link, why the run did not complete, or its warning. */
+function noteOf(r: RunRecord): string {
+  return [r.replayOf && `replay of ${r.replayOf}`, reasonOf(r), ...r.warnings.map((w) => `warning: ${w}`)]
+    .filter(Boolean)
+    .join('; ');
+}
+
+/** The status, and whether a completed run left a warning (the set-aside original not deleted, ...). */
+function statusLabel(out: Output, r: RunRecord): string {
+  if (r.status === 'completed' && r.warnings.length)
+    return out.paint('yellow', `completed, ${r.warnings.length} warning${r.warnings.length > 1 ? 's' : ''}`);
+  return paintStatus(out, r.status);
+}
 
 export const listCommand: Command = {
   name: 'list',
@@ -50,32 +67,32 @@ export const listCommand: Command = {
       } else {
         out.table(runs, [
           { header: 'RUN', value: (r) => r.runId },
-          { header: 'STATUS', value: (r) => paintStatus(out, r.status) },
-          { header: 'TASK', value: (r) => r.task },
-          { header: 'KIND', value: (r) => r.kind },
+          { header: 'STATUS', value: (r) => statusLabel(out, r) },
+          { header: 'TASK', value: (r) => taskOf(r) ?? '-' },
+          { header: 'KIND', value: (r) => (isInvalidRequest(r) ? '-' : r.kind) },
           { header: 'IDENTIFIER', value: (r) => r.identifier },
           { header: 'CREATED (UTC)', value: (r) => formatTime(r.createdAt) },
           { header: 'DURATION', value: duration, align: 'right' },
-          {
-            header: 'NOTE',
-            value: (r) =>
-              [r.replayOf && `replay of ${r.replayOf}`, reasonOf(r)?.slice(0, 80)].filter(Boolean).join('; '),
-          },
+          { header: 'NOTE', value: (r) => clip(noteOf(r), NOTE_CHARS) },
         ]);
+        if (runs.some((r) => noteOf(r).length > NOTE_CHARS))
+          out.line(out.paint('gray', 'Notes cut short end in "…": rewind status <run> prints them whole.'));
       }
       out.document({
         table: clients.target.names.tableName,
         runs: runs.map((r) => ({
           runId: r.runId,
           status: r.status,
-          task: r.task,
+          task: taskOf(r) ?? null,
           kind: r.kind,
           identifier: r.identifier,
           createdAt: r.createdAt,
           updatedAt: r.updatedAt,
           requestId: r.requestId,
           replayOf: r.replayOf,
+          ...(isInvalidRequest(r) ? { invalidRequest: true } : {}),
           reason: reasonOf(r),
+          warnings: r.warnings,
         })),
       });
       return 0;

@@ -7,12 +7,15 @@ import { parseCommand, TARGET_USAGE } from '../options';
 import { formatTime, Output } from '../output';
 import { getRunOrExplain, requestKey } from '../requests';
 import { requestRun } from '../runRequest';
+import { nextStepOf, reasonOf } from '../runView';
 
 const USAGE = `Usage: rewind replay <run-id> [--wait]
        rewind replay --from T [--to T] [--rule NAME]
 
   <run-id>: runs a failed or rejected request again, as a new run linked to the old one (replayOf),
-  with request id replay-<run-id>-<n>. A running or completed run is refused.
+  with request id replay-<run-id>-<n>, once the cause is fixed outside the request (the opt-in tag
+  added, the other run finished, the database or snapshot available). A running or completed run, and
+  an invalid request, are refused: send a corrected request with rewind restore instead.
   --wait      follow the new run live; exit 0 only when it completes
 
   --from/--to: replays the bus archive for that window onto the bus (EventBridge StartReplay), for the
@@ -38,7 +41,7 @@ async function nextReplayId(clients: Clients, run: RunRecord): Promise<string> {
   }
 }
 
-const REFUSED: Partial<Record<RunRecord['status'], (run: RunRecord) => [string, string]>> = {
+const REFUSED: Partial<Record<RunRecord['status'], (run: RunRecord) => [string, string] | undefined>> = {
   running: (r) => [`run ${r.runId} is still running`, `follow it with: rewind status ${r.runId}`],
   'rolling-back': (r) => [`run ${r.runId} is still rolling back`, `follow it with: rewind status ${r.runId}`],
   completed: (r) => [
@@ -49,6 +52,13 @@ const REFUSED: Partial<Record<RunRecord['status'], (run: RunRecord) => [string, 
     `run ${r.runId} failed to roll back: ${r.identifier} may not be under its name, and a person must look first`,
     `see what happened with: rewind status ${r.runId}`,
   ],
+  rejected: (r) =>
+    r.rejection?.code === 'invalid-input'
+      ? [
+          `run ${r.runId} was rejected as invalid input; the same request would be rejected again: ${reasonOf(r)}`,
+          nextStepOf(r)!,
+        ]
+      : undefined,
 };
 
 export const replayCommand: Command = {

@@ -1,4 +1,4 @@
-import { TASKS, type Task } from '@rewind/shared';
+import { parseEvent, TASKS, type Task } from '@rewind/shared';
 import type { Command } from '../command';
 import { withClients } from '../context';
 import { UsageError } from '../errors';
@@ -45,23 +45,34 @@ async function request(args: string[], io: Parameters<Command['run']>[1], usage:
     throw new UsageError(`--task must be one of ${TASKS.join(', ')}, not "${task}"`, usage);
   if (v.snapshot && task !== 'db_restore')
     throw new UsageError('--snapshot goes with --task db_restore', usage);
+  const request = {
+    identifier: positionals[0]!,
+    task: task as Task,
+    isCluster: values.cluster === true,
+    ...(v.snapshot !== undefined ? { snapshotIdentifier: v.snapshot } : {}),
+    requestId: values['request-id'] ?? newRequestId(),
+  };
+  // Checked before anything is reached, and said in the command's own terms.
+  const parsed = parseEvent('RestoreRequested', request);
+  if (!parsed.ok) throw new UsageError(parsed.issues.map(inFlags).join('; '), usage);
   const out = new Output(io, values.json === true);
   return withClients(values, async (clients) => {
-    const outcome = await requestRun(
-      clients,
-      out,
-      {
-        identifier: positionals[0]!,
-        task: task as Task,
-        isCluster: values.cluster === true,
-        ...(v.snapshot ? { snapshotIdentifier: v.snapshot } : {}),
-        requestId: values['request-id'] ?? newRequestId(),
-      },
-      { wait: values.wait === true, usage },
-    );
+    const outcome = await requestRun(clients, out, request, { wait: values.wait === true, usage });
     return outcome.exitCode;
   });
 }
+
+/** The request fields the command sets, and the argument or flag that sets each. */
+const FLAG_OF: Record<string, string> = {
+  identifier: '<identifier>',
+  snapshotIdentifier: '--snapshot',
+  requestId: '--request-id',
+  task: '--task',
+};
+
+/** A contract issue (`field: what is wrong`) named by the argument or flag to fix. */
+const inFlags = (issue: string) =>
+  issue.replace(/^(\w+):/, (whole, field: string) => (FLAG_OF[field] ? `${FLAG_OF[field]}:` : whole));
 
 export const restoreCommand: Command = {
   name: 'restore',

@@ -1,16 +1,29 @@
 import type { LogEntry, RunRecord } from '@rewind/shared';
 import type { Command } from '../command';
 import { withClients } from '../context';
-import { runHeader } from '../liveView';
+import { followRun, runHeader } from '../liveView';
 import { parseCommand, TARGET_USAGE } from '../options';
-import { formatDuration, formatTime, Output } from '../output';
+import { clip, formatDuration, formatTime, Output } from '../output';
 import { getRunOrExplain } from '../requests';
-import { describeStep, reasonOf, runDocument, runDurationMs, stepsOf, timelineRows } from '../runView';
+import {
+  describeStep,
+  nextStepOf,
+  reasonOf,
+  runDocument,
+  runDurationMs,
+  stepsOf,
+  timelineRows,
+  type TimelineRow,
+} from '../runView';
 
-const USAGE = `Usage: rewind status <run-id>
+const USAGE = `Usage: rewind status <run-id> [--wait]
 
-  The run (status, steps with their durations, names, reason) and its timeline: every event in and out,
-  with the time since the start and since the previous event.
+  The run (status, steps with their durations, names, reason, what to do next) and its timeline: every
+  event once, with the time since the start and since the previous event; for Rewind's own events, how
+  long after publishing the service it was for received it (RECEIVED).
+
+  --wait   follow the run live until it ends (any run: one a schedule or another system started too);
+           exit 0 only when it completes
 
 ${TARGET_USAGE}`;
 
@@ -19,6 +32,15 @@ const STATUS_COLOURS = { completed: 'green', running: 'cyan', 'rolling-back': 'y
 export function paintStatus(out: Output, status: string): string {
   return out.paint(STATUS_COLOURS[status as keyof typeof STATUS_COLOURS] ?? 'red', status);
 }
+
+/** For one of Rewind's own events: when the service it was for received it (and if it went out twice). */
+const receivedOf = (r: TimelineRow) =>
+  [
+    r.receivedAfterMs === undefined ? '' : `+${formatDuration(r.receivedAfterMs)}`,
+    r.published ? `(sent ${r.published}x)` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 
 /** Prints a run and its timeline (also used by the demo). */
 export function printRun(out: Output, run: RunRecord, timeline: LogEntry[]): void {
@@ -37,6 +59,8 @@ export function printRun(out: Output, run: RunRecord, timeline: LogEntry[]): voi
     );
   }
   for (const w of run.warnings) out.line(`  ${out.paint('yellow', `warning: ${w}`)}`);
+  const next = nextStepOf(run);
+  if (next) out.line(`  next: ${next}`);
   out.line();
   out.table(
     stepsOf(run, timeline),
@@ -57,7 +81,8 @@ export function printRun(out: Output, run: RunRecord, timeline: LogEntry[]): voi
       { header: 'DIR', value: (r) => r.direction },
       { header: 'EVENT', value: (r) => r.type },
       { header: 'SOURCE', value: (r) => r.source ?? '' },
-      { header: 'SUMMARY', value: (r) => (r.summary ?? '').slice(0, 100) },
+      { header: 'RECEIVED', value: receivedOf, align: 'right' },
+      { header: 'SUMMARY', value: (r) => clip(r.summary ?? '', 100) },
     ],
     '  ',
   );
@@ -65,13 +90,22 @@ export function printRun(out: Output, run: RunRecord, timeline: LogEntry[]): voi
 
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'A run and its timeline',
+  summary: 'A run and its timeline (--wait to follow it live)',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseCommand(args, {}, USAGE, { min: 1, max: 1 });
+    const { values, positionals } = parseCommand(args, { wait: { type: 'boolean' } }, USAGE, {
+      min: 1,
+      max: 1,
+    });
     const out = new Output(io, values.json === true);
     return withClients(values, async (clients) => {
       const run = await getRunOrExplain(clients, positionals[0]!);
+      if (values.wait) {
+        const followed = await followRun(clients, out, run.runId);
+        const exitCode = followed.run.status === 'completed' ? 0 : 1;
+        out.document({ ...runDocument(followed.run, followed.timeline), exitCode });
+        return exitCode;
+      }
       const timeline = await clients.store.getTimeline(run.runId);
       printRun(out, run, timeline);
       out.document(runDocument(run, timeline));
