@@ -10,6 +10,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
+  DLQ_ATTRIBUTES,
   isDeadlineCheck,
   isFlushRequest,
   SERVICE_NAMES,
@@ -53,11 +54,7 @@ export async function approximateCount(sqs: SQSClient, url: string): Promise<num
  * SQS message attributes the inbox handler sets on a message it can never process (poison), when it moves
  * the message to its service's inbox DLQ itself (shared/src/service/handler.ts).
  */
-export const FAILURE_ATTRIBUTES = {
-  failureClass: 'rewind-failure-class',
-  failureReason: 'rewind-failure-reason',
-  service: 'rewind-service',
-} as const;
+export const FAILURE_ATTRIBUTES = DLQ_ATTRIBUTES;
 
 /** Attributes EventBridge sets on an event it could not deliver to a target, in the target's DLQ. */
 const DELIVERY_ATTRIBUTES = ['ERROR_CODE', 'ERROR_MESSAGE', 'RULE_ARN', 'TARGET_ARN'] as const;
