@@ -51,6 +51,8 @@ export interface ClusterConfig {
   vpcSecurityGroupIds?: string[];
   dbClusterParameterGroupName?: string;
   storageEncrypted?: boolean;
+  /** `none`, `sse-rds` (an AWS owned key) or `sse-kms`; not compared (storageEncrypted and kmsKeyId are). */
+  storageEncryptionType?: string;
   kmsKeyId?: string;
   deletionProtection?: boolean;
   iamDatabaseAuthentication?: boolean;
@@ -170,6 +172,7 @@ export function captureClusterConfig(cluster: DBCluster, members: DBInstance[]):
     vpcSecurityGroupIds: sorted(cluster.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId!)),
     dbClusterParameterGroupName: cluster.DBClusterParameterGroup,
     storageEncrypted: cluster.StorageEncrypted,
+    storageEncryptionType: cluster.StorageEncryptionType,
     kmsKeyId: cluster.KmsKeyId,
     deletionProtection: cluster.DeletionProtection,
     iamDatabaseAuthentication: cluster.IAMDatabaseAuthenticationEnabled,

@@ -16,6 +16,10 @@ export interface InstanceConfig {
   engine?: string;
   engineVersion?: string;
   endpointAddress?: string;
+  /** Encryption comes from the snapshot (an instance restore takes no key): verified, never passed. */
+  storageEncrypted?: boolean;
+  storageEncryptionType?: string;
+  kmsKeyId?: string;
   // settable at restore
   dbInstanceClass?: string;
   port?: number;
@@ -56,6 +60,10 @@ export interface InstanceConfig {
 
 /** Fields compared after a restore: everything captured except identity and endpoint facts. */
 export const COMPARED_FIELDS = [
+  'engine',
+  'engineVersion',
+  'storageEncrypted',
+  'kmsKeyId',
   'dbInstanceClass',
   'port',
   'multiAZ',
@@ -110,6 +118,9 @@ export function captureInstanceConfig(db: DBInstance): InstanceConfig {
     engine: db.Engine,
     engineVersion: db.EngineVersion,
     endpointAddress: db.Endpoint?.Address,
+    storageEncrypted: db.StorageEncrypted,
+    storageEncryptionType: db.StorageEncryptionType,
+    kmsKeyId: db.KmsKeyId,
     dbInstanceClass: db.DBInstanceClass,
     port: db.Endpoint?.Port ?? db.DbInstancePort,
     availabilityZone: db.MultiAZ ? undefined : db.AvailabilityZone,
