@@ -27,7 +27,7 @@ import {
 import { inspectCluster, resolveClusterSnapshot } from './clusterIntake';
 import { Rejection } from './rejection';
 import { rejectInstanceWithReplicas } from './replicas';
-import { assessSnapshot } from './snapshotCompatibility';
+import { assessRestore } from './restoreSafety';
 
 type Request = EventDetail<'RestoreRequested'>;
 /** What intake learns of the database: its captured configuration and how to find its snapshot. */
@@ -111,11 +111,8 @@ async function accept(ctx: ServiceContext, runId: string, req: Request, envelope
   if (req.task !== 'db_restore') names.snapshot = snapshotIdentifier(req.identifier, runId, now);
   if (req.task === 'create_snapshot') names.restoreFrom = names.snapshot!;
   if (req.task === 'db_restore') names.restoreFrom = await inspected.resolveSnapshot();
-  // db_restore: a snapshot that would change what the database is is rejected; the rest is announced.
-  const assessed =
-    req.task === 'db_restore'
-      ? await assessSnapshot(ctx, req, kind, inspected.config, names.restoreFrom!)
-      : undefined;
+  // A snapshot that would change what the database is is rejected; what a restore changes is announced.
+  const assessed = await assessRestore(ctx, req, kind, inspected.config, names.restoreFrom);
 
   try {
     await ctx.store.acquireLock(kind, req.identifier, runId, now);

@@ -20,6 +20,14 @@ export interface InstanceConfig {
   storageEncrypted?: boolean;
   storageEncryptionType?: string;
   kmsKeyId?: string;
+  /**
+   * The master password is managed in Secrets Manager. A restore does not carry the secret (the call
+   * takes management for Oracle only): it is turned on again after the restore, which creates a new
+   * secret with a new password; the original's secret goes with the original.
+   */
+  manageMasterUserPassword?: boolean;
+  masterUserSecretArn?: string;
+  masterUserSecretKmsKeyId?: string;
   // settable at restore
   dbInstanceClass?: string;
   port?: number;
@@ -64,6 +72,7 @@ export const COMPARED_FIELDS = [
   'engineVersion',
   'storageEncrypted',
   'kmsKeyId',
+  'manageMasterUserPassword',
   'dbInstanceClass',
   'port',
   'multiAZ',
@@ -121,6 +130,9 @@ export function captureInstanceConfig(db: DBInstance): InstanceConfig {
     storageEncrypted: db.StorageEncrypted,
     storageEncryptionType: db.StorageEncryptionType,
     kmsKeyId: db.KmsKeyId,
+    manageMasterUserPassword: db.MasterUserSecret !== undefined,
+    masterUserSecretArn: db.MasterUserSecret?.SecretArn,
+    masterUserSecretKmsKeyId: db.MasterUserSecret?.KmsKeyId,
     dbInstanceClass: db.DBInstanceClass,
     port: db.Endpoint?.Port ?? db.DbInstancePort,
     availabilityZone: db.MultiAZ ? undefined : db.AvailabilityZone,
@@ -251,6 +263,10 @@ export function postRestoreModification(
   set('BackupRetentionPeriod', config.backupRetentionPeriod, restored.backupRetentionPeriod);
   set('DBParameterGroupName', config.dbParameterGroupName, restored.dbParameterGroupName);
   set('CACertificateIdentifier', config.caCertificateIdentifier, restored.caCertificateIdentifier);
+  if (config.manageMasterUserPassword && !restored.manageMasterUserPassword) {
+    set('ManageMasterUserPassword', true, undefined);
+    set('MasterUserSecretKmsKeyId', config.masterUserSecretKmsKeyId, undefined);
+  }
   return applied.length ? { input, applied } : undefined;
 }
 
