@@ -7,7 +7,13 @@ import {
   type CreateDBClusterCommandInput,
   type CreateDBInstanceCommandInput,
 } from '@aws-sdk/client-rds';
-import { captureInstanceConfig, findClusterSnapshot, findInstance, findSnapshot } from '@rewind/shared';
+import {
+  captureInstanceConfig,
+  findCluster,
+  findClusterSnapshot,
+  findInstance,
+  findSnapshot,
+} from '@rewind/shared';
 import { waitForCluster } from '@rewind/local';
 import { expectNotified } from '../failures';
 import { createProductionInstance, startE2E, waitForStatus, type E2E } from '../harness';
@@ -233,6 +239,30 @@ describe('clusters: unsafe snapshots are rejected before anything is touched', (
       /\(major version 5\.7\) but new-am3-cluster runs 8\.0\.mysql_aurora\.3\.05\.2 \(major version 8\.0\)/,
       { CreateDBCluster: 1 },
     );
+  });
+
+  test("an unencrypted snapshot onto an encrypted cluster runs: the restore re-encrypts it with the cluster's key", async () => {
+    await plainCluster('plain-am-cluster', {});
+    await clusterSnapshot('plain-am-cluster', 'plain-am-snap');
+    await plainCluster('sealed-am-cluster', { Tags: OPT_IN, StorageEncrypted: true, KmsKeyId: ORDERS_KEY });
+    const { terminal } = await e2e.request({
+      identifier: 'sealed-am-cluster',
+      isCluster: true,
+      task: 'db_restore',
+      snapshotIdentifier: 'plain-am-snap',
+    });
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
+    const restored = await findCluster(e2e.rds, 'sealed-am-cluster');
+    expect({ encrypted: restored?.StorageEncrypted, key: restored?.KmsKeyId }).toEqual({
+      encrypted: true,
+      key: ORDERS_KEY,
+    });
+    expect(terminal.detail.warnings).toEqual([
+      `snapshot plain-am-snap is not encrypted: the restore re-encrypts sealed-am-cluster with its own key ${ORDERS_KEY}`,
+      'snapshot plain-am-snap was taken of another database, plain-am-cluster (resource id ' +
+        (await findClusterSnapshot(e2e.rds, 'plain-am-snap'))?.DbClusterResourceId +
+        "): sealed-am-cluster will hold that database's data, not its own",
+    ]);
   });
 
   test('a cluster with a read replica cluster', async () => {
