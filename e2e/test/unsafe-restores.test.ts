@@ -318,3 +318,19 @@ describe('a snapshot of another database of the same engine', () => {
     expect(after.endpointAddress).toBe(before.endpointAddress);
   });
 });
+
+describe('names at the limits', () => {
+  test('a cluster with a 63-character identifier is snapshotted, restored and cleaned up', async () => {
+    const identifier = `long-${'x'.repeat(54)}-end`;
+    expect(identifier).toHaveLength(63);
+    await plainCluster(identifier, { Tags: OPT_IN });
+    const { terminal, runId } = await e2e.request({ identifier, isCluster: true, task: 'create_snapshot' });
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
+    const run = (await e2e.store.getRun(runId))!;
+    for (const name of [run.names.snapshot!, run.names.finalSnapshot!]) {
+      expect(name.length).toBeLessThanOrEqual(63);
+      expect((await findClusterSnapshot(e2e.rds, name))?.Status).toBe('available');
+    }
+    expect((await findCluster(e2e.rds, identifier))?.Status).toBe('available');
+  });
+});
