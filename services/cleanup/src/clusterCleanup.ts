@@ -15,6 +15,7 @@ import {
   type WaitingStep,
 } from '@rewind/shared';
 import { completeCleanup, keepFinalSnapshot } from './cleanup';
+import { replicatedSourceWarning } from './replicaGuard';
 
 /**
  * The cleanup step of a cluster run, once the restored cluster is verified: delete the set-aside
@@ -158,6 +159,8 @@ export async function startClusterCleanup(ctx: ServiceContext, run: RunRecord): 
     );
     return;
   }
+  const replicated = replicatedSourceWarning(temp, c);
+  if (replicated) return completeCleanup(ctx, run, false, `${replicated}; ${removalHint(run)}`);
   const names = keepFinalSnapshot(ctx, run)
     ? { ...run.names, finalSnapshot: finalSnapshotIdentifier(run.identifier, run.runId, ctx.now()) }
     : run.names;
