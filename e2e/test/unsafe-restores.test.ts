@@ -127,7 +127,7 @@ describe('instances: unsafe snapshots are rejected before anything is touched', 
     await expectRejectedUntouched(
       { identifier: 'ledger-pg-db', task: 'db_restore', snapshotIdentifier: 'shop-mysql-nightly' },
       'incompatible-snapshot',
-      /shop-mysql-nightly is a mysql snapshot but ledger-pg-db runs postgres/,
+      /shop-mysql-nightly was taken of a database running mysql, but ledger-pg-db runs postgres/,
       { CreateDBInstance: 1 },
     );
   });
@@ -219,7 +219,7 @@ describe('clusters: unsafe snapshots are rejected before anything is touched', (
         snapshotIdentifier: 'events-apg-snap',
       },
       'incompatible-snapshot',
-      /events-apg-snap is a aurora-postgresql snapshot but ledger-am-cluster runs aurora-mysql/,
+      /events-apg-snap was taken of a database running aurora-postgresql, but ledger-am-cluster runs aurora-mysql/,
       { CreateDBCluster: 1 },
     );
   });

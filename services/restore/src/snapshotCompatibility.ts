@@ -33,7 +33,7 @@ export interface StorageFacts {
 
 /** What the restored database must show, and what to announce. */
 export interface Compatibility {
-  expected: { engineVersion?: string; storageEncrypted: boolean; kmsKeyId?: string };
+  expected: { engineVersion?: string; storageEncrypted?: boolean; kmsKeyId?: string };
   warnings: string[];
   snapshotSource: { identifier?: string; resourceId?: string; sameDatabase: boolean };
 }
@@ -114,7 +114,7 @@ export function assessCompatibility(
   };
   if (engine && snapEngine && engine !== snapEngine) {
     reject(
-      `snapshot ${snapshotName} is a ${snapEngine} snapshot but ${id} runs ${engine}: restoring it would put a ${snapEngine} database under the name ${id}. ` +
+      `snapshot ${snapshotName} was taken of a database running ${snapEngine}, but ${id} runs ${engine}: restoring it would put that engine under the name ${id}. ` +
         `Pick a ${engine} snapshot (${RESTORE_OPTIONS(kind)} ${id})`,
     );
   }
@@ -272,5 +272,9 @@ export async function assessSnapshot(
     kmsKeyId: captured.kmsKeyId,
   };
   const outcome = assessCompatibility(kind, db, found, snapshotName, req.acceptKmsKeyId);
-  return { ...outcome, config: { ...config, ...outcome.expected } };
+  const expected = { ...outcome.expected };
+  // A describe output without the field means unencrypted: keep the captured form, so verification compares like with like.
+  if (!expected.storageEncrypted && !captured.storageEncrypted)
+    expected.storageEncrypted = captured.storageEncrypted;
+  return { ...outcome, config: { ...config, ...expected } };
 }

@@ -86,8 +86,12 @@ describe('snapshot compatibility', () => {
   });
 
   test.each([
-    ['instance', 'mysql', /snap is a mysql snapshot but orders-db runs postgres/],
-    ['cluster', 'aurora-postgresql', /snap is a aurora-postgresql snapshot but orders-db runs postgres/],
+    ['instance', 'mysql', /snap was taken of a database running mysql, but orders-db runs postgres/],
+    [
+      'cluster',
+      'aurora-postgresql',
+      /snap was taken of a database running aurora-postgresql, but orders-db runs postgres/,
+    ],
   ] as const)('%s: another engine (%s) is rejected', (kind, engine, reason) => {
     const r = rejection(() => assessCompatibility(kind, pg(), snapOf({ engine }), 'snap'));
     expect(r?.code).toBe('incompatible-snapshot');
@@ -344,6 +348,36 @@ describe('in the service', () => {
     const sent = rds.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
     expect(sent.every((name) => name.startsWith('Describe'))).toBe(true);
     expect(await bed.store.getLock('instance', 'safety-a-db')).toBeUndefined();
+  });
+
+  test('intake accepts a compatible snapshot and records what the restored database must show', async () => {
+    const ctx = testContext('restore', bed.store);
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstanceFixture('safety-c-db')] });
+    rds.on(DescribeDBSnapshotsCommand).resolves({
+      DBSnapshots: [
+        {
+          DBSnapshotIdentifier: 'safety-c-db-snapshot',
+          Status: 'available',
+          DBInstanceIdentifier: 'safety-c-db',
+          Engine: 'postgres',
+          EngineVersion: '15.2',
+          Encrypted: false,
+        },
+      ],
+    });
+    await intake({ identifier: 'safety-c-db', task: 'db_restore' }, envelope(), ctx);
+    const [started] = published();
+    expect(started).toMatchObject({
+      type: 'RunStarted',
+      detail: { snapshotSource: { identifier: 'safety-c-db', sameDatabase: true } },
+    });
+    const run = (await bed.store.getRun(started!.detail.run.id))!;
+    // A restored copy of this snapshot: the snapshot's minor version, unencrypted like the original.
+    const restored = captureInstanceConfig(dbInstanceFixture('safety-c-db', { EngineVersion: '15.2' }));
+    expect(diffInstanceConfig(run.config as unknown as typeof restored, restored)).toEqual([]);
+    expect(run.warnings).toEqual([
+      "safety-c-db will run postgres 15.2 after the restore (the snapshot's version); it runs 15.4 now",
+    ]);
   });
 
   test('the restore step refuses a restored database of another engine version or key: compensation starts', async () => {
