@@ -48,7 +48,7 @@ function removalHint(run: RunRecord): string {
     `the set-aside original cluster ${temp} (members ${members.join(', ') || 'none'}) remains; remove it when you no longer need it: ` +
     members.map((m) => `aws rds delete-db-instance --db-instance-identifier ${m} && `).join('') +
     `aws rds modify-db-cluster --db-cluster-identifier ${temp} --no-deletion-protection --apply-immediately && ` +
-    `aws rds delete-db-cluster --db-cluster-identifier ${temp} --final-db-snapshot-identifier ${temp}-final`
+    `aws rds delete-db-cluster --db-cluster-identifier ${temp} --final-db-snapshot-identifier ${finalSnapshotIdentifier(run.identifier, run.runId)}`
   );
 }
 

@@ -84,7 +84,13 @@ function describeEncryption(e: Encryption, key?: string): string {
   return `encrypted with KMS key ${key ?? '(unknown)'}`;
 }
 
-const RESTORE_OPTIONS = (kind: Kind) =>
+/** A name for a copy of the snapshot (the name of an ARN), within 63 characters whatever the kind. */
+function copyName(snapshotName: string, suffix: string): string {
+  const bare = snapshotName.split(':').at(-1)!;
+  return bare.slice(0, 63 - suffix.length).replace(/-+$/, '') + suffix;
+}
+
+const listSnapshotsCommand = (kind: Kind) =>
   kind === 'instance'
     ? 'aws rds describe-db-snapshots --db-instance-identifier'
     : 'aws rds describe-db-cluster-snapshots --db-cluster-identifier';
@@ -115,7 +121,7 @@ export function assessCompatibility(
   if (engine && snapEngine && engine !== snapEngine) {
     reject(
       `snapshot ${snapshotName} was taken of a database running ${snapEngine}, but ${id} runs ${engine}: restoring it would put that engine under the name ${id}. ` +
-        `Pick a ${engine} snapshot (${RESTORE_OPTIONS(kind)} ${id})`,
+        `Pick a ${engine} snapshot (${listSnapshotsCommand(kind)} ${id})`,
     );
   }
   const warnings: string[] = [];
@@ -159,7 +165,7 @@ export function assessCompatibility(
       `snapshot ${snapshotName} is ${describeEncryption(snap.encryption, snap.kmsKeyId)} but ${id} is ${describeEncryption(db.encryption, db.kmsKeyId)}: ` +
         `the restored database would be ${describeEncryption(result.encryption, result.kmsKeyId)}, weaker than the original. ` +
         (db.kmsKeyId
-          ? `Copy the snapshot with the database's key and restore from the copy: aws rds copy-db-snapshot --source-db-snapshot-identifier ${snapshotName} --target-db-snapshot-identifier ${snapshotName}-encrypted --kms-key-id ${db.kmsKeyId}`
+          ? `Copy the snapshot with the database's key and restore from the copy: aws rds copy-db-snapshot --source-db-snapshot-identifier ${snapshotName} --target-db-snapshot-identifier ${copyName(snapshotName, '-encrypted')} --kms-key-id ${db.kmsKeyId}`
           : `Pick a snapshot encrypted like ${id}`),
     );
   }
@@ -169,7 +175,7 @@ export function assessCompatibility(
         `snapshot ${snapshotName} is encrypted with KMS key ${result.kmsKeyId} but ${id} uses ${db.kmsKeyId}: the restored database would use the snapshot's key ` +
           `(an instance restore cannot change it), with that key's policy, rotation and deletion schedule. ` +
           `To accept it, send "acceptKmsKeyId": "${result.kmsKeyId}" with the request; to keep ${id}'s key, copy the snapshot with it first: ` +
-          `aws rds copy-db-snapshot --source-db-snapshot-identifier ${snapshotName} --target-db-snapshot-identifier ${snapshotName}-rekeyed --kms-key-id ${db.kmsKeyId}` +
+          `aws rds copy-db-snapshot --source-db-snapshot-identifier ${snapshotName} --target-db-snapshot-identifier ${copyName(snapshotName, '-rekeyed')} --kms-key-id ${db.kmsKeyId}` +
           (acceptKmsKeyId ? ` (the request accepts ${acceptKmsKeyId}, which is not the snapshot's key)` : ''),
       );
     }

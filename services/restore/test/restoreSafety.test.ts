@@ -150,6 +150,15 @@ describe('snapshot compatibility', () => {
     );
   });
 
+  test('the copy the reason proposes has a legal name, even for a shared snapshot given by ARN', () => {
+    const arn = `arn:aws:rds:us-east-1:111111111111:snapshot:${'s'.repeat(60)}`;
+    const reason = rejection(() =>
+      assessCompatibility('instance', pg(), snapOf({ encryption: 'none', kmsKeyId: undefined }), arn),
+    )?.reason;
+    const target = /--target-db-snapshot-identifier (\S+)/.exec(reason ?? '')?.[1];
+    expect(target).toBe(`${'s'.repeat(53)}-encrypted`);
+  });
+
   test('instance: another KMS key is rejected unless the request accepts that very key', () => {
     const snap = snapOf({ kmsKeyId: KEY_B });
     expect(rejection(() => assessCompatibility('instance', pg(), snap, 'snap'))?.reason).toContain(
