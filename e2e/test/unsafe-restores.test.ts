@@ -334,3 +334,30 @@ describe('names at the limits', () => {
     expect((await findCluster(e2e.rds, identifier))?.Status).toBe('available');
   });
 });
+
+describe('a managed master password', () => {
+  test('the restored database gets a new secret under the same key, announced at the start and in the alert', async () => {
+    const before = await createProductionInstance(e2e.rds, 'secret-db', {
+      MasterUserPassword: undefined,
+      ManageMasterUserPassword: true,
+      MasterUserSecretKmsKeyId: ORDERS_KEY,
+    });
+    expect(before.manageMasterUserPassword).toBe(true);
+    const { terminal, runId } = await e2e.request({ identifier: 'secret-db', task: 'create_snapshot' });
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
+    const started = e2e.observer.ofRun(runId).find((e) => e['detail-type'] === 'RunStarted')!;
+    expect(started.detail.warnings).toEqual([
+      expect.stringContaining(
+        `secret-db's master password is managed in Secrets Manager (${before.masterUserSecretArn})`,
+      ),
+    ]);
+    expect(terminal.detail.warnings).toEqual(started.detail.warnings);
+    await expectNotified(e2e, 'secret-db', runId, /completed with warnings/);
+
+    const after = (await findInstance(e2e.rds, 'secret-db'))!;
+    expect(after.MasterUserSecret?.KmsKeyId).toBe(ORDERS_KEY);
+    expect(after.MasterUserSecret?.SecretArn).toMatch(/^arn:aws:secretsmanager:.*:secret:rds!db-/);
+    expect(after.MasterUserSecret?.SecretArn).not.toBe(before.masterUserSecretArn);
+    expect(after.DbiResourceId).not.toBe(before.dbiResourceId);
+  });
+});

@@ -93,6 +93,8 @@ export interface DbInstance extends Tracked, InstanceSettings {
   restoredFrom?: string;
   /** Read replicas: the resource id of the source instance. */
   replicaOf?: string;
+  /** ManageMasterUserPassword: the secret RDS manages for this instance. */
+  masterUserSecret?: { arn: string; kmsKeyId: string };
 }
 
 export interface DbCluster extends Tracked {

@@ -35,6 +35,9 @@ export function renderInstance(s: RdsState, i: DbInstance): XmlObject {
     Engine: i.engine,
     DBInstanceStatus: i.status,
     MasterUsername: i.masterUsername,
+    MasterUserSecret: i.masterUserSecret
+      ? { SecretArn: i.masterUserSecret.arn, SecretStatus: 'active', KmsKeyId: i.masterUserSecret.kmsKeyId }
+      : undefined,
     DBName: i.dbName,
     Endpoint: answeringEndpoint
       ? { Address: s.naming.instanceAddress(i.id), Port: i.port, HostedZoneId: HOSTED_ZONE_ID }
