@@ -201,7 +201,8 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   RestoreRequested: { producer: 'any client', meaning: 'Please run this task' },
   RestoreRejected: {
     producer: 'restore (intake)',
-    meaning: 'Invalid input, unknown database, not opted in, already running, or snapshot missing: says why',
+    meaning:
+      'Invalid input, unknown database, not opted in, already running, snapshot missing or incompatible, read replicas: says why',
   },
   RunStarted: { producer: 'restore (intake)', meaning: 'Run accepted; carries the plan' },
   SnapshotReady: { producer: 'snapshot', meaning: 'The snapshot is available' },
