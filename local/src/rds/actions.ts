@@ -35,6 +35,7 @@ import {
   rebootDBInstance,
 } from './instances';
 import type { Params, XmlObject } from './protocol';
+import { createDBInstanceReadReplica } from './replicas';
 import { restoreDBInstanceFromDBSnapshot, restoreDBInstanceToPointInTime } from './restore';
 import { copyDBSnapshot, createDBSnapshot, deleteDBSnapshot, describeDBSnapshots } from './snapshots';
 import type { RdsState } from './state';
@@ -48,6 +49,7 @@ export const ACTIONS: Record<string, Handler> = {
   ModifyDBInstance: modifyDBInstance,
   DeleteDBInstance: deleteDBInstance,
   RebootDBInstance: rebootDBInstance,
+  CreateDBInstanceReadReplica: createDBInstanceReadReplica,
   CreateDBSnapshot: createDBSnapshot,
   DescribeDBSnapshots: describeDBSnapshots,
   DeleteDBSnapshot: deleteDBSnapshot,

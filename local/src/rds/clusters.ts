@@ -1,4 +1,5 @@
 /** Aurora DB clusters: create, describe, modify (incl. rename), delete, restore from a cluster snapshot. */
+import { clusterReplicationSource } from './replicas';
 import { startClusterSnapshot } from './clusterSnapshots';
 import { err, RdsError } from './errors';
 import type { ClusterSettings, DbCluster } from './model';
@@ -167,6 +168,7 @@ export function createDBCluster(s: RdsState, p: Params): XmlObject {
   const v = readClusterSettings(s, p);
   const c = baseCluster(s, id, engine, v.engineVersion ?? defaultEngineVersion(engine));
   Object.assign(c, v, { id });
+  c.replicaOf = clusterReplicationSource(s, p);
   c.tags = p.tags() ?? [];
   if (s.clusters.has(id)) throw err.clusterExists();
   addCluster(s, c, s.durations.clusterCreate, clusterFault(s, 'cluster-create', id));

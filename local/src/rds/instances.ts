@@ -15,6 +15,7 @@ import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderInstance } from './render';
 import { readInstanceSettings, validateIdentifier, validateInstanceSettings, normaliseId } from './settings';
+import { requestedMasterSecret } from './masterSecrets';
 import { automatedSnapshotId, startSnapshot } from './snapshots';
 import type { RdsState } from './state';
 
@@ -198,6 +199,7 @@ export function createDBInstance(s: RdsState, p: Params): XmlObject {
     delete v.backupRetentionPeriod;
   }
   Object.assign(inst, v, { id, engineVersion: inst.engineVersion, engine: inst.engine });
+  inst.masterUserSecret = requestedMasterSecret(s, p);
   inst.tags = p.tags() ?? [];
   const outcome = s.faults.takeOperation('create', id);
   if (outcome === 'insufficient-capacity') {
@@ -307,6 +309,8 @@ export function modifyDBInstance(s: RdsState, p: Params): XmlObject {
   if (v.parameterGroup !== undefined && v.parameterGroup !== inst.parameterGroup) {
     inst.parameterApplyStatus = 'pending-reboot';
   }
+  const secret = requestedMasterSecret(s, p, inst);
+  if (secret) v.masterUserSecret = secret;
   Object.assign(inst, v);
   Object.assign(inst.pending, pending);
   if (newId !== undefined && !applyNow) inst.pending['DBInstanceIdentifier'] = newId;

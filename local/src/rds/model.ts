@@ -91,6 +91,10 @@ export interface DbInstance extends Tracked, InstanceSettings {
   pending: Record<string, string | number | boolean>;
   /** Restores: the snapshot it came from (for events). */
   restoredFrom?: string;
+  /** Read replicas: the resource id of the source instance. */
+  replicaOf?: string;
+  /** ManageMasterUserPassword: the secret RDS manages for this instance. */
+  masterUserSecret?: { arn: string; kmsKeyId: string };
 }
 
 export interface DbCluster extends Tracked {
@@ -134,6 +138,8 @@ export interface DbCluster extends Tracked {
   engineLifecycleSupport?: string;
   autoMinorVersionUpgrade: boolean;
   pending: Record<string, string | number | boolean>;
+  /** Read replica clusters: the resource id of the source cluster. */
+  replicaOf?: string;
 }
 
 export interface DbSnapshot extends Tracked {

@@ -20,6 +20,12 @@ function pendingValues(p: Record<string, string | number | boolean>): XmlObject 
   return out;
 }
 
+/** Replication links by resource id, so they survive renames; a deleted source leaves its replicas standalone. */
+const byResource = <T extends { resourceId: string }>(all: Iterable<T>, resourceId: string | undefined) =>
+  resourceId === undefined ? undefined : [...all].find((x) => x.resourceId === resourceId);
+const replicasOf = <T extends { replicaOf?: string }>(all: Iterable<T>, resourceId: string) =>
+  [...all].filter((x) => x.replicaOf === resourceId);
+
 export function renderInstance(s: RdsState, i: DbInstance): XmlObject {
   const subnet = s.groups.subnetGroups.get(i.subnetGroup);
   const answeringEndpoint = i.status !== 'creating' || i.createTime !== undefined;
@@ -29,6 +35,9 @@ export function renderInstance(s: RdsState, i: DbInstance): XmlObject {
     Engine: i.engine,
     DBInstanceStatus: i.status,
     MasterUsername: i.masterUsername,
+    MasterUserSecret: i.masterUserSecret
+      ? { SecretArn: i.masterUserSecret.arn, SecretStatus: 'active', KmsKeyId: i.masterUserSecret.kmsKeyId }
+      : undefined,
     DBName: i.dbName,
     Endpoint: answeringEndpoint
       ? { Address: s.naming.instanceAddress(i.id), Port: i.port, HostedZoneId: HOSTED_ZONE_ID }
@@ -50,7 +59,11 @@ export function renderInstance(s: RdsState, i: DbInstance): XmlObject {
     MultiAZ: i.multiAZ,
     EngineVersion: i.engineVersion,
     AutoMinorVersionUpgrade: i.autoMinorVersionUpgrade,
-    ReadReplicaDBInstanceIdentifiers: xmlList('ReadReplicaDBInstanceIdentifier', []),
+    ReadReplicaSourceDBInstanceIdentifier: byResource(s.instances.values(), i.replicaOf)?.id,
+    ReadReplicaDBInstanceIdentifiers: xmlList(
+      'ReadReplicaDBInstanceIdentifier',
+      replicasOf(s.instances.values(), i.resourceId).map((r) => r.id),
+    ),
     ReadReplicaDBClusterIdentifiers: xmlList('ReadReplicaDBClusterIdentifier', []),
     LicenseModel: i.licenseModel,
     Iops: i.iops,
@@ -132,7 +145,14 @@ export function renderCluster(s: RdsState, c: DbCluster): XmlObject {
     ),
     PreferredBackupWindow: c.preferredBackupWindow,
     PreferredMaintenanceWindow: c.preferredMaintenanceWindow,
-    ReadReplicaIdentifiers: xmlList('ReadReplicaIdentifier', []),
+    ReplicationSourceIdentifier: (() => {
+      const source = byResource(s.clusters.values(), c.replicaOf);
+      return source && s.arnOf(source);
+    })(),
+    ReadReplicaIdentifiers: xmlList(
+      'ReadReplicaIdentifier',
+      replicasOf(s.clusters.values(), c.resourceId).map((r) => s.arnOf(r)),
+    ),
     DBClusterMembers: xmlList(
       'DBClusterMember',
       members.map((m) => ({

@@ -16,6 +16,7 @@ import {
   type ServiceContext,
   type WaitingStep,
 } from '@rewind/shared';
+import { replicatedSourceWarning } from './replicaGuard';
 
 /**
  * The cleanup step: delete the set-aside original once the restored database is verified, keeping a
@@ -104,6 +105,8 @@ export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise
     );
     return;
   }
+  const replicated = replicatedSourceWarning(temp, db);
+  if (replicated) return completeCleanup(ctx, run, false, `${replicated}; ${removalHint(run)}`);
   const names = keepFinalSnapshot(ctx, run)
     ? { ...run.names, finalSnapshot: finalSnapshotIdentifier(run.identifier, run.runId, ctx.now()) }
     : run.names;

@@ -16,6 +16,7 @@ import {
   isAlreadyGoing,
 } from '@rewind/shared';
 import { completeCleanup, keepFinalSnapshot } from './cleanup';
+import { replicatedSourceWarning } from './replicaGuard';
 
 /**
  * The cleanup step of a cluster run, once the restored cluster is verified: delete the set-aside
@@ -34,7 +35,7 @@ function removalHint(run: RunRecord): string {
     `the set-aside original cluster ${temp} (members ${members.join(', ') || 'none'}) remains; remove it when you no longer need it: ` +
     members.map((m) => `aws rds delete-db-instance --db-instance-identifier ${m} && `).join('') +
     `aws rds modify-db-cluster --db-cluster-identifier ${temp} --no-deletion-protection --apply-immediately && ` +
-    `aws rds delete-db-cluster --db-cluster-identifier ${temp} --final-db-snapshot-identifier ${temp}-final`
+    `aws rds delete-db-cluster --db-cluster-identifier ${temp} --final-db-snapshot-identifier ${finalSnapshotIdentifier(run.identifier, run.runId)}`
   );
 }
 
@@ -145,6 +146,8 @@ export async function startClusterCleanup(ctx: ServiceContext, run: RunRecord): 
     );
     return;
   }
+  const replicated = replicatedSourceWarning(temp, c);
+  if (replicated) return completeCleanup(ctx, run, false, `${replicated}; ${removalHint(run)}`);
   const names = keepFinalSnapshot(ctx, run)
     ? { ...run.names, finalSnapshot: finalSnapshotIdentifier(run.identifier, run.runId, ctx.now()) }
     : run.names;

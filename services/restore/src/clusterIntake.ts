@@ -12,6 +12,7 @@ import {
   type ServiceContext,
 } from '@rewind/shared';
 import { Rejection } from './rejection';
+import { rejectClusterWithReplicas } from './replicas';
 
 type Request = EventDetail<'RestoreRequested'>;
 
@@ -32,6 +33,7 @@ export async function inspectCluster(ctx: ServiceContext, req: Request): Promise
     );
   }
   checkEligible(ctx, cluster, req.identifier);
+  rejectClusterWithReplicas(cluster, req.identifier);
   const members: DBInstance[] = [];
   for (const m of cluster.DBClusterMembers ?? []) {
     const db = await findInstance(ctx.rds, m.DBInstanceIdentifier!);

@@ -26,6 +26,8 @@ import {
 } from '@rewind/shared';
 import { inspectCluster, resolveClusterSnapshot } from './clusterIntake';
 import { Rejection } from './rejection';
+import { rejectInstanceWithReplicas } from './replicas';
+import { assessRestore } from './restoreSafety';
 
 type Request = EventDetail<'RestoreRequested'>;
 /** What intake learns of the database: its captured configuration and how to find its snapshot. */
@@ -38,6 +40,7 @@ async function inspectInstance(ctx: ServiceContext, req: Request): Promise<Inspe
   const db = await findInstance(ctx.rds, req.identifier);
   if (!db) throw new Rejection('unknown-database', await unknownDatabaseReason(ctx, req.identifier));
   checkEligible(ctx, db, req.identifier);
+  rejectInstanceWithReplicas(db, req.identifier);
   return {
     config: captureInstanceConfig(db) as unknown as Record<string, unknown>,
     resolveSnapshot: () => resolveSnapshot(ctx, req),
@@ -199,6 +202,8 @@ async function accept(ctx: ServiceContext, runId: string, req: Request, envelope
   if (req.task !== 'db_restore') names.snapshot = snapshotIdentifier(req.identifier, runId, now);
   if (req.task === 'create_snapshot') names.restoreFrom = names.snapshot!;
   if (req.task === 'db_restore') names.restoreFrom = await inspected.resolveSnapshot();
+  // A snapshot that would change what the database is is rejected; what a restore changes is announced.
+  const assessed = await assessRestore(ctx, req, kind, inspected.config, names.restoreFrom);
 
   try {
     await ctx.store.acquireLock(kind, req.identifier, runId, now);
@@ -231,9 +236,9 @@ async function accept(ctx: ServiceContext, runId: string, req: Request, envelope
     requestId: req.requestId,
     replayOf: req.replayOf,
     names,
-    config: inspected.config,
+    config: assessed?.config ?? inspected.config,
     expectation: null,
-    warnings: [],
+    warnings: assessed?.warnings ?? [],
     resources: { original: req.identifier },
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
@@ -245,6 +250,8 @@ async function accept(ctx: ServiceContext, runId: string, req: Request, envelope
           replayOf: req.replayOf,
           snapshotIdentifier: names.restoreFrom ?? names.snapshot,
           temporaryIdentifier: run.plan.includes('set-aside') ? names.temporary : undefined,
+          snapshotSource: assessed?.snapshotSource,
+          warnings: assessed?.warnings.length ? assessed.warnings : undefined,
           startedAt: now.toISOString(),
         }),
         at: now.toISOString(),

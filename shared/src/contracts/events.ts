@@ -46,6 +46,14 @@ export const RestoreRequested = z.strictObject({
     .max(128)
     .optional()
     .describe('The run this request replays (set by `rewind replay`)'),
+  acceptKmsKeyId: z
+    .string()
+    .min(1)
+    .max(2048)
+    .optional()
+    .describe(
+      'db_restore of an instance from a snapshot encrypted with another KMS key than the database: that key (ARN or key id), to accept that the restored database uses it. Without it such a snapshot is rejected',
+    ),
 });
 
 /** An operator asks to stop a run: before the original is touched it ends; after, it is rolled back. */
@@ -75,6 +83,8 @@ export const RestoreRejected = z.object({
     'snapshot-not-found',
     'not-available',
     'unsupported',
+    'incompatible-snapshot',
+    'has-read-replicas',
     'internal-error',
   ]),
   reason: z.string().min(1).describe('What was wrong and how to fix it'),
@@ -108,6 +118,20 @@ export const RunStarted = z.object({
   replayOf: z.string().optional(),
   snapshotIdentifier: z.string().optional().describe('Snapshot to restore from (db_restore) or to create'),
   temporaryIdentifier: z.string().optional().describe('Name the original is renamed to while restoring'),
+  snapshotSource: z
+    .object({
+      identifier: z.string().optional(),
+      resourceId: z.string().optional(),
+      sameDatabase: z.boolean(),
+    })
+    .optional()
+    .describe(
+      'db_restore: the database the snapshot was taken of; sameDatabase is false for a snapshot of another database',
+    ),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe('What this restore will change that a person should know (also in the completion alert)'),
   startedAt: at,
 });
 
@@ -225,7 +249,8 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   RestoreRequested: { producer: 'any client', meaning: 'Please run this task' },
   RestoreRejected: {
     producer: 'restore (intake)',
-    meaning: 'Invalid input, unknown database, not opted in, already running, or snapshot missing: says why',
+    meaning:
+      'Invalid input, unknown database, not opted in, already running, snapshot missing or incompatible, read replicas: says why',
   },
   RequestRepeated: {
     producer: 'restore (intake)',

@@ -51,7 +51,13 @@ export interface ClusterConfig {
   vpcSecurityGroupIds?: string[];
   dbClusterParameterGroupName?: string;
   storageEncrypted?: boolean;
+  /** `none`, `sse-rds` (an AWS owned key) or `sse-kms`; not compared (storageEncrypted and kmsKeyId are). */
+  storageEncryptionType?: string;
   kmsKeyId?: string;
+  /** Master password managed in Secrets Manager: turned on again after the restore (a new secret), as for instances. */
+  manageMasterUserPassword?: boolean;
+  masterUserSecretArn?: string;
+  masterUserSecretKmsKeyId?: string;
   deletionProtection?: boolean;
   iamDatabaseAuthentication?: boolean;
   cloudwatchLogsExports?: string[];
@@ -80,6 +86,7 @@ export const COMPARED_CLUSTER_FIELDS = [
   'dbClusterParameterGroupName',
   'storageEncrypted',
   'kmsKeyId',
+  'manageMasterUserPassword',
   'deletionProtection',
   'iamDatabaseAuthentication',
   'cloudwatchLogsExports',
@@ -170,7 +177,11 @@ export function captureClusterConfig(cluster: DBCluster, members: DBInstance[]):
     vpcSecurityGroupIds: sorted(cluster.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId!)),
     dbClusterParameterGroupName: cluster.DBClusterParameterGroup,
     storageEncrypted: cluster.StorageEncrypted,
+    storageEncryptionType: cluster.StorageEncryptionType,
     kmsKeyId: cluster.KmsKeyId,
+    manageMasterUserPassword: cluster.MasterUserSecret !== undefined,
+    masterUserSecretArn: cluster.MasterUserSecret?.SecretArn,
+    masterUserSecretKmsKeyId: cluster.MasterUserSecret?.KmsKeyId,
     deletionProtection: cluster.DeletionProtection,
     iamDatabaseAuthentication: cluster.IAMDatabaseAuthenticationEnabled,
     cloudwatchLogsExports: sorted(cluster.EnabledCloudwatchLogsExports),
@@ -291,6 +302,10 @@ export function postRestoreClusterModification(
   );
   set('CopyTagsToSnapshot', config.copyTagsToSnapshot, restored.copyTagsToSnapshot);
   set('DeletionProtection', config.deletionProtection, restored.deletionProtection);
+  if (config.manageMasterUserPassword && !restored.manageMasterUserPassword) {
+    set('ManageMasterUserPassword', true, undefined);
+    set('MasterUserSecretKmsKeyId', config.masterUserSecretKmsKeyId, undefined);
+  }
   return applied.length ? { input, applied } : undefined;
 }
 
@@ -329,6 +344,7 @@ export function clusterSettingsAfterRestore(config: ClusterConfig): string[] {
   return [
     ...(config.preferredMaintenanceWindow ? ['PreferredMaintenanceWindow'] : []),
     ...(config.deletionProtection ? ['DeletionProtection'] : []),
+    ...(config.manageMasterUserPassword ? ['ManageMasterUserPassword'] : []),
   ];
 }
 

@@ -16,6 +16,18 @@ export interface InstanceConfig {
   engine?: string;
   engineVersion?: string;
   endpointAddress?: string;
+  /** Encryption comes from the snapshot (an instance restore takes no key): verified, never passed. */
+  storageEncrypted?: boolean;
+  storageEncryptionType?: string;
+  kmsKeyId?: string;
+  /**
+   * The master password is managed in Secrets Manager. A restore does not carry the secret (the call
+   * takes management for Oracle only): it is turned on again after the restore, which creates a new
+   * secret with a new password; the original's secret goes with the original.
+   */
+  manageMasterUserPassword?: boolean;
+  masterUserSecretArn?: string;
+  masterUserSecretKmsKeyId?: string;
   // settable at restore
   dbInstanceClass?: string;
   port?: number;
@@ -56,6 +68,11 @@ export interface InstanceConfig {
 
 /** Fields compared after a restore: everything captured except identity and endpoint facts. */
 export const COMPARED_FIELDS = [
+  'engine',
+  'engineVersion',
+  'storageEncrypted',
+  'kmsKeyId',
+  'manageMasterUserPassword',
   'dbInstanceClass',
   'port',
   'multiAZ',
@@ -110,6 +127,12 @@ export function captureInstanceConfig(db: DBInstance): InstanceConfig {
     engine: db.Engine,
     engineVersion: db.EngineVersion,
     endpointAddress: db.Endpoint?.Address,
+    storageEncrypted: db.StorageEncrypted,
+    storageEncryptionType: db.StorageEncryptionType,
+    kmsKeyId: db.KmsKeyId,
+    manageMasterUserPassword: db.MasterUserSecret !== undefined,
+    masterUserSecretArn: db.MasterUserSecret?.SecretArn,
+    masterUserSecretKmsKeyId: db.MasterUserSecret?.KmsKeyId,
     dbInstanceClass: db.DBInstanceClass,
     port: db.Endpoint?.Port ?? db.DbInstancePort,
     availabilityZone: db.MultiAZ ? undefined : db.AvailabilityZone,
@@ -240,6 +263,10 @@ export function postRestoreModification(
   set('BackupRetentionPeriod', config.backupRetentionPeriod, restored.backupRetentionPeriod);
   set('DBParameterGroupName', config.dbParameterGroupName, restored.dbParameterGroupName);
   set('CACertificateIdentifier', config.caCertificateIdentifier, restored.caCertificateIdentifier);
+  if (config.manageMasterUserPassword && !restored.manageMasterUserPassword) {
+    set('ManageMasterUserPassword', true, undefined);
+    set('MasterUserSecretKmsKeyId', config.masterUserSecretKmsKeyId, undefined);
+  }
   return applied.length ? { input, applied } : undefined;
 }
 

@@ -59,17 +59,21 @@ export function traceRunTag(
   return m ? { tag: m[1]!, role: m[2] as DerivedRole | 'snapshot' | 'final' } : undefined;
 }
 
-/** Snapshot identifiers allow 255 characters. */
-const SNAPSHOT_MAX_LENGTH = 255;
+/**
+ * The longest snapshot name Rewind invents. DB snapshots allow 255 characters, but DB cluster snapshots
+ * (CreateDBClusterSnapshot, CopyDBClusterSnapshot) allow only 63: the suffix below is 36 characters, so
+ * an identifier of 28 or more would overflow. Every snapshot name is kept to 63, whatever its kind.
+ */
+export const SNAPSHOT_NAME_MAX_LENGTH = IDENTIFIER_MAX_LENGTH;
 
-/** A new manual snapshot for a run: `<identifier>-rw<tag>-snapshot-<yyyymmdd>-<hhmmss>`. */
+/** A new manual snapshot for a run: `<identifier, truncated>-rw<tag>-snapshot-<yyyymmdd>-<hhmmss>`. */
 export function snapshotIdentifier(identifier: string, runId: string, now = new Date()): string {
-  return fit(identifier, `-rw${runTag(runId)}-snapshot-${compactTime(now)}`, SNAPSHOT_MAX_LENGTH);
+  return fit(identifier, `-rw${runTag(runId)}-snapshot-${compactTime(now)}`, SNAPSHOT_NAME_MAX_LENGTH);
 }
 
-/** The final snapshot taken when deleting the set-aside original. */
+/** The final snapshot taken when deleting the set-aside original: `<identifier, truncated>-rw<tag>-final-<time>`. */
 export function finalSnapshotIdentifier(identifier: string, runId: string, now = new Date()): string {
-  return fit(identifier, `-rw${runTag(runId)}-final-${compactTime(now)}`, SNAPSHOT_MAX_LENGTH);
+  return fit(identifier, `-rw${runTag(runId)}-final-${compactTime(now)}`, SNAPSHOT_NAME_MAX_LENGTH);
 }
 
 /** Trapheus named its single snapshot `<identifier>-snapshot`. */

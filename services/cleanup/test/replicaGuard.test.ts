@@ -1,0 +1,82 @@
+import {
+  DeleteDBClusterCommand,
+  DeleteDBInstanceCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
+  ModifyDBInstanceCommand,
+} from '@aws-sdk/client-rds';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
+import { testContext } from '@rewind/shared/src/testing/context';
+import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
+import { startCleanup } from '../src/cleanup';
+import { startClusterCleanup } from '../src/clusterCleanup';
+
+const bed = useServiceTestBed();
+const { rds, eb } = bed;
+
+const published = () =>
+  eb
+    .commandCalls(PutEventsCommand)
+    .flatMap((c) =>
+      c.args[0].input.Entries!.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail!) })),
+    );
+
+async function atCleanup(kind: 'instance' | 'cluster') {
+  const fixture = runFixture('orders-db', 'create_snapshot', {
+    kind,
+    ...(kind === 'cluster'
+      ? {
+          config: {
+            identifier: 'orders-db',
+            dbClusterResourceId: 'cluster-ORIGINAL',
+            engine: 'aurora-mysql',
+            members: [],
+            tags: [],
+          },
+        }
+      : {}),
+  });
+  return bed.store.createRun({
+    ...fixture,
+    run: { ...fixture.run, kind, next: 'cleanup' },
+    resources: { original: 'orders-db', restored: 'orders-db' },
+  });
+}
+
+test('a set-aside instance that got a read replica during the run is left in place, with a warning', async () => {
+  const ctx = testContext('cleanup', bed.store);
+  const run = await atCleanup('instance');
+  const temp = run.names.temporary!;
+  rds.on(DescribeDBInstancesCommand).resolves({
+    DBInstances: [dbInstanceFixture(temp, { ReadReplicaDBInstanceIdentifiers: ['orders-db-reader'] })],
+  });
+  await startCleanup(ctx, run);
+  expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
+  expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
+  const [cleanup, completed] = published();
+  expect(cleanup).toMatchObject({ type: 'CleanupCompleted', detail: { deletedIdentifier: null } });
+  expect(cleanup!.detail.warning).toContain(`${temp} has read replicas (orders-db-reader)`);
+  expect(completed!.detail.warnings).toEqual([cleanup!.detail.warning]);
+});
+
+test('a set-aside cluster that got a replica cluster during the run is left in place, with a warning', async () => {
+  const ctx = testContext('cleanup', bed.store);
+  const run = await atCleanup('cluster');
+  const temp = run.names.temporary!;
+  rds.on(DescribeDBClustersCommand).resolves({
+    DBClusters: [
+      {
+        DBClusterIdentifier: temp,
+        DbClusterResourceId: 'cluster-ORIGINAL',
+        Status: 'available',
+        ReadReplicaIdentifiers: ['arn:aws:rds:eu-west-1:000000000000:cluster:orders-dr'],
+      },
+    ],
+  });
+  await startClusterCleanup(ctx, run);
+  expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(0);
+  expect(rds.commandCalls(ModifyDBClusterCommand)).toHaveLength(0);
+  expect(published()[0]?.detail.warning).toContain(`${temp} has read replicas (orders-dr)`);
+});

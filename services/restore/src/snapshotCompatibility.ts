@@ -1,0 +1,286 @@
+import type { DBClusterSnapshot, DBSnapshot } from '@aws-sdk/client-rds';
+import {
+  findClusterSnapshot,
+  findSnapshot,
+  type EventDetail,
+  type Kind,
+  type ServiceContext,
+} from '@rewind/shared';
+import { Rejection } from './rejection';
+
+/**
+ * Whether a snapshot can be restored in place of a database without changing what the database is:
+ * same engine, same major version, encryption at least as strong, the same KMS key unless the request
+ * accepts the snapshot's. Decided at intake, before anything is touched. The outcome also says what the
+ * restored database must show (engine version, encryption, key), which the restore step then verifies.
+ */
+
+type Request = EventDetail<'RestoreRequested'>;
+
+/** `none` < `sse-rds` (an AWS owned key) < `sse-kms` (a KMS key of the account, AWS managed or customer managed). */
+export type Encryption = 'none' | 'sse-rds' | 'sse-kms';
+const STRENGTH: Record<Encryption, number> = { none: 0, 'sse-rds': 1, 'sse-kms': 2 };
+
+/** What matters of a database or a snapshot for the comparison. */
+export interface StorageFacts {
+  identifier?: string;
+  resourceId?: string;
+  engine?: string;
+  engineVersion?: string;
+  encryption: Encryption;
+  kmsKeyId?: string;
+}
+
+/** What the restored database must show, and what to announce. */
+export interface Compatibility {
+  expected: { engineVersion?: string; storageEncrypted?: boolean; kmsKeyId?: string };
+  warnings: string[];
+  snapshotSource: { identifier?: string; resourceId?: string; sameDatabase: boolean };
+}
+
+export function encryptionOf(encrypted: boolean | undefined, type: string | undefined): Encryption {
+  if (type === 'none' || type === 'sse-rds' || type === 'sse-kms') return type;
+  return encrypted ? 'sse-kms' : 'none';
+}
+
+/**
+ * The major version of an engine version string: PostgreSQL 10 and later `15`, Oracle and Db2 `19`,
+ * everything else the first two parts (`8.0` for MySQL `8.0.35` and Aurora MySQL `8.0.mysql_aurora.3.05.2`,
+ * `10.6` for MariaDB, `9.6` for PostgreSQL 9.6, `15.00` for SQL Server).
+ */
+export function majorVersion(engine: string, version: string): string {
+  const parts = version.split('.');
+  const first = parts[0] ?? version;
+  if (/postgres/.test(engine) && Number(first) >= 10) return first;
+  if (/^(oracle|db2)/.test(engine)) return first;
+  return parts.slice(0, 2).join('.');
+}
+
+/** Orders two version strings part by part, numerically where both parts are numbers. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.-]/);
+  const pb = b.split(/[.-]/);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const x = pa[i] ?? '';
+    const y = pb[i] ?? '';
+    const diff =
+      /^\d+$/.test(x) && /^\d+$/.test(y)
+        ? Number(x) - Number(y)
+        : x.localeCompare(y, 'en', { numeric: true });
+    if (diff !== 0) return Math.sign(diff);
+  }
+  return 0;
+}
+
+/** Whether `given` (a key ARN or key id) names the key `arn`. */
+export function sameKey(arn: string | undefined, given: string | undefined): boolean {
+  if (!arn || !given) return false;
+  return arn === given || arn.endsWith(`:key/${given}`);
+}
+
+function describeEncryption(e: Encryption, key?: string): string {
+  if (e === 'none') return 'not encrypted';
+  if (e === 'sse-rds') return 'encrypted with an AWS owned key (no KMS key of the account)';
+  return `encrypted with KMS key ${key ?? '(unknown)'}`;
+}
+
+/** A name for a copy of the snapshot (the name of an ARN), within 63 characters whatever the kind. */
+function copyName(snapshotName: string, suffix: string): string {
+  const bare = snapshotName.split(':').at(-1)!;
+  return bare.slice(0, 63 - suffix.length).replace(/-+$/, '') + suffix;
+}
+
+const listSnapshotsCommand = (kind: Kind) =>
+  kind === 'instance'
+    ? 'aws rds describe-db-snapshots --db-instance-identifier'
+    : 'aws rds describe-db-cluster-snapshots --db-cluster-identifier';
+
+/**
+ * Compares a database with the snapshot to restore in its place. Throws a Rejection
+ * (`incompatible-snapshot`) with the reason and the fix; otherwise returns what the restored database
+ * must show and what to announce.
+ *
+ * What a restore produces: an instance restore keeps the snapshot's engine version and encryption (the
+ * call takes neither a version nor a key). A cluster restore takes both: Rewind passes the cluster's own
+ * version (the snapshot's when that is newer: a restore cannot downgrade) and the cluster's own KMS key,
+ * so the restored cluster is re-encrypted with it.
+ */
+export function assessCompatibility(
+  kind: Kind,
+  db: StorageFacts & { identifier: string },
+  snap: StorageFacts,
+  snapshotName: string,
+  acceptKmsKeyId?: string,
+): Compatibility {
+  const id = db.identifier;
+  const engine = db.engine?.toLowerCase();
+  const snapEngine = snap.engine?.toLowerCase();
+  const reject = (reason: string) => {
+    throw new Rejection('incompatible-snapshot', reason);
+  };
+  if (engine && snapEngine && engine !== snapEngine) {
+    reject(
+      `snapshot ${snapshotName} was taken of a database running ${snapEngine}, but ${id} runs ${engine}: restoring it would put that engine under the name ${id}. ` +
+        `Pick a ${engine} snapshot (${listSnapshotsCommand(kind)} ${id})`,
+    );
+  }
+  const warnings: string[] = [];
+  let engineVersion = kind === 'instance' ? (snap.engineVersion ?? db.engineVersion) : db.engineVersion;
+  if (engine && db.engineVersion && snap.engineVersion) {
+    const dbMajor = majorVersion(engine, db.engineVersion);
+    const snapMajor = majorVersion(engine, snap.engineVersion);
+    const order = compareVersions(snapMajor, dbMajor);
+    if (order < 0) {
+      reject(
+        `snapshot ${snapshotName} is ${engine} ${snap.engineVersion} (major version ${snapMajor}) but ${id} runs ${db.engineVersion} (major version ${dbMajor}): ` +
+          `restoring it would take ${id} back a major version, and its parameter groups (made for ${dbMajor}) would not fit. ` +
+          (kind === 'instance'
+            ? `Upgrade the snapshot first (aws rds modify-db-snapshot --db-snapshot-identifier ${snapshotName} --engine-version ${db.engineVersion}) or pick a snapshot taken on ${dbMajor}`
+            : `Pick a cluster snapshot taken on ${dbMajor}, or restore this one as a new cluster, upgrade it and snapshot that`),
+      );
+    }
+    if (order > 0) {
+      reject(
+        `snapshot ${snapshotName} is ${engine} ${snap.engineVersion} (major version ${snapMajor}), newer than ${id}'s ${db.engineVersion} (major version ${dbMajor}): ` +
+          `restoring it would upgrade ${id} a major version, and its parameter groups (made for ${dbMajor}) would not fit. ` +
+          `Upgrade ${id} to ${snapMajor} first, or pick a snapshot taken on ${dbMajor}`,
+      );
+    }
+    // A cluster restore cannot go below the snapshot's version: a newer snapshot sets the version.
+    if (kind === 'cluster' && compareVersions(snap.engineVersion, db.engineVersion) > 0) {
+      engineVersion = snap.engineVersion;
+    }
+    if (engineVersion && engineVersion !== db.engineVersion) {
+      warnings.push(
+        `${id} will run ${engine} ${engineVersion} after the restore (the snapshot's version); it runs ${db.engineVersion} now`,
+      );
+    }
+  }
+
+  // What the restored database will be encrypted with.
+  const reencrypts = kind === 'cluster' && db.encryption === 'sse-kms' && !!db.kmsKeyId;
+  const result = reencrypts ? { encryption: db.encryption, kmsKeyId: db.kmsKeyId } : snap;
+  if (STRENGTH[result.encryption] < STRENGTH[db.encryption]) {
+    reject(
+      `snapshot ${snapshotName} is ${describeEncryption(snap.encryption, snap.kmsKeyId)} but ${id} is ${describeEncryption(db.encryption, db.kmsKeyId)}: ` +
+        `the restored database would be ${describeEncryption(result.encryption, result.kmsKeyId)}, weaker than the original. ` +
+        (db.kmsKeyId
+          ? `Copy the snapshot with the database's key and restore from the copy: aws rds copy-db-snapshot --source-db-snapshot-identifier ${snapshotName} --target-db-snapshot-identifier ${copyName(snapshotName, '-encrypted')} --kms-key-id ${db.kmsKeyId}`
+          : `Pick a snapshot encrypted like ${id}`),
+    );
+  }
+  if (result.encryption === 'sse-kms' && db.encryption === 'sse-kms' && result.kmsKeyId !== db.kmsKeyId) {
+    if (!sameKey(result.kmsKeyId, acceptKmsKeyId)) {
+      reject(
+        `snapshot ${snapshotName} is encrypted with KMS key ${result.kmsKeyId} but ${id} uses ${db.kmsKeyId}: the restored database would use the snapshot's key ` +
+          `(an instance restore cannot change it), with that key's policy, rotation and deletion schedule. ` +
+          `To accept it, send "acceptKmsKeyId": "${result.kmsKeyId}" with the request; to keep ${id}'s key, copy the snapshot with it first: ` +
+          `aws rds copy-db-snapshot --source-db-snapshot-identifier ${snapshotName} --target-db-snapshot-identifier ${copyName(snapshotName, '-rekeyed')} --kms-key-id ${db.kmsKeyId}` +
+          (acceptKmsKeyId ? ` (the request accepts ${acceptKmsKeyId}, which is not the snapshot's key)` : ''),
+      );
+    }
+    warnings.push(
+      `${id} will be encrypted with KMS key ${result.kmsKeyId} (the snapshot's, accepted by the request) instead of ${db.kmsKeyId}`,
+    );
+  }
+  if (STRENGTH[result.encryption] > STRENGTH[db.encryption]) {
+    warnings.push(
+      `${id} will be ${describeEncryption(result.encryption, result.kmsKeyId)} after the restore; it is ${describeEncryption(db.encryption, db.kmsKeyId)} now`,
+    );
+  }
+  if (reencrypts && (snap.encryption !== 'sse-kms' || snap.kmsKeyId !== db.kmsKeyId)) {
+    warnings.push(
+      `snapshot ${snapshotName} is ${describeEncryption(snap.encryption, snap.kmsKeyId)}: the restore re-encrypts ${id} with its own key ${db.kmsKeyId}`,
+    );
+  }
+
+  const sameDatabase = !snap.identifier || snap.identifier.toLowerCase() === id.toLowerCase();
+  if (!sameDatabase) {
+    warnings.push(
+      `snapshot ${snapshotName} was taken of another database, ${snap.identifier}` +
+        (snap.resourceId ? ` (resource id ${snap.resourceId})` : '') +
+        `: ${id} will hold that database's data, not its own`,
+    );
+  }
+  return {
+    expected: {
+      engineVersion,
+      storageEncrypted: result.encryption === 'sse-kms',
+      kmsKeyId: result.kmsKeyId,
+    },
+    warnings,
+    snapshotSource: { identifier: snap.identifier, resourceId: snap.resourceId, sameDatabase },
+  };
+}
+
+function instanceSnapshotFacts(s: DBSnapshot): StorageFacts {
+  return {
+    identifier: s.DBInstanceIdentifier,
+    resourceId: s.DbiResourceId,
+    engine: s.Engine,
+    engineVersion: s.EngineVersion,
+    encryption: encryptionOf(s.Encrypted, s.StorageEncryptionType),
+    kmsKeyId: s.KmsKeyId,
+  };
+}
+
+function clusterSnapshotFacts(s: DBClusterSnapshot): StorageFacts {
+  return {
+    identifier: s.DBClusterIdentifier,
+    resourceId: s.DbClusterResourceId,
+    engine: s.Engine,
+    engineVersion: s.EngineVersion,
+    encryption: encryptionOf(s.StorageEncrypted, s.StorageEncryptionType),
+    kmsKeyId: s.KmsKeyId,
+  };
+}
+
+interface CapturedStorage {
+  identifier: string;
+  dbiResourceId?: string;
+  dbClusterResourceId?: string;
+  engine?: string;
+  engineVersion?: string;
+  storageEncrypted?: boolean;
+  storageEncryptionType?: string;
+  kmsKeyId?: string;
+}
+
+/**
+ * db_restore: describes the snapshot and compares it with the captured configuration. Returns the
+ * configuration the restored database must match (version, encryption and key as the restore will
+ * leave them), the warnings to announce, and where the snapshot comes from.
+ */
+export async function assessSnapshot(
+  ctx: ServiceContext,
+  req: Request,
+  kind: Kind,
+  config: Record<string, unknown>,
+  snapshotName: string,
+): Promise<Compatibility & { config: Record<string, unknown> }> {
+  const captured = config as unknown as CapturedStorage;
+  const found =
+    kind === 'instance'
+      ? await findSnapshot(ctx.rds, snapshotName).then((s) => s && instanceSnapshotFacts(s))
+      : await findClusterSnapshot(ctx.rds, snapshotName).then((s) => s && clusterSnapshotFacts(s));
+  if (!found) {
+    throw new Rejection(
+      'snapshot-not-found',
+      `snapshot ${snapshotName} is gone (it existed a moment ago); check it and send the request again`,
+    );
+  }
+  const db: StorageFacts & { identifier: string } = {
+    identifier: captured.identifier,
+    resourceId: captured.dbiResourceId ?? captured.dbClusterResourceId,
+    engine: captured.engine,
+    engineVersion: captured.engineVersion,
+    encryption: encryptionOf(captured.storageEncrypted, captured.storageEncryptionType),
+    kmsKeyId: captured.kmsKeyId,
+  };
+  const outcome = assessCompatibility(kind, db, found, snapshotName, req.acceptKmsKeyId);
+  const expected = { ...outcome.expected };
+  // A describe output without the field means unencrypted: keep the captured form, so verification compares like with like.
+  if (!expected.storageEncrypted && !captured.storageEncrypted)
+    expected.storageEncrypted = captured.storageEncrypted;
+  return { ...outcome, config: { ...config, ...expected } };
+}
