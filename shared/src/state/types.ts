@@ -35,6 +35,8 @@ export interface Expectation {
   confirmations?: number;
   /** Extra facts the step needs to confirm completion (e.g. rename: the old name). */
   context?: Record<string, string>;
+  /** A phased step: the phase under way, the operations of it already sent, the resources watched. */
+  phase?: { index: number; sent: string[]; watch: string[] };
 }
 
 export interface RunRecord {
