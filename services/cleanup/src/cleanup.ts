@@ -15,6 +15,7 @@ import {
   type RunRecord,
   type ServiceContext,
   type WaitingStep,
+  instanceConfigOf,
 } from '@rewind/shared';
 
 /**
@@ -74,7 +75,7 @@ async function callDelete(ctx: ServiceContext, run: RunRecord, db: DBInstance | 
 
 export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise<void> {
   const temp = run.names.temporary!;
-  const original = (run.config as unknown as InstanceConfig).dbiResourceId;
+  const original = instanceConfigOf(run).dbiResourceId;
   if (!run.resources.restored) {
     await completeCleanup(
       ctx,

@@ -18,6 +18,7 @@ import {
   type RunRecord,
   type ServiceContext,
   type WaitingStep,
+  instanceConfigOf,
 } from '@rewind/shared';
 
 /**
@@ -35,7 +36,7 @@ function namesFor(run: RunRecord, purpose: Purpose): { from: string; to: string 
 }
 
 function originalId(run: RunRecord): string | undefined {
-  return (run.config as unknown as InstanceConfig | undefined)?.dbiResourceId;
+  return instanceConfigOf(run).dbiResourceId;
 }
 
 async function callRename(ctx: ServiceContext, run: RunRecord, purpose: Purpose): Promise<void> {

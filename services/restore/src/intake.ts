@@ -19,7 +19,9 @@ import {
   temporaryIdentifier,
   traceRunTag,
   trapheusSnapshotIdentifier,
+  type ClusterConfig,
   type EventDetail,
+  type InstanceConfig,
   type Envelope,
   type RunRecord,
   type ServiceContext,
@@ -30,7 +32,7 @@ import { Rejection } from './rejection';
 type Request = EventDetail<'RestoreRequested'>;
 /** What intake learns of the database: its captured configuration and how to find its snapshot. */
 interface Inspected {
-  config: Record<string, unknown>;
+  config: InstanceConfig | ClusterConfig;
   resolveSnapshot: () => Promise<string>;
 }
 
@@ -39,7 +41,7 @@ async function inspectInstance(ctx: ServiceContext, req: Request): Promise<Inspe
   if (!db) throw new Rejection('unknown-database', await unknownDatabaseReason(ctx, req.identifier));
   checkEligible(ctx, db, req.identifier);
   return {
-    config: captureInstanceConfig(db) as unknown as Record<string, unknown>,
+    config: captureInstanceConfig(db),
     resolveSnapshot: () => resolveSnapshot(ctx, req),
   };
 }
@@ -47,7 +49,7 @@ async function inspectInstance(ctx: ServiceContext, req: Request): Promise<Inspe
 async function inspectClusterRequest(ctx: ServiceContext, req: Request): Promise<Inspected> {
   const config = await inspectCluster(ctx, req);
   return {
-    config: config as unknown as Record<string, unknown>,
+    config,
     resolveSnapshot: () => resolveClusterSnapshot(ctx, req),
   };
 }
