@@ -10,7 +10,6 @@ import {
   findInstance,
   markActed,
   shouldActAgain,
-  type InstanceConfig,
   type Probe,
   type RunRecord,
   type ServiceContext,

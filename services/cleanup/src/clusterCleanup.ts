@@ -6,7 +6,6 @@ import {
   findCluster,
   findInstance,
   startPhases,
-  type ClusterConfig,
   type PhaseOp,
   type Phases,
   type RunRecord,

@@ -13,7 +13,6 @@ import {
   isRdsError,
   markActed,
   shouldActAgain,
-  type InstanceConfig,
   type Probe,
   type RunRecord,
   type ServiceContext,
