@@ -18,4 +18,3 @@ export * from './rds/describeSnapshots';
 export * from './rds/describeClusters';
 export * from './rds/describeClusterSnapshots';
 export * from './rds/clusterConfig';
-export * from './rds/clusterPhases';

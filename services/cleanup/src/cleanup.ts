@@ -10,11 +10,11 @@ import {
   findInstance,
   markActed,
   shouldActAgain,
-  type InstanceConfig,
   type Probe,
   type RunRecord,
   type ServiceContext,
   type WaitingStep,
+  instanceConfigOf,
 } from '@rewind/shared';
 import { replicatedSourceWarning } from './replicaGuard';
 
@@ -75,7 +75,7 @@ async function callDelete(ctx: ServiceContext, run: RunRecord, db: DBInstance | 
 
 export async function startCleanup(ctx: ServiceContext, run: RunRecord): Promise<void> {
   const temp = run.names.temporary!;
-  const original = (run.config as unknown as InstanceConfig).dbiResourceId;
+  const original = instanceConfigOf(run).dbiResourceId;
   if (!run.resources.restored) {
     await completeCleanup(
       ctx,

@@ -6,7 +6,6 @@ import {
   findCluster,
   findInstance,
   startPhases,
-  type ClusterConfig,
   type PhaseOp,
   type Phases,
   type RunRecord,
@@ -14,6 +13,7 @@ import {
   type WaitingStep,
   DELETE_BLOCKING_STATUSES,
   isAlreadyGoing,
+  clusterConfigOf,
 } from '@rewind/shared';
 import { completeCleanup, keepFinalSnapshot } from './cleanup';
 import { replicatedSourceWarning } from './replicaGuard';
@@ -26,7 +26,7 @@ import { replicatedSourceWarning } from './replicaGuard';
  * warning saying what remains and how to remove it.
  */
 
-const config = (run: RunRecord) => run.config as unknown as ClusterConfig;
+const config = (run: RunRecord) => clusterConfigOf(run);
 const memberTemp = (run: RunRecord, member: string) => derivedIdentifier(member, run.runId, 'old');
 function removalHint(run: RunRecord): string {
   const temp = run.names.temporary!;

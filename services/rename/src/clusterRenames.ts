@@ -21,6 +21,7 @@ import {
   type RunRecord,
   type ServiceContext,
   type WaitingStep,
+  clusterConfigOf,
 } from '@rewind/shared';
 
 /**
@@ -41,7 +42,7 @@ interface Rename {
 }
 
 function config(run: RunRecord): ClusterConfig {
-  return run.config as unknown as ClusterConfig;
+  return clusterConfigOf(run);
 }
 
 function renames(run: RunRecord, purpose: Purpose): { cluster: Rename; members: Rename[] } {

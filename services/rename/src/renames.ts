@@ -13,11 +13,11 @@ import {
   isRdsError,
   markActed,
   shouldActAgain,
-  type InstanceConfig,
   type Probe,
   type RunRecord,
   type ServiceContext,
   type WaitingStep,
+  instanceConfigOf,
 } from '@rewind/shared';
 
 /**
@@ -35,7 +35,7 @@ function namesFor(run: RunRecord, purpose: Purpose): { from: string; to: string 
 }
 
 function originalId(run: RunRecord): string | undefined {
-  return (run.config as unknown as InstanceConfig | undefined)?.dbiResourceId;
+  return instanceConfigOf(run).dbiResourceId;
 }
 
 async function callRename(ctx: ServiceContext, run: RunRecord, purpose: Purpose): Promise<void> {

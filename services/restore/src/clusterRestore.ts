@@ -32,6 +32,7 @@ import {
   type RunRecord,
   type ServiceContext,
   type WaitingStep,
+  clusterConfigOf,
 } from '@rewind/shared';
 
 /**
@@ -43,8 +44,7 @@ import {
  */
 
 export function clusterConfig(run: RunRecord): ClusterConfig {
-  if (!run.config) throw new Error(`run ${run.runId} has no captured configuration`);
-  return run.config as unknown as ClusterConfig;
+  return clusterConfigOf(run);
 }
 
 const runTags = (run: RunRecord) => [{ Key: REWIND_TAGS.runId, Value: run.runId }];

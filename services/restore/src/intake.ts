@@ -19,7 +19,9 @@ import {
   temporaryIdentifier,
   traceRunTag,
   trapheusSnapshotIdentifier,
+  type ClusterConfig,
   type EventDetail,
+  type InstanceConfig,
   type Envelope,
   type RunRecord,
   type ServiceContext,
@@ -32,7 +34,7 @@ import { assessRestore } from './restoreSafety';
 type Request = EventDetail<'RestoreRequested'>;
 /** What intake learns of the database: its captured configuration and how to find its snapshot. */
 interface Inspected {
-  config: Record<string, unknown>;
+  config: InstanceConfig | ClusterConfig;
   resolveSnapshot: () => Promise<string>;
 }
 
@@ -42,7 +44,7 @@ async function inspectInstance(ctx: ServiceContext, req: Request): Promise<Inspe
   checkEligible(ctx, db, req.identifier);
   rejectInstanceWithReplicas(db, req.identifier);
   return {
-    config: captureInstanceConfig(db) as unknown as Record<string, unknown>,
+    config: captureInstanceConfig(db),
     resolveSnapshot: () => resolveSnapshot(ctx, req),
   };
 }
@@ -50,7 +52,7 @@ async function inspectInstance(ctx: ServiceContext, req: Request): Promise<Inspe
 async function inspectClusterRequest(ctx: ServiceContext, req: Request): Promise<Inspected> {
   const config = await inspectCluster(ctx, req);
   return {
-    config: config as unknown as Record<string, unknown>,
+    config,
     resolveSnapshot: () => resolveClusterSnapshot(ctx, req),
   };
 }

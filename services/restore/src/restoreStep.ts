@@ -24,6 +24,7 @@ import {
   type RunRecord,
   type ServiceContext,
   type WaitingStep,
+  instanceConfigOf,
 } from '@rewind/shared';
 
 /**
@@ -33,8 +34,7 @@ import {
  */
 
 export function capturedConfig(run: RunRecord): InstanceConfig {
-  if (!run.config) throw new Error(`run ${run.runId} has no captured configuration`);
-  return run.config as unknown as InstanceConfig;
+  return instanceConfigOf(run);
 }
 
 async function callRestore(ctx: ServiceContext, run: RunRecord): Promise<void> {

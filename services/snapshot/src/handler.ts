@@ -1,9 +1,8 @@
-import { inboxHandler, startByKind, stepRoutes, waitingByKind, waitingRoutes } from '@rewind/shared';
-import { clusterSnapshotWait, startClusterSnapshot } from './clusterSnapshots';
-import { snapshotWait, startSnapshot } from './snapshots';
+import { inboxHandler, stepRoutes, waitingRoutes } from '@rewind/shared';
+import { snapshot } from './snapshots';
 
 /** Snapshot service inbox: the snapshot step (a DB snapshot of an instance, a cluster snapshot of a cluster). */
 export const handler = inboxHandler('snapshot', {
-  events: stepRoutes({ snapshot: startByKind({ instance: startSnapshot, cluster: startClusterSnapshot }) }),
-  ...waitingRoutes([waitingByKind({ instance: snapshotWait, cluster: clusterSnapshotWait })]),
+  events: stepRoutes({ snapshot: snapshot.start }),
+  ...waitingRoutes([snapshot.wait]),
 });

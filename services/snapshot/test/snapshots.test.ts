@@ -10,6 +10,8 @@ import { snapshotWait, startSnapshot } from '../src/snapshots';
 
 const bed = useServiceTestBed();
 const { rds, eb, sqs } = bed;
+// Before the create call, the first look finds no snapshot of the run's name.
+beforeEach(() => rds.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [] }));
 
 test('creates one tagged manual snapshot with the run name, waits, and arms a deadline check', async () => {
   const ctx = testContext('snapshot', bed.store);

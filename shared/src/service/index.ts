@@ -6,3 +6,5 @@ export * from './handler';
 export * from './steps';
 export * from './byKind';
 export * from './cancel';
+export * from './phases';
+export * from './protocol';

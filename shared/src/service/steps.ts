@@ -17,7 +17,7 @@ import { rearmWait, settle, type DeadlineCheck, type WaitingStep } from './waiti
 export type StartStep = (
   ctx: ServiceContext,
   run: RunRecord,
-  incoming: { name: EventName; detail: unknown },
+  incoming?: { name: EventName; detail: unknown },
 ) => Promise<void>;
 
 /** Reads a run and flushes its outbox; `confirmed` are events known to be published already. */
@@ -64,9 +64,9 @@ export function stepRoutes(starts: Partial<Record<StepName, StartStep>>): EventR
   return routes as EventRoutes;
 }
 
-/** The awaited resource, or one of the others a step waits on at once (`context.watch`, comma-separated). */
+/** The awaited resource, or one of the others the current phase waits on at once. */
 function isWatched(expectation: Expectation, name: string): boolean {
-  return expectation.resourceName === name || (expectation.context?.watch?.split(',') ?? []).includes(name);
+  return expectation.resourceName === name || (expectation.phase?.watch ?? []).includes(name);
 }
 
 /** RDS-event and deadline-check routes for a service's waiting steps. */

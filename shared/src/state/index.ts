@@ -2,3 +2,4 @@ export * from './keys';
 export * from './types';
 export * from './store';
 export * from './tableDefinition';
+export * from './runConfig';

@@ -1,5 +1,7 @@
 import type { EventName } from '../contracts/events';
 import type { Kind, RunBlock, StepName, Strategy, Task } from '../contracts/run';
+import type { ClusterConfig } from '../rds/clusterConfig';
+import type { InstanceConfig } from '../rds/configCapture';
 
 /** Kinds of RDS resources a run can wait on. */
 export type ResourceKind = Kind | 'snapshot' | 'cluster-snapshot';
@@ -35,6 +37,32 @@ export interface Expectation {
   confirmations?: number;
   /** Extra facts the step needs to confirm completion (e.g. rename: the old name). */
   context?: Record<string, string>;
+  /** A phased step: the phase under way, the operations of it already sent, the resources watched. */
+  phase?: { index: number; sent: string[]; watch: string[] };
+}
+
+/** Names a run invents (or chose, for the snapshot to restore from). */
+export interface RunNames {
+  /** What the original is renamed to while the restore runs. */
+  temporary?: string;
+  /** The snapshot the run creates. */
+  snapshot?: string;
+  /** The snapshot the restore uses. */
+  restoreFrom?: string;
+  /** A copy restored beside the original (swap). */
+  staging?: string;
+  /** The final snapshot of the set-aside original, taken when it is deleted. */
+  finalSnapshot?: string;
+}
+
+/** What a run created or renamed (by name), and the resource ids of what it created. */
+export interface RunResources {
+  original?: string;
+  snapshot?: string;
+  setAside?: string;
+  restored?: string;
+  /** Resource ids (DbiResourceId / DbClusterResourceId) the restore calls returned, by identifier. */
+  createdIds?: Record<string, string>;
 }
 
 export interface RunRecord {
@@ -50,16 +78,16 @@ export interface RunRecord {
   request: Record<string, unknown>;
   requestId?: string;
   replayOf?: string;
-  /** Names invented for this run (snapshot, temporary, staging, final snapshot). */
-  names: Record<string, string>;
-  /** Configuration captured from the original at intake. */
-  config?: Record<string, unknown>;
+  /** Names invented for this run. */
+  names: RunNames;
+  /** Configuration captured from the original at intake: an instance's or a cluster's, as `kind` says (see `instanceConfigOf`, `clusterConfigOf`). */
+  config?: InstanceConfig | ClusterConfig;
   expectation?: Expectation | null;
   /** The step that failed, the reason, and where compensation stands. */
   failure?: { step: StepName; reason: string; errorCode?: string } | null;
   warnings: string[];
   /** Resources this run created or renamed, so nothing unrecorded is ever deleted. */
-  resources: Record<string, string>;
+  resources: RunResources;
   rejection?: { code: string; reason: string };
   /** Events written with the state change that produced them and not yet confirmed published. */
   /** Events written with a state change and not yet known to be published (`at`: when written). */

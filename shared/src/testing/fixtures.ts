@@ -80,7 +80,7 @@ export function runFixture(
     status: 'running',
     request: { identifier, task },
     names,
-    config: captureInstanceConfig(dbInstanceFixture(identifier)) as unknown as Record<string, unknown>,
+    config: captureInstanceConfig(dbInstanceFixture(identifier)),
     expectation: null,
     warnings: [],
     resources: { original: identifier },

@@ -1,23 +1,25 @@
 import type { StepName } from '../contracts/run';
-import type { ServiceContext } from '../service/context';
-import { markActed, shouldActAgain } from '../service/steps';
-import { beginWait, type Probe, type WaitSpec } from '../service/waiting';
+import { describeError, errorName, isRetryable } from '../rds/rdsErrors';
 import type { ResourceKind, RunRecord } from '../state/types';
-import { describeError, errorName, isRetryable } from './rdsErrors';
+import type { ServiceContext } from './context';
+import { markActed, shouldActAgain } from './steps';
+import { beginWait, type Probe, type WaitSpec } from './waiting';
 
 /**
- * A step over several resources (a cluster and its members): ordered phases, each a set of operations
- * started together. Every look decides from describe calls where each operation stands; an operation
- * is started once: the phase (and which operations of it were sent) is claimed by a conditional write
- * of the expectation BEFORE the calls, so concurrent looks (an RDS event and a deadline check) never
- * send a call twice. A call not confirmed after the act timeout is sent again (calls tolerate that).
- * The resources of the current phase are indexed and watched, so their RDS events trigger a look.
+ * The operations of a step, in ordered phases: each phase a set of operations started together (an
+ * instance step has one phase of one operation; a cluster step several). Every look decides from describe
+ * calls where each operation stands; an operation is started once: the phase (and which operations of it
+ * were sent) is claimed by a conditional write of the expectation BEFORE the calls, so concurrent looks
+ * (an RDS event and a deadline check) never send a call twice. A call not confirmed after the act timeout
+ * is sent again (calls tolerate that). The resources of the current phase are indexed and watched, so
+ * their RDS events trigger a look.
  */
 
 export type OpState =
   | { state: 'todo'; status?: string }
   | { state: 'busy'; status: string }
-  | { state: 'done' }
+  /** `data`: what the look learnt that the step's event carries (an ARN, an endpoint). */
+  | { state: 'done'; data?: Record<string, unknown> }
   | { state: 'failed'; reason: string; errorCode?: string };
 
 export interface PhaseOp {
@@ -26,13 +28,14 @@ export interface PhaseOp {
   /** What the call does, for messages: "rename cluster a to b". */
   label: string;
   look(): Promise<OpState>;
+  /** The RDS call(s) that start the operation. Only RDS calls: its errors are judged as RDS errors. */
   act(): Promise<void>;
 }
 
 export type Phases = PhaseOp[][];
 
-/** Where a phased step stands: every phase done (`complete`), or a probe outcome to report. */
-export type PhaseOutcome = { state: 'complete'; run: RunRecord } | Probe;
+/** Where a phased step stands: every phase done (`complete`, with what the looks learnt), or a probe outcome to report. */
+export type PhaseOutcome = { state: 'complete'; run: RunRecord; data: Record<string, unknown> } | Probe;
 
 const keyOf = (op: PhaseOp) => `${op.kind}:${op.name}`;
 
@@ -42,10 +45,44 @@ function describeOp(op: PhaseOp, s: OpState): string {
   return `${op.name} ${s.state}`;
 }
 
+/** RDS error codes that carry no `Fault` suffix in the SDK. */
+const RDS_PLAIN_CODES = new Set([
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'AccessDenied',
+  'DBInstanceNotFound',
+  'DBSnapshotNotFound',
+  'DBInstanceAlreadyExists',
+  'DBSnapshotAlreadyExists',
+  'InvalidDBInstanceState',
+  'InvalidDBSnapshotState',
+  'StorageQuotaExceeded',
+  'SnapshotQuotaExceeded',
+  'InstanceQuotaExceeded',
+  'InsufficientDBInstanceCapacity',
+  'InvalidRestore',
+  'KMSKeyNotAccessible',
+]);
+
+/**
+ * An error RDS answered and will answer again (a client error: not found, wrong state, quota, bad
+ * parameter, access denied): the step fails. Throttling and 5xx are retried by the next look; anything
+ * else (a network error, a DynamoDB or SQS error, a bug) fails the message, which SQS delivers again,
+ * and never starts a rollback.
+ */
+export function isPermanentRdsError(err: unknown): boolean {
+  if (isRetryable(err)) return false;
+  const name = errorName(err);
+  if (name.endsWith('Exception')) return false; // DynamoDB, SQS, EventBridge, KMS: not RDS's answer
+  if (name.endsWith('Fault') || RDS_PLAIN_CODES.has(name)) return true;
+  const e = err as { $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.$metadata !== undefined && e.$fault === 'client';
+}
+
 async function claim(
   ctx: ServiceContext,
   run: RunRecord,
-  phase: number,
+  index: number,
   ops: PhaseOp[],
   sent: string[],
 ): Promise<RunRecord> {
@@ -59,12 +96,7 @@ async function claim(
       resourceName: first.name,
       startedAt: now.toISOString(),
       acted: false,
-      context: {
-        ...exp.context,
-        phase: String(phase),
-        sent: sent.join(','),
-        watch: ops.map((o) => o.name).join(','),
-      },
+      phase: { index, sent, watch: ops.map((o) => o.name) },
     },
   });
   const ttl = Math.max(0, Math.round((new Date(exp.deadline).getTime() - now.getTime()) / 1000)) + 86_400;
@@ -86,7 +118,7 @@ async function act(
   const errors = results.flatMap((r, i) =>
     r.status === 'rejected' ? [{ op: ops[i]!, err: r.reason as unknown }] : [],
   );
-  const fatal = errors.find((e) => !isRetryable(e.err));
+  const fatal = errors.find((e) => isPermanentRdsError(e.err));
   if (fatal) {
     return {
       state: 'failed',
@@ -95,6 +127,8 @@ async function act(
       run: (await ctx.store.getRun(run.runId)) ?? run,
     };
   }
+  const unknown = errors.find((e) => !isRetryable(e.err));
+  if (unknown) throw unknown.err;
   if (errors.length) {
     // Not accepted yet (throttling, transient): the next look after the act timeout sends it again.
     ctx.log.warn('call not accepted yet; it is sent again later', {
@@ -122,14 +156,21 @@ export async function drivePhases(
 ): Promise<PhaseOutcome> {
   const exp = run.expectation;
   if (!exp) throw new Error(`run ${run.runId} waits on nothing`);
-  const current = Number(exp.context?.phase ?? -1);
-  const sent = new Set((exp.context?.sent ?? '').split(',').filter(Boolean));
+  const current = exp.phase?.index ?? -1;
+  const sent = new Set(exp.phase?.sent ?? []);
+  const data: Record<string, unknown> = {};
   for (const [i, ops] of phases.entries()) {
     const states = await Promise.all(ops.map((op) => op.look()));
     const failed = states.find((s) => s.state === 'failed');
     if (failed) return failed;
-    if (states.every((s) => s.state === 'done')) continue;
-    const status = ops.map((op, j) => describeOp(op, states[j]!)).join('; ');
+    if (states.every((s) => s.state === 'done')) {
+      for (const s of states) if (s.state === 'done') Object.assign(data, s.data);
+      continue;
+    }
+    // One operation: its status alone (the awaited resource names it); several: each named.
+    const only = ops.length === 1 ? states[0]! : undefined;
+    const status =
+      only?.state === 'busy' ? only.status : ops.map((op, j) => describeOp(op, states[j]!)).join('; ');
     const todo = ops.filter((_, j) => states[j]!.state === 'todo');
     if (i !== current) {
       const claimed = await claim(ctx, run, i, ops, todo.map(keyOf));
@@ -146,10 +187,13 @@ export async function drivePhases(
     }
     return { state: 'waiting', status };
   }
-  return { state: 'complete', run };
+  return { state: 'complete', run, data };
 }
 
-/** Starts a phased step: records the expectation (first phase's resource, with `changes`), then makes the first look. */
+/**
+ * Starts a phased step: records the expectation (the claim, with `changes`), then makes the first look
+ * alongside the resource index entry and the first deadline check (see `beginWait`).
+ */
 export async function startPhases(
   ctx: ServiceContext,
   run: RunRecord,
@@ -158,16 +202,15 @@ export async function startPhases(
   changes: Partial<RunRecord> = {},
 ): Promise<PhaseOutcome> {
   const first = phases.flat()[0];
-  const waiting = await beginWait(
+  let outcome: PhaseOutcome | undefined;
+  await beginWait(
     ctx,
     run,
-    {
-      ...spec,
-      resourceKind: first?.kind ?? 'cluster',
-      resourceName: first?.name ?? run.identifier,
-      context: { ...spec.context, phase: '-1' },
-    },
+    { ...spec, resourceKind: first?.kind ?? run.kind, resourceName: first?.name ?? run.identifier },
     changes,
+    async (claimed) => {
+      outcome = await drivePhases(ctx, claimed, phases);
+    },
   );
-  return drivePhases(ctx, waiting, phases);
+  return outcome!;
 }

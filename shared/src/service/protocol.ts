@@ -1,0 +1,118 @@
+import type { StepName } from '../contracts/run';
+import type { RunRecord } from '../state/types';
+import type { ServiceContext } from './context';
+import { drivePhases, startPhases, type PhaseOutcome, type Phases } from './phases';
+import { failRollback, failStep } from './runs';
+import type { StartStep } from './steps';
+import type { Probe, WaitingStep } from './waiting';
+
+/**
+ * The step protocol: the one way to define a step. A step has a name, a role, its operations as ordered
+ * phases (each: look, act, what it waits for), an optional verification once every phase is done, and
+ * the completion that emits its event. The role, not each step, decides how a failure is reported:
+ * a forward step's failure starts compensation (`failStep`); a compensation step's failure is
+ * `RollbackFailed` with the state of the database and the commands to fix it (`failRollback`).
+ * Only RDS errors known to be permanent fail a step (see `isPermanentRdsError`); every other error fails
+ * the message, which is delivered again.
+ */
+
+export type StepRole = 'forward' | 'compensation';
+
+/** What a person must know when compensation fails: the state the database is in and what to do. */
+export interface RollbackAdvice {
+  state: string;
+  action: string;
+}
+
+export interface StepDefinition {
+  step: StepName;
+  role: StepRole;
+  /** What the operations bring their resources to, for messages and the index ("available", "deleted"). */
+  target: string;
+  deadlineSeconds(ctx: ServiceContext): number;
+  /** Looks in a row that must find every phase done (a rename, which no RDS event confirms, needs two). */
+  confirmations?: number;
+  /** The operations for this run; the kind of database decides the list. */
+  phases(ctx: ServiceContext, run: RunRecord): Phases | Promise<Phases>;
+  /**
+   * After every phase is done (`data`: what the looks learnt): `done` with the data for the event,
+   * `failed`, or `waiting` (look again). Without it, the step completes with the looks' data.
+   */
+  verify?(ctx: ServiceContext, run: RunRecord, data: Record<string, unknown>): Promise<Probe>;
+  /** The step is done: its event and what the run records (`completeStep`, or the end of a rollback). */
+  complete(ctx: ServiceContext, run: RunRecord, data: Record<string, unknown>): Promise<unknown>;
+  /** Compensation only: where the database stands and what to do, for `RollbackFailed`. */
+  advice?(ctx: ServiceContext, run: RunRecord): Promise<RollbackAdvice> | RollbackAdvice;
+}
+
+export interface DefinedStep {
+  definition: StepDefinition;
+  start: StartStep;
+  wait: WaitingStep;
+}
+
+/** Reports a failure as the step's role says. */
+async function fail(
+  ctx: ServiceContext,
+  def: StepDefinition,
+  run: RunRecord,
+  reason: string,
+  errorCode?: string,
+): Promise<void> {
+  if (def.role === 'forward') {
+    await failStep(ctx, run, def.step, reason, errorCode);
+    return;
+  }
+  if (!def.advice) throw new Error(`compensation step ${def.step} has no rollback advice`);
+  const advice = await def.advice(ctx, run);
+  await failRollback(ctx, run, def.step as 'discard' | 'rename-back', reason, advice.state, advice.action);
+}
+
+/** Turns the phases' outcome into a probe for `settle`: complete means verify, or a sighting when confirmations are needed. */
+async function asProbe(ctx: ServiceContext, def: StepDefinition, outcome: PhaseOutcome): Promise<Probe> {
+  if (outcome.state !== 'complete') return outcome;
+  if ((def.confirmations ?? 1) > 1) return { state: 'seen-once', status: `${def.target}` };
+  if (!def.verify) return { state: 'done', run: outcome.run, data: outcome.data };
+  const verified = await def.verify(ctx, outcome.run, outcome.data);
+  return 'run' in verified && verified.run ? verified : ({ ...verified, run: outcome.run } as Probe);
+}
+
+/** The start (claim, first look, calls) and the waiting step (RDS events, deadline checks) of a definition. */
+export function defineStep(def: StepDefinition): DefinedStep {
+  if ((def.confirmations ?? 1) > 1 && def.verify) {
+    throw new Error(
+      `step ${def.step}: a step confirmed by several looks has no verification (it completes on the last look)`,
+    );
+  }
+  if (def.role === 'compensation' && !def.advice) {
+    throw new Error(`compensation step ${def.step} must say what to do when it fails (advice)`);
+  }
+  const start: StartStep = async (ctx, run) => {
+    const phases = await def.phases(ctx, run);
+    const outcome = await startPhases(
+      ctx,
+      run,
+      { step: def.step, target: def.target, deadlineSeconds: def.deadlineSeconds(ctx) },
+      phases,
+    );
+    const latest = ('run' in outcome ? outcome.run : undefined) ?? (await ctx.store.getRun(run.runId)) ?? run;
+    if (outcome.state === 'failed') return fail(ctx, def, latest, outcome.reason, outcome.errorCode);
+    // Nothing to do (already done, e.g. a rename-back whose original never left): complete at once,
+    // unless completion needs several looks in a row (the checks do them).
+    if (outcome.state === 'complete' && (def.confirmations ?? 1) <= 1) {
+      const probe = await asProbe(ctx, def, outcome);
+      if (probe.state === 'done') await def.complete(ctx, probe.run ?? latest, probe.data ?? {});
+      if (probe.state === 'failed') await fail(ctx, def, probe.run ?? latest, probe.reason, probe.errorCode);
+    }
+  };
+  const wait: WaitingStep = {
+    step: def.step,
+    confirmations: def.confirmations,
+    probe: async (ctx, run) => asProbe(ctx, def, await drivePhases(ctx, run, await def.phases(ctx, run))),
+    complete: async (ctx, run, data) => {
+      await def.complete(ctx, run, data);
+    },
+    fail: (ctx, run, reason, errorCode) => fail(ctx, def, run, reason, errorCode),
+  };
+  return { definition: def, start, wait };
+}
