@@ -1,4 +1,4 @@
-import type { EventDetail, Kind, ServiceContext } from '@rewind/shared';
+import type { CapturedConfig, EventDetail, Kind, ServiceContext } from '@rewind/shared';
 import { assessSnapshot, type Compatibility } from './snapshotCompatibility';
 
 type Request = EventDetail<'RestoreRequested'>;
@@ -13,9 +13,9 @@ export async function assessRestore(
   ctx: ServiceContext,
   req: Request,
   kind: Kind,
-  config: Record<string, unknown>,
+  config: CapturedConfig,
   restoreFrom: string | undefined,
-): Promise<(Partial<Compatibility> & { config: Record<string, unknown>; warnings: string[] }) | undefined> {
+): Promise<(Partial<Compatibility> & { config: CapturedConfig; warnings: string[] }) | undefined> {
   if (req.task === 'create_snapshot_only') return undefined;
   const snapshot =
     req.task === 'db_restore' ? await assessSnapshot(ctx, req, kind, config, restoreFrom!) : undefined;
@@ -32,12 +32,8 @@ export async function assessRestore(
  * all), and the original's secret belongs to the original, which cleanup deletes. Rewind turns management
  * on again after the restore: RDS then creates a new secret with a new password.
  */
-export function managedSecretWarnings(kind: Kind, config: Record<string, unknown>): string[] {
-  const c = config as {
-    identifier: string;
-    manageMasterUserPassword?: boolean;
-    masterUserSecretArn?: string;
-  };
+export function managedSecretWarnings(kind: Kind, config: CapturedConfig): string[] {
+  const c = config;
   if (!c.manageMasterUserPassword) return [];
   const describe =
     kind === 'instance'

@@ -5,6 +5,7 @@ import {
   type EventDetail,
   type Kind,
   type ServiceContext,
+  type CapturedConfig,
 } from '@rewind/shared';
 import { Rejection } from './rejection';
 
@@ -255,10 +256,14 @@ export async function assessSnapshot(
   ctx: ServiceContext,
   req: Request,
   kind: Kind,
-  config: Record<string, unknown>,
+  config: CapturedConfig,
   snapshotName: string,
-): Promise<Compatibility & { config: Record<string, unknown> }> {
-  const captured = config as unknown as CapturedStorage;
+): Promise<Compatibility & { config: CapturedConfig }> {
+  const captured: CapturedStorage = {
+    ...config,
+    dbiResourceId: 'dbiResourceId' in config ? config.dbiResourceId : undefined,
+    dbClusterResourceId: 'dbClusterResourceId' in config ? config.dbClusterResourceId : undefined,
+  };
   const found =
     kind === 'instance'
       ? await findSnapshot(ctx.rds, snapshotName).then((s) => s && instanceSnapshotFacts(s))

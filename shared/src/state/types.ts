@@ -41,6 +41,9 @@ export interface Expectation {
   phase?: { index: number; sent: string[]; watch: string[] };
 }
 
+/** The configuration a run captured from the original: an instance's or a cluster's. */
+export type CapturedConfig = InstanceConfig | ClusterConfig;
+
 /** Names a run invents (or chose, for the snapshot to restore from). */
 export interface RunNames {
   /** What the original is renamed to while the restore runs. */
@@ -81,7 +84,7 @@ export interface RunRecord {
   /** Names invented for this run. */
   names: RunNames;
   /** Configuration captured from the original at intake: an instance's or a cluster's, as `kind` says (see `instanceConfigOf`, `clusterConfigOf`). */
-  config?: InstanceConfig | ClusterConfig;
+  config?: CapturedConfig;
   expectation?: Expectation | null;
   /** The step that failed, the reason, and where compensation stands. */
   failure?: { step: StepName; reason: string; errorCode?: string } | null;
