@@ -1,3 +1,4 @@
+import type { Home } from './contracts/address';
 import type { ServiceName } from './topology';
 
 /**
@@ -27,6 +28,10 @@ export const ENV = {
   deadlineDeleteSeconds: 'REWIND_DEADLINE_DELETE_SECONDS',
   deadlineRollbackSeconds: 'REWIND_DEADLINE_ROLLBACK_SECONDS',
   logLevel: 'REWIND_LOG_LEVEL',
+  /** The account Rewind runs in (the deployment sets it; with AWS_REGION it is the home of addresses). */
+  accountId: 'REWIND_ACCOUNT_ID',
+  /** Roles to assume for other accounts: `123456789012=arn:aws:iam::123456789012:role/rewind,...`. */
+  accountRoles: 'REWIND_ACCOUNT_ROLES',
 } as const;
 
 export type FinalSnapshotPolicy = 'always' | 'never';
@@ -58,6 +63,10 @@ export interface RewindConfig {
   slackWebhookUrls: string[];
   wait: WaitConfig;
   logLevel: LogLevel;
+  /** Where Rewind runs; undefined when the deployment does not say (then every address is home). */
+  home?: Home;
+  /** Role to assume per other account. */
+  accountRoles: Record<string, string>;
 }
 
 /** Production defaults: RDS operations take minutes to hours (see docs/operations.md). */
@@ -128,5 +137,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RewindConfig {
       },
     },
     logLevel,
+    home:
+      env[ENV.accountId] && env.AWS_REGION
+        ? { account: env[ENV.accountId]!, region: env.AWS_REGION }
+        : undefined,
+    accountRoles: accountRoles(env[ENV.accountRoles]),
   };
+}
+
+function accountRoles(value: string | undefined): Record<string, string> {
+  const roles: Record<string, string> = {};
+  for (const entry of list(value)) {
+    const [account, role] = entry.split('=');
+    if (!/^\d{12}$/.test(account ?? '') || !role?.startsWith('arn:')) {
+      throw new ConfigError(
+        `${ENV.accountRoles}: "${entry}" is not <12-digit account>=<role ARN>, e.g. 123456789012=arn:aws:iam::123456789012:role/rewind`,
+      );
+    }
+    roles[account!] = role;
+  }
+  return roles;
 }

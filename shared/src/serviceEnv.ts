@@ -18,6 +18,10 @@ export interface ServiceEnvironmentInput {
   slackWebhookUrls?: string[];
   slackWebhooksParam?: string;
   logLevel?: LogLevel;
+  /** The account the functions run in (the home of resource addresses). */
+  accountId?: string;
+  /** Roles to assume for other accounts, by account id. */
+  accountRoles?: Record<string, string>;
 }
 
 /** Waiting compressed for the local cloud, whose RDS runs on a time scale (SQS delays are whole seconds). */
@@ -41,6 +45,12 @@ export function serviceEnvironment(input: ServiceEnvironmentInput): Record<strin
     [ENV.slackWebhookUrls]: input.slackWebhookUrls?.join(','),
     [ENV.slackWebhooksParam]: input.slackWebhooksParam,
     [ENV.logLevel]: input.logLevel,
+    [ENV.accountId]: input.accountId,
+    [ENV.accountRoles]: input.accountRoles
+      ? Object.entries(input.accountRoles)
+          .map(([account, role]) => `${account}=${role}`)
+          .join(',')
+      : undefined,
     [ENV.firstCheckSeconds]: input.wait?.firstCheckSeconds?.toString(),
     [ENV.maxCheckSeconds]: input.wait?.maxCheckSeconds?.toString(),
     [ENV.confirmSeconds]: input.wait?.confirmSeconds?.toString(),

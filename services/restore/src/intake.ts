@@ -25,6 +25,8 @@ import {
   type Envelope,
   type RunRecord,
   type ServiceContext,
+  addressScope,
+  type ResourceAddress,
 } from '@rewind/shared';
 import { inspectCluster, resolveClusterSnapshot } from './clusterIntake';
 import { Rejection } from './rejection';
@@ -192,6 +194,11 @@ function invalidRequest(raw: unknown): InvalidRequest {
 
 async function accept(ctx: ServiceContext, runId: string, req: Request, envelope: Envelope, now: Date) {
   const kind = req.isCluster ? 'cluster' : 'instance';
+  const target: ResourceAddress | undefined = ctx.config.home && {
+    ...ctx.config.home,
+    kind,
+    id: req.identifier,
+  };
   if (req.strategy !== 'in-place') {
     throw new Rejection(
       'unsupported',
@@ -208,7 +215,13 @@ async function accept(ctx: ServiceContext, runId: string, req: Request, envelope
   const assessed = await assessRestore(ctx, req, kind, inspected.config, names.restoreFrom);
 
   try {
-    await ctx.store.acquireLock(kind, req.identifier, runId, now);
+    await ctx.store.acquireLock(
+      kind,
+      req.identifier,
+      runId,
+      now,
+      target ? addressScope(target, ctx.config.home) : '',
+    );
   } catch (err) {
     if (err instanceof LockHeldError) {
       throw new Rejection(
@@ -228,6 +241,9 @@ async function accept(ctx: ServiceContext, runId: string, req: Request, envelope
   });
   const record: Omit<RunRecord, 'version'> = {
     runId,
+    // An in-place run reads from and changes the same database, here.
+    source: target,
+    target,
     identifier: req.identifier,
     kind,
     task: req.task,

@@ -150,6 +150,10 @@ describe('requestId: scoped by database, never consumed by a rejection, every re
     const started = answers().filter((a) => a.type === 'RunStarted');
     expect(started.map((a) => a.detail.run.identifier)).toEqual(['scope-a-db', 'scope-b-db']);
     expect(started[0]!.detail.run.id).not.toBe(started[1]!.detail.run.id);
+    // An in-place run reads from and changes the same database, at this deployment's home.
+    const run = await bed.store.getRun(started[0]!.detail.run.id);
+    const here = { account: '000000000000', region: 'us-east-1', kind: 'instance', id: 'scope-a-db' };
+    expect([run?.source, run?.target]).toEqual([here, here]);
   });
 
   test('a request rejected, then sent again with the same requestId once fixed, is accepted', async () => {

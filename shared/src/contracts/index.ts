@@ -4,3 +4,4 @@ export * from './events';
 export * from './parse';
 export * from './jsonSchema';
 export * from './examples';
+export * from './address';

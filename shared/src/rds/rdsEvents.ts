@@ -9,6 +9,9 @@ export interface RdsEvent {
   message: string;
   categories: string[];
   date?: string;
+  /** Where the resource lives, from its ARN (or the envelope's account and region). */
+  account?: string;
+  region?: string;
 }
 
 const SOURCE_TYPES: Record<string, ResourceKind> = {
@@ -48,9 +51,13 @@ const MESSAGE_IDS: [RegExp, string][] = [
   [/^Creating manual cluster snapshot/i, 'RDS-EVENT-0074'],
 ];
 
-function parseArn(arn: string | undefined): { kind: ResourceKind; name: string } | undefined {
-  const m = /^arn:[^:]+:rds:[^:]*:\d*:(db|snapshot|cluster|cluster-snapshot):(.+)$/.exec(arn ?? '');
-  return m ? { kind: ARN_KINDS[m[1]!]!, name: m[2]! } : undefined;
+function parseArn(
+  arn: string | undefined,
+): { kind: ResourceKind; name: string; region?: string; account?: string } | undefined {
+  const m = /^arn:[^:]+:rds:([^:]*):(\d*):(db|snapshot|cluster|cluster-snapshot):(.+)$/.exec(arn ?? '');
+  return m
+    ? { kind: ARN_KINDS[m[3]!]!, name: m[4]!, region: m[1] || undefined, account: m[2] || undefined }
+    : undefined;
 }
 
 /**
@@ -61,6 +68,8 @@ export function normaliseRdsEvent(envelope: {
   'detail-type'?: string;
   detail?: Record<string, unknown>;
   resources?: string[];
+  account?: string;
+  region?: string;
 }): RdsEvent | undefined {
   const d = envelope.detail ?? {};
   const fromArn = parseArn(d.SourceArn as string | undefined) ?? parseArn(envelope.resources?.[0]);
@@ -87,5 +96,7 @@ export function normaliseRdsEvent(envelope: {
     message,
     categories: Array.isArray(d.EventCategories) ? (d.EventCategories as string[]) : [],
     date: typeof d.Date === 'string' ? d.Date : undefined,
+    account: fromArn?.account ?? envelope.account,
+    region: fromArn?.region ?? envelope.region,
   };
 }

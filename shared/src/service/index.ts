@@ -8,3 +8,4 @@ export * from './byKind';
 export * from './cancel';
 export * from './phases';
 export * from './protocol';
+export * from './clients';

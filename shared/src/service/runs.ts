@@ -1,3 +1,4 @@
+import { addressScope } from '../contracts/address';
 import type { EventInput, EventName } from '../contracts/events';
 import type { RunBlock, StepName } from '../contracts/run';
 import type { OutgoingEvent } from '../bus/publisher';
@@ -53,7 +54,8 @@ async function publishDue(
 ): Promise<RunRecord> {
   // Released before the terminal event goes out: whoever reacts to RunCompleted may start the next run.
   if (TERMINAL_STATUSES.includes(run.status) && run.status !== 'rejected') {
-    await ctx.store.releaseLock(run.kind, run.identifier, run.runId);
+    const scope = run.target ? addressScope(run.target, ctx.config.home) : '';
+    await ctx.store.releaseLock(run.kind, run.identifier, run.runId, scope);
   }
   if (due.length) {
     await ctx.publisher.publishAll(due.map(({ name, detail }) => ({ name, detail })) as OutgoingEvent[]);

@@ -1,3 +1,4 @@
+import { addressScope } from '../contracts/address';
 import type { EventName } from '../contracts/events';
 import { EVENT_NAMES } from '../contracts/events';
 import type { RunBlock, StepName } from '../contracts/run';
@@ -74,7 +75,12 @@ export function waitingRoutes(steps: WaitingStep[]): Pick<InboxRoutes, 'rds' | '
   const byStep = new Map(steps.map((s) => [s.step, s]));
   return {
     rds: async (event, envelope, ctx) => {
-      const index = await ctx.store.lookupResource(event.kind, event.name);
+      // An event from another account or region is looked up at its address (the home keys stay unscoped).
+      const scope =
+        event.account && event.region
+          ? addressScope({ account: event.account, region: event.region }, ctx.config.home)
+          : '';
+      const index = await ctx.store.lookupResource(event.kind, event.name, ctx.now(), scope);
       const step = index && byStep.get(index.step);
       if (!index || !step) return;
       const run = await loadRun(ctx, index.runId);

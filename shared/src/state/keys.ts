@@ -18,8 +18,15 @@ export const keys = {
   run: (runId: string) => ({ pk: `RUN#${runId}`, sk: 'RUN' }),
   logPrefix: 'LOG#',
   log: (runId: string, at: string, seq: string) => ({ pk: `RUN#${runId}`, sk: `LOG#${at}#${seq}` }),
-  lock: (kind: Kind, identifier: string) => ({ pk: `LOCK#${kind}#${identifier}`, sk: 'LOCK' }),
-  resource: (kind: ResourceKind, name: string) => ({ pk: `RES#${kind}#${name}`, sk: 'RES' }),
+  /** `scope`: `addressScope` of the resource's address ('' at home). */
+  lock: (kind: Kind, identifier: string, scope = '') => ({
+    pk: `LOCK#${scope}${kind}#${identifier}`,
+    sk: 'LOCK',
+  }),
+  resource: (kind: ResourceKind, name: string, scope = '') => ({
+    pk: `RES#${scope}${kind}#${name}`,
+    sk: 'RES',
+  }),
   request: (requestId: string) => ({ pk: `REQ#${requestId}`, sk: 'REQ' }),
   notification: (id: string) => ({ pk: `NOTIFY#${id}`, sk: 'NOTIFY' }),
   statusIndex: (status: string, at: string, runId: string) => ({

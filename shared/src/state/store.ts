@@ -193,8 +193,15 @@ export class StateStore {
   // ---- locks ----
 
   /** One active run per database: a conditional put. Re-acquiring one's own lock is a no-op. */
-  async acquireLock(kind: Kind, identifier: string, runId: string, now = new Date()): Promise<void> {
-    const key = keys.lock(kind, identifier);
+  /** `scope`: `addressScope` of the database's address ('' at home). */
+  async acquireLock(
+    kind: Kind,
+    identifier: string,
+    runId: string,
+    now = new Date(),
+    scope = '',
+  ): Promise<void> {
+    const key = keys.lock(kind, identifier, scope);
     try {
       await this.doc.send(
         new PutCommand({
@@ -211,20 +218,24 @@ export class StateStore {
     }
   }
 
-  async getLock(kind: Kind, identifier: string): Promise<LockRecord | undefined> {
+  async getLock(kind: Kind, identifier: string, scope = ''): Promise<LockRecord | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.lock(kind, identifier), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.lock(kind, identifier, scope),
+        ConsistentRead: true,
+      }),
     );
     return strip<LockRecord>(out.Item);
   }
 
   /** Releases the lock if this run holds it; returns whether it did. */
-  async releaseLock(kind: Kind, identifier: string, runId: string): Promise<boolean> {
+  async releaseLock(kind: Kind, identifier: string, runId: string, scope = ''): Promise<boolean> {
     try {
       await this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
-          Key: keys.lock(kind, identifier),
+          Key: keys.lock(kind, identifier, scope),
           ConditionExpression: 'runId = :r',
           ExpressionAttributeValues: { ':r': runId },
         }),
@@ -244,7 +255,7 @@ export class StateStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...keys.resource(record.kind, record.name), ...record, expiresAt },
+        Item: { ...keys.resource(record.kind, record.name, record.scope), ...record, expiresAt },
       }),
     );
   }
@@ -253,9 +264,14 @@ export class StateStore {
     kind: ResourceKind,
     name: string,
     now = new Date(),
+    scope = '',
   ): Promise<ResourceIndexRecord | undefined> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.resource(kind, name), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.resource(kind, name, scope),
+        ConsistentRead: true,
+      }),
     );
     const record = strip<ResourceIndexRecord>(out.Item);
     // TTL deletion is lazy in DynamoDB: treat expired items as absent.
@@ -263,12 +279,12 @@ export class StateStore {
     return record;
   }
 
-  async unindexResource(kind: ResourceKind, name: string, runId: string): Promise<void> {
+  async unindexResource(kind: ResourceKind, name: string, runId: string, scope = ''): Promise<void> {
     try {
       await this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
-          Key: keys.resource(kind, name),
+          Key: keys.resource(kind, name, scope),
           ConditionExpression: 'runId = :r',
           ExpressionAttributeValues: { ':r': runId },
         }),

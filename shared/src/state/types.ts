@@ -1,3 +1,4 @@
+import type { ResourceAddress } from '../contracts/address';
 import type { EventName } from '../contracts/events';
 import type { Kind, RunBlock, StepName, Strategy, Task } from '../contracts/run';
 import type { ClusterConfig } from '../rds/clusterConfig';
@@ -70,6 +71,9 @@ export interface RunResources {
 
 export interface RunRecord {
   runId: string;
+  /** What the run reads from, and what it changes (equal for an in-place restore). Absent on runs of older versions and rejections. */
+  source?: ResourceAddress;
+  target?: ResourceAddress;
   identifier: string;
   kind: Kind;
   task: Task;
@@ -119,6 +123,8 @@ export interface LockRecord {
 export interface ResourceIndexRecord {
   kind: ResourceKind;
   name: string;
+  /** `addressScope` of the resource's address: '' (or absent) at home. */
+  scope?: string;
   runId: string;
   step: StepName;
   expiresAt: number;

@@ -23,9 +23,10 @@ export function testContext(service: ServiceName, store: StateStore, now = () =>
     recipientEmails: ['oncall@example.com'],
     slackWebhookUrls: ['https://hooks.slack.test/services/T0/B0/X'],
     logLevel: 'silent',
+    accountId: '000000000000',
   });
   const region = { region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-  const config = loadConfig(env);
+  const config = loadConfig({ ...env, AWS_REGION: 'us-east-1' });
   return {
     service,
     config,
