@@ -206,10 +206,15 @@ class Rds implements RdsEmulator {
   }
 
   resourceFacts(arn: string): RdsResourceFacts | undefined {
+    type Facts = { tags: RdsResourceFacts['tags']; copyTagsToSnapshot?: boolean; kmsKeyId?: string };
     const found = this.state.taggable(arn.replace(/[^:]+$/, (id) => id.toLowerCase())) as
-      (RdsResourceFacts & { copyTagsToSnapshot?: boolean; kmsKeyId?: string }) | undefined;
+      (Facts & { source?: { kmsKeyId?: string } }) | undefined;
     if (!found) return undefined;
-    return { tags: found.tags, copyTagsToSnapshot: found.copyTagsToSnapshot, kmsKeyId: found.kmsKeyId };
+    return {
+      tags: found.tags,
+      copyTagsToSnapshot: found.copyTagsToSnapshot,
+      kmsKeyId: found.kmsKeyId ?? found.source?.kmsKeyId,
+    };
   }
 
   reset(): void {

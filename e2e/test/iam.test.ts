@@ -1,0 +1,192 @@
+import {
+  AddTagsToResourceCommand,
+  CreateDBSnapshotCommand,
+  CreateEventSubscriptionCommand,
+  RemoveTagsFromResourceCommand,
+} from '@aws-sdk/client-rds';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { findCluster, findInstance, findSnapshot } from '@rewind/shared';
+import { sampleClusterMembers } from '@rewind/local';
+import type { Denial } from '../../local/src/iam/authorizer';
+import { localRoles } from '../../local/src/iam/roles';
+import { createProductionCluster, expectClusterIntact, expectSameCluster } from '../clusterHarness';
+import { createProductionInstance, startE2E, type E2E } from '../harness';
+
+/**
+ * IAM in the loop: every function signs with its own role and the local cloud evaluates the policies
+ * the deployment generates. Each test is a run a real account would have refused before its fix.
+ */
+let e2e: E2E;
+beforeAll(async () => {
+  e2e = await startE2E();
+});
+afterAll(async () => e2e?.stop());
+
+const denials = async () =>
+  (await e2e.cloud.admin.get<{ denials: Denial[] }>('/_rewind/iam/denials')).denials;
+
+describe('IAM in the loop', () => {
+  test('the functions run with their own roles: a refused request is AccessDenied and the run fails with it', async () => {
+    const before = await createProductionInstance(e2e.rds, 'opted-out-mid-run');
+    const arn = (await findInstance(e2e.rds, 'opted-out-mid-run'))!.DBInstanceArn!;
+    // The snapshot takes long enough to withdraw the opt-in tag while the run is under way.
+    await e2e.cloud.admin.post('/_rewind/rds/config', { profile: { snapshotCreate: 30 * 60_000 } });
+    try {
+      await e2e.publish({ identifier: 'opted-out-mid-run', task: 'create_snapshot', requestId: 'opt-out' });
+      const started = await e2e.observer.waitFor(
+        (e) => e['detail-type'] === 'RunStarted' && e.detail.requestId === 'opt-out',
+      );
+      await e2e.rds.send(new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: ['rewind:allow'] }));
+      const terminal = await e2e.observer.waitFor(
+        (e) =>
+          ['RunCompleted', 'RunFailed'].includes(e['detail-type']) &&
+          e.detail.run?.id === started.detail.run!.id,
+        120_000,
+      );
+      expect(terminal['detail-type']).toBe('RunFailed');
+      expect(String(terminal.detail.reason)).toMatch(
+        /AccessDenied: User: arn:aws:sts::000000000000:assumed-role\/rewind-local-(snapshot|rename)\/.* is not authorized to perform: rds:(CreateDBSnapshot|ModifyDBInstance) on resource: arn:aws:rds:us-east-1:000000000000:db:opted-out-mid-run/,
+      );
+      expect((await findInstance(e2e.rds, 'opted-out-mid-run'))?.DBInstanceStatus).toBeDefined();
+      expect((await denials()).some((d) => d.resource.endsWith(':db:opted-out-mid-run'))).toBe(true);
+    } finally {
+      await e2e.cloud.admin.post('/_rewind/rds/config', { profile: 'realistic' });
+    }
+  });
+
+  test('CopyTagsToSnapshot: the final snapshot of the set-aside original is taken and the original deleted', async () => {
+    const before = await createProductionInstance(e2e.rds, 'tagged-snapshots', { CopyTagsToSnapshot: true });
+    const { terminal, runId } = await e2e.request({
+      identifier: 'tagged-snapshots',
+      task: 'create_snapshot',
+    });
+    expect([terminal['detail-type'], terminal.detail.reason, terminal.detail.warnings]).toEqual([
+      'RunCompleted',
+      undefined,
+      [],
+    ]);
+    const run = (await e2e.store.getRun(runId))!;
+    expect(await findInstance(e2e.rds, run.names.temporary!)).toBeUndefined();
+    const final = await findSnapshot(e2e.rds, run.names.finalSnapshot!);
+    expect(final?.TagList).toEqual(expect.arrayContaining([{ Key: 'rewind:allow', Value: 'true' }]));
+    expect((await findInstance(e2e.rds, 'tagged-snapshots'))?.Endpoint?.Address).toBe(before.endpointAddress);
+  });
+
+  test('an instance encrypted with a customer-managed KMS key is restored (KMS grants via RDS)', async () => {
+    await createProductionInstance(e2e.rds, 'vault-db', {
+      StorageEncrypted: true,
+      KmsKeyId: 'arn:aws:kms:us-east-1:000000000000:key/vault',
+    });
+    const { terminal } = await e2e.request({ identifier: 'vault-db', task: 'create_snapshot' });
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
+    expect((await findInstance(e2e.rds, 'vault-db'))?.KmsKeyId).toBe(
+      'arn:aws:kms:us-east-1:000000000000:key/vault',
+    );
+  });
+
+  test('opt-in tag value "True": rejected at intake (IAM compares case-sensitively), nothing touched', async () => {
+    await createProductionInstance(e2e.rds, 'capital-true', {
+      Tags: [{ Key: 'rewind:allow', Value: 'True' }],
+    });
+    const { terminal } = await e2e.request({ identifier: 'capital-true', task: 'create_snapshot' });
+    expect(terminal['detail-type']).toBe('RestoreRejected');
+    expect(terminal.detail.reason).toMatch(/rewind:allow=True.*case-sensitive.*Value=true/);
+    const db = await findInstance(e2e.rds, 'capital-true');
+    expect(db?.DBInstanceStatus).toBe('available');
+  });
+
+  test('a cluster tagged as documented before (cluster only): rejected with the members to tag, nothing renamed', async () => {
+    const before = await createProductionCluster(e2e.rds, 'half-tagged');
+    const [writer, reader] = sampleClusterMembers('half-tagged');
+    for (const member of [writer!, reader!]) {
+      const db = await findInstance(e2e.rds, member);
+      await e2e.rds.send(
+        new RemoveTagsFromResourceCommand({ ResourceName: db!.DBInstanceArn!, TagKeys: ['rewind:allow'] }),
+      );
+    }
+    const { terminal } = await e2e.request({
+      identifier: 'half-tagged',
+      task: 'create_snapshot',
+      isCluster: true,
+    });
+    expect(terminal['detail-type']).toBe('RestoreRejected');
+    expect(terminal.detail.reason).toContain(`${writer}, ${reader}`);
+    expect(terminal.detail.reason).toContain('aws rds add-tags-to-resource');
+    await expectClusterIntact(e2e, before);
+  });
+
+  test('a cluster whose members carry the tag too: restored in place, CMK and all', async () => {
+    const before = await createProductionCluster(e2e.rds, 'all-tagged');
+    const { terminal, runId } = await e2e.request({
+      identifier: 'all-tagged',
+      task: 'create_snapshot',
+      isCluster: true,
+    });
+    expect([terminal['detail-type'], terminal.detail.reason, terminal.detail.warnings]).toEqual([
+      'RunCompleted',
+      undefined,
+      [],
+    ]);
+    await expectSameCluster(e2e, runId, before);
+    expect((await findCluster(e2e.rds, 'all-tagged'))?.KmsKeyId).toBe(before.kmsKeyId);
+  });
+
+  test('RDS event subscription: the topic policy lets RDS publish about its resources (aws:SourceArn)', async () => {
+    const sns = new SNSClient({
+      endpoint: e2e.cloud.endpoint,
+      region: e2e.cloud.identity.region,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const { rdsEventsTopicPolicy } = localRoles(e2e.cloud.names, e2e.cloud.identity, {
+        senderEmail: 'rewind@example.com',
+      });
+      const { TopicArn } = await sns.send(
+        new CreateTopicCommand({
+          Name: `${e2e.cloud.names.prefix}-rds-events`,
+          Attributes: { Policy: JSON.stringify(rdsEventsTopicPolicy) },
+        }),
+      );
+      const { QueueUrl } = await e2e.sqs.send(new CreateQueueCommand({ QueueName: 'e2e-rds-notifications' }));
+      const { Attributes } = await e2e.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn }));
+      await e2e.rds.send(
+        new CreateEventSubscriptionCommand({
+          SubscriptionName: 'rewind-local-db-snapshot',
+          SnsTopicArn: TopicArn,
+          SourceType: 'db-snapshot',
+          Enabled: true,
+        }),
+      );
+      await createProductionInstance(e2e.rds, 'notified-db');
+      await e2e.rds.send(
+        new CreateDBSnapshotCommand({
+          DBInstanceIdentifier: 'notified-db',
+          DBSnapshotIdentifier: 'notified-snap',
+        }),
+      );
+      const received: string[] = [];
+      for (let i = 0; i < 20 && received.length === 0; i++) {
+        const out = await e2e.sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+        );
+        for (const m of out.Messages ?? []) received.push(m.Body!);
+      }
+      expect(received.join('\n')).toContain('notified-snap');
+      expect((await denials()).filter((d) => d.role === 'events.rds.amazonaws.com')).toEqual([]);
+    } finally {
+      sns.destroy();
+    }
+  });
+});
+
+test('tags added by the test itself act as an administrator (the CLI and tests are not evaluated)', async () => {
+  await createProductionInstance(e2e.rds, 'admin-tagged');
+  const arn = (await findInstance(e2e.rds, 'admin-tagged'))!.DBInstanceArn!;
+  await expect(
+    e2e.rds.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: 'k', Value: 'v' }] })),
+  ).resolves.toBeDefined();
+});
