@@ -64,7 +64,7 @@ export const SHARED_BUILD_OPTIONS = {
   minify: true,
   keepNames: true,
   sourcemap: false,
-  target: 'node22',
+  target: 'node24',
   platform: 'node',
   format: 'cjs',
   // Bundle the AWS SDK too: the versions tested are the versions deployed.
@@ -169,7 +169,7 @@ export function stackBase(name: string): Omit<ServerlessConfig, 'functions' | 'r
     package: { individually: true },
     provider: {
       name: 'aws',
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
       architecture: 'arm64',
       stage: '${opt:stage, "dev"}',
       region: '${opt:region, param:region}',
