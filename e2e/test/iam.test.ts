@@ -28,7 +28,7 @@ const denials = async () =>
 
 describe('IAM in the loop', () => {
   test('the functions run with their own roles: a refused request is AccessDenied and the run fails with it', async () => {
-    const before = await createProductionInstance(e2e.rds, 'opted-out-mid-run');
+    await createProductionInstance(e2e.rds, 'opted-out-mid-run');
     const arn = (await findInstance(e2e.rds, 'opted-out-mid-run'))!.DBInstanceArn!;
     // The snapshot takes long enough to withdraw the opt-in tag while the run is under way.
     await e2e.cloud.admin.post('/_rewind/rds/config', { profile: { snapshotCreate: 30 * 60_000 } });
