@@ -9,7 +9,9 @@
  *   and all keys of a statement must match, any value of a key may;
  * - a key missing from the request: positive operators fail, negated ones (`StringNotEquals`, ...) and
  *   `...IfExists` pass, `ForAllValues:` passes (the documented trap a `Null` check closes),
- *   `ForAnyValue:` fails.
+ *   `ForAnyValue:` fails;
+ * - a key with several values in the request (`aws:TagKeys`, `events:source`) needs `ForAllValues:` or
+ *   `ForAnyValue:`: under a plain operator the condition does not match.
  * An operator it does not know fails loudly rather than guessing.
  */
 
@@ -125,7 +127,8 @@ function conditionMatches(operatorSpec: string, key: string, policyValues: strin
   const ok = (c: string) => (negatedOf ? !matchesAny(c) : matchesAny(c));
   if (set === 'all') return values.every(ok);
   if (set === 'any') return values.some(ok);
-  return negatedOf ? values.every(ok) : values.some(ok);
+  // Several values need a set operator (IAM User Guide); without one the condition does not match.
+  return values.length === 1 && ok(values[0]!);
 }
 
 function conditionsMatch(condition: Statement['Condition'], context: ContextValues): boolean {

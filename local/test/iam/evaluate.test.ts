@@ -82,6 +82,15 @@ describe('local IAM evaluation', () => {
     expect(evaluate([strict], put()).allowed).toBe(false);
     expect(evaluate([strict], put(['rewind'])).allowed).toBe(true);
     expect(evaluate([strict], put(['rewind', 'someone.else'])).allowed).toBe(false);
+    // A plain operator on several values does not match: multivalued keys need a set operator.
+    const plain = policy({
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Resource: '*',
+      Condition: { StringEquals: { 'events:source': 'rewind' } },
+    });
+    expect(evaluate([plain], put(['rewind'])).allowed).toBe(true);
+    expect(evaluate([plain], put(['rewind', 'rewind.other'])).allowed).toBe(false);
   });
 
   test('negated operators and IfExists pass when the key is missing; ForAnyValue fails', () => {
