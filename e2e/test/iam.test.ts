@@ -1,6 +1,7 @@
 import {
   AddTagsToResourceCommand,
   CreateDBSnapshotCommand,
+  RDSClient,
   CreateEventSubscriptionCommand,
   RemoveTagsFromResourceCommand,
 } from '@aws-sdk/client-rds';
@@ -9,7 +10,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } 
 import { findCluster, findInstance, findSnapshot } from '@rewind/shared';
 import { sampleClusterMembers } from '@rewind/local';
 import type { Denial } from '../../local/src/iam/authorizer';
-import { localRoles } from '../../local/src/iam/roles';
+import { localRoles, roleCredentials } from '../../local/src/iam/roles';
 import { createProductionCluster, expectClusterIntact, expectSameCluster } from '../clusterHarness';
 import { createProductionInstance, startE2E, type E2E } from '../harness';
 
@@ -130,6 +131,40 @@ describe('IAM in the loop', () => {
     ]);
     await expectSameCluster(e2e, runId, before);
     expect((await findCluster(e2e.rds, 'all-tagged'))?.KmsKeyId).toBe(before.kmsKeyId);
+  });
+
+  test('the restore role cannot opt a database in: a database tagged rewind:allow=false stays out', async () => {
+    await createProductionInstance(e2e.rds, 'never-touch', {
+      Tags: [{ Key: 'rewind:allow', Value: 'false' }],
+    });
+    const arn = (await findInstance(e2e.rds, 'never-touch'))!.DBInstanceArn!;
+    const asRestore = new RDSClient({
+      endpoint: e2e.cloud.endpoint,
+      region: e2e.cloud.identity.region,
+      credentials: roleCredentials(`${e2e.cloud.names.prefix}-restore`),
+      maxAttempts: 1,
+    });
+    try {
+      const optIn = asRestore.send(
+        new AddTagsToResourceCommand({
+          ResourceName: arn,
+          Tags: [
+            { Key: 'rewind:allow', Value: 'true' },
+            { Key: 'rewind:run-id', Value: 'run-forged' },
+          ],
+        }),
+      );
+      await expect(optIn).rejects.toMatchObject({
+        name: 'AccessDenied',
+        message: expect.stringContaining(
+          'is not authorized to perform: rds:AddTagsToResource on resource: ' + arn,
+        ),
+      });
+      const tags = (await findInstance(e2e.rds, 'never-touch'))!.TagList;
+      expect(tags).toEqual([{ Key: 'rewind:allow', Value: 'false' }]);
+    } finally {
+      asRestore.destroy();
+    }
   });
 
   test('RDS event subscription: the topic policy lets RDS publish about its resources (aws:SourceArn)', async () => {
