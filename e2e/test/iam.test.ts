@@ -72,6 +72,7 @@ describe('IAM in the loop', () => {
     const final = await findSnapshot(e2e.rds, run.names.finalSnapshot!);
     expect(final?.TagList).toEqual(expect.arrayContaining([{ Key: 'rewind:allow', Value: 'true' }]));
     expect((await findInstance(e2e.rds, 'tagged-snapshots'))?.Endpoint?.Address).toBe(before.endpointAddress);
+    expect((await denials()).filter((d) => d.resource.includes('tagged-snapshots'))).toEqual([]);
   });
 
   test('an instance encrypted with a customer-managed KMS key is restored (KMS grants via RDS)', async () => {
@@ -131,6 +132,8 @@ describe('IAM in the loop', () => {
     ]);
     await expectSameCluster(e2e, runId, before);
     expect((await findCluster(e2e.rds, 'all-tagged'))?.KmsKeyId).toBe(before.kmsKeyId);
+    // Nothing was refused along the way (a refusal retried until it passed would show here).
+    expect((await denials()).filter((d) => d.resource.includes('all-tagged'))).toEqual([]);
   });
 
   test('the restore role cannot opt a database in: a database tagged rewind:allow=false stays out', async () => {
@@ -216,12 +219,17 @@ describe('IAM in the loop', () => {
       sns.destroy();
     }
   });
-});
 
-test('tags added by the test itself act as an administrator (the CLI and tests are not evaluated)', async () => {
-  await createProductionInstance(e2e.rds, 'admin-tagged');
-  const arn = (await findInstance(e2e.rds, 'admin-tagged'))!.DBInstanceArn!;
-  await expect(
-    e2e.rds.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: 'k', Value: 'v' }] })),
-  ).resolves.toBeDefined();
+  test('tags added by the test itself act as an administrator (the CLI and tests are not evaluated)', async () => {
+    await createProductionInstance(e2e.rds, 'admin-tagged');
+    const arn = (await findInstance(e2e.rds, 'admin-tagged'))!.DBInstanceArn!;
+    await expect(
+      e2e.rds.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: [{ Key: 'k', Value: 'v' }] })),
+    ).resolves.toBeDefined();
+  });
+
+  test('no call of the functions was refused but the ones these tests provoke', async () => {
+    const provoked = /opted-out-mid-run|never-touch/;
+    expect((await denials()).filter((d) => !provoked.test(d.resource)).map((d) => d.message)).toEqual([]);
+  });
 });
