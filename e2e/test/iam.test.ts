@@ -7,8 +7,9 @@ import {
 } from '@aws-sdk/client-rds';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { findCluster, findInstance, findSnapshot } from '@rewind/shared';
-import { sampleClusterMembers } from '@rewind/local';
+import { DEFAULT_PREFIX, sampleClusterMembers } from '@rewind/local';
 import type { Denial } from '../../local/src/iam/authorizer';
 import { localRoles, roleCredentials } from '../../local/src/iam/roles';
 import { createProductionCluster, expectClusterIntact, expectSameCluster } from '../clusterHarness';
@@ -18,9 +19,19 @@ import { createProductionInstance, startE2E, type E2E } from '../harness';
  * IAM in the loop: every function signs with its own role and the local cloud evaluates the policies
  * the deployment generates. Each test is a run a real account would have refused before its fix.
  */
+/** The shared stack's RDS SNS adapter, run with its own role (its name is its role's function name). */
+const ADAPTER = {
+  name: `${DEFAULT_PREFIX}-rds-sns-adapter`,
+  queueName: `${DEFAULT_PREFIX}-rds-sns-adapter-inbox`,
+  handler: 'local/src/runtime/snsOverSqs.rdsSnsAdapter',
+  batchSize: 10,
+  maxConcurrency: 1,
+  timeoutSeconds: 30,
+};
+
 let e2e: E2E;
 beforeAll(async () => {
-  e2e = await startE2E();
+  e2e = await startE2E({ prefix: DEFAULT_PREFIX, extraFunctions: [ADAPTER] });
 });
 afterAll(async () => e2e?.stop());
 
@@ -170,13 +181,21 @@ describe('IAM in the loop', () => {
     }
   });
 
-  test('RDS event subscription: the topic policy lets RDS publish about its resources (aws:SourceArn)', async () => {
+  test('RDS event subscription -> SNS -> adapter -> bus: RDS may publish (aws:SourceArn of the source), the adapter may put', async () => {
     const sns = new SNSClient({
       endpoint: e2e.cloud.endpoint,
       region: e2e.cloud.identity.region,
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
+    const queue = async (name: string) => {
+      const { QueueUrl } = await e2e.sqs.send(new CreateQueueCommand({ QueueName: name }));
+      const { Attributes } = await e2e.sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      return { url: QueueUrl!, arn: Attributes!.QueueArn! };
+    };
     try {
+      // The shared stack's topic with its generated policy, the adapter subscribed (through its queue).
       const { rdsEventsTopicPolicy } = localRoles(e2e.cloud.names, e2e.cloud.identity, {
         senderEmail: 'rewind@example.com',
       });
@@ -186,19 +205,33 @@ describe('IAM in the loop', () => {
           Attributes: { Policy: JSON.stringify(rdsEventsTopicPolicy) },
         }),
       );
-      const { QueueUrl } = await e2e.sqs.send(new CreateQueueCommand({ QueueName: 'e2e-rds-notifications' }));
-      const { Attributes } = await e2e.sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-      );
-      await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn }));
+      const adapterInbox = await queue(ADAPTER.queueName);
+      await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: adapterInbox.arn }));
       await e2e.rds.send(
         new CreateEventSubscriptionCommand({
-          SubscriptionName: 'rewind-local-db-snapshot',
+          SubscriptionName: `${e2e.cloud.names.prefix}-db-snapshot`,
           SnsTopicArn: TopicArn,
           SourceType: 'db-snapshot',
           Enabled: true,
         }),
       );
+      // What the adapter puts on the bus, seen by a rule of our own.
+      const seen = await queue('e2e-rds-subscription-events');
+      await e2e.events.send(
+        new PutRuleCommand({
+          Name: 'e2e-rds-subscription',
+          EventBusName: e2e.cloud.names.busName,
+          EventPattern: JSON.stringify({ source: ['rewind.rds-subscription'] }),
+        }),
+      );
+      await e2e.events.send(
+        new PutTargetsCommand({
+          Rule: 'e2e-rds-subscription',
+          EventBusName: e2e.cloud.names.busName,
+          Targets: [{ Id: 'seen', Arn: seen.arn }],
+        }),
+      );
+
       await createProductionInstance(e2e.rds, 'notified-db');
       await e2e.rds.send(
         new CreateDBSnapshotCommand({
@@ -206,15 +239,24 @@ describe('IAM in the loop', () => {
           DBSnapshotIdentifier: 'notified-snap',
         }),
       );
-      const received: string[] = [];
-      for (let i = 0; i < 20 && received.length === 0; i++) {
+      const received: { 'detail-type': string; detail: { SourceArn?: string } }[] = [];
+      for (let i = 0; i < 30 && received.length === 0; i++) {
         const out = await e2e.sqs.send(
-          new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+          new ReceiveMessageCommand({ QueueUrl: seen.url, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
         );
-        for (const m of out.Messages ?? []) received.push(m.Body!);
+        for (const m of out.Messages ?? []) received.push(JSON.parse(m.Body!));
       }
-      expect(received.join('\n')).toContain('notified-snap');
-      expect((await denials()).filter((d) => d.role === 'events.rds.amazonaws.com')).toEqual([]);
+      expect(received[0]).toMatchObject({
+        'detail-type': 'RDS DB Snapshot Event',
+        detail: { SourceArn: 'arn:aws:rds:us-east-1:000000000000:snapshot:notified-snap' },
+      });
+      const invocations = await e2e.cloud.admin.invocations(ADAPTER.name);
+      expect(invocations.length).toBeGreaterThan(0);
+      expect(invocations.map((i) => i.outcome)).not.toContain('error');
+      const refused = (await denials()).filter((d) =>
+        ['events.rds.amazonaws.com', ADAPTER.name].includes(d.role),
+      );
+      expect(refused).toEqual([]);
     } finally {
       sns.destroy();
     }
