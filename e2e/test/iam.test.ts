@@ -129,7 +129,7 @@ describe('IAM in the loop', () => {
     await expectClusterIntact(e2e, before);
   });
 
-  test('a cluster whose members carry the tag too: restored in place, CMK and all', async () => {
+  test('a cluster encrypted with a customer-managed key, members tagged too: restored in place (KMS grants via RDS)', async () => {
     const before = await createProductionCluster(e2e.rds, 'all-tagged');
     const { terminal, runId } = await e2e.request({
       identifier: 'all-tagged',
