@@ -118,3 +118,15 @@ export function serviceTrustPolicy(service: string): Cfn {
 
 /** EventBridge retries a target for up to a day before the event goes to the target's DLQ. */
 export const TARGET_RETRY_POLICY = { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 };
+
+/**
+ * The condition limiting `events:PutEvents` to events of the given sources. `events:source` is
+ * multivalued (one value per entry of the request): `ForAllValues:` makes every entry's source count,
+ * and the `Null` check refuses a request without one (`ForAllValues:` alone matches an empty set).
+ */
+export function eventSourceCondition(sources: string[]): Record<string, unknown> {
+  return {
+    'ForAllValues:StringEquals': { 'events:source': sources },
+    Null: { 'events:source': 'false' },
+  };
+}

@@ -14,6 +14,8 @@ export const DEPLOY_PARAMS = {
   recipientEmails: 'Comma-separated alert recipients',
   slackWebhooksParam: 'Name of the SSM parameter holding comma-separated Slack webhook URLs (empty: none)',
   archiveRetentionDays: 'Days the bus archive keeps events (0 = forever)',
+  existingStateTable:
+    'Name of the state table an earlier deployment kept (serverless remove retains it): reuse it instead of creating one',
   rdsEventSubscription: 'Also receive RDS events through an RDS event subscription and SNS: true | false',
   alarmEmail: 'Email address subscribed to the alarm topic (empty: none)',
   subnetIds: 'Comma-separated subnets to run the functions in (empty: no VPC)',
@@ -42,6 +44,7 @@ export const PARAM_DEFAULTS: Record<DeployParam, string> = {
   recipientEmails: '',
   slackWebhooksParam: '',
   archiveRetentionDays: '30',
+  existingStateTable: '',
   rdsEventSubscription: 'false',
   alarmEmail: '',
   subnetIds: '',

@@ -1,4 +1,5 @@
-import { arn, type Cfn } from './cfn';
+import { REWIND_TAGS, RUN_TAG_LENGTH } from '@rewind/shared';
+import { arn, join, ref, type Cfn } from './cfn';
 
 /**
  * How tightly each RDS action Rewind calls can be scoped (Service Authorization Reference for RDS):
@@ -13,6 +14,8 @@ import { arn, type Cfn } from './cfn';
  *   them changes nothing by itself (modifying a group is another action).
  * IAM authorises each resource of a request separately, so e.g. CreateDBSnapshot needs the tagged
  * database AND the (untagged, new) snapshot: the two grants live in different statements.
+ * Snapshots Rewind creates always carry its names (`<id>-rw<run tag>-snapshot-<time>`, `...-final-...`,
+ * `shared/src/rds/naming.ts`): creating and tagging snapshots is limited to those names.
  */
 export type RdsResourceType =
   'db' | 'cluster' | 'snapshot' | 'cluster-snapshot' | 'og' | 'pg' | 'cluster-pg' | 'subgrp' | 'secgrp';
@@ -47,8 +50,9 @@ export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
   },
   // Aurora member instances of a restored cluster.
   'rds:CreateDBInstance': { created: ['db'], read: ['cluster'], groups: INSTANCE_GROUPS },
-  // Tags on snapshots Rewind creates, and on opted-in databases.
-  'rds:AddTagsToResource': { created: ['snapshot', 'cluster-snapshot'], optedIn: ['db', 'cluster'] },
+  // Tags on snapshots Rewind creates: given with CreateDB*Snapshot, or copied from a database with
+  // CopyTagsToSnapshot (RDS authorises both as AddTagsToResource on the new snapshot since August 2024).
+  'rds:AddTagsToResource': { created: ['snapshot', 'cluster-snapshot'] },
 };
 
 /** Actions that create databases with `Tags`: RDS then also authorises AddTagsToResource on the new one. */
@@ -58,7 +62,10 @@ const CREATES_TAGGED_DATABASES = [
   'rds:CreateDBInstance',
 ];
 
-function scopeOf(action: string, all: readonly string[]): RdsActionScope {
+/** Restores that use the snapshot's KMS key (or the one given) on the caller's behalf. */
+const USES_KMS_KEYS = ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBClusterFromSnapshot'];
+
+function scopeOf(action: string): RdsActionScope {
   const scope = RDS_ACTION_SCOPES[action];
   if (!scope) {
     throw new Error(
@@ -66,13 +73,21 @@ function scopeOf(action: string, all: readonly string[]): RdsActionScope {
         '(which resources it touches, and whether they carry the opt-in tag)',
     );
   }
-  if (action === 'rds:AddTagsToResource' && all.some((a) => CREATES_TAGGED_DATABASES.includes(a))) {
-    return { ...scope, created: [...(scope.created ?? []), 'db', 'cluster'] };
-  }
   return scope;
 }
 
 export const rdsArn = (type: RdsResourceType): Cfn => arn('rds', `${type}:*`);
+
+/** Name patterns of the snapshots Rewind creates (`shared/src/rds/naming.ts`). */
+export const REWIND_SNAPSHOT_PATTERNS = ['snapshot', 'final'].map(
+  (role) => `*-rw${'?'.repeat(RUN_TAG_LENGTH)}-${role}-*`,
+);
+
+/** ARNs of resources a call creates: any database, but only snapshots named as Rewind names them. */
+function createdArns(type: RdsResourceType): Cfn[] {
+  if (type !== 'snapshot' && type !== 'cluster-snapshot') return [rdsArn(type)];
+  return REWIND_SNAPSHOT_PATTERNS.map((pattern) => arn('rds', `${type}:${pattern}`));
+}
 
 export interface IamStatement {
   Sid: string;
@@ -80,6 +95,53 @@ export interface IamStatement {
   Action: string[];
   Resource: Cfn[] | Cfn;
   Condition?: Record<string, unknown>;
+}
+
+/**
+ * Tags given when a database is created (a restore, an Aurora member) are authorised by RDS as
+ * `rds:AddTagsToResource` on the new database. RDS offers no condition key telling that apart from
+ * tagging an existing database, so the grant is narrowed to what Rewind's creations carry: the opt-in tag
+ * with its value (copied from the opted-in original) and the run id, on a database that has no opt-in
+ * tag yet (a new one). It can never change an existing opt-in tag (`rewind:allow=false` stays false);
+ * what it cannot prevent is written in docs/deploy.md.
+ */
+function tagOnCreateStatement(optIn: { key: string; value: string }): IamStatement {
+  return {
+    Sid: 'RdsTagOnCreate',
+    Effect: 'Allow',
+    Action: ['rds:AddTagsToResource'],
+    Resource: [rdsArn('cluster'), rdsArn('db')],
+    Condition: {
+      StringEquals: { [`aws:RequestTag/${optIn.key}`]: optIn.value },
+      Null: { [`aws:RequestTag/${REWIND_TAGS.runId}`]: 'false', [`aws:ResourceTag/${optIn.key}`]: 'true' },
+    },
+  };
+}
+
+/**
+ * A restore of an encrypted snapshot makes RDS create a grant on its KMS key on the caller's behalf:
+ * the caller needs `kms:DescribeKey` and `kms:CreateGrant`, which `kms:ViaService` limits to RDS in this
+ * region (and `kms:GrantIsForAWSResource` to grants for AWS resources).
+ */
+function kmsStatements(): IamStatement[] {
+  const viaRds = { 'kms:ViaService': join('rds.', ref('AWS::Region'), '.amazonaws.com') };
+  const keys = arn('kms', 'key/*');
+  return [
+    {
+      Sid: 'KmsDescribeViaRds',
+      Effect: 'Allow',
+      Action: ['kms:DescribeKey'],
+      Resource: keys,
+      Condition: { StringEquals: viaRds },
+    },
+    {
+      Sid: 'KmsGrantViaRds',
+      Effect: 'Allow',
+      Action: ['kms:CreateGrant'],
+      Resource: keys,
+      Condition: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    },
+  ];
 }
 
 /**
@@ -96,7 +158,7 @@ export function rdsStatements(
   for (const kind of ['read', 'optedIn', 'created', 'groups'] as const) {
     const groups = new Map<string, { actions: string[]; types: RdsResourceType[] }>();
     for (const action of rds) {
-      const types = [...new Set(scopeOf(action, rds)[kind] ?? [])].sort();
+      const types = [...new Set(scopeOf(action)[kind] ?? [])].sort();
       if (!types.length) continue;
       const key = types.join(',');
       const group = groups.get(key) ?? { actions: [], types };
@@ -110,12 +172,16 @@ export function rdsStatements(
         Sid: sid,
         Effect: 'Allow',
         Action: group.actions.sort(),
-        Resource: group.types.map(rdsArn),
+        Resource: group.types.flatMap(kind === 'created' ? createdArns : (t) => [rdsArn(t)]),
         ...(kind === 'optedIn'
           ? { Condition: { StringEquals: { [`aws:ResourceTag/${optIn.key}`]: optIn.value } } }
           : {}),
       });
     }
   }
+  if (rds.includes('rds:AddTagsToResource') && rds.some((a) => CREATES_TAGGED_DATABASES.includes(a))) {
+    statements.push(tagOnCreateStatement(optIn));
+  }
+  if (rds.some((a) => USES_KMS_KEYS.includes(a))) statements.push(...kmsStatements());
   return statements;
 }

@@ -4,7 +4,9 @@ import {
   dlqAlarm,
   equals,
   eventBridgeQueuePolicy,
+  eventSourceCondition,
   getAtt,
+  ifCondition,
   join,
   lambdaTrustPolicy,
   notEmpty,
@@ -18,9 +20,19 @@ import { scheduleResources, readSchedules } from './schedules';
 import { stackBase, type ServerlessConfig } from './serviceStack';
 import { buildSettings, type BuildSettings } from './settings';
 
-/** RDS event-subscription source types: one subscription each (a subscription has one source type). */
-const SUBSCRIPTION_SOURCE_TYPES = ['db-instance', 'db-snapshot', 'db-cluster', 'db-cluster-snapshot'];
+/**
+ * RDS event-subscription source types (one subscription each: a subscription has one source type) and
+ * the ARN resource type of the resources they report on.
+ */
+const SUBSCRIPTION_SOURCES = {
+  'db-instance': 'db',
+  'db-snapshot': 'snapshot',
+  'db-cluster': 'cluster',
+  'db-cluster-snapshot': 'cluster-snapshot',
+} as const;
+const SUBSCRIPTION_SOURCE_TYPES = Object.keys(SUBSCRIPTION_SOURCES);
 const WITH_SUBSCRIPTION = 'WithRdsSubscription';
+const CREATE_TABLE = 'CreateStateTable';
 
 /**
  * The shared stack: the Rewind bus and its archive, the state table, the rule forwarding RDS events from
@@ -32,6 +44,12 @@ export function sharedStack(options: { settings?: BuildSettings } = {}): Serverl
   const names = resourceNames(STACK_PREFIX);
   const table = stateTableDefinition(names.tableName);
   const adapterName = `${names.prefix}-rds-sns-adapter`;
+  const existingTable = param('existingStateTable');
+  const tableArn = ifCondition(
+    CREATE_TABLE,
+    getAtt('StateTable', 'Arn'),
+    arn('dynamodb', join('table/', existingTable)),
+  );
   const alarm = (queue: string, description: string, condition?: string) =>
     dlqAlarm(queue, description, ref('AlarmTopic'), condition);
 
@@ -46,8 +64,10 @@ export function sharedStack(options: { settings?: BuildSettings } = {}): Serverl
         RetentionDays: param('archiveRetentionDays'),
       },
     },
+    // Kept on `serverless remove`; a later deploy reuses it through `existingStateTable` (its name is fixed).
     StateTable: {
       Type: 'AWS::DynamoDB::Table',
+      Condition: CREATE_TABLE,
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: {
@@ -137,8 +157,11 @@ export function sharedStack(options: { settings?: BuildSettings } = {}): Serverl
               Principal: { Service: 'events.rds.amazonaws.com' },
               Action: 'sns:Publish',
               Resource: ref('RdsEventsTopic'),
+              // RDS publishes with aws:SourceArn = the resource the event is about (not the subscription).
               Condition: {
-                ArnLike: { 'aws:SourceArn': arn('rds', 'es:*') },
+                ArnLike: {
+                  'aws:SourceArn': Object.values(SUBSCRIPTION_SOURCES).map((type) => arn('rds', `${type}:*`)),
+                },
                 StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
               },
             },
@@ -167,7 +190,7 @@ export function sharedStack(options: { settings?: BuildSettings } = {}): Serverl
                   Effect: 'Allow',
                   Action: ['events:PutEvents'],
                   Resource: getAtt('EventBus', 'Arn'),
-                  Condition: { StringEquals: { 'events:source': ['rewind.rds-subscription'] } },
+                  Condition: eventSourceCondition(['rewind.rds-subscription']),
                 },
                 { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: getAtt('AdapterDlq', 'Arn') },
               ],
@@ -252,17 +275,18 @@ export function sharedStack(options: { settings?: BuildSettings } = {}): Serverl
     resources: {
       Conditions: {
         [WITH_SUBSCRIPTION]: equals(param('rdsEventSubscription'), 'true'),
+        [CREATE_TABLE]: equals(param('existingStateTable'), ''),
         HasAlarmEmail: notEmpty(param('alarmEmail')),
       },
       Resources: resources,
       Outputs: {
         [SHARED_OUTPUTS.busName]: { Value: ref('EventBus') },
         [SHARED_OUTPUTS.busArn]: { Value: getAtt('EventBus', 'Arn') },
-        [SHARED_OUTPUTS.tableName]: { Value: ref('StateTable') },
-        [SHARED_OUTPUTS.tableArn]: { Value: getAtt('StateTable', 'Arn') },
+        [SHARED_OUTPUTS.tableName]: { Value: ifCondition(CREATE_TABLE, ref('StateTable'), existingTable) },
+        [SHARED_OUTPUTS.tableArn]: { Value: tableArn },
         [SHARED_OUTPUTS.alarmTopicArn]: { Value: ref('AlarmTopic') },
         ArchiveArn: { Value: getAtt('EventArchive', 'Arn') },
-        StatusIndexArn: { Value: join(getAtt('StateTable', 'Arn'), `/index/${names.statusIndexName}`) },
+        StatusIndexArn: { Value: join(tableArn, `/index/${names.statusIndexName}`) },
       },
       extensions: {
         RdsSnsAdapterLambdaFunction: { Condition: WITH_SUBSCRIPTION },

@@ -57,12 +57,12 @@ const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Act
 const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]).map(text);
 
 describe('serverless package of the compose project', () => {
-  it('bundles every function for nodejs22.x with the handler of the topology', () => {
+  it('bundles every function for nodejs24.x with the handler of the topology', () => {
     const functions = stacks().flatMap(([stack, t]) =>
       resourcesOfType(t, 'AWS::Lambda::Function').map(([, f]) => ({ stack, props: f.Properties })),
     );
     expect(functions.length).toBe(SERVICE_NAMES.length + 1);
-    for (const f of functions) expect(f.props.Runtime).toBe('nodejs22.x');
+    for (const f of functions) expect(f.props.Runtime).toBe('nodejs24.x');
     for (const name of SERVICE_NAMES) {
       const [fn] = resourcesOfType(packaged.templates[name], 'AWS::Lambda::Function');
       const spec = serviceSpec(name).function;
@@ -229,8 +229,12 @@ describe('IAM of the packaged stacks', () => {
     const called = rdsActionsCalled(files);
     // Creating a resource with Tags also needs AddTagsToResource.
     if ([...called].some((a) => /^rds:(Create|Restore)/.test(a))) called.add('rds:AddTagsToResource');
-    // Deleting with a final snapshot needs CreateDBSnapshot (cleanup keeps one by default).
-    if (called.has('rds:DeleteDBInstance') && name === 'cleanup') called.add('rds:CreateDBSnapshot');
+    // Deleting with a final snapshot needs CreateDBSnapshot (cleanup keeps one by default), and tagging
+    // it when the database copies its tags to snapshots (RDS authorises that since August 2024).
+    if (called.has('rds:DeleteDBInstance') && name === 'cleanup') {
+      called.add('rds:CreateDBSnapshot');
+      called.add('rds:AddTagsToResource');
+    }
     if (called.has('rds:DeleteDBCluster') && name === 'cleanup') called.add('rds:CreateDBClusterSnapshot');
     const granted = new Set(
       statements(packaged.templates[name]).flatMap(({ statement }) =>
@@ -286,11 +290,122 @@ describe('IAM of the packaged stacks', () => {
       const put = all.filter((s) => actionsOf(s).includes('events:PutEvents'));
       expect(put).toHaveLength(1);
       expect(resourcesOf(put[0]!)).toEqual([expect.stringContaining(`event-bus/${names.busName}`)]);
-      expect(put[0]!.Condition).toEqual({ StringEquals: { 'events:source': ['rewind'] } });
+      // events:source is multivalued: every entry's source must be rewind, and a request needs one.
+      expect(put[0]!.Condition).toEqual({
+        'ForAllValues:StringEquals': { 'events:source': ['rewind'] },
+        Null: { 'events:source': 'false' },
+      });
       const send = all.filter((s) => actionsOf(s).includes('sqs:SendMessage'));
       expect(send.map(resourcesOf)).toEqual([['{Inbox.Arn}'], ['{InboxDlq.Arn}']]);
     },
   );
+});
+
+describe('IAM: what a real account would refuse (issue #15)', () => {
+  const all = () => stacks().flatMap(([stack, t]) => statements(t).map((s) => ({ stack, ...s })));
+  const granting = (action: string) => all().filter(({ statement }) => actionsOf(statement).includes(action));
+  const conditionText = (s: Statement) =>
+    JSON.parse(
+      JSON.stringify(s.Condition ?? {}, (_k, v) =>
+        v && typeof v === 'object' && !Array.isArray(v) && (v['Fn::Join'] || v.Ref) ? text(v) : v,
+      ),
+    );
+
+  it('never renames or deletes a database (a cluster member included) without the opt-in tag', () => {
+    for (const action of [
+      'rds:ModifyDBInstance',
+      'rds:DeleteDBInstance',
+      'rds:ModifyDBCluster',
+      'rds:DeleteDBCluster',
+    ]) {
+      const found = granting(action);
+      expect(found.length).toBeGreaterThan(0);
+      for (const { stack, statement } of found) {
+        const onDatabases = resourcesOf(statement).filter((r) => r === '*' || /:(db|cluster):/.test(r));
+        if (!onDatabases.length) continue;
+        expect([stack, action, onDatabases.includes('*')]).toEqual([stack, action, false]);
+        expect([stack, action, statement.Condition?.StringEquals?.['aws:ResourceTag/rewind:allow']]).toEqual([
+          stack,
+          action,
+          'true',
+        ]);
+      }
+    }
+  });
+
+  it('tags snapshots only under the names Rewind gives them, and databases only at creation', () => {
+    const rewindSnapshot =
+      /:rds:us-east-1:123456789012:(snapshot|cluster-snapshot):\*-rw\?{8}-(snapshot|final)-\*$/;
+    const tagging = granting('rds:AddTagsToResource');
+    expect(new Set(tagging.map((t) => t.stack))).toEqual(new Set(['snapshot', 'restore', 'cleanup']));
+    for (const { stack, statement } of tagging) {
+      const resources = resourcesOf(statement);
+      if (resources.every((r) => rewindSnapshot.test(r))) continue;
+      // The only other grant: tags given when restore creates a database (RDS authorises them as AddTagsToResource).
+      expect([stack, statement.Sid, resources.sort()]).toEqual([
+        'restore',
+        'RdsTagOnCreate',
+        ['arn:aws:rds:us-east-1:123456789012:cluster:*', 'arn:aws:rds:us-east-1:123456789012:db:*'],
+      ]);
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'aws:RequestTag/rewind:allow': 'true' },
+        Null: { 'aws:RequestTag/rewind:run-id': 'false', 'aws:ResourceTag/rewind:allow': 'true' },
+      });
+    }
+    const cleanup = tagging.filter((t) => t.stack === 'cleanup').flatMap((t) => resourcesOf(t.statement));
+    expect(cleanup.some((r) => /:snapshot:\*-rw\?{8}-final-\*$/.test(r))).toBe(true);
+    // Creating snapshots is limited to the same names.
+    for (const { statement } of granting('rds:CreateDBSnapshot')) {
+      for (const r of resourcesOf(statement).filter((x) => /:snapshot:/.test(x)))
+        expect(r).toMatch(rewindSnapshot);
+    }
+  });
+
+  it('lets restore use customer-managed KMS keys only through RDS (kms:ViaService)', () => {
+    const kms = all().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('kms:')));
+    expect(kms.map(({ stack, statement }) => [stack, actionsOf(statement)]).sort()).toEqual([
+      ['restore', ['kms:CreateGrant']],
+      ['restore', ['kms:DescribeKey']],
+    ]);
+    for (const { statement } of kms) {
+      expect(resourcesOf(statement)).toEqual(['arn:aws:kms:us-east-1:123456789012:key/*']);
+      expect(conditionText(statement).StringEquals).toEqual({
+        'kms:ViaService': 'rds.us-east-1.amazonaws.com',
+      });
+    }
+    const grant = kms.find(({ statement }) => actionsOf(statement).includes('kms:CreateGrant'))!;
+    expect(grant.statement.Condition?.Bool).toEqual({ 'kms:GrantIsForAWSResource': 'true' });
+  });
+
+  it('lets RDS publish to the events topic about its databases and snapshots (aws:SourceArn of the source)', () => {
+    const policy = packaged.templates.shared.Resources.RdsEventsTopicPolicy!.Properties.PolicyDocument;
+    const [statement] = policy.Statement;
+    expect(statement.Principal).toEqual({ Service: 'events.rds.amazonaws.com' });
+    expect(statement.Condition.ArnLike['aws:SourceArn'].map(text).sort()).toEqual(
+      ['cluster', 'cluster-snapshot', 'db', 'snapshot']
+        .map((t) => `arn:aws:rds:us-east-1:123456789012:${t}:*`)
+        .sort(),
+    );
+    expect(text(statement.Condition.StringEquals['aws:SourceAccount'])).toBe('123456789012');
+  });
+
+  it('publishes with ForAllValues on events:source and a Null check, in every stack', () => {
+    // The functions' roles (the forwarding rule and the scheduler put AWS's own events, not Rewind's).
+    const put = granting('events:PutEvents').filter((p) => ['WorkerRole', 'AdapterRole'].includes(p.role));
+    expect(put.length).toBe(SERVICE_NAMES.length + 1);
+    for (const { statement } of put) {
+      expect(Object.keys(statement.Condition ?? {}).sort()).toEqual(['ForAllValues:StringEquals', 'Null']);
+      expect(statement.Condition!.Null).toEqual({ 'events:source': 'false' });
+    }
+  });
+
+  it('can redeploy over the state table a removed deployment kept (existingStateTable)', () => {
+    const shared = packaged.templates.shared;
+    expect(shared.Resources.StateTable!.Condition).toBe('CreateStateTable');
+    expect(shared.Conditions.CreateStateTable).toEqual({ 'Fn::Equals': ['', ''] });
+    expect(shared.Outputs.StateTableName.Value['Fn::If'][0]).toBe('CreateStateTable');
+    expect(shared.Outputs.StateTableArn.Value['Fn::If'][0]).toBe('CreateStateTable');
+  });
 });
 
 describe('the deployed stacks and the local cloud come from the same topology', () => {

@@ -16,6 +16,7 @@ import { internalQueueUrl } from './sqs/queueUrls';
 import { createSesSink } from './sinks/sesSink';
 import { createWebhookSink } from './sinks/webhookSink';
 import { createFauxqsService } from './sqs/fauxqsService';
+import { createLocalIam, type IamAuthorizer } from './iam';
 import type { EmulatedService, LocalIdentity } from './types';
 
 /** A running local cloud (in this process, or spawned: same shape). */
@@ -41,9 +42,16 @@ async function listen(
   services: EmulatedService[],
   opts: StartOptions,
   log: (l: string) => void,
+  iam?: IamAuthorizer,
 ): Promise<Edge> {
   try {
-    return await startEdge({ port, services, verbose: opts.verbose, log });
+    return await startEdge({
+      port,
+      services,
+      verbose: opts.verbose,
+      log,
+      authorize: iam && ((req, service) => iam.authorize(req, service)),
+    });
   } catch (err) {
     if ((err as { code?: string }).code === 'EADDRINUSE') {
       throw new LocalCloudError(
@@ -73,7 +81,14 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     closers.push(() => dynamodb.close?.() ?? Promise.resolve());
     const events = startEventBridge(identity, fauxqs.sqs, log);
     closers.push(() => events.close());
-    const rds = startRds(identity, events, fauxqs.sns, opts.rds, log);
+    // IAM hook: function roles from the deployment's generators, evaluated on every request (opt out: iam: false).
+    let rdsRef: ReturnType<typeof startRds> | undefined;
+    const iam =
+      opts.iam === false
+        ? undefined
+        : createLocalIam({ names, identity, values: { senderEmail: LOCAL_SENDER }, rds: () => rdsRef, log });
+    const rdsSns = iam ? iam.guardRdsPublisher(fauxqs.sns, fauxqs) : fauxqs.sns;
+    const rds = (rdsRef = startRds(identity, events, rdsSns, opts.rds, log));
     closers.push(() => rds.close());
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
@@ -93,8 +108,9 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),
       resourcesAdmin,
+      ...(iam ? [iam.authorizer.adminService()] : []),
     ];
-    const edge = await listen(opts.port ?? DEFAULT_PORT, services, opts, log);
+    const edge = await listen(opts.port ?? DEFAULT_PORT, services, opts, log, iam?.authorizer);
     closers.unshift(() => edge.close());
     if (opts.provision !== false) {
       resources = await provision({ endpoint: edge.endpoint, region: identity.region, prefix: names.prefix });
@@ -103,7 +119,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       const functions = [
         ...(opts.topologyFunctions === false ? [] : topologyFunctions(names)),
         ...(opts.extraFunctions ?? []),
-      ];
+      ].map((fn) => iam?.withRole(fn) ?? fn);
       runtime = startFunctionRuntime({
         functions,
         endpoint: edge.endpoint,
@@ -141,6 +157,8 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
   }
 }
 
+const LOCAL_SENDER = 'rewind@example.com';
+
 /** What Rewind's service handlers read (bus, table, inboxes, compressed waits, notification sinks). */
 function rewindEnvironment(
   endpoint: string,
@@ -156,7 +174,7 @@ function rewindEnvironment(
     tableName: names.tableName,
     inboxUrls,
     wait: LOCAL_WAIT,
-    senderEmail: 'rewind@example.com',
+    senderEmail: LOCAL_SENDER,
     recipientEmails: ['oncall@example.com'],
     slackWebhookUrls: [`${endpoint}/_rewind/webhook/slack`],
     logLevel: opts.verbose ? 'info' : 'warn',

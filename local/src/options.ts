@@ -22,6 +22,11 @@ export interface LocalCloudOptions {
   extraFunctions?: RuntimeFunction[];
   /** Set into process.env for handlers (once, at start). */
   env?: Record<string, string>;
+  /**
+   * IAM in the loop (default on): each function runs with its own role's credentials and the edge
+   * evaluates its requests against the policies the deployment generates; other callers are administrators.
+   */
+  iam?: boolean;
   /** RDS emulator settings: `profile` ('realistic' | 'instant' | durations), `timeScale`, `seed`, throttle, quirks. */
   rds?: RdsSettings;
   runtime?: {

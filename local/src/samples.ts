@@ -318,7 +318,9 @@ export async function createSampleCluster(
         AutoMinorVersionUpgrade: false,
         PreferredMaintenanceWindow: 'sun:06:00-sun:06:30',
         CopyTagsToSnapshot: true,
+        // Members opt in too: Rewind renames and deletes each one, authorised on its own tags.
         Tags: [
+          { Key: 'rewind:allow', Value: 'true' },
           { Key: 'team', Value: 'ledger' },
           { Key: 'role', Value: name === writer ? 'writer' : 'reader' },
         ],

@@ -129,6 +129,8 @@ export const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:CreateDBSnapshot',
     // Deleting with a final snapshot needs the snapshot action too.
     'rds:CreateDBClusterSnapshot',
+    // ... and, when the database has CopyTagsToSnapshot, tagging that snapshot (RDS, August 2024).
+    'rds:AddTagsToResource',
   ],
   notify: ['ses:SendEmail', 'ssm:GetParameter'],
 };

@@ -11,7 +11,11 @@ export interface EdgeOptions {
   services: readonly EmulatedService[];
   verbose?: boolean;
   log?: (line: string) => void;
+  /** IAM hook: the refusal of a request its caller may not make, undefined when allowed (local/src/iam). */
+  authorize?: Authorize;
 }
+
+export type Authorize = (req: LocalRequest, service: string) => LocalResponse | undefined;
 
 export interface Edge {
   readonly port: number;
@@ -29,7 +33,10 @@ export class EdgeRouter {
   /** Requests per `service:Action` (JSON protocols by X-Amz-Target), for benchmarks and tests. */
   private readonly counts = new Map<string, number>();
 
-  constructor(services: readonly EmulatedService[]) {
+  constructor(
+    services: readonly EmulatedService[],
+    private readonly authorize?: Authorize,
+  ) {
     for (const service of services) {
       for (const name of service.signingNames) this.bySigningName.set(name, service);
       if (service.adminPrefix) this.byAdminPrefix.set(service.adminPrefix, service);
@@ -54,6 +61,9 @@ export class EdgeRouter {
       };
     }
     this.count(resolved.name, req);
+    // IAM hook: requests signed by a function role are evaluated against its policies first.
+    const denied = this.authorize?.(req, resolved.name);
+    if (denied) return { response: denied, target: `${resolved.name} (denied)` };
     return { response: await service.handle(req), target: resolved.name };
   }
 
@@ -96,7 +106,7 @@ export class EdgeRouter {
 
 /** Starts the edge endpoint on loopback. */
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
-  const router = new EdgeRouter(options.services);
+  const router = new EdgeRouter(options.services, options.authorize);
   const log = options.log ?? ((line: string) => console.log(line));
   const server: Server = createServer((nodeReq, nodeRes) => {
     const started = performance.now();

@@ -75,6 +75,14 @@ export interface RdsEmulator extends EmulatedService {
   reset(): void;
   /** The 12-character endpoint hash of this account and region. */
   readonly endpointHash: string;
+  /** IAM hook (local/src/iam): tags and settings of an existing resource, by ARN; undefined if none. */
+  resourceFacts(arn: string): RdsResourceFacts | undefined;
+}
+
+export interface RdsResourceFacts {
+  tags: { Key: string; Value: string }[];
+  copyTagsToSnapshot?: boolean;
+  kmsKeyId?: string;
 }
 
 class Rds implements RdsEmulator {
@@ -195,6 +203,18 @@ class Rds implements RdsEmulator {
 
   events(): RdsEventRecord[] {
     return this.state.events.all();
+  }
+
+  resourceFacts(arn: string): RdsResourceFacts | undefined {
+    type Facts = { tags: RdsResourceFacts['tags']; copyTagsToSnapshot?: boolean; kmsKeyId?: string };
+    const found = this.state.taggable(arn.replace(/[^:]+$/, (id) => id.toLowerCase())) as
+      (Facts & { source?: { kmsKeyId?: string } }) | undefined;
+    if (!found) return undefined;
+    return {
+      tags: found.tags,
+      copyTagsToSnapshot: found.copyTagsToSnapshot,
+      kmsKeyId: found.kmsKeyId ?? found.source?.kmsKeyId,
+    };
   }
 
   reset(): void {

@@ -15,6 +15,8 @@ export interface RuntimeFunction {
   memoryMb?: number;
   /** Extra process.env entries, set once when the runtime starts. */
   env?: Record<string, string>;
+  /** Environment of this function alone (its role's credentials), seen only by its invocations. */
+  ownEnv?: Record<string, string>;
 }
 
 /** The functions of `topology.services`, named and wired by `resourceNames`. */

@@ -4,6 +4,7 @@ import type { RuntimeFunction } from './functions';
 import type { LambdaHandler } from './handlerLoader';
 import type { InvocationLog, InvocationOutcome } from './invocationLog';
 import type { QueueRef, QueueTransport } from './queueTransport';
+import { runWithFunctionEnv } from './functionEnv';
 import { lambdaContext, sqsEvent } from './lambdaEvent';
 
 export interface PollerDeps {
@@ -165,7 +166,7 @@ export class FunctionPoller {
     let error: string | undefined;
     try {
       const result = await Promise.race([
-        Promise.resolve().then(() => this.handler(event, context)),
+        runWithFunctionEnv(this.fn.ownEnv, () => Promise.resolve().then(() => this.handler(event, context))),
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(new TimeoutError(`Task timed out after ${this.fn.timeoutSeconds} seconds`)),

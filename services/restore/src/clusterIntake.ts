@@ -11,6 +11,7 @@ import {
   type EventDetail,
   type ServiceContext,
 } from '@rewind/shared';
+import { checkOptedIn } from './optIn';
 import { Rejection } from './rejection';
 import { rejectClusterWithReplicas } from './replicas';
 
@@ -50,19 +51,26 @@ export async function inspectCluster(ctx: ServiceContext, req: Request): Promise
     }
     members.push(db);
   }
+  // Each member is renamed and deleted under its own tags: every one must opt in too.
+  checkOptedIn(
+    members.map((m) => ({
+      what: `member ${m.DBInstanceIdentifier}`,
+      identifier: m.DBInstanceIdentifier!,
+      arn: m.DBInstanceArn,
+      tags: m.TagList,
+    })),
+    ctx.config.optIn,
+    req.identifier,
+  );
   return captureClusterConfig(cluster, members);
 }
 
 function checkEligible(ctx: ServiceContext, cluster: DBCluster, identifier: string) {
-  const { key, value } = ctx.config.optIn;
-  const tag = cluster.TagList?.find((t) => t.Key === key);
-  if (tag?.Value?.toLowerCase() !== value.toLowerCase()) {
-    throw new Rejection(
-      'not-opted-in',
-      `${identifier} is not opted in: it needs the tag ${key}=${value} (found ${tag ? `${key}=${tag.Value}` : 'no such tag'}). ` +
-        `Add it with: aws rds add-tags-to-resource --resource-name ${cluster.DBClusterArn} --tags Key=${key},Value=${value}`,
-    );
-  }
+  checkOptedIn(
+    [{ what: `cluster ${identifier}`, identifier, arn: cluster.DBClusterArn, tags: cluster.TagList }],
+    ctx.config.optIn,
+    identifier,
+  );
   if (cluster.Status !== 'available') {
     throw new Rejection(
       'not-available',

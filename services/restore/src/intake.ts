@@ -29,6 +29,7 @@ import {
   type ResourceAddress,
 } from '@rewind/shared';
 import { inspectCluster, resolveClusterSnapshot } from './clusterIntake';
+import { checkOptedIn } from './optIn';
 import { Rejection } from './rejection';
 import { rejectInstanceWithReplicas } from './replicas';
 import { assessRestore } from './restoreSafety';
@@ -302,15 +303,11 @@ async function createOrFlush(ctx: ServiceContext, record: Omit<RunRecord, 'versi
 }
 
 function checkEligible(ctx: ServiceContext, db: DBInstance, identifier: string) {
-  const { key, value } = ctx.config.optIn;
-  const tag = db.TagList?.find((t) => t.Key === key);
-  if (tag?.Value?.toLowerCase() !== value.toLowerCase()) {
-    throw new Rejection(
-      'not-opted-in',
-      `${identifier} is not opted in: it needs the tag ${key}=${value} (found ${tag ? `${key}=${tag.Value}` : 'no such tag'}). ` +
-        `Add it with: aws rds add-tags-to-resource --resource-name ${db.DBInstanceArn} --tags Key=${key},Value=${value}`,
-    );
-  }
+  checkOptedIn(
+    [{ what: `DB instance ${identifier}`, identifier, arn: db.DBInstanceArn, tags: db.TagList }],
+    ctx.config.optIn,
+    identifier,
+  );
   if (db.DBClusterIdentifier) {
     throw new Rejection(
       'invalid-input',

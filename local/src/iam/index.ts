@@ -1,0 +1,60 @@
+/**
+ * IAM in the loop for the local cloud: the function roles the deployment generates, an authorizer the
+ * edge consults on every request, and the RDS -> SNS publication check.
+ */
+import type { ResourceNames } from '@rewind/shared/src/resourceNames';
+import type { RdsEmulator, SnsPublisher } from '../rds';
+import type { RuntimeFunction } from '../runtime/functions';
+import type { EmulatedService, LocalIdentity } from '../types';
+import { IamAuthorizer } from './authorizer';
+import { guardRdsPublisher } from './rdsTopicGuard';
+import { localRoles, type LocalDeployValues, type LocalRole } from './roles';
+
+export { IamAuthorizer, type Denial } from './authorizer';
+export { evaluate, type PolicyDocument, type Statement } from './evaluate';
+export { localRoles, roleCredentials, type LocalRole } from './roles';
+
+export interface LocalIam {
+  authorizer: IamAuthorizer;
+  roles: readonly LocalRole[];
+  /** The RDS emulator's SNS publisher, checked against each topic's policy. */
+  guardRdsPublisher(publisher: SnsPublisher, sns: EmulatedService): SnsPublisher;
+  /** The function with its role's credentials in its own environment (unchanged if no role runs it). */
+  withRole(fn: RuntimeFunction): RuntimeFunction;
+}
+
+export function createLocalIam(opts: {
+  names: ResourceNames;
+  identity: LocalIdentity;
+  values: LocalDeployValues;
+  /** The RDS emulator, once started (resource tags and keys). */
+  rds: () => RdsEmulator | undefined;
+  log: (line: string) => void;
+}): LocalIam {
+  const { roles } = localRoles(opts.names, opts.identity, opts.values);
+  const authorizer = new IamAuthorizer(roles, {
+    region: opts.identity.region,
+    accountId: opts.identity.accountId,
+    rdsResource: (arn) => opts.rds()?.resourceFacts(arn),
+  });
+  return {
+    authorizer,
+    roles,
+    guardRdsPublisher: (publisher, sns) =>
+      guardRdsPublisher(publisher, sns, authorizer, opts.identity, opts.log),
+    withRole(fn) {
+      const role = roles.find((r) => r.functionName === fn.name);
+      if (!role) return fn;
+      const c = role.credentials;
+      return {
+        ...fn,
+        ownEnv: {
+          ...fn.ownEnv,
+          AWS_ACCESS_KEY_ID: c.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: c.secretAccessKey,
+          AWS_SESSION_TOKEN: c.sessionToken,
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,185 @@
+import type { RdsResourceFacts } from '../../src/rds';
+import { authorizationRequests } from '../../src/iam/requestContext';
+import type { LocalRequest } from '../../src/types';
+
+const ARN = (type: string, id: string) => `arn:aws:rds:us-east-1:000000000000:${type}:${id}`;
+const facts: Record<string, RdsResourceFacts> = {
+  [ARN('db', 'orders-db')]: {
+    tags: [{ Key: 'rewind:allow', Value: 'true' }],
+    copyTagsToSnapshot: true,
+  },
+  [ARN('snapshot', 'vault-snap')]: { tags: [], kmsKeyId: 'arn:aws:kms:us-east-1:000000000000:key/vault' },
+  [ARN('snapshot', 'default-key-snap')]: {
+    tags: [],
+    kmsKeyId: 'arn:aws:kms:us-east-1:000000000000:alias/aws/rds',
+  },
+};
+const sources = { region: 'us-east-1', accountId: '000000000000', rdsResource: (arn: string) => facts[arn] };
+
+function form(params: Record<string, string>): LocalRequest {
+  return {
+    method: 'POST',
+    path: '/',
+    query: new URLSearchParams(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: Buffer.from(new URLSearchParams(params).toString()),
+  };
+}
+
+function json(target: string, body: unknown): LocalRequest {
+  return {
+    method: 'POST',
+    path: '/',
+    query: new URLSearchParams(),
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
+    body: Buffer.from(JSON.stringify(body)),
+  };
+}
+
+describe('what IAM authorises for a request', () => {
+  test('each existing resource with its own tags; a new one without', () => {
+    const needed = authorizationRequests(
+      'rds',
+      form({ Action: 'CreateDBSnapshot', DBInstanceIdentifier: 'Orders-DB', DBSnapshotIdentifier: 'snap-1' }),
+      sources,
+    );
+    expect(needed?.slice(0, 2)).toEqual([
+      {
+        action: 'rds:CreateDBSnapshot',
+        resource: ARN('db', 'orders-db'),
+        context: { 'aws:ResourceTag/rewind:allow': 'true', 'rds:db-tag/rewind:allow': 'true' },
+      },
+      { action: 'rds:CreateDBSnapshot', resource: ARN('snapshot', 'snap-1'), context: {} },
+    ]);
+  });
+
+  test('tags copied to a final snapshot (CopyTagsToSnapshot) are authorised as AddTagsToResource on it', () => {
+    const needed = authorizationRequests(
+      'rds',
+      form({
+        Action: 'DeleteDBInstance',
+        DBInstanceIdentifier: 'orders-db',
+        FinalDBSnapshotIdentifier: 'final-1',
+      }),
+      sources,
+    );
+    expect(needed?.map((r) => [r.action, r.resource])).toEqual([
+      ['rds:DeleteDBInstance', ARN('db', 'orders-db')],
+      ['rds:DeleteDBInstance', ARN('snapshot', 'final-1')],
+      ['rds:AddTagsToResource', ARN('snapshot', 'final-1')],
+    ]);
+    expect(needed?.[2]?.context).toMatchObject({
+      'aws:RequestTag/rewind:allow': 'true',
+      'aws:TagKeys': ['rewind:allow'],
+    });
+  });
+
+  test('tags given at creation are authorised as AddTagsToResource on the new database', () => {
+    const needed = authorizationRequests(
+      'rds',
+      form({
+        Action: 'CreateDBInstance',
+        DBInstanceIdentifier: 'ledger-1',
+        DBClusterIdentifier: 'ledger',
+        'Tags.Tag.1.Key': 'rewind:allow',
+        'Tags.Tag.1.Value': 'true',
+        'Tags.Tag.2.Key': 'rewind:run-id',
+        'Tags.Tag.2.Value': 'run-1',
+      }),
+      sources,
+    );
+    const tagging = needed?.find((r) => r.action === 'rds:AddTagsToResource');
+    expect(tagging).toEqual({
+      action: 'rds:AddTagsToResource',
+      resource: ARN('db', 'ledger-1'),
+      context: {
+        'aws:TagKeys': ['rewind:allow', 'rewind:run-id'],
+        'aws:RequestTag/rewind:allow': 'true',
+        'rds:req-tag/rewind:allow': 'true',
+        'aws:RequestTag/rewind:run-id': 'run-1',
+        'rds:req-tag/rewind:run-id': 'run-1',
+      },
+    });
+  });
+
+  test("a restore from a snapshot encrypted with a customer-managed key needs the key's grant via RDS", () => {
+    const restore = (snapshot: string) =>
+      authorizationRequests(
+        'rds',
+        form({
+          Action: 'RestoreDBInstanceFromDBSnapshot',
+          DBInstanceIdentifier: 'v',
+          DBSnapshotIdentifier: snapshot,
+        }),
+        sources,
+      )!.filter((r) => r.action.startsWith('kms:'));
+    expect(restore('vault-snap')).toEqual([
+      {
+        action: 'kms:DescribeKey',
+        resource: 'arn:aws:kms:us-east-1:000000000000:key/vault',
+        context: { 'kms:ViaService': 'rds.us-east-1.amazonaws.com', 'kms:CallerAccount': '000000000000' },
+      },
+      {
+        action: 'kms:CreateGrant',
+        resource: 'arn:aws:kms:us-east-1:000000000000:key/vault',
+        context: {
+          'kms:ViaService': 'rds.us-east-1.amazonaws.com',
+          'kms:CallerAccount': '000000000000',
+          'kms:GrantIsForAWSResource': 'true',
+        },
+      },
+    ]);
+    expect(restore('default-key-snap')).toEqual([]);
+  });
+
+  test('PutEvents: one authorisation per bus, events:source with every entry source', () => {
+    const needed = authorizationRequests(
+      'events',
+      json('AWSEvents.PutEvents', {
+        Entries: [
+          { EventBusName: 'rewind-local', Source: 'rewind', DetailType: 'A' },
+          { EventBusName: 'rewind-local', Source: 'other', DetailType: 'B' },
+          { Source: 'rewind', DetailType: 'C' },
+        ],
+      }),
+      sources,
+    );
+    expect(needed).toEqual([
+      {
+        action: 'events:PutEvents',
+        resource: 'arn:aws:events:us-east-1:000000000000:event-bus/rewind-local',
+        context: { 'events:source': ['rewind', 'other'], 'events:detail-type': ['A', 'B'] },
+      },
+      {
+        action: 'events:PutEvents',
+        resource: 'arn:aws:events:us-east-1:000000000000:event-bus/default',
+        context: { 'events:source': ['rewind'], 'events:detail-type': ['C'] },
+      },
+    ]);
+  });
+
+  test('DynamoDB queries on an index and SQS batches name the resource and the action IAM knows', () => {
+    expect(
+      authorizationRequests(
+        'dynamodb',
+        json('DynamoDB_20120810.Query', { TableName: 't', IndexName: 'by-status' }),
+        sources,
+      ),
+    ).toEqual([
+      {
+        action: 'dynamodb:Query',
+        resource: 'arn:aws:dynamodb:us-east-1:000000000000:table/t/index/by-status',
+        context: {},
+      },
+    ]);
+    expect(
+      authorizationRequests(
+        'sqs',
+        json('AmazonSQS.SendMessageBatch', { QueueUrl: 'http://127.0.0.1:4566/000000000000/inbox' }),
+        sources,
+      ),
+    ).toEqual([
+      { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:inbox', context: {} },
+    ]);
+  });
+});
