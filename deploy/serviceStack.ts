@@ -81,6 +81,8 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, optInTagKey: string): Rec
     [ENV.tableName]: param('tableName'),
     [ENV.inboxUrl(spec.name)]: inboxUrl,
     [ENV.logLevel]: param('logLevel'),
+    // With AWS_REGION (set by Lambda), the home of resource addresses.
+    [ENV.accountId]: ref('AWS::AccountId'),
   };
   if (spec.name === 'notify') {
     return {

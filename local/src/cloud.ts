@@ -178,6 +178,7 @@ function rewindEnvironment(
     recipientEmails: ['oncall@example.com'],
     slackWebhookUrls: [`${endpoint}/_rewind/webhook/slack`],
     logLevel: opts.verbose ? 'info' : 'warn',
+    accountId: { ...DEFAULT_IDENTITY, ...opts.identity }.accountId,
   });
 }
 
