@@ -144,9 +144,10 @@ export function localRoles(
   const roles: LocalRole[] = SERVICE_NAMES.map((service: ServiceName) => {
     const stack = serviceStack(service, { settings });
     const inboxArn = arn('sqs', names.inboxQueue(service));
+    const inboxDlqArn = arn('sqs', names.inboxDlq(service));
     const resolver = new Resolver(
       { ...refs, Inbox: inboxArn },
-      { 'Inbox.Arn': inboxArn },
+      { 'Inbox.Arn': inboxArn, 'InboxDlq.Arn': inboxDlqArn },
       params,
       conditions,
       names.prefix,

@@ -1,64 +1,19 @@
-import { DescribeDBSnapshotsCommand, type DBInstance } from '@aws-sdk/client-rds';
 import {
-  findCluster,
-  idempotencyKey,
-  captureInstanceConfig,
   event,
-  findInstance,
-  findSnapshot,
   flushOutbox,
-  publishCreated,
-  isTrapheusSnapshot,
-  LockHeldError,
+  idempotencyKey,
   newRunId,
   parseEvent,
   planFor,
-  snapshotIdentifier,
-  StaleWriteError,
-  startRun,
-  temporaryIdentifier,
-  traceRunTag,
-  trapheusSnapshotIdentifier,
-  type ClusterConfig,
-  type EventDetail,
-  type InstanceConfig,
   type Envelope,
+  type EventDetail,
   type RunRecord,
   type ServiceContext,
-  addressScope,
-  type ResourceAddress,
 } from '@rewind/shared';
-import { inspectCluster, resolveClusterSnapshot } from './clusterIntake';
-import { checkOptedIn } from './optIn';
+import { accept, createOrFlush } from './accept';
 import { Rejection } from './rejection';
-import { rejectInstanceWithReplicas } from './replicas';
-import { assessRestore } from './restoreSafety';
 
 type Request = EventDetail<'RestoreRequested'>;
-/** What intake learns of the database: its captured configuration and how to find its snapshot. */
-interface Inspected {
-  config: InstanceConfig | ClusterConfig;
-  resolveSnapshot: () => Promise<string>;
-}
-
-async function inspectInstance(ctx: ServiceContext, req: Request): Promise<Inspected> {
-  const db = await findInstance(ctx.rds, req.identifier);
-  if (!db) throw new Rejection('unknown-database', await unknownDatabaseReason(ctx, req.identifier));
-  checkEligible(ctx, db, req.identifier);
-  rejectInstanceWithReplicas(db, req.identifier);
-  return {
-    config: captureInstanceConfig(db),
-    resolveSnapshot: () => resolveSnapshot(ctx, req),
-  };
-}
-
-async function inspectClusterRequest(ctx: ServiceContext, req: Request): Promise<Inspected> {
-  const config = await inspectCluster(ctx, req);
-  return {
-    config,
-    resolveSnapshot: () => resolveClusterSnapshot(ctx, req),
-  };
-}
 
 /**
  * Intake of `RestoreRequested`: validate, check the database (exists, opted in, available, not busy),
@@ -191,187 +146,6 @@ function invalidRequest(raw: unknown): InvalidRequest {
     requestId: field('requestId', 128),
     isCluster: typeof isCluster === 'boolean' ? isCluster : undefined,
   };
-}
-
-async function accept(ctx: ServiceContext, runId: string, req: Request, envelope: Envelope, now: Date) {
-  const kind = req.isCluster ? 'cluster' : 'instance';
-  const target: ResourceAddress | undefined = ctx.config.home && {
-    ...ctx.config.home,
-    kind,
-    id: req.identifier,
-  };
-  if (req.strategy !== 'in-place') {
-    throw new Rejection(
-      'unsupported',
-      `strategy "${req.strategy}" is not available yet; use "in-place" (the default)`,
-    );
-  }
-  const inspected = req.isCluster ? await inspectClusterRequest(ctx, req) : await inspectInstance(ctx, req);
-
-  const names: Record<string, string> = { temporary: temporaryIdentifier(req.identifier, runId) };
-  if (req.task !== 'db_restore') names.snapshot = snapshotIdentifier(req.identifier, runId, now);
-  if (req.task === 'create_snapshot') names.restoreFrom = names.snapshot!;
-  if (req.task === 'db_restore') names.restoreFrom = await inspected.resolveSnapshot();
-  // A snapshot that would change what the database is is rejected; what a restore changes is announced.
-  const assessed = await assessRestore(ctx, req, kind, inspected.config, names.restoreFrom);
-
-  try {
-    await ctx.store.acquireLock(
-      kind,
-      req.identifier,
-      runId,
-      now,
-      target ? addressScope(target, ctx.config.home) : '',
-    );
-  } catch (err) {
-    if (err instanceof LockHeldError) {
-      throw new Rejection(
-        'already-running',
-        `${req.identifier} already has a run in progress (${err.holderRunId}); wait for it to finish (rewind status ${err.holderRunId})`,
-      );
-    }
-    throw err;
-  }
-  const run = startRun({
-    id: runId,
-    identifier: req.identifier,
-    kind,
-    task: req.task,
-    strategy: req.strategy,
-    plan: planFor(req.task, req.strategy),
-  });
-  const record: Omit<RunRecord, 'version'> = {
-    runId,
-    // An in-place run reads from and changes the same database, here.
-    source: target,
-    target,
-    identifier: req.identifier,
-    kind,
-    task: req.task,
-    strategy: req.strategy,
-    run,
-    status: 'running',
-    request: { ...req, source: envelope.source },
-    requestId: req.requestId,
-    replayOf: req.replayOf,
-    names,
-    config: assessed?.config ?? inspected.config,
-    expectation: null,
-    warnings: assessed?.warnings ?? [],
-    resources: { original: req.identifier },
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    outbox: [
-      {
-        ...event('RunStarted', {
-          run,
-          requestId: req.requestId,
-          replayOf: req.replayOf,
-          snapshotIdentifier: names.restoreFrom ?? names.snapshot,
-          temporaryIdentifier: run.plan.includes('set-aside') ? names.temporary : undefined,
-          snapshotSource: assessed?.snapshotSource,
-          warnings: assessed?.warnings.length ? assessed.warnings : undefined,
-          startedAt: now.toISOString(),
-        }),
-        at: now.toISOString(),
-      },
-    ],
-  };
-  // The timeline entry does not gate the run: written alongside it.
-  await Promise.all([
-    ctx.store.appendLog({
-      runId,
-      at: now.toISOString(),
-      direction: 'in',
-      type: 'RestoreRequested',
-      detail: req,
-      source: envelope.source,
-    }),
-    createOrFlush(ctx, record),
-  ]);
-}
-
-async function createOrFlush(ctx: ServiceContext, record: Omit<RunRecord, 'version'>) {
-  try {
-    await publishCreated(ctx, await ctx.store.createRun(record));
-  } catch (err) {
-    if (!(err instanceof StaleWriteError)) throw err;
-    // A concurrent delivery of the same request created it first.
-    const existing = await ctx.store.getRun(record.runId);
-    if (existing) await flushOutbox(ctx, existing);
-  }
-}
-
-function checkEligible(ctx: ServiceContext, db: DBInstance, identifier: string) {
-  checkOptedIn(
-    [{ what: `DB instance ${identifier}`, identifier, arn: db.DBInstanceArn, tags: db.TagList }],
-    ctx.config.optIn,
-    identifier,
-  );
-  if (db.DBClusterIdentifier) {
-    throw new Rejection(
-      'invalid-input',
-      `${identifier} is a member of Aurora cluster ${db.DBClusterIdentifier}; restore the cluster instead ({"identifier": "${db.DBClusterIdentifier}", "isCluster": true})`,
-    );
-  }
-  if (db.DBInstanceStatus !== 'available') {
-    throw new Rejection(
-      'not-available',
-      `${identifier} is ${db.DBInstanceStatus}; Rewind starts only on an available database. Retry when it is available`,
-    );
-  }
-  if (db.ReadReplicaSourceDBInstanceIdentifier) {
-    throw new Rejection(
-      'unsupported',
-      `${identifier} is a read replica of ${db.ReadReplicaSourceDBInstanceIdentifier}; restoring a replica in place would detach it`,
-    );
-  }
-}
-
-async function unknownDatabaseReason(ctx: ServiceContext, identifier: string): Promise<string> {
-  const base = `no DB instance named ${identifier} in this account and region`;
-  if (await findCluster(ctx.rds, identifier)) {
-    return `${base}; ${identifier} is an Aurora cluster: send "isCluster": true`;
-  }
-  return `${base}; check the identifier and the region`;
-}
-
-/** db_restore: the given snapshot, else the newest Rewind snapshot, else Trapheus's `<id>-snapshot`. */
-async function resolveSnapshot(ctx: ServiceContext, req: Request): Promise<string> {
-  if (req.snapshotIdentifier) {
-    const snap = await findSnapshot(ctx.rds, req.snapshotIdentifier);
-    if (!snap) {
-      throw new Rejection(
-        'snapshot-not-found',
-        `snapshot ${req.snapshotIdentifier} does not exist in this account and region; check the name (rewind snapshots are named <identifier>-rw<tag>-snapshot-<time>)`,
-      );
-    }
-    if (snap.Status !== 'available') {
-      throw new Rejection(
-        'not-available',
-        `snapshot ${req.snapshotIdentifier} is ${snap.Status}; retry when it is available`,
-      );
-    }
-    return req.snapshotIdentifier;
-  }
-  const out = await ctx.rds.send(
-    new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: req.identifier, SnapshotType: 'manual' }),
-  );
-  const ours = (out.DBSnapshots ?? [])
-    .filter((s) => s.Status === 'available' && traceRunTag(s.DBSnapshotIdentifier ?? '')?.role === 'snapshot')
-    .sort((a, b) => (b.SnapshotCreateTime?.getTime() ?? 0) - (a.SnapshotCreateTime?.getTime() ?? 0));
-  if (ours[0]?.DBSnapshotIdentifier) return ours[0].DBSnapshotIdentifier;
-  const legacy = (out.DBSnapshots ?? []).find(
-    (s) => s.Status === 'available' && isTrapheusSnapshot(s.DBSnapshotIdentifier ?? '', req.identifier),
-  );
-  if (legacy?.DBSnapshotIdentifier) return legacy.DBSnapshotIdentifier;
-  const named = await findSnapshot(ctx.rds, trapheusSnapshotIdentifier(req.identifier));
-  if (named?.Status === 'available') return named.DBSnapshotIdentifier!;
-  throw new Rejection(
-    'snapshot-not-found',
-    `no snapshot to restore ${req.identifier} from: no available Rewind snapshot of it and no ${trapheusSnapshotIdentifier(req.identifier)}; ` +
-      `pass "snapshotIdentifier", or run the create_snapshot task`,
-  );
 }
 
 async function reject(
