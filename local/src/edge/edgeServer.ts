@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { jsonResponse, readLocalRequest, writeLocalResponse } from '../http';
 import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
 import { awsErrorResponse } from './awsError';
+import { resolveCaller, type IdentityOptions } from './identity';
 import { describeUnresolved, resolveService } from './serviceResolver';
 
 export interface EdgeOptions {
   /** 0 = a free port. */
   port: number;
   services: readonly EmulatedService[];
+  /** Default account and region, and access key -> account mapping. */
+  identity?: IdentityOptions;
   verbose?: boolean;
   log?: (line: string) => void;
 }
@@ -29,7 +32,10 @@ export class EdgeRouter {
   /** Requests per `service:Action` (JSON protocols by X-Amz-Target), for benchmarks and tests. */
   private readonly counts = new Map<string, number>();
 
-  constructor(services: readonly EmulatedService[]) {
+  constructor(
+    services: readonly EmulatedService[],
+    private readonly identity?: IdentityOptions,
+  ) {
     for (const service of services) {
       for (const name of service.signingNames) this.bySigningName.set(name, service);
       if (service.adminPrefix) this.byAdminPrefix.set(service.adminPrefix, service);
@@ -54,6 +60,7 @@ export class EdgeRouter {
       };
     }
     this.count(resolved.name, req);
+    if (this.identity) req.caller = resolveCaller(req, this.identity);
     return { response: await service.handle(req), target: resolved.name };
   }
 
@@ -96,7 +103,7 @@ export class EdgeRouter {
 
 /** Starts the edge endpoint on loopback. */
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
-  const router = new EdgeRouter(options.services);
+  const router = new EdgeRouter(options.services, options.identity);
   const log = options.log ?? ((line: string) => console.log(line));
   const server: Server = createServer((nodeReq, nodeRes) => {
     const started = performance.now();

@@ -1,8 +1,9 @@
 /** Everything the emulator holds, and the helpers the operation modules share. */
+import type { KmsKeys } from '../kms/keys';
 import type { BusIngress, LocalIdentity } from '../types';
 import { err } from './errors';
 import { RdsEvents, type SnsPublisher } from './events';
-import { Faults } from './faults';
+import type { Faults } from './faults';
 import { Groups } from './groups';
 import { Scheduler, type Durations } from './lifecycle';
 import type {
@@ -17,16 +18,26 @@ import type {
 import { Naming } from './naming';
 import { ANSWERING_STATUSES, Observer, type AnsweringEndpoint } from './observe';
 
+/** Every account's and region's RDS, for calls that reach across (copies, replicas, sharing). */
+export interface RdsWorld {
+  /** The RDS state of an account in a region (created on first use). */
+  partition(where: LocalIdentity): RdsState;
+  /** Every existing account's and region's state. */
+  all(): RdsState[];
+  readonly kms: KmsKeys;
+}
+
 export interface StateOptions {
   identity: LocalIdentity;
+  world: RdsWorld;
+  /** Shared by every account and region (faults name identifiers, not places). */
+  faults: Faults;
   bus: BusIngress;
   sns: SnsPublisher;
   durations: Durations;
   timeScale: number;
   /** Drives names, zones and windows. */
   random: () => number;
-  /** Drives fault rates and event quirks (separate, so that fault draws stay reproducible per seed). */
-  faultRandom: () => number;
   log: (line: string) => void;
 }
 
@@ -49,6 +60,7 @@ export class RdsState {
     modifiableStatuses: [...DEFAULT_BEHAVIOUR.modifiableStatuses],
   };
   readonly identity: LocalIdentity;
+  readonly world: RdsWorld;
   durations: Durations;
   readonly sched: Scheduler;
   readonly faults: Faults;
@@ -68,10 +80,11 @@ export class RdsState {
 
   constructor(o: StateOptions) {
     this.identity = o.identity;
+    this.world = o.world;
     this.durations = o.durations;
     this.sched = new Scheduler(o.timeScale);
     this.random = o.random;
-    this.faults = new Faults(o.faultRandom);
+    this.faults = o.faults;
     this.naming = new Naming(o.identity, o.random);
     this.groups = new Groups(this.naming);
     this.log = o.log;
@@ -208,7 +221,6 @@ export class RdsState {
     this.groups.reset();
     this.observer.reset();
     this.events.reset();
-    this.faults.clear();
   }
 }
 
