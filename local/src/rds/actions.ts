@@ -36,7 +36,15 @@ import {
 } from './instances';
 import type { Params, XmlObject } from './protocol';
 import { restoreDBInstanceFromDBSnapshot, restoreDBInstanceToPointInTime } from './restore';
-import { copyDBSnapshot, createDBSnapshot, deleteDBSnapshot, describeDBSnapshots } from './snapshots';
+import { createDBSnapshot, deleteDBSnapshot, describeDBSnapshots } from './snapshots';
+import { copyDBClusterSnapshot, copyDBSnapshot } from './copies';
+import {
+  describeDBClusterSnapshotAttributes,
+  describeDBSnapshotAttributes,
+  modifyDBClusterSnapshotAttribute,
+  modifyDBSnapshotAttribute,
+} from './sharing';
+import { createDBInstanceReadReplica } from './replicas';
 import type { RdsState } from './state';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tagsApi';
 
@@ -62,6 +70,12 @@ export const ACTIONS: Record<string, Handler> = {
   CreateDBClusterSnapshot: createDBClusterSnapshot,
   DescribeDBClusterSnapshots: describeDBClusterSnapshots,
   DeleteDBClusterSnapshot: deleteDBClusterSnapshot,
+  CopyDBClusterSnapshot: copyDBClusterSnapshot,
+  ModifyDBSnapshotAttribute: modifyDBSnapshotAttribute,
+  DescribeDBSnapshotAttributes: describeDBSnapshotAttributes,
+  ModifyDBClusterSnapshotAttribute: modifyDBClusterSnapshotAttribute,
+  DescribeDBClusterSnapshotAttributes: describeDBClusterSnapshotAttributes,
+  CreateDBInstanceReadReplica: createDBInstanceReadReplica,
   AddTagsToResource: addTagsToResource,
   RemoveTagsFromResource: removeTagsFromResource,
   ListTagsForResource: listTagsForResource,
@@ -86,6 +100,7 @@ const IDENTIFIER_PARAMS = [
   'DBSnapshotIdentifier',
   'TargetDBSnapshotIdentifier',
   'DBClusterSnapshotIdentifier',
+  'TargetDBClusterSnapshotIdentifier',
   'ResourceName',
   'SubscriptionName',
 ];

@@ -1,4 +1,5 @@
 /** DB instances: create, describe, modify (incl. rename), reboot, delete. */
+import { targetKey } from './encryption';
 import { err, RdsError } from './errors';
 import type { DbInstance } from './model';
 import {
@@ -198,6 +199,10 @@ export function createDBInstance(s: RdsState, p: Params): XmlObject {
     delete v.backupRetentionPeriod;
   }
   Object.assign(inst, v, { id, engineVersion: inst.engineVersion, engine: inst.engine });
+  if (clusterId === undefined) {
+    inst.kmsKeyId = targetKey(s, v.kmsKeyId, inst.storageEncrypted);
+    inst.storageEncrypted = inst.kmsKeyId !== undefined;
+  }
   inst.tags = p.tags() ?? [];
   const outcome = s.faults.takeOperation('create', id);
   if (outcome === 'insufficient-capacity') {

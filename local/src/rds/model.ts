@@ -91,6 +91,10 @@ export interface DbInstance extends Tracked, InstanceSettings {
   pending: Record<string, string | number | boolean>;
   /** Restores: the snapshot it came from (for events). */
   restoredFrom?: string;
+  /** Read replicas: the source instance's ARN. */
+  replicaSourceArn?: string;
+  /** Sources: ARNs (other regions) or identifiers (this region) of their read replicas. */
+  replicaArns?: string[];
 }
 
 export interface DbCluster extends Tracked {
@@ -145,9 +149,23 @@ export interface DbSnapshot extends Tracked {
   createTime: Date;
   instanceCreateTime?: Date;
   percentProgress: number;
+  /** Copies: the source snapshot's ARN and region. */
   sourceSnapshot?: string;
+  sourceRegion?: string;
+  /** Copies keep the original's creation time. */
+  originalCreateTime?: Date;
+  /** A copy still in progress: how to cancel it (DeleteDBSnapshot) and which events it emits. */
+  copying?: CopyProgress;
+  /** Accounts this snapshot is shared with (`restore` attribute); `all` = public. */
+  sharedWith: string[];
   /** The instance's settings when the snapshot was taken. */
   source: InstanceSettings;
+}
+
+export interface CopyProgress {
+  crossRegion: boolean;
+  sourceId: string;
+  sourceRegion: string;
 }
 
 export interface ClusterSettings {
@@ -176,6 +194,10 @@ export interface DbClusterSnapshot extends Tracked {
   createTime: Date;
   clusterCreateTime?: Date;
   percentProgress: number;
+  /** Copies: the source cluster snapshot's ARN. */
+  sourceSnapshot?: string;
+  copying?: CopyProgress;
+  sharedWith: string[];
   source: ClusterSettings;
 }
 
