@@ -3,6 +3,8 @@ import { LOCAL_WAIT, serviceEnvironment } from '@rewind/shared/src/serviceEnv';
 import { AdminClient } from './admin/adminClient';
 import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
+import { validateAccounts, type IdentityOptions } from './edge/identity';
+import { createKms } from './kms';
 import { startEventBridge, startRds } from './emulators';
 import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
@@ -39,11 +41,12 @@ export interface StartOptions extends LocalCloudOptions {
 async function listen(
   port: number,
   services: EmulatedService[],
+  identity: IdentityOptions,
   opts: StartOptions,
   log: (l: string) => void,
 ): Promise<Edge> {
   try {
-    return await startEdge({ port, services, verbose: opts.verbose, log });
+    return await startEdge({ port, services, identity, verbose: opts.verbose, log });
   } catch (err) {
     if ((err as { code?: string }).code === 'EADDRINUSE') {
       throw new LocalCloudError(
@@ -61,19 +64,22 @@ async function listen(
 export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalCloud> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const identity: LocalIdentity = { ...DEFAULT_IDENTITY, ...opts.identity };
+  validateAccounts(opts.accounts);
   const names = resourceNames(opts.prefix ?? DEFAULT_PREFIX);
   const closers: (() => Promise<void>)[] = [];
   const invocationLog = new InvocationLog();
   let runtime: FunctionRuntime | undefined;
   let resources: ProvisionedResources | undefined;
   try {
-    const fauxqs = await createFauxqsService(identity);
+    const fauxqs = await createFauxqsService(identity, opts.accounts);
     closers.push(() => fauxqs.close?.() ?? Promise.resolve());
-    const dynamodb = await createDynaliteService();
+    const dynamodb = await createDynaliteService({ identity, accounts: opts.accounts });
     closers.push(() => dynamodb.close?.() ?? Promise.resolve());
-    const events = startEventBridge(identity, fauxqs.sqs, log);
+    const callers: IdentityOptions = { identity, accounts: opts.accounts };
+    const events = startEventBridge(callers, fauxqs.sqs, log);
     closers.push(() => events.close());
-    const rds = startRds(identity, events, fauxqs.sns, opts.rds, log);
+    const kms = createKms(callers);
+    const rds = startRds(callers, events, fauxqs.sns, kms.keys, opts.rds, log);
     closers.push(() => rds.close());
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
@@ -89,12 +95,13 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       dynamodb,
       events,
       rds,
+      kms,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),
       resourcesAdmin,
     ];
-    const edge = await listen(opts.port ?? DEFAULT_PORT, services, opts, log);
+    const edge = await listen(opts.port ?? DEFAULT_PORT, services, callers, opts, log);
     closers.unshift(() => edge.close());
     if (opts.provision !== false) {
       resources = await provision({ endpoint: edge.endpoint, region: identity.region, prefix: names.prefix });
