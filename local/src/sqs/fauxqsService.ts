@@ -93,6 +93,14 @@ export async function createFauxqsService(
   };
 }
 
+/** fauxqs lists the queues of every region; a caller sees those of its own region (internal URLs name it). */
+function onlyRegion(text: string, region: string): string {
+  const out = JSON.parse(text) as { QueueUrls?: string[] };
+  if (!out.QueueUrls) return text;
+  out.QueueUrls = out.QueueUrls.filter((url) => url.startsWith(`http://sqs.${region}.`));
+  return JSON.stringify(out);
+}
+
 /** Replaces an account id in URLs (`/id/`, URL-encoded or not), ARNs (`:id:`) and XML values (`>id<`). */
 function swapAccount(text: string, from: string, to: string): string {
   if (!text.includes(from)) return text;
@@ -160,6 +168,8 @@ async function startAccountQueues(
     const headers = { ...forwardHeaders(req), ...sqsJson(action) };
     const res = await inject('POST', '/', headers, JSON.stringify(input));
     let text = res.body.toString('utf8');
+    if (action === 'ListQueues' && res.status === 200)
+      text = onlyRegion(text, regionOf(req, identity.region));
     if (URL_RESULTS.has(action)) {
       const host = typeof req.headers.host === 'string' ? req.headers.host : '127.0.0.1:4566';
       text = toClientUrls(text, `http://${host}`);
