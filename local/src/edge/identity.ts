@@ -7,6 +7,7 @@
  *   2. an access key that is itself 12 digits names that account (`AWS_ACCESS_KEY_ID=111111111111`);
  *   3. any other key (e.g. `test`) is the default account.
  */
+import { LocalCloudError } from '../errors';
 import type { CallerIdentity, LocalIdentity, LocalRequest } from '../types';
 
 const SCOPE = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/[^/]+\/aws4_request/;
@@ -23,7 +24,7 @@ export interface IdentityOptions {
 export function validateAccounts(accounts: Readonly<Record<string, string>> | undefined): void {
   for (const [key, account] of Object.entries(accounts ?? {})) {
     if (!ACCOUNT_ID.test(account)) {
-      throw new Error(
+      throw new LocalCloudError(
         `accounts: access key ${key} maps to "${account}", which is not an account id (12 digits, e.g. 111111111111)`,
       );
     }

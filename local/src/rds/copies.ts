@@ -113,9 +113,7 @@ function run<T extends AnySnapshot>(
         () => {
           copy.copying = undefined;
           // Deleting the source before the copy is available can fail the copy (RDS user guide).
-          const sourceGone =
-            found.owner.snapshots.get(found.item.id) !== found.item &&
-            found.owner.clusterSnapshots.get(found.item.id) !== found.item;
+          const sourceGone = k.store(found.owner).get(found.item.id) !== found.item;
           if (outcome === 'failed' || sourceGone) {
             s.setStatus(copy, 'failed', sourceGone ? 'source snapshot deleted during the copy' : undefined);
             return;

@@ -1,5 +1,6 @@
 /** DB instances: create, describe, modify (incl. rename), reboot, delete. */
 import { targetKey } from './encryption';
+import { detachReplica } from './replicas';
 import { err, RdsError } from './errors';
 import type { DbInstance } from './model';
 import {
@@ -486,6 +487,7 @@ export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
       s.durations.instanceDelete,
       () => {
         s.instances.delete(inst.id);
+        detachReplica(s, inst);
         if (inst.clusterId !== undefined && inst.clusterWriter) promoteWriter(s, inst.clusterId);
         if (removeAutomated) {
           for (const snap of [...s.snapshots.values()]) {

@@ -142,3 +142,13 @@ function seedSnapshot(s: RdsState, source: DbInstance, settings: DbSnapshot['sou
   s.setStatus(snap, 'creating', `read replica seed from ${source.id}`);
   return snap;
 }
+
+/** A deleted read replica leaves its source's list of replicas. */
+export function detachReplica(s: RdsState, replica: DbInstance): void {
+  if (replica.replicaSourceArn === undefined) return;
+  const arn = parseRdsArn(replica.replicaSourceArn);
+  const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
+  const source = owner.instances.get(arn ? arn.id : replica.replicaSourceArn);
+  if (!source?.replicaArns) return;
+  source.replicaArns = source.replicaArns.filter((r) => r !== replica.id && r !== s.arnOf(replica));
+}

@@ -184,9 +184,10 @@ export class RdsState {
 
   /** The taggable thing behind an ARN (resources, groups, subscriptions). */
   taggable(arn: string): { tags: Tag[] } | undefined {
-    const m = /^arn:aws:rds:[^:]*:[^:]*:([a-z-]+):(.+)$/.exec(arn);
+    const m = /^arn:aws:rds:([^:]*):([^:]*):([a-z-]+):(.+)$/.exec(arn);
     if (!m) return undefined;
-    const [, type, id] = m as unknown as [string, string, string];
+    const [, region, account, type, id] = m as unknown as [string, string, string, string, string];
+    if (region !== this.identity.region || account !== this.identity.accountId) return undefined;
     switch (type) {
       case 'db':
         return this.instances.get(id);
