@@ -166,3 +166,17 @@ it('a bus in another region receives only after its policy allows the sender', a
   const got = await eventually(target.read, (r) => r.length === 1);
   expect(got[0]).toMatchObject({ account: ACCOUNT_A, region: 'us-east-1', detail: { n: 11 } });
 });
+
+it('in the same account, a target role (RoleArn) authorises a bus in another region, as in AWS', async () => {
+  const target = await receivingBus(aWest, 'dr-role', 'returns');
+  await a.events.send(new PutRuleCommand({ Name: 'to-west-role', EventPattern: '{"source":["returns"]}' }));
+  await a.events.send(
+    new PutTargetsCommand({
+      Rule: 'to-west-role',
+      Targets: [{ Id: 'west', Arn: target.busArn, RoleArn: `arn:aws:iam::${ACCOUNT_A}:role/events-to-dr` }],
+    }),
+  );
+  await put(a, 20, 'returns');
+  const got = await eventually(target.read, (r) => r.length === 1);
+  expect(got[0]).toMatchObject({ account: ACCOUNT_A, region: 'us-east-1', detail: { n: 20 } });
+});
