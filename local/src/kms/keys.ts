@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Partitions } from '../edge/identity';
-import { parsePolicy, policyAllows, type PolicyDocument } from '../policies/resourcePolicy';
+import { parsePolicy, policyAllows, principalAccount, type PolicyDocument } from '../policies/resourcePolicy';
 import type { LocalIdentity } from '../types';
 
 export interface Grant {

@@ -81,11 +81,20 @@ export async function createFauxqsService(
     },
   };
 
+  const sns: SnsPublisher = {
+    async publish(topicArn, message, subject) {
+      const accountId = topicArn.split(':')[4] ?? identity.accountId;
+      if (!swap(accountId)) return own.sns.publish(topicArn, message, subject);
+      const queues = await byAccount(accountId);
+      return queues.sns.publish(swapAccount(topicArn, accountId, FAUXQS_ACCOUNT), message, subject);
+    },
+  };
+
   return {
     signingNames: ['sqs', 'sns', 'sts'],
     handle,
     sqs,
-    sns: own.sns,
+    sns,
     sqsCall: own.sqsCall,
     close: async () => {
       for (const app of apps.all()) await (await app).close();
