@@ -86,7 +86,11 @@ function copySnapshot<T extends AnySnapshot>(s: RdsState, p: Params, k: CopyKind
   return copy;
 }
 
-/** pending -> copying -> available (cross-region), creating -> available (local). */
+/**
+ * pending -> copying -> available (cross-region), creating -> available (local). Cross-region copies of
+ * one source database into one destination run one after another: RDS queues the later ones, which
+ * stay `pending` meanwhile.
+ */
 function run<T extends AnySnapshot>(
   s: RdsState,
   k: CopyKind<T>,
@@ -98,46 +102,62 @@ function run<T extends AnySnapshot>(
   const vars = { source: progress.sourceId, region: progress.sourceRegion };
   const arn = s.arnOf(copy);
   const cross = progress.crossRegion;
-  const queued = cross ? s.durations.snapshotCopyQueued : 0;
   const duration = cross ? s.durations.snapshotCopyCrossRegion : s.durations.snapshotCopy;
+  const requestedAt = Date.now();
   s.setStatus(copy, cross ? 'pending' : 'creating', `copy of ${s.arnOf(found.item)}`);
-  if (k.events)
+  if (k.events) {
     s.events.emit('SNAPSHOT', cross ? 'crossRegionCopyStarted' : 'snapshotCopyStarted', copy.id, arn, vars);
-  s.sched.after(
-    queued,
-    () => {
-      if (cross) s.setStatus(copy, 'copying');
-      scheduleProgress(s, copy, duration);
-      s.sched.after(
-        duration,
-        () => {
-          copy.copying = undefined;
-          // Deleting the source before the copy is available can fail the copy (RDS user guide).
-          const sourceGone = k.store(found.owner).get(found.item.id) !== found.item;
-          if (outcome === 'failed' || sourceGone) {
-            s.setStatus(copy, 'failed', sourceGone ? 'source snapshot deleted during the copy' : undefined);
-            return;
-          }
-          copy.percentProgress = 100;
-          s.setStatus(copy, 'available');
-          if (!k.events) return;
-          const minutes = String(Math.max(1, Math.round((queued + duration) / SIMULATED_MINUTE)));
-          s.events.emit(
-            'SNAPSHOT',
-            cross ? 'crossRegionCopyFinished' : 'snapshotCopyFinished',
-            copy.id,
-            arn,
-            {
-              ...vars,
-              minutes,
-            },
-          );
-        },
-        copy,
-      );
-    },
-    copy,
-  );
+  }
+  const finish = (): void => {
+    copy.copying = undefined;
+    if (progress.lane !== undefined) leaveLane(s, progress.lane);
+    // Deleting the source before the copy is available can fail the copy (RDS user guide).
+    const sourceGone = k.store(found.owner).get(found.item.id) !== found.item;
+    if (outcome === 'failed' || sourceGone) {
+      s.setStatus(copy, 'failed', sourceGone ? 'source snapshot deleted during the copy' : undefined);
+      return;
+    }
+    copy.percentProgress = 100;
+    s.setStatus(copy, 'available');
+    if (!k.events) return;
+    const simulatedMs = (Date.now() - requestedAt) / s.sched.timeScale;
+    const minutes = String(Math.max(1, Math.round(simulatedMs / SIMULATED_MINUTE)));
+    const name = cross ? 'crossRegionCopyFinished' : 'snapshotCopyFinished';
+    s.events.emit('SNAPSHOT', name, copy.id, arn, { ...vars, minutes });
+  };
+  const transfer = (): void => {
+    if (cross) s.setStatus(copy, 'copying');
+    scheduleProgress(s, copy, duration);
+    s.sched.after(duration, finish, copy);
+  };
+  if (!cross) return transfer();
+  progress.lane = `${progress.sourceRegion}/${laneOf(found.item)}`;
+  progress.start = () => {
+    progress.started = true;
+    s.sched.after(s.durations.snapshotCopyQueued, transfer, copy);
+  };
+  enterLane(s, progress.lane, progress.start);
+}
+
+function laneOf(x: AnySnapshot): string {
+  return x.kind === 'snapshot' ? x.dbiResourceId : x.clusterResourceId;
+}
+
+/** Starts `start` now if no copy of the same source is in progress, else after those before it. */
+function enterLane(s: RdsState, lane: string, start: () => void): void {
+  const waiting = s.copyLanes.get(lane);
+  if (waiting) {
+    waiting.push(start);
+    return;
+  }
+  s.copyLanes.set(lane, []);
+  start();
+}
+
+function leaveLane(s: RdsState, lane: string): void {
+  const next = s.copyLanes.get(lane)?.shift();
+  if (next) next();
+  else s.copyLanes.delete(lane);
 }
 
 /**
@@ -148,6 +168,18 @@ export function cancelCopy(s: RdsState, snap: AnySnapshot): boolean {
   const progress = snap.copying;
   if (!progress) return false;
   s.sched.cancel(snap);
+  snap.copying = undefined;
+  if (progress.lane !== undefined) {
+    // A copy still waiting leaves the queue; a running one lets the next start.
+    const waiting = s.copyLanes.get(progress.lane);
+    const started = progress.started === true;
+    if (started) leaveLane(s, progress.lane);
+    else if (waiting)
+      s.copyLanes.set(
+        progress.lane,
+        waiting.filter((start) => start !== progress.start),
+      );
+  }
   if (snap.kind === 'snapshot') {
     s.snapshots.delete(snap.id);
     const event = progress.crossRegion ? 'crossRegionCopyCanceled' : 'snapshotCopyCanceled';

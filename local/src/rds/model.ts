@@ -166,6 +166,10 @@ export interface CopyProgress {
   crossRegion: boolean;
   sourceId: string;
   sourceRegion: string;
+  /** Cross-region copies of one source database run one at a time: its queue, and this copy's turn. */
+  lane?: string;
+  start?: () => void;
+  started?: boolean;
 }
 
 export interface ClusterSettings {

@@ -76,6 +76,8 @@ export class RdsState {
   readonly snapshots = new Map<string, DbSnapshot>();
   readonly clusterSnapshots = new Map<string, DbClusterSnapshot>();
   readonly subscriptions = new Map<string, EventSubscription>();
+  /** Cross-region copies waiting for an earlier copy of the same source database (copies.ts). */
+  readonly copyLanes = new Map<string, (() => void)[]>();
   private seq = 0;
 
   constructor(o: StateOptions) {
@@ -219,6 +221,7 @@ export class RdsState {
     this.snapshots.clear();
     this.clusterSnapshots.clear();
     this.subscriptions.clear();
+    this.copyLanes.clear();
     this.groups.reset();
     this.observer.reset();
     this.events.reset();

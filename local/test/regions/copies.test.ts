@@ -21,7 +21,16 @@ import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { spawnLocalCloud, type LocalCloud } from '../../src';
-import { clientsFor, errorOf, eventIdsOf, eventually, statusesOf, ACCOUNT_A, type Clients } from './places';
+import {
+  adminGet,
+  clientsFor,
+  errorOf,
+  eventIdsOf,
+  eventually,
+  statusesOf,
+  ACCOUNT_A,
+  type Clients,
+} from './places';
 
 let cloud: LocalCloud;
 let east: Clients;
@@ -253,6 +262,44 @@ describe('CopyDBSnapshot across regions', () => {
       'RDS-EVENT-0059',
       'RDS-EVENT-0061',
     ]);
+  });
+});
+
+describe('copies of one source database', () => {
+  it('run one after another: a later copy stays pending until the earlier one is available', async () => {
+    const sourceArn = await snapshotOf(east, 'queue-db', 'queue-db-snap', false);
+    for (const target of ['queue-1', 'queue-2']) {
+      await west.rds.send(
+        new CopyDBSnapshotCommand({
+          SourceDBSnapshotIdentifier: sourceArn,
+          TargetDBSnapshotIdentifier: target,
+        }),
+      );
+    }
+    await eventually(
+      () => describeIn(west, 'queue-1'),
+      (s) => s?.Status === 'copying',
+    );
+    expect((await describeIn(west, 'queue-2'))?.Status).toBe('pending');
+    await eventually(
+      () => describeIn(west, 'queue-2'),
+      (s) => s?.Status === 'available',
+    );
+    expect(await statusesOf(cloud.endpoint, 'queue-2', ACCOUNT_A, 'us-west-2')).toEqual([
+      'pending',
+      'copying',
+      'available',
+    ]);
+    const history = await adminGet<{ identifiers: string[]; entries: { status: string; time: string }[] }[]>(
+      cloud.endpoint,
+      'rds/history?region=us-west-2',
+    );
+    const when = (id: string, status: string) =>
+      history.find((h) => h.identifiers.includes(id))?.entries.find((e) => e.status === status)?.time;
+    const firstDone = when('queue-1', 'available') as string;
+    const secondStarted = when('queue-2', 'copying') as string;
+    expect(firstDone).toBeDefined();
+    expect(secondStarted >= firstDone).toBe(true);
   });
 });
 
