@@ -44,7 +44,7 @@ import {
   modifyDBClusterSnapshotAttribute,
   modifyDBSnapshotAttribute,
 } from './sharing';
-import { createDBInstanceReadReplica } from './replicas';
+import { createDBInstanceReadReplica, promoteReadReplica } from './replicas';
 import type { RdsState } from './state';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tagsApi';
 
@@ -76,6 +76,7 @@ export const ACTIONS: Record<string, Handler> = {
   ModifyDBClusterSnapshotAttribute: modifyDBClusterSnapshotAttribute,
   DescribeDBClusterSnapshotAttributes: describeDBClusterSnapshotAttributes,
   CreateDBInstanceReadReplica: createDBInstanceReadReplica,
+  PromoteReadReplica: promoteReadReplica,
   AddTagsToResource: addTagsToResource,
   RemoveTagsFromResource: removeTagsFromResource,
   ListTagsForResource: listTagsForResource,

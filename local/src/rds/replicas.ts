@@ -152,3 +152,47 @@ export function detachReplica(s: RdsState, replica: DbInstance): void {
   if (!source?.replicaArns) return;
   source.replicaArns = source.replicaArns.filter((r) => r !== replica.id && r !== s.arnOf(replica));
 }
+
+/**
+ * PromoteReadReplica (aws-facts-copies-dr.md §4b): the replica becomes a standalone instance with its
+ * parameter and option groups, `modifying` then a reboot (0004 / 0006, no promotion event is
+ * documented), then `available` with the requested backups (default 1 day). Refused while
+ * `backing-up` or when the instance is not a read replica.
+ */
+export function promoteReadReplica(s: RdsState, p: Params): XmlObject {
+  const replica = s.instance(p.req('DBInstanceIdentifier'));
+  if (replica.replicaSourceArn === undefined) {
+    throw err.instanceState(`DB instance ${replica.id} is not a read replica.`);
+  }
+  if (replica.status !== 'available') {
+    throw err.instanceState(
+      `A read replica cannot be promoted to a standalone instance when it is in the ${replica.status} status; wait until it is available.`,
+    );
+  }
+  const retention = p.int('BackupRetentionPeriod') ?? 1;
+  if (retention < 0 || retention > 35) throw err.value('BackupRetentionPeriod must be between 0 and 35.');
+  const window = p.str('PreferredBackupWindow');
+  const arn = s.arnOf(replica);
+  s.setStatus(replica, 'modifying', 'promoting read replica');
+  s.sched.after(
+    s.durations.instanceModify,
+    () => {
+      detachReplica(s, replica);
+      replica.replicaSourceArn = undefined;
+      replica.backupRetentionPeriod = retention;
+      if (window !== undefined) replica.preferredBackupWindow = window;
+      s.setStatus(replica, 'rebooting');
+      s.events.emit('DB_INSTANCE', 'instanceShutdown', replica.id, arn);
+      s.sched.after(
+        s.durations.reboot,
+        () => {
+          s.events.emit('DB_INSTANCE', 'instanceRestarted', replica.id, arn);
+          s.setStatus(replica, 'available');
+        },
+        replica,
+      );
+    },
+    replica,
+  );
+  return { DBInstance: renderInstance(s, replica) };
+}

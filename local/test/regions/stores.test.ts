@@ -8,6 +8,7 @@ import {
   CreateDBInstanceReadReplicaCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
@@ -139,6 +140,30 @@ describe('CreateDBInstanceReadReplica across regions', () => {
     expect(
       (await aWest.rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'automated' }))).DBSnapshots,
     ).toEqual([]);
+
+    // Promotion: modifying, reboot, available as a standalone instance with backups.
+    const promoted = await aWest.rds.send(
+      new PromoteReadReplicaCommand({ DBInstanceIdentifier: 'primary-dr', BackupRetentionPeriod: 7 }),
+    );
+    expect(promoted.DBInstance?.DBInstanceStatus).toBe('modifying');
+    const standalone = await eventually(
+      () => aWest.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'primary-dr' })),
+      (r) =>
+        r.DBInstances?.[0]?.DBInstanceStatus === 'available' && r.DBInstances[0].BackupRetentionPeriod === 7,
+    );
+    expect(standalone.DBInstances?.[0]?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+    const after = (await a.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'primary' })))
+      .DBInstances;
+    expect(after?.[0]?.ReadReplicaDBInstanceIdentifiers).toEqual([]);
+    expect(await eventIdsOf(cloud.endpoint, 'primary-dr', ACCOUNT_A, 'us-west-2')).toEqual([
+      'RDS-EVENT-0005',
+      'RDS-EVENT-0004',
+      'RDS-EVENT-0006',
+    ]);
+    const again = await errorOf(
+      aWest.rds.send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: 'primary-dr' })),
+    );
+    expect(again?.name).toBe('InvalidDBInstanceState');
   });
 
   it('an encrypted source needs a key of the destination region; another account cannot replicate', async () => {
