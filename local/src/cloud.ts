@@ -65,17 +65,17 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
   const log = opts.log ?? ((line: string) => console.log(line));
   const identity: LocalIdentity = { ...DEFAULT_IDENTITY, ...opts.identity };
   validateAccounts(opts.accounts);
+  const callers: IdentityOptions = { identity, accounts: opts.accounts };
   const names = resourceNames(opts.prefix ?? DEFAULT_PREFIX);
   const closers: (() => Promise<void>)[] = [];
   const invocationLog = new InvocationLog();
   let runtime: FunctionRuntime | undefined;
   let resources: ProvisionedResources | undefined;
   try {
-    const fauxqs = await createFauxqsService(identity, opts.accounts);
+    const fauxqs = await createFauxqsService(callers);
     closers.push(() => fauxqs.close?.() ?? Promise.resolve());
-    const dynamodb = await createDynaliteService({ identity, accounts: opts.accounts });
+    const dynamodb = await createDynaliteService(callers);
     closers.push(() => dynamodb.close?.() ?? Promise.resolve());
-    const callers: IdentityOptions = { identity, accounts: opts.accounts };
     const events = startEventBridge(callers, fauxqs.sqs, log);
     closers.push(() => events.close());
     const kms = createKms(callers);

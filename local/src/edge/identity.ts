@@ -91,11 +91,4 @@ export class Partitions<T> {
   all(): T[] {
     return [...this.byKey.values()];
   }
-
-  entries(): [LocalIdentity, T][] {
-    return [...this.byKey.entries()].map(([key, value]) => {
-      const [accountId, region] = key.split('/') as [string, string];
-      return [{ accountId, region }, value];
-    });
-  }
 }

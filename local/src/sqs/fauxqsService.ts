@@ -46,11 +46,8 @@ const FAUXQS_ACCOUNT = '000000000000';
  * has its own fauxqs app (queues and topics); fauxqs itself knows one account id, so requests and
  * responses of the other accounts have their account id swapped for it and back.
  */
-export async function createFauxqsService(
-  identity: LocalIdentity,
-  accounts?: IdentityOptions['accounts'],
-): Promise<FauxqsService> {
-  const callers: IdentityOptions = { identity, accounts };
+export async function createFauxqsService(callers: IdentityOptions): Promise<FauxqsService> {
+  const { identity } = callers;
   const internals = await loadFauxqsInternals();
   const apps = new Partitions<Promise<AccountQueues>>((where) =>
     startAccountQueues({ accountId: where.accountId, region: identity.region }, internals),
