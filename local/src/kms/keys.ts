@@ -226,14 +226,14 @@ export class KmsKeys {
           }
         : {}),
     };
+    const granted = (action: string) =>
+      key.grants.some(
+        (g) =>
+          principalAccount(g.granteePrincipal) === use.account &&
+          g.operations.includes(action.replace(/^kms:/, '')),
+      );
     return use.actions.every(
-      (action) =>
-        policyAllows(key.policy, { account: use.account, action, context }) ||
-        key.grants.some((g) =>
-          g.granteePrincipal.includes(`::${use.account}:`) || g.granteePrincipal === use.account
-            ? g.operations.includes(action.replace(/^kms:/, ''))
-            : false,
-        ),
+      (action) => policyAllows(key.policy, { account: use.account, action, context }) || granted(action),
     );
   }
 
