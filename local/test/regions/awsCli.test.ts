@@ -171,6 +171,16 @@ type Json = Record<string, unknown> & { [k: string]: any }; // eslint-disable-li
         )
       ).Events,
     ).toEqual([]);
+    // Without --source-region botocore sends no PreSignedUrl: not required either.
+    const unsigned = await west().call(
+      'rds',
+      'copy-db-snapshot',
+      '--source-db-snapshot-identifier',
+      arn,
+      '--target-db-snapshot-identifier',
+      'cli-orders-dr2',
+    );
+    expect(unsigned.DBSnapshot.Status).toBe('pending');
   });
 
   it('a second account sees a shared snapshot and copies it with its own key; a snapshot under aws/rds it cannot use', async () => {

@@ -304,3 +304,27 @@ it('a key policy or a grant lets another account use a customer managed key', as
   );
   expect(DBSnapshot?.DBSnapshotArn).toBe(`arn:aws:rds:us-east-1:${ACCOUNT_C}:snapshot:granted-copy`);
 });
+
+it('sharing limits: manual snapshots only, 12-digit accounts, at most 20 accounts; public snapshots', async () => {
+  await snapshot('limits', {});
+  const automated = (
+    await a.rds.send(
+      new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: 'limits', SnapshotType: 'automated' }),
+    )
+  ).DBSnapshots?.[0];
+  const refused = await errorOf(share(automated?.DBSnapshotIdentifier as string, [ACCOUNT_B]));
+  expect(refused).toEqual({
+    name: 'InvalidDBSnapshotState',
+    message: expect.stringContaining('copy it to a manual'),
+  });
+  expect((await errorOf(share('limits-snap', ['12345'])))?.name).toBe('InvalidParameterValue');
+  const many = Array.from({ length: 21 }, (_, i) => String(100000000000 + i));
+  expect((await errorOf(share('limits-snap', many)))?.name).toBe('SharedSnapshotQuotaExceeded');
+  await share('limits-snap', ['all']);
+  const pub =
+    (await c.rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'public' }))).DBSnapshots ?? [];
+  expect(pub.map((s) => [s.DBSnapshotIdentifier, s.SnapshotType])).toEqual([['limits-snap', 'public']]);
+  const sharedWithC = (await c.rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'shared' })))
+    .DBSnapshots;
+  expect(sharedWithC?.map((s) => s.DBSnapshotIdentifier)).toEqual(['granted-snap']);
+});
