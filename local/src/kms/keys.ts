@@ -206,8 +206,8 @@ export class KmsKeys {
   }
 
   private byAlias(where: LocalIdentity, alias: string): KmsKey | undefined {
-    if (/^alias\/aws\/[a-z0-9-]+$/.test(alias))
-      return this.managedKey(where, alias.slice('alias/aws/'.length));
+    // AWS managed keys appear on first use; the local cloud has services that use `aws/rds` only.
+    if (alias === 'alias/aws/rds') return this.managedKey(where, 'rds');
     const part = this.partitions.peek(where);
     const target = part?.aliases.get(alias);
     return target ? part?.keys.get(target.keyId) : undefined;
