@@ -5,7 +5,14 @@
  * account; KMS key policies and grants decide (aws-facts-copies-dr.md §3).
  */
 import {
+  CopyDBClusterSnapshotCommand,
   CopyDBSnapshotCommand,
+  CreateDBClusterCommand,
+  CreateDBClusterSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
+  ModifyDBClusterSnapshotAttributeCommand,
+  RestoreDBClusterFromSnapshotCommand,
   CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
   DescribeDBInstancesCommand,
@@ -327,4 +334,70 @@ it('sharing limits: manual snapshots only, 12-digit accounts, at most 20 account
   const sharedWithC = (await c.rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'shared' })))
     .DBSnapshots;
   expect(sharedWithC?.map((s) => s.DBSnapshotIdentifier)).toEqual(['granted-snap']);
+});
+
+it('a shared encrypted cluster snapshot: restored directly by the other account with key access, not copied across regions', async () => {
+  const keyArn = await keySharedWith(ACCOUNT_B);
+  await a.rds.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'shared-ledger',
+      Engine: 'aurora-postgresql',
+      MasterUsername: 'app',
+      StorageEncrypted: true,
+      KmsKeyId: keyArn,
+    }),
+  );
+  await eventually(
+    () => a.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'shared-ledger' })),
+    (r) => r.DBClusters?.[0]?.Status === 'available',
+  );
+  const { DBClusterSnapshot } = await a.rds.send(
+    new CreateDBClusterSnapshotCommand({
+      DBClusterIdentifier: 'shared-ledger',
+      DBClusterSnapshotIdentifier: 'shared-ledger-snap',
+    }),
+  );
+  await eventually(
+    () =>
+      a.rds.send(
+        new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: 'shared-ledger-snap' }),
+      ),
+    (r) => r.DBClusterSnapshots?.[0]?.Status === 'available',
+  );
+  await a.rds.send(
+    new ModifyDBClusterSnapshotAttributeCommand({
+      DBClusterSnapshotIdentifier: 'shared-ledger-snap',
+      AttributeName: 'restore',
+      ValuesToAdd: [ACCOUNT_B],
+    }),
+  );
+  const arn = DBClusterSnapshot?.DBClusterSnapshotArn as string;
+  const listed = (await b.rds.send(new DescribeDBClusterSnapshotsCommand({ IncludeShared: true })))
+    .DBClusterSnapshots;
+  expect(listed?.map((s) => [s.DBClusterSnapshotArn, s.SnapshotType])).toEqual([[arn, 'shared']]);
+  const { DBCluster } = await b.rds.send(
+    new RestoreDBClusterFromSnapshotCommand({
+      DBClusterIdentifier: 'ledger-in-b',
+      SnapshotIdentifier: arn,
+      Engine: 'aurora-postgresql',
+    }),
+  );
+  expect(DBCluster?.DBClusterArn).toBe(`arn:aws:rds:us-east-1:${ACCOUNT_B}:cluster:ledger-in-b`);
+  const bWest = clientsFor(cloud.endpoint, ACCOUNT_B, 'us-west-2');
+  try {
+    const across = await errorOf(
+      bWest.rds.send(
+        new CopyDBClusterSnapshotCommand({
+          SourceDBClusterSnapshotIdentifier: arn,
+          TargetDBClusterSnapshotIdentifier: 'x',
+        }),
+      ),
+    );
+    expect(across).toEqual({
+      name: 'InvalidParameterCombination',
+      message: expect.stringContaining('single step'),
+    });
+  } finally {
+    bWest.destroy();
+  }
 });
