@@ -197,3 +197,27 @@ describe('CreateDBInstanceReadReplica across regions', () => {
     expect(otherAccount?.name).toBe('DBInstanceNotFound');
   });
 });
+
+it('the RDS API limit is per account and region', async () => {
+  const limited = await spawnLocalCloud({
+    provision: false,
+    functions: false,
+    rds: { throttle: { enabled: true, burst: 3, refillPerSecond: 0.001 } },
+  });
+  const clients = [
+    clientsFor(limited.endpoint, 'test', 'us-east-1'),
+    clientsFor(limited.endpoint, 'test', 'us-west-2'),
+    clientsFor(limited.endpoint, ACCOUNT_B, 'us-east-1'),
+  ];
+  try {
+    for (const c of clients) {
+      for (let i = 0; i < 3; i++) await c.rds.send(new DescribeDBInstancesCommand({}));
+    }
+    // Each account and region spent its own burst of 3; the next call in any of them is refused.
+    const refused = await errorOf(clients[0]!.rds.send(new DescribeDBInstancesCommand({})));
+    expect(refused?.name).toBe('Throttling');
+  } finally {
+    for (const c of clients) c.destroy();
+    await limited.stop();
+  }
+});
