@@ -180,3 +180,30 @@ it('in the same account, a target role (RoleArn) authorises a bus in another reg
   const got = await eventually(target.read, (r) => r.length === 1);
   expect(got[0]).toMatchObject({ account: ACCOUNT_A, region: 'us-east-1', detail: { n: 20 } });
 });
+
+it("a refused delivery goes to the target's dead-letter queue, not retried", async () => {
+  const target = await receivingBus(b, 'closed', 'audits');
+  const { QueueUrl } = await a.sqs.send(new CreateQueueCommand({ QueueName: 'audits-dlq' }));
+  await a.events.send(new PutRuleCommand({ Name: 'to-closed', EventPattern: '{"source":["audits"]}' }));
+  await a.events.send(
+    new PutTargetsCommand({
+      Rule: 'to-closed',
+      Targets: [
+        {
+          Id: 'closed',
+          Arn: target.busArn,
+          DeadLetterConfig: { Arn: `arn:aws:sqs:us-east-1:${ACCOUNT_A}:audits-dlq` },
+        },
+      ],
+    }),
+  );
+  await put(a, 30, 'audits');
+  const dead = await eventually(
+    () => a.sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1 })),
+    (r) => (r.Messages ?? []).length === 1,
+  );
+  expect(JSON.parse(dead.Messages?.[0]?.Body ?? '{}')).toMatchObject({ source: 'audits', detail: { n: 30 } });
+  const stats = await adminGet<{ retries: number }>(cloud.endpoint, 'events/stats');
+  expect(stats.retries).toBe(0);
+  expect(await target.read()).toEqual([]);
+});
