@@ -5,6 +5,7 @@ import {
   CreateEventSubscriptionCommand,
   RemoveTagsFromResourceCommand,
 } from '@aws-sdk/client-rds';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
@@ -87,15 +88,17 @@ describe('IAM in the loop', () => {
   });
 
   test('an instance encrypted with a customer-managed KMS key is restored (KMS grants via RDS)', async () => {
-    await createProductionInstance(e2e.rds, 'vault-db', {
-      StorageEncrypted: true,
-      KmsKeyId: 'arn:aws:kms:us-east-1:000000000000:key/vault',
+    const kms = new KMSClient({
+      endpoint: e2e.cloud.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     });
+    const key = (await kms.send(new CreateKeyCommand({ Description: 'vault' }))).KeyMetadata!.Arn!;
+    kms.destroy();
+    await createProductionInstance(e2e.rds, 'vault-db', { StorageEncrypted: true, KmsKeyId: key });
     const { terminal } = await e2e.request({ identifier: 'vault-db', task: 'create_snapshot' });
     expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
-    expect((await findInstance(e2e.rds, 'vault-db'))?.KmsKeyId).toBe(
-      'arn:aws:kms:us-east-1:000000000000:key/vault',
-    );
+    expect((await findInstance(e2e.rds, 'vault-db'))?.KmsKeyId).toBe(key);
   });
 
   test('opt-in tag value "True": rejected at intake (IAM compares case-sensitively), nothing touched', async () => {

@@ -3,6 +3,8 @@ import { LOCAL_WAIT, serviceEnvironment } from '@rewind/shared/src/serviceEnv';
 import { AdminClient } from './admin/adminClient';
 import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
+import { validateAccounts, type IdentityOptions } from './edge/identity';
+import { createKms } from './kms';
 import { startEventBridge, startRds } from './emulators';
 import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
@@ -40,6 +42,7 @@ export interface StartOptions extends LocalCloudOptions {
 async function listen(
   port: number,
   services: EmulatedService[],
+  identity: IdentityOptions,
   opts: StartOptions,
   log: (l: string) => void,
   iam?: IamAuthorizer,
@@ -48,6 +51,7 @@ async function listen(
     return await startEdge({
       port,
       services,
+      identity,
       verbose: opts.verbose,
       log,
       authorize: iam && ((req, service) => iam.authorize(req, service)),
@@ -69,17 +73,19 @@ async function listen(
 export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalCloud> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const identity: LocalIdentity = { ...DEFAULT_IDENTITY, ...opts.identity };
+  validateAccounts(opts.accounts);
+  const callers: IdentityOptions = { identity, accounts: opts.accounts };
   const names = resourceNames(opts.prefix ?? DEFAULT_PREFIX);
   const closers: (() => Promise<void>)[] = [];
   const invocationLog = new InvocationLog();
   let runtime: FunctionRuntime | undefined;
   let resources: ProvisionedResources | undefined;
   try {
-    const fauxqs = await createFauxqsService(identity);
+    const fauxqs = await createFauxqsService(callers);
     closers.push(() => fauxqs.close?.() ?? Promise.resolve());
-    const dynamodb = await createDynaliteService();
+    const dynamodb = await createDynaliteService(callers);
     closers.push(() => dynamodb.close?.() ?? Promise.resolve());
-    const events = startEventBridge(identity, fauxqs.sqs, log);
+    const events = startEventBridge(callers, fauxqs.sqs, log);
     closers.push(() => events.close());
     // IAM hook: function roles from the deployment's generators, evaluated on every request (opt out: iam: false).
     let rdsRef: ReturnType<typeof startRds> | undefined;
@@ -88,7 +94,8 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         ? undefined
         : createLocalIam({ names, identity, values: { senderEmail: LOCAL_SENDER }, rds: () => rdsRef, log });
     const rdsSns = iam ? iam.guardRdsPublisher(fauxqs.sns, fauxqs) : fauxqs.sns;
-    const rds = (rdsRef = startRds(identity, events, rdsSns, opts.rds, log));
+    const kms = createKms(callers);
+    const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log));
     closers.push(() => rds.close());
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
@@ -104,13 +111,14 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       dynamodb,
       events,
       rds,
+      kms,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),
       resourcesAdmin,
       ...(iam ? [iam.authorizer.adminService()] : []),
     ];
-    const edge = await listen(opts.port ?? DEFAULT_PORT, services, opts, log, iam?.authorizer);
+    const edge = await listen(opts.port ?? DEFAULT_PORT, services, callers, opts, log, iam?.authorizer);
     closers.unshift(() => edge.close());
     if (opts.provision !== false) {
       resources = await provision({ endpoint: edge.endpoint, region: identity.region, prefix: names.prefix });

@@ -7,7 +7,13 @@ export interface LocalCloudOptions {
   port?: number;
   /** Resource name prefix (`resourceNames(prefix)`); default `rewind-local`. */
   prefix?: string;
+  /** The default account and region (unsigned requests, and access keys that name no account). */
   identity?: Partial<LocalIdentity>;
+  /**
+   * Access key id -> account id, for several accounts (`edge/identity.ts`). Without it, an access key of
+   * 12 digits is that account, and any other key the default account.
+   */
+  accounts?: Record<string, string>;
   /** One log line per edge request. */
   verbose?: boolean;
   /** No log line per invocation. */

@@ -284,7 +284,7 @@ export async function createSampleCluster(
       VpcSecurityGroupIds: ['sg-0c1d2e3f4a5b60718', 'sg-0a9b8c7d6e5f40312'],
       DBClusterParameterGroupName: SAMPLE_CLUSTER_GROUPS.clusterParameter,
       StorageEncrypted: true,
-      KmsKeyId: 'arn:aws:kms:us-east-1:000000000000:key/ledger',
+      KmsKeyId: 'alias/aws/rds',
       DeletionProtection: true,
       EnableIAMDatabaseAuthentication: true,
       EnableCloudwatchLogsExports: ['audit', 'error', 'slowquery'],

@@ -12,6 +12,8 @@ export interface LocalRequest {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** Account and region of the caller, set by the edge (`edge/identity.ts`). */
+  caller?: CallerIdentity;
 }
 
 export interface LocalResponse {
@@ -45,12 +47,21 @@ export interface InternalBusEntry {
 
 /** What the EventBridge emulator offers other emulators in process. */
 export interface BusIngress {
-  /** Puts events on a bus ("default" for AWS service events) and routes them like PutEvents. */
-  putInternal(busName: string, entries: InternalBusEntry[]): Promise<void>;
+  /**
+   * Puts events on a bus ("default" for AWS service events) and routes them like PutEvents, in the
+   * given account and region (default: the local cloud's).
+   */
+  putInternal(busName: string, entries: InternalBusEntry[], where?: LocalIdentity): Promise<void>;
 }
 
 /** Account and region the local cloud pretends to be. */
 export interface LocalIdentity {
   accountId: string; // "000000000000"
   region: string; // "us-east-1"
+}
+
+/** The account and region a request acts in (from its access key and SigV4 scope). */
+export interface CallerIdentity extends LocalIdentity {
+  /** Absent for unsigned requests. */
+  accessKeyId?: string;
 }

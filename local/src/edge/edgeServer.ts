@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { jsonResponse, readLocalRequest, writeLocalResponse } from '../http';
 import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
 import { awsErrorResponse } from './awsError';
+import { resolveCaller, type IdentityOptions } from './identity';
 import { describeUnresolved, resolveService } from './serviceResolver';
 
 export interface EdgeOptions {
   /** 0 = a free port. */
   port: number;
   services: readonly EmulatedService[];
+  /** Default account and region, and access key -> account mapping. */
+  identity?: IdentityOptions;
   verbose?: boolean;
   log?: (line: string) => void;
   /** IAM hook: the refusal of a request its caller may not make, undefined when allowed (local/src/iam). */
@@ -35,6 +38,7 @@ export class EdgeRouter {
 
   constructor(
     services: readonly EmulatedService[],
+    private readonly identity?: IdentityOptions,
     private readonly authorize?: Authorize,
   ) {
     for (const service of services) {
@@ -61,6 +65,7 @@ export class EdgeRouter {
       };
     }
     this.count(resolved.name, req);
+    if (this.identity) req.caller = resolveCaller(req, this.identity);
     // IAM hook: requests signed by a function role are evaluated against its policies first.
     const denied = this.authorize?.(req, resolved.name);
     if (denied) return { response: denied, target: `${resolved.name} (denied)` };
@@ -106,7 +111,7 @@ export class EdgeRouter {
 
 /** Starts the edge endpoint on loopback. */
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
-  const router = new EdgeRouter(options.services, options.authorize);
+  const router = new EdgeRouter(options.services, options.identity, options.authorize);
   const log = options.log ?? ((line: string) => console.log(line));
   const server: Server = createServer((nodeReq, nodeRes) => {
     const started = performance.now();

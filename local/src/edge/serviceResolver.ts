@@ -7,6 +7,7 @@ const TARGET_PREFIXES: Record<string, string> = {
   DynamoDB_20120810: 'dynamodb',
   DynamoDB_20111205: 'dynamodb',
   AWSEvents: 'events',
+  TrentService: 'kms',
 };
 
 /** Query-protocol actions of SNS, SES and STS; any other action naming a DB resource is RDS. */

@@ -10,6 +10,7 @@ function describe(bus: Bus): JsonObject {
     Name: bus.name,
     Arn: bus.arn,
     ...(bus.description === undefined ? {} : { Description: bus.description }),
+    ...(bus.policy === undefined ? {} : { Policy: JSON.stringify(bus.policy) }),
     CreationTime: epochSeconds(bus.createdAt),
     LastModifiedTime: epochSeconds(bus.modifiedAt),
   };

@@ -1,4 +1,5 @@
 /** In-memory resources of the EventBridge emulator. */
+import type { PolicyDocument } from '../policies/resourcePolicy';
 import type { JsonObject } from './protocol';
 
 /** The envelope EventBridge delivers to targets. */
@@ -59,6 +60,8 @@ export interface Bus {
   createdAt: Date;
   modifiedAt: Date;
   rules: Map<string, Rule>;
+  /** Resource policy (PutPermission / PutPermission with Policy): who else may put events on it. */
+  policy?: PolicyDocument;
   /** Most recent events put on this bus, oldest first (admin `recent`). */
   recent: EventEnvelope[];
 }
@@ -106,6 +109,8 @@ export interface Stats {
   delivered: number;
   retries: number;
   failedDeliveries: number;
+  /** Deliveries to another account's or region's bus that its policy refused. */
+  refusedByPolicy: number;
   deadLettered: number;
   archived: number;
   replayed: number;
@@ -145,4 +150,10 @@ export class Arns {
       return nameOrArn.startsWith(prefix) ? nameOrArn.slice(prefix.length) : undefined;
     return nameOrArn;
   }
+}
+
+/** Account, region and name of any event bus ARN. */
+export function parseBusArn(arn: string): { accountId: string; region: string; name: string } | undefined {
+  const m = /^arn:aws[\w-]*:events:([\w-]+):(\d{12}):event-bus\/(.+)$/.exec(arn);
+  return m ? { region: m[1] as string, accountId: m[2] as string, name: m[3] as string } : undefined;
 }

@@ -5,6 +5,12 @@ import type { EventBridgeState } from './state';
 import { targetBody } from './transform';
 import { WorkQueue } from './workQueue';
 
+/** A delivery that retrying cannot fix (e.g. refused by the target bus's policy): no retries. */
+export class PermanentDeliveryError extends Error {}
+
+/** Delivers to an event bus of another account or region (the emulator's other partitions). */
+export type RemoteBusDelivery = (targetArn: string, rule: Rule, target: Target, event: EventEnvelope) => void;
+
 export interface SqsSender {
   send(queueArn: string, body: string, opts?: { messageGroupId?: string }): Promise<void>;
 }
@@ -42,6 +48,7 @@ export class Router {
     private readonly log: (line: string) => void,
     private readonly onAccepted: (busArn: string, event: EventEnvelope) => void,
     opts: DeliveryOptions = {},
+    private readonly remote?: RemoteBusDelivery,
   ) {
     this.queue = new WorkQueue(opts.concurrency ?? 64, (job) => this.deliver(job));
     this.baseDelay = opts.retryBaseDelayMs ?? 100;
@@ -92,8 +99,9 @@ export class Router {
       return;
     }
     const busName = this.state.arns.busNameOf(target.arn);
-    if (busName === undefined) throw new Error(`unsupported target ${target.arn}`);
-    this.route(busName, event);
+    if (busName !== undefined) return this.route(busName, event);
+    if (!this.remote) throw new Error(`unsupported target ${target.arn}`);
+    this.remote(target.arn, rule, target, event);
   }
 
   private async deliver(job: DeliveryJob): Promise<void> {
@@ -101,15 +109,20 @@ export class Router {
       await this.send(job);
       this.state.stats.delivered++;
     } catch (err) {
-      await this.failed(job, err instanceof Error ? err.message : String(err));
+      const permanent = err instanceof PermanentDeliveryError;
+      await this.failed(job, err instanceof Error ? err.message : String(err), permanent);
     }
   }
 
-  private async failed(job: DeliveryJob, reason: string): Promise<void> {
+  private async failed(job: DeliveryJob, reason: string, permanent = false): Promise<void> {
     const policy = job.target.retryPolicy ?? DEFAULT_RETRY;
     const delay = Math.min(this.baseDelay * 2 ** job.attempts, this.maxDelay);
     const ageAfterDelay = (Date.now() + delay - job.firstAt) / 1000;
-    if (job.attempts < policy.maximumRetryAttempts && ageAfterDelay <= policy.maximumEventAgeSeconds) {
+    if (
+      !permanent &&
+      job.attempts < policy.maximumRetryAttempts &&
+      ageAfterDelay <= policy.maximumEventAgeSeconds
+    ) {
       this.state.stats.retries++;
       this.queue.later({ ...job, attempts: job.attempts + 1 }, delay);
       return;

@@ -14,6 +14,7 @@ export class EventBridgeState {
     delivered: 0,
     retries: 0,
     failedDeliveries: 0,
+    refusedByPolicy: 0,
     deadLettered: 0,
     archived: 0,
     replayed: 0,

@@ -16,6 +16,7 @@ import type { EventBridgeState } from './state';
 
 const MAX_TARGETS_PER_RULE = 5;
 const SQS_ARN = /^arn:aws[\w-]*:sqs:[\w-]+:\d{12}:[\w.-]+$/;
+const BUS_ARN = /^arn:aws[\w-]*:events:[\w-]+:\d{12}:event-bus\/[/.\-_A-Za-z0-9]+$/;
 
 function ruleOf(state: EventBridgeState, input: JsonObject) {
   const bus = optString(input, 'EventBusName');
@@ -57,9 +58,9 @@ function parseTarget(state: EventBridgeState, ruleBusArn: string, raw: unknown):
   if (!isObject(raw)) throw validation('Each target must be an object.');
   const id = checkName('Id', reqString(raw, 'Id'), 64, RESOURCE_NAME);
   const arn = reqString(raw, 'Arn');
-  if (!SQS_ARN.test(arn) && state.arns.busNameOf(arn) === undefined) {
+  if (!SQS_ARN.test(arn) && state.arns.busNameOf(arn) === undefined && !BUS_ARN.test(arn)) {
     throw validation(
-      `Target ${id}: Arn ${arn} is not supported here (SQS queues and event buses of this account only).`,
+      `Target ${id}: Arn ${arn} is not supported here (SQS queues, and event buses of any account and region).`,
     );
   }
   if (arn === ruleBusArn) throw validation(`Target ${id}: a rule cannot target the event bus it is on.`);

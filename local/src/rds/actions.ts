@@ -35,9 +35,16 @@ import {
   rebootDBInstance,
 } from './instances';
 import type { Params, XmlObject } from './protocol';
-import { createDBInstanceReadReplica } from './replicas';
 import { restoreDBInstanceFromDBSnapshot, restoreDBInstanceToPointInTime } from './restore';
-import { copyDBSnapshot, createDBSnapshot, deleteDBSnapshot, describeDBSnapshots } from './snapshots';
+import { createDBSnapshot, deleteDBSnapshot, describeDBSnapshots } from './snapshots';
+import { copyDBClusterSnapshot, copyDBSnapshot } from './copies';
+import {
+  describeDBClusterSnapshotAttributes,
+  describeDBSnapshotAttributes,
+  modifyDBClusterSnapshotAttribute,
+  modifyDBSnapshotAttribute,
+} from './sharing';
+import { createDBInstanceReadReplica, promoteReadReplica } from './replicas';
 import type { RdsState } from './state';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tagsApi';
 
@@ -49,7 +56,6 @@ export const ACTIONS: Record<string, Handler> = {
   ModifyDBInstance: modifyDBInstance,
   DeleteDBInstance: deleteDBInstance,
   RebootDBInstance: rebootDBInstance,
-  CreateDBInstanceReadReplica: createDBInstanceReadReplica,
   CreateDBSnapshot: createDBSnapshot,
   DescribeDBSnapshots: describeDBSnapshots,
   DeleteDBSnapshot: deleteDBSnapshot,
@@ -64,6 +70,13 @@ export const ACTIONS: Record<string, Handler> = {
   CreateDBClusterSnapshot: createDBClusterSnapshot,
   DescribeDBClusterSnapshots: describeDBClusterSnapshots,
   DeleteDBClusterSnapshot: deleteDBClusterSnapshot,
+  CopyDBClusterSnapshot: copyDBClusterSnapshot,
+  ModifyDBSnapshotAttribute: modifyDBSnapshotAttribute,
+  DescribeDBSnapshotAttributes: describeDBSnapshotAttributes,
+  ModifyDBClusterSnapshotAttribute: modifyDBClusterSnapshotAttribute,
+  DescribeDBClusterSnapshotAttributes: describeDBClusterSnapshotAttributes,
+  CreateDBInstanceReadReplica: createDBInstanceReadReplica,
+  PromoteReadReplica: promoteReadReplica,
   AddTagsToResource: addTagsToResource,
   RemoveTagsFromResource: removeTagsFromResource,
   ListTagsForResource: listTagsForResource,
@@ -88,6 +101,7 @@ const IDENTIFIER_PARAMS = [
   'DBSnapshotIdentifier',
   'TargetDBSnapshotIdentifier',
   'DBClusterSnapshotIdentifier',
+  'TargetDBClusterSnapshotIdentifier',
   'ResourceName',
   'SubscriptionName',
 ];

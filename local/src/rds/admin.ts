@@ -9,6 +9,7 @@
  *   GET    calls
  *   GET    events
  *   POST   reset
+ * `history`, `availability`, `calls` and `events` take `?account=&region=` (default: the local cloud's).
  */
 import { jsonResponse } from '../http';
 import type { LocalRequest, LocalResponse } from '../types';
@@ -24,6 +25,10 @@ function body(req: LocalRequest): Record<string, unknown> {
 export function handleAdmin(rds: RdsEmulator, req: LocalRequest, subpath: string): LocalResponse {
   const path = subpath.replace(/^\/+|\/+$/g, '');
   const route = `${req.method} ${path}`;
+  const where = {
+    ...(req.query.get('account') ? { accountId: req.query.get('account') as string } : {}),
+    ...(req.query.get('region') ? { region: req.query.get('region') as string } : {}),
+  };
   try {
     switch (route) {
       case 'GET faults':
@@ -41,13 +46,13 @@ export function handleAdmin(rds: RdsEmulator, req: LocalRequest, subpath: string
         rds.configure(body(req));
         return jsonResponse(200, rds.getConfig());
       case 'GET history':
-        return jsonResponse(200, rds.history(req.query.get('identifier') ?? undefined));
+        return jsonResponse(200, rds.at(where).history(req.query.get('identifier') ?? undefined));
       case 'GET availability':
-        return jsonResponse(200, rds.availabilityTimeline(req.query.get('address') ?? undefined));
+        return jsonResponse(200, rds.at(where).availabilityTimeline(req.query.get('address') ?? undefined));
       case 'GET calls':
-        return jsonResponse(200, rds.callCounts());
+        return jsonResponse(200, rds.at(where).callCounts());
       case 'GET events':
-        return jsonResponse(200, rds.events());
+        return jsonResponse(200, rds.at(where).events());
       case 'POST reset':
         rds.reset();
         return jsonResponse(200, { reset: true });

@@ -44,8 +44,32 @@ export const EVENTS = {
   clusterCreated: spec('0170', 'creation', 'DB cluster created'),
   clusterDeleted: spec('0171', 'deletion', 'DB cluster deleted'),
   clusterRenamed: spec('0172', 'notification', 'Renamed cluster from {from} to {to}'),
-  snapshotCopyStarted: spec('0196', 'notification', 'Started copy of snapshot {source} to {target}'),
-  snapshotCopyFinished: spec('0197', 'notification', 'Finished copy of snapshot {source} to {target}'),
+  snapshotCopyStarted: spec('0196', 'notification', 'Started copy of snapshot {source} in region {region}.'),
+  snapshotCopyFinished: spec(
+    '0197',
+    'notification',
+    'Finished copy of snapshot {source} in region {region}.',
+  ),
+  snapshotCopyCanceled: spec(
+    '0190',
+    'notification',
+    'Canceled snapshot copy request of {source} in region {region}.',
+  ),
+  crossRegionCopyStarted: spec(
+    '0059',
+    'notification',
+    'Started copy of snapshot {source} from region {region}.',
+  ),
+  crossRegionCopyFinished: spec(
+    '0060',
+    'notification',
+    'Finished copy of snapshot {source} from region {region} in {minutes} minutes.',
+  ),
+  crossRegionCopyCanceled: spec(
+    '0061',
+    'notification',
+    'Canceled snapshot copy request of {source} from region {region}.',
+  ),
   instanceCreateFailed: spec('0278', 'creation', 'The creation of the DB instance has failed.'),
   insufficientCapacity: spec(
     '0353',

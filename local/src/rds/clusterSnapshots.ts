@@ -8,8 +8,11 @@ import { renderClusterSnapshot } from './render';
 import { normaliseId, validateIdentifier } from './settings';
 import { scheduleProgress } from './snapshots';
 import { mergeTags, type RdsState } from './state';
+import { cancelCopy } from './copies';
+import { locateSnapshot } from './places';
+import { sharedSelection, visibleShared } from './sharing';
 
-function clusterSettingsOf(c: DbCluster): ClusterSettings {
+export function clusterSettingsOf(c: DbCluster): ClusterSettings {
   return {
     engine: c.engine,
     engineVersion: c.engineVersion,
@@ -55,6 +58,7 @@ export function startClusterSnapshot(
     createTime: new Date(),
     clusterCreateTime: c.createTime,
     percentProgress: 0,
+    sharedWith: [],
     source: clusterSettingsOf(c),
   };
   s.clusterSnapshots.set(snap.id, snap);
@@ -103,31 +107,44 @@ const FILTERS: Record<string, (x: DbClusterSnapshot, s: RdsState) => string[]> =
 
 export function describeDBClusterSnapshots(s: RdsState, p: Params): XmlObject {
   const snapId = p.str('DBClusterSnapshotIdentifier');
-  let list = snapId !== undefined ? [s.clusterSnapshot(snapId)] : [...s.clusterSnapshots.values()];
+  const which = sharedSelection(p);
+  let list: { owner: RdsState; item: DbClusterSnapshot }[];
+  if (snapId !== undefined) {
+    const found = locateSnapshot(s, snapId, 'cluster-snapshot');
+    if (found.crossRegion) throw err.clusterSnapshotNotFound(snapId);
+    list = [found];
+  } else {
+    list = [
+      ...(which.own ? [...s.clusterSnapshots.values()].map((item) => ({ owner: s, item })) : []),
+      ...visibleShared(s, which, (owner) => owner.clusterSnapshots),
+    ];
+  }
   const clusterId = p.str('DBClusterIdentifier');
   if (clusterId !== undefined) {
     const want = s.naming.idFromArnOrId(clusterId).toLowerCase();
-    list = list.filter((x) => x.clusterId === want);
+    list = list.filter((x) => x.item.clusterId === want);
   }
   const type = p.str('SnapshotType');
-  if (type !== undefined) list = list.filter((x) => x.snapshotType === type);
+  if (type !== undefined && which.own) list = list.filter((x) => x.item.snapshotType === type);
   for (const f of p.filters()) {
     const get = FILTERS[f.name];
     if (!get) throw err.value(`Unrecognized filter name: ${f.name}`);
-    list = list.filter((x) => get(x, s).some((v) => f.values.includes(v)));
+    list = list.filter((x) => get(x.item, x.owner).some((v) => f.values.includes(v)));
   }
   const page = paginate(p, list);
   return {
     Marker: page.marker,
     DBClusterSnapshots: xmlList(
       'DBClusterSnapshot',
-      page.items.map((x) => renderClusterSnapshot(s, x)),
+      page.items.map((x) => renderClusterSnapshot(x.owner, x.item, s.identity.accountId)),
     ),
   };
 }
 
 export function deleteDBClusterSnapshot(s: RdsState, p: Params): XmlObject {
   const snap = s.clusterSnapshot(p.req('DBClusterSnapshotIdentifier'));
+  const rendered = renderClusterSnapshot(s, snap);
+  if (cancelCopy(s, snap)) return { DBClusterSnapshot: { ...rendered, Status: 'deleted' } };
   if (snap.snapshotType !== 'manual') {
     throw err.clusterSnapshotState(`Only manual cluster snapshots may be deleted: ${snap.id} is automated.`);
   }

@@ -1,6 +1,8 @@
 /** Aurora DB clusters: create, describe, modify (incl. rename), delete, restore from a cluster snapshot. */
 import { clusterReplicationSource } from './replicas';
 import { startClusterSnapshot } from './clusterSnapshots';
+import { targetKey } from './encryption';
+import { restorableSnapshot } from './places';
 import { err, RdsError } from './errors';
 import type { ClusterSettings, DbCluster } from './model';
 import { DEFAULT_SECURITY_GROUP, defaultEngineVersion, defaultParameterGroup, defaultPort } from './naming';
@@ -169,6 +171,8 @@ export function createDBCluster(s: RdsState, p: Params): XmlObject {
   const c = baseCluster(s, id, engine, v.engineVersion ?? defaultEngineVersion(engine));
   Object.assign(c, v, { id });
   c.replicaOf = clusterReplicationSource(s, p);
+  c.kmsKeyId = targetKey(s, v.kmsKeyId, c.storageEncrypted);
+  c.storageEncrypted = c.kmsKeyId !== undefined;
   c.tags = p.tags() ?? [];
   if (s.clusters.has(id)) throw err.clusterExists();
   addCluster(s, c, s.durations.clusterCreate, clusterFault(s, 'cluster-create', id));
@@ -311,7 +315,7 @@ export function restoreDBClusterFromSnapshot(s: RdsState, p: Params): XmlObject 
   const id = normaliseId(p.req('DBClusterIdentifier'));
   validateIdentifier(id, 'DBClusterIdentifier');
   const engine = p.req('Engine');
-  const snap = s.clusterSnapshot(p.req('SnapshotIdentifier'));
+  const snap = restorableSnapshot(s, p.req('SnapshotIdentifier'), 'cluster-snapshot');
   if (snap.status !== 'available')
     throw err.clusterSnapshotState(`Cluster snapshot ${snap.id} is not available.`);
   if (s.clusters.has(id)) throw err.clusterExists();

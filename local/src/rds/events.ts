@@ -180,7 +180,7 @@ export class RdsEvents {
       resources: [rec.sourceArn],
       time: rec.date,
     };
-    this.busChannel.deliver(() => this.bus.putInternal('default', [entry]));
+    this.busChannel.deliver(() => this.bus.putInternal('default', [entry], this.identity));
   }
 
   private toSns(sub: EventSubscription, rec: RdsEventRecord): void {

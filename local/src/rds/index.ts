@@ -3,16 +3,18 @@
  * events to the default bus and to SNS subscriptions, injected faults, the account throttle, and
  * observation (histories, call counts, endpoint availability) for tests.
  */
+import { Partitions, resolveCaller } from '../edge/identity';
+import { KmsKeys } from '../kms/keys';
 import type { BusIngress, EmulatedService, LocalIdentity, LocalRequest, LocalResponse } from '../types';
 import { ACTIONS, callIdentifier } from './actions';
 import { handleAdmin } from './admin';
 import { RdsError } from './errors';
 import type { EventQuirks, RdsEventRecord, SnsPublisher } from './events';
-import { seededRandom, type FaultConfig } from './faults';
+import { Faults, seededRandom, type FaultConfig } from './faults';
 import { resolveDurations, type Durations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
 import { errorResponse, newRequestId, Params, xmlResponse } from './protocol';
-import { RdsState, type Behaviour } from './state';
+import { RdsState, type Behaviour, type RdsWorld } from './state';
 import { DEFAULT_THROTTLE, TokenBucket, type ThrottleConfig } from './throttle';
 
 export type { SnsPublisher, EventQuirks, RdsEventRecord } from './events';
@@ -47,6 +49,19 @@ export interface CreateRdsOptions extends Omit<RdsConfig, 'profile'> {
   profile?: Profile;
   seed?: number;
   log?: (line: string) => void;
+  /** KMS keys of every account and region (shared with the KMS emulator); default: its own. */
+  kms?: KmsKeys;
+  /** Access key id -> account id (see `edge/identity.ts`), for requests that did not come through the edge. */
+  accounts?: Readonly<Record<string, string>>;
+}
+
+/** What one account's RDS in one region has observed (admin routes take `?account=&region=`). */
+export interface RdsEmulatorView {
+  history(identifier?: string): ResourceHistory[];
+  availabilityTimeline(address?: string): EndpointTimeline[];
+  callCounts(): CallCounts;
+  events(): RdsEventRecord[];
+  readonly endpointHash: string;
 }
 
 export interface RdsEmulator extends EmulatedService {
@@ -73,8 +88,10 @@ export interface RdsEmulator extends EmulatedService {
   events(): RdsEventRecord[];
   /** Clears resources, events, histories, counts, faults, and refills the throttle bucket. */
   reset(): void;
-  /** The 12-character endpoint hash of this account and region. */
+  /** The 12-character endpoint hash of the default account and region. */
   readonly endpointHash: string;
+  /** The observations of another account or region (default: the local cloud's own). */
+  at(where?: Partial<LocalIdentity>): RdsEmulatorView;
   /** IAM hook (local/src/iam): tags and settings of an existing resource, by ARN; undefined if none. */
   resourceFacts(arn: string): RdsResourceFacts | undefined;
 }
@@ -85,33 +102,86 @@ export interface RdsResourceFacts {
   kmsKeyId?: string;
 }
 
-class Rds implements RdsEmulator {
+/** One account's RDS in one region, with its own API rate limit (per account and region, as in AWS). */
+interface RdsPartition {
+  state: RdsState;
+  bucket: TokenBucket;
+}
+
+class Rds implements RdsEmulator, RdsWorld {
   readonly signingNames = ['rds'] as const;
   readonly adminPrefix = 'rds';
-  readonly state: RdsState;
-  readonly bucket: TokenBucket;
+  readonly kms: KmsKeys;
+  private readonly identity: LocalIdentity;
+  private readonly partitions: Partitions<RdsPartition>;
+  private readonly faults: Faults;
+  private readonly settings: {
+    durations: Durations;
+    timeScale: number;
+    throttle: ThrottleConfig;
+    quirks?: Partial<EventQuirks>;
+    behaviour?: Partial<Behaviour>;
+  };
 
-  constructor(opts: CreateRdsOptions) {
-    const log = opts.log ?? (() => undefined);
-    this.state = new RdsState({
-      identity: opts.identity,
-      bus: opts.bus,
-      sns: opts.sns,
+  constructor(private readonly opts: CreateRdsOptions) {
+    this.identity = opts.identity;
+    this.kms = opts.kms ?? new KmsKeys();
+    this.faults = new Faults(seededRandom(opts.seed ?? 1));
+    this.settings = {
       durations: resolveDurations(opts.profile),
       timeScale: opts.timeScale ?? 1,
-      random: seededRandom((opts.seed ?? 1) + 0x9e3779b9),
-      faultRandom: seededRandom(opts.seed ?? 1),
-      log,
+      throttle: { ...DEFAULT_THROTTLE, ...(opts.throttle ?? {}) },
+      quirks: opts.quirks,
+      behaviour: opts.behaviour,
+    };
+    let places = 0;
+    this.partitions = new Partitions((where) => {
+      const state = new RdsState({
+        identity: where,
+        world: this,
+        faults: this.faults,
+        bus: opts.bus,
+        sns: opts.sns,
+        durations: { ...this.settings.durations },
+        timeScale: this.settings.timeScale,
+        // The default account and region keep the seed's sequence; others draw their own.
+        random: seededRandom((opts.seed ?? 1) + 0x9e3779b9 + 7919 * places++),
+        log: opts.log ?? (() => undefined),
+      });
+      if (this.settings.quirks) Object.assign(state.events.quirks, this.settings.quirks);
+      if (this.settings.behaviour) Object.assign(state.behaviour, this.settings.behaviour);
+      const bucket = new TokenBucket({ ...this.settings.throttle }, () => state.sched.timeScale);
+      return { state, bucket };
     });
-    this.bucket = new TokenBucket(
-      { ...DEFAULT_THROTTLE, ...(opts.throttle ?? {}) },
-      () => this.state.sched.timeScale,
-    );
-    this.configure({ quirks: opts.quirks, behaviour: opts.behaviour });
+    this.partitions.get(this.identity);
+  }
+
+  partition(where: LocalIdentity): RdsState {
+    return this.partitions.get(where).state;
+  }
+
+  all(): RdsState[] {
+    return this.partitions.all().map((p) => p.state);
+  }
+
+  /** The default account's RDS in the default region. */
+  get state(): RdsState {
+    return this.partition(this.identity);
   }
 
   get endpointHash(): string {
     return this.state.naming.hash;
+  }
+
+  at(where?: Partial<LocalIdentity>): RdsEmulatorView {
+    const state = this.partition({ ...this.identity, ...where });
+    return {
+      history: (identifier) => state.observer.history(identifier?.toLowerCase()),
+      availabilityTimeline: (address) => state.observer.availabilityTimeline(address),
+      callCounts: () => state.observer.callCounts(),
+      events: () => state.events.all(),
+      endpointHash: state.naming.hash,
+    };
   }
 
   async handle(req: LocalRequest): Promise<LocalResponse> {
@@ -127,19 +197,22 @@ class Rds implements RdsEmulator {
         requestId,
       );
     }
-    if (!this.bucket.take()) {
-      this.state.observer.countThrottled(action);
+    const { state, bucket } = this.partitions.get(
+      resolveCaller(req, { identity: this.identity, accounts: this.opts.accounts }),
+    );
+    if (!bucket.take()) {
+      state.observer.countThrottled(action);
       return errorResponse(new RdsError('Throttling', 'Rate exceeded'), requestId);
     }
     const identifier = callIdentifier(p);
-    this.state.observer.countCall(action, identifier);
+    state.observer.countCall(action, identifier);
     try {
-      this.state.faults.throwApiError(action, identifier);
-      return xmlResponse(action, handler(this.state, p), requestId);
+      state.faults.throwApiError(action, identifier);
+      return xmlResponse(action, handler(state, p), requestId);
     } catch (e) {
-      this.state.observer.countError(action);
+      state.observer.countError(action);
       if (e instanceof RdsError) return errorResponse(e, requestId);
-      this.state.log(`rds ${action} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      state.log(`rds ${action} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       return errorResponse(new RdsError('InternalFailure', 'An internal error occurred.', 500), requestId);
     }
   }
@@ -149,60 +222,72 @@ class Rds implements RdsEmulator {
   }
 
   async close(): Promise<void> {
-    this.state.sched.close();
+    for (const state of this.all()) state.sched.close();
   }
 
   setFaults(faults: FaultConfig & { throttle?: Partial<ThrottleConfig> }): void {
-    this.state.faults.set(faults);
-    if (faults.throttle !== undefined) this.bucket.configure(faults.throttle);
+    this.faults.set(faults);
+    if (faults.throttle !== undefined) this.configureThrottle(faults.throttle);
   }
 
   clearFaults(): void {
-    this.state.faults.clear();
+    this.faults.clear();
   }
 
   getFaults(): Required<FaultConfig> {
-    return this.state.faults.get();
+    return this.faults.get();
+  }
+
+  private configureThrottle(throttle: Partial<ThrottleConfig>): void {
+    Object.assign(this.settings.throttle, throttle);
+    for (const p of this.partitions.all()) p.bucket.configure(throttle);
   }
 
   configure(config: RdsConfig): void {
-    if (config.profile !== undefined) this.state.durations = resolveDurations(config.profile);
-    if (config.timeScale !== undefined) {
-      if (!(config.timeScale > 0)) throw new Error('timeScale must be > 0');
-      this.state.sched.timeScale = config.timeScale;
+    if (config.timeScale !== undefined && !(config.timeScale > 0)) throw new Error('timeScale must be > 0');
+    if (config.profile !== undefined) this.settings.durations = resolveDurations(config.profile);
+    if (config.timeScale !== undefined) this.settings.timeScale = config.timeScale;
+    if (config.quirks !== undefined) this.settings.quirks = { ...this.settings.quirks, ...config.quirks };
+    if (config.behaviour !== undefined) {
+      this.settings.behaviour = { ...this.settings.behaviour, ...config.behaviour };
     }
-    if (config.throttle !== undefined) this.bucket.configure(config.throttle);
-    if (config.quirks !== undefined) Object.assign(this.state.events.quirks, config.quirks);
-    if (config.behaviour !== undefined) Object.assign(this.state.behaviour, config.behaviour);
+    if (config.throttle !== undefined) this.configureThrottle(config.throttle);
+    for (const state of this.all()) {
+      if (config.profile !== undefined) state.durations = { ...this.settings.durations };
+      if (config.timeScale !== undefined) state.sched.timeScale = config.timeScale;
+      if (config.quirks !== undefined) Object.assign(state.events.quirks, config.quirks);
+      if (config.behaviour !== undefined) Object.assign(state.behaviour, config.behaviour);
+    }
   }
 
   getConfig(): ReturnType<RdsEmulator['getConfig']> {
+    const state = this.state;
     return {
-      durations: { ...this.state.durations },
-      timeScale: this.state.sched.timeScale,
-      throttle: this.bucket.settings,
-      quirks: { ...this.state.events.quirks },
+      durations: { ...state.durations },
+      timeScale: state.sched.timeScale,
+      throttle: this.partitions.get(this.identity).bucket.settings,
+      quirks: { ...state.events.quirks },
       behaviour: {
-        ...this.state.behaviour,
-        modifiableStatuses: [...this.state.behaviour.modifiableStatuses],
+        ...state.behaviour,
+        modifiableStatuses: [...state.behaviour.modifiableStatuses],
       },
     };
   }
 
   history(identifier?: string): ResourceHistory[] {
-    return this.state.observer.history(identifier?.toLowerCase());
+    return this.at().history(identifier);
   }
 
   availabilityTimeline(address?: string): EndpointTimeline[] {
-    return this.state.observer.availabilityTimeline(address);
+    return this.at().availabilityTimeline(address);
   }
 
   callCounts(): CallCounts {
-    return this.state.observer.callCounts();
+    return this.at().callCounts();
   }
 
   events(): RdsEventRecord[] {
-    return this.state.events.all();
+    return this.at().events();
   }
 
   resourceFacts(arn: string): RdsResourceFacts | undefined {
@@ -218,8 +303,11 @@ class Rds implements RdsEmulator {
   }
 
   reset(): void {
-    this.state.reset();
-    this.bucket.reset();
+    for (const p of this.partitions.all()) {
+      p.state.reset();
+      p.bucket.reset();
+    }
+    this.faults.clear();
   }
 }
 

@@ -1,4 +1,6 @@
 /** DB instances: create, describe, modify (incl. rename), reboot, delete. */
+import { targetKey } from './encryption';
+import { detachReplica, relinkAfterRename, releaseReplicas } from './replicas';
 import { err, RdsError } from './errors';
 import type { DbInstance } from './model';
 import {
@@ -200,6 +202,10 @@ export function createDBInstance(s: RdsState, p: Params): XmlObject {
   }
   Object.assign(inst, v, { id, engineVersion: inst.engineVersion, engine: inst.engine });
   inst.masterUserSecret = requestedMasterSecret(s, p);
+  if (clusterId === undefined) {
+    inst.kmsKeyId = targetKey(s, v.kmsKeyId, inst.storageEncrypted);
+    inst.storageEncrypted = inst.kmsKeyId !== undefined;
+  }
   inst.tags = p.tags() ?? [];
   const outcome = s.faults.takeOperation('create', id);
   if (outcome === 'insufficient-capacity') {
@@ -345,9 +351,11 @@ function applyPending(inst: DbInstance): void {
  */
 function rename(s: RdsState, inst: DbInstance, newId: string): void {
   const oldId = inst.id;
+  const oldArn = s.arnOf(inst);
   s.instances.delete(oldId);
   inst.id = newId;
   s.instances.set(newId, inst);
+  relinkAfterRename(s, inst, oldId, oldArn);
   s.setStatus(inst, 'renaming', `renamed from ${oldId}`);
   applyPending(inst);
   if (s.faults.takeOperation('rename', oldId) === 'stuck' || false) return;
@@ -485,6 +493,8 @@ export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
       s.durations.instanceDelete,
       () => {
         s.instances.delete(inst.id);
+        detachReplica(s, inst);
+        releaseReplicas(s, inst);
         if (inst.clusterId !== undefined && inst.clusterWriter) promoteWriter(s, inst.clusterId);
         if (removeAutomated) {
           for (const snap of [...s.snapshots.values()]) {

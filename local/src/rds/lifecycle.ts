@@ -25,8 +25,14 @@ export interface Durations {
   instanceDelete: number;
   /** CreateDBSnapshot: `creating` (PercentProgress rises meanwhile). */
   snapshotCreate: number;
-  /** CopyDBSnapshot: `creating`. */
+  /** CopyDBSnapshot / CopyDBClusterSnapshot in one region: `creating`. */
   snapshotCopy: number;
+  /** A cross-region copy waits in `pending` (RDS queues them, showing no progress)... */
+  snapshotCopyQueued: number;
+  /** ...then `copying` ("can take hours"; the first copy is always full). */
+  snapshotCopyCrossRegion: number;
+  /** CreateDBInstanceReadReplica: replica `creating` (cross-region "can take hours"). */
+  replicaCreate: number;
   /** DeleteDBSnapshot: `deleting`. */
   snapshotDelete: number;
   clusterCreate: number;
@@ -58,6 +64,9 @@ export const REALISTIC: Durations = {
   instanceDelete: 5 * MIN,
   snapshotCreate: 5 * MIN,
   snapshotCopy: 6 * MIN,
+  snapshotCopyQueued: 2 * MIN,
+  snapshotCopyCrossRegion: 45 * MIN,
+  replicaCreate: 40 * MIN,
   snapshotDelete: 30_000,
   clusterCreate: 5 * MIN,
   clusterRestore: 30 * MIN,

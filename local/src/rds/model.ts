@@ -91,8 +91,10 @@ export interface DbInstance extends Tracked, InstanceSettings {
   pending: Record<string, string | number | boolean>;
   /** Restores: the snapshot it came from (for events). */
   restoredFrom?: string;
-  /** Read replicas: the resource id of the source instance. */
-  replicaOf?: string;
+  /** Read replicas: the source instance's ARN. */
+  replicaSourceArn?: string;
+  /** Sources: ARNs (other regions) or identifiers (this region) of their read replicas. */
+  replicaArns?: string[];
   /** ManageMasterUserPassword: the secret RDS manages for this instance. */
   masterUserSecret?: { arn: string; kmsKeyId: string };
 }
@@ -151,9 +153,27 @@ export interface DbSnapshot extends Tracked {
   createTime: Date;
   instanceCreateTime?: Date;
   percentProgress: number;
+  /** Copies: the source snapshot's ARN and region. */
   sourceSnapshot?: string;
+  sourceRegion?: string;
+  /** Copies keep the original's creation time. */
+  originalCreateTime?: Date;
+  /** A copy still in progress: how to cancel it (DeleteDBSnapshot) and which events it emits. */
+  copying?: CopyProgress;
+  /** Accounts this snapshot is shared with (`restore` attribute); `all` = public. */
+  sharedWith: string[];
   /** The instance's settings when the snapshot was taken. */
   source: InstanceSettings;
+}
+
+export interface CopyProgress {
+  crossRegion: boolean;
+  sourceId: string;
+  sourceRegion: string;
+  /** Cross-region copies of one source database run one at a time: its queue, and this copy's turn. */
+  lane?: string;
+  start?: () => void;
+  started?: boolean;
 }
 
 export interface ClusterSettings {
@@ -182,6 +202,10 @@ export interface DbClusterSnapshot extends Tracked {
   createTime: Date;
   clusterCreateTime?: Date;
   percentProgress: number;
+  /** Copies: the source cluster snapshot's ARN. */
+  sourceSnapshot?: string;
+  copying?: CopyProgress;
+  sharedWith: string[];
   source: ClusterSettings;
 }
 

@@ -55,10 +55,15 @@ export class Naming {
     return zones[Math.floor(this.random() * zones.length)] as string;
   }
 
-  /** Resolves an identifier or an ARN of the given type to the identifier. */
+  /**
+   * Resolves an identifier, or an ARN of this account and region, to the identifier. An ARN of another
+   * account or region is returned unchanged (so it names nothing here).
+   */
   idFromArnOrId(value: string): string {
-    const m = /^arn:aws:rds:[^:]*:[^:]*:[a-z-]+:(.+)$/.exec(value);
-    return m ? (m[1] as string) : value;
+    const m = /^arn:aws:rds:([^:]*):([^:]*):[a-z-]+:(.+)$/.exec(value);
+    if (!m) return value;
+    const [, region, account, id] = m as unknown as [string, string, string, string];
+    return region === this.identity.region && account === this.identity.accountId ? id : value;
   }
 }
 
@@ -124,4 +129,14 @@ export function defaultLicenseModel(engine: string): string {
   if (engine.startsWith('postgres') || engine === 'aurora-postgresql') return 'postgresql-license';
   if (engine.startsWith('oracle') || engine.startsWith('sqlserver')) return 'license-included';
   return 'general-public-license';
+}
+
+/** The parts of an RDS ARN (`arn:aws:rds:<region>:<account>:<type>:<id>`), or undefined. */
+export function parseRdsArn(
+  value: string,
+): { region: string; accountId: string; type: string; id: string } | undefined {
+  const m = /^arn:aws[\w-]*:rds:([a-z0-9-]+):(\d{12}):([a-z-]+):(.+)$/.exec(value);
+  if (!m) return undefined;
+  const [, region, accountId, type, id] = m as unknown as [string, string, string, string, string];
+  return { region, accountId, type, id };
 }

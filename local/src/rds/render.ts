@@ -59,11 +59,8 @@ export function renderInstance(s: RdsState, i: DbInstance): XmlObject {
     MultiAZ: i.multiAZ,
     EngineVersion: i.engineVersion,
     AutoMinorVersionUpgrade: i.autoMinorVersionUpgrade,
-    ReadReplicaSourceDBInstanceIdentifier: byResource(s.instances.values(), i.replicaOf)?.id,
-    ReadReplicaDBInstanceIdentifiers: xmlList(
-      'ReadReplicaDBInstanceIdentifier',
-      replicasOf(s.instances.values(), i.resourceId).map((r) => r.id),
-    ),
+    ReadReplicaDBInstanceIdentifiers: xmlList('ReadReplicaDBInstanceIdentifier', i.replicaArns ?? []),
+    ReadReplicaSourceDBInstanceIdentifier: i.replicaSourceArn,
     ReadReplicaDBClusterIdentifiers: xmlList('ReadReplicaDBClusterIdentifier', []),
     LicenseModel: i.licenseModel,
     Iops: i.iops,
@@ -199,7 +196,16 @@ export function renderCluster(s: RdsState, c: DbCluster): XmlObject {
   };
 }
 
-export function renderSnapshot(s: RdsState, x: DbSnapshot): XmlObject {
+/**
+ * `manual` / `automated` to the owner; to another account a snapshot shared with it is `shared`, and
+ * `public` when shared with all. `s` is the state the snapshot lives in; `viewer` the caller's account.
+ */
+function snapshotTypeFor(s: RdsState, x: DbSnapshot | DbClusterSnapshot, viewer?: string): string {
+  if (viewer === undefined || viewer === s.identity.accountId) return x.snapshotType;
+  return x.sharedWith.includes(viewer) ? 'shared' : 'public';
+}
+
+export function renderSnapshot(s: RdsState, x: DbSnapshot, viewer?: string): XmlObject {
   const src = x.source;
   return {
     DBSnapshotIdentifier: x.id,
@@ -215,12 +221,12 @@ export function renderSnapshot(s: RdsState, x: DbSnapshot): XmlObject {
     MasterUsername: src.masterUsername,
     EngineVersion: src.engineVersion,
     LicenseModel: src.licenseModel,
-    SnapshotType: x.snapshotType,
+    SnapshotType: snapshotTypeFor(s, x, viewer),
     Iops: src.iops,
     StorageThroughput: src.storageThroughput,
     OptionGroupName: src.optionGroup,
     PercentProgress: x.percentProgress,
-    SourceRegion: x.sourceSnapshot ? s.identity.region : undefined,
+    SourceRegion: x.sourceRegion,
     SourceDBSnapshotIdentifier: x.sourceSnapshot,
     StorageType: src.storageType,
     Encrypted: src.storageEncrypted,
@@ -232,14 +238,14 @@ export function renderSnapshot(s: RdsState, x: DbSnapshot): XmlObject {
     DbiResourceId: x.dbiResourceId,
     TagList: tagList(x.tags),
     SnapshotTarget: 'region',
-    OriginalSnapshotCreateTime: x.createTime,
+    OriginalSnapshotCreateTime: x.originalCreateTime ?? x.createTime,
     SnapshotDatabaseTime: x.createTime,
     DedicatedLogVolume: src.dedicatedLogVolume,
     MultiTenant: false,
   };
 }
 
-export function renderClusterSnapshot(s: RdsState, x: DbClusterSnapshot): XmlObject {
+export function renderClusterSnapshot(s: RdsState, x: DbClusterSnapshot, viewer?: string): XmlObject {
   const src = x.source;
   return {
     AvailabilityZones: xmlList('AvailabilityZone', src.availabilityZones),
@@ -256,8 +262,9 @@ export function renderClusterSnapshot(s: RdsState, x: DbClusterSnapshot): XmlObj
     MasterUsername: src.masterUsername,
     EngineVersion: src.engineVersion,
     LicenseModel: src.engine,
-    SnapshotType: x.snapshotType,
+    SnapshotType: snapshotTypeFor(s, x, viewer),
     PercentProgress: x.percentProgress,
+    SourceDBClusterSnapshotArn: x.sourceSnapshot,
     StorageEncrypted: src.storageEncrypted,
     KmsKeyId: src.kmsKeyId,
     DBClusterSnapshotArn: s.arnOf(x),

@@ -7,6 +7,7 @@ import { addInstance, baseInstance, runCreation } from './instances';
 import { renderInstance } from './render';
 import { normaliseId, readInstanceSettings, validateIdentifier, validateInstanceSettings } from './settings';
 import { settingsOf } from './snapshots';
+import { restorableSnapshot } from './places';
 import type { RdsState } from './state';
 
 /**
@@ -81,7 +82,7 @@ export function restoreDBInstanceFromDBSnapshot(s: RdsState, p: Params): XmlObje
       'Restoring a Multi-AZ DB cluster snapshot to an instance is not supported by this emulator.',
     );
   }
-  const snap = s.snapshot(p.req('DBSnapshotIdentifier'));
+  const snap = restorableSnapshot(s, p.req('DBSnapshotIdentifier'), 'snapshot');
   if (snap.status !== 'available') throw err.snapshotState(`Snapshot ${snap.id} is not in available state.`);
   if (s.instances.has(id)) throw err.instanceExists();
   const inst = restoredInstance(s, p, id, snap.source);

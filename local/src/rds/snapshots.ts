@@ -5,6 +5,9 @@ import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderSnapshot } from './render';
 import { mergeTags, type RdsState } from './state';
+import { cancelCopy } from './copies';
+import { locateSnapshot } from './places';
+import { sharedSelection, visibleShared } from './sharing';
 import { normaliseId, validateIdentifier } from './settings';
 
 export function settingsOf(i: DbInstance): InstanceSettings {
@@ -67,6 +70,7 @@ export function startSnapshot(s: RdsState, inst: DbInstance, req: SnapshotReques
     createTime: new Date(),
     instanceCreateTime: inst.createTime,
     percentProgress: 0,
+    sharedWith: [],
     source: settingsOf(inst),
   };
   s.snapshots.set(snap.id, snap);
@@ -143,38 +147,46 @@ const SNAPSHOT_FILTERS: Record<string, (x: DbSnapshot, s: RdsState) => string[]>
 
 export function describeDBSnapshots(s: RdsState, p: Params): XmlObject {
   const snapId = p.str('DBSnapshotIdentifier');
-  let list: DbSnapshot[];
+  const which = sharedSelection(p);
+  let list: { owner: RdsState; item: DbSnapshot }[];
   if (snapId !== undefined) {
-    list = [s.snapshot(snapId)];
+    const found = locateSnapshot(s, snapId, 'snapshot');
+    if (found.crossRegion) throw err.snapshotNotFound(snapId);
+    list = [found];
   } else {
-    list = [...s.snapshots.values()];
+    list = [
+      ...(which.own ? [...s.snapshots.values()].map((item) => ({ owner: s, item })) : []),
+      ...visibleShared(s, which, (owner) => owner.snapshots),
+    ];
   }
   const instId = p.str('DBInstanceIdentifier');
   if (instId !== undefined) {
     const want = s.naming.idFromArnOrId(instId).toLowerCase();
-    list = list.filter((x) => x.instanceId === want);
+    list = list.filter((x) => x.item.instanceId === want);
   }
   const type = p.str('SnapshotType');
-  if (type !== undefined) list = list.filter((x) => x.snapshotType === type);
+  if (type !== undefined && which.own) list = list.filter((x) => x.item.snapshotType === type);
   const dbi = p.str('DbiResourceId');
-  if (dbi !== undefined) list = list.filter((x) => x.dbiResourceId === dbi);
+  if (dbi !== undefined) list = list.filter((x) => x.item.dbiResourceId === dbi);
   for (const f of p.filters()) {
     const get = SNAPSHOT_FILTERS[f.name];
     if (!get) throw err.value(`Unrecognized filter name: ${f.name}`);
-    list = list.filter((x) => get(x, s).some((v) => f.values.includes(v)));
+    list = list.filter((x) => get(x.item, x.owner).some((v) => f.values.includes(v)));
   }
   const page = paginate(p, list);
   return {
     Marker: page.marker,
     DBSnapshots: xmlList(
       'DBSnapshot',
-      page.items.map((x) => renderSnapshot(s, x)),
+      page.items.map((x) => renderSnapshot(x.owner, x.item, s.identity.accountId)),
     ),
   };
 }
 
 export function deleteDBSnapshot(s: RdsState, p: Params): XmlObject {
   const snap = s.snapshot(p.req('DBSnapshotIdentifier'));
+  const rendered = renderSnapshot(s, snap);
+  if (cancelCopy(s, snap)) return { DBSnapshot: { ...rendered, Status: 'deleted' } };
   if (snap.snapshotType !== 'manual') {
     throw err.snapshotState(`Only manual snapshots may be deleted: ${snap.id} is an automated snapshot.`);
   }
@@ -193,68 +205,4 @@ export function deleteDBSnapshot(s: RdsState, p: Params): XmlObject {
     snap,
   );
   return out;
-}
-
-export function copyDBSnapshot(s: RdsState, p: Params): XmlObject {
-  const source = s.snapshot(p.req('SourceDBSnapshotIdentifier'));
-  const id = normaliseId(p.req('TargetDBSnapshotIdentifier'));
-  validateIdentifier(id, 'TargetDBSnapshotIdentifier');
-  if (source.status !== 'available') {
-    throw err.snapshotState(`Snapshot ${source.id} is not in available state.`);
-  }
-  if (s.snapshots.has(id)) throw err.snapshotExists(id);
-  const outcome = s.faults.takeOperation('snapshot', id);
-  if (outcome === 'quota-exceeded') {
-    throw new RdsError('SnapshotQuotaExceeded', 'Cannot create more than 100 manual snapshots');
-  }
-  const tags = p.tags() ?? [];
-  const source2 = {
-    ...source.source,
-    processorFeatures: source.source.processorFeatures.map((f) => ({ ...f })),
-  };
-  const kms = p.str('KmsKeyId');
-  if (kms !== undefined) {
-    source2.kmsKeyId = kms;
-    source2.storageEncrypted = true;
-  }
-  const og = p.str('OptionGroupName');
-  if (og !== undefined) {
-    s.groups.requireOptionGroup(og);
-    source2.optionGroup = og;
-  }
-  const copy: DbSnapshot = {
-    kind: 'snapshot',
-    key: s.nextKey(`snapshot:${id}`),
-    id,
-    arnId: id,
-    status: 'creating',
-    tags: p.bool('CopyTags') === true ? mergeTags(source.tags, tags) : tags,
-    instanceId: source.instanceId,
-    dbiResourceId: source.dbiResourceId,
-    snapshotType: 'manual',
-    createTime: new Date(),
-    instanceCreateTime: source.instanceCreateTime,
-    percentProgress: 0,
-    sourceSnapshot: s.arnOf(source),
-    source: source2,
-  };
-  s.snapshots.set(id, copy);
-  s.setStatus(copy, 'creating', `copy of ${source.id}`);
-  const vars = { source: source.id, target: id };
-  s.events.emit('SNAPSHOT', 'snapshotCopyStarted', id, s.arnOf(copy), vars);
-  scheduleProgress(s, copy, s.durations.snapshotCopy);
-  s.sched.after(
-    s.durations.snapshotCopy,
-    () => {
-      if (outcome === 'failed') {
-        s.setStatus(copy, 'failed');
-        return;
-      }
-      copy.percentProgress = 100;
-      s.setStatus(copy, 'available');
-      s.events.emit('SNAPSHOT', 'snapshotCopyFinished', id, s.arnOf(copy), vars);
-    },
-    copy,
-  );
-  return { DBSnapshot: renderSnapshot(s, copy) };
 }

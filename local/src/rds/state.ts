@@ -1,8 +1,9 @@
 /** Everything the emulator holds, and the helpers the operation modules share. */
+import type { KmsKeys } from '../kms/keys';
 import type { BusIngress, LocalIdentity } from '../types';
 import { err } from './errors';
 import { RdsEvents, type SnsPublisher } from './events';
-import { Faults } from './faults';
+import type { Faults } from './faults';
 import { Groups } from './groups';
 import { Scheduler, type Durations } from './lifecycle';
 import type {
@@ -17,16 +18,26 @@ import type {
 import { Naming } from './naming';
 import { ANSWERING_STATUSES, Observer, type AnsweringEndpoint } from './observe';
 
+/** Every account's and region's RDS, for calls that reach across (copies, replicas, sharing). */
+export interface RdsWorld {
+  /** The RDS state of an account in a region (created on first use). */
+  partition(where: LocalIdentity): RdsState;
+  /** Every existing account's and region's state. */
+  all(): RdsState[];
+  readonly kms: KmsKeys;
+}
+
 export interface StateOptions {
   identity: LocalIdentity;
+  world: RdsWorld;
+  /** Shared by every account and region (faults name identifiers, not places). */
+  faults: Faults;
   bus: BusIngress;
   sns: SnsPublisher;
   durations: Durations;
   timeScale: number;
   /** Drives names, zones and windows. */
   random: () => number;
-  /** Drives fault rates and event quirks (separate, so that fault draws stay reproducible per seed). */
-  faultRandom: () => number;
   log: (line: string) => void;
 }
 
@@ -49,6 +60,7 @@ export class RdsState {
     modifiableStatuses: [...DEFAULT_BEHAVIOUR.modifiableStatuses],
   };
   readonly identity: LocalIdentity;
+  readonly world: RdsWorld;
   durations: Durations;
   readonly sched: Scheduler;
   readonly faults: Faults;
@@ -64,14 +76,17 @@ export class RdsState {
   readonly snapshots = new Map<string, DbSnapshot>();
   readonly clusterSnapshots = new Map<string, DbClusterSnapshot>();
   readonly subscriptions = new Map<string, EventSubscription>();
+  /** Cross-region copies waiting for an earlier copy of the same source database (copies.ts). */
+  readonly copyLanes = new Map<string, (() => void)[]>();
   private seq = 0;
 
   constructor(o: StateOptions) {
     this.identity = o.identity;
+    this.world = o.world;
     this.durations = o.durations;
     this.sched = new Scheduler(o.timeScale);
     this.random = o.random;
-    this.faults = new Faults(o.faultRandom);
+    this.faults = o.faults;
     this.naming = new Naming(o.identity, o.random);
     this.groups = new Groups(this.naming);
     this.log = o.log;
@@ -171,9 +186,10 @@ export class RdsState {
 
   /** The taggable thing behind an ARN (resources, groups, subscriptions). */
   taggable(arn: string): { tags: Tag[] } | undefined {
-    const m = /^arn:aws:rds:[^:]*:[^:]*:([a-z-]+):(.+)$/.exec(arn);
+    const m = /^arn:aws:rds:([^:]*):([^:]*):([a-z-]+):(.+)$/.exec(arn);
     if (!m) return undefined;
-    const [, type, id] = m as unknown as [string, string, string];
+    const [, region, account, type, id] = m as unknown as [string, string, string, string, string];
+    if (region !== this.identity.region || account !== this.identity.accountId) return undefined;
     switch (type) {
       case 'db':
         return this.instances.get(id);
@@ -205,10 +221,10 @@ export class RdsState {
     this.snapshots.clear();
     this.clusterSnapshots.clear();
     this.subscriptions.clear();
+    this.copyLanes.clear();
     this.groups.reset();
     this.observer.reset();
     this.events.reset();
-    this.faults.clear();
   }
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { signingNameOf } from '../http';
 import type { LocalIdentity, LocalRequest, LocalResponse, EmulatedService } from '../types';
-import { loadFauxqsInternals } from './fauxqsInternals';
+import { Partitions, resolveCaller, type IdentityOptions } from '../edge/identity';
+import { loadFauxqsInternals, type FauxqsInternals } from './fauxqsInternals';
 import { decodeSqsQuery, encodeSqsQueryError, encodeSqsQueryResult } from './queryProtocol';
 import { internalQueueUrlFromArn, INTERNAL_HOST, toClientUrls, toInternalQueueUrl } from './queueUrls';
 
@@ -33,13 +34,95 @@ function regionOf(req: LocalRequest, fallback: string): string {
   return m?.[1] ?? fallback;
 }
 
+/** What one fauxqs app (one account's SQS and SNS, every region) offers. */
+type AccountQueues = Pick<FauxqsService, 'handle' | 'sqs' | 'sns' | 'sqsCall'> & { close(): Promise<void> };
+
+/** The account fauxqs writes into every queue URL and ARN. */
+const FAUXQS_ACCOUNT = '000000000000';
+
 /**
  * SQS, SNS (and STS GetCallerIdentity) served by fauxqs in process: requests are injected into its
- * Fastify app without a socket (measured faster than proxying to it over loopback HTTP).
+ * Fastify app without a socket (measured faster than proxying to it over loopback HTTP). Each account
+ * has its own fauxqs app (queues and topics); fauxqs itself knows one account id, so requests and
+ * responses of the other accounts have their account id swapped for it and back.
  */
-export async function createFauxqsService(identity: LocalIdentity): Promise<FauxqsService> {
-  const { buildApp } = await import('fauxqs');
+export async function createFauxqsService(callers: IdentityOptions): Promise<FauxqsService> {
+  const { identity } = callers;
   const internals = await loadFauxqsInternals();
+  const apps = new Partitions<Promise<AccountQueues>>((where) =>
+    startAccountQueues({ accountId: where.accountId, region: identity.region }, internals),
+  );
+  const byAccount = (accountId: string) => apps.get({ accountId, region: '*' });
+  const own = await byAccount(identity.accountId);
+  const swap = (accountId: string) => accountId !== identity.accountId && accountId !== FAUXQS_ACCOUNT;
+
+  async function handle(req: LocalRequest): Promise<LocalResponse> {
+    const { accountId } = resolveCaller(req, callers);
+    if (!swap(accountId)) return own.handle(req);
+    const queues = await byAccount(accountId);
+    const res = await queues.handle({
+      ...req,
+      path: swapAccount(req.path, accountId, FAUXQS_ACCOUNT),
+      query: new URLSearchParams(swapAccount(req.query.toString(), accountId, FAUXQS_ACCOUNT)),
+      body: Buffer.from(swapAccount(req.body.toString('utf8'), accountId, FAUXQS_ACCOUNT)),
+    });
+    return { ...res, body: swapAccount(res.body.toString(), FAUXQS_ACCOUNT, accountId) };
+  }
+
+  const sqs: SqsSender = {
+    async send(queueArn, body, opts) {
+      const accountId = queueArn.split(':')[4] ?? identity.accountId;
+      if (!swap(accountId)) return own.sqs.send(queueArn, body, opts);
+      const queues = await byAccount(accountId);
+      return queues.sqs.send(swapAccount(queueArn, accountId, FAUXQS_ACCOUNT), body, opts);
+    },
+  };
+
+  const sns: SnsPublisher = {
+    async publish(topicArn, message, subject) {
+      const accountId = topicArn.split(':')[4] ?? identity.accountId;
+      if (!swap(accountId)) return own.sns.publish(topicArn, message, subject);
+      const queues = await byAccount(accountId);
+      return queues.sns.publish(swapAccount(topicArn, accountId, FAUXQS_ACCOUNT), message, subject);
+    },
+  };
+
+  return {
+    signingNames: ['sqs', 'sns', 'sts'],
+    handle,
+    sqs,
+    sns,
+    sqsCall: own.sqsCall,
+    close: async () => {
+      for (const app of apps.all()) await (await app).close();
+    },
+  };
+}
+
+/** fauxqs lists the queues of every region; a caller sees those of its own region (internal URLs name it). */
+function onlyRegion(text: string, region: string): string {
+  const out = JSON.parse(text) as { QueueUrls?: string[] };
+  if (!out.QueueUrls) return text;
+  out.QueueUrls = out.QueueUrls.filter((url) => url.startsWith(`http://sqs.${region}.`));
+  return JSON.stringify(out);
+}
+
+/** Replaces an account id in URLs (`/id/`, URL-encoded or not), ARNs (`:id:`) and XML values (`>id<`). */
+function swapAccount(text: string, from: string, to: string): string {
+  if (!text.includes(from)) return text;
+  return text
+    .replaceAll(`/${from}/`, `/${to}/`)
+    .replaceAll(`%2F${from}%2F`, `%2F${to}%2F`)
+    .replaceAll(`:${from}:`, `:${to}:`)
+    .replaceAll(`%3A${from}%3A`, `%3A${to}%3A`)
+    .replaceAll(`>${from}<`, `>${to}<`);
+}
+
+async function startAccountQueues(
+  identity: LocalIdentity,
+  internals: FauxqsInternals | undefined,
+): Promise<AccountQueues> {
+  const { buildApp } = await import('fauxqs');
   type Stores = NonNullable<NonNullable<Parameters<typeof buildApp>[0]>['stores']>;
   const stores = internals?.stores() as Stores | undefined;
   const app: FauxqsApp = buildApp({ logger: false, defaultRegion: identity.region, stores });
@@ -91,6 +174,8 @@ export async function createFauxqsService(identity: LocalIdentity): Promise<Faux
     const headers = { ...forwardHeaders(req), ...sqsJson(action) };
     const res = await inject('POST', '/', headers, JSON.stringify(input));
     let text = res.body.toString('utf8');
+    if (action === 'ListQueues' && res.status === 200)
+      text = onlyRegion(text, regionOf(req, identity.region));
     if (URL_RESULTS.has(action)) {
       const host = typeof req.headers.host === 'string' ? req.headers.host : '127.0.0.1:4566';
       text = toClientUrls(text, `http://${host}`);
@@ -175,12 +260,5 @@ export async function createFauxqsService(identity: LocalIdentity): Promise<Faux
     },
   };
 
-  return {
-    signingNames: ['sqs', 'sns', 'sts'],
-    handle,
-    sqs,
-    sns,
-    sqsCall,
-    close: () => app.close(),
-  };
+  return { handle, sqs, sns, sqsCall, close: () => app.close() };
 }
