@@ -3,9 +3,10 @@
  * events to the default bus and to SNS subscriptions, injected faults, the account throttle, and
  * observation (histories, call counts, endpoint availability) for tests.
  */
-import type { BusIngress, EmulatedService, LocalIdentity, LocalRequest, LocalResponse } from '../types';
+import type { LocalRequest, LocalResponse } from '../types';
 import { ACTIONS, callIdentifier } from './actions';
 import { handleAdmin } from './admin';
+import type { CreateRdsOptions, RdsConfig, RdsEmulator } from './emulator';
 import { RdsError } from './errors';
 import type { EventQuirks, RdsEventRecord, SnsPublisher } from './events';
 import { seededRandom, type FaultConfig } from './faults';
@@ -28,54 +29,8 @@ export type {
 } from './observe';
 export type { ThrottleConfig } from './throttle';
 
-export type Profile = 'realistic' | 'instant' | Partial<Durations>;
-
+export type { Profile, RdsConfig, CreateRdsOptions, RdsEmulator } from './emulator';
 export type { Behaviour } from './state';
-
-export interface RdsConfig {
-  profile?: Profile;
-  timeScale?: number;
-  throttle?: Partial<ThrottleConfig>;
-  quirks?: Partial<EventQuirks>;
-  behaviour?: Partial<Behaviour>;
-}
-
-export interface CreateRdsOptions extends Omit<RdsConfig, 'profile'> {
-  identity: LocalIdentity;
-  bus: BusIngress;
-  sns: SnsPublisher;
-  profile?: Profile;
-  seed?: number;
-  log?: (line: string) => void;
-}
-
-export interface RdsEmulator extends EmulatedService {
-  readonly signingNames: readonly string[];
-  readonly adminPrefix: string;
-  admin(req: LocalRequest, subpath: string): Promise<LocalResponse>;
-  close(): Promise<void>;
-  /** Replaces the fault configuration (events, operations, apiErrors; `throttle` is applied to the bucket). */
-  setFaults(faults: FaultConfig & { throttle?: Partial<ThrottleConfig> }): void;
-  clearFaults(): void;
-  getFaults(): Required<FaultConfig>;
-  configure(config: RdsConfig): void;
-  getConfig(): {
-    durations: Durations;
-    timeScale: number;
-    throttle: ThrottleConfig;
-    quirks: EventQuirks;
-    behaviour: Behaviour;
-  };
-  history(identifier?: string): ResourceHistory[];
-  availabilityTimeline(address?: string): EndpointTimeline[];
-  callCounts(): CallCounts;
-  /** Every event emitted (as DescribeEvents would list it), oldest first. */
-  events(): RdsEventRecord[];
-  /** Clears resources, events, histories, counts, faults, and refills the throttle bucket. */
-  reset(): void;
-  /** The 12-character endpoint hash of this account and region. */
-  readonly endpointHash: string;
-}
 
 class Rds implements RdsEmulator {
   readonly signingNames = ['rds'] as const;
