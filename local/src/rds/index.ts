@@ -8,12 +8,12 @@ import { ACTIONS, callIdentifier } from './actions';
 import { handleAdmin } from './admin';
 import type { CreateRdsOptions, RdsConfig, RdsEmulator } from './emulator';
 import { RdsError } from './errors';
-import type { EventQuirks, RdsEventRecord, SnsPublisher } from './events';
+import type { RdsEventRecord } from './events';
 import { seededRandom, type FaultConfig } from './faults';
-import { resolveDurations, type Durations } from './lifecycle';
+import { resolveDurations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
 import { errorResponse, newRequestId, Params, xmlResponse } from './protocol';
-import { RdsState, type Behaviour } from './state';
+import { RdsState } from './state';
 import { DEFAULT_THROTTLE, TokenBucket, type ThrottleConfig } from './throttle';
 
 export type { SnsPublisher, EventQuirks, RdsEventRecord } from './events';
