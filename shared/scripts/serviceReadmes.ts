@@ -59,7 +59,7 @@ export function withWiring(readme: string, spec: ServiceSpec): string {
     : `${readme.trimEnd()}\n\n${section}\n`;
 }
 
-export const readmePath = (spec: ServiceSpec) => join(ROOT, 'services', spec.name, 'README.md');
+const readmePath = (spec: ServiceSpec) => join(ROOT, 'services', spec.name, 'README.md');
 
 /** Every service README as it should be: path and content. */
 export function renderServiceReadmes(): { path: string; content: string }[] {

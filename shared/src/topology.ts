@@ -13,14 +13,14 @@ export type EventPattern = Record<string, unknown>;
 export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify';
 export const SERVICE_NAMES: readonly ServiceName[] = ['snapshot', 'rename', 'restore', 'cleanup', 'notify'];
 
-export interface RuleSpec {
+interface RuleSpec {
   /** Logical name, unique within the service; the deployed rule is named by `resourceNames().rule()`. */
   name: string;
   description: string;
   pattern: EventPattern;
 }
 
-export interface FunctionSpec {
+interface FunctionSpec {
   /** Logical function name, unique within the service. */
   name: string;
   /** Module path from the repository root (no extension) and exported function, Lambda style. */
@@ -64,7 +64,7 @@ export const RDS_DETAIL_TYPES = [
 const NOT_REPLAYED = { 'replay-name': [{ exists: false }] };
 
 /** Matches Rewind choreography events whose routing slip says one of `steps` is next. */
-export function nextStepPattern(steps: readonly StepName[]): EventPattern {
+function nextStepPattern(steps: readonly StepName[]): EventPattern {
   return { source: ['rewind'], detail: { run: { next: [...steps] } }, ...NOT_REPLAYED };
 }
 
@@ -74,7 +74,7 @@ export function nextStepPattern(steps: readonly StepName[]): EventPattern {
  */
 export const RDS_EVENT_SOURCES = ['aws.rds', 'rewind.rds-subscription'] as const;
 
-export function rdsEventPattern(detailTypes: readonly string[]): EventPattern {
+function rdsEventPattern(detailTypes: readonly string[]): EventPattern {
   return { source: [...RDS_EVENT_SOURCES], 'detail-type': [...detailTypes], ...NOT_REPLAYED };
 }
 
@@ -93,7 +93,7 @@ const INBOX_DEFAULTS = {
 };
 
 /** The AWS API actions each service calls (and so the only ones its IAM role grants). */
-export const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
+const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
   snapshot: [
     'rds:CreateDBSnapshot',
     'rds:DescribeDBSnapshots',
@@ -154,12 +154,7 @@ function service(
   };
 }
 
-export const TERMINAL_NOTIFY_EVENTS = [
-  'RestoreRejected',
-  'RunFailed',
-  'RollbackFailed',
-  'RunCompleted',
-] as const;
+const TERMINAL_NOTIFY_EVENTS = ['RestoreRejected', 'RunFailed', 'RollbackFailed', 'RunCompleted'] as const;
 
 export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSpec } = {
   services: [

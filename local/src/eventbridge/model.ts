@@ -63,7 +63,7 @@ export interface Bus {
   recent: EventEnvelope[];
 }
 
-export interface ArchivedEvent {
+interface ArchivedEvent {
   event: EventEnvelope;
   receivedAt: number;
   size: number;
@@ -82,7 +82,7 @@ export interface Archive {
   events: ArchivedEvent[];
 }
 
-export type ReplayState = 'STARTING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+type ReplayState = 'STARTING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
 
 export interface Replay {
   name: string;

@@ -7,7 +7,7 @@ import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
 import type { Behaviour } from './state';
 import type { ThrottleConfig } from './throttle';
 
-export type Profile = 'realistic' | 'instant' | Partial<Durations>;
+type Profile = 'realistic' | 'instant' | Partial<Durations>;
 
 export interface RdsConfig {
   profile?: Profile;

@@ -16,21 +16,7 @@ import { errorResponse, newRequestId, Params, xmlResponse } from './protocol';
 import { RdsState } from './state';
 import { DEFAULT_THROTTLE, TokenBucket, type ThrottleConfig } from './throttle';
 
-export type { SnsPublisher, EventQuirks, RdsEventRecord } from './events';
-export type { FaultConfig, EventFaults, OperationFault, ApiErrorFault, OperationName } from './faults';
-export type { Durations } from './lifecycle';
-export { REALISTIC, INSTANT } from './lifecycle';
-export type {
-  CallCounts,
-  EndpointTimeline,
-  ResourceHistory,
-  HistoryEntry,
-  AvailabilityInterval,
-} from './observe';
-export type { ThrottleConfig } from './throttle';
-
-export type { Profile, RdsConfig, CreateRdsOptions, RdsEmulator } from './emulator';
-export type { Behaviour } from './state';
+export type { CreateRdsOptions, RdsEmulator } from './emulator';
 
 class Rds implements RdsEmulator {
   readonly signingNames = ['rds'] as const;
