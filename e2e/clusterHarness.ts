@@ -16,12 +16,7 @@ import type { E2E } from './harness';
  * configuration, and what every run must leave behind.
  */
 
-export {
-  createSampleCluster as createProductionCluster,
-  describeCluster,
-  sampleClusterMembers as memberNames,
-  waitForCluster,
-} from '@rewind/local';
+export { createSampleCluster as createProductionCluster, describeCluster } from '@rewind/local';
 
 const endpointsOf = (c: ClusterConfig) => ({
   writer: c.endpointAddress,

@@ -92,7 +92,7 @@ export class Observer {
   }
 }
 
-export const TERMINAL = ['RunCompleted', 'RunFailed', 'RestoreRejected'];
+const TERMINAL = ['RunCompleted', 'RunFailed', 'RestoreRejected'];
 
 export interface E2E {
   cloud: LocalCloud;

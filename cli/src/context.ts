@@ -7,7 +7,7 @@ import { resourceNames, StateStore, type ResourceNames } from '@rewind/shared';
 import { CliError } from './errors';
 import type { TargetOptions } from './options';
 
-export const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
+const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
 const LOCAL_PREFIX = 'rewind-local';
 const START_LOCAL = 'start the local cloud with: npx rewind local up (or run the demo: npm run demo)';
 
@@ -40,7 +40,7 @@ type Probe = { answered: true; local: boolean } | { answered: false; error: stri
  * Does `endpoint` answer, and is it Rewind's local cloud? (node:http rather than fetch: fetch refuses
  * some ports outright.)
  */
-export function probeEndpoint(endpoint: string, timeoutMs = 1500): Promise<Probe> {
+function probeEndpoint(endpoint: string, timeoutMs = 1500): Promise<Probe> {
   return new Promise((resolve) => {
     const req = request(
       new URL('/_rewind/health', endpoint),
@@ -224,7 +224,7 @@ export async function withClients<T>(
 }
 
 /** Turns a missing table/bus/queue or an unreachable endpoint into what to do about it. */
-export function explainAwsError(err: unknown, target: Target): unknown {
+function explainAwsError(err: unknown, target: Target): unknown {
   if (err instanceof CliError) return err;
   const name = (err as { name?: string }).name ?? '';
   const message = (err as Error).message ?? String(err);

@@ -1,5 +1,5 @@
 /** Where a command writes: the process streams, or buffers in tests. */
-export interface Stream {
+interface Stream {
   write(text: string): unknown;
   isTTY?: boolean;
   columns?: number;

@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors';
 
 /** Options every command that talks to Rewind takes. */
-export const TARGET_OPTIONS = {
+const TARGET_OPTIONS = {
   endpoint: { type: 'string' },
   profile: { type: 'string' },
   region: { type: 'string' },

@@ -29,7 +29,7 @@ export type Colour = keyof typeof CODES;
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
-export const visibleLength = (text: string) => text.replace(ANSI, '').length;
+const visibleLength = (text: string) => text.replace(ANSI, '').length;
 
 export interface Column<T> {
   header: string;

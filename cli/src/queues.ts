@@ -54,7 +54,7 @@ export async function approximateCount(sqs: SQSClient, url: string): Promise<num
  * SQS message attributes the inbox handler sets on a message it can never process (poison), when it moves
  * the message to its service's inbox DLQ itself (shared/src/service/handler.ts).
  */
-export const FAILURE_ATTRIBUTES = DLQ_ATTRIBUTES;
+const FAILURE_ATTRIBUTES = DLQ_ATTRIBUTES;
 
 /** Attributes EventBridge sets on an event it could not deliver to a target, in the target's DLQ. */
 const DELIVERY_ATTRIBUTES = ['ERROR_CODE', 'ERROR_MESSAGE', 'RULE_ARN', 'TARGET_ARN'] as const;

@@ -148,7 +148,7 @@ export function isInvalidRequest(run: RunRecord): boolean {
 }
 
 /** Made with the CLI (restore, snapshot, replay): its hints are best given in flags. */
-export function madeByCli(run: RunRecord): boolean {
+function madeByCli(run: RunRecord): boolean {
   return run.request.source === CLI_SOURCE || /^(cli|replay)-/.test(run.requestId ?? '');
 }
 

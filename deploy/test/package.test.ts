@@ -248,14 +248,20 @@ describe('IAM of the packaged stacks', () => {
   });
 
   it.each(SERVICE_NAMES)('%s: changes and deletes only databases carrying the opt-in tag', (name) => {
+    const isMutation = (a: string) => /^rds:(Modify|Delete)/.test(a);
+    const granted = new Set<string>();
     for (const { statement } of statements(packaged.templates[name])) {
-      const mutating = actionsOf(statement).filter((a) => /^rds:(Modify|Delete)/.test(a));
+      const mutating = actionsOf(statement).filter(isMutation);
       if (!mutating.length) continue;
+      mutating.forEach((a) => granted.add(a));
       const onDatabases = resourcesOf(statement).some((r) => /:rds:[^:]+:[^:]+:(db|cluster):\*$/.test(r));
       if (onDatabases) {
         expect(statement.Condition?.StringEquals?.['aws:ResourceTag/rewind:allow']).toBe('true');
       }
     }
+    // Exactly the changes and deletions the topology gives the service: none at all for notify.
+    const permitted = serviceSpec(name).permissions.filter(isMutation);
+    expect([...granted].sort()).toEqual([...new Set(permitted)].sort());
     for (const action of serviceSpec(name).permissions.filter((a) => a.startsWith('rds:'))) {
       expect(RDS_ACTION_SCOPES[action]).toBeDefined();
     }

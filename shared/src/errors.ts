@@ -56,12 +56,6 @@ export class LockHeldError extends RewindError {
   }
 }
 
-export class NotFoundError extends RewindError {
-  constructor(what: string, hint?: string) {
-    super('NotFound', hint ? `${what} not found; ${hint}` : `${what} not found`);
-  }
-}
-
 export interface UnpublishedEntry {
   detailType: string;
   runId?: string;

@@ -4,25 +4,23 @@
  * provisioning and function runtime, so what is deployed and what is tested are the same.
  */
 
+import type { EventName } from './contracts/events';
+import type { StepName } from './contracts/run';
+
 /** An EventBridge event pattern (JSON object). */
 export type EventPattern = Record<string, unknown>;
 
 export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify';
 export const SERVICE_NAMES: readonly ServiceName[] = ['snapshot', 'rename', 'restore', 'cleanup', 'notify'];
 
-/** Forward steps of a routing slip, and the compensation steps run after a failure. */
-export type ForwardStep = 'snapshot' | 'set-aside' | 'restore' | 'restore-beside' | 'promote' | 'cleanup';
-export type CompensationStep = 'discard' | 'rename-back';
-export type Step = ForwardStep | CompensationStep;
-
-export interface RuleSpec {
+interface RuleSpec {
   /** Logical name, unique within the service; the deployed rule is named by `resourceNames().rule()`. */
   name: string;
   description: string;
   pattern: EventPattern;
 }
 
-export interface FunctionSpec {
+interface FunctionSpec {
   /** Logical function name, unique within the service. */
   name: string;
   /** Module path from the repository root (no extension) and exported function, Lambda style. */
@@ -38,8 +36,14 @@ export interface FunctionSpec {
 export interface ServiceSpec {
   name: ServiceName;
   description: string;
-  /** Routing-slip steps this service performs. */
-  steps: readonly Step[];
+  /**
+   * Routing-slip steps this service performs: only steps its handler implements (a start and a waiting
+   * route each). Steps of the contract no service implements yet (`restore-beside`, `promote`: the swap
+   * strategy, which intake rejects) are routed nowhere.
+   */
+  steps: readonly StepName[];
+  /** The events it puts on the bus (its README lists them with their meaning). */
+  emits: readonly EventName[];
   /** The single consumer of the inbox queue. */
   function: FunctionSpec;
   inbox: { visibilityTimeoutSeconds: number; maxReceiveCount: number; messageRetentionSeconds: number };
@@ -60,7 +64,7 @@ export const RDS_DETAIL_TYPES = [
 const NOT_REPLAYED = { 'replay-name': [{ exists: false }] };
 
 /** Matches Rewind choreography events whose routing slip says one of `steps` is next. */
-export function nextStepPattern(steps: readonly Step[]): EventPattern {
+function nextStepPattern(steps: readonly StepName[]): EventPattern {
   return { source: ['rewind'], detail: { run: { next: [...steps] } }, ...NOT_REPLAYED };
 }
 
@@ -70,7 +74,7 @@ export function nextStepPattern(steps: readonly Step[]): EventPattern {
  */
 export const RDS_EVENT_SOURCES = ['aws.rds', 'rewind.rds-subscription'] as const;
 
-export function rdsEventPattern(detailTypes: readonly string[]): EventPattern {
+function rdsEventPattern(detailTypes: readonly string[]): EventPattern {
   return { source: [...RDS_EVENT_SOURCES], 'detail-type': [...detailTypes], ...NOT_REPLAYED };
 }
 
@@ -89,7 +93,7 @@ const INBOX_DEFAULTS = {
 };
 
 /** The AWS API actions each service calls (and so the only ones its IAM role grants). */
-export const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
+const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
   snapshot: [
     'rds:CreateDBSnapshot',
     'rds:DescribeDBSnapshots',
@@ -138,13 +142,13 @@ export const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
 function service(
   name: ServiceName,
   description: string,
-  steps: readonly Step[],
+  work: { steps: readonly StepName[]; emits: readonly EventName[] },
   rules: readonly RuleSpec[],
 ): ServiceSpec {
   return {
     name,
     description,
-    steps,
+    ...work,
     function: { ...FUNCTION_DEFAULTS, handler: `services/${name}/src/handler.handler` },
     inbox: INBOX_DEFAULTS,
     rules,
@@ -152,19 +156,14 @@ function service(
   };
 }
 
-export const TERMINAL_NOTIFY_EVENTS = [
-  'RestoreRejected',
-  'RunFailed',
-  'RollbackFailed',
-  'RunCompleted',
-] as const;
+const TERMINAL_NOTIFY_EVENTS = ['RestoreRejected', 'RunFailed', 'RollbackFailed', 'RunCompleted'] as const;
 
 export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSpec } = {
   services: [
     service(
       'snapshot',
       'Takes manual snapshots and waits for them',
-      ['snapshot'],
+      { steps: ['snapshot'], emits: ['SnapshotReady', 'RestoreFailed', 'RunFailed', 'RunCompleted'] },
       [
         {
           name: 'steps',
@@ -180,13 +179,16 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
     ),
     service(
       'rename',
-      'Renames databases aside, promotes copies and renames originals back',
-      ['set-aside', 'promote', 'rename-back'],
+      'Renames databases aside and renames originals back',
+      {
+        steps: ['set-aside', 'rename-back'],
+        emits: ['RenameCompleted', 'RestoreFailed', 'RollbackCompleted', 'RollbackFailed', 'RunFailed'],
+      },
       [
         {
           name: 'steps',
           description: 'Runs whose next step is a rename',
-          pattern: nextStepPattern(['set-aside', 'promote', 'rename-back']),
+          pattern: nextStepPattern(['set-aside', 'rename-back']),
         },
         {
           name: 'rds',
@@ -198,7 +200,21 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
     service(
       'restore',
       'Intake of restore requests; restores and discards databases',
-      ['restore', 'restore-beside', 'discard'],
+      {
+        steps: ['restore', 'discard'],
+        emits: [
+          'RestoreRejected',
+          'RequestRepeated',
+          'RunStarted',
+          'CancelRefused',
+          'RestoreCompleted',
+          'RestoreFailed',
+          'DiscardCompleted',
+          'RollbackCompleted',
+          'RollbackFailed',
+          'RunFailed',
+        ],
+      },
       [
         {
           name: 'intake',
@@ -208,7 +224,7 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
         {
           name: 'steps',
           description: 'Runs whose next step is a restore or a discard',
-          pattern: nextStepPattern(['restore', 'restore-beside', 'discard']),
+          pattern: nextStepPattern(['restore', 'discard']),
         },
         {
           name: 'rds',
@@ -220,7 +236,7 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
     service(
       'cleanup',
       'Deletes the set-aside original once the restore is verified',
-      ['cleanup'],
+      { steps: ['cleanup'], emits: ['CleanupCompleted', 'RunCompleted'] },
       [
         {
           name: 'steps',
@@ -234,18 +250,13 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
         },
       ],
     ),
-    service(
-      'notify',
-      'Email and Slack alerts',
-      [],
-      [
-        {
-          name: 'alerts',
-          description: 'Rejections, failures and (optionally) completions',
-          pattern: { source: ['rewind'], 'detail-type': [...TERMINAL_NOTIFY_EVENTS], ...NOT_REPLAYED },
-        },
-      ],
-    ),
+    service('notify', 'Email and Slack alerts', { steps: [], emits: [] }, [
+      {
+        name: 'alerts',
+        description: 'Rejections, failures and (optionally) completions',
+        pattern: { source: ['rewind'], 'detail-type': [...TERMINAL_NOTIFY_EVENTS], ...NOT_REPLAYED },
+      },
+    ]),
   ],
   rdsForwarding: {
     name: 'rds-forward',
@@ -258,11 +269,4 @@ export function serviceSpec(name: ServiceName): ServiceSpec {
   const spec = topology.services.find((s) => s.name === name);
   if (!spec) throw new Error(`Unknown service "${name}"; known: ${SERVICE_NAMES.join(', ')}`);
   return spec;
-}
-
-/** The service that performs a step. */
-export function ownerOf(step: Step): ServiceName {
-  const spec = topology.services.find((s) => s.steps.includes(step));
-  if (!spec) throw new Error(`No service owns step "${step}"`);
-  return spec.name;
 }

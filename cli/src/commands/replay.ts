@@ -26,7 +26,7 @@ const USAGE = `Usage: rewind replay <run-id> [--wait]
 ${TARGET_USAGE}`;
 
 /** The request to send again: the old one as received, without what belonged to the old run. */
-export function replayRequest(
+function replayRequest(
   run: RunRecord,
   requestId: string,
 ): EventInput<'RestoreRequested'> & { requestId: string } {

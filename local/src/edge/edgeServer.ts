@@ -30,7 +30,7 @@ export interface Edge {
 const ADMIN_PREFIX = '/_rewind/';
 
 /** Routes requests to emulated services by signing name, and `/_rewind/<prefix>/...` to their admin APIs. */
-export class EdgeRouter {
+class EdgeRouter {
   private readonly bySigningName = new Map<string, EmulatedService>();
   private readonly byAdminPrefix = new Map<string, EmulatedService>();
   /** Requests per `service:Action` (JSON protocols by X-Amz-Target), for benchmarks and tests. */

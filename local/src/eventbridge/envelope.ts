@@ -5,7 +5,7 @@ import type { EventEnvelope } from './model';
 import type { JsonObject } from './protocol';
 
 /** ISO-8601 with seconds precision, as EventBridge writes `time`: `2018-09-27T22:36:43Z`. */
-export function isoSeconds(d: Date): string {
+function isoSeconds(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 

@@ -66,7 +66,7 @@ export interface Bus {
   recent: EventEnvelope[];
 }
 
-export interface ArchivedEvent {
+interface ArchivedEvent {
   event: EventEnvelope;
   receivedAt: number;
   size: number;
@@ -85,7 +85,7 @@ export interface Archive {
   events: ArchivedEvent[];
 }
 
-export type ReplayState = 'STARTING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+type ReplayState = 'STARTING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
 
 export interface Replay {
   name: string;

@@ -1,7 +1,7 @@
 /** Shared shapes for operation handlers and name constraints. */
 import { optString, paginate, type JsonObject } from './protocol';
 
-export type Handler = (input: JsonObject) => JsonObject | Promise<JsonObject>;
+type Handler = (input: JsonObject) => JsonObject | Promise<JsonObject>;
 export type Handlers = Record<string, Handler>;
 
 export const BUS_NAME = /^[/.\-_A-Za-z0-9]+$/;

@@ -15,7 +15,7 @@ type Leaf = string | number | boolean | null;
 const wildcardCache = new Map<string, RegExp>();
 
 /** `*` matches any run of characters, `\*` a literal star; the whole value must match. */
-export function wildcardRegex(wildcard: string): RegExp {
+function wildcardRegex(wildcard: string): RegExp {
   let re = wildcardCache.get(wildcard);
   if (!re) {
     let src = '';

@@ -89,7 +89,7 @@ export function reqDate(input: JsonObject, key: string): Date {
   return d;
 }
 
-export function optArray(input: JsonObject, key: string): unknown[] | undefined {
+function optArray(input: JsonObject, key: string): unknown[] | undefined {
   const v = input[key];
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v)) throw memberError(memberName(key), v, 'Member must be a list');

@@ -3,7 +3,7 @@ import type { EventEnvelope, Rule, Target } from './model';
 import { isObject } from './protocol';
 
 /** Resolves a simple JSONPath (`$`, `$.a.b`, `$.a[0].b`, `$['a-b']`) against a value. */
-export function resolvePath(root: unknown, path: string): unknown {
+function resolvePath(root: unknown, path: string): unknown {
   if (!path.startsWith('$')) return undefined;
   const segments: (string | number)[] = [];
   const re = /\.([^.[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/g;

@@ -25,4 +25,3 @@ export function awsClients(target: AwsTarget) {
     },
   };
 }
-export type AwsClients = ReturnType<typeof awsClients>;

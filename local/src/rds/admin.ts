@@ -13,7 +13,7 @@
  */
 import { jsonResponse } from '../http';
 import type { LocalRequest, LocalResponse } from '../types';
-import type { RdsEmulator } from './index';
+import type { RdsEmulator } from './emulator';
 
 function body(req: LocalRequest): Record<string, unknown> {
   if (req.body.length === 0) return {};

@@ -6,7 +6,7 @@ import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderClusterSnapshot } from './render';
 import { normaliseId, validateIdentifier } from './settings';
-import { scheduleProgress } from './snapshots';
+import { scheduleProgress } from './snapshotProgress';
 import { mergeTags, type RdsState } from './state';
 import { cancelCopy } from './copies';
 import { locateSnapshot } from './places';

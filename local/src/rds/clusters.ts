@@ -54,7 +54,7 @@ const BOOLEANS: [string, Field<boolean>][] = [
   ['AutoMinorVersionUpgrade', 'autoMinorVersionUpgrade'],
 ];
 
-export function readClusterSettings(s: RdsState, p: Params): Partial<DbCluster> {
+function readClusterSettings(s: RdsState, p: Params): Partial<DbCluster> {
   const out: Partial<Record<keyof DbCluster, unknown>> = {};
   for (const [param, field] of STRINGS) if (p.str(param) !== undefined) out[field] = p.str(param);
   for (const [param, field] of NUMBERS) if (p.int(param) !== undefined) out[field] = p.int(param);

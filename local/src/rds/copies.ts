@@ -18,7 +18,7 @@ import { locateSnapshot, type Located } from './places';
 import type { Params, XmlObject } from './protocol';
 import { renderClusterSnapshot, renderSnapshot } from './render';
 import { normaliseId, validateIdentifier } from './settings';
-import { scheduleProgress } from './snapshots';
+import { scheduleProgress } from './snapshotProgress';
 import { mergeTags, type RdsState } from './state';
 
 type AnySnapshot = DbSnapshot | DbClusterSnapshot;

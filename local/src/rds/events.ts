@@ -32,7 +32,7 @@ export interface EventQuirks {
   restoreEventId: '0043' | '0008';
 }
 
-export const DEFAULT_QUIRKS: EventQuirks = {
+const DEFAULT_QUIRKS: EventQuirks = {
   sourceIdentifierPrefix: 'rds:',
   omitEventIdRate: 0,
   omitEventIdSourceTypes: ['CLUSTER', 'SNAPSHOT', 'CLUSTER_SNAPSHOT'],
@@ -235,7 +235,7 @@ export class RdsEvents {
   }
 }
 
-export function subscriptionMatches(sub: EventSubscription, rec: RdsEventRecord): boolean {
+function subscriptionMatches(sub: EventSubscription, rec: RdsEventRecord): boolean {
   if (!sub.enabled) return false;
   if (sub.sourceType !== undefined && sub.sourceType !== API_SOURCE_TYPES[rec.sourceType]) return false;
   if (sub.categories.length > 0 && !rec.categories.some((c) => sub.categories.includes(c))) return false;

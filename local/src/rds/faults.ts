@@ -40,7 +40,7 @@ export type OperationName =
  * - rename / cluster-rename: `stuck` (stays `renaming`);
  * - reboot: `stuck` (stays `rebooting`).
  */
-export interface OperationFault {
+interface OperationFault {
   operation: OperationName;
   /** Identifier pattern: exact, glob with `*`, or `/regex/`. Omitted = any. */
   identifier?: string;
@@ -49,7 +49,7 @@ export interface OperationFault {
   times?: number;
 }
 
-export interface ApiErrorFault {
+interface ApiErrorFault {
   /** API action, e.g. "ModifyDBInstance", or "*". */
   action: string;
   code: string;
@@ -66,7 +66,7 @@ export interface FaultConfig {
   apiErrors?: ApiErrorFault[];
 }
 
-export function matchesPattern(pattern: string | undefined, value: string | undefined): boolean {
+function matchesPattern(pattern: string | undefined, value: string | undefined): boolean {
   if (pattern === undefined || pattern === '*') return true;
   if (value === undefined) return false;
   if (pattern.length > 2 && pattern.startsWith('/') && pattern.endsWith('/')) {

@@ -5,11 +5,12 @@
  */
 import { Partitions, resolveCaller } from '../edge/identity';
 import { KmsKeys } from '../kms/keys';
-import type { BusIngress, EmulatedService, LocalIdentity, LocalRequest, LocalResponse } from '../types';
+import type { LocalIdentity, LocalRequest, LocalResponse } from '../types';
 import { ACTIONS, callIdentifier } from './actions';
 import { handleAdmin } from './admin';
+import type { RdsConfig, CreateRdsOptions, RdsEmulatorView, RdsEmulator, RdsResourceFacts } from './emulator';
 import { RdsError } from './errors';
-import type { EventQuirks, RdsEventRecord, SnsPublisher } from './events';
+import type { EventQuirks, RdsEventRecord } from './events';
 import { Faults, seededRandom, type FaultConfig } from './faults';
 import { resolveDurations, type Durations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
@@ -17,90 +18,15 @@ import { errorResponse, newRequestId, Params, xmlResponse } from './protocol';
 import { RdsState, type Behaviour, type RdsWorld } from './state';
 import { DEFAULT_THROTTLE, TokenBucket, type ThrottleConfig } from './throttle';
 
-export type { SnsPublisher, EventQuirks, RdsEventRecord } from './events';
-export type { FaultConfig, EventFaults, OperationFault, ApiErrorFault, OperationName } from './faults';
-export type { Durations } from './lifecycle';
-export { REALISTIC, INSTANT } from './lifecycle';
+export type { SnsPublisher } from './events';
 export type {
-  CallCounts,
-  EndpointTimeline,
-  ResourceHistory,
-  HistoryEntry,
-  AvailabilityInterval,
-} from './observe';
-export type { ThrottleConfig } from './throttle';
-
-export type Profile = 'realistic' | 'instant' | Partial<Durations>;
-
-export type { Behaviour } from './state';
-
-export interface RdsConfig {
-  profile?: Profile;
-  timeScale?: number;
-  throttle?: Partial<ThrottleConfig>;
-  quirks?: Partial<EventQuirks>;
-  behaviour?: Partial<Behaviour>;
-}
-
-export interface CreateRdsOptions extends Omit<RdsConfig, 'profile'> {
-  identity: LocalIdentity;
-  bus: BusIngress;
-  sns: SnsPublisher;
-  profile?: Profile;
-  seed?: number;
-  log?: (line: string) => void;
-  /** KMS keys of every account and region (shared with the KMS emulator); default: its own. */
-  kms?: KmsKeys;
-  /** Access key id -> account id (see `edge/identity.ts`), for requests that did not come through the edge. */
-  accounts?: Readonly<Record<string, string>>;
-}
-
-/** What one account's RDS in one region has observed (admin routes take `?account=&region=`). */
-export interface RdsEmulatorView {
-  history(identifier?: string): ResourceHistory[];
-  availabilityTimeline(address?: string): EndpointTimeline[];
-  callCounts(): CallCounts;
-  events(): RdsEventRecord[];
-  readonly endpointHash: string;
-}
-
-export interface RdsEmulator extends EmulatedService {
-  readonly signingNames: readonly string[];
-  readonly adminPrefix: string;
-  admin(req: LocalRequest, subpath: string): Promise<LocalResponse>;
-  close(): Promise<void>;
-  /** Replaces the fault configuration (events, operations, apiErrors; `throttle` is applied to the bucket). */
-  setFaults(faults: FaultConfig & { throttle?: Partial<ThrottleConfig> }): void;
-  clearFaults(): void;
-  getFaults(): Required<FaultConfig>;
-  configure(config: RdsConfig): void;
-  getConfig(): {
-    durations: Durations;
-    timeScale: number;
-    throttle: ThrottleConfig;
-    quirks: EventQuirks;
-    behaviour: Behaviour;
-  };
-  history(identifier?: string): ResourceHistory[];
-  availabilityTimeline(address?: string): EndpointTimeline[];
-  callCounts(): CallCounts;
-  /** Every event emitted (as DescribeEvents would list it), oldest first. */
-  events(): RdsEventRecord[];
-  /** Clears resources, events, histories, counts, faults, and refills the throttle bucket. */
-  reset(): void;
-  /** The 12-character endpoint hash of the default account and region. */
-  readonly endpointHash: string;
-  /** The observations of another account or region (default: the local cloud's own). */
-  at(where?: Partial<LocalIdentity>): RdsEmulatorView;
-  /** IAM hook (local/src/iam): tags and settings of an existing resource, by ARN; undefined if none. */
-  resourceFacts(arn: string): RdsResourceFacts | undefined;
-}
-
-export interface RdsResourceFacts {
-  tags: { Key: string; Value: string }[];
-  copyTagsToSnapshot?: boolean;
-  kmsKeyId?: string;
-}
+  Profile,
+  RdsConfig,
+  CreateRdsOptions,
+  RdsEmulatorView,
+  RdsEmulator,
+  RdsResourceFacts,
+} from './emulator';
 
 /** One account's RDS in one region, with its own API rate limit (per account and region, as in AWS). */
 interface RdsPartition {

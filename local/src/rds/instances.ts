@@ -1,6 +1,6 @@
 /** DB instances: create, describe, modify (incl. rename), reboot, delete. */
 import { targetKey } from './encryption';
-import { detachReplica, relinkAfterRename, releaseReplicas } from './replicas';
+import { detachReplica, relinkAfterRename, releaseReplicas } from './replicaLinks';
 import { err, RdsError } from './errors';
 import type { DbInstance } from './model';
 import {

@@ -50,7 +50,7 @@ export interface Durations {
 
 const MIN = 60_000;
 
-export const REALISTIC: Durations = {
+const REALISTIC: Durations = {
   instanceCreate: 8 * MIN,
   instanceInitialBackup: 2 * MIN,
   instanceRestore: 10 * MIN,
@@ -79,7 +79,7 @@ export const REALISTIC: Durations = {
 };
 
 /** Every transition still happens (and still in order), just fast. */
-export const INSTANT: Durations = Object.fromEntries(
+const INSTANT: Durations = Object.fromEntries(
   Object.entries(REALISTIC).map(([k, v]) => [k, k === 'renameAvailableFlash' ? 5 : v > 0 ? 20 : 0]),
 ) as unknown as Durations;
 

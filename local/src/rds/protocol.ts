@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { LocalResponse } from '../types';
 import { RdsError } from './errors';
 
-export const RDS_XMLNS = 'http://rds.amazonaws.com/doc/2014-10-31/';
+const RDS_XMLNS = 'http://rds.amazonaws.com/doc/2014-10-31/';
 
 export interface Filter {
   name: string;
@@ -143,7 +143,7 @@ export function xmlList(member: string, items: readonly unknown[] | undefined): 
   return items === undefined ? undefined : new XmlList(member, items);
 }
 
-export function escapeXml(s: string): string {
+function escapeXml(s: string): string {
   return s.replace(
     /[&<>"']/g,
     (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`,
@@ -161,7 +161,7 @@ function inner(value: XmlValue): string {
   return escapeXml(String(value));
 }
 
-export function element(name: string, value: XmlValue): string {
+function element(name: string, value: XmlValue): string {
   if (value === undefined || value === null) return '';
   return `<${name}>${inner(value)}</${name}>`;
 }

@@ -15,6 +15,7 @@ import { defaultOptionGroup, defaultParameterGroup, parseRdsArn } from './naming
 import type { Params, XmlObject } from './protocol';
 import { renderInstance } from './render';
 import { normaliseId, readInstanceSettings, validateIdentifier, validateInstanceSettings } from './settings';
+import { detachReplica } from './replicaLinks';
 import { automatedSnapshotId, settingsOf } from './snapshots';
 import type { RdsState } from './state';
 
@@ -143,16 +144,6 @@ function seedSnapshot(s: RdsState, source: DbInstance, settings: DbSnapshot['sou
   return snap;
 }
 
-/** A deleted read replica leaves its source's list of replicas. */
-export function detachReplica(s: RdsState, replica: DbInstance): void {
-  if (replica.replicaSourceArn === undefined) return;
-  const arn = parseRdsArn(replica.replicaSourceArn);
-  const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
-  const source = owner.instances.get(arn ? arn.id : replica.replicaSourceArn);
-  if (!source?.replicaArns) return;
-  source.replicaArns = source.replicaArns.filter((r) => r !== replica.id && r !== s.arnOf(replica));
-}
-
 /**
  * PromoteReadReplica (aws-facts-copies-dr.md §4b): the replica becomes a standalone instance with its
  * parameter and option groups, `modifying` then a reboot (0004 / 0006, no promotion event is
@@ -205,38 +196,4 @@ export function clusterReplicationSource(s: RdsState, p: Params): string | undef
   const c = s.clusters.get(id);
   if (!c) throw err.clusterNotFound(id);
   return c.resourceId;
-}
-
-/**
- * A renamed instance keeps its replication links, as in RDS (they follow the resource, not the name):
- * its replicas name the new identifier (the new ARN across regions), and its source lists the new name.
- * `oldArn`: the instance's ARN before the rename.
- */
-export function relinkAfterRename(s: RdsState, inst: DbInstance, oldId: string, oldArn: string): void {
-  const newArn = s.arnOf(inst);
-  for (const ref of inst.replicaArns ?? []) {
-    const arn = parseRdsArn(ref);
-    const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
-    const replica = owner.instances.get(arn ? arn.id : ref);
-    if (replica) replica.replicaSourceArn = arn ? newArn : inst.id;
-  }
-  if (inst.replicaSourceArn !== undefined) {
-    const arn = parseRdsArn(inst.replicaSourceArn);
-    const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
-    const source = owner.instances.get(arn ? arn.id : inst.replicaSourceArn);
-    if (source?.replicaArns) {
-      source.replicaArns = source.replicaArns.map((r) => (r === oldId ? inst.id : r === oldArn ? newArn : r));
-    }
-  }
-}
-
-/** A deleted source leaves its read replicas standalone (RDS promotes them). */
-export function releaseReplicas(s: RdsState, source: DbInstance): void {
-  for (const ref of source.replicaArns ?? []) {
-    const arn = parseRdsArn(ref);
-    const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
-    const replica = owner.instances.get(arn ? arn.id : ref);
-    if (replica) replica.replicaSourceArn = undefined;
-  }
-  source.replicaArns = undefined;
 }

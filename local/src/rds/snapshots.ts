@@ -6,6 +6,7 @@ import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderSnapshot } from './render';
 import { mergeTags, type RdsState } from './state';
 import { cancelCopy } from './copies';
+import { scheduleProgress } from './snapshotProgress';
 import { locateSnapshot } from './places';
 import { sharedSelection, visibleShared } from './sharing';
 import { normaliseId, validateIdentifier } from './settings';
@@ -36,13 +37,6 @@ export function settingsOf(i: DbInstance): InstanceSettings {
     characterSetName: i.characterSetName,
     dedicatedLogVolume: i.dedicatedLogVolume,
   };
-}
-
-/** Raises PercentProgress in steps while a snapshot is `creating`. */
-export function scheduleProgress(s: RdsState, snap: { percentProgress: number }, duration: number): void {
-  for (const pct of [25, 50, 75]) {
-    s.sched.after((duration * pct) / 100, () => (snap.percentProgress = pct), snap);
-  }
 }
 
 export interface SnapshotRequest {

@@ -49,7 +49,7 @@ export interface Behaviour {
   modifiableStatuses: string[];
 }
 
-export const DEFAULT_BEHAVIOUR: Behaviour = {
+const DEFAULT_BEHAVIOUR: Behaviour = {
   instanceBackingUpDuringSnapshot: true,
   modifiableStatuses: ['available', 'storage-optimization'],
 };

@@ -38,7 +38,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 class TimeoutError extends Error {}
 
 /** Which messages to delete after an invocation, as Lambda does with ReportBatchItemFailures on. */
-export function settle(
+function settle(
   messages: readonly Message[],
   result: unknown,
 ): { outcome: InvocationOutcome; failed: Set<string> } {

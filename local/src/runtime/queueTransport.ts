@@ -12,7 +12,7 @@ export interface QueueRef {
   arn: string;
 }
 
-export interface ReceiveInput {
+interface ReceiveInput {
   url: string;
   max: number;
   waitSeconds: number;

@@ -10,11 +10,11 @@ import {
 } from '../../src/eventbridge';
 import { readLocalRequest, writeLocalResponse } from '../../src/http';
 
-export const IDENTITY = { accountId: '000000000000', region: 'us-east-1' };
+const IDENTITY = { accountId: '000000000000', region: 'us-east-1' };
 export const queueArn = (name: string): string => `arn:aws:sqs:us-east-1:000000000000:${name}`;
 export const busArn = (name: string): string => `arn:aws:events:us-east-1:000000000000:event-bus/${name}`;
 
-export interface SentMessage {
+interface SentMessage {
   queueArn: string;
   body: string;
   messageGroupId?: string;
@@ -22,7 +22,7 @@ export interface SentMessage {
 }
 
 /** Records every message; queues listed in `failures` throw that many times (Infinity: always). */
-export class RecordingSqs implements SqsSender {
+class RecordingSqs implements SqsSender {
   readonly sent: SentMessage[] = [];
   readonly failures = new Map<string, number>();
   attempts = 0;
@@ -56,7 +56,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(
+async function startHarness(
   delivery: DeliveryOptions = { retryBaseDelayMs: 5, retryMaxDelayMs: 20 },
 ): Promise<Harness> {
   const sqs = new RecordingSqs();

@@ -12,7 +12,7 @@ import { readLocalRequest, writeLocalResponse } from '../../src/http';
 import { createRds, type CreateRdsOptions, type RdsEmulator } from '../../src/rds';
 import type { BusIngress, InternalBusEntry } from '../../src/types';
 
-export class RecordingBus implements BusIngress {
+class RecordingBus implements BusIngress {
   readonly entries: { bus: string; entry: InternalBusEntry }[] = [];
   async putInternal(busName: string, entries: InternalBusEntry[]): Promise<void> {
     for (const entry of entries) this.entries.push({ bus: busName, entry });
@@ -28,7 +28,7 @@ export class RecordingBus implements BusIngress {
   }
 }
 
-export class RecordingSns {
+class RecordingSns {
   readonly messages: { topicArn: string; message: string; subject?: string }[] = [];
   async publish(topicArn: string, message: string, subject?: string): Promise<void> {
     this.messages.push({ topicArn, message, subject });

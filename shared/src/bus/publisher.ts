@@ -8,8 +8,8 @@ import { parseEventOrThrow } from '../contracts/parse';
 import type { EventInput, EventName } from '../contracts/events';
 import { PublishError, RewindError, type UnpublishedEntry } from '../errors';
 
-export const MAX_ENTRIES_PER_CALL = 10;
-export const MAX_ENTRY_BYTES = 256 * 1024;
+const MAX_ENTRIES_PER_CALL = 10;
+const MAX_ENTRY_BYTES = 256 * 1024;
 const RETRYABLE_ENTRY_CODES = new Set(['ThrottlingException', 'InternalFailure', 'InternalException']);
 const RETRYABLE_CALL_ERRORS = new Set([
   'ThrottlingException',

@@ -5,7 +5,7 @@ import { EVENT_NAMES, EVENT_SCHEMAS, type EventDetail, type EventName } from './
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; issues: string[]; message: string };
 
 /** Turns zod issues into "path: message" lines a person can act on. */
-export function formatIssues(error: z.ZodError, input?: unknown): string[] {
+function formatIssues(error: z.ZodError, input?: unknown): string[] {
   const valueAt = (path: PropertyKey[]) =>
     path.reduce<unknown>(
       (v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined),

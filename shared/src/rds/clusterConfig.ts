@@ -75,7 +75,7 @@ export interface ClusterConfig {
   members: ClusterMemberConfig[];
 }
 
-export const COMPARED_CLUSTER_FIELDS = [
+const COMPARED_CLUSTER_FIELDS = [
   'engine',
   'engineVersion',
   'engineMode',
@@ -102,7 +102,7 @@ export const COMPARED_CLUSTER_FIELDS = [
   'tags',
 ] as const satisfies readonly (keyof ClusterConfig)[];
 
-export const COMPARED_MEMBER_FIELDS = [
+const COMPARED_MEMBER_FIELDS = [
   'writer',
   'promotionTier',
   'dbInstanceClass',
@@ -123,7 +123,7 @@ export const COMPARED_MEMBER_FIELDS = [
 
 const sorted = (values: string[] | undefined) => (values ? [...values].sort() : undefined);
 
-export function captureMemberConfig(db: DBInstance, writer: boolean): ClusterMemberConfig {
+function captureMemberConfig(db: DBInstance, writer: boolean): ClusterMemberConfig {
   return {
     identifier: db.DBInstanceIdentifier!,
     dbiResourceId: db.DbiResourceId,

@@ -67,7 +67,7 @@ export interface InstanceConfig {
 }
 
 /** Fields compared after a restore: everything captured except identity and endpoint facts. */
-export const COMPARED_FIELDS = [
+const COMPARED_FIELDS = [
   'engine',
   'engineVersion',
   'storageEncrypted',

@@ -32,7 +32,7 @@ const SOURCES: Record<string, SourceKind> = {
 };
 
 /** The `detail` of an `aws.rds` event. */
-export interface RdsEventDetail {
+interface RdsEventDetail {
   EventCategories: string[];
   SourceType: string;
   SourceArn: string;
@@ -42,7 +42,7 @@ export interface RdsEventDetail {
   EventID?: string;
 }
 
-export interface NormalisedRdsEvent {
+interface NormalisedRdsEvent {
   source: typeof RDS_SUBSCRIPTION_SOURCE;
   detailType: string;
   time: Date;

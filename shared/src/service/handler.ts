@@ -6,8 +6,7 @@ import { StepMismatchError } from '../plans';
 import { normaliseRdsEvent, type RdsEvent } from '../rds/rdsEvents';
 import { RDS_EVENT_SOURCES, type ServiceName } from '../topology';
 import { createContext, DLQ_ATTRIBUTES, sendToOwnDlq, type ServiceContext } from './context';
-import { isFlushRequest } from './runs';
-import { loadRun } from './steps';
+import { flushOutbox, isFlushRequest } from './runs';
 import { isDeadlineCheck, type DeadlineCheck } from './waiting';
 
 /** The EventBridge envelope as delivered to an SQS target. */
@@ -33,6 +32,12 @@ export interface InboxRoutes {
   raw?: { [detailType: string]: (detail: unknown, envelope: Envelope, ctx: ServiceContext) => Promise<void> };
   rds?: (event: RdsEvent, envelope: Envelope, ctx: ServiceContext) => Promise<void>;
   check?: (check: DeadlineCheck, ctx: ServiceContext) => Promise<void>;
+}
+
+/** Reads a run and flushes its outbox; `confirmed` are events known to be published already. */
+export async function loadRun(ctx: ServiceContext, runId: string, confirmed: string[] = []) {
+  const run = await ctx.store.getRun(runId);
+  return run ? flushOutbox(ctx, run, confirmed) : undefined;
 }
 
 /**
@@ -152,6 +157,12 @@ async function movedToDlq(
   return true;
 }
 
+/** A service's Lambda handler, carrying the routes it was built with (read by the routing test). */
+export type InboxHandler = ((event: SQSEvent) => Promise<SQSBatchResponse>) & {
+  readonly service: ServiceName;
+  readonly routes: InboxRoutes;
+};
+
 /**
  * The Lambda handler of a service inbox: routes each SQS record by kind and detail-type, processes
  * records concurrently, and reports the failed ones (partial batch response) so only they come back.
@@ -160,8 +171,8 @@ export function inboxHandler(
   service: ServiceName,
   routes: InboxRoutes,
   contextFactory: () => ServiceContext = () => createContext(service),
-) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+): InboxHandler {
+  const handle = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const ctx = contextFactory();
     const results = await Promise.all(
       event.Records.map(async (record) => {
@@ -184,4 +195,5 @@ export function inboxHandler(
     );
     return { batchItemFailures: results.filter((r): r is { itemIdentifier: string } => r !== undefined) };
   };
+  return Object.assign(handle, { service, routes });
 }

@@ -6,8 +6,8 @@ import { StaleWriteError } from '../errors';
 import { isRetryable } from '../rds/rdsErrors';
 import type { Expectation, RunRecord } from '../state/types';
 import type { ServiceContext } from './context';
-import type { Envelope, EventRoutes, InboxRoutes } from './handler';
-import { flushOutbox, logIncoming } from './runs';
+import { loadRun, type Envelope, type EventRoutes, type InboxRoutes } from './handler';
+import { logIncoming } from './runs';
 import { rearmWait, settle, type DeadlineCheck, type WaitingStep } from './waiting';
 
 /**
@@ -21,10 +21,16 @@ export type StartStep = (
   incoming?: { name: EventName; detail: unknown },
 ) => Promise<void>;
 
-/** Reads a run and flushes its outbox; `confirmed` are events known to be published already. */
-export async function loadRun(ctx: ServiceContext, runId: string, confirmed: string[] = []) {
-  const run = await ctx.store.getRun(runId);
-  return run ? flushOutbox(ctx, run, confirmed) : undefined;
+/** The steps each route table starts (`stepRoutes`) or waits on (`waitingRoutes`), for `routedSteps`. */
+const startedBy = new WeakMap<object, StepName[]>();
+const awaitedBy = new WeakMap<object, StepName[]>();
+
+/** The steps a service's routes start, and the steps they settle on RDS events and deadline checks. */
+export function routedSteps(routes: InboxRoutes): { start: StepName[]; wait: StepName[] } {
+  return {
+    start: (routes.events && startedBy.get(routes.events)) ?? [],
+    wait: (routes.check && awaitedBy.get(routes.check)) ?? [],
+  };
 }
 
 /** Event routes that start `starts[run.next]` for every Rewind event carrying a run block. */
@@ -62,6 +68,10 @@ export function stepRoutes(starts: Partial<Record<StepName, StartStep>>): EventR
       ]);
     };
   }
+  startedBy.set(
+    routes,
+    (Object.keys(starts) as StepName[]).filter((step) => starts[step]),
+  );
   return routes as EventRoutes;
 }
 
@@ -73,7 +83,7 @@ function isWatched(expectation: Expectation, name: string): boolean {
 /** RDS-event and deadline-check routes for a service's waiting steps. */
 export function waitingRoutes(steps: WaitingStep[]): Pick<InboxRoutes, 'rds' | 'check'> {
   const byStep = new Map(steps.map((s) => [s.step, s]));
-  return {
+  const routes = {
     rds: async (event, envelope, ctx) => {
       // An event from another account or region is looked up at its address (the home keys stay unscoped).
       const scope =
@@ -110,7 +120,9 @@ export function waitingRoutes(steps: WaitingStep[]): Pick<InboxRoutes, 'rds' | '
         .child({ runId: run.runId })
         .debug('deadline check', { step: check.step, seq: check.seq, outcome });
     },
-  };
+  } satisfies Required<Pick<InboxRoutes, 'rds' | 'check'>>;
+  awaitedBy.set(routes.check, [...byStep.keys()]);
+  return routes;
 }
 
 /**

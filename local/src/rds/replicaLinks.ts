@@ -1,0 +1,52 @@
+import type { DbInstance } from './model';
+import { parseRdsArn } from './naming';
+import type { RdsState } from './state';
+
+/**
+ * Read replica links: a replica names its source (identifier in the same region, ARN across regions);
+ * a source lists its replicas the same way. They follow renames and end with either side.
+ */
+
+/** A deleted read replica leaves its source's list of replicas. */
+export function detachReplica(s: RdsState, replica: DbInstance): void {
+  if (replica.replicaSourceArn === undefined) return;
+  const arn = parseRdsArn(replica.replicaSourceArn);
+  const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
+  const source = owner.instances.get(arn ? arn.id : replica.replicaSourceArn);
+  if (!source?.replicaArns) return;
+  source.replicaArns = source.replicaArns.filter((r) => r !== replica.id && r !== s.arnOf(replica));
+}
+
+/**
+ * A renamed instance keeps its replication links, as in RDS (they follow the resource, not the name):
+ * its replicas name the new identifier (the new ARN across regions), and its source lists the new name.
+ * `oldArn`: the instance's ARN before the rename.
+ */
+export function relinkAfterRename(s: RdsState, inst: DbInstance, oldId: string, oldArn: string): void {
+  const newArn = s.arnOf(inst);
+  for (const ref of inst.replicaArns ?? []) {
+    const arn = parseRdsArn(ref);
+    const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
+    const replica = owner.instances.get(arn ? arn.id : ref);
+    if (replica) replica.replicaSourceArn = arn ? newArn : inst.id;
+  }
+  if (inst.replicaSourceArn !== undefined) {
+    const arn = parseRdsArn(inst.replicaSourceArn);
+    const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
+    const source = owner.instances.get(arn ? arn.id : inst.replicaSourceArn);
+    if (source?.replicaArns) {
+      source.replicaArns = source.replicaArns.map((r) => (r === oldId ? inst.id : r === oldArn ? newArn : r));
+    }
+  }
+}
+
+/** A deleted source leaves its read replicas standalone (RDS promotes them). */
+export function releaseReplicas(s: RdsState, source: DbInstance): void {
+  for (const ref of source.replicaArns ?? []) {
+    const arn = parseRdsArn(ref);
+    const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
+    const replica = owner.instances.get(arn ? arn.id : ref);
+    if (replica) replica.replicaSourceArn = undefined;
+  }
+  source.replicaArns = undefined;
+}
