@@ -1,5 +1,58 @@
-import { completeRollback, defineStep } from '@rewind/shared';
-import { renameBackAdvice, renamePhases } from './renameOps';
+import {
+  completeRollback,
+  defineStep,
+  describeError,
+  type RollbackAdvice,
+  type RunRecord,
+  type ServiceContext,
+} from '@rewind/shared';
+import { command, findDatabase, isOurs, renamesOf, renameStep, type Rename } from './renameOps';
+
+/** Where one database of a failed rename-back stands, and whether it is back under its name. */
+async function standing(
+  ctx: ServiceContext,
+  r: Rename,
+): Promise<{ back: boolean; state: string; taken?: string }> {
+  const who = `the original ${r.kind} ${r.to} (${r.resourceId})`;
+  try {
+    const atName = await findDatabase(ctx, r, r.to);
+    const taken = atName && atName.resourceId !== r.resourceId ? atName.resourceId : undefined;
+    const holder = taken ? `${r.to} is held by another database (${taken})` : `nothing answers as ${r.to}`;
+    if (atName && !taken) return { back: true, state: `${who} is ${atName.status} under its name` };
+    const aside = await findDatabase(ctx, r, r.from);
+    if (isOurs(aside, r)) {
+      return {
+        back: false,
+        state: `${who} is ${aside.status} under the temporary name ${r.from}; ${holder}`,
+        taken,
+      };
+    }
+    return { back: false, state: `${who} is neither under ${r.from} nor under its name; ${holder}`, taken };
+  } catch (err) {
+    return { back: false, state: `${who} could not be described: ${describeError(err)}` };
+  }
+}
+
+/** For `RollbackFailed`: where each database stands and the exact commands that finish the rename-back. */
+export async function renameBackAdvice(ctx: ServiceContext, run: RunRecord): Promise<RollbackAdvice> {
+  const { main, members } = renamesOf(run, 'rename-back');
+  const all = [main, ...members];
+  const found = await Promise.all(all.map((r) => standing(ctx, r)));
+  const left = all.filter((_, i) => !found[i]!.back);
+  const freeFirst = all.flatMap((r, i) => {
+    const taken = found[i]!.taken;
+    return taken
+      ? [`${r.to} is held by another database (${taken}): find out what it is and move it away first`]
+      : [];
+  });
+  const commands = left.map(command);
+  const action = commands.length
+    ? [...freeFirst, `rename what is still under a temporary name back by hand: ${commands.join('; ')}`].join(
+        '; ',
+      )
+    : 'every database is back under its name: check its status and endpoint before sending traffic to it';
+  return { state: found.map((f) => f.state).join('; '), action };
+}
 
 /**
  * `rename-back` (compensation): everything the set-aside moved goes back under its name, each once it
@@ -8,13 +61,10 @@ import { renameBackAdvice, renamePhases } from './renameOps';
  * that finish the job.
  */
 export const renameBack = defineStep({
-  step: 'rename-back',
+  ...renameStep('rename-back'),
   role: 'compensation',
-  target: 'available',
   deadlineSeconds: (ctx) => ctx.config.wait.deadlines.rollback,
-  confirmations: 2,
   completeAtStart: true,
-  phases: (ctx, run) => renamePhases(ctx, run, 'rename-back'),
   complete: (ctx, run) => completeRollback(ctx, run, 'rename-back', run.identifier),
   advice: renameBackAdvice,
 });

@@ -2,7 +2,6 @@ import { ModifyDBClusterCommand, ModifyDBInstanceCommand } from '@aws-sdk/client
 import {
   clusterConfigOf,
   derivedIdentifier,
-  describeError,
   FAILED_CLUSTER_STATUSES,
   FAILED_INSTANCE_STATUSES,
   findCluster,
@@ -13,9 +12,9 @@ import {
   type OpState,
   type PhaseOp,
   type Phases,
-  type RollbackAdvice,
   type RunRecord,
   type ServiceContext,
+  type StepDefinition,
 } from '@rewind/shared';
 
 /**
@@ -36,25 +35,21 @@ export interface Rename {
   resourceId?: string;
 }
 
-interface Found {
+export interface Found {
   status: string;
   resourceId?: string;
 }
 
 /** How each kind of database is described and renamed. */
 interface RenameApi {
-  noun: string;
   failedStatuses: Set<string>;
   notFound: string;
   find(ctx: ServiceContext, name: string): Promise<Found | undefined>;
   rename(ctx: ServiceContext, from: string, to: string): Promise<unknown>;
-  /** The CLI command a person runs to make the rename by hand. */
-  command(from: string, to: string): string;
 }
 
 const API: Record<Rename['kind'], RenameApi> = {
   instance: {
-    noun: 'instance',
     failedStatuses: FAILED_INSTANCE_STATUSES,
     notFound: 'DBInstanceNotFound',
     find: async (ctx, name) => {
@@ -69,11 +64,8 @@ const API: Record<Rename['kind'], RenameApi> = {
           ApplyImmediately: true,
         }),
       ),
-    command: (from, to) =>
-      `aws rds modify-db-instance --db-instance-identifier ${from} --new-db-instance-identifier ${to} --apply-immediately`,
   },
   cluster: {
-    noun: 'cluster',
     failedStatuses: FAILED_CLUSTER_STATUSES,
     notFound: 'DBClusterNotFoundFault',
     find: async (ctx, name) => {
@@ -88,10 +80,15 @@ const API: Record<Rename['kind'], RenameApi> = {
           ApplyImmediately: true,
         }),
       ),
-    command: (from, to) =>
-      `aws rds modify-db-cluster --db-cluster-identifier ${from} --new-db-cluster-identifier ${to} --apply-immediately`,
   },
 };
+
+/** The CLI command a person runs to make a rename by hand (`modify-db-instance` / `modify-db-cluster`). */
+export const command = (r: Rename) =>
+  `aws rds modify-db-${r.kind} --db-${r.kind}-identifier ${r.from} --new-db-${r.kind}-identifier ${r.to} --apply-immediately`;
+
+/** The database under `name`, described as the kind of `r`. */
+export const findDatabase = (ctx: ServiceContext, r: Rename, name: string) => API[r.kind].find(ctx, name);
 
 /** What the run renames for `purpose`: the database itself, then the members of a cluster. */
 export function renamesOf(run: RunRecord, purpose: Purpose): { main: Rename; members: Rename[] } {
@@ -119,7 +116,7 @@ export function renamesOf(run: RunRecord, purpose: Purpose): { main: Rename; mem
 }
 
 /** Whether a described database is the one the run recorded (a name is not an identity). */
-const isOurs = (found: Found | undefined, r: Rename): found is Found =>
+export const isOurs = (found: Found | undefined, r: Rename): found is Found =>
   found !== undefined && found.resourceId === r.resourceId;
 
 /** Where a rename stands, from the name it takes (`target`) and, when needed, the name it leaves. */
@@ -130,14 +127,14 @@ async function lookAt(ctx: ServiceContext, r: Rename, begun: boolean): Promise<O
     if (target.resourceId !== r.resourceId) {
       return {
         state: 'failed',
-        reason: `${r.to} is held by another database (${target.resourceId}), not the ${api.noun} this run recorded (${r.resourceId}); ${r.from} cannot take its name`,
+        reason: `${r.to} is held by another database (${target.resourceId}), not the ${r.kind} this run recorded (${r.resourceId}); ${r.from} cannot take its name`,
         errorCode: 'NameTaken',
       };
     }
     if (api.failedStatuses.has(target.status)) {
       return {
         state: 'failed',
-        reason: `${api.noun} ${r.to} is in status ${target.status}`,
+        reason: `${r.kind} ${r.to} is in status ${target.status}`,
         errorCode: target.status,
       };
     }
@@ -152,14 +149,14 @@ async function lookAt(ctx: ServiceContext, r: Rename, begun: boolean): Promise<O
     if (begun) return { state: 'busy', status: 'renaming' };
     return {
       state: 'failed',
-      reason: `neither ${r.from} nor ${r.to} exists: the ${api.noun} this run recorded (${r.resourceId}) is not under either name`,
+      reason: `neither ${r.from} nor ${r.to} exists: the ${r.kind} this run recorded (${r.resourceId}) is not under either name`,
       errorCode: 'NotFound',
     };
   }
   if (source.resourceId !== r.resourceId) {
     return {
       state: 'failed',
-      reason: `${r.from} is not the ${api.noun} this run recorded (${r.resourceId}) but ${source.resourceId}`,
+      reason: `${r.from} is not the ${r.kind} this run recorded (${r.resourceId}) but ${source.resourceId}`,
       errorCode: 'NotOriginal',
     };
   }
@@ -174,7 +171,7 @@ function renameOp(ctx: ServiceContext, run: RunRecord, purpose: Purpose, r: Rena
   return {
     kind: r.kind,
     name: r.to,
-    label: `rename ${api.noun} ${r.from} to ${r.to}`,
+    label: `rename ${r.kind} ${r.from} to ${r.to}`,
     look: () => lookAt(ctx, r, run.expectation?.step === purpose),
     act: async () => {
       try {
@@ -187,57 +184,24 @@ function renameOp(ctx: ServiceContext, run: RunRecord, purpose: Purpose, r: Rena
   };
 }
 
+/**
+ * What both rename steps share: the operations (see `renamePhases`), and completion on two looks in a
+ * row that find every new name available (an instance rename emits no RDS event; describe calls can
+ * show the new name available before the rename's reboot).
+ */
+export function renameStep(purpose: Purpose) {
+  return {
+    step: purpose,
+    target: 'available',
+    confirmations: 2,
+    phases: (ctx: ServiceContext, run: RunRecord) => renamePhases(ctx, run, purpose),
+  } satisfies Partial<StepDefinition>;
+}
+
 /** Set-aside: the database first, then (a cluster) its members. Rename-back: all at once, each when it can. */
 export function renamePhases(ctx: ServiceContext, run: RunRecord, purpose: Purpose): Phases {
   const { main, members } = renamesOf(run, purpose);
   const op = (r: Rename) => renameOp(ctx, run, purpose, r);
   if (purpose === 'rename-back') return [[main, ...members].map(op)];
   return members.length ? [[op(main)], members.map(op)] : [[op(main)]];
-}
-
-/** Where one database of a failed rename-back stands, and whether it is back under its name. */
-async function standing(
-  ctx: ServiceContext,
-  r: Rename,
-): Promise<{ back: boolean; state: string; taken?: string }> {
-  const api = API[r.kind];
-  const who = `the original ${api.noun} ${r.to} (${r.resourceId})`;
-  try {
-    const atName = await api.find(ctx, r.to);
-    const taken = atName && atName.resourceId !== r.resourceId ? atName.resourceId : undefined;
-    const holder = taken ? `${r.to} is held by another database (${taken})` : `nothing answers as ${r.to}`;
-    if (atName && !taken) return { back: true, state: `${who} is ${atName.status} under its name` };
-    const aside = await api.find(ctx, r.from);
-    if (isOurs(aside, r)) {
-      return {
-        back: false,
-        state: `${who} is ${aside.status} under the temporary name ${r.from}; ${holder}`,
-        taken,
-      };
-    }
-    return { back: false, state: `${who} is neither under ${r.from} nor under its name; ${holder}`, taken };
-  } catch (err) {
-    return { back: false, state: `${who} could not be described: ${describeError(err)}` };
-  }
-}
-
-/** For `RollbackFailed`: where each database stands and the exact commands that finish the rename-back. */
-export async function renameBackAdvice(ctx: ServiceContext, run: RunRecord): Promise<RollbackAdvice> {
-  const { main, members } = renamesOf(run, 'rename-back');
-  const all = [main, ...members];
-  const found = await Promise.all(all.map((r) => standing(ctx, r)));
-  const left = all.filter((_, i) => !found[i]!.back);
-  const freeFirst = all.flatMap((r, i) => {
-    const taken = found[i]!.taken;
-    return taken
-      ? [`${r.to} is held by another database (${taken}): find out what it is and move it away first`]
-      : [];
-  });
-  const commands = left.map((r) => API[r.kind].command(r.from, r.to));
-  const action = commands.length
-    ? [...freeFirst, `rename what is still under a temporary name back by hand: ${commands.join('; ')}`].join(
-        '; ',
-      )
-    : 'every database is back under its name: check its status and endpoint before sending traffic to it';
-  return { state: found.map((f) => f.state).join('; '), action };
 }

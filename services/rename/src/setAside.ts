@@ -1,5 +1,5 @@
 import { completeStep, defineStep, event } from '@rewind/shared';
-import { renamePhases, renamesOf } from './renameOps';
+import { renamesOf, renameStep } from './renameOps';
 
 /**
  * `set-aside`: the original goes to its temporary name (`<identifier>-rw<tag>-old`) so the restore can
@@ -8,12 +8,9 @@ import { renamePhases, renamesOf } from './renameOps';
  * event for the new name, or a cluster's RDS-EVENT-0172, only triggers an early look).
  */
 export const setAside = defineStep({
-  step: 'set-aside',
+  ...renameStep('set-aside'),
   role: 'forward',
-  target: 'available',
   deadlineSeconds: (ctx) => ctx.config.wait.deadlines.rename,
-  confirmations: 2,
-  phases: (ctx, run) => renamePhases(ctx, run, 'set-aside'),
   complete: (ctx, run) => {
     const { from, to } = renamesOf(run, 'set-aside').main;
     return completeStep(
