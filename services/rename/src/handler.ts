@@ -1,20 +1,9 @@
-import { inboxHandler, startByKind, stepRoutes, waitingByKind, waitingRoutes } from '@rewind/shared';
-import {
-  clusterRenameBackWait,
-  clusterSetAsideWait,
-  startClusterRenameBack,
-  startClusterSetAside,
-} from './clusterRenames';
-import { renameBackWait, setAsideWait, startRenameBack, startSetAside } from './renames';
+import { inboxHandler, stepRoutes, waitingRoutes } from '@rewind/shared';
+import { renameBack } from './renameBack';
+import { setAside } from './setAside';
 
-/** Rename service inbox: set-aside and the rename-back compensation, for instances and clusters. */
+/** Rename service inbox: set-aside and the rename-back compensation (the operations depend on the kind). */
 export const handler = inboxHandler('rename', {
-  events: stepRoutes({
-    'set-aside': startByKind({ instance: startSetAside, cluster: startClusterSetAside }),
-    'rename-back': startByKind({ instance: startRenameBack, cluster: startClusterRenameBack }),
-  }),
-  ...waitingRoutes([
-    waitingByKind({ instance: setAsideWait, cluster: clusterSetAsideWait }),
-    waitingByKind({ instance: renameBackWait, cluster: clusterRenameBackWait }),
-  ]),
+  events: stepRoutes({ 'set-aside': setAside.start, 'rename-back': renameBack.start }),
+  ...waitingRoutes([setAside.wait, renameBack.wait]),
 });

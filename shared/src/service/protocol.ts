@@ -32,6 +32,12 @@ export interface StepDefinition {
   deadlineSeconds(ctx: ServiceContext): number;
   /** Looks in a row that must find every phase done (a rename, which no RDS event confirms, needs two). */
   confirmations?: number;
+  /**
+   * With several confirmations: a first look at the start that finds every phase done completes the step
+   * at once. Nothing was sent, so there is nothing to confirm (a rename-back whose original never left
+   * its name).
+   */
+  completeAtStart?: boolean;
   /** The operations for this run; the kind of database decides the list. */
   phases(ctx: ServiceContext, run: RunRecord): Phases | Promise<Phases>;
   /**
@@ -68,10 +74,18 @@ async function fail(
   await failRollback(ctx, run, def.step as 'discard' | 'rename-back', reason, advice.state, advice.action);
 }
 
-/** Turns the phases' outcome into a probe for `settle`: complete means verify, or a sighting when confirmations are needed. */
-async function asProbe(ctx: ServiceContext, def: StepDefinition, outcome: PhaseOutcome): Promise<Probe> {
+/**
+ * Turns the phases' outcome into a probe for `settle`: complete means verify, or a sighting when
+ * confirmations are needed (unless `final`: nothing is left to confirm).
+ */
+async function asProbe(
+  ctx: ServiceContext,
+  def: StepDefinition,
+  outcome: PhaseOutcome,
+  final = false,
+): Promise<Probe> {
   if (outcome.state !== 'complete') return outcome;
-  if ((def.confirmations ?? 1) > 1) return { state: 'seen-once', status: `${def.target}` };
+  if (!final && (def.confirmations ?? 1) > 1) return { state: 'seen-once', status: `${def.target}` };
   if (!def.verify) return { state: 'done', run: outcome.run, data: outcome.data };
   const verified = await def.verify(ctx, outcome.run, outcome.data);
   return 'run' in verified && verified.run ? verified : ({ ...verified, run: outcome.run } as Probe);
@@ -98,9 +112,9 @@ export function defineStep(def: StepDefinition): DefinedStep {
     const latest = ('run' in outcome ? outcome.run : undefined) ?? (await ctx.store.getRun(run.runId)) ?? run;
     if (outcome.state === 'failed') return fail(ctx, def, latest, outcome.reason, outcome.errorCode);
     // Nothing to do (already done, e.g. a rename-back whose original never left): complete at once,
-    // unless completion needs several looks in a row (the checks do them).
-    if (outcome.state === 'complete' && (def.confirmations ?? 1) <= 1) {
-      const probe = await asProbe(ctx, def, outcome);
+    // unless completion needs several looks in a row (the checks do them) and the step does not say otherwise.
+    if (outcome.state === 'complete' && ((def.confirmations ?? 1) <= 1 || def.completeAtStart)) {
+      const probe = await asProbe(ctx, def, outcome, true);
       if (probe.state === 'done') await def.complete(ctx, probe.run ?? latest, probe.data ?? {});
       if (probe.state === 'failed') await fail(ctx, def, probe.run ?? latest, probe.reason, probe.errorCode);
     }

@@ -1,0 +1,207 @@
+import { ModifyDBClusterCommand, ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
+import {
+  clusterConfigOf,
+  derivedIdentifier,
+  FAILED_CLUSTER_STATUSES,
+  FAILED_INSTANCE_STATUSES,
+  findCluster,
+  findInstance,
+  instanceConfigOf,
+  isRdsError,
+  nameOf,
+  type OpState,
+  type PhaseOp,
+  type Phases,
+  type RunRecord,
+  type ServiceContext,
+  type StepDefinition,
+} from '@rewind/shared';
+
+/**
+ * The renames of a run, for both steps of the rename service. An instance run renames the instance; a
+ * cluster run renames the cluster, then each member (members keep their names on a cluster rename).
+ * Every rename is checked by resource id, never by name alone: the name to leave must be held by the
+ * database the run recorded, the name to take must be free or already ours. A rename is done when the
+ * new name is available and the old one no longer answers for that database.
+ */
+
+export type Purpose = 'set-aside' | 'rename-back';
+
+/** One database to rename. `resourceId`: DbiResourceId or DbClusterResourceId the run recorded. */
+export interface Rename {
+  kind: 'cluster' | 'instance';
+  from: string;
+  to: string;
+  resourceId?: string;
+}
+
+export interface Found {
+  status: string;
+  resourceId?: string;
+}
+
+/** How each kind of database is described and renamed. */
+interface RenameApi {
+  failedStatuses: Set<string>;
+  notFound: string;
+  find(ctx: ServiceContext, name: string): Promise<Found | undefined>;
+  rename(ctx: ServiceContext, from: string, to: string): Promise<unknown>;
+}
+
+const API: Record<Rename['kind'], RenameApi> = {
+  instance: {
+    failedStatuses: FAILED_INSTANCE_STATUSES,
+    notFound: 'DBInstanceNotFound',
+    find: async (ctx, name) => {
+      const db = await findInstance(ctx.rds, name);
+      return db && { status: db.DBInstanceStatus ?? 'unknown', resourceId: db.DbiResourceId };
+    },
+    rename: (ctx, from, to) =>
+      ctx.rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: from,
+          NewDBInstanceIdentifier: to,
+          ApplyImmediately: true,
+        }),
+      ),
+  },
+  cluster: {
+    failedStatuses: FAILED_CLUSTER_STATUSES,
+    notFound: 'DBClusterNotFoundFault',
+    find: async (ctx, name) => {
+      const c = await findCluster(ctx.rds, name);
+      return c && { status: c.Status ?? 'unknown', resourceId: c.DbClusterResourceId };
+    },
+    rename: (ctx, from, to) =>
+      ctx.rds.send(
+        new ModifyDBClusterCommand({
+          DBClusterIdentifier: from,
+          NewDBClusterIdentifier: to,
+          ApplyImmediately: true,
+        }),
+      ),
+  },
+};
+
+/** The CLI command a person runs to make a rename by hand (`modify-db-instance` / `modify-db-cluster`). */
+export const command = (r: Rename) =>
+  `aws rds modify-db-${r.kind} --db-${r.kind}-identifier ${r.from} --new-db-${r.kind}-identifier ${r.to} --apply-immediately`;
+
+/** The database under `name`, described as the kind of `r`. */
+export const findDatabase = (ctx: ServiceContext, r: Rename, name: string) => API[r.kind].find(ctx, name);
+
+/** What the run renames for `purpose`: the database itself, then the members of a cluster. */
+export function renamesOf(run: RunRecord, purpose: Purpose): { main: Rename; members: Rename[] } {
+  const aside = (r: Rename): Rename => (purpose === 'set-aside' ? r : { ...r, from: r.to, to: r.from });
+  const temporary = nameOf(run, 'temporary');
+  if (run.kind === 'instance') {
+    const { dbiResourceId } = instanceConfigOf(run);
+    return {
+      main: aside({ kind: 'instance', from: run.identifier, to: temporary, resourceId: dbiResourceId }),
+      members: [],
+    };
+  }
+  const c = clusterConfigOf(run);
+  return {
+    main: aside({ kind: 'cluster', from: run.identifier, to: temporary, resourceId: c.dbClusterResourceId }),
+    members: c.members.map((m) =>
+      aside({
+        kind: 'instance',
+        from: m.identifier,
+        to: derivedIdentifier(m.identifier, run.runId, 'old'),
+        resourceId: m.dbiResourceId,
+      }),
+    ),
+  };
+}
+
+/** Whether a described database is the one the run recorded (a name is not an identity). */
+export const isOurs = (found: Found | undefined, r: Rename): found is Found =>
+  found !== undefined && found.resourceId === r.resourceId;
+
+/** Where a rename stands, from the name it takes (`target`) and, when needed, the name it leaves. */
+async function lookAt(ctx: ServiceContext, r: Rename, begun: boolean): Promise<OpState> {
+  const api = API[r.kind];
+  const target = await api.find(ctx, r.to);
+  if (target) {
+    if (target.resourceId !== r.resourceId) {
+      return {
+        state: 'failed',
+        reason: `${r.to} is held by another database (${target.resourceId}), not the ${r.kind} this run recorded (${r.resourceId}); ${r.from} cannot take its name`,
+        errorCode: 'NameTaken',
+      };
+    }
+    if (api.failedStatuses.has(target.status)) {
+      return {
+        state: 'failed',
+        reason: `${r.kind} ${r.to} is in status ${target.status}`,
+        errorCode: target.status,
+      };
+    }
+    if (target.status !== 'available') return { state: 'busy', status: target.status };
+    // Another database under the old name is not ours: only the same resource id still answering waits.
+    const left = await api.find(ctx, r.from);
+    return isOurs(left, r) ? { state: 'busy', status: `${r.from} still answers` } : { state: 'done' };
+  }
+  const source = await api.find(ctx, r.from);
+  if (!source) {
+    // Right after a rename call, neither name may answer for a moment; before any call, the database is gone.
+    if (begun) return { state: 'busy', status: 'renaming' };
+    return {
+      state: 'failed',
+      reason: `neither ${r.from} nor ${r.to} exists: the ${r.kind} this run recorded (${r.resourceId}) is not under either name`,
+      errorCode: 'NotFound',
+    };
+  }
+  if (source.resourceId !== r.resourceId) {
+    return {
+      state: 'failed',
+      reason: `${r.from} is not the ${r.kind} this run recorded (${r.resourceId}) but ${source.resourceId}`,
+      errorCode: 'NotOriginal',
+    };
+  }
+  // RDS renames only an available database: a busy one is renamed once it is available again.
+  return source.status === 'available'
+    ? { state: 'todo' }
+    : { state: 'busy', status: `${r.from} is ${source.status}` };
+}
+
+function renameOp(ctx: ServiceContext, run: RunRecord, purpose: Purpose, r: Rename): PhaseOp {
+  const api = API[r.kind];
+  return {
+    kind: r.kind,
+    name: r.to,
+    label: `rename ${r.kind} ${r.from} to ${r.to}`,
+    look: () => lookAt(ctx, r, run.expectation?.step === purpose),
+    act: async () => {
+      try {
+        await api.rename(ctx, r.from, r.to);
+      } catch (err) {
+        // Already renamed by an earlier call whose answer was lost.
+        if (!isRdsError(err, api.notFound) || !isOurs(await api.find(ctx, r.to), r)) throw err;
+      }
+    },
+  };
+}
+
+/**
+ * What both rename steps share: the operations (see `renamePhases`), and completion on two looks in a
+ * row that find every new name available (an instance rename emits no RDS event; describe calls can
+ * show the new name available before the rename's reboot).
+ */
+export function renameStep(purpose: Purpose) {
+  return {
+    step: purpose,
+    target: 'available',
+    confirmations: 2,
+    phases: (ctx: ServiceContext, run: RunRecord) => renamePhases(ctx, run, purpose),
+  } satisfies Partial<StepDefinition>;
+}
+
+/** Set-aside: the database first, then (a cluster) its members. Rename-back: all at once, each when it can. */
+export function renamePhases(ctx: ServiceContext, run: RunRecord, purpose: Purpose): Phases {
+  const { main, members } = renamesOf(run, purpose);
+  const op = (r: Rename) => renameOp(ctx, run, purpose, r);
+  if (purpose === 'rename-back') return [[main, ...members].map(op)];
+  return members.length ? [[op(main)], members.map(op)] : [[op(main)]];
+}
