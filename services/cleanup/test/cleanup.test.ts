@@ -8,7 +8,7 @@ import { type RunRecord } from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
-import { startCleanup } from '../src/cleanup';
+import { cleanup } from '../src/cleanup';
 
 const bed = useServiceTestBed();
 const { rds, eb } = bed;
@@ -32,7 +32,7 @@ test('lifts deletion protection on the set-aside original, then deletes it with 
   rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstanceFixture(temp)] });
   rds.on(ModifyDBInstanceCommand).resolves({});
   rds.on(DeleteDBInstanceCommand).resolves({});
-  await startCleanup(ctx, run);
+  await cleanup.start(ctx, run);
   expect(rds.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
     { DBInstanceIdentifier: temp, DeletionProtection: false, ApplyImmediately: true },
   ]);
@@ -55,7 +55,7 @@ test('never deletes a database that is not the original recorded by the run', as
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [dbInstanceFixture(run.names.temporary!, { DbiResourceId: 'db-SOMEBODYELSE' })],
   });
-  await startCleanup(ctx, run);
+  await cleanup.start(ctx, run);
   expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
   expect(sentTypes()).toEqual(['CleanupCompleted', 'RunCompleted']);
   expect((await bed.store.getRun(run.runId))?.warnings[0]).toContain(
@@ -73,7 +73,7 @@ test('a refused deletion completes the run with a warning naming the copy and th
   rds
     .on(DeleteDBInstanceCommand)
     .rejects(Object.assign(new Error('not allowed'), { name: 'InvalidDBInstanceStateFault' }));
-  await startCleanup(ctx, run);
+  await cleanup.start(ctx, run);
   expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
   const stored = await bed.store.getRun(run.runId);
   expect(stored?.status).toBe('completed');
@@ -92,7 +92,7 @@ test('finalSnapshot: false in the request skips the final snapshot', async () =>
     .on(DescribeDBInstancesCommand)
     .resolves({ DBInstances: [dbInstanceFixture(run.names.temporary!, { DeletionProtection: false })] });
   rds.on(DeleteDBInstanceCommand).resolves({});
-  await startCleanup(ctx, run);
+  await cleanup.start(ctx, run);
   expect(rds.commandCalls(DeleteDBInstanceCommand)[0]!.args[0].input).toEqual({
     DBInstanceIdentifier: run.names.temporary,
     SkipFinalSnapshot: true,

@@ -10,8 +10,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
-import { startCleanup } from '../src/cleanup';
-import { startClusterCleanup } from '../src/clusterCleanup';
+import { cleanup as cleanupStep } from '../src/cleanup';
 
 const bed = useServiceTestBed();
 const { rds, eb } = bed;
@@ -52,7 +51,7 @@ test('a set-aside instance that got a read replica during the run is left in pla
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [dbInstanceFixture(temp, { ReadReplicaDBInstanceIdentifiers: ['orders-db-reader'] })],
   });
-  await startCleanup(ctx, run);
+  await cleanupStep.start(ctx, run);
   expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
   expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
   const [cleanup, completed] = published();
@@ -75,7 +74,7 @@ test('a set-aside cluster that got a replica cluster during the run is left in p
       },
     ],
   });
-  await startClusterCleanup(ctx, run);
+  await cleanupStep.start(ctx, run);
   expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(0);
   expect(rds.commandCalls(ModifyDBClusterCommand)).toHaveLength(0);
   expect(published()[0]?.detail.warning).toContain(`${temp} has read replicas (orders-dr)`);
