@@ -4,7 +4,7 @@ import {
   ModifyDBInstanceCommand,
 } from '@aws-sdk/client-rds';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { type RunRecord } from '@rewind/shared';
+import { settle, type RunRecord } from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
@@ -97,5 +97,55 @@ test('finalSnapshot: false in the request skips the final snapshot', async () =>
     DBInstanceIdentifier: run.names.temporary,
     SkipFinalSnapshot: true,
     DeleteAutomatedBackups: false,
+  });
+});
+
+describe('the set-aside original, as the run recorded it', () => {
+  test('not found at the start: the run completes with a warning, and nothing is deleted', async () => {
+    const ctx = testContext('cleanup', bed.store);
+    const run = await atCleanup();
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejects(Object.assign(new Error('gone'), { name: 'DBInstanceNotFoundFault' }));
+    await cleanup.start(ctx, run);
+    const stored = await bed.store.getRun(run.runId);
+    expect(stored?.warnings).toEqual([
+      `the set-aside original ${run.names.temporary} was not found; it may have been deleted by hand`,
+    ]);
+    expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
+    expect(sentTypes()).toEqual(['CleanupCompleted', 'RunCompleted']);
+  });
+
+  test('a restore not recorded as verified: no look, no deletion, a warning with the commands', async () => {
+    const ctx = testContext('cleanup', bed.store);
+    const created = await atCleanup();
+    const run = await bed.store.updateRun(created, { resources: { original: 'orders-db' } });
+    await cleanup.start(ctx, run);
+    expect(rds.calls()).toHaveLength(0);
+    const [warning] = (await bed.store.getRun(run.runId))!.warnings;
+    expect(warning).toContain('cleanup skipped: the restore of orders-db is not recorded as verified');
+    expect(warning).toContain(`aws rds delete-db-instance --db-instance-identifier ${run.names.temporary}`);
+  });
+
+  test('still there at the deadline: the run completes with a warning giving the last status and the commands', async () => {
+    const ctx = testContext('cleanup', bed.store);
+    const run = await atCleanup();
+    const temp = run.names.temporary!;
+    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstanceFixture(temp)] });
+    rds.on(ModifyDBInstanceCommand).resolves({});
+    rds.on(DeleteDBInstanceCommand).resolves({});
+    await cleanup.start(ctx, run);
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [dbInstanceFixture(temp, { DBInstanceStatus: 'deleting' })] });
+    const waiting = (await bed.store.getRun(run.runId))!;
+    const late = testContext('cleanup', bed.store, () => new Date(Date.now() + 120_000));
+    expect(await settle(late, waiting, cleanup.wait)).toBe('failed');
+    const [warning] = (await bed.store.getRun(run.runId))!.warnings;
+    expect(warning).toMatch(
+      new RegExp(`^${temp} did not become deleted within its deadline .*last status: deleting\\)`),
+    );
+    expect(warning).toContain(`the set-aside original ${temp} remains`);
+    expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(1);
   });
 });
