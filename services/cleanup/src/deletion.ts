@@ -26,30 +26,28 @@ export interface Sighting {
   db: DBInstance | DBCluster;
 }
 
+function sighting(
+  db: DBInstance | DBCluster,
+  resourceId: string | undefined,
+  status: string | undefined,
+): Sighting {
+  return {
+    resourceId,
+    status: status ?? 'unknown',
+    deletionProtection: db.DeletionProtection === true,
+    copyTagsToSnapshot: db.CopyTagsToSnapshot === true,
+    db,
+  };
+}
+
 export async function sightInstance(ctx: ServiceContext, name: string): Promise<Sighting | undefined> {
   const db = await findInstance(ctx.rds, name);
-  return (
-    db && {
-      resourceId: db.DbiResourceId,
-      status: db.DBInstanceStatus ?? 'unknown',
-      deletionProtection: db.DeletionProtection === true,
-      copyTagsToSnapshot: db.CopyTagsToSnapshot === true,
-      db,
-    }
-  );
+  return db && sighting(db, db.DbiResourceId, db.DBInstanceStatus);
 }
 
 export async function sightCluster(ctx: ServiceContext, name: string): Promise<Sighting | undefined> {
   const c = await findCluster(ctx.rds, name);
-  return (
-    c && {
-      resourceId: c.DbClusterResourceId,
-      status: c.Status ?? 'unknown',
-      deletionProtection: c.DeletionProtection === true,
-      copyTagsToSnapshot: c.CopyTagsToSnapshot === true,
-      db: c,
-    }
-  );
+  return c && sighting(c, c.DbClusterResourceId, c.Status);
 }
 
 /** A database the run recorded, and how to look at it. */
@@ -61,6 +59,17 @@ export interface Recorded {
   sight(): Promise<Sighting | undefined>;
   /** What `prepare` just saw: serves the first look (one describe call fewer). */
   first?: Sighting;
+}
+
+export function recorded(
+  ctx: ServiceContext,
+  kind: 'instance' | 'cluster',
+  name: string,
+  resourceId: string | undefined,
+  first?: Sighting,
+): Recorded {
+  const sight = kind === 'instance' ? sightInstance : sightCluster;
+  return { kind, name, resourceId, sight: () => sight(ctx, name), first };
 }
 
 /** One look at a recorded database: undefined when it is gone or is not the recorded one. */

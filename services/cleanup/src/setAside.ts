@@ -10,7 +10,14 @@ import {
   type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
-import { deletion, liftClusterProtection, sightCluster, sightInstance, type Sighting } from './deletion';
+import {
+  deletion,
+  liftClusterProtection,
+  recorded,
+  sightCluster,
+  sightInstance,
+  type Sighting,
+} from './deletion';
 
 /**
  * The set-aside original of each kind of database: how it is seen, which resource id the run recorded
@@ -47,13 +54,7 @@ const instance: SetAside = {
   recordedId: (run) => instanceConfigOf(run).dbiResourceId,
   phases: (ctx, run, first) => {
     const name = nameOf(run, 'temporary');
-    const target = {
-      kind: 'instance' as const,
-      name,
-      resourceId: instanceConfigOf(run).dbiResourceId,
-      sight: () => sightInstance(ctx, name),
-      first,
-    };
+    const target = recorded(ctx, 'instance', name, instanceConfigOf(run).dbiResourceId, first);
     return [
       [
         deletion(target, `delete the set-aside original ${name}`, 'DBInstanceNotFound', (seen) =>
@@ -85,22 +86,12 @@ const cluster: SetAside = {
     const temp = nameOf(run, 'temporary');
     const members = clusterConfigOf(run).members.map((m) => {
       const name = memberTemp(run, m.identifier);
-      const target = {
-        kind: 'instance' as const,
-        name,
-        resourceId: m.dbiResourceId,
-        sight: () => sightInstance(ctx, name),
-      };
+      const target = recorded(ctx, 'instance', name, m.dbiResourceId);
       return deletion(target, `delete the set-aside member ${name}`, 'DBInstanceNotFound', () =>
         ctx.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true })),
       );
     });
-    const target = {
-      kind: 'cluster' as const,
-      name: temp,
-      resourceId: clusterConfigOf(run).dbClusterResourceId,
-      sight: () => sightCluster(ctx, temp),
-    };
+    const target = recorded(ctx, 'cluster', temp, clusterConfigOf(run).dbClusterResourceId);
     const remove = deletion(target, `delete the set-aside cluster ${temp}`, 'DBClusterNotFoundFault', () =>
       ctx.rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: temp, ...finalOrSkip(run) })),
     );

@@ -22,6 +22,13 @@ async function atCleanup(overrides: Partial<RunRecord> = {}) {
   });
 }
 
+/** The set-aside original as described, without deletion protection. */
+function unprotectedSetAside(run: RunRecord) {
+  rds
+    .on(DescribeDBInstancesCommand)
+    .resolves({ DBInstances: [dbInstanceFixture(run.names.temporary!, { DeletionProtection: false })] });
+}
+
 const sentTypes = () =>
   eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType));
 
@@ -67,9 +74,7 @@ test('a refused deletion completes the run with a warning naming the copy and th
   const ctx = testContext('cleanup', bed.store);
   const run = await atCleanup();
   const temp = run.names.temporary!;
-  rds
-    .on(DescribeDBInstancesCommand)
-    .resolves({ DBInstances: [dbInstanceFixture(temp, { DeletionProtection: false })] });
+  unprotectedSetAside(run);
   rds
     .on(DeleteDBInstanceCommand)
     .rejects(Object.assign(new Error('not allowed'), { name: 'InvalidDBInstanceStateFault' }));
@@ -88,9 +93,7 @@ test('finalSnapshot: false in the request skips the final snapshot', async () =>
   const run = await atCleanup({
     request: { identifier: 'orders-db', task: 'create_snapshot', finalSnapshot: false },
   });
-  rds
-    .on(DescribeDBInstancesCommand)
-    .resolves({ DBInstances: [dbInstanceFixture(run.names.temporary!, { DeletionProtection: false })] });
+  unprotectedSetAside(run);
   rds.on(DeleteDBInstanceCommand).resolves({});
   await cleanup.start(ctx, run);
   expect(rds.commandCalls(DeleteDBInstanceCommand)[0]!.args[0].input).toEqual({
@@ -131,8 +134,7 @@ describe('the set-aside original, as the run recorded it', () => {
     const ctx = testContext('cleanup', bed.store);
     const run = await atCleanup();
     const temp = run.names.temporary!;
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstanceFixture(temp)] });
-    rds.on(ModifyDBInstanceCommand).resolves({});
+    unprotectedSetAside(run);
     rds.on(DeleteDBInstanceCommand).resolves({});
     await cleanup.start(ctx, run);
     rds

@@ -6,43 +6,17 @@ import {
   ModifyDBClusterCommand,
   ModifyDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
-import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
+import { dbInstanceFixture } from '@rewind/shared/src/testing/fixtures';
 import { cleanup as cleanupStep } from '../src/cleanup';
+import { atCleanup as atCleanupRun, published as publishedBy } from './cleanupRuns';
 
 const bed = useServiceTestBed();
-const { rds, eb } = bed;
+const { rds } = bed;
 
-const published = () =>
-  eb
-    .commandCalls(PutEventsCommand)
-    .flatMap((c) =>
-      c.args[0].input.Entries!.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail!) })),
-    );
-
-async function atCleanup(kind: 'instance' | 'cluster') {
-  const fixture = runFixture('orders-db', 'create_snapshot', {
-    kind,
-    ...(kind === 'cluster'
-      ? {
-          config: {
-            identifier: 'orders-db',
-            dbClusterResourceId: 'cluster-ORIGINAL',
-            engine: 'aurora-mysql',
-            members: [],
-            tags: [],
-          },
-        }
-      : {}),
-  });
-  return bed.store.createRun({
-    ...fixture,
-    run: { ...fixture.run, kind, next: 'cleanup' },
-    resources: { original: 'orders-db', restored: 'orders-db' },
-  });
-}
+const published = () => publishedBy(bed);
+const atCleanup = (kind: 'instance' | 'cluster') => atCleanupRun(bed.store, kind);
 
 test('a set-aside instance that got a read replica during the run is left in place, with a warning', async () => {
   const ctx = testContext('cleanup', bed.store);
