@@ -13,7 +13,7 @@ import { routes } from '../src/handler';
 import { atCleanup, checkOf, published, rdsError, stored } from './cleanupRuns';
 
 /**
- * What is not RDS's answer (DynamoDB, SQS, a network error) never ends the cleanup step: the message
+ * The cleanup inbox end to end with mocked clients. What is not RDS's answer (DynamoDB, SQS, a network error) never ends the cleanup step: the message
  * fails and is delivered again, the run stays where it was, and no RDS call is repeated.
  */
 
@@ -136,4 +136,29 @@ test('throttling of the deletion: the run waits, and a look after the act timeou
   expect(await inboxHandler('cleanup', routes, () => later)(message(checkOf(waiting)))).toEqual(DONE);
   expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(2);
   expect((await stored(bed, run)).expectation).toMatchObject({ acted: true });
+});
+
+test('the RDS event "DB instance deleted" for the set-aside original completes the step; a duplicate changes nothing', async () => {
+  const run = await atCleanup(bed.store, 'instance');
+  const temp = run.names.temporary!;
+  setAside(run);
+  expect(await handler()(trigger(run))).toEqual(DONE);
+  rds.on(DescribeDBInstancesCommand).rejects(rdsError('DBInstanceNotFoundFault'));
+  const deletedEvent = message({
+    id: 'rds-1',
+    'detail-type': 'RDS DB Instance Event',
+    source: 'aws.rds',
+    detail: {
+      SourceArn: `arn:aws:rds:us-east-1:000000000000:db:${temp}`,
+      SourceIdentifier: temp,
+      EventID: 'RDS-EVENT-0003',
+      Message: 'DB instance deleted',
+    },
+  });
+
+  expect(await handler()(deletedEvent)).toEqual(DONE);
+  expect(await handler()(deletedEvent)).toEqual(DONE);
+  expect(published(bed).map((e) => e.type)).toEqual(['CleanupCompleted', 'RunCompleted']);
+  expect(published(bed)[0]!.detail).toMatchObject({ deletedIdentifier: temp });
+  expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(1);
 });
