@@ -85,12 +85,12 @@ function looker(target: Recorded): () => Promise<Sighting | undefined> {
 /**
  * Deletes a recorded database: `remove` makes the RDS call(s) for what the last look saw (lifting
  * deletion protection first, when it saw it on). `notFound`: the error code RDS answers for a name
- * that does not exist.
+ * that does not exist; `finalSnapshot`: the snapshot the deletion takes, if any.
  */
 export function deletion(
   target: Recorded,
   label: string,
-  notFound: string,
+  call: { notFound: string; finalSnapshot?: string },
   remove: (seen: Sighting) => Promise<unknown>,
 ): PhaseOp {
   const look = looker(target);
@@ -110,7 +110,8 @@ export function deletion(
       try {
         await remove(seen!);
       } catch (err) {
-        if (!isAlreadyGoing(err, notFound)) throw explainRefusal(err, seen!);
+        if (isAlreadyGoing(err, call.notFound)) return;
+        throw call.finalSnapshot ? explainRefusal(err, seen!) : err;
       }
     },
   };

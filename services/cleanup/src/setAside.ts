@@ -43,6 +43,8 @@ export interface SetAside {
 const memberTemp = (run: RunRecord, member: string) => derivedIdentifier(member, run.runId, 'old');
 const memberTemps = (run: RunRecord) =>
   clusterConfigOf(run).members.map((m) => memberTemp(run, m.identifier));
+/** A deletion of the set-aside original: with the run's final snapshot, if it keeps one. */
+const call = (notFound: string, run: RunRecord) => ({ notFound, finalSnapshot: run.names.finalSnapshot });
 const finalOrSkip = (run: RunRecord) =>
   run.names.finalSnapshot
     ? { FinalDBSnapshotIdentifier: run.names.finalSnapshot }
@@ -57,7 +59,7 @@ const instance: SetAside = {
     const target = recorded(ctx, 'instance', name, instanceConfigOf(run).dbiResourceId, first);
     return [
       [
-        deletion(target, `delete the set-aside original ${name}`, 'DBInstanceNotFound', (seen) =>
+        deletion(target, `delete the set-aside original ${name}`, call('DBInstanceNotFound', run), (seen) =>
           deleteInstance(
             ctx.rds,
             name,
@@ -87,13 +89,16 @@ const cluster: SetAside = {
     const members = clusterConfigOf(run).members.map((m) => {
       const name = memberTemp(run, m.identifier);
       const target = recorded(ctx, 'instance', name, m.dbiResourceId);
-      return deletion(target, `delete the set-aside member ${name}`, 'DBInstanceNotFound', () =>
+      return deletion(target, `delete the set-aside member ${name}`, { notFound: 'DBInstanceNotFound' }, () =>
         ctx.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: name, SkipFinalSnapshot: true })),
       );
     });
     const target = recorded(ctx, 'cluster', temp, clusterConfigOf(run).dbClusterResourceId);
-    const remove = deletion(target, `delete the set-aside cluster ${temp}`, 'DBClusterNotFoundFault', () =>
-      ctx.rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: temp, ...finalOrSkip(run) })),
+    const remove = deletion(
+      target,
+      `delete the set-aside cluster ${temp}`,
+      call('DBClusterNotFoundFault', run),
+      () => ctx.rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: temp, ...finalOrSkip(run) })),
     );
     return [members, [liftClusterProtection(ctx, { ...target, first })], [remove]];
   },

@@ -139,15 +139,21 @@ describe('CopyTagsToSnapshot on the set-aside original', () => {
     });
   });
 
-  test('without CopyTagsToSnapshot, an AccessDenied is reported as RDS said it, with no word about tags', async () => {
-    const run = await atCleanup(bed.store, 'instance');
-    setAside(run, { CopyTagsToSnapshot: false });
-    rds
-      .on(DeleteDBInstanceCommand)
-      .rejects(rdsError('AccessDenied', 'not authorized to perform: rds:DeleteDBInstance'));
-    await cleanup.start(at(), run);
-    const [warning] = (await stored(bed, run)).warnings;
-    expect(warning).toContain('AccessDenied: not authorized to perform: rds:DeleteDBInstance');
-    expect(warning).not.toContain('CopyTagsToSnapshot');
-  });
+  test.each([
+    ['without CopyTagsToSnapshot', false, 'always'],
+    ['with no final snapshot (policy "never")', true, 'never'],
+  ] as const)(
+    '%s, an AccessDenied is reported as RDS said it, with no word about tags',
+    async (_, copyTags, policy) => {
+      const run = await atCleanup(bed.store, 'instance');
+      setAside(run, { CopyTagsToSnapshot: copyTags });
+      rds
+        .on(DeleteDBInstanceCommand)
+        .rejects(rdsError('AccessDenied', 'not authorized to perform: rds:DeleteDBInstance'));
+      await cleanup.start(at(policy), run);
+      const [warning] = (await stored(bed, run)).warnings;
+      expect(warning).toContain('AccessDenied: not authorized to perform: rds:DeleteDBInstance');
+      expect(warning).not.toContain('CopyTagsToSnapshot');
+    },
+  );
 });
