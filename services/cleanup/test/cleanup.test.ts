@@ -4,11 +4,11 @@ import {
   ModifyDBInstanceCommand,
 } from '@aws-sdk/client-rds';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { type RunRecord } from '@rewind/shared';
+import { settle, type RunRecord } from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
-import { startCleanup } from '../src/cleanup';
+import { cleanup } from '../src/cleanup';
 
 const bed = useServiceTestBed();
 const { rds, eb } = bed;
@@ -22,6 +22,13 @@ async function atCleanup(overrides: Partial<RunRecord> = {}) {
   });
 }
 
+/** The set-aside original as described, without deletion protection. */
+function unprotectedSetAside(run: RunRecord) {
+  rds
+    .on(DescribeDBInstancesCommand)
+    .resolves({ DBInstances: [dbInstanceFixture(run.names.temporary!, { DeletionProtection: false })] });
+}
+
 const sentTypes = () =>
   eb.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries!.map((e) => e.DetailType));
 
@@ -32,7 +39,7 @@ test('lifts deletion protection on the set-aside original, then deletes it with 
   rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [dbInstanceFixture(temp)] });
   rds.on(ModifyDBInstanceCommand).resolves({});
   rds.on(DeleteDBInstanceCommand).resolves({});
-  await startCleanup(ctx, run);
+  await cleanup.start(ctx, run);
   expect(rds.commandCalls(ModifyDBInstanceCommand).map((c) => c.args[0].input)).toEqual([
     { DBInstanceIdentifier: temp, DeletionProtection: false, ApplyImmediately: true },
   ]);
@@ -55,7 +62,7 @@ test('never deletes a database that is not the original recorded by the run', as
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [dbInstanceFixture(run.names.temporary!, { DbiResourceId: 'db-SOMEBODYELSE' })],
   });
-  await startCleanup(ctx, run);
+  await cleanup.start(ctx, run);
   expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
   expect(sentTypes()).toEqual(['CleanupCompleted', 'RunCompleted']);
   expect((await bed.store.getRun(run.runId))?.warnings[0]).toContain(
@@ -67,13 +74,11 @@ test('a refused deletion completes the run with a warning naming the copy and th
   const ctx = testContext('cleanup', bed.store);
   const run = await atCleanup();
   const temp = run.names.temporary!;
-  rds
-    .on(DescribeDBInstancesCommand)
-    .resolves({ DBInstances: [dbInstanceFixture(temp, { DeletionProtection: false })] });
+  unprotectedSetAside(run);
   rds
     .on(DeleteDBInstanceCommand)
     .rejects(Object.assign(new Error('not allowed'), { name: 'InvalidDBInstanceStateFault' }));
-  await startCleanup(ctx, run);
+  await cleanup.start(ctx, run);
   expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
   const stored = await bed.store.getRun(run.runId);
   expect(stored?.status).toBe('completed');
@@ -88,14 +93,61 @@ test('finalSnapshot: false in the request skips the final snapshot', async () =>
   const run = await atCleanup({
     request: { identifier: 'orders-db', task: 'create_snapshot', finalSnapshot: false },
   });
-  rds
-    .on(DescribeDBInstancesCommand)
-    .resolves({ DBInstances: [dbInstanceFixture(run.names.temporary!, { DeletionProtection: false })] });
+  unprotectedSetAside(run);
   rds.on(DeleteDBInstanceCommand).resolves({});
-  await startCleanup(ctx, run);
+  await cleanup.start(ctx, run);
   expect(rds.commandCalls(DeleteDBInstanceCommand)[0]!.args[0].input).toEqual({
     DBInstanceIdentifier: run.names.temporary,
     SkipFinalSnapshot: true,
     DeleteAutomatedBackups: false,
+  });
+});
+
+describe('the set-aside original, as the run recorded it', () => {
+  test('not found at the start: the run completes with a warning, and nothing is deleted', async () => {
+    const ctx = testContext('cleanup', bed.store);
+    const run = await atCleanup();
+    rds
+      .on(DescribeDBInstancesCommand)
+      .rejects(Object.assign(new Error('gone'), { name: 'DBInstanceNotFoundFault' }));
+    await cleanup.start(ctx, run);
+    const stored = await bed.store.getRun(run.runId);
+    expect(stored?.warnings).toEqual([
+      `the set-aside original ${run.names.temporary} was not found; it may have been deleted by hand`,
+    ]);
+    expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
+    expect(sentTypes()).toEqual(['CleanupCompleted', 'RunCompleted']);
+  });
+
+  test('a restore not recorded as verified: no look, no deletion, a warning with the commands', async () => {
+    const ctx = testContext('cleanup', bed.store);
+    const created = await atCleanup();
+    const run = await bed.store.updateRun(created, { resources: { original: 'orders-db' } });
+    await cleanup.start(ctx, run);
+    expect(rds.calls()).toHaveLength(0);
+    const [warning] = (await bed.store.getRun(run.runId))!.warnings;
+    expect(warning).toContain('cleanup skipped: the restore of orders-db is not recorded as verified');
+    expect(warning).toContain(`aws rds delete-db-instance --db-instance-identifier ${run.names.temporary}`);
+  });
+
+  test('still there at the deadline: the run completes with a warning giving the last status and the commands', async () => {
+    const ctx = testContext('cleanup', bed.store);
+    const run = await atCleanup();
+    const temp = run.names.temporary!;
+    unprotectedSetAside(run);
+    rds.on(DeleteDBInstanceCommand).resolves({});
+    await cleanup.start(ctx, run);
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [dbInstanceFixture(temp, { DBInstanceStatus: 'deleting' })] });
+    const waiting = (await bed.store.getRun(run.runId))!;
+    const late = testContext('cleanup', bed.store, () => new Date(Date.now() + 120_000));
+    expect(await settle(late, waiting, cleanup.wait)).toBe('failed');
+    const [warning] = (await bed.store.getRun(run.runId))!.warnings;
+    expect(warning).toMatch(
+      new RegExp(`^${temp} did not become deleted within its deadline .*last status: deleting\\)`),
+    );
+    expect(warning).toContain(`the set-aside original ${temp} remains`);
+    expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(1);
   });
 });

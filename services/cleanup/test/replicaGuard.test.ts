@@ -6,44 +6,17 @@ import {
   ModifyDBClusterCommand,
   ModifyDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
-import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
-import { startCleanup } from '../src/cleanup';
-import { startClusterCleanup } from '../src/clusterCleanup';
+import { dbInstanceFixture } from '@rewind/shared/src/testing/fixtures';
+import { cleanup as cleanupStep } from '../src/cleanup';
+import { atCleanup as atCleanupRun, published as publishedBy } from './cleanupRuns';
 
 const bed = useServiceTestBed();
-const { rds, eb } = bed;
+const { rds } = bed;
 
-const published = () =>
-  eb
-    .commandCalls(PutEventsCommand)
-    .flatMap((c) =>
-      c.args[0].input.Entries!.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail!) })),
-    );
-
-async function atCleanup(kind: 'instance' | 'cluster') {
-  const fixture = runFixture('orders-db', 'create_snapshot', {
-    kind,
-    ...(kind === 'cluster'
-      ? {
-          config: {
-            identifier: 'orders-db',
-            dbClusterResourceId: 'cluster-ORIGINAL',
-            engine: 'aurora-mysql',
-            members: [],
-            tags: [],
-          },
-        }
-      : {}),
-  });
-  return bed.store.createRun({
-    ...fixture,
-    run: { ...fixture.run, kind, next: 'cleanup' },
-    resources: { original: 'orders-db', restored: 'orders-db' },
-  });
-}
+const published = () => publishedBy(bed);
+const atCleanup = (kind: 'instance' | 'cluster') => atCleanupRun(bed.store, kind);
 
 test('a set-aside instance that got a read replica during the run is left in place, with a warning', async () => {
   const ctx = testContext('cleanup', bed.store);
@@ -52,7 +25,7 @@ test('a set-aside instance that got a read replica during the run is left in pla
   rds.on(DescribeDBInstancesCommand).resolves({
     DBInstances: [dbInstanceFixture(temp, { ReadReplicaDBInstanceIdentifiers: ['orders-db-reader'] })],
   });
-  await startCleanup(ctx, run);
+  await cleanupStep.start(ctx, run);
   expect(rds.commandCalls(DeleteDBInstanceCommand)).toHaveLength(0);
   expect(rds.commandCalls(ModifyDBInstanceCommand)).toHaveLength(0);
   const [cleanup, completed] = published();
@@ -75,7 +48,7 @@ test('a set-aside cluster that got a replica cluster during the run is left in p
       },
     ],
   });
-  await startClusterCleanup(ctx, run);
+  await cleanupStep.start(ctx, run);
   expect(rds.commandCalls(DeleteDBClusterCommand)).toHaveLength(0);
   expect(rds.commandCalls(ModifyDBClusterCommand)).toHaveLength(0);
   expect(published()[0]?.detail.warning).toContain(`${temp} has read replicas (orders-dr)`);

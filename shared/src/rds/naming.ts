@@ -64,7 +64,7 @@ export function traceRunTag(
  * (CreateDBClusterSnapshot, CopyDBClusterSnapshot) allow only 63: the suffix below is 36 characters, so
  * an identifier of 28 or more would overflow. Every snapshot name is kept to 63, whatever its kind.
  */
-const SNAPSHOT_NAME_MAX_LENGTH = IDENTIFIER_MAX_LENGTH;
+export const SNAPSHOT_NAME_MAX_LENGTH = IDENTIFIER_MAX_LENGTH;
 
 /** A new manual snapshot for a run: `<identifier, truncated>-rw<tag>-snapshot-<yyyymmdd>-<hhmmss>`. */
 export function snapshotIdentifier(identifier: string, runId: string, now = new Date()): string {

@@ -11,18 +11,32 @@ import type { Probe, WaitingStep } from './waiting';
  * phases (each: look, act, what it waits for), an optional verification once every phase is done, and
  * the completion that emits its event. The role, not each step, decides how a failure is reported:
  * a forward step's failure starts compensation (`failStep`); a compensation step's failure is
- * `RollbackFailed` with the state of the database and the commands to fix it (`failRollback`).
+ * `RollbackFailed` with the state of the database and the commands to fix it (`failRollback`); a
+ * finishing step's failure undoes nothing (what the run did stands): the step completes with a warning
+ * that says what is left and the commands to remove it, and the run goes on (cleanup).
  * Only RDS errors known to be permanent fail a step (see `isPermanentRdsError`); every other error fails
  * the message, which is delivered again.
  */
 
-export type StepRole = 'forward' | 'compensation';
+export type StepRole = 'forward' | 'compensation' | 'finishing';
 
-/** What a person must know when compensation fails: the state the database is in and what to do. */
+/**
+ * What a person must know when compensation fails (`RollbackFailed`), or what a finishing step left
+ * behind (its warning): the state the database is in and what to do.
+ */
 export interface RollbackAdvice {
   state: string;
   action: string;
 }
+
+/**
+ * What a step decided before its claim (`prepare`). Go on: `changes` are written with the claim (names
+ * the step invents), and `phases`, built from what `prepare` saw, serve the first look (saving its
+ * describe calls). Or finish: there is nothing to do, and the step completes at once (with a warning
+ * when something is left for a person).
+ */
+export type Preparation =
+  { changes?: Partial<RunRecord>; phases?: Phases } | { finish: { warning?: string } };
 
 export interface StepDefinition {
   step: StepName;
@@ -38,6 +52,8 @@ export interface StepDefinition {
    * its name).
    */
   completeAtStart?: boolean;
+  /** Before the claim, at the start only: whether there is anything to do, and what the claim records. */
+  prepare?(ctx: ServiceContext, run: RunRecord): Promise<Preparation>;
   /** The operations for this run; the kind of database decides the list. */
   phases(ctx: ServiceContext, run: RunRecord): Phases | Promise<Phases>;
   /**
@@ -45,9 +61,17 @@ export interface StepDefinition {
    * `failed`, or `waiting` (look again). Without it, the step completes with the looks' data.
    */
   verify?(ctx: ServiceContext, run: RunRecord, data: Record<string, unknown>): Promise<Probe>;
-  /** The step is done: its event and what the run records (`completeStep`, or the end of a rollback). */
-  complete(ctx: ServiceContext, run: RunRecord, data: Record<string, unknown>): Promise<unknown>;
-  /** Compensation only: where the database stands and what to do, for `RollbackFailed`. */
+  /**
+   * The step is done: its event and what the run records (`completeStep`, or the end of a rollback).
+   * `warning`: it ended without doing its work (a finishing step that failed, or `prepare` finished it).
+   */
+  complete(
+    ctx: ServiceContext,
+    run: RunRecord,
+    data: Record<string, unknown>,
+    warning?: string,
+  ): Promise<unknown>;
+  /** Compensation and finishing: where the database stands and what to do, for `RollbackFailed` or the warning. */
   advice?(ctx: ServiceContext, run: RunRecord): Promise<RollbackAdvice> | RollbackAdvice;
 }
 
@@ -69,8 +93,12 @@ async function fail(
     await failStep(ctx, run, def.step, reason, errorCode);
     return;
   }
-  if (!def.advice) throw new Error(`compensation step ${def.step} has no rollback advice`);
+  if (!def.advice) throw new Error(`${def.role} step ${def.step} has no advice`);
   const advice = await def.advice(ctx, run);
+  if (def.role === 'finishing') {
+    await def.complete(ctx, run, {}, `${reason}; ${advice.state}; ${advice.action}`);
+    return;
+  }
   await failRollback(ctx, run, def.step as 'discard' | 'rename-back', reason, advice.state, advice.action);
 }
 
@@ -98,16 +126,23 @@ export function defineStep(def: StepDefinition): DefinedStep {
       `step ${def.step}: a step confirmed by several looks has no verification (it completes on the last look)`,
     );
   }
-  if (def.role === 'compensation' && !def.advice) {
-    throw new Error(`compensation step ${def.step} must say what to do when it fails (advice)`);
+  if (def.role !== 'forward' && !def.advice) {
+    throw new Error(`${def.role} step ${def.step} must say what to do when it fails (advice)`);
   }
   const start: StartStep = async (ctx, run) => {
-    const phases = await def.phases(ctx, run);
+    const prepared: Preparation = (await def.prepare?.(ctx, run)) ?? {};
+    if ('finish' in prepared) {
+      await def.complete(ctx, run, {}, prepared.finish.warning);
+      return;
+    }
+    const changes = prepared.changes ?? {};
+    const phases = prepared.phases ?? (await def.phases(ctx, { ...run, ...changes }));
     const outcome = await startPhases(
       ctx,
       run,
       { step: def.step, target: def.target, deadlineSeconds: def.deadlineSeconds(ctx) },
       phases,
+      changes,
     );
     const latest = ('run' in outcome ? outcome.run : undefined) ?? (await ctx.store.getRun(run.runId)) ?? run;
     if (outcome.state === 'failed') return fail(ctx, def, latest, outcome.reason, outcome.errorCode);
