@@ -49,6 +49,8 @@ export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
   'rds:CreateDBInstance': { created: ['db'], read: ['cluster'], groups: INSTANCE_GROUPS },
   // Tags on snapshots Rewind creates, and on opted-in databases.
   'rds:AddTagsToResource': { created: ['snapshot', 'cluster-snapshot'], optedIn: ['db', 'cluster'] },
+  // The run's tag on the database it restored, which carries the original's tags (the opt-in tag too).
+  'rds:RemoveTagsFromResource': { optedIn: ['db', 'cluster'] },
 };
 
 /** Actions that create databases with `Tags`: RDS then also authorises AddTagsToResource on the new one. */

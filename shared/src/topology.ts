@@ -116,6 +116,8 @@ export const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:DeleteDBInstance',
     'rds:DeleteDBCluster',
     'rds:AddTagsToResource',
+    // The run's tag comes off the restored database once it is recorded: its tags end as the original's.
+    'rds:RemoveTagsFromResource',
     'iam:PassRole',
   ],
   // DeleteDBInstance with a final snapshot needs CreateDBSnapshot too.
