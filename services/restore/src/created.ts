@@ -62,7 +62,6 @@ export interface CreateSpec {
   passed: boolean;
   /** The call; answers the new resource's id. */
   create(): Promise<string | undefined>;
-  alreadyExists: string;
   /** Further conditions for it to be the one this run created (a member: in the restored cluster). */
   belongs?(db: Database): boolean;
   notNow?: readonly string[];
@@ -110,7 +109,7 @@ export function createOp(ctx: ServiceContext, run: RunRecord, spec: CreateSpec):
         id = await spec.create();
       } catch (err) {
         // An earlier call of ours whose answer was lost: recognised by its tag, else the name is not free.
-        if (!isRdsError(err, spec.alreadyExists)) throw err;
+        if (!isRdsError(err, api.alreadyExists)) throw err;
         const db = await api.find(ctx, name);
         if (!db || !ours(db)) throw err;
         id = db.resourceId;

@@ -38,6 +38,8 @@ export interface DatabaseApi {
   failedStatuses: ReadonlySet<string>;
   /** The error code of a call refused because another operation is under way: try again later. */
   busyError: string;
+  /** The error code of a create or restore call for a name that exists. */
+  alreadyExists: string;
   find(ctx: ServiceContext, name: string): Promise<Database | undefined>;
   unprotect(ctx: ServiceContext, name: string): Promise<unknown>;
   /** Deletes it without a final snapshot; one already gone or being deleted counts as done. */
@@ -52,6 +54,7 @@ export const INSTANCE: DatabaseApi = {
   noun: 'instance',
   failedStatuses: FAILED_INSTANCE_STATUSES,
   busyError: 'InvalidDBInstanceState',
+  alreadyExists: 'DBInstanceAlreadyExists',
   find: async (ctx, name) => {
     const db = await findInstance(ctx.rds, name);
     return (
@@ -98,6 +101,7 @@ export const CLUSTER: DatabaseApi = {
   noun: 'cluster',
   failedStatuses: FAILED_CLUSTER_STATUSES,
   busyError: 'InvalidDBClusterStateFault',
+  alreadyExists: 'DBClusterAlreadyExistsFault',
   find: async (ctx, name) => {
     const c = await findCluster(ctx.rds, name);
     return (

@@ -23,12 +23,13 @@ import {
   SERVING_INSTANCE_STATUSES,
   type ClusterConfig,
   type ClusterMemberConfig,
+  type Kind,
   type PhaseOp,
   type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
 import { createOp, runTagOf } from './created';
-import { CLUSTER, INSTANCE, type DatabaseApi } from './databases';
+import { CLUSTER, DATABASES, INSTANCE, type DatabaseApi } from './databases';
 
 /**
  * The operations of the restore step that depend on the kind: the restore call itself, the members of
@@ -41,44 +42,40 @@ const AVAILABLE: ReadonlySet<string> = new Set(['available']);
 const past = (run: RunRecord, index: number) =>
   run.expectation?.step === 'restore' && (run.expectation.phase?.index ?? -1) > index;
 
-export function restoreInstanceOp(ctx: ServiceContext, run: RunRecord): PhaseOp {
-  const config = instanceConfigOf(run);
-  const snapshot = nameOf(run, 'restoreFrom');
-  return createOp(ctx, run, {
-    api: INSTANCE,
-    name: run.identifier,
-    label: `restore instance ${run.identifier} from ${snapshot}`,
-    what: 'restored instance',
-    originalId: config.dbiResourceId,
-    // A restored instance serves during its baseline backup; its configuration can be checked then.
-    doneWhen: SERVING_INSTANCE_STATUSES,
-    passed: past(run, 0),
-    alreadyExists: 'DBInstanceAlreadyExists',
-    create: async () => {
-      const input = restoreInstanceInput(config, snapshot, [runTagOf(run)]);
-      const out = await ctx.rds.send(new RestoreDBInstanceFromDBSnapshotCommand(input));
-      return out.DBInstance?.DbiResourceId;
-    },
-  });
-}
+/** The restore call of each kind; it answers the new database's resource id. */
+const RESTORE_CALLS: Record<
+  Kind,
+  (ctx: ServiceContext, run: RunRecord, snapshot: string) => Promise<string | undefined>
+> = {
+  instance: async (ctx, run, snapshot) => {
+    const input = restoreInstanceInput(instanceConfigOf(run), snapshot, [runTagOf(run)]);
+    return (await ctx.rds.send(new RestoreDBInstanceFromDBSnapshotCommand(input))).DBInstance?.DbiResourceId;
+  },
+  cluster: async (ctx, run, snapshot) => {
+    const input = restoreClusterInput(clusterConfigOf(run), snapshot, [runTagOf(run)]);
+    return (await ctx.rds.send(new RestoreDBClusterFromSnapshotCommand(input))).DBCluster
+      ?.DbClusterResourceId;
+  },
+};
 
-export function restoreClusterOp(ctx: ServiceContext, run: RunRecord): PhaseOp {
-  const config = clusterConfigOf(run);
+/** The snapshot restored under the original identifier, with every captured setting and the run's tag. */
+export function restoreOp(ctx: ServiceContext, run: RunRecord): PhaseOp {
+  const api = DATABASES[run.kind];
   const snapshot = nameOf(run, 'restoreFrom');
   return createOp(ctx, run, {
-    api: CLUSTER,
+    api,
     name: run.identifier,
-    label: `restore cluster ${run.identifier} from ${snapshot}`,
-    what: 'restored cluster',
-    originalId: config.dbClusterResourceId,
-    doneWhen: AVAILABLE,
+    label: `restore ${api.noun} ${run.identifier} from ${snapshot}`,
+    what: `restored ${api.noun}`,
+    originalId:
+      run.kind === 'instance'
+        ? instanceConfigOf(run).dbiResourceId
+        : clusterConfigOf(run).dbClusterResourceId,
+    // A restored instance serves during its baseline backup (its configuration can be checked then);
+    // a cluster takes its members once available.
+    doneWhen: run.kind === 'instance' ? SERVING_INSTANCE_STATUSES : AVAILABLE,
     passed: past(run, 0),
-    alreadyExists: 'DBClusterAlreadyExistsFault',
-    create: async () => {
-      const input = restoreClusterInput(config, snapshot, [runTagOf(run)]);
-      const out = await ctx.rds.send(new RestoreDBClusterFromSnapshotCommand(input));
-      return out.DBCluster?.DbClusterResourceId;
-    },
+    create: () => RESTORE_CALLS[run.kind](ctx, run, snapshot),
   });
 }
 
@@ -98,7 +95,6 @@ export function createMemberOp(
     originalId: member.dbiResourceId,
     doneWhen: AVAILABLE,
     passed: past(run, phase),
-    alreadyExists: 'DBInstanceAlreadyExists',
     belongs: (db) => db.cluster === run.identifier,
     // Creating members while another operation runs on the cluster is refused for a moment.
     notNow: [CLUSTER.busyError],

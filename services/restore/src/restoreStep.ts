@@ -12,8 +12,8 @@ import {
   type ServiceContext,
 } from '@rewind/shared';
 import { untagOp } from './created';
-import { CLUSTER, INSTANCE } from './databases';
-import { configureOp, createMemberOp, restoreClusterOp, restoreInstanceOp } from './restoreOps';
+import { DATABASES, INSTANCE } from './databases';
+import { configureOp, createMemberOp, restoreOp } from './restoreOps';
 import { verifyRestored } from './verification';
 
 /**
@@ -24,23 +24,20 @@ import { verifyRestored } from './verification';
  */
 
 function phases(ctx: ServiceContext, run: RunRecord): Phases {
-  if (run.kind === 'instance') {
-    return [
-      [restoreInstanceOp(ctx, run)],
-      [configureOp(ctx, run)],
-      [untagOp(ctx, run, INSTANCE, run.identifier)],
-    ];
-  }
-  const { members } = clusterConfigOf(run);
+  const members = run.kind === 'cluster' ? clusterConfigOf(run).members : [];
   const writers = members.filter((m) => m.writer);
   const readers = members.filter((m) => !m.writer);
   return [
-    [restoreClusterOp(ctx, run)],
-    writers.map((m) => createMemberOp(ctx, run, m, 1)),
-    readers.map((m) => createMemberOp(ctx, run, m, 2)),
+    [restoreOp(ctx, run)],
+    ...(members.length
+      ? [
+          writers.map((m) => createMemberOp(ctx, run, m, 1)),
+          readers.map((m) => createMemberOp(ctx, run, m, 2)),
+        ]
+      : []),
     [configureOp(ctx, run)],
     [
-      untagOp(ctx, run, CLUSTER, run.identifier),
+      untagOp(ctx, run, DATABASES[run.kind], run.identifier),
       ...members.map((m) => untagOp(ctx, run, INSTANCE, m.identifier)),
     ],
   ];
