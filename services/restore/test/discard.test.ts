@@ -4,28 +4,24 @@ import {
   ModifyDBClusterCommand,
   ModifyDBInstanceCommand,
 } from '@aws-sdk/client-rds';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { beginCompensation, settle, type RunRecord } from '@rewind/shared';
+import { beginCompensation, type RunRecord } from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
 import { discard } from '../src/discard';
-import { clusterFixture, clusterRun, describedDatabases, memberFixture, rdsError } from './fakeRds';
+import {
+  clusterFixture,
+  clusterRun,
+  describedDatabases,
+  memberFixture,
+  rdsError,
+  stepReadback,
+} from './stepTestBed';
 
 const bed = useServiceTestBed();
-const { rds, eb } = bed;
+const { rds } = bed;
 
-const published = () =>
-  eb
-    .commandCalls(PutEventsCommand)
-    .flatMap((c) =>
-      c.args[0].input.Entries!.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail!) })),
-    );
-const stored = async (run: RunRecord) => (await bed.store.getRun(run.runId))!;
-const look = async (run: RunRecord) =>
-  settle(testContext('restore', bed.store), await stored(run), discard.wait);
-const inputs = <T>(command: new (input: T) => unknown) =>
-  rds.commandCalls(command as never).map((c) => (c.args[0] as { input: T }).input);
+const { published, stored, look, inputs } = stepReadback(bed, discard.wait);
 
 /** A run whose restore failed: compensation is under way, discard next. */
 function atDiscard(fixture: Omit<RunRecord, 'version'>, createdIds: Record<string, string>) {

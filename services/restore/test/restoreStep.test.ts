@@ -7,28 +7,25 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
   type DBInstance,
 } from '@aws-sdk/client-rds';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { settle, type RunRecord } from '@rewind/shared';
+import type { RunRecord } from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
 import { restoreWait, startRestore } from '../src/restoreStep';
-import { KEY, clusterFixture, clusterRun, describedDatabases, memberFixture, rdsError } from './fakeRds';
+import {
+  KEY,
+  clusterFixture,
+  clusterRun,
+  describedDatabases,
+  memberFixture,
+  rdsError,
+  stepReadback,
+} from './stepTestBed';
 
 const bed = useServiceTestBed();
-const { rds, eb } = bed;
+const { rds } = bed;
 
-const published = () =>
-  eb
-    .commandCalls(PutEventsCommand)
-    .flatMap((c) =>
-      c.args[0].input.Entries!.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail!) })),
-    );
-const stored = async (run: RunRecord) => (await bed.store.getRun(run.runId))!;
-const look = async (run: RunRecord) =>
-  settle(testContext('restore', bed.store), await stored(run), restoreWait);
-const inputs = <T>(command: new (input: T) => unknown) =>
-  rds.commandCalls(command as never).map((c) => (c.args[0] as { input: T }).input);
+const { published, stored, look, inputs } = stepReadback(bed, restoreWait);
 const runTag = (run: RunRecord) => ({ Key: 'rewind:run-id', Value: run.runId });
 const ORIGINAL_TAGS = [
   { Key: 'rewind:allow', Value: 'true' },
@@ -179,14 +176,19 @@ const restoredMember = (run: RunRecord, n: number, over: Partial<DBInstance> = {
   });
 const memberTags = (n: number) => [{ Key: 'role', Value: n === 1 ? 'writer' : 'reader' }];
 
+/** A cluster run at its restore step; the restore call answers the new cluster's id. */
+async function restoringCluster() {
+  const { instances, clusters } = describedDatabases(rds);
+  const run = await bed.store.createRun(clusterRun('ledger'));
+  rds
+    .on(RestoreDBClusterFromSnapshotCommand)
+    .resolves({ DBCluster: { DbClusterResourceId: 'cluster-RESTORED' } });
+  return { ctx: testContext('restore', bed.store), instances, clusters, run };
+}
+
 describe('cluster restore', () => {
   test('the cluster, then the former writer, then the readers, then one modification; the run tag comes off; verified', async () => {
-    const ctx = testContext('restore', bed.store);
-    const { instances, clusters } = describedDatabases(rds);
-    const run = await bed.store.createRun(clusterRun('ledger'));
-    rds
-      .on(RestoreDBClusterFromSnapshotCommand)
-      .resolves({ DBCluster: { DbClusterResourceId: 'cluster-RESTORED' } });
+    const { ctx, instances, clusters, run } = await restoringCluster();
     rds.on(CreateDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => ({
       DBInstance: { DbiResourceId: `db-RESTORED-${input.DBInstanceIdentifier.slice(-1)}` },
     }));
@@ -309,12 +311,7 @@ describe('cluster restore', () => {
   });
 
   test('a member held by a database this run did not create fails the step; nothing is created under its name', async () => {
-    const ctx = testContext('restore', bed.store);
-    const { instances, clusters } = describedDatabases(rds);
-    const run = await bed.store.createRun(clusterRun('ledger'));
-    rds
-      .on(RestoreDBClusterFromSnapshotCommand)
-      .resolves({ DBCluster: { DbClusterResourceId: 'cluster-RESTORED' } });
+    const { ctx, instances, clusters, run } = await restoringCluster();
     await startRestore(ctx, run);
     clusters.set(
       'ledger',

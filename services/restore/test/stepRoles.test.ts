@@ -11,7 +11,7 @@ import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
 import { routes } from '../src/handler';
-import { describedDatabases } from './fakeRds';
+import { describedDatabases } from './stepTestBed';
 
 /**
  * The step protocol's roles in the restore service: a DynamoDB or SQS error while a step runs, forward

@@ -5,17 +5,39 @@ import {
   type DBInstance,
   type RDSClient,
 } from '@aws-sdk/client-rds';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
-import { captureClusterConfig, type RunRecord } from '@rewind/shared';
+import { captureClusterConfig, settle, type RunRecord, type WaitingStep } from '@rewind/shared';
+import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
+import type { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 
 /**
- * What the restore service's step tests describe: databases by name in two maps the test changes between
+ * What the restore service's step tests share: what they read back (the events published, the run as
+ * stored, the inputs of the RDS calls sent, a look at a waiting step), and what RDS describes: databases by name in two maps the test changes between
  * looks (the describe calls answer from them, `...NotFound` when absent), and a production-like Aurora
  * cluster with a writer and two readers.
  */
 
 type RdsStub = AwsClientStub<RDSClient>;
+
+/** Reading back what a step did, on the service test bed. */
+export function stepReadback(bed: ReturnType<typeof useServiceTestBed>, step: WaitingStep) {
+  const stored = async (run: RunRecord) => (await bed.store.getRun(run.runId))!;
+  return {
+    published: () =>
+      bed.eb
+        .commandCalls(PutEventsCommand)
+        .flatMap((c) =>
+          c.args[0].input.Entries!.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail!) })),
+        ),
+    stored,
+    /** One look at the waiting step, as an RDS event would trigger it. */
+    look: async (run: RunRecord) => settle(testContext('restore', bed.store), await stored(run), step),
+    inputs: <T>(command: new (input: T) => unknown) =>
+      bed.rds.commandCalls(command as never).map((c) => (c.args[0] as { input: T }).input),
+  };
+}
 
 export const rdsError = (name: string, message = name) =>
   Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode: 400 } });
