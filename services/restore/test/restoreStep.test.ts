@@ -7,7 +7,7 @@ import {
   RestoreDBInstanceFromDBSnapshotCommand,
   type DBInstance,
 } from '@aws-sdk/client-rds';
-import type { RunRecord } from '@rewind/shared';
+import { settle, type RunRecord } from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
@@ -105,6 +105,76 @@ describe('instance restore', () => {
     const after = await stored(run);
     expect([after.status, after.run.next, after.failure]).toEqual(['running', 'restore', undefined]);
     expect(after.resources.createdIds).toEqual({ 'orders-db': 'db-LOST' });
+  });
+
+  test('an id that could not be recorded (DynamoDB error): the message fails, no rollback; the tag recognises the copy and its id is recorded before the tag comes off', async () => {
+    const ctx = testContext('restore', bed.store);
+    const { instances } = describedDatabases(rds);
+    const run = await instanceRun();
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({ DBInstance: { DbiResourceId: 'db-RESTORED' } });
+    rds.on(RemoveTagsFromResourceCommand).resolves({});
+    const write = bed.store.updateRun.bind(bed.store);
+    let writes = 0;
+    const throughput = Object.assign(new Error('Throughput exceeds the current capacity'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    // the expectation, the claim of the first phase, then the id: that write fails
+    const spy = jest
+      .spyOn(bed.store, 'updateRun')
+      .mockImplementation((current, changes) =>
+        ++writes === 3 ? Promise.reject(throughput) : write(current, changes),
+      );
+    try {
+      await expect(startRestore(ctx, run)).rejects.toThrow('Throughput exceeds');
+    } finally {
+      spy.mockRestore();
+    }
+    const after = await stored(run);
+    expect([after.status, after.run.next, after.resources.createdIds]).toEqual([
+      'running',
+      'restore',
+      undefined,
+    ]);
+    expect(published()).toEqual([]);
+
+    const copy = dbInstanceFixture('orders-db', {
+      DbiResourceId: 'db-RESTORED',
+      TagList: [...ORIGINAL_TAGS, runTag(run)],
+    });
+    instances.set('orders-db', copy);
+    expect(await look(run)).toBe('waiting');
+    expect((await stored(run)).resources.createdIds).toEqual({ 'orders-db': 'db-RESTORED' });
+    expect(inputs(RemoveTagsFromResourceCommand)).toEqual([
+      { ResourceName: copy.DBInstanceArn, TagKeys: ['rewind:run-id'] },
+    ]);
+    instances.set('orders-db', { ...copy, TagList: ORIGINAL_TAGS });
+    expect(await look(run)).toBe('done');
+    expect(inputs(RestoreDBInstanceFromDBSnapshotCommand)).toHaveLength(1);
+  });
+
+  test('a modification refused while another operation runs is sent again after the act timeout, not a failure', async () => {
+    const { instances } = describedDatabases(rds);
+    const run = await instanceRun();
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({ DBInstance: { DbiResourceId: 'db-RESTORED' } });
+    rds
+      .on(ModifyDBInstanceCommand)
+      .rejectsOnce(rdsError('InvalidDBInstanceState', 'in-progress management operation'))
+      .resolves({});
+    await startRestore(testContext('restore', bed.store), run);
+    instances.set(
+      'orders-db',
+      dbInstanceFixture('orders-db', { DbiResourceId: 'db-RESTORED', DeletionProtection: false }),
+    );
+    expect(await look(run)).toBe('waiting');
+    expect(await look(run)).toBe('waiting'); // within the act timeout: not sent again
+    expect(inputs(ModifyDBInstanceCommand)).toHaveLength(1);
+    const later = testContext('restore', bed.store, () => new Date(Date.now() + 6_000));
+    expect(await settle(later, await stored(run), restoreWait)).toBe('waiting');
+    expect(inputs(ModifyDBInstanceCommand)).toEqual([
+      { DBInstanceIdentifier: 'orders-db', ApplyImmediately: true, DeletionProtection: true },
+      { DBInstanceIdentifier: 'orders-db', ApplyImmediately: true, DeletionProtection: true },
+    ]);
+    expect(published()).toEqual([]);
   });
 
   test('a database this run did not create holds the name: never taken for the copy, the step fails', async () => {
