@@ -28,7 +28,10 @@ export interface PhaseOp {
   /** What the call does, for messages: "rename cluster a to b". */
   label: string;
   look(): Promise<OpState>;
-  /** The RDS call(s) that start the operation. Only RDS calls: its errors are judged as RDS errors. */
+  /**
+   * The RDS call(s) that start the operation (and, at most, recording in the run what they answered):
+   * its RDS errors are judged as RDS errors; any other error fails the message.
+   */
   act(): Promise<void>;
   /**
    * RDS error codes that mean "not now" for this operation (another management operation is under way):
