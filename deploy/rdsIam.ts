@@ -12,6 +12,9 @@ import { arn, join, ref, type Cfn } from './cfn';
  *   deleted database is gone) into AccessDenied, so these are scoped by type only;
  * - `groups`: parameter/option/subnet/security groups a restore or modify names; granting the action on
  *   them changes nothing by itself (modifying a group is another action).
+ * - `runTagged`: the tag a run puts on what it creates, removed by the run once the database is restored
+ *   -> only on resources carrying that tag, and only that tag key (a member of a cluster need not carry the
+ *   opt-in tag);
  * IAM authorises each resource of a request separately, so e.g. CreateDBSnapshot needs the tagged
  * database AND the (untagged, new) snapshot: the two grants live in different statements.
  * Snapshots Rewind creates always carry its names (`<id>-rw<run tag>-snapshot-<time>`, `...-final-...`,
@@ -25,7 +28,11 @@ export interface RdsActionScope {
   optedIn?: RdsResourceType[];
   created?: RdsResourceType[];
   groups?: RdsResourceType[];
+  runTagged?: RdsResourceType[];
 }
+
+/** The tag a run puts on the databases it creates (REWIND_TAGS.runId). */
+const RUN_TAG_KEY = 'rewind:run-id';
 
 const INSTANCE_GROUPS: RdsResourceType[] = ['og', 'pg', 'subgrp', 'secgrp'];
 const CLUSTER_GROUPS: RdsResourceType[] = ['cluster-pg', 'og', 'pg', 'subgrp'];
@@ -53,6 +60,8 @@ export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
   // Tags on snapshots Rewind creates: given with CreateDB*Snapshot, or copied from a database with
   // CopyTagsToSnapshot (RDS authorises both as AddTagsToResource on the new snapshot since August 2024).
   'rds:AddTagsToResource': { created: ['snapshot', 'cluster-snapshot'] },
+  // The run's tag, off the databases it restored.
+  'rds:RemoveTagsFromResource': { runTagged: ['db', 'cluster'] },
 };
 
 /** Actions that create databases with `Tags`: RDS then also authorises AddTagsToResource on the new one. */
@@ -155,7 +164,7 @@ export function rdsStatements(
 ): IamStatement[] {
   const rds = actions.filter((a) => a.startsWith('rds:'));
   const statements: IamStatement[] = [];
-  for (const kind of ['read', 'optedIn', 'created', 'groups'] as const) {
+  for (const kind of ['read', 'optedIn', 'created', 'groups', 'runTagged'] as const) {
     const groups = new Map<string, { actions: string[]; types: RdsResourceType[] }>();
     for (const action of rds) {
       const types = [...new Set(scopeOf(action)[kind] ?? [])].sort();
@@ -175,6 +184,14 @@ export function rdsStatements(
         Resource: group.types.flatMap(kind === 'created' ? createdArns : (t) => [rdsArn(t)]),
         ...(kind === 'optedIn'
           ? { Condition: { StringEquals: { [`aws:ResourceTag/${optIn.key}`]: optIn.value } } }
+          : {}),
+        ...(kind === 'runTagged'
+          ? {
+              Condition: {
+                StringLike: { [`aws:ResourceTag/${RUN_TAG_KEY}`]: 'run-*' },
+                'ForAllValues:StringEquals': { 'aws:TagKeys': [RUN_TAG_KEY] },
+              },
+            }
           : {}),
       });
     }

@@ -120,6 +120,8 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:DeleteDBInstance',
     'rds:DeleteDBCluster',
     'rds:AddTagsToResource',
+    // The run's tag comes off the restored database once it is recorded: its tags end as the original's.
+    'rds:RemoveTagsFromResource',
     'iam:PassRole',
   ],
   // DeleteDBInstance with a final snapshot needs CreateDBSnapshot too.

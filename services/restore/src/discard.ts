@@ -1,39 +1,131 @@
-import type { DBInstance } from '@aws-sdk/client-rds';
 import {
-  actOrFail,
-  beginWait,
+  clusterConfigOf,
   completeRollback,
   completeStep,
+  defineStep,
   DELETE_BLOCKING_STATUSES,
-  deleteInstance,
-  describeError,
   event,
-  failRollback,
-  findInstance,
-  markActed,
-  shouldActAgain,
-  type Probe,
+  instanceConfigOf,
+  nameOf,
+  type PhaseOp,
+  type Phases,
   type RunRecord,
   type ServiceContext,
-  type WaitingStep,
 } from '@rewind/shared';
-import { capturedConfig } from './restoreStep';
+import { createdByRun } from './created';
+import { CLUSTER, DATABASES, INSTANCE, type Database, type DatabaseApi } from './databases';
 
 /**
- * Compensation `discard`: delete a half-restored copy that holds the original's name, so the
- * original can be renamed back. Only a copy this run restored is deleted: never the original.
+ * Compensation `discard`: delete what the restore created under the original names (a cluster's members
+ * first: RDS deletes a cluster only once its instances are gone), so the original can be renamed back.
+ * Only what this run recorded as created (or tagged at creation) is deleted, never an original; a copy
+ * still being created is waited out, then deleted.
  */
 
-function manualFix(run: RunRecord): string {
-  const temp = run.names.temporary;
-  return (
-    `delete the half-restored copy (aws rds delete-db-instance --db-instance-identifier ${run.identifier} --skip-final-snapshot), ` +
-    `then rename the original back (aws rds modify-db-instance --db-instance-identifier ${temp} --new-db-instance-identifier ${run.identifier} --apply-immediately)`
-  );
+interface Target {
+  api: DatabaseApi;
+  name: string;
+  originalId: string | undefined;
+  /** Further conditions for it to be the run's (a member: in the restored cluster). */
+  belongs?(db: Database): boolean;
+}
+
+/** The database under the name if this run created it, else undefined (left alone). */
+async function createdCopy(ctx: ServiceContext, run: RunRecord, t: Target): Promise<Database | undefined> {
+  const db = await t.api.find(ctx, t.name);
+  if (!db) return undefined;
+  if (createdByRun(run, db, t.originalId) && (t.belongs?.(db) ?? true)) return db;
+  ctx.log.warn('a database this run did not create holds the name: left alone', {
+    runId: run.runId,
+    name: t.name,
+    resourceId: db.resourceId,
+  });
+  return undefined;
+}
+
+function unprotectOp(ctx: ServiceContext, run: RunRecord, t: Target): PhaseOp {
+  return {
+    kind: t.api.kind,
+    name: t.name,
+    label: `lift deletion protection of the restored ${t.api.noun} ${t.name}`,
+    notNow: [t.api.busyError],
+    look: async () => {
+      const db = await createdCopy(ctx, run, t);
+      if (!db?.deletionProtection) return { state: 'done' };
+      return db.status === 'available' ? { state: 'todo' } : { state: 'busy', status: db.status };
+    },
+    act: async () => {
+      await t.api.unprotect(ctx, t.name);
+    },
+  };
+}
+
+function deleteOp(ctx: ServiceContext, run: RunRecord, t: Target): PhaseOp {
+  return {
+    kind: t.api.kind,
+    name: t.name,
+    label: `delete the half-restored ${t.api.noun} ${t.name}`,
+    notNow: [t.api.busyError],
+    look: async () => {
+      const db = await createdCopy(ctx, run, t);
+      if (!db) return { state: 'done' };
+      return DELETE_BLOCKING_STATUSES.has(db.status)
+        ? { state: 'busy', status: db.status }
+        : { state: 'todo' };
+    },
+    act: () => t.api.remove(ctx, t.name),
+  };
+}
+
+function phases(ctx: ServiceContext, run: RunRecord): Phases {
+  if (run.kind === 'instance') {
+    const copy = { api: INSTANCE, name: run.identifier, originalId: instanceConfigOf(run).dbiResourceId };
+    return [[unprotectOp(ctx, run, copy)], [deleteOp(ctx, run, copy)]];
+  }
+  const config = clusterConfigOf(run);
+  const copy = { api: CLUSTER, name: run.identifier, originalId: config.dbClusterResourceId };
+  const members = config.members.map((m) => ({
+    api: INSTANCE,
+    name: m.identifier,
+    originalId: m.dbiResourceId,
+    belongs: (db: Database) => db.cluster === run.identifier,
+  }));
+  // Aurora members carry no deletion protection of their own (the cluster does).
+  return [
+    members.map((m) => deleteOp(ctx, run, m)),
+    [unprotectOp(ctx, run, copy)],
+    [deleteOp(ctx, run, copy)],
+  ];
+}
+
+/** Where the database stands when the discard fails, and the commands that finish it by hand. */
+function advice(run: RunRecord) {
+  const api = DATABASES[run.kind];
+  const temp = nameOf(run, 'temporary');
+  const recorded = (name: string) => {
+    const id = run.resources.createdIds?.[name];
+    return id ? ` (check that its resource id is ${id}, the one this run created)` : '';
+  };
+  const members = run.kind === 'cluster' ? clusterConfigOf(run).members.map((m) => m.identifier) : [];
+  const steps = [
+    ...(members.length
+      ? [
+          `delete the half-restored members (${members.map((m) => `${INSTANCE.deleteCommand(m)}${recorded(m)}`).join('; ')})`,
+        ]
+      : []),
+    `delete the half-restored ${api.noun} (${api.deleteCommand(run.identifier)})${recorded(run.identifier)}`,
+    `rename the original back (${api.renameCommand(temp, run.identifier)}${members.length ? ', then each member likewise' : ''})`,
+  ];
+  return {
+    state: `a half-restored ${api.noun} may still hold the name ${run.identifier}; the original is safe under ${temp}`,
+    action: steps.join(', then '),
+  };
 }
 
 /** The discard is over: DiscardCompleted (the rename-back follows), or the rollback is complete. */
-export async function finishDiscard(ctx: ServiceContext, run: RunRecord, discarded: string | null) {
+async function finish(ctx: ServiceContext, run: RunRecord): Promise<void> {
+  // A phase was claimed only if something was there to delete.
+  const discarded = run.expectation?.phase ? run.identifier : null;
   const after = run.run.plan[run.run.plan.indexOf('discard') + 1];
   if (!after) {
     await completeRollback(ctx, run, 'discard', run.identifier);
@@ -44,81 +136,12 @@ export async function finishDiscard(ctx: ServiceContext, run: RunRecord, discard
   );
 }
 
-/** `db`: the half-restored copy as just described (saves a describe call). */
-async function callDelete(ctx: ServiceContext, run: RunRecord, db: DBInstance): Promise<void> {
-  await deleteInstance(ctx.rds, run.identifier, db, { deleteAutomatedBackups: true });
-  await markActed(ctx, run, 'discard');
-}
-
-export async function startDiscard(ctx: ServiceContext, run: RunRecord): Promise<void> {
-  const config = capturedConfig(run);
-  const db = await findInstance(ctx.rds, run.identifier);
-  if (!db || db.DbiResourceId === config.dbiResourceId) {
-    // Nothing was restored under the name (or the original never left it): nothing to discard.
-    await finishDiscard(ctx, run, null);
-    return;
-  }
-  // A copy still being created (a cancel, or a deadline passed mid-restore) cannot be deleted yet: wait for
-  // it to settle, then delete (the probe makes the call once RDS accepts it).
-  const busy = DELETE_BLOCKING_STATUSES.has(db.DBInstanceStatus ?? '');
-  await beginWait(
-    ctx,
-    run,
-    {
-      step: 'discard',
-      resourceKind: 'instance',
-      resourceName: run.identifier,
-      target: 'deleted',
-      deadlineSeconds: ctx.config.wait.deadlines.rollback,
-      context: busy ? { deferred: db.DBInstanceStatus ?? 'busy' } : undefined,
-    },
-    {},
-    busy
-      ? undefined
-      : (waiting) =>
-          actOrFail(
-            ctx,
-            waiting,
-            () => callDelete(ctx, waiting, db),
-            (latest, err) =>
-              failRollback(
-                ctx,
-                latest,
-                'discard',
-                `deleting the half-restored copy failed: ${describeError(err)}`,
-                `a half-restored copy holds the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
-                manualFix(run),
-              ),
-          ),
-  );
-}
-
-async function probeDiscard(ctx: ServiceContext, run: RunRecord): Promise<Probe> {
-  const db = await findInstance(ctx.rds, run.identifier);
-  if (!db) return { state: 'done', data: { discarded: run.identifier } };
-  // The original holds the name (never the copy to delete): nothing to discard; rename-back sees it is back.
-  if (db.DbiResourceId === capturedConfig(run).dbiResourceId) return { state: 'done', data: { kept: true } };
-  const status = db.DBInstanceStatus ?? 'unknown';
-  const deferred = run.expectation?.context?.deferred !== undefined && !run.expectation.acted;
-  if (!DELETE_BLOCKING_STATUSES.has(status) && (deferred || shouldActAgain(ctx, run))) {
-    await callDelete(ctx, run, db);
-  }
-  return { state: 'waiting', status };
-}
-
-export const discardWait: WaitingStep = {
+export const discard = defineStep({
   step: 'discard',
-  probe: (ctx, run) => probeDiscard(ctx, run),
-  complete: (ctx, run, data) =>
-    finishDiscard(ctx, run, data.kept ? null : String(data.discarded ?? run.identifier)),
-  fail: async (ctx, run, reason) => {
-    await failRollback(
-      ctx,
-      run,
-      'discard',
-      reason,
-      `a half-restored copy may still hold the name ${run.identifier}; the original is safe under ${run.names.temporary}`,
-      manualFix(run),
-    );
-  },
-};
+  role: 'compensation',
+  target: 'deleted',
+  deadlineSeconds: (ctx) => ctx.config.wait.deadlines.rollback,
+  phases,
+  complete: finish,
+  advice: (_ctx, run) => advice(run),
+});

@@ -1,20 +1,15 @@
-import { inboxHandler, startByKind, stepRoutes, waitingByKind, waitingRoutes } from '@rewind/shared';
-import { clusterDiscardWait, startClusterDiscard } from './clusterDiscard';
-import { clusterRestoreWait, startClusterRestore } from './clusterRestore';
-import { startDiscard, discardWait } from './discard';
+import { inboxHandler, stepRoutes, waitingRoutes, type InboxRoutes } from '@rewind/shared';
 import { cancel } from './cancel';
+import { discard } from './discard';
 import { intake } from './intake';
-import { restoreWait, startRestore } from './restoreStep';
+import { restore } from './restoreStep';
 
-/** Restore service inbox: intake of requests and cancels, the restore step, and the discard compensation. */
-export const handler = inboxHandler('restore', {
+/** What the restore service's inbox takes: requests and cancels, the restore step, the discard compensation. */
+export const routes: InboxRoutes = {
   raw: { RestoreRequested: intake, CancelRequested: cancel },
-  events: stepRoutes({
-    restore: startByKind({ instance: startRestore, cluster: startClusterRestore }),
-    discard: startByKind({ instance: startDiscard, cluster: startClusterDiscard }),
-  }),
-  ...waitingRoutes([
-    waitingByKind({ instance: restoreWait, cluster: clusterRestoreWait }),
-    waitingByKind({ instance: discardWait, cluster: clusterDiscardWait }),
-  ]),
-});
+  events: stepRoutes({ restore: restore.start, discard: discard.start }),
+  ...waitingRoutes([restore.wait, discard.wait]),
+};
+
+/** Restore service inbox. */
+export const handler = inboxHandler('restore', routes);

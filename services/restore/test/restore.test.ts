@@ -162,7 +162,7 @@ describe('restore step', () => {
     const ctx = testContext('restore', bed.store);
     const fixture = runFixture('orders-db', 'create_snapshot');
     const run = await bed.store.createRun({ ...fixture, run: { ...fixture.run, next: 'restore' } });
-    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({ DBInstance: { DbiResourceId: 'db-RESTORED' } }); // the id the run records
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
     await startRestore(ctx, run);
     const restoredDefaults = {
@@ -230,7 +230,7 @@ describe('restore step', () => {
     const ctx = testContext('restore', bed.store);
     const fixture = runFixture('orders-db', 'create_snapshot');
     const run = await bed.store.createRun({ ...fixture, run: { ...fixture.run, next: 'restore' } });
-    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({ DBInstance: { DbiResourceId: 'db-RESTORED' } }); // the id the run records
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
     await startRestore(ctx, run);
     rds.on(DescribeDBInstancesCommand).resolves({

@@ -394,7 +394,7 @@ describe('in the service', () => {
     const fixture = runFixture('orders-db', 'create_snapshot');
     const run = await bed.store.createRun({ ...fixture, run: { ...fixture.run, next: 'restore' } });
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
-    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({ DBInstance: { DbiResourceId: 'db-RESTORED' } }); // the id the run records
     await startRestore(ctx, run);
     rds.on(DescribeDBInstancesCommand).resolves({
       DBInstances: [
@@ -446,7 +446,7 @@ describe('in the service', () => {
     });
     rds.reset();
     rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [] });
-    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({});
+    rds.on(RestoreDBInstanceFromDBSnapshotCommand).resolves({ DBInstance: { DbiResourceId: 'db-RESTORED' } }); // the id the run records
     rds.on(ModifyDBInstanceCommand).resolves({});
     await startRestore(ctx, run);
     rds.on(DescribeDBInstancesCommand).resolves({

@@ -1,5 +1,5 @@
 import type { StepName } from '../contracts/run';
-import { describeError, errorName, isRetryable } from '../rds/rdsErrors';
+import { describeError, errorName, isRdsError, isRetryable } from '../rds/rdsErrors';
 import type { ResourceKind, RunRecord } from '../state/types';
 import type { ServiceContext } from './context';
 import { markActed, shouldActAgain } from './steps';
@@ -28,8 +28,16 @@ export interface PhaseOp {
   /** What the call does, for messages: "rename cluster a to b". */
   label: string;
   look(): Promise<OpState>;
-  /** The RDS call(s) that start the operation. Only RDS calls: its errors are judged as RDS errors. */
+  /**
+   * The RDS call(s) that start the operation (and, at most, recording in the run what they answered):
+   * its RDS errors are judged as RDS errors; any other error fails the message.
+   */
   act(): Promise<void>;
+  /**
+   * RDS error codes that mean "not now" for this operation (another management operation is under way):
+   * like throttling, the call is sent again after the act timeout, within the step's deadline.
+   */
+  notNow?: readonly string[];
 }
 
 export type Phases = PhaseOp[][];
@@ -118,7 +126,9 @@ async function act(
   const errors = results.flatMap((r, i) =>
     r.status === 'rejected' ? [{ op: ops[i]!, err: r.reason as unknown }] : [],
   );
-  const fatal = errors.find((e) => isPermanentRdsError(e.err));
+  const later = (e: { op: PhaseOp; err: unknown }) =>
+    isRetryable(e.err) || (e.op.notNow ?? []).some((code) => isRdsError(e.err, code));
+  const fatal = errors.find((e) => !later(e) && isPermanentRdsError(e.err));
   if (fatal) {
     return {
       state: 'failed',
@@ -127,7 +137,7 @@ async function act(
       run: (await ctx.store.getRun(run.runId)) ?? run,
     };
   }
-  const unknown = errors.find((e) => !isRetryable(e.err));
+  const unknown = errors.find((e) => !later(e));
   if (unknown) throw unknown.err;
   if (errors.length) {
     // Not accepted yet (throttling, transient): the next look after the act timeout sends it again.
