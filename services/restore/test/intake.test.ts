@@ -91,6 +91,8 @@ describe('intake answers every request, whatever it contains', () => {
     fc.string({ maxLength: 20 }),
   );
   const hostileRequest = fc.oneof(
+    // A valid request now and then: the first is accepted (and holds the lock), the rest are answered too.
+    fc.constant({ identifier: 'fuzz-db', task: 'create_snapshot_only', requestId: 'fuzz-valid' }),
     fc.dictionary(key, hostileValue, { maxKeys: 8 }),
     // Mostly valid requests with one field replaced.
     fc
@@ -127,9 +129,10 @@ describe('intake answers every request, whatever it contains', () => {
       }),
       { numRuns: 2000 },
     );
-    // The generator reaches both answers (the first valid request for fuzz-db is accepted and holds its lock).
-    expect(rejected).toBeGreaterThan(1500);
-    expect(accepted).toBeGreaterThanOrEqual(1);
+    // The generator reaches every answer: mostly rejections; the first valid request for fuzz-db is
+    // accepted (RunStarted), its repeats are RequestRepeated.
+    expect(rejected).toBeGreaterThan(1000);
+    expect(accepted).toBeGreaterThanOrEqual(2);
   }, 180_000);
 });
 
