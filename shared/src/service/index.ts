@@ -4,7 +4,6 @@ export * from './runs';
 export * from './waiting';
 export * from './handler';
 export * from './steps';
-export * from './byKind';
 export * from './cancel';
 export * from './phases';
 export * from './protocol';

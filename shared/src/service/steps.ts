@@ -3,7 +3,6 @@ import type { EventName } from '../contracts/events';
 import { EVENT_NAMES } from '../contracts/events';
 import type { RunBlock, StepName } from '../contracts/run';
 import { StaleWriteError } from '../errors';
-import { isRetryable } from '../rds/rdsErrors';
 import type { Expectation, RunRecord } from '../state/types';
 import type { ServiceContext } from './context';
 import { loadRun, type Envelope, type EventRoutes, type InboxRoutes } from './handler';
@@ -123,33 +122,6 @@ export function waitingRoutes(steps: WaitingStep[]): Pick<InboxRoutes, 'rds' | '
   } satisfies Required<Pick<InboxRoutes, 'rds' | 'check'>>;
   awaitedBy.set(routes.check, [...byStep.keys()]);
   return routes;
-}
-
-/**
- * Makes the RDS call that starts a waiting step, and sorts out what goes wrong. A lost race propagates
- * (the inbox handler re-reads and retries); a throttled or transient error is left to the deadline
- * checks, which make the call again after the act timeout; any other error is the step's failure,
- * handed to `onFailure` with the run as stored now.
- */
-export async function actOrFail(
-  ctx: ServiceContext,
-  run: RunRecord,
-  act: () => Promise<unknown>,
-  onFailure: (latest: RunRecord, err: unknown) => Promise<unknown>,
-): Promise<void> {
-  try {
-    await act();
-  } catch (err) {
-    if (err instanceof StaleWriteError) throw err;
-    if (isRetryable(err)) {
-      ctx.log.warn('RDS call not accepted yet; a deadline check makes it again', {
-        runId: run.runId,
-        error: err,
-      });
-      return;
-    }
-    await onFailure((await ctx.store.getRun(run.runId)) ?? run, err);
-  }
 }
 
 /** Marks the step's RDS call as accepted (re-reading on lost races). */
