@@ -5,6 +5,7 @@ import type {
   ModifyDBClusterCommandInput,
   RestoreDBClusterFromSnapshotCommandInput,
 } from '@aws-sdk/client-rds';
+import { modificationOf } from './modification';
 import { userTags, type ConfigDifference } from './configCapture';
 
 /**
@@ -273,20 +274,10 @@ export function postRestoreClusterModification(
   config: ClusterConfig,
   restored: ClusterConfig,
 ): { input: ModifyDBClusterCommandInput; applied: string[] } | undefined {
-  const input: ModifyDBClusterCommandInput = {
+  const { set, result } = modificationOf<ModifyDBClusterCommandInput>({
     DBClusterIdentifier: config.identifier,
     ApplyImmediately: true,
-  };
-  const applied: string[] = [];
-  const set = <K extends keyof ModifyDBClusterCommandInput>(
-    field: K,
-    value: ModifyDBClusterCommandInput[K],
-    current: unknown,
-  ) => {
-    if (value === undefined || JSON.stringify(value) === JSON.stringify(current)) return;
-    input[field] = value;
-    applied.push(field);
-  };
+  });
   set('PreferredMaintenanceWindow', config.preferredMaintenanceWindow, restored.preferredMaintenanceWindow);
   set('PreferredBackupWindow', config.preferredBackupWindow, restored.preferredBackupWindow);
   set('BackupRetentionPeriod', config.backupRetentionPeriod, restored.backupRetentionPeriod);
@@ -306,7 +297,7 @@ export function postRestoreClusterModification(
     set('ManageMasterUserPassword', true, undefined);
     set('MasterUserSecretKmsKeyId', config.masterUserSecretKmsKeyId, undefined);
   }
-  return applied.length ? { input, applied } : undefined;
+  return result();
 }
 
 function same(a: unknown, b: unknown): boolean {

@@ -4,6 +4,7 @@ import type {
   RestoreDBInstanceFromDBSnapshotCommandInput,
   Tag,
 } from '@aws-sdk/client-rds';
+import { modificationOf } from './modification';
 
 /**
  * The configuration of a DB instance that a restore must reproduce. Restore defaults lose most of it
@@ -223,20 +224,10 @@ export function postRestoreModification(
   config: InstanceConfig,
   restored: InstanceConfig,
 ): { input: ModifyDBInstanceCommandInput; applied: string[] } | undefined {
-  const input: ModifyDBInstanceCommandInput = {
+  const { set, result } = modificationOf<ModifyDBInstanceCommandInput>({
     DBInstanceIdentifier: config.identifier,
     ApplyImmediately: true,
-  };
-  const applied: string[] = [];
-  const set = <K extends keyof ModifyDBInstanceCommandInput>(
-    field: K,
-    value: ModifyDBInstanceCommandInput[K],
-    current: unknown,
-  ) => {
-    if (value === undefined || JSON.stringify(value) === JSON.stringify(current)) return;
-    input[field] = value;
-    applied.push(field);
-  };
+  });
   if ((config.monitoringInterval ?? 0) !== (restored.monitoringInterval ?? 0)) {
     set('MonitoringInterval', config.monitoringInterval ?? 0, undefined);
     if (config.monitoringInterval)
@@ -267,7 +258,7 @@ export function postRestoreModification(
     set('ManageMasterUserPassword', true, undefined);
     set('MasterUserSecretKmsKeyId', config.masterUserSecretKmsKeyId, undefined);
   }
-  return applied.length ? { input, applied } : undefined;
+  return result();
 }
 
 export interface ConfigDifference {

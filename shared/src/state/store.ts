@@ -231,20 +231,7 @@ export class StateStore {
 
   /** Releases the lock if this run holds it; returns whether it did. */
   async releaseLock(kind: Kind, identifier: string, runId: string, scope = ''): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.lock(kind, identifier, scope),
-          ConditionExpression: 'runId = :r',
-          ExpressionAttributeValues: { ':r': runId },
-        }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return this.deleteIfHeldBy(keys.lock(kind, identifier, scope), runId);
   }
 
   // ---- resource index ----
@@ -280,18 +267,7 @@ export class StateStore {
   }
 
   async unindexResource(kind: ResourceKind, name: string, runId: string, scope = ''): Promise<void> {
-    try {
-      await this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: keys.resource(kind, name, scope),
-          ConditionExpression: 'runId = :r',
-          ExpressionAttributeValues: { ':r': runId },
-        }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    await this.deleteIfHeldBy(keys.resource(kind, name, scope), runId);
   }
 
   // ---- notification deliveries ----
@@ -356,11 +332,24 @@ export class StateStore {
 
   /** Releases a key held by `runId` (a rejected request does not consume its requestId); false if another run holds it. */
   async releaseKey(key: string, runId: string): Promise<boolean> {
+    return this.deleteIfHeldBy(keys.request(key), runId);
+  }
+
+  /** The run id that claimed a key with `claimRequestId`, or undefined while nobody has. */
+  async claimedRunId(key: string): Promise<string | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.request(key), ConsistentRead: true }),
+    );
+    return typeof out.Item?.runId === 'string' ? out.Item.runId : undefined;
+  }
+
+  /** Deletes an item only while `runId` holds it; false when another run (or nobody) does. */
+  private async deleteIfHeldBy(key: { pk: string; sk: string }, runId: string): Promise<boolean> {
     try {
       await this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
-          Key: keys.request(key),
+          Key: key,
           ConditionExpression: 'runId = :r',
           ExpressionAttributeValues: { ':r': runId },
         }),
@@ -370,13 +359,5 @@ export class StateStore {
       if (isConditionFailure(err)) return false;
       throw err;
     }
-  }
-
-  /** The run id that claimed a key with `claimRequestId`, or undefined while nobody has. */
-  async claimedRunId(key: string): Promise<string | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.request(key), ConsistentRead: true }),
-    );
-    return typeof out.Item?.runId === 'string' ? out.Item.runId : undefined;
   }
 }
