@@ -1,3 +1,4 @@
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateDBClusterCommand,
   CreateDBClusterSnapshotCommand,
@@ -26,14 +27,23 @@ import { createProductionInstance, startE2E, waitForStatus, type E2E } from '../
  */
 
 let e2e: E2E;
+/** Two customer-managed keys of the account (the local cloud's KMS checks that keys exist). */
+let ORDERS_KEY: string;
+let OTHER_KEY: string;
 beforeAll(async () => {
   e2e = await startE2E();
+  const kms = new KMSClient({
+    endpoint: e2e.cloud.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  ORDERS_KEY = (await kms.send(new CreateKeyCommand({ Description: 'orders' }))).KeyMetadata!.Arn!;
+  OTHER_KEY = (await kms.send(new CreateKeyCommand({ Description: 'analytics' }))).KeyMetadata!.Arn!;
+  kms.destroy();
 });
 afterAll(async () => e2e?.stop());
 
 const OPT_IN = [{ Key: 'rewind:allow', Value: 'true' }];
-const ORDERS_KEY = 'arn:aws:kms:us-east-1:000000000000:key/orders';
-const OTHER_KEY = 'arn:aws:kms:us-east-1:000000000000:key/analytics';
 const MUTATING = /^(Create|Modify|Delete|Restore|Reboot|Add|Remove|Copy|Promote)/;
 
 /** The mutating RDS calls the local cloud counted on one identifier. */
