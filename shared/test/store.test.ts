@@ -1,3 +1,4 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { startDynalite } from '../src/testing/dynalite';
 import {
   LockHeldError,
@@ -47,6 +48,27 @@ function newRun(overrides: Partial<RunRecord> = {}): Omit<RunRecord, 'version'> 
 }
 
 describe('runs', () => {
+  test('the routing slip is stored once: the item keeps identifier, kind, task and strategy only in run', async () => {
+    const run = await store.createRun(newRun());
+    const item = (
+      await db.client.send(
+        new GetItemCommand({
+          TableName: db.tableName,
+          Key: { pk: { S: `RUN#${run.runId}` }, sk: { S: 'RUN' } },
+        }),
+      )
+    ).Item!;
+    expect(Object.keys(item)).not.toEqual(expect.arrayContaining(['identifier']));
+    expect(['identifier', 'kind', 'task', 'strategy'].filter((k) => k in item)).toEqual([]);
+    expect(item.run?.M?.identifier).toEqual({ S: 'orders-db' });
+    expect(await store.getRun(run.runId)).toMatchObject({
+      identifier: 'orders-db',
+      kind: 'instance',
+      task: 'create_snapshot',
+      strategy: 'in-place',
+    });
+  });
+
   test('create, read back, and refuse a duplicate id', async () => {
     const run = await store.createRun(newRun());
     expect(run.version).toBe(1);

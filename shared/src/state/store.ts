@@ -30,6 +30,26 @@ function strip<T>(item: Record<string, unknown> | undefined): T | undefined {
 }
 
 /**
+ * A run as stored: the routing slip (`run`) is the one copy of identifier, kind, task and strategy; the
+ * record's own fields of those names are left out of the item and rebuilt from it on read.
+ */
+function runItem(run: RunRecord): Record<string, unknown> {
+  const { identifier: _i, kind: _k, task: _t, strategy: _s, ...rest } = run;
+  return {
+    ...keys.run(run.runId),
+    ...keys.statusIndex(run.status, run.createdAt, run.runId),
+    ...rest,
+  };
+}
+
+function runOf(item: Record<string, unknown> | undefined): RunRecord | undefined {
+  const stored = strip<Omit<RunRecord, 'identifier' | 'kind' | 'task' | 'strategy'>>(item);
+  if (!stored) return undefined;
+  const { identifier, kind, task, strategy } = stored.run;
+  return { ...stored, identifier, kind, task, strategy };
+}
+
+/**
  * The run state store (one DynamoDB table). Every write that advances a run is conditional on the
  * version it read; a lost race raises StaleWriteError, a held lock LockHeldError.
  */
@@ -57,7 +77,7 @@ export class StateStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, ...keys.statusIndex(run.status, run.createdAt, run.runId), ...run },
+          Item: runItem(run),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -72,7 +92,7 @@ export class StateStore {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: keys.run(runId), ConsistentRead: true }),
     );
-    return strip<RunRecord>(out.Item);
+    return runOf(out.Item);
   }
 
   /**
@@ -94,7 +114,7 @@ export class StateStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...key, ...keys.statusIndex(next.status, next.createdAt, next.runId), ...next },
+          Item: runItem(next),
           ConditionExpression: 'version = :v',
           ExpressionAttributeValues: { ':v': current.version },
         }),
@@ -152,7 +172,7 @@ export class StateStore {
     };
     const out = await this.doc.send(new QueryCommand(input));
     return {
-      runs: (out.Items ?? []).map((i) => strip<RunRecord>(i)!),
+      runs: (out.Items ?? []).map((i) => runOf(i)!),
       cursor: out.LastEvaluatedKey,
     };
   }
