@@ -1,5 +1,4 @@
 import { resourceNames, type ResourceNames } from '@rewind/shared/src/resourceNames';
-import { LOCAL_WAIT, serviceEnvironment } from '@rewind/shared/src/serviceEnv';
 import { AdminClient } from './admin/adminClient';
 import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
@@ -8,6 +7,7 @@ import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
 import { DEFAULT_IDENTITY, DEFAULT_PORT, DEFAULT_PREFIX, type LocalCloudOptions } from './options';
 import { provision, type ProvisionedResources } from './provision/provision';
+import { rewindEnvironment } from './rewindEnvironment';
 import { topologyFunctions } from './runtime/functions';
 import { startFunctionRuntime, type FunctionRuntime } from './runtime/functionRuntime';
 import { createRuntimeAdmin, InvocationLog } from './runtime/invocationLog';
@@ -109,7 +109,10 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         endpoint: edge.endpoint,
         region: identity.region,
         accountId: identity.accountId,
-        env: { ...rewindEnvironment(edge.endpoint, names, resources, opts), ...opts.env },
+        env: {
+          ...rewindEnvironment({ names, resources, endpoint: edge.endpoint, verbose: opts.verbose }),
+          ...opts.env,
+        },
         visibilityTimeoutSeconds: opts.runtime?.visibilityTimeoutSeconds,
         pollWaitSeconds: opts.runtime?.pollWaitSeconds,
         invocationLog,
@@ -139,28 +142,6 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     await closeAll(closers).catch(() => undefined);
     throw err;
   }
-}
-
-/** What Rewind's service handlers read (bus, table, inboxes, compressed waits, notification sinks). */
-function rewindEnvironment(
-  endpoint: string,
-  names: ResourceNames,
-  resources: ProvisionedResources | undefined,
-  opts: StartOptions,
-): Record<string, string> {
-  const inboxUrls = Object.fromEntries(
-    Object.entries(resources?.services ?? {}).map(([service, r]) => [service, r.inbox.url]),
-  );
-  return serviceEnvironment({
-    busName: names.busName,
-    tableName: names.tableName,
-    inboxUrls,
-    wait: LOCAL_WAIT,
-    senderEmail: 'rewind@example.com',
-    recipientEmails: ['oncall@example.com'],
-    slackWebhookUrls: [`${endpoint}/_rewind/webhook/slack`],
-    logLevel: opts.verbose ? 'info' : 'warn',
-  });
 }
 
 async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {

@@ -1,6 +1,7 @@
 import { resourceNames } from '@rewind/shared/src/resourceNames';
 import { DEFAULT_IDENTITY, DEFAULT_PREFIX } from './options';
 import { provision, type ProvisionedResources } from './provision/provision';
+import { rewindEnvironment } from './rewindEnvironment';
 import { topologyFunctions } from './runtime/functions';
 import { startFunctionRuntime, type FunctionRuntime } from './runtime/functionRuntime';
 import { InvocationLog } from './runtime/invocationLog';
@@ -13,6 +14,8 @@ export interface ExternalOptions {
   prefix?: string;
   env?: Record<string, string>;
   quiet?: boolean;
+  /** Handlers log at info level (default warn). */
+  verbose?: boolean;
   log?: (line: string) => void;
 }
 
@@ -32,7 +35,10 @@ export async function runAgainst(opts: ExternalOptions): Promise<ExternalRun> {
     endpoint: opts.endpoint,
     region,
     accountId: opts.accountId ?? process.env.AWS_ACCOUNT_ID ?? DEFAULT_IDENTITY.accountId,
-    env: opts.env,
+    env: {
+      ...rewindEnvironment({ names, resources, endpoint: opts.endpoint, verbose: opts.verbose }),
+      ...opts.env,
+    },
     invocationLog: new InvocationLog(),
     log: opts.log,
     logInvocations: !opts.quiet,

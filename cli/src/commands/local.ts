@@ -20,10 +20,18 @@ const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--endpoint UR
   --verbose        one log line per request
   --quiet          no log line per function invocation`;
 
+/** Resolves on a stop signal, or when the parent process is gone (e.g. `npx` killed): nothing is left orphaned on the port. */
 function waitForStop(): Promise<string> {
   return new Promise((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
       process.once(signal, () => resolve(signal));
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      resolve(`parent process ${parent} exited`);
+    }, 500);
+    watch.unref();
   });
 }
 
@@ -66,12 +74,13 @@ async function up(args: string[]): Promise<number> {
       endpoint: values.endpoint,
       prefix: values.prefix,
       quiet: values.quiet,
+      verbose: values.verbose,
       log,
     });
     console.log(`Provisioned ${run.resources.prefix} on ${target}`);
     for (const line of describeFunctions(run.runtime.status())) console.log(line);
     console.log('Ctrl-C to stop.');
-    await waitForStop();
+    console.log(`${await waitForStop()}: stopping`);
     await run.stop();
     return 0;
   }
