@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { jsonResponse } from '../http';
+import { dynamoState } from './dynamoState';
 import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
 
 type Dynalite = (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
@@ -102,6 +103,7 @@ export async function createDynaliteService(): Promise<EmulatedService> {
   return {
     signingNames: ['dynamodb'],
     handle,
+    persistence: dynamoState(forward, ttl),
     close: async () => {
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },

@@ -14,6 +14,7 @@ import { makeEnvelope } from './envelope';
 import { EventsError } from './errors';
 import type { Stats } from './model';
 import type { Handlers } from './operations';
+import { eventBridgeState } from './persistence';
 import { decodeRequest, errorResponse, okResponse } from './protocol';
 import { putEventsOperation } from './putEvents';
 import { Replays } from './replay';
@@ -96,6 +97,7 @@ export function createEventBridge(opts: EventBridgeOptions): EventBridgeEmulator
       }
     },
 
+    persistence: eventBridgeState(state, archives, replays, router),
     whenIdle: () => router.idle(),
     stats: () => ({ ...state.stats }),
 

@@ -19,6 +19,18 @@ export interface DeliveryOptions {
   recentLimit?: number;
 }
 
+/** A delivery as saved data (rule and target by name). */
+export interface PendingDelivery {
+  busName: string;
+  ruleName: string;
+  targetId: string;
+  event: EventEnvelope;
+  attempts: number;
+  firstAt: number;
+  /** When a retry is due (epoch ms); undefined = now. */
+  dueAt?: number;
+}
+
 interface DeliveryJob {
   rule: Rule;
   target: Target;
@@ -81,6 +93,31 @@ export class Router {
 
   close(): void {
     this.queue.close();
+  }
+
+  /** Deliveries not finished (queued, running, or waiting for a retry), as data. */
+  pendingDeliveries(): PendingDelivery[] {
+    return this.queue.snapshot().map(({ item: job, dueAt }) => ({
+      busName: job.rule.busName,
+      ruleName: job.rule.name,
+      targetId: job.target.id,
+      event: job.event,
+      attempts: job.attempts,
+      firstAt: job.firstAt,
+      dueAt,
+    }));
+  }
+
+  /** Queues deliveries saved by `pendingDeliveries` (those whose rule or target is gone are dropped). */
+  resumeDeliveries(deliveries: PendingDelivery[]): void {
+    for (const d of deliveries) {
+      const rule = this.state.buses.get(d.busName)?.rules.get(d.ruleName);
+      const target = rule?.targets.get(d.targetId);
+      if (!rule || !target) continue;
+      const job: DeliveryJob = { rule, target, event: d.event, attempts: d.attempts, firstAt: d.firstAt };
+      if (d.dueAt === undefined) this.queue.push(job);
+      else this.queue.later(job, Math.max(0, d.dueAt - Date.now()));
+    }
   }
 
   private async send(job: DeliveryJob): Promise<void> {

@@ -1,6 +1,7 @@
 /** DB snapshots: manual, automated, final, copies; CreateDBSnapshot, DescribeDBSnapshots, DeleteDBSnapshot, CopyDBSnapshot. */
 import { err, RdsError } from './errors';
 import type { DbInstance, DbSnapshot, InstanceSettings, Tag } from './model';
+import { defineTask, type TaskRef } from './lifecycle';
 import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderSnapshot } from './render';
@@ -46,8 +47,8 @@ export interface SnapshotRequest {
   id: string;
   type: 'manual' | 'automated';
   tags: Tag[];
-  /** Called when the snapshot is done (available or failed). */
-  onDone?: (snap: DbSnapshot) => void;
+  /** Runs when the snapshot is done (available or failed). */
+  onDone?: TaskRef;
   /** Fault outcome decided by the caller (`failed`). */
   outcome?: string;
 }
@@ -75,22 +76,29 @@ export function startSnapshot(s: RdsState, inst: DbInstance, req: SnapshotReques
   if (manual) s.events.emit('SNAPSHOT', 'snapshotCreating', snap.id, s.arnOf(snap));
   const duration = manual ? s.durations.snapshotCreate : s.durations.instanceInitialBackup;
   scheduleProgress(s, snap, duration);
-  s.sched.after(
-    duration,
-    () => {
-      if (req.outcome === 'failed') {
-        s.setStatus(snap, 'failed');
-      } else {
-        snap.percentProgress = 100;
-        s.setStatus(snap, 'available');
-        if (manual) s.events.emit('SNAPSHOT', 'snapshotCreated', snap.id, s.arnOf(snap));
-      }
-      req.onDone?.(snap);
-    },
-    snap,
-  );
+  s.sched.task(duration, snap, snapshotDone(snap, { failed: req.outcome === 'failed', onDone: req.onDone }));
   return snap;
 }
+
+const snapshotDone = defineTask(
+  'snapshot.done',
+  (s: RdsState, snap: DbSnapshot, args: { failed: boolean; onDone?: TaskRef }) => {
+    if (args.failed) {
+      s.setStatus(snap, 'failed');
+    } else {
+      snap.percentProgress = 100;
+      s.setStatus(snap, 'available');
+      if (snap.snapshotType === 'manual')
+        s.events.emit('SNAPSHOT', 'snapshotCreated', snap.id, s.arnOf(snap));
+    }
+    if (args.onDone) s.runTask(args.onDone);
+  },
+);
+
+/** The end of a manual snapshot of a Single-AZ instance shown `backing-up` meanwhile. */
+const instanceSnapshotDone = defineTask('instance.snapshot-done', (s: RdsState, inst: DbInstance) => {
+  if (s.instances.get(inst.id) === inst && inst.status === 'backing-up') s.setStatus(inst, 'available');
+});
 
 export function automatedSnapshotId(instanceId: string, at = new Date()): string {
   const iso = at.toISOString();
@@ -124,11 +132,7 @@ export function createDBSnapshot(s: RdsState, p: Params): XmlObject {
     type: 'manual',
     tags: p.tags() ?? [],
     outcome,
-    onDone: () => {
-      if (wasAvailable && s.instances.get(inst.id) === inst && inst.status === 'backing-up') {
-        s.setStatus(inst, 'available');
-      }
-    },
+    onDone: wasAvailable ? instanceSnapshotDone(inst) : undefined,
   });
   return { DBSnapshot: renderSnapshot(s, snap) };
 }
@@ -183,17 +187,15 @@ export function deleteDBSnapshot(s: RdsState, p: Params): XmlObject {
   }
   s.setStatus(snap, 'deleting');
   const out = { DBSnapshot: renderSnapshot(s, snap) };
-  s.sched.after(
-    s.durations.snapshotDelete,
-    () => {
-      s.snapshots.delete(snap.id);
-      s.setStatus(snap, 'deleted');
-      s.events.emit('SNAPSHOT', 'snapshotDeleted', snap.id, s.arnOf(snap));
-    },
-    snap,
-  );
+  s.sched.task(s.durations.snapshotDelete, snap, snapshotDeleted(snap));
   return out;
 }
+
+const snapshotDeleted = defineTask('snapshot.deleted', (s: RdsState, snap: DbSnapshot) => {
+  s.snapshots.delete(snap.id);
+  s.setStatus(snap, 'deleted');
+  s.events.emit('SNAPSHOT', 'snapshotDeleted', snap.id, s.arnOf(snap));
+});
 
 export function copyDBSnapshot(s: RdsState, p: Params): XmlObject {
   const source = s.snapshot(p.req('SourceDBSnapshotIdentifier'));
@@ -243,18 +245,22 @@ export function copyDBSnapshot(s: RdsState, p: Params): XmlObject {
   const vars = { source: source.id, target: id };
   s.events.emit('SNAPSHOT', 'snapshotCopyStarted', id, s.arnOf(copy), vars);
   scheduleProgress(s, copy, s.durations.snapshotCopy);
-  s.sched.after(
-    s.durations.snapshotCopy,
-    () => {
-      if (outcome === 'failed') {
-        s.setStatus(copy, 'failed');
-        return;
-      }
-      copy.percentProgress = 100;
-      s.setStatus(copy, 'available');
-      s.events.emit('SNAPSHOT', 'snapshotCopyFinished', id, s.arnOf(copy), vars);
-    },
-    copy,
-  );
+  s.sched.task(s.durations.snapshotCopy, copy, copied(copy, { ...vars, failed: outcome === 'failed' }));
   return { DBSnapshot: renderSnapshot(s, copy) };
 }
+
+const copied = defineTask(
+  'snapshot.copied',
+  (s: RdsState, copy: DbSnapshot, args: { source: string; target: string; failed: boolean }) => {
+    if (args.failed) {
+      s.setStatus(copy, 'failed');
+      return;
+    }
+    copy.percentProgress = 100;
+    s.setStatus(copy, 'available');
+    s.events.emit('SNAPSHOT', 'snapshotCopyFinished', copy.id, s.arnOf(copy), {
+      source: args.source,
+      target: args.target,
+    });
+  },
+);

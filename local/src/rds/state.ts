@@ -4,7 +4,7 @@ import { err } from './errors';
 import { RdsEvents, type SnsPublisher } from './events';
 import { Faults } from './faults';
 import { Groups } from './groups';
-import { Scheduler, type Durations } from './lifecycle';
+import { Scheduler, taskFunction, type Durations, type TaskRef } from './lifecycle';
 import type {
   DbCluster,
   DbClusterSnapshot,
@@ -70,6 +70,7 @@ export class RdsState {
     this.identity = o.identity;
     this.durations = o.durations;
     this.sched = new Scheduler(o.timeScale);
+    this.sched.setRunner((ref) => this.runTask(ref));
     this.random = o.random;
     this.faults = new Faults(o.faultRandom);
     this.naming = new Naming(o.identity, o.random);
@@ -84,6 +85,26 @@ export class RdsState {
       () => this.subscriptions.values(),
       o.log,
     );
+  }
+
+  /** The resource with this stable key (instance, cluster, snapshot or cluster snapshot). */
+  byKey(key: string): Resource | undefined {
+    const maps: Map<string, Resource>[] = [
+      this.instances,
+      this.clusters,
+      this.snapshots,
+      this.clusterSnapshots,
+    ];
+    for (const map of maps) for (const r of map.values()) if (r.key === key) return r;
+    return undefined;
+  }
+
+  /** Runs a lifecycle task now: a scheduled one when due, or a follow-up such as a snapshot's `onDone`. */
+  runTask(ref: TaskRef): void {
+    const fn = taskFunction<RdsState>(ref.task);
+    if (!fn) throw new Error(`unknown lifecycle task ${ref.task}`);
+    const owner = this.byKey(ref.key);
+    if (owner) fn(this, owner, ref.args);
   }
 
   nextKey(prefix: string): string {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { signingNameOf } from '../http';
 import type { LocalIdentity, LocalRequest, LocalResponse, EmulatedService } from '../types';
 import { loadFauxqsInternals } from './fauxqsInternals';
+import { fauxqsState } from './fauxqsState';
 import { decodeSqsQuery, encodeSqsQueryError, encodeSqsQueryResult } from './queryProtocol';
 import { internalQueueUrlFromArn, INTERNAL_HOST, toClientUrls, toInternalQueueUrl } from './queueUrls';
 
@@ -181,6 +182,7 @@ export async function createFauxqsService(identity: LocalIdentity): Promise<Faux
     sqs,
     sns,
     sqsCall,
+    persistence: stores && fauxqsState(stores),
     close: () => app.close(),
   };
 }

@@ -1,0 +1,135 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LocalCloudError } from '../errors';
+import type { ServiceState } from '../types';
+import { decodeState, encodeState } from './codec';
+
+/** Bumped when a dump's shape changes in a way older loaders cannot read. */
+export const STATE_FORMAT = 1;
+const MANIFEST = 'local-cloud.json';
+
+interface Manifest {
+  format: number;
+  savedAt: string;
+  services: string[];
+}
+
+/** A state file that cannot be used, with what to do about it. */
+export class StateDirError extends LocalCloudError {}
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw new StateDirError(`Cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    return decodeState(text);
+  } catch (err) {
+    throw new StateDirError(
+      `${path} is not valid JSON (${(err as Error).message}); move the state directory away to start empty`,
+      { cause: err },
+    );
+  }
+}
+
+/** Writes through a temporary file and a rename, so a crash never leaves a half-written file. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+/**
+ * The state of the emulators in a directory, one JSON file per service (`<key>.json`) and a manifest:
+ * loaded at start, saved every `intervalMs` and at stop. Each emulator dumps and loads its whole state
+ * itself (`ServiceState`), so this knows nothing of their shapes.
+ */
+export class StateDir {
+  private saving: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly dir: string,
+    private readonly parts: ServiceState[],
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Creates the directory (checking it is writable) and loads what a previous run saved there. */
+  async load(): Promise<{ loaded: string[]; savedAt?: string }> {
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await writeAtomically(join(this.dir, '.writable'), '');
+    } catch (err) {
+      throw new StateDirError(
+        `The state directory ${this.dir} cannot be written (${(err as Error).message}); choose another --state-dir`,
+        { cause: err },
+      );
+    }
+    const manifest = (await readJson(join(this.dir, MANIFEST))) as Manifest | undefined;
+    if (manifest === undefined) return { loaded: [] };
+    if (manifest.format !== STATE_FORMAT) {
+      throw new StateDirError(
+        `${join(this.dir, MANIFEST)} has state format ${String(manifest.format)}, this local cloud reads format ${STATE_FORMAT}; start with another --state-dir (or delete this one)`,
+      );
+    }
+    const loaded: string[] = [];
+    for (const part of this.parts) {
+      const path = join(this.dir, `${part.key}.json`);
+      const state = await readJson(path);
+      if (state === undefined) continue;
+      try {
+        await part.load(state);
+      } catch (err) {
+        throw new StateDirError(
+          `Loading ${path} failed: ${(err as Error).message}; move the state directory away to start empty`,
+          { cause: err },
+        );
+      }
+      loaded.push(part.key);
+    }
+    return { loaded, savedAt: manifest.savedAt };
+  }
+
+  /** Saves every service's state (one save at a time; a call during a save waits for it, then saves). */
+  async save(): Promise<void> {
+    const previous = this.saving;
+    const next = (async () => {
+      await previous?.catch(() => undefined);
+      const dumps: [string, unknown][] = [];
+      for (const part of this.parts) dumps.push([part.key, await part.dump()]);
+      for (const [key, state] of dumps)
+        await writeAtomically(join(this.dir, `${key}.json`), encodeState(state));
+      const manifest: Manifest = {
+        format: STATE_FORMAT,
+        savedAt: new Date().toISOString(),
+        services: dumps.map(([key]) => key),
+      };
+      await writeAtomically(join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2));
+    })();
+    this.saving = next;
+    return next;
+  }
+
+  /** Saves every `intervalMs` until `stop()`, which saves a last time. */
+  startAutosave(intervalMs: number): void {
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        this.save()
+          .catch((err: unknown) => this.log(`state: saving to ${this.dir} failed: ${String(err)}`))
+          .finally(() => this.timer && tick());
+      }, intervalMs);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  /** Stops autosaving and saves the final state. */
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.save();
+  }
+}
