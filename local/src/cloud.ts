@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { resourceNames, type ResourceNames } from '@rewind/shared/src/resourceNames';
 import { AdminClient } from './admin/adminClient';
 import { createDynaliteService } from './dynamodb/dynaliteService';
@@ -5,6 +6,7 @@ import { startEdge, type Edge } from './edge/edgeServer';
 import { startEventBridge, startRds } from './emulators';
 import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
+import { StateDir } from './persistence/stateDir';
 import { DEFAULT_IDENTITY, DEFAULT_PORT, DEFAULT_PREFIX, type LocalCloudOptions } from './options';
 import { provision, type ProvisionedResources } from './provision/provision';
 import { rewindEnvironment } from './rewindEnvironment';
@@ -94,11 +96,14 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),
       resourcesAdmin,
     ];
+    const stateDir = opts.stateDir === undefined ? undefined : await loadState(opts.stateDir, services, log);
     const edge = await listen(opts.port ?? DEFAULT_PORT, services, opts, log);
+    if (stateDir) closers.unshift(() => stateDir.stop());
     closers.unshift(() => edge.close());
     if (opts.provision !== false) {
       resources = await provision({ endpoint: edge.endpoint, region: identity.region, prefix: names.prefix });
     }
+    stateDir?.startAutosave(opts.saveIntervalMs ?? DEFAULT_SAVE_INTERVAL_MS);
     if (opts.functions !== false) {
       const functions = [
         ...(opts.topologyFunctions === false ? [] : topologyFunctions(names)),
@@ -142,6 +147,31 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     await closeAll(closers).catch(() => undefined);
     throw err;
   }
+}
+
+const DEFAULT_SAVE_INTERVAL_MS = 1000;
+
+/** Loads what a previous run saved in `dir` into the emulators (before the endpoint serves anyone). */
+async function loadState(
+  dir: string,
+  services: EmulatedService[],
+  log: (l: string) => void,
+): Promise<StateDir> {
+  const path = resolve(dir);
+  const parts = services.flatMap((s) => (s.persistence ? [s.persistence] : []));
+  if (!parts.some((p) => p.key === 'sqs')) {
+    throw new LocalCloudError(
+      '--state-dir cannot keep SQS and SNS: the installed fauxqs is not laid out as 1.9.x, whose stores this reads; install fauxqs 1.9.2 or run without --state-dir',
+    );
+  }
+  const stateDir = new StateDir(path, parts, log);
+  const { loaded, savedAt } = await stateDir.load();
+  log(
+    loaded.length > 0
+      ? `State: loaded ${loaded.join(', ')} from ${path} (saved ${savedAt})`
+      : `State: ${path} holds no saved state; starting empty`,
+  );
+  return stateDir;
 }
 
 async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {

@@ -22,6 +22,13 @@ export interface LocalCloudOptions {
   extraFunctions?: RuntimeFunction[];
   /** Set into process.env for handlers (once, at start). */
   env?: Record<string, string>;
+  /**
+   * Keep the emulators' state (SQS/SNS, DynamoDB, EventBridge, RDS) in this directory: loaded at start,
+   * saved every `saveIntervalMs` and at stop. Without it everything is lost when the cloud stops.
+   */
+  stateDir?: string;
+  /** How often the state is saved while running (default 1000 ms): what a crash can lose. */
+  saveIntervalMs?: number;
   /** RDS emulator settings: `profile` ('realistic' | 'instant' | durations), `timeScale`, `seed`, throttle, quirks. */
   rds?: RdsSettings;
   runtime?: {

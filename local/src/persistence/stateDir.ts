@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalCloudError } from '../errors';
 import type { ServiceState } from '../types';
@@ -62,6 +62,7 @@ export class StateDir {
     try {
       await mkdir(this.dir, { recursive: true });
       await writeAtomically(join(this.dir, '.writable'), '');
+      await rm(join(this.dir, '.writable'));
     } catch (err) {
       throw new StateDirError(
         `The state directory ${this.dir} cannot be written (${(err as Error).message}); choose another --state-dir`,

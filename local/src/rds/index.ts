@@ -3,7 +3,14 @@
  * events to the default bus and to SNS subscriptions, injected faults, the account throttle, and
  * observation (histories, call counts, endpoint availability) for tests.
  */
-import type { BusIngress, EmulatedService, LocalIdentity, LocalRequest, LocalResponse } from '../types';
+import type {
+  BusIngress,
+  EmulatedService,
+  LocalIdentity,
+  LocalRequest,
+  LocalResponse,
+  ServiceState,
+} from '../types';
 import { ACTIONS, callIdentifier } from './actions';
 import { handleAdmin } from './admin';
 import { RdsError } from './errors';
@@ -11,6 +18,7 @@ import type { EventQuirks, RdsEventRecord, SnsPublisher } from './events';
 import { seededRandom, type FaultConfig } from './faults';
 import { resolveDurations, type Durations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
+import { rdsState } from './persistence';
 import { errorResponse, newRequestId, Params, xmlResponse } from './protocol';
 import { RdsState, type Behaviour } from './state';
 import { DEFAULT_THROTTLE, TokenBucket, type ThrottleConfig } from './throttle';
@@ -82,6 +90,7 @@ class Rds implements RdsEmulator {
   readonly adminPrefix = 'rds';
   readonly state: RdsState;
   readonly bucket: TokenBucket;
+  readonly persistence: ServiceState;
 
   constructor(opts: CreateRdsOptions) {
     const log = opts.log ?? (() => undefined);
@@ -100,6 +109,7 @@ class Rds implements RdsEmulator {
       () => this.state.sched.timeScale,
     );
     this.configure({ quirks: opts.quirks, behaviour: opts.behaviour });
+    this.persistence = rdsState(this.state);
   }
 
   get endpointHash(): string {

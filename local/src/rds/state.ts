@@ -107,6 +107,15 @@ export class RdsState {
     if (owner) fn(this, owner, ref.args);
   }
 
+  /** The sequence behind `nextKey` (saved, so keys stay unique after a restart). */
+  get keySequence(): number {
+    return this.seq;
+  }
+
+  set keySequence(value: number) {
+    this.seq = value;
+  }
+
   nextKey(prefix: string): string {
     this.seq += 1;
     return `${prefix}#${this.seq}`;

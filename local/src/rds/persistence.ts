@@ -1,0 +1,63 @@
+import type { ServiceState } from '../types';
+import type { RdsEventRecord } from './events';
+import type { PendingTask } from './lifecycle';
+import type { RdsState } from './state';
+
+/** Every map of resources the emulator keeps, by name in the dump. */
+function resourceMaps(s: RdsState) {
+  return {
+    instances: s.instances,
+    clusters: s.clusters,
+    snapshots: s.snapshots,
+    clusterSnapshots: s.clusterSnapshots,
+    subscriptions: s.subscriptions,
+    parameterGroups: s.groups.parameterGroups,
+    clusterParameterGroups: s.groups.clusterParameterGroups,
+    optionGroups: s.groups.optionGroups,
+    subnetGroups: s.groups.subnetGroups,
+  };
+}
+
+type Maps = ReturnType<typeof resourceMaps>;
+
+interface RdsDump {
+  maps: { [K in keyof Maps]: Maps[K] };
+  keySequence: number;
+  events: RdsEventRecord[];
+  /** Lifecycle steps waiting, with their due times (epoch ms). */
+  tasks: PendingTask[];
+}
+
+/**
+ * Instances, clusters, snapshots, groups, event subscriptions, the DescribeEvents history, and the
+ * lifecycle steps in progress: each resumes at its recorded due time (at once if that passed while the
+ * cloud was down), so a restore that was `creating` ends `available` with its events. Not kept: injected
+ * faults, event quirks and delays in flight, histories and call counts, the throttle bucket (full again).
+ */
+export function rdsState(s: RdsState): ServiceState {
+  return {
+    key: 'rds',
+    dump(): RdsDump {
+      return {
+        maps: resourceMaps(s),
+        keySequence: s.keySequence,
+        events: s.events.all(),
+        tasks: s.sched.pendingTasks(),
+      };
+    },
+    load(saved) {
+      const dump = saved as RdsDump;
+      const maps = resourceMaps(s) as Record<string, Map<string, unknown>>;
+      for (const [name, map] of Object.entries(maps)) {
+        const entries = (dump.maps as Record<string, Map<string, unknown> | undefined>)[name];
+        if (!entries) continue;
+        map.clear();
+        for (const [k, v] of entries) map.set(k, v);
+      }
+      s.keySequence = dump.keySequence;
+      s.events.restore(dump.events);
+      s.sched.resume(dump.tasks, (key) => s.byKey(key));
+      s.refreshAvailability();
+    },
+  };
+}
