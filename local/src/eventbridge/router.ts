@@ -6,8 +6,16 @@ import { targetBody } from './transform';
 import { WorkQueue } from './workQueue';
 
 export interface SqsSender {
-  send(queueArn: string, body: string, opts?: { messageGroupId?: string }): Promise<void>;
+  send(
+    queueArn: string,
+    body: string,
+    opts?: { messageGroupId?: string; attributes?: Record<string, string> },
+  ): Promise<void>;
 }
+
+/** SQS errors no retry can fix: EventBridge sends the event to the dead-letter queue at once. */
+const NOT_RETRYABLE =
+  /NonExistentQueue|QueueDoesNotExist|InvalidMessageContents|KmsAccessDenied|AccessDenied/;
 
 export interface DeliveryOptions {
   /** Deliveries in flight at once (default 64). */
@@ -41,6 +49,12 @@ interface DeliveryJob {
 
 /** AWS defaults when a target has no RetryPolicy. */
 const DEFAULT_RETRY = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
+
+/** The AWS error code of a failed send (SQS's code, else the error's name). */
+function errorCode(err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown }; name?: unknown };
+  return String(e?.cause?.code ?? e?.code ?? e?.name ?? 'InternalError');
+}
 
 export class Router {
   private readonly queue: WorkQueue<DeliveryJob>;
@@ -138,15 +152,19 @@ export class Router {
       await this.send(job);
       this.state.stats.delivered++;
     } catch (err) {
-      await this.failed(job, err instanceof Error ? err.message : String(err));
+      await this.failed(job, err);
     }
   }
 
-  private async failed(job: DeliveryJob, reason: string): Promise<void> {
+  private async failed(job: DeliveryJob, err: unknown): Promise<void> {
+    const reason = err instanceof Error ? err.message : String(err);
+    const code = errorCode(err);
+    const retryable = !NOT_RETRYABLE.test(code);
     const policy = job.target.retryPolicy ?? DEFAULT_RETRY;
     const delay = Math.min(this.baseDelay * 2 ** job.attempts, this.maxDelay);
     const ageAfterDelay = (Date.now() + delay - job.firstAt) / 1000;
-    if (job.attempts < policy.maximumRetryAttempts && ageAfterDelay <= policy.maximumEventAgeSeconds) {
+    const retriesLeft = job.attempts < policy.maximumRetryAttempts;
+    if (retryable && retriesLeft && ageAfterDelay <= policy.maximumEventAgeSeconds) {
       this.state.stats.retries++;
       this.queue.later({ ...job, attempts: job.attempts + 1 }, delay);
       return;
@@ -155,8 +173,21 @@ export class Router {
     const what = `events: delivery of ${job.event.id} to ${job.target.arn} (rule ${job.rule.arn}) failed after ${job.attempts + 1} attempt(s): ${reason}`;
     const dlq = job.target.deadLetterArn;
     if (dlq === undefined) return this.log(`${what}; dropped (no dead-letter queue)`);
+    // The attributes EventBridge puts on a dead-lettered event: why, which rule and target, how many retries.
+    const attributes = {
+      ERROR_CODE: code,
+      ERROR_MESSAGE: reason.slice(0, 1000),
+      EXHAUSTED_RETRY_CONDITION: !retryable
+        ? 'NonRetryableError'
+        : retriesLeft
+          ? 'MaximumEventAgeExceeded'
+          : 'MaximumRetryAttempts',
+      RETRY_ATTEMPTS: String(job.attempts),
+      RULE_ARN: job.rule.arn,
+      TARGET_ARN: job.target.arn,
+    };
     try {
-      await this.sqs.send(dlq, JSON.stringify(job.event));
+      await this.sqs.send(dlq, JSON.stringify(job.event), { attributes });
       this.state.stats.deadLettered++;
       this.log(`${what}; sent to dead-letter queue ${dlq}`);
     } catch (dlqErr) {

@@ -15,7 +15,13 @@ import { defineTask, type TaskRef } from './lifecycle';
 import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderInstance } from './render';
-import { readInstanceSettings, validateIdentifier, validateInstanceSettings, normaliseId } from './settings';
+import {
+  normaliseId,
+  readInstanceSettings,
+  SNAPSHOT_ID_MAX,
+  validateIdentifier,
+  validateInstanceSettings,
+} from './settings';
 import { automatedSnapshotId, startSnapshot } from './snapshots';
 import type { RdsState } from './state';
 
@@ -454,7 +460,7 @@ export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
       );
     }
     if (finalId !== undefined) {
-      validateIdentifier(finalId, 'FinalDBSnapshotIdentifier');
+      validateIdentifier(finalId, 'FinalDBSnapshotIdentifier', SNAPSHOT_ID_MAX);
       if (s.snapshots.has(finalId)) throw err.snapshotExists(finalId);
     }
   }

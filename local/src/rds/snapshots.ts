@@ -6,7 +6,7 @@ import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderSnapshot } from './render';
 import { mergeTags, type RdsState } from './state';
-import { normaliseId, validateIdentifier } from './settings';
+import { normaliseId, SNAPSHOT_ID_MAX, validateIdentifier } from './settings';
 
 export function settingsOf(i: DbInstance): InstanceSettings {
   return {
@@ -107,7 +107,7 @@ export function automatedSnapshotId(instanceId: string, at = new Date()): string
 
 export function createDBSnapshot(s: RdsState, p: Params): XmlObject {
   const id = normaliseId(p.req('DBSnapshotIdentifier'));
-  validateIdentifier(id, 'DBSnapshotIdentifier');
+  validateIdentifier(id, 'DBSnapshotIdentifier', SNAPSHOT_ID_MAX);
   const inst = s.instance(p.req('DBInstanceIdentifier'));
   if (inst.clusterId !== undefined) {
     throw err.instanceState(
@@ -200,7 +200,7 @@ const snapshotDeleted = defineTask('snapshot.deleted', (s: RdsState, snap: DbSna
 export function copyDBSnapshot(s: RdsState, p: Params): XmlObject {
   const source = s.snapshot(p.req('SourceDBSnapshotIdentifier'));
   const id = normaliseId(p.req('TargetDBSnapshotIdentifier'));
-  validateIdentifier(id, 'TargetDBSnapshotIdentifier');
+  validateIdentifier(id, 'TargetDBSnapshotIdentifier', SNAPSHOT_ID_MAX);
   if (source.status !== 'available') {
     throw err.snapshotState(`Snapshot ${source.id} is not in available state.`);
   }

@@ -9,9 +9,9 @@ import { internalQueueUrlFromArn, INTERNAL_HOST, toClientUrls, toInternalQueueUr
 type FauxqsApp = ReturnType<(typeof import('fauxqs'))['buildApp']>;
 
 /** What the EventBridge emulator uses to deliver to SQS targets. */
-export interface SqsSender {
-  send(queueArn: string, body: string, opts?: { messageGroupId?: string }): Promise<void>;
-}
+import type { SqsSender } from '../eventbridge/router';
+
+export type { SqsSender };
 
 /** What the RDS emulator uses to publish event-subscription notifications. */
 export interface SnsPublisher {
@@ -149,10 +149,15 @@ export async function createFauxqsService(identity: LocalIdentity): Promise<Faux
 
   const sqs: SqsSender = {
     async send(queueArn, messageBody, opts) {
-      const input: Record<string, string> = {
+      const input: Record<string, unknown> = {
         QueueUrl: internalQueueUrlFromArn(queueArn),
         MessageBody: messageBody,
       };
+      if (opts?.attributes) {
+        input.MessageAttributes = Object.fromEntries(
+          Object.entries(opts.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+        );
+      }
       if (opts?.messageGroupId) {
         input.MessageGroupId = opts.messageGroupId;
         input.MessageDeduplicationId = randomUUID();
