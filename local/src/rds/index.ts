@@ -83,6 +83,8 @@ export interface RdsEmulator extends EmulatedService {
   reset(): void;
   /** The 12-character endpoint hash of this account and region. */
   readonly endpointHash: string;
+  /** Dumps and loads resources, event history and pending lifecycle steps (`--state-dir`). */
+  readonly persistence: ServiceState;
 }
 
 class Rds implements RdsEmulator {

@@ -1,0 +1,189 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { captureInstanceConfig, diffInstanceConfig, findInstance } from '@rewind/shared';
+import { spawnLocalCloud, type LocalCloud } from '@rewind/local';
+import { createProductionInstance, startE2E, TERMINAL, waitForStatus, type E2E } from '../harness';
+
+/**
+ * The local cloud as an operator meets it: restarted with --state-dir in the middle of a run, started
+ * by `npx rewind local up` and killed, and `local up --endpoint` against another AWS-compatible endpoint.
+ */
+
+const REPO = resolve(__dirname, '../..');
+const BIN = join(REPO, 'cli/bin/rewind.js');
+
+function listenOn(port: number): Promise<number | undefined> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(undefined));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = (server.address() as { port: number }).port;
+      server.close(() => done(bound));
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  const port = await listenOn(0);
+  if (port === undefined) throw new Error('no free port on 127.0.0.1');
+  return port;
+}
+
+/** Resolves once nothing listens on the port any more; rejects (naming the port) after `ms`. */
+async function portFreed(port: number, ms = 30_000): Promise<void> {
+  const start = Date.now();
+  while ((await listenOn(port)) === undefined) {
+    if (Date.now() - start > ms) throw new Error(`port ${port} is still in use after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  /** The endpoint from the banner, once the process printed "Ctrl-C to stop.". */
+  ready: Promise<string>;
+  exited: Promise<number | null>;
+}
+
+/** Starts `command args` and watches its output for the local cloud's banner. */
+function run(command: string, args: string[]): Running {
+  const child = spawn(command, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const ready = new Promise<string>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`not ready within 60 s:\n${out}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /(?:local cloud on|Provisioned \S+ on) (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m?.[1] && out.includes('Ctrl-C to stop.')) {
+        clearTimeout(timer);
+        done(m[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', () => fail(new Error(`exited before it was ready:\n${out}`)));
+  });
+  ready.catch(() => undefined);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { child, output: () => out, ready, exited };
+}
+
+describe('--state-dir: a restart in the middle of a run', () => {
+  let e2e: E2E | undefined;
+  let second: LocalCloud | undefined;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'rewind-state-'));
+  });
+  afterAll(async () => {
+    await e2e?.stop();
+    await second?.stop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  test('create_snapshot: the cloud stops while the restore is creating, starts again from its state, and the run completes', async () => {
+    const port = await freePort();
+    // slow enough RDS that the restore is still creating when the cloud stops
+    const rds = { profile: 'realistic' as const, timeScale: 0.01, seed: 7 };
+    e2e = await startE2E({ port, stateDir, rds });
+    const before = await createProductionInstance(e2e.rds, 'ledger-db');
+    const requestId = `restart-${process.pid}`;
+    await e2e.publish({ identifier: 'ledger-db', task: 'create_snapshot', requestId });
+    const started = await e2e.observer.waitFor(
+      (e) => e.detail.requestId === requestId && e['detail-type'] === 'RunStarted',
+    );
+    const runId = started.detail.run!.id;
+    await e2e.observer.waitFor((e) => e.detail.run?.id === runId && e['detail-type'] === 'RenameCompleted');
+    const creating = await waitForStatus(e2e.rds, 'ledger-db', 'creating');
+
+    await e2e.cloud.stop();
+    // what the stop saved: the run, its lock, the restore's pending RDS step
+    const savedRds = JSON.parse(await readFile(join(stateDir, 'rds.json'), 'utf8')) as {
+      tasks: { task: string }[];
+    };
+    expect(savedRds.tasks.map((t) => t.task)).toContain('instance.created');
+    expect(await readFile(join(stateDir, 'dynamodb.json'), 'utf8')).toContain(`RUN#${runId}`);
+
+    second = await spawnLocalCloud({ quiet: true, port, stateDir, rds });
+    expect(second.endpoint).toBe(e2e.cloud.endpoint);
+    // the same database is still being restored (same resource id), not created again
+    expect((await findInstance(e2e.rds, 'ledger-db'))?.DbiResourceId).toBe(creating.DbiResourceId);
+
+    const terminal = await e2e.observer.waitFor(
+      (e) => e.detail.run?.id === runId && TERMINAL.includes(e['detail-type']),
+      180_000,
+    );
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
+    const after = captureInstanceConfig((await findInstance(e2e.rds, 'ledger-db'))!);
+    expect(diffInstanceConfig(before, after)).toEqual([]);
+    expect(after.endpointAddress).toBe(before.endpointAddress);
+    expect(after.dbiResourceId).toBe(creating.DbiResourceId);
+    // every step once, across the restart
+    const run = await e2e.store.getRun(runId);
+    expect(run?.status).toBe('completed');
+    const timeline = await e2e.store.getTimeline(runId);
+    expect(timeline.filter((t) => t.direction === 'out').map((t) => t.type)).toEqual([
+      'RunStarted',
+      'SnapshotReady',
+      'RenameCompleted',
+      'RestoreCompleted',
+      'CleanupCompleted',
+      'RunCompleted',
+    ]);
+    expect(await findInstance(e2e.rds, run!.names.temporary!)).toBeUndefined();
+    expect(await e2e.store.getLock('instance', 'ledger-db')).toBeUndefined();
+  }, 300_000);
+});
+
+describe('rewind local up dies with whoever started it', () => {
+  test('npx killed with SIGKILL: the server exits and its port is free', async () => {
+    const cloud = run('npx', ['rewind', 'local', 'up', '--port', '0', '--quiet', '--no-functions']);
+    const port = Number(new URL(await cloud.ready).port);
+    expect(await listenOn(port)).toBeUndefined(); // in use while it runs
+    cloud.child.kill('SIGKILL');
+    await portFreed(port);
+  }, 120_000);
+
+  test('the rewind wrapper killed with SIGKILL: its child (the server) exits and the port is free', async () => {
+    const cloud = run(process.execPath, [BIN, 'local', 'up', '--port', '0', '--quiet', '--no-functions']);
+    const port = Number(new URL(await cloud.ready).port);
+    cloud.child.kill('SIGKILL');
+    await portFreed(port);
+  }, 120_000);
+});
+
+describe('rewind local up --endpoint', () => {
+  let e2e: E2E | undefined;
+  let cli: Running | undefined;
+
+  afterAll(async () => {
+    cli?.child.kill('SIGINT');
+    await cli?.exited;
+    await e2e?.stop();
+  });
+
+  test('against a second local cloud started without functions: the functions run with their configuration and complete a run', async () => {
+    e2e = await startE2E({ functions: false });
+    cli = run(process.execPath, [BIN, 'local', 'up', '--endpoint', e2e.cloud.endpoint, '--quiet']);
+    expect(await cli.ready).toBe(e2e.cloud.endpoint);
+    expect(cli.output()).toMatch(/functions running: .*rewind-local-restore-worker/);
+    expect(cli.output()).not.toContain('not running');
+
+    await createProductionInstance(e2e.rds, 'remote-db');
+    const { terminal, runId } = await e2e.request({ identifier: 'remote-db', task: 'create_snapshot_only' });
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
+    expect((await e2e.store.getRun(runId))?.status).toBe('completed');
+    // the second cloud ran no function itself: the runs were handled by the `local up --endpoint` process
+    expect(await e2e.cloud.admin.functions()).toEqual([]);
+    expect(cli.output()).not.toMatch(/is not set/);
+
+    cli.child.kill('SIGINT');
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toContain('SIGINT: stopping');
+  }, 180_000);
+});
