@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { captureInstanceConfig, diffInstanceConfig, findInstance } from '@rewind/shared';
+import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawnLocalCloud, type LocalCloud } from '@rewind/local';
 import { createProductionInstance, startE2E, TERMINAL, waitForStatus, type E2E } from '../harness';
 
@@ -13,6 +14,13 @@ import { createProductionInstance, startE2E, TERMINAL, waitForStatus, type E2E }
  */
 
 const REPO = resolve(__dirname, '../..');
+
+const sqsClient = (endpoint: string) =>
+  new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 const BIN = join(REPO, 'cli/bin/rewind.js');
 
 function listenOn(port: number): Promise<number | undefined> {
@@ -138,6 +146,56 @@ describe('--state-dir: a restart in the middle of a run', () => {
     expect(await findInstance(e2e.rds, run!.names.temporary!)).toBeUndefined();
     expect(await e2e.store.getLock('instance', 'ledger-db')).toBeUndefined();
   }, 300_000);
+});
+
+describe('rewind local up --state-dir', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rewind-cli-state-'));
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  const up = () =>
+    run(process.execPath, [BIN, 'local', 'up', '--port', '0', '--no-functions', '--state-dir', dir]);
+
+  test('a message sent before Ctrl-C is still in its queue after the next start; the banner says where the state is', async () => {
+    const first = up();
+    const endpoint = await first.ready;
+    expect(first.output()).toContain(`State kept in ${dir}`);
+    const sqs = sqsClient(endpoint);
+    const QueueUrl = `${endpoint}/000000000000/rewind-local-notify-inbox`;
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'kept across restarts' }));
+    sqs.destroy();
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+
+    const second = up();
+    try {
+      const again = sqsClient(await second.ready);
+      const url = `${await second.ready}/000000000000/rewind-local-notify-inbox`;
+      const { Messages } = await again.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 5 }));
+      again.destroy();
+      expect(Messages?.map((m) => m.Body)).toEqual(['kept across restarts']);
+      expect(second.output()).toMatch(/State: loaded sqs, dynamodb, events, rds from /);
+    } finally {
+      second.child.kill('SIGINT');
+      await second.exited;
+    }
+  }, 120_000);
+
+  test('with --endpoint it is a usage error that says why', async () => {
+    const out = run(process.execPath, [
+      BIN,
+      'local',
+      'up',
+      '--endpoint',
+      'http://127.0.0.1:9',
+      '--state-dir',
+      dir,
+    ]);
+    expect(await out.exited).toBe(2);
+    expect(out.output()).toContain('--state-dir keeps the state of the local emulators');
+  });
 });
 
 describe('rewind local up dies with whoever started it', () => {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT, runAgainst, startLocalCloud, type FunctionStatus } from '@rewind/local';
 import type { Command } from '../command';
@@ -5,14 +6,18 @@ import { UsageError } from '../errors';
 
 const DEFAULT_TIME_SCALE = 0.01;
 
-const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
+const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir DIR] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
 
   Starts the Rewind local cloud in the foreground: one AWS-compatible endpoint (SQS, SNS, DynamoDB,
   EventBridge, RDS, SES and a webhook sink), the resources of the topology, and the function runtime.
-  Ctrl-C stops it.
+  Ctrl-C stops it. Without --state-dir everything it holds is lost when it stops.
 
   --port N         edge port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 = any free port)
   --time-scale F   RDS durations x F (default ${DEFAULT_TIME_SCALE}: a ten-minute restore takes ${(600 * DEFAULT_TIME_SCALE).toFixed(0)} s; 1 = real time)
+  --state-dir DIR  keep the state in DIR and start from it next time: queues and their messages (delayed
+                   and in flight too), tables and items, buses, rules, archives, pending deliveries, RDS
+                   resources and their lifecycle steps (resumed at their due times). Saved every second
+                   and at stop; not kept: injected faults, histories and call counts, the invocation log
   --endpoint URL   start no emulators: provision and run the functions against this endpoint
   --aws            start no emulators: provision and run the functions against the real account
   --prefix NAME    resource name prefix (default rewind-local)
@@ -50,6 +55,7 @@ async function up(args: string[]): Promise<number> {
     options: {
       port: { type: 'string' },
       'time-scale': { type: 'string' },
+      'state-dir': { type: 'string' },
       endpoint: { type: 'string' },
       aws: { type: 'boolean' },
       prefix: { type: 'string' },
@@ -60,6 +66,12 @@ async function up(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.endpoint && values.aws) throw new UsageError('--endpoint and --aws exclude each other', USAGE);
+  if (values['state-dir'] !== undefined && (values.endpoint || values.aws))
+    throw new UsageError(
+      '--state-dir keeps the state of the local emulators; with --endpoint or --aws there are none (that endpoint keeps its own state)',
+      USAGE,
+    );
+  if (values['state-dir'] === '') throw new UsageError('--state-dir needs a directory', USAGE);
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0-65535, not "${values.port}"`, USAGE);
@@ -91,6 +103,7 @@ async function up(args: string[]): Promise<number> {
     verbose: values.verbose,
     quiet: values.quiet,
     functions: !values['no-functions'],
+    stateDir: values['state-dir'],
     rds: { profile: 'realistic', timeScale },
     log,
   });
@@ -106,6 +119,9 @@ async function up(args: string[]): Promise<number> {
       `  aws --endpoint-url ${endpoint} events list-event-buses`,
       `  (or export AWS_ENDPOINT_URL=${endpoint} and drop --endpoint-url)`,
       `RDS runs at ${timeScale}x real time (--time-scale); admin API: ${endpoint}/_rewind/health`,
+      values['state-dir']
+        ? `State kept in ${resolve(values['state-dir'])} (saved every second and at stop)`
+        : 'State in memory only: lost when this stops (--state-dir DIR keeps it)',
       'Ctrl-C to stop.',
     ].join('\n'),
   );
