@@ -2,8 +2,10 @@
 // Runs the TypeScript CLI (cli/src/main.ts) through tsx, forwarding arguments, exit code and signals.
 'use strict';
 const { spawn } = require('node:child_process');
+const { readFileSync } = require('node:fs');
 const { resolve } = require('node:path');
 const { pathToFileURL } = require('node:url');
+const { setInterval, clearInterval } = require('node:timers');
 
 const tsx = pathToFileURL(require.resolve('tsx', { paths: [__dirname] })).href;
 const main = resolve(__dirname, '../src/main.ts');
@@ -19,8 +21,6 @@ child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 // passing the signal on, that shell keeps waiting on us and we, with the CLI's child (e.g. a local cloud
 // holding its port), would be left orphaned. So watch npm itself in that case, else the parent. The
 // CLI's child watches this process the same way, in case this one is killed with SIGKILL.
-const { readFileSync } = require('node:fs');
-
 function launcher() {
   const parent = process.ppid;
   if (!process.env.npm_command) return parent;

@@ -36,7 +36,7 @@ function findDist(from: string): string | undefined {
  * surrogate pair (any character above U+FFFF: most emoji) count as invalid and the message is refused.
  * Its send actions share that RegExp object: its `test` is replaced with the same rule over code points.
  */
-const VALID_BODY = /^[\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+const VALID_BODY = /^[\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
 
 function allowSupplementaryCharacters(sqsTypes: Record<string, unknown>): void {
   const invalid = sqsTypes.INVALID_MESSAGE_BODY_CHAR;
