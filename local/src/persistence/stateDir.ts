@@ -7,6 +7,17 @@ import { decodeState, encodeState } from './codec';
 /** Bumped when a dump's shape changes in a way older loaders cannot read. */
 export const STATE_FORMAT = 1;
 const MANIFEST = 'local-cloud.json';
+/** Holds the pid of the local cloud using the directory: two writing one directory would mix states. */
+const LOCK = 'local-cloud.pid';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
 
 interface Manifest {
   format: number;
@@ -69,6 +80,7 @@ export class StateDir {
         { cause: err },
       );
     }
+    await this.lock();
     const manifest = (await readJson(join(this.dir, MANIFEST))) as Manifest | undefined;
     if (manifest === undefined) return { loaded: [] };
     if (manifest.format !== STATE_FORMAT) {
@@ -92,6 +104,18 @@ export class StateDir {
       loaded.push(part.key);
     }
     return { loaded, savedAt: manifest.savedAt };
+  }
+
+  /** Claims the directory for this process, unless a live process holds it (a stale claim is taken over). */
+  private async lock(): Promise<void> {
+    const path = join(this.dir, LOCK);
+    const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (holder > 0 && holder !== process.pid && alive(holder)) {
+      throw new StateDirError(
+        `The state directory ${this.dir} is in use by process ${holder} (another local cloud); stop it or choose another --state-dir`,
+      );
+    }
+    await writeAtomically(path, `${process.pid}\n`);
   }
 
   /** Saves every service's state (one save at a time; a call during a save waits for it, then saves). */
@@ -132,5 +156,6 @@ export class StateDir {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.save();
+    await rm(join(this.dir, LOCK), { force: true });
   }
 }

@@ -82,3 +82,16 @@ test('a directory that cannot be written is refused at start', async () => {
     /cannot be written .*choose another --state-dir/,
   );
 });
+
+test('a directory another live local cloud uses is refused, naming its process; a stale claim is taken over', async () => {
+  await writeFile(join(dir, 'local-cloud.pid'), `${process.ppid}\n`);
+  await expect(new StateDir(dir, [], () => undefined).load()).rejects.toThrow(
+    `The state directory ${dir} is in use by process ${process.ppid} (another local cloud)`,
+  );
+  await writeFile(join(dir, 'local-cloud.pid'), '999999999\n'); // no such process
+  const stateDir = new StateDir(dir, [], () => undefined);
+  await stateDir.load();
+  expect(await readFile(join(dir, 'local-cloud.pid'), 'utf8')).toBe(`${process.pid}\n`);
+  await stateDir.stop();
+  await expect(readFile(join(dir, 'local-cloud.pid'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+});
