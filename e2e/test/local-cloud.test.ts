@@ -58,8 +58,12 @@ interface Running {
 }
 
 /** Starts `command args` and watches its output for the local cloud's banner. */
-function run(command: string, args: string[]): Running {
-  const child = spawn(command, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(command: string, args: string[], env: Record<string, string> = {}): Running {
+  const child = spawn(command, args, {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let out = '';
   const ready = new Promise<string>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`not ready within 60 s:\n${out}`)), 60_000);
@@ -227,7 +231,10 @@ describe('rewind local up --endpoint', () => {
 
   test('against a second local cloud started without functions: the functions run with their configuration and complete a run', async () => {
     e2e = await startE2E({ functions: false });
-    cli = run(process.execPath, [BIN, 'local', 'up', '--endpoint', e2e.cloud.endpoint, '--quiet']);
+    // notify on success too, to see the notifications reach that cloud's sinks
+    cli = run(process.execPath, [BIN, 'local', 'up', '--endpoint', e2e.cloud.endpoint, '--quiet'], {
+      REWIND_NOTIFY_ON_SUCCESS: 'true',
+    });
     expect(await cli.ready).toBe(e2e.cloud.endpoint);
     expect(cli.output()).toMatch(/functions running: .*rewind-local-restore-worker/);
     expect(cli.output()).not.toContain('not running');
@@ -239,6 +246,15 @@ describe('rewind local up --endpoint', () => {
     // the second cloud ran no function itself: the runs were handled by the `local up --endpoint` process
     expect(await e2e.cloud.admin.functions()).toEqual([]);
     expect(cli.output()).not.toMatch(/is not set/);
+    // a Rewind local cloud answers there: the notifications went to its Slack and SES sinks
+    const slack = async () =>
+      (await e2e!.cloud.admin.webhookDeliveries('slack')).map((d) => JSON.stringify(d));
+    for (let i = 0; i < 100 && (await slack()).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect((await slack()).join('\n')).toContain('remote-db');
+    expect((await e2e.cloud.admin.sentEmails()).map((m) => JSON.stringify(m)).join('\n')).toContain(
+      'remote-db',
+    );
 
     cli.child.kill('SIGINT');
     expect(await cli.exited).toBe(0);

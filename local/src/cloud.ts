@@ -115,7 +115,13 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         region: identity.region,
         accountId: identity.accountId,
         env: {
-          ...rewindEnvironment({ names, resources, endpoint: edge.endpoint, verbose: opts.verbose }),
+          ...rewindEnvironment({
+            names,
+            resources,
+            endpoint: edge.endpoint,
+            localCloud: true,
+            verbose: opts.verbose,
+          }),
           ...opts.env,
         },
         visibilityTimeoutSeconds: opts.runtime?.visibilityTimeoutSeconds,

@@ -1,4 +1,5 @@
 import { resourceNames } from '@rewind/shared/src/resourceNames';
+import { AdminClient } from './admin/adminClient';
 import { DEFAULT_IDENTITY, DEFAULT_PREFIX } from './options';
 import { provision, type ProvisionedResources } from './provision/provision';
 import { rewindEnvironment } from './rewindEnvironment';
@@ -25,6 +26,15 @@ export interface ExternalRun {
   stop(): Promise<void>;
 }
 
+/** Whether a Rewind local cloud answers at the endpoint (then its notification sinks are used). */
+async function isLocalCloud(endpoint: string): Promise<boolean> {
+  try {
+    return (await new AdminClient(endpoint).health()).status === 'ok';
+  } catch {
+    return false;
+  }
+}
+
 /** Provisioning and the function runtime against an endpoint that is not ours (or real AWS), no emulators. */
 export async function runAgainst(opts: ExternalOptions): Promise<ExternalRun> {
   const region = opts.region ?? process.env.AWS_REGION ?? DEFAULT_IDENTITY.region;
@@ -36,7 +46,13 @@ export async function runAgainst(opts: ExternalOptions): Promise<ExternalRun> {
     region,
     accountId: opts.accountId ?? process.env.AWS_ACCOUNT_ID ?? DEFAULT_IDENTITY.accountId,
     env: {
-      ...rewindEnvironment({ names, resources, endpoint: opts.endpoint, verbose: opts.verbose }),
+      ...rewindEnvironment({
+        names,
+        resources,
+        endpoint: opts.endpoint,
+        localCloud: opts.endpoint !== undefined && (await isLocalCloud(opts.endpoint)),
+        verbose: opts.verbose,
+      }),
       ...opts.env,
     },
     invocationLog: new InvocationLog(),

@@ -5,12 +5,10 @@ import type { ProvisionedResources } from './provision/provision';
 export interface RewindEnvironmentInput {
   names: ResourceNames;
   resources: ProvisionedResources | undefined;
-  /**
-   * An emulated endpoint (ours or another AWS-compatible one): compressed waits and the notification
-   * sinks of a local cloud there. Undefined = a real account: the deployment's defaults (real waits, no
-   * notification channel).
-   */
+  /** An emulated endpoint: waits compressed for emulators. Undefined = a real account (real waits). */
   endpoint?: string;
+  /** The endpoint is a Rewind local cloud: notify through its SES sink and its Slack webhook sink. */
+  localCloud?: boolean;
   verbose?: boolean;
 }
 
@@ -19,20 +17,20 @@ export function rewindEnvironment(input: RewindEnvironmentInput): Record<string,
   const inboxUrls = Object.fromEntries(
     Object.entries(input.resources?.services ?? {}).map(([service, r]) => [service, r.inbox.url]),
   );
-  const emulated =
-    input.endpoint === undefined
-      ? {}
-      : {
-          wait: LOCAL_WAIT,
+  const sinks =
+    input.endpoint !== undefined && input.localCloud
+      ? {
           senderEmail: 'rewind@example.com',
           recipientEmails: ['oncall@example.com'],
           slackWebhookUrls: [`${input.endpoint}/_rewind/webhook/slack`],
-        };
+        }
+      : {};
   return serviceEnvironment({
     busName: input.names.busName,
     tableName: input.names.tableName,
     inboxUrls,
-    ...emulated,
+    ...(input.endpoint === undefined ? {} : { wait: LOCAL_WAIT }),
+    ...sinks,
     logLevel: input.verbose ? 'info' : 'warn',
   });
 }
