@@ -1,11 +1,14 @@
 import {
+  CreateDBClusterCommand,
   CreateDBClusterSnapshotCommand,
   CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
   DeleteDBInstanceCommand,
+  DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   DescribeEventsCommand,
+  ModifyDBClusterCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
 import { decodeState, encodeState } from '../../src/persistence/codec';
@@ -120,6 +123,38 @@ test('a deletion waiting on its final snapshot completes after the load; new key
   );
   const keys = [...h2.rds.history()].map((x) => x.key);
   expect(new Set(keys).size).toBe(keys.length);
+});
+
+test('a cluster renamed just before the save is available under its new name after the load, with 0172', async () => {
+  const h1 = await start();
+  await h1.client.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'aur',
+      Engine: 'aurora-postgresql',
+      MasterUsername: 'admin',
+      MasterUserPassword: 'secret123',
+    }),
+  );
+  const cluster = (id: string, h: Harness) =>
+    h.client.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })).then((r) => r.DBClusters?.[0]);
+  await eventually(
+    () => cluster('aur', h1),
+    (c) => c?.Status === 'available',
+  );
+  await h1.client.send(
+    new ModifyDBClusterCommand({
+      DBClusterIdentifier: 'aur',
+      NewDBClusterIdentifier: 'aur-old',
+      ApplyImmediately: true,
+    }),
+  );
+  const h2 = await restart(h1);
+  expect((await cluster('aur-old', h2))?.Status).toBe('renaming');
+  await eventually(
+    () => cluster('aur-old', h2),
+    (c) => c?.Status === 'available',
+  );
+  expect(h2.bus.eventIds('aur-old')).toEqual(['RDS-EVENT-0172']);
 });
 
 describe('identifier lengths, as in AWS', () => {
