@@ -187,6 +187,37 @@ describe('rewind local up --state-dir', () => {
     }
   }, 120_000);
 
+  test('after a crash (the server killed with SIGKILL) the next start has what was saved, and takes over the stale claim', async () => {
+    const first = up();
+    const endpoint = await first.ready;
+    const sqs = sqsClient(endpoint);
+    const QueueUrl = `${endpoint}/000000000000/rewind-local-restore-inbox`;
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'saved before the crash' }));
+    sqs.destroy();
+    // the periodic save has written it (no stop will)
+    while (!(await readFile(join(dir, 'sqs.json'), 'utf8')).includes('saved before the crash')) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // the server is the wrapper's only child
+    const wrapper = first.child.pid!;
+    const server = Number((await readFile(`/proc/${wrapper}/task/${wrapper}/children`, 'utf8')).trim());
+    expect(await readFile(join(dir, 'local-cloud.pid'), 'utf8')).toBe(`${server}\n`);
+    process.kill(server, 'SIGKILL');
+    await first.exited;
+
+    const second = up();
+    try {
+      const url = `${await second.ready}/000000000000/rewind-local-restore-inbox`;
+      const again = sqsClient(await second.ready);
+      const { Messages } = await again.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 5 }));
+      again.destroy();
+      expect(Messages?.map((m) => m.Body)).toEqual(['saved before the crash']);
+    } finally {
+      second.child.kill('SIGINT');
+      await second.exited;
+    }
+  }, 120_000);
+
   test('with --endpoint it is a usage error that says why', async () => {
     const out = run(process.execPath, [
       BIN,
