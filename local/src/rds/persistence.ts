@@ -1,6 +1,6 @@
 import type { ServiceState } from '../types';
 import type { RdsEventRecord } from './events';
-import type { PendingTask } from './lifecycle';
+import { taskFunction, type PendingTask } from './lifecycle';
 import type { RdsState } from './state';
 
 /** Every map of resources the emulator keeps, by name in the dump. */
@@ -47,6 +47,10 @@ export function rdsState(s: RdsState): ServiceState {
     },
     load(saved) {
       const dump = saved as RdsDump;
+      const unknown = [...new Set(dump.tasks.map((t) => t.task))].filter((name) => !taskFunction(name));
+      if (unknown.length > 0) {
+        throw new Error(`it names lifecycle steps this version does not know (${unknown.join(', ')})`);
+      }
       const maps = resourceMaps(s) as Record<string, Map<string, unknown>>;
       for (const [name, map] of Object.entries(maps)) {
         const entries = (dump.maps as Record<string, Map<string, unknown> | undefined>)[name];

@@ -194,3 +194,13 @@ describe('identifier lengths, as in AWS', () => {
     ).rejects.toMatchObject({ message: expect.stringContaining('1 to 63 characters') });
   });
 });
+
+test('a saved step this version does not know is refused at load, by name (not when its timer fires)', async () => {
+  const h = await start();
+  const dump = h.rds.persistence.dump() as { tasks: unknown[] };
+  dump.tasks.push({ task: 'instance.teleported', key: 'instance:x#1', args: {}, dueAt: Date.now() });
+  const fresh = await start();
+  expect(() => fresh.rds.persistence.load(dump)).toThrow(
+    'it names lifecycle steps this version does not know (instance.teleported)',
+  );
+});
