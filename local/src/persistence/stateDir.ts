@@ -138,17 +138,21 @@ export class StateDir {
     return next;
   }
 
-  /** Saves every `intervalMs` until `stop()`, which saves a last time. */
+  /**
+   * Saves every `intervalMs` until `stop()`, which saves a last time. A save that takes long spaces the
+   * next one out (at least ten times its duration), so saving never takes more than a tenth of the time.
+   */
   startAutosave(intervalMs: number): void {
-    const tick = () => {
+    const tick = (delay: number) => {
       this.timer = setTimeout(() => {
+        const started = Date.now();
         this.save()
-          .catch((err: unknown) => this.log(`state: saving to ${this.dir} failed: ${String(err)}`))
-          .finally(() => this.timer && tick());
-      }, intervalMs);
+          .catch((err: unknown) => this.log(`State: saving to ${this.dir} failed: ${String(err)}`))
+          .finally(() => this.timer && tick(Math.max(intervalMs, 10 * (Date.now() - started))));
+      }, delay);
       this.timer.unref();
     };
-    tick();
+    tick(intervalMs);
   }
 
   /** Stops autosaving and saves the final state. */
