@@ -40,7 +40,8 @@ const VALID_BODY = /^[\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
 
 function allowSupplementaryCharacters(sqsTypes: Record<string, unknown>): void {
   const invalid = sqsTypes.INVALID_MESSAGE_BODY_CHAR;
-  if (invalid instanceof RegExp) {
+  // once per process: the module (and its RegExp) is shared by every local cloud started in it
+  if (invalid instanceof RegExp && !Object.hasOwn(invalid, 'test')) {
     Object.defineProperty(invalid, 'test', { value: (body: string) => !VALID_BODY.test(body) });
   }
 }
