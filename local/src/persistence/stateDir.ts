@@ -60,6 +60,8 @@ async function writeAtomically(path: string, text: string): Promise<void> {
  */
 export class StateDir {
   private saving: Promise<void> | undefined;
+  /** What each file holds (as last written), to skip unchanged ones. */
+  private readonly written = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -123,14 +125,19 @@ export class StateDir {
     const previous = this.saving;
     const next = (async () => {
       await previous?.catch(() => undefined);
-      const dumps: [string, unknown][] = [];
-      for (const part of this.parts) dumps.push([part.key, await part.dump()]);
-      for (const [key, state] of dumps)
-        await writeAtomically(join(this.dir, `${key}.json`), encodeState(state));
+      const texts: [string, string][] = [];
+      for (const part of this.parts) texts.push([part.key, encodeState(await part.dump())]);
+      // an idle cloud writes nothing: only files whose content changed since the last save
+      const changed = texts.filter(([key, text]) => this.written.get(key) !== text);
+      if (changed.length === 0) return;
+      for (const [key, text] of changed) {
+        await writeAtomically(join(this.dir, `${key}.json`), text);
+        this.written.set(key, text);
+      }
       const manifest: Manifest = {
         format: STATE_FORMAT,
         savedAt: new Date().toISOString(),
-        services: dumps.map(([key]) => key),
+        services: texts.map(([key]) => key),
       };
       await writeAtomically(join(this.dir, MANIFEST), JSON.stringify(manifest, null, 2));
     })();

@@ -95,3 +95,23 @@ test('a directory another live local cloud uses is refused, naming its process; 
   await stateDir.stop();
   await expect(readFile(join(dir, 'local-cloud.pid'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
 });
+
+test('a save writes only the files whose state changed (an idle cloud writes nothing)', async () => {
+  const a = part('a', 1);
+  const b = part('b', 1);
+  const stateDir = new StateDir(dir, [a, b], () => undefined);
+  await stateDir.save();
+  // marks on disk: a file the next save rewrites loses its mark
+  await writeFile(join(dir, 'a.json'), 'mark-a');
+  await writeFile(join(dir, 'b.json'), 'mark-b');
+  await writeFile(join(dir, 'local-cloud.json'), 'mark-manifest');
+  await stateDir.save();
+  expect(
+    await Promise.all(['a', 'b', 'local-cloud'].map((f) => readFile(join(dir, `${f}.json`), 'utf8'))),
+  ).toEqual(['mark-a', 'mark-b', 'mark-manifest']);
+  b.value = 2;
+  await stateDir.save();
+  expect(await readFile(join(dir, 'a.json'), 'utf8')).toBe('mark-a');
+  expect(await readFile(join(dir, 'b.json'), 'utf8')).toBe('2');
+  expect(await readFile(join(dir, 'local-cloud.json'), 'utf8')).toContain('"format": 1');
+});
