@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,11 +58,12 @@ interface Running {
 }
 
 /** Starts `command args` and watches its output for the local cloud's banner. */
-function run(command: string, args: string[], env: Record<string, string> = {}): Running {
+function run(command: string, args: string[], env: Record<string, string> = {}, detached = false): Running {
   const child = spawn(command, args, {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
+    detached, // its own process group, as a terminal's foreground job
   });
   let out = '';
   const ready = new Promise<string>((done, fail) => {
@@ -215,6 +216,32 @@ describe('rewind local up --state-dir', () => {
     } finally {
       second.child.kill('SIGINT');
       await second.exited;
+    }
+  }, 120_000);
+
+  test('Ctrl-C in a terminal (SIGINT to the whole process group, so twice to the server) stops cleanly and saves', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'rewind-ctrl-c-'));
+    try {
+      const cloud = run(
+        process.execPath,
+        [BIN, 'local', 'up', '--port', '0', '--no-functions', '--state-dir', fresh],
+        {},
+        true,
+      );
+      await cloud.ready;
+      process.kill(-cloud.child.pid!, 'SIGINT');
+      expect(await cloud.exited).toBe(0);
+      expect(cloud.output()).toContain('SIGINT: stopping');
+      // the save at stop wrote every service's state, and the claim on the directory is gone
+      expect((await readdir(fresh)).sort()).toEqual([
+        'dynamodb.json',
+        'events.json',
+        'local-cloud.json',
+        'rds.json',
+        'sqs.json',
+      ]);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
     }
   }, 120_000);
 

@@ -28,8 +28,10 @@ const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir D
 /** Resolves on a stop signal, or when the parent process is gone (e.g. `npx` killed): nothing is left orphaned on the port. */
 function waitForStop(): Promise<string> {
   return new Promise((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-      process.once(signal, () => resolve(signal));
+    // Listeners stay: a terminal's Ctrl-C reaches this process twice (directly, and forwarded by the
+    // `rewind` wrapper), and a second signal without a listener would kill it before it stopped cleanly
+    // (and saved its --state-dir). Further signals are ignored; the stop is bounded.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => resolve(signal));
     const parent = process.ppid;
     const watch = setInterval(() => {
       if (process.ppid === parent) return;
@@ -79,6 +81,8 @@ async function up(args: string[]): Promise<number> {
   if (!Number.isFinite(timeScale) || timeScale <= 0)
     throw new UsageError(`--time-scale must be a positive number, not "${values['time-scale']}"`, USAGE);
   const log = (line: string) => console.log(line);
+  // Listening before anything is printed: a signal sent as soon as the banner shows stops it cleanly.
+  const stopRequested = waitForStop();
 
   if (values.endpoint || values.aws) {
     const target = values.endpoint ?? 'the AWS account of the current credentials';
@@ -92,7 +96,7 @@ async function up(args: string[]): Promise<number> {
     console.log(`Provisioned ${run.resources.prefix} on ${target}`);
     for (const line of describeFunctions(run.runtime.status())) console.log(line);
     console.log('Ctrl-C to stop.');
-    console.log(`${await waitForStop()}: stopping`);
+    console.log(`${await stopRequested}: stopping`);
     await run.stop();
     return 0;
   }
@@ -125,8 +129,7 @@ async function up(args: string[]): Promise<number> {
       'Ctrl-C to stop.',
     ].join('\n'),
   );
-  const signal = await waitForStop();
-  console.log(`${signal}: stopping`);
+  console.log(`${await stopRequested}: stopping`);
   await cloud.stop();
   return 0;
 }
