@@ -4,6 +4,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { captureInstanceConfig, diffInstanceConfig, findInstance } from '@rewind/shared';
+import {
+  CreateTopicCommand,
+  ListSubscriptionsByTopicCommand,
+  SNSClient,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
 import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawnLocalCloud, type LocalCloud } from '@rewind/local';
 import { createProductionInstance, startE2E, TERMINAL, waitForStatus, type E2E } from '../harness';
@@ -15,12 +21,13 @@ import { createProductionInstance, startE2E, TERMINAL, waitForStatus, type E2E }
 
 const REPO = resolve(__dirname, '../..');
 
-const sqsClient = (endpoint: string) =>
-  new SQSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+const local = (endpoint: string) => ({
+  endpoint,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+const snsClient = (endpoint: string) => new SNSClient(local(endpoint));
+const sqsClient = (endpoint: string) => new SQSClient(local(endpoint));
 const BIN = join(REPO, 'cli/bin/rewind.js');
 
 function listenOn(port: number): Promise<number | undefined> {
@@ -153,6 +160,9 @@ describe('--state-dir: a restart in the middle of a run', () => {
     ]);
     expect(await findInstance(e2e.rds, run!.names.temporary!)).toBeUndefined();
     expect(await e2e.store.getLock('instance', 'ledger-db')).toBeUndefined();
+    // the table came back with its index: `rewind list` finds the run by status
+    const { runs } = await e2e.store.listRuns('completed');
+    expect(runs.map((r) => r.runId)).toContain(runId);
   }, 300_000);
 });
 
@@ -166,7 +176,7 @@ describe('rewind local up --state-dir', () => {
   const up = () =>
     run(process.execPath, [BIN, 'local', 'up', '--port', '0', '--no-functions', '--state-dir', dir]);
 
-  test('a message sent before Ctrl-C is still in its queue after the next start; the banner says where the state is', async () => {
+  test('a message and an SNS subscription made before Ctrl-C are there after the next start; the banner says where the state is', async () => {
     const first = up();
     const endpoint = await first.ready;
     expect(first.output()).toContain(`State kept in ${dir}`);
@@ -174,6 +184,16 @@ describe('rewind local up --state-dir', () => {
     const QueueUrl = `${endpoint}/000000000000/rewind-local-notify-inbox`;
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'kept across restarts' }));
     sqs.destroy();
+    const sns = snsClient(endpoint);
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'kept-topic' }));
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn,
+        Protocol: 'sqs',
+        Endpoint: 'arn:aws:sqs:us-east-1:000000000000:rewind-local-notify-inbox',
+      }),
+    );
+    sns.destroy();
     first.child.kill('SIGINT');
     expect(await first.exited).toBe(0);
 
@@ -185,6 +205,13 @@ describe('rewind local up --state-dir', () => {
       again.destroy();
       expect(Messages?.map((m) => m.Body)).toEqual(['kept across restarts']);
       expect(second.output()).toMatch(/State: loaded sqs, dynamodb, events, rds from /);
+      const sns = snsClient(await second.ready);
+      const topic = 'arn:aws:sns:us-east-1:000000000000:kept-topic';
+      const { Subscriptions } = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
+      sns.destroy();
+      expect(Subscriptions?.map((x) => [x.Protocol, x.Endpoint])).toEqual([
+        ['sqs', 'arn:aws:sqs:us-east-1:000000000000:rewind-local-notify-inbox'],
+      ]);
     } finally {
       second.child.kill('SIGINT');
       await second.exited;
