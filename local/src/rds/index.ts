@@ -5,7 +5,15 @@
  */
 import { Partitions, resolveCaller } from '../edge/identity';
 import { KmsKeys } from '../kms/keys';
-import type { BusIngress, EmulatedService, LocalIdentity, LocalRequest, LocalResponse } from '../types';
+import { partitionedState } from '../persistence/partitioned';
+import type {
+  BusIngress,
+  EmulatedService,
+  LocalIdentity,
+  LocalRequest,
+  LocalResponse,
+  ServiceState,
+} from '../types';
 import { ACTIONS, callIdentifier } from './actions';
 import { handleAdmin } from './admin';
 import { RdsError } from './errors';
@@ -13,6 +21,7 @@ import type { EventQuirks, RdsEventRecord, SnsPublisher } from './events';
 import { Faults, seededRandom, type FaultConfig } from './faults';
 import { resolveDurations, type Durations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
+import { rdsState } from './persistence';
 import { errorResponse, newRequestId, Params, xmlResponse } from './protocol';
 import { RdsState, type Behaviour, type RdsWorld } from './state';
 import { DEFAULT_THROTTLE, TokenBucket, type ThrottleConfig } from './throttle';
@@ -94,6 +103,11 @@ export interface RdsEmulator extends EmulatedService {
   at(where?: Partial<LocalIdentity>): RdsEmulatorView;
   /** IAM hook (local/src/iam): tags and settings of an existing resource, by ARN; undefined if none. */
   resourceFacts(arn: string): RdsResourceFacts | undefined;
+  /**
+   * Dumps and loads every account's and region's resources, event history and pending lifecycle steps
+   * (`--state-dir`).
+   */
+  readonly persistence: ServiceState;
 }
 
 export interface RdsResourceFacts {
@@ -112,6 +126,7 @@ class Rds implements RdsEmulator, RdsWorld {
   readonly signingNames = ['rds'] as const;
   readonly adminPrefix = 'rds';
   readonly kms: KmsKeys;
+  readonly persistence: ServiceState;
   private readonly identity: LocalIdentity;
   private readonly partitions: Partitions<RdsPartition>;
   private readonly faults: Faults;
@@ -154,6 +169,7 @@ class Rds implements RdsEmulator, RdsWorld {
       return { state, bucket };
     });
     this.partitions.get(this.identity);
+    this.persistence = partitionedState('rds', this.partitions, rdsState);
   }
 
   partition(where: LocalIdentity): RdsState {
