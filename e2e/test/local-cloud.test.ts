@@ -124,10 +124,12 @@ describe('--state-dir: a restart in the middle of a run', () => {
     await e2e.cloud.stop();
     // what the stop saved: the run, its lock, the restore's pending RDS step
     const savedRds = JSON.parse(await readFile(join(stateDir, 'rds.json'), 'utf8')) as {
-      tasks: { task: string }[];
+      places: { accountId: string; region: string; state: { tasks: { task: string }[] } }[];
     };
+    const { accountId, region } = e2e.cloud.identity;
+    const home = savedRds.places.find((p) => p.accountId === accountId && p.region === region);
     // the restore's next step (its creation, or the baseline backup after it on a slow machine)
-    expect(savedRds.tasks.map((t) => t.task)).toEqual(
+    expect(home?.state.tasks.map((t) => t.task)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^instance\.(created|backed-up)$/)]),
     );
     expect(await readFile(join(stateDir, 'dynamodb.json'), 'utf8')).toContain(`RUN#${runId}`);
@@ -204,7 +206,7 @@ describe('rewind local up --state-dir', () => {
       const { Messages } = await again.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 5 }));
       again.destroy();
       expect(Messages?.map((m) => m.Body)).toEqual(['kept across restarts']);
-      expect(second.output()).toMatch(/State: loaded sqs, dynamodb, events, rds from /);
+      expect(second.output()).toMatch(/State: loaded sqs, dynamodb, events, kms, rds from /);
       const sns = snsClient(await second.ready);
       const topic = 'arn:aws:sns:us-east-1:000000000000:kept-topic';
       const { Subscriptions } = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
@@ -266,6 +268,7 @@ describe('rewind local up --state-dir', () => {
       expect((await readdir(fresh)).sort()).toEqual([
         'dynamodb.json',
         'events.json',
+        'kms.json',
         'local-cloud.json',
         'rds.json',
         'sqs.json',

@@ -14,10 +14,11 @@ const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir D
 
   --port N         edge port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 = any free port)
   --time-scale F   RDS durations x F (default ${DEFAULT_TIME_SCALE}: a ten-minute restore takes ${(600 * DEFAULT_TIME_SCALE).toFixed(0)} s; 1 = real time)
-  --state-dir DIR  keep the state in DIR and start from it next time: queues and their messages (delayed
-                   and in flight too), tables and items, buses, rules, archives, pending deliveries, RDS
-                   resources and their lifecycle steps (resumed at their due times). Saved every second
-                   and at stop; not kept: injected faults, histories and call counts, the invocation log
+  --state-dir DIR  keep the state in DIR and start from it next time, for every account and region:
+                   queues and their messages (delayed and in flight too), tables and items, buses,
+                   rules, archives, pending deliveries, KMS keys, RDS resources and their lifecycle steps
+                   (resumed at their due times). Saved every second and at stop; not kept: injected
+                   faults, histories and call counts, the invocation log
   --endpoint URL   start no emulators: provision and run the functions against this endpoint
   --aws            start no emulators: provision and run the functions against the real account
   --prefix NAME    resource name prefix (default rewind-local)
