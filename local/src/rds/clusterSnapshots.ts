@@ -7,7 +7,7 @@ import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderClusterSnapshot } from './render';
 import { normaliseId, validateIdentifier } from './settings';
-import { scheduleProgress } from './snapshots';
+import { scheduleProgress, snapshotDone } from './snapshots';
 import { mergeTags, type RdsState } from './state';
 import { cancelCopy } from './copies';
 import { locateSnapshot } from './places';
@@ -71,25 +71,10 @@ export function startClusterSnapshot(
   s.sched.task(
     s.durations.clusterSnapshotCreate,
     snap,
-    clusterSnapshotDone(snap, { failed: req.outcome === 'failed', onDone: req.onDone }),
+    snapshotDone(snap, { failed: req.outcome === 'failed', onDone: req.onDone }),
   );
   return snap;
 }
-
-const clusterSnapshotDone = defineTask(
-  'cluster-snapshot.done',
-  (s: RdsState, snap: DbClusterSnapshot, args: { failed: boolean; onDone?: TaskRef }) => {
-    if (args.failed) {
-      s.setStatus(snap, 'failed');
-    } else {
-      snap.percentProgress = 100;
-      s.setStatus(snap, 'available');
-      if (snap.snapshotType === 'manual')
-        s.events.emit('CLUSTER_SNAPSHOT', 'clusterSnapshotCreated', snap.id, s.arnOf(snap));
-    }
-    if (args.onDone) s.runTask(args.onDone);
-  },
-);
 
 export function createDBClusterSnapshot(s: RdsState, p: Params): XmlObject {
   const id = normaliseId(p.req('DBClusterSnapshotIdentifier'));

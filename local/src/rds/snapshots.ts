@@ -89,16 +89,19 @@ export function startSnapshot(s: RdsState, inst: DbInstance, req: SnapshotReques
   return snap;
 }
 
-const snapshotDone = defineTask(
+/** The end of a snapshot of either kind: `available` (0042 / cluster 0075 when manual) or `failed`. */
+export const snapshotDone = defineTask(
   'snapshot.done',
-  (s: RdsState, snap: DbSnapshot, args: { failed: boolean; onDone?: TaskRef }) => {
+  (s: RdsState, snap: DbSnapshot | DbClusterSnapshot, args: { failed: boolean; onDone?: TaskRef }) => {
     if (args.failed) {
       s.setStatus(snap, 'failed');
     } else {
       snap.percentProgress = 100;
       s.setStatus(snap, 'available');
-      if (snap.snapshotType === 'manual')
+      if (snap.snapshotType === 'manual' && snap.kind === 'snapshot')
         s.events.emit('SNAPSHOT', 'snapshotCreated', snap.id, s.arnOf(snap));
+      if (snap.snapshotType === 'manual' && snap.kind === 'cluster-snapshot')
+        s.events.emit('CLUSTER_SNAPSHOT', 'clusterSnapshotCreated', snap.id, s.arnOf(snap));
     }
     if (args.onDone) s.runTask(args.onDone);
   },
