@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { signingNameOf } from '../http';
 import type { LocalIdentity, LocalRequest, LocalResponse, EmulatedService } from '../types';
 import { Partitions, resolveCaller, type IdentityOptions } from '../edge/identity';
+import type { SqsSender } from '../eventbridge/router';
 import { partitionedState } from '../persistence/partitioned';
 import { loadFauxqsInternals, type FauxqsInternals } from './fauxqsInternals';
 import { fauxqsState, type FauxqsDump, type FauxqsState } from './fauxqsState';
@@ -11,8 +12,6 @@ import { internalQueueUrlFromArn, INTERNAL_HOST, toClientUrls, toInternalQueueUr
 type FauxqsApp = ReturnType<(typeof import('fauxqs'))['buildApp']>;
 
 /** What the EventBridge emulator uses to deliver to SQS targets. */
-import type { SqsSender } from '../eventbridge/router';
-
 export type { SqsSender };
 
 /** What the RDS emulator uses to publish event-subscription notifications. */
