@@ -1,7 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Partitions } from '../../src/edge/identity';
 import { decodeState, encodeState } from '../../src/persistence/codec';
+import { partitionedState } from '../../src/persistence/partitioned';
 import { STATE_FORMAT, StateDir } from '../../src/persistence/stateDir';
 import type { ServiceState } from '../../src/types';
 
@@ -116,4 +118,36 @@ test('a save writes only the files whose state changed (an idle cloud writes not
   expect(await readFile(join(dir, 'a.json'), 'utf8')).toBe('mark-a');
   expect(await readFile(join(dir, 'b.json'), 'utf8')).toBe('2');
   expect(await readFile(join(dir, 'local-cloud.json'), 'utf8')).toContain(`"format": ${STATE_FORMAT}`);
+});
+
+describe('partitionedState: one dump per account and region', () => {
+  const counters = () => new Partitions<{ n: number }>(() => ({ n: 0 }));
+  const place = { dump: (p: { n: number }) => p.n, load: (p: { n: number }, n: number) => void (p.n = n) };
+
+  test('every existing place is dumped under its account and region, and loaded back into the same place', async () => {
+    const from = counters();
+    from.get({ accountId: '111111111111', region: 'us-east-1' }).n = 1;
+    from.get({ accountId: '222222222222', region: 'eu-west-1' }).n = 2;
+    const dump = await partitionedState('c', from, place).dump();
+    expect(dump).toEqual({
+      places: [
+        { accountId: '111111111111', region: 'us-east-1', state: 1 },
+        { accountId: '222222222222', region: 'eu-west-1', state: 2 },
+      ],
+    });
+    const to = counters();
+    await partitionedState('c', to, place).load(decodeState(encodeState(dump)));
+    expect(to.places()).toEqual(from.places());
+    expect(to.peek({ accountId: '222222222222', region: 'eu-west-1' })?.n).toBe(2);
+    expect(to.peek({ accountId: '222222222222', region: 'us-east-1' })).toBeUndefined();
+  });
+
+  test('a dump without places (an older layout) is refused, saying what it lacks', async () => {
+    await expect(partitionedState('c', counters(), place).load({ tables: [] })).rejects.toThrow(
+      'it holds no list of accounts and regions ("places")',
+    );
+    await expect(partitionedState('c', counters(), place).load({ places: [{ state: 1 }] })).rejects.toThrow(
+      /a place has no account or region/,
+    );
+  });
 });
