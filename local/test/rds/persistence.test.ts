@@ -2,6 +2,7 @@ import {
   CreateDBClusterCommand,
   CreateDBClusterSnapshotCommand,
   CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
   CreateDBSnapshotCommand,
   DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
@@ -9,17 +10,30 @@ import {
   DescribeDBSnapshotsCommand,
   DescribeEventsCommand,
   ModifyDBClusterCommand,
+  PromoteReadReplicaCommand,
+  RDSClient,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
 import { decodeState, encodeState } from '../../src/persistence/codec';
-import { eventually, instanceUntil, startHarness, type Harness } from './harness';
+import {
+  createInstance,
+  describeInstance,
+  eventually,
+  instanceUntil,
+  startHarness,
+  type Harness,
+} from './harness';
 
 // Slow enough that a step is still pending when the state is saved, fast enough for a test.
 const TIME_SCALE = 0.002;
 
 let harnesses: Harness[] = [];
 const start = async () => {
-  const h = await startHarness({ timeScale: TIME_SCALE });
+  // A read replica in 10 simulated minutes (1.2 s) rather than 40; a promotion's first step as long.
+  const h = await startHarness({
+    timeScale: TIME_SCALE,
+    profile: { replicaCreate: 10 * 60_000, instanceModify: 10 * 60_000 },
+  });
   harnesses.push(h);
   return h;
 };
@@ -162,6 +176,64 @@ test('a cluster renamed just before the save is available under its new name aft
     (c) => c?.Status === 'available',
   );
   expect(h2.bus.eventIds('aur-old')).toEqual(['RDS-EVENT-0172']);
+});
+
+test('a cross-region read replica creating, then its promotion, each resume after a load', async () => {
+  const h1 = await start();
+  await createInstance(h1, 'src', { BackupRetentionPeriod: 1 });
+  const source = await instanceUntil(h1, 'src', 'available');
+  const west = (h: Harness) =>
+    new RDSClient({
+      endpoint: h.endpoint,
+      region: 'us-west-2',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  const west1 = west(h1);
+  await west1.send(
+    new CreateDBInstanceReadReplicaCommand({
+      DBInstanceIdentifier: 'src-dr',
+      SourceDBInstanceIdentifier: source.DBInstanceArn,
+    }),
+  );
+  west1.destroy();
+  const saved = (await dumpOf(h1)).places.find((p) => p.region === 'us-west-2')?.state.tasks;
+  expect(saved?.map((t) => t.task)).toContain('instance.created');
+
+  const h2 = await restart(h1);
+  const west2 = west(h2);
+  const replica = () =>
+    west2
+      .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'src-dr' }))
+      .then((r) => r.DBInstances?.[0]);
+  const seeds = () =>
+    west2
+      .send(new DescribeDBSnapshotsCommand({ SnapshotType: 'automated' }))
+      .then((r) => r.DBSnapshots?.map((x) => x.DBSnapshotIdentifier) ?? []);
+  expect(await seeds()).toHaveLength(1); // the copy of the source's snapshot, until the replica is up
+  const up = await eventually(replica, (r) => r?.DBInstanceStatus === 'available');
+  expect(up?.ReadReplicaSourceDBInstanceIdentifier).toBe(source.DBInstanceArn);
+  expect(await seeds()).toEqual([]);
+  expect((await describeInstance(h2, 'src')).ReadReplicaDBInstanceIdentifiers).toEqual([up?.DBInstanceArn]);
+
+  await west2.send(
+    new PromoteReadReplicaCommand({ DBInstanceIdentifier: 'src-dr', BackupRetentionPeriod: 3 }),
+  );
+  west2.destroy();
+  const h3 = await restart(h2);
+  const west3 = west(h3);
+  const promoted = await eventually(
+    () =>
+      west3
+        .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'src-dr' }))
+        .then((r) => r.DBInstances?.[0]),
+    (r) => r?.DBInstanceStatus === 'available',
+  );
+  west3.destroy();
+  expect(promoted?.ReadReplicaSourceDBInstanceIdentifier).toBeUndefined();
+  expect(promoted?.BackupRetentionPeriod).toBe(3);
+  expect((await describeInstance(h3, 'src')).ReadReplicaDBInstanceIdentifiers ?? []).toEqual([]);
+  // the promotion's reboot after the load: shutdown (0004), restarted (0006)
+  expect(h3.bus.eventIds('src-dr')).toEqual(['RDS-EVENT-0004', 'RDS-EVENT-0006']);
 });
 
 describe('identifier lengths, as in AWS', () => {
