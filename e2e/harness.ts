@@ -92,7 +92,7 @@ export class Observer {
   }
 }
 
-const TERMINAL = ['RunCompleted', 'RunFailed', 'RestoreRejected'];
+export const TERMINAL = ['RunCompleted', 'RunFailed', 'RestoreRejected'];
 
 export interface E2E {
   cloud: LocalCloud;

@@ -43,6 +43,13 @@ const HOSTILE: string[] = [
   JSON.stringify({ identifier: 'orders-db', task: 'db_restore', requestId: 'r'.repeat(5000) }),
   JSON.stringify({ identifier: 'orders-db', task: 'db_restore', replayOf: 'r'.repeat(100_000) }),
   JSON.stringify({ identifier: 'orders-db', task: 'db_restore', snapshotIdentifier: 's'.repeat(300) }),
+  // Valid, every field at its longest, naming no database: it passes validation and reaches the lookup.
+  JSON.stringify({
+    identifier: 'a'.repeat(63),
+    task: 'db_restore',
+    snapshotIdentifier: 's'.repeat(255),
+    requestId: 'r'.repeat(128),
+  }),
   JSON.stringify(Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`field${i}`, i]))),
   '{}',
 ];

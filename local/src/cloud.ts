@@ -1,5 +1,5 @@
+import { resolve } from 'node:path';
 import { resourceNames, type ResourceNames } from '@rewind/shared/src/resourceNames';
-import { LOCAL_WAIT, serviceEnvironment } from '@rewind/shared/src/serviceEnv';
 import { AdminClient } from './admin/adminClient';
 import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
@@ -8,8 +8,10 @@ import { createKms } from './kms';
 import { startEventBridge, startRds } from './emulators';
 import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
+import { StateDir } from './persistence/stateDir';
 import { DEFAULT_IDENTITY, DEFAULT_PORT, DEFAULT_PREFIX, type LocalCloudOptions } from './options';
 import { provision, type ProvisionedResources } from './provision/provision';
+import { LOCAL_SENDER, rewindEnvironment } from './rewindEnvironment';
 import { topologyFunctions } from './runtime/functions';
 import { startFunctionRuntime, type FunctionRuntime } from './runtime/functionRuntime';
 import { createRuntimeAdmin, InvocationLog } from './runtime/invocationLog';
@@ -110,19 +112,23 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       fauxqs,
       dynamodb,
       events,
-      rds,
+      // KMS before RDS: a saved RDS step may resume as soon as RDS is loaded, and may need a key.
       kms,
+      rds,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),
       resourcesAdmin,
       ...(iam ? [iam.authorizer.adminService()] : []),
     ];
+    const stateDir = opts.stateDir === undefined ? undefined : await loadState(opts.stateDir, services, log);
     const edge = await listen(opts.port ?? DEFAULT_PORT, services, callers, opts, log, iam?.authorizer);
+    if (stateDir) closers.unshift(() => stateDir.stop());
     closers.unshift(() => edge.close());
     if (opts.provision !== false) {
       resources = await provision({ endpoint: edge.endpoint, region: identity.region, prefix: names.prefix });
     }
+    stateDir?.startAutosave(opts.saveIntervalMs ?? DEFAULT_SAVE_INTERVAL_MS);
     if (opts.functions !== false) {
       const functions = [
         ...(opts.topologyFunctions === false ? [] : topologyFunctions(names)),
@@ -133,7 +139,17 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         endpoint: edge.endpoint,
         region: identity.region,
         accountId: identity.accountId,
-        env: { ...rewindEnvironment(edge.endpoint, names, resources, opts), ...opts.env },
+        env: {
+          ...rewindEnvironment({
+            names,
+            resources,
+            endpoint: edge.endpoint,
+            localCloud: true,
+            verbose: opts.verbose,
+            accountId: identity.accountId,
+          }),
+          ...opts.env,
+        },
         visibilityTimeoutSeconds: opts.runtime?.visibilityTimeoutSeconds,
         pollWaitSeconds: opts.runtime?.pollWaitSeconds,
         invocationLog,
@@ -165,29 +181,29 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
   }
 }
 
-const LOCAL_SENDER = 'rewind@example.com';
+const DEFAULT_SAVE_INTERVAL_MS = 1000;
 
-/** What Rewind's service handlers read (bus, table, inboxes, compressed waits, notification sinks). */
-function rewindEnvironment(
-  endpoint: string,
-  names: ResourceNames,
-  resources: ProvisionedResources | undefined,
-  opts: StartOptions,
-): Record<string, string> {
-  const inboxUrls = Object.fromEntries(
-    Object.entries(resources?.services ?? {}).map(([service, r]) => [service, r.inbox.url]),
+/** Loads what a previous run saved in `dir` into the emulators (before the endpoint serves anyone). */
+async function loadState(
+  dir: string,
+  services: EmulatedService[],
+  log: (l: string) => void,
+): Promise<StateDir> {
+  const path = resolve(dir);
+  const parts = services.flatMap((s) => (s.persistence ? [s.persistence] : []));
+  if (!parts.some((p) => p.key === 'sqs')) {
+    throw new LocalCloudError(
+      '--state-dir cannot keep SQS and SNS: the installed fauxqs is not laid out as 1.9.x, whose stores this reads; install fauxqs 1.9.2 or run without --state-dir',
+    );
+  }
+  const stateDir = new StateDir(path, parts, log);
+  const { loaded, savedAt } = await stateDir.load();
+  log(
+    loaded.length > 0
+      ? `State: loaded ${loaded.join(', ')} from ${path} (saved ${savedAt})`
+      : `State: ${path} holds no saved state; starting empty`,
   );
-  return serviceEnvironment({
-    busName: names.busName,
-    tableName: names.tableName,
-    inboxUrls,
-    wait: LOCAL_WAIT,
-    senderEmail: LOCAL_SENDER,
-    recipientEmails: ['oncall@example.com'],
-    slackWebhookUrls: [`${endpoint}/_rewind/webhook/slack`],
-    logLevel: opts.verbose ? 'info' : 'warn',
-    accountId: { ...DEFAULT_IDENTITY, ...opts.identity }.accountId,
-  });
+  return stateDir;
 }
 
 async function closeAll(closers: (() => Promise<void>)[]): Promise<void> {

@@ -1,6 +1,8 @@
 import { resourceNames } from '@rewind/shared/src/resourceNames';
+import { AdminClient } from './admin/adminClient';
 import { DEFAULT_IDENTITY, DEFAULT_PREFIX } from './options';
 import { provision, type ProvisionedResources } from './provision/provision';
+import { rewindEnvironment } from './rewindEnvironment';
 import { topologyFunctions } from './runtime/functions';
 import { startFunctionRuntime, type FunctionRuntime } from './runtime/functionRuntime';
 import { InvocationLog } from './runtime/invocationLog';
@@ -13,6 +15,8 @@ export interface ExternalOptions {
   prefix?: string;
   env?: Record<string, string>;
   quiet?: boolean;
+  /** Handlers log at info level (default warn). */
+  verbose?: boolean;
   log?: (line: string) => void;
 }
 
@@ -22,17 +26,37 @@ export interface ExternalRun {
   stop(): Promise<void>;
 }
 
+/** Whether a Rewind local cloud answers at the endpoint (then its notification sinks are used). */
+async function isLocalCloud(endpoint: string): Promise<boolean> {
+  try {
+    return (await new AdminClient(endpoint).health()).status === 'ok';
+  } catch {
+    return false;
+  }
+}
+
 /** Provisioning and the function runtime against an endpoint that is not ours (or real AWS), no emulators. */
 export async function runAgainst(opts: ExternalOptions): Promise<ExternalRun> {
   const region = opts.region ?? process.env.AWS_REGION ?? DEFAULT_IDENTITY.region;
   const names = resourceNames(opts.prefix ?? DEFAULT_PREFIX);
   const resources = await provision({ endpoint: opts.endpoint, region, prefix: names.prefix });
+  const accountId = opts.accountId ?? process.env.AWS_ACCOUNT_ID ?? DEFAULT_IDENTITY.accountId;
   const runtime = startFunctionRuntime({
     functions: topologyFunctions(names),
     endpoint: opts.endpoint,
     region,
-    accountId: opts.accountId ?? process.env.AWS_ACCOUNT_ID ?? DEFAULT_IDENTITY.accountId,
-    env: opts.env,
+    accountId,
+    env: {
+      ...rewindEnvironment({
+        names,
+        resources,
+        endpoint: opts.endpoint,
+        localCloud: opts.endpoint !== undefined && (await isLocalCloud(opts.endpoint)),
+        verbose: opts.verbose,
+        accountId,
+      }),
+      ...opts.env,
+    },
     invocationLog: new InvocationLog(),
     log: opts.log,
     logInvocations: !opts.quiet,

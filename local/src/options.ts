@@ -33,6 +33,13 @@ export interface LocalCloudOptions {
    * evaluates its requests against the policies the deployment generates; other callers are administrators.
    */
   iam?: boolean;
+  /**
+   * Keep the emulators' state (SQS/SNS, DynamoDB, EventBridge, RDS, KMS; every account and region) in this directory: loaded at start,
+   * saved every `saveIntervalMs` and at stop. Without it everything is lost when the cloud stops.
+   */
+  stateDir?: string;
+  /** How often the state is saved while running (default 1000 ms): what a crash can lose. */
+  saveIntervalMs?: number;
   /** RDS emulator settings: `profile` ('realistic' | 'instant' | durations), `timeScale`, `seed`, throttle, quirks. */
   rds?: RdsSettings;
   runtime?: {

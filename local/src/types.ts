@@ -32,6 +32,17 @@ export interface EmulatedService {
   admin?(req: LocalRequest, subpath: string): Promise<LocalResponse>;
   /** Stops timers and background work. */
   close?(): Promise<void>;
+  /** Dumps and loads the service's whole state (`--state-dir`); absent = nothing to keep. */
+  readonly persistence?: ServiceState;
+}
+
+/** A service's whole state as JSON-able data (Dates, Maps and Sets allowed: see persistence/codec.ts). */
+export interface ServiceState {
+  /** File name in the state directory, without `.json` (e.g. "sqs", "rds"). */
+  readonly key: string;
+  dump(): unknown;
+  /** Replaces the service's state with a dump (called once, before the endpoint serves requests). */
+  load(state: unknown): void | Promise<void>;
 }
 
 /** An event put on a bus from inside the local cloud (e.g. `aws.rds` events from the RDS emulator). */

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT, runAgainst, startLocalCloud, type FunctionStatus } from '@rewind/local';
 import type { Command } from '../command';
@@ -5,14 +6,19 @@ import { UsageError } from '../errors';
 
 const DEFAULT_TIME_SCALE = 0.01;
 
-const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
+const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir DIR] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
 
   Starts the Rewind local cloud in the foreground: one AWS-compatible endpoint (SQS, SNS, DynamoDB,
   EventBridge, RDS, SES and a webhook sink), the resources of the topology, and the function runtime.
-  Ctrl-C stops it.
+  Ctrl-C stops it. Without --state-dir everything it holds is lost when it stops.
 
   --port N         edge port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 = any free port)
   --time-scale F   RDS durations x F (default ${DEFAULT_TIME_SCALE}: a ten-minute restore takes ${(600 * DEFAULT_TIME_SCALE).toFixed(0)} s; 1 = real time)
+  --state-dir DIR  keep the state in DIR and start from it next time, for every account and region:
+                   queues and their messages (delayed and in flight too), tables and items, buses,
+                   rules, archives, pending deliveries, KMS keys, RDS resources and their lifecycle steps
+                   (resumed at their due times). Saved every second and at stop; not kept: injected
+                   faults, histories and call counts, the invocation log
   --endpoint URL   start no emulators: provision and run the functions against this endpoint
   --aws            start no emulators: provision and run the functions against the real account
   --prefix NAME    resource name prefix (default rewind-local)
@@ -20,10 +26,20 @@ const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--endpoint UR
   --verbose        one log line per request
   --quiet          no log line per function invocation`;
 
+/** Resolves on a stop signal, or when the parent process is gone (e.g. `npx` killed): nothing is left orphaned on the port. */
 function waitForStop(): Promise<string> {
   return new Promise((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
-      process.once(signal, () => resolve(signal));
+    // Listeners stay: a terminal's Ctrl-C reaches this process twice (directly, and forwarded by the
+    // `rewind` wrapper), and a second signal without a listener would kill it before it stopped cleanly
+    // (and saved its --state-dir). Further signals are ignored; the stop is bounded.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => resolve(signal));
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      resolve(`parent process ${parent} exited`);
+    }, 500);
+    watch.unref();
   });
 }
 
@@ -42,6 +58,7 @@ async function up(args: string[]): Promise<number> {
     options: {
       port: { type: 'string' },
       'time-scale': { type: 'string' },
+      'state-dir': { type: 'string' },
       endpoint: { type: 'string' },
       aws: { type: 'boolean' },
       prefix: { type: 'string' },
@@ -52,6 +69,12 @@ async function up(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.endpoint && values.aws) throw new UsageError('--endpoint and --aws exclude each other', USAGE);
+  if (values['state-dir'] !== undefined && (values.endpoint || values.aws))
+    throw new UsageError(
+      '--state-dir keeps the state of the local emulators; with --endpoint or --aws there are none (that endpoint keeps its own state)',
+      USAGE,
+    );
+  if (values['state-dir'] === '') throw new UsageError('--state-dir needs a directory', USAGE);
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0-65535, not "${values.port}"`, USAGE);
@@ -59,6 +82,8 @@ async function up(args: string[]): Promise<number> {
   if (!Number.isFinite(timeScale) || timeScale <= 0)
     throw new UsageError(`--time-scale must be a positive number, not "${values['time-scale']}"`, USAGE);
   const log = (line: string) => console.log(line);
+  // Listening before anything is printed: a signal sent as soon as the banner shows stops it cleanly.
+  const stopRequested = waitForStop();
 
   if (values.endpoint || values.aws) {
     const target = values.endpoint ?? 'the AWS account of the current credentials';
@@ -66,12 +91,13 @@ async function up(args: string[]): Promise<number> {
       endpoint: values.endpoint,
       prefix: values.prefix,
       quiet: values.quiet,
+      verbose: values.verbose,
       log,
     });
     console.log(`Provisioned ${run.resources.prefix} on ${target}`);
     for (const line of describeFunctions(run.runtime.status())) console.log(line);
     console.log('Ctrl-C to stop.');
-    await waitForStop();
+    console.log(`${await stopRequested}: stopping`);
     await run.stop();
     return 0;
   }
@@ -82,6 +108,7 @@ async function up(args: string[]): Promise<number> {
     verbose: values.verbose,
     quiet: values.quiet,
     functions: !values['no-functions'],
+    stateDir: values['state-dir'],
     rds: { profile: 'realistic', timeScale },
     log,
   });
@@ -97,11 +124,13 @@ async function up(args: string[]): Promise<number> {
       `  aws --endpoint-url ${endpoint} events list-event-buses`,
       `  (or export AWS_ENDPOINT_URL=${endpoint} and drop --endpoint-url)`,
       `RDS runs at ${timeScale}x real time (--time-scale); admin API: ${endpoint}/_rewind/health`,
+      values['state-dir']
+        ? `State kept in ${resolve(values['state-dir'])} (saved every second and at stop)`
+        : 'State in memory only: lost when this stops (--state-dir DIR keeps it)',
       'Ctrl-C to stop.',
     ].join('\n'),
   );
-  const signal = await waitForStop();
-  console.log(`${signal}: stopping`);
+  console.log(`${await stopRequested}: stopping`);
   await cloud.stop();
   return 0;
 }

@@ -3,7 +3,9 @@ import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import { jsonResponse } from '../http';
 import { partitionKey, Partitions, resolveCaller, type IdentityOptions } from '../edge/identity';
+import { partitionedState } from '../persistence/partitioned';
 import type { EmulatedService, LocalIdentity, LocalRequest, LocalResponse } from '../types';
+import { dynamoTables, type DynamoDump } from './dynamoState';
 
 type Dynalite = (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number }) => Server;
 
@@ -151,6 +153,10 @@ export async function createDynaliteService(callers: IdentityOptions): Promise<E
   return {
     signingNames: ['dynamodb'],
     handle,
+    persistence: partitionedState<Promise<DynamoPartition>, DynamoDump>('dynamodb', partitions, {
+      dump: (part) => dynamoTables(part.forward, part.ttl).dump(),
+      load: (part, state) => dynamoTables(part.forward, part.ttl).load(state),
+    }),
     close: async () => {
       for (const part of partitions.all()) await (await part).close();
     },

@@ -69,7 +69,7 @@ export function partitionKey(id: LocalIdentity): string {
  * calls it, as an AWS account has every region).
  */
 export class Partitions<T> {
-  private readonly byKey = new Map<string, T>();
+  private readonly byKey = new Map<string, { identity: LocalIdentity; value: T }>();
 
   constructor(private readonly create: (identity: LocalIdentity) => T) {}
 
@@ -77,18 +77,24 @@ export class Partitions<T> {
     const key = partitionKey(identity);
     let found = this.byKey.get(key);
     if (found === undefined) {
-      found = this.create({ accountId: identity.accountId, region: identity.region });
+      const where = { accountId: identity.accountId, region: identity.region };
+      found = { identity: where, value: this.create(where) };
       this.byKey.set(key, found);
     }
-    return found;
+    return found.value;
   }
 
   /** Only if it already exists. */
   peek(identity: LocalIdentity): T | undefined {
-    return this.byKey.get(partitionKey(identity));
+    return this.byKey.get(partitionKey(identity))?.value;
   }
 
   all(): T[] {
-    return [...this.byKey.values()];
+    return [...this.byKey.values()].map((p) => p.value);
+  }
+
+  /** Every existing account and region, in the order they were first used. */
+  places(): LocalIdentity[] {
+    return [...this.byKey.values()].map((p) => ({ ...p.identity }));
   }
 }

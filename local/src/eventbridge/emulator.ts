@@ -5,6 +5,7 @@
  * allows the rule's account (`permissions.ts`).
  */
 import { Partitions, resolveCaller, type IdentityOptions } from '../edge/identity';
+import { partitionedState } from '../persistence/partitioned';
 import type {
   BusIngress,
   EmulatedService,
@@ -21,6 +22,7 @@ import { busNotFound, EventsError } from './errors';
 import { parseBusArn, type Stats } from './model';
 import type { Handlers } from './operations';
 import { busAccepts, permissionOperations } from './permissions';
+import { eventBridgeState, type EventBridgeParts } from './persistence';
 import { decodeRequest, errorResponse, okResponse } from './protocol';
 import { putEventsOperation } from './putEvents';
 import { Replays } from './replay';
@@ -58,10 +60,7 @@ export interface EventBridgeEmulator extends EmulatedService, BusIngress {
 }
 
 /** One account's EventBridge in one region. */
-interface EventBridgePartition {
-  state: EventBridgeState;
-  router: Router;
-  replays: Replays;
+interface EventBridgePartition extends EventBridgeParts {
   handlers: Handlers;
 }
 
@@ -72,7 +71,7 @@ export function createEventBridge(opts: EventBridgeOptions): EventBridgeEmulator
   const remote: (sender: LocalIdentity) => RemoteBusDelivery =
     (sender) => (targetArn, rule, target, event) => {
       const where = parseBusArn(targetArn);
-      if (!where) throw new PermanentDeliveryError(`unsupported target ${targetArn}`);
+      if (!where) throw new PermanentDeliveryError(`unsupported target ${targetArn}`, 'ValidationException');
       const { state, router } = partitions.get(where);
       const bus = state.buses.get(where.name);
       if (!bus) throw busNotFound(`${where.name} in account ${where.accountId}, ${where.region}`);
@@ -108,7 +107,7 @@ export function createEventBridge(opts: EventBridgeOptions): EventBridgeEmulator
       ...archives.operations(),
       ...replays.operations(),
     };
-    return { state, router, replays, handlers };
+    return { state, archives, router, replays, handlers };
   });
   partitions.get(opts.identity);
 
@@ -155,6 +154,8 @@ export function createEventBridge(opts: EventBridgeOptions): EventBridgeEmulator
         state.stats.entriesAccepted++;
       }
     },
+
+    persistence: partitionedState('events', partitions, eventBridgeState),
 
     async whenIdle() {
       // A delivery can start work in another partition: wait until a pass finds everything idle.

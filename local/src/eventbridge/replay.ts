@@ -42,7 +42,7 @@ function summary(r: Replay): JsonObject {
 }
 
 export class Replays {
-  private readonly byName = new Map<string, Replay>();
+  readonly byName = new Map<string, Replay>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(

@@ -6,14 +6,30 @@ import { targetBody } from './transform';
 import { WorkQueue } from './workQueue';
 
 /** A delivery that retrying cannot fix (e.g. refused by the target bus's policy): no retries. */
-export class PermanentDeliveryError extends Error {}
+export class PermanentDeliveryError extends Error {
+  constructor(
+    message: string,
+    /** The `ERROR_CODE` the dead-lettered event carries. */
+    readonly code = 'AccessDeniedException',
+  ) {
+    super(message);
+  }
+}
 
 /** Delivers to an event bus of another account or region (the emulator's other partitions). */
 export type RemoteBusDelivery = (targetArn: string, rule: Rule, target: Target, event: EventEnvelope) => void;
 
 export interface SqsSender {
-  send(queueArn: string, body: string, opts?: { messageGroupId?: string }): Promise<void>;
+  send(
+    queueArn: string,
+    body: string,
+    opts?: { messageGroupId?: string; attributes?: Record<string, string> },
+  ): Promise<void>;
 }
+
+/** SQS errors no retry can fix: EventBridge sends the event to the dead-letter queue at once. */
+const NOT_RETRYABLE =
+  /NonExistentQueue|QueueDoesNotExist|InvalidMessageContents|KmsAccessDenied|AccessDenied/;
 
 export interface DeliveryOptions {
   /** Deliveries in flight at once (default 64). */
@@ -23,6 +39,18 @@ export interface DeliveryOptions {
   retryMaxDelayMs?: number;
   /** Events kept per bus for the admin `recent` route (default 100). */
   recentLimit?: number;
+}
+
+/** A delivery as saved data (rule and target by name). */
+export interface PendingDelivery {
+  busName: string;
+  ruleName: string;
+  targetId: string;
+  event: EventEnvelope;
+  attempts: number;
+  firstAt: number;
+  /** When a retry is due (epoch ms); undefined = now. */
+  dueAt?: number;
 }
 
 interface DeliveryJob {
@@ -35,6 +63,12 @@ interface DeliveryJob {
 
 /** AWS defaults when a target has no RetryPolicy. */
 const DEFAULT_RETRY = { maximumRetryAttempts: 185, maximumEventAgeSeconds: 86_400 };
+
+/** The AWS error code of a failed send (SQS's code, else the error's name). */
+function errorCode(err: unknown): string {
+  const e = err as { code?: unknown; cause?: { code?: unknown }; name?: unknown };
+  return String(e?.cause?.code ?? e?.code ?? e?.name ?? 'InternalError');
+}
 
 export class Router {
   private readonly queue: WorkQueue<DeliveryJob>;
@@ -90,6 +124,31 @@ export class Router {
     this.queue.close();
   }
 
+  /** Deliveries not finished (queued, running, or waiting for a retry), as data. */
+  pendingDeliveries(): PendingDelivery[] {
+    return this.queue.snapshot().map(({ item: job, dueAt }) => ({
+      busName: job.rule.busName,
+      ruleName: job.rule.name,
+      targetId: job.target.id,
+      event: job.event,
+      attempts: job.attempts,
+      firstAt: job.firstAt,
+      dueAt,
+    }));
+  }
+
+  /** Queues deliveries saved by `pendingDeliveries` (those whose rule or target is gone are dropped). */
+  resumeDeliveries(deliveries: PendingDelivery[]): void {
+    for (const d of deliveries) {
+      const rule = this.state.buses.get(d.busName)?.rules.get(d.ruleName);
+      const target = rule?.targets.get(d.targetId);
+      if (!rule || !target) continue;
+      const job: DeliveryJob = { rule, target, event: d.event, attempts: d.attempts, firstAt: d.firstAt };
+      if (d.dueAt === undefined) this.queue.push(job);
+      else this.queue.later(job, Math.max(0, d.dueAt - Date.now()));
+    }
+  }
+
   private async send(job: DeliveryJob): Promise<void> {
     const { target, rule, event } = job;
     if (target.arn.startsWith('arn:aws:sqs:')) {
@@ -109,20 +168,19 @@ export class Router {
       await this.send(job);
       this.state.stats.delivered++;
     } catch (err) {
-      const permanent = err instanceof PermanentDeliveryError;
-      await this.failed(job, err instanceof Error ? err.message : String(err), permanent);
+      await this.failed(job, err);
     }
   }
 
-  private async failed(job: DeliveryJob, reason: string, permanent = false): Promise<void> {
+  private async failed(job: DeliveryJob, err: unknown): Promise<void> {
+    const reason = err instanceof Error ? err.message : String(err);
+    const code = errorCode(err);
+    const retryable = !(err instanceof PermanentDeliveryError) && !NOT_RETRYABLE.test(code);
     const policy = job.target.retryPolicy ?? DEFAULT_RETRY;
     const delay = Math.min(this.baseDelay * 2 ** job.attempts, this.maxDelay);
     const ageAfterDelay = (Date.now() + delay - job.firstAt) / 1000;
-    if (
-      !permanent &&
-      job.attempts < policy.maximumRetryAttempts &&
-      ageAfterDelay <= policy.maximumEventAgeSeconds
-    ) {
+    const retriesLeft = job.attempts < policy.maximumRetryAttempts;
+    if (retryable && retriesLeft && ageAfterDelay <= policy.maximumEventAgeSeconds) {
       this.state.stats.retries++;
       this.queue.later({ ...job, attempts: job.attempts + 1 }, delay);
       return;
@@ -131,8 +189,21 @@ export class Router {
     const what = `events: delivery of ${job.event.id} to ${job.target.arn} (rule ${job.rule.arn}) failed after ${job.attempts + 1} attempt(s): ${reason}`;
     const dlq = job.target.deadLetterArn;
     if (dlq === undefined) return this.log(`${what}; dropped (no dead-letter queue)`);
+    // The attributes EventBridge puts on a dead-lettered event: why, which rule and target, how many retries.
+    const attributes = {
+      ERROR_CODE: code,
+      ERROR_MESSAGE: reason.slice(0, 1000),
+      EXHAUSTED_RETRY_CONDITION: !retryable
+        ? 'NonRetryableError'
+        : retriesLeft
+          ? 'MaximumEventAgeExceeded'
+          : 'MaximumRetryAttempts',
+      RETRY_ATTEMPTS: String(job.attempts),
+      RULE_ARN: job.rule.arn,
+      TARGET_ARN: job.target.arn,
+    };
     try {
-      await this.sqs.send(dlq, JSON.stringify(job.event));
+      await this.sqs.send(dlq, JSON.stringify(job.event), { attributes });
       this.state.stats.deadLettered++;
       this.log(`${what}; sent to dead-letter queue ${dlq}`);
     } catch (dlqErr) {

@@ -3,7 +3,8 @@ export class WorkQueue<T> {
   private items: T[] = [];
   private head = 0;
   private active = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Map<NodeJS.Timeout, { item: T; dueAt: number }>();
+  private readonly running = new Set<T>();
   private waiters: (() => void)[] = [];
   private closed = false;
 
@@ -31,7 +32,15 @@ export class WorkQueue<T> {
       this.settle();
     }, delayMs);
     timer.unref();
-    this.timers.add(timer);
+    this.timers.set(timer, { item, dueAt: Date.now() + delayMs });
+  }
+
+  /** Every item not finished: queued, running (may run again after a restore), or scheduled for later. */
+  snapshot(): { item: T; dueAt?: number }[] {
+    return [
+      ...[...this.running, ...this.items.slice(this.head)].map((item) => ({ item })),
+      ...this.timers.values(),
+    ];
   }
 
   /** Resolves once nothing is queued, running or scheduled. */
@@ -42,7 +51,7 @@ export class WorkQueue<T> {
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.keys()) clearTimeout(t);
     this.timers.clear();
     this.items = [];
     this.head = 0;
@@ -57,9 +66,11 @@ export class WorkQueue<T> {
         this.head = 0;
       }
       this.active++;
+      this.running.add(item);
       void this.run(item)
         .catch(() => undefined)
         .finally(() => {
+          this.running.delete(item);
           this.active--;
           this.pump();
           this.settle();

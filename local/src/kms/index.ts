@@ -6,9 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { resolveCaller, type IdentityOptions } from '../edge/identity';
 import { jsonResponse } from '../http';
+import { partitionedState } from '../persistence/partitioned';
 import { parsePolicy } from '../policies/resourcePolicy';
 import type { CallerIdentity, EmulatedService, LocalRequest, LocalResponse } from '../types';
 import { KmsError, KmsKeys, type KmsKey } from './keys';
+import { kmsState } from './persistence';
 
 export { KmsKeys, KmsError } from './keys';
 export type { KmsKey, Grant, KeyUse } from './keys';
@@ -275,6 +277,7 @@ export function createKms(opts: IdentityOptions): KmsEmulator {
   return {
     signingNames: ['kms'],
     keys,
+    persistence: partitionedState('kms', keys.partitions, kmsState),
     async handle(req: LocalRequest): Promise<LocalResponse> {
       const headers = { 'content-type': CONTENT_TYPE };
       try {

@@ -2,11 +2,13 @@
 import { err, RdsError } from './errors';
 import type { ClusterSettings, DbCluster, DbClusterSnapshot, Tag } from './model';
 import { DEFAULT_VPC_ID } from './naming';
+import { defineTask, type TaskRef } from './lifecycle';
 import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderClusterSnapshot } from './render';
 import { normaliseId, validateIdentifier } from './settings';
 import { scheduleProgress } from './snapshotProgress';
+import { snapshotDone } from './snapshots';
 import { mergeTags, type RdsState } from './state';
 import { cancelCopy } from './copies';
 import { locateSnapshot } from './places';
@@ -37,7 +39,8 @@ export interface ClusterSnapshotRequest {
   type: 'manual' | 'automated';
   tags: Tag[];
   outcome?: string;
-  onDone?: (snap: DbClusterSnapshot) => void;
+  /** Runs when the snapshot is done (available or failed). */
+  onDone?: TaskRef;
 }
 
 /** Starts a cluster snapshot; manual ones emit 0074 / 0075. */
@@ -66,19 +69,10 @@ export function startClusterSnapshot(
   const manual = req.type === 'manual';
   if (manual) s.events.emit('CLUSTER_SNAPSHOT', 'clusterSnapshotCreating', snap.id, s.arnOf(snap));
   scheduleProgress(s, snap, s.durations.clusterSnapshotCreate);
-  s.sched.after(
+  s.sched.task(
     s.durations.clusterSnapshotCreate,
-    () => {
-      if (req.outcome === 'failed') {
-        s.setStatus(snap, 'failed');
-      } else {
-        snap.percentProgress = 100;
-        s.setStatus(snap, 'available');
-        if (manual) s.events.emit('CLUSTER_SNAPSHOT', 'clusterSnapshotCreated', snap.id, s.arnOf(snap));
-      }
-      req.onDone?.(snap);
-    },
     snap,
+    snapshotDone(snap, { failed: req.outcome === 'failed', onDone: req.onDone }),
   );
   return snap;
 }
@@ -155,13 +149,14 @@ export function deleteDBClusterSnapshot(s: RdsState, p: Params): XmlObject {
   }
   s.setStatus(snap, 'deleting');
   const out = { DBClusterSnapshot: renderClusterSnapshot(s, snap) };
-  s.sched.after(
-    s.durations.clusterSnapshotDelete,
-    () => {
-      s.clusterSnapshots.delete(snap.id);
-      s.setStatus(snap, 'deleted');
-    },
-    snap,
-  );
+  s.sched.task(s.durations.clusterSnapshotDelete, snap, clusterSnapshotDeleted(snap));
   return out;
 }
+
+const clusterSnapshotDeleted = defineTask(
+  'cluster-snapshot.deleted',
+  (s: RdsState, snap: DbClusterSnapshot) => {
+    s.clusterSnapshots.delete(snap.id);
+    s.setStatus(snap, 'deleted');
+  },
+);

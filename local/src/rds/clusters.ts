@@ -6,6 +6,7 @@ import { restorableSnapshot } from './places';
 import { err, RdsError } from './errors';
 import type { ClusterSettings, DbCluster } from './model';
 import { DEFAULT_SECURITY_GROUP, defaultEngineVersion, defaultParameterGroup, defaultPort } from './naming';
+import { defineTask } from './lifecycle';
 import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderCluster } from './render';
@@ -123,31 +124,32 @@ function addCluster(s: RdsState, c: DbCluster, duration: number, failure: string
   c.key = s.nextKey(`cluster:${c.resourceId}`);
   s.clusters.set(c.id, c);
   s.setStatus(c, 'creating');
-  s.sched.after(
-    duration,
-    () => {
-      if (failure !== undefined) {
-        s.setStatus(c, 'failed');
-        s.events.emit('CLUSTER', 'clusterCreateFailed', c.id, s.arnOf(c));
-        return;
-      }
-      c.createTime = new Date();
-      s.events.emit('CLUSTER', 'clusterCreated', c.id, s.arnOf(c));
-      if (c.backupRetentionPeriod > 0) {
-        const snap = startClusterSnapshot(s, c, {
-          id: automatedSnapshotId(c.id),
-          type: 'automated',
-          tags: [],
-        });
-        s.sched.cancel(snap);
-        snap.percentProgress = 100;
-        s.setStatus(snap, 'available');
-      }
-      s.setStatus(c, 'available');
-    },
-    c,
-  );
+  s.sched.task(duration, c, clusterCreated(c, { failed: failure !== undefined }));
 }
+
+const clusterCreated = defineTask(
+  'cluster.created',
+  (s: RdsState, c: DbCluster, { failed }: { failed: boolean }) => {
+    if (failed) {
+      s.setStatus(c, 'failed');
+      s.events.emit('CLUSTER', 'clusterCreateFailed', c.id, s.arnOf(c));
+      return;
+    }
+    c.createTime = new Date();
+    s.events.emit('CLUSTER', 'clusterCreated', c.id, s.arnOf(c));
+    if (c.backupRetentionPeriod > 0) {
+      const snap = startClusterSnapshot(s, c, {
+        id: automatedSnapshotId(c.id),
+        type: 'automated',
+        tags: [],
+      });
+      s.sched.cancel(snap);
+      snap.percentProgress = 100;
+      s.setStatus(snap, 'available');
+    }
+    s.setStatus(c, 'available');
+  },
+);
 
 function clusterFault(s: RdsState, op: 'cluster-create' | 'cluster-restore', id: string): string | undefined {
   const outcome = s.faults.takeOperation(op, id);
@@ -232,24 +234,29 @@ export function modifyDBCluster(s: RdsState, p: Params): XmlObject {
     for (const m of s.instances.values()) if (m.clusterId === oldId) m.clusterId = newId;
     s.setStatus(c, 'renaming', `renamed from ${oldId}`);
     if (s.faults.takeOperation('cluster-rename', oldId) !== 'stuck') {
-      s.sched.after(
-        s.durations.clusterRename,
-        () => {
-          s.setStatus(c, 'available');
-          s.events.emit('CLUSTER', 'clusterRenamed', c.id, s.arnOf(c), { from: oldId, to: c.id });
-        },
-        c,
-      );
+      s.sched.task(s.durations.clusterRename, c, clusterRenamed(c, { from: oldId }));
     }
   } else {
     if (newId !== undefined) c.pending['DBClusterIdentifier'] = newId;
     if (Object.keys(v).length > 0 && applyNow) {
       s.setStatus(c, 'modifying');
-      s.sched.after(s.durations.clusterModify, () => s.setStatus(c, 'available'), c);
+      s.sched.task(s.durations.clusterModify, c, clusterModified(c));
     }
   }
   return { DBCluster: renderCluster(s, c) };
 }
+
+const clusterRenamed = defineTask(
+  'cluster.renamed',
+  (s: RdsState, c: DbCluster, { from }: { from: string }) => {
+    s.setStatus(c, 'available');
+    s.events.emit('CLUSTER', 'clusterRenamed', c.id, s.arnOf(c), { from, to: c.id });
+  },
+);
+
+const clusterModified = defineTask('cluster.modified', (s: RdsState, c: DbCluster) => {
+  s.setStatus(c, 'available');
+});
 
 export function deleteDBCluster(s: RdsState, p: Params): XmlObject {
   const c = s.cluster(p.req('DBClusterIdentifier'));
@@ -287,29 +294,31 @@ export function deleteDBCluster(s: RdsState, p: Params): XmlObject {
   s.setStatus(c, 'deleting');
   const out = { DBCluster: renderCluster(s, c) };
   if (outcome === 'stuck') return out;
-  const finish = (): void =>
-    s.sched.after(
-      s.durations.clusterDelete,
-      () => {
-        s.clusters.delete(c.id);
-        for (const snap of [...s.clusterSnapshots.values()]) {
-          if (snap.snapshotType === 'automated' && snap.clusterResourceId === c.resourceId) {
-            s.clusterSnapshots.delete(snap.id);
-            s.setStatus(snap, 'deleted');
-          }
-        }
-        s.setStatus(c, 'deleted');
-        s.events.emit('CLUSTER', 'clusterDeleted', c.id, s.arnOf(c));
-      },
-      c,
-    );
+  const finish = clusterDeleting(c);
   if (finalId !== undefined) {
     startClusterSnapshot(s, c, { id: finalId, type: 'manual', tags: [], onDone: finish });
   } else {
-    finish();
+    s.runTask(finish);
   }
   return out;
 }
+
+/** `deleting` for the deletion's duration (after the final snapshot, if any). */
+const clusterDeleting = defineTask('cluster.deleting', (s: RdsState, c: DbCluster) => {
+  s.sched.task(s.durations.clusterDelete, c, clusterDeleted(c));
+});
+
+const clusterDeleted = defineTask('cluster.deleted', (s: RdsState, c: DbCluster) => {
+  s.clusters.delete(c.id);
+  for (const snap of [...s.clusterSnapshots.values()]) {
+    if (snap.snapshotType === 'automated' && snap.clusterResourceId === c.resourceId) {
+      s.clusterSnapshots.delete(snap.id);
+      s.setStatus(snap, 'deleted');
+    }
+  }
+  s.setStatus(c, 'deleted');
+  s.events.emit('CLUSTER', 'clusterDeleted', c.id, s.arnOf(c));
+});
 
 export function restoreDBClusterFromSnapshot(s: RdsState, p: Params): XmlObject {
   const id = normaliseId(p.req('DBClusterIdentifier'));

@@ -12,12 +12,13 @@
  */
 import { missingTargetKey, requireSourceKey, targetKey } from './encryption';
 import { err, RdsError } from './errors';
+import { defineTask } from './lifecycle';
 import type { CopyProgress, DbClusterSnapshot, DbSnapshot, Tag } from './model';
 import { defaultOptionGroup } from './naming';
 import { locateSnapshot, type Located } from './places';
 import type { Params, XmlObject } from './protocol';
 import { renderClusterSnapshot, renderSnapshot } from './render';
-import { normaliseId, validateIdentifier } from './settings';
+import { normaliseId, SNAPSHOT_ID_MAX, validateIdentifier } from './settings';
 import { scheduleProgress } from './snapshotProgress';
 import { mergeTags, type RdsState } from './state';
 
@@ -28,6 +29,8 @@ interface CopyKind<T extends AnySnapshot> {
   kind: T['kind'];
   sourceParam: string;
   targetParam: string;
+  /** The longest identifier of this kind. */
+  idMax: number;
   store(s: RdsState): Map<string, T>;
   exists(id: string): RdsError;
   state(message: string): RdsError;
@@ -45,7 +48,7 @@ const SIMULATED_MINUTE = 60_000;
 
 function copySnapshot<T extends AnySnapshot>(s: RdsState, p: Params, k: CopyKind<T>): T {
   const id = normaliseId(p.req(k.targetParam));
-  validateIdentifier(id, k.targetParam);
+  validateIdentifier(id, k.targetParam, k.idMax);
   const found = locateSnapshot(s, p.req(k.sourceParam), k.kind) as Located<T>;
   const { item: source, crossRegion, crossAccount } = found;
   if (source.status !== 'available') throw k.state(`Snapshot ${source.id} is not in available state.`);
@@ -75,89 +78,101 @@ function copySnapshot<T extends AnySnapshot>(s: RdsState, p: Params, k: CopyKind
   copy.source.storageEncrypted = keyArn !== undefined;
   const tags: Tag[] = p.tags() ?? [];
   copy.tags = p.bool('CopyTags') === true ? mergeTags(source.tags, tags) : tags;
-  const progress: CopyProgress = {
+  copy.copying = {
     crossRegion,
     sourceId: source.id,
     sourceRegion: found.owner.identity.region,
+    sourceAccount: found.owner.identity.accountId,
+    sourceKey: source.key,
+    requestedAt: Date.now(),
+    fails: outcome === 'failed',
+    // One lane per source database and destination (cross-region copies only).
+    lane: crossRegion ? `${found.owner.identity.region}/${laneOf(source)}` : undefined,
   };
-  copy.copying = progress;
   k.store(s).set(id, copy);
-  run(s, k, copy, found, outcome);
+  s.setStatus(copy, crossRegion ? 'pending' : 'creating', `copy of ${found.owner.arnOf(source)}`);
+  if (k.events) {
+    const vars = { source: source.id, region: found.owner.identity.region };
+    const event = crossRegion ? 'crossRegionCopyStarted' : 'snapshotCopyStarted';
+    s.events.emit('SNAPSHOT', event, copy.id, s.arnOf(copy), vars);
+  }
+  if (crossRegion) startWhenLaneFree(s, copy);
+  else s.runTask(copyTransfer(copy));
   return copy;
 }
 
 /**
- * pending -> copying -> available (cross-region), creating -> available (local). Cross-region copies of
- * one source database into one destination run one after another: RDS queues the later ones, which
- * stay `pending` meanwhile.
+ * The copy moves data: `copying` (cross-region) or `creating` (local), PercentProgress rising, until
+ * `copyFinished`.
  */
-function run<T extends AnySnapshot>(
-  s: RdsState,
-  k: CopyKind<T>,
-  copy: T,
-  found: Located<T>,
-  outcome: string | undefined,
-): void {
-  const progress = copy.copying as CopyProgress;
-  const vars = { source: progress.sourceId, region: progress.sourceRegion };
-  const arn = s.arnOf(copy);
-  const cross = progress.crossRegion;
-  const duration = cross ? s.durations.snapshotCopyCrossRegion : s.durations.snapshotCopy;
-  const requestedAt = Date.now();
-  s.setStatus(copy, cross ? 'pending' : 'creating', `copy of ${s.arnOf(found.item)}`);
-  if (k.events) {
-    s.events.emit('SNAPSHOT', cross ? 'crossRegionCopyStarted' : 'snapshotCopyStarted', copy.id, arn, vars);
+const copyTransfer = defineTask('snapshot-copy.transfer', (s: RdsState, copy: AnySnapshot) => {
+  const progress = copy.copying;
+  if (!progress) return;
+  if (progress.crossRegion) s.setStatus(copy, 'copying');
+  const duration = progress.crossRegion ? s.durations.snapshotCopyCrossRegion : s.durations.snapshotCopy;
+  scheduleProgress(s, copy, duration);
+  s.sched.task(duration, copy, copyFinished(copy));
+});
+
+/**
+ * `available` (with 0060 / 0197 for DB snapshots), or `failed` when a fault says so or the source was
+ * deleted meanwhile ("deleting the source before the copy is available can fail the copy", RDS user
+ * guide); the next copy of the lane starts.
+ */
+const copyFinished = defineTask('snapshot-copy.finished', (s: RdsState, copy: AnySnapshot) => {
+  const progress = copy.copying;
+  if (!progress) return;
+  copy.copying = undefined;
+  if (progress.lane !== undefined) startNextInLane(s, progress.lane);
+  const owner = s.world.partition({ accountId: progress.sourceAccount, region: progress.sourceRegion });
+  const k: CopyKind<AnySnapshot> = copy.kind === 'snapshot' ? INSTANCE_COPY : CLUSTER_COPY;
+  const sourceGone = k.store(owner).get(progress.sourceId)?.key !== progress.sourceKey;
+  if (progress.fails || sourceGone) {
+    s.setStatus(copy, 'failed', sourceGone ? 'source snapshot deleted during the copy' : undefined);
+    return;
   }
-  const finish = (): void => {
-    copy.copying = undefined;
-    if (progress.lane !== undefined) leaveLane(s, progress.lane);
-    // Deleting the source before the copy is available can fail the copy (RDS user guide).
-    const sourceGone = k.store(found.owner).get(found.item.id) !== found.item;
-    if (outcome === 'failed' || sourceGone) {
-      s.setStatus(copy, 'failed', sourceGone ? 'source snapshot deleted during the copy' : undefined);
-      return;
-    }
-    copy.percentProgress = 100;
-    s.setStatus(copy, 'available');
-    if (!k.events) return;
-    const simulatedMs = (Date.now() - requestedAt) / s.sched.timeScale;
-    const minutes = String(Math.max(1, Math.round(simulatedMs / SIMULATED_MINUTE)));
-    const name = cross ? 'crossRegionCopyFinished' : 'snapshotCopyFinished';
-    s.events.emit('SNAPSHOT', name, copy.id, arn, { ...vars, minutes });
-  };
-  const transfer = (): void => {
-    if (cross) s.setStatus(copy, 'copying');
-    scheduleProgress(s, copy, duration);
-    s.sched.after(duration, finish, copy);
-  };
-  if (!cross) return transfer();
-  progress.lane = `${progress.sourceRegion}/${laneOf(found.item)}`;
-  progress.start = () => {
-    progress.started = true;
-    s.sched.after(s.durations.snapshotCopyQueued, transfer, copy);
-  };
-  enterLane(s, progress.lane, progress.start);
-}
+  copy.percentProgress = 100;
+  s.setStatus(copy, 'available');
+  if (!k.events) return;
+  const simulatedMs = (Date.now() - progress.requestedAt) / s.sched.timeScale;
+  const minutes = String(Math.max(1, Math.round(simulatedMs / SIMULATED_MINUTE)));
+  const name = progress.crossRegion ? 'crossRegionCopyFinished' : 'snapshotCopyFinished';
+  s.events.emit('SNAPSHOT', name, copy.id, s.arnOf(copy), {
+    source: progress.sourceId,
+    region: progress.sourceRegion,
+    minutes,
+  });
+});
 
 function laneOf(x: AnySnapshot): string {
   return x.kind === 'snapshot' ? x.dbiResourceId : x.clusterResourceId;
 }
 
-/** Starts `start` now if no copy of the same source is in progress, else after those before it. */
-function enterLane(s: RdsState, lane: string, start: () => void): void {
-  const waiting = s.copyLanes.get(lane);
-  if (waiting) {
-    waiting.push(start);
-    return;
-  }
-  s.copyLanes.set(lane, []);
-  start();
+/** The copies in progress in a lane, oldest request first. */
+function lane(s: RdsState, name: string): AnySnapshot[] {
+  return [...s.snapshots.values(), ...s.clusterSnapshots.values()]
+    .filter((x) => x.copying?.lane === name)
+    .sort((a, b) => (a.copying as CopyProgress).requestedAt - (b.copying as CopyProgress).requestedAt);
 }
 
-function leaveLane(s: RdsState, lane: string): void {
-  const next = s.copyLanes.get(lane)?.shift();
-  if (next) next();
-  else s.copyLanes.delete(lane);
+/** A cross-region copy's turn: it waits `pending` while RDS queues it, then transfers. */
+function start(s: RdsState, copy: AnySnapshot): void {
+  (copy.copying as CopyProgress).started = true;
+  s.sched.task(s.durations.snapshotCopyQueued, copy, copyTransfer(copy));
+}
+
+/** Starts the copy now if no copy of the same source is in progress, else it waits its turn (`pending`). */
+function startWhenLaneFree(s: RdsState, copy: AnySnapshot): void {
+  const name = (copy.copying as CopyProgress).lane as string;
+  if (!lane(s, name).some((x) => x.copying?.started)) start(s, copy);
+}
+
+/** The oldest copy still waiting in the lane starts (unless one is in progress). */
+function startNextInLane(s: RdsState, name: string): void {
+  const copies = lane(s, name);
+  if (copies.some((x) => x.copying?.started)) return;
+  const next = copies[0];
+  if (next) start(s, next);
 }
 
 /**
@@ -169,17 +184,8 @@ export function cancelCopy(s: RdsState, snap: AnySnapshot): boolean {
   if (!progress) return false;
   s.sched.cancel(snap);
   snap.copying = undefined;
-  if (progress.lane !== undefined) {
-    // A copy still waiting leaves the queue; a running one lets the next start.
-    const waiting = s.copyLanes.get(progress.lane);
-    const started = progress.started === true;
-    if (started) leaveLane(s, progress.lane);
-    else if (waiting)
-      s.copyLanes.set(
-        progress.lane,
-        waiting.filter((start) => start !== progress.start),
-      );
-  }
+  // A copy still waiting leaves the queue; a running one lets the next start.
+  if (progress.lane !== undefined && progress.started) startNextInLane(s, progress.lane);
   if (snap.kind === 'snapshot') {
     s.snapshots.delete(snap.id);
     const event = progress.crossRegion ? 'crossRegionCopyCanceled' : 'snapshotCopyCanceled';
@@ -198,6 +204,7 @@ const INSTANCE_COPY: CopyKind<DbSnapshot> = {
   kind: 'snapshot',
   sourceParam: 'SourceDBSnapshotIdentifier',
   targetParam: 'TargetDBSnapshotIdentifier',
+  idMax: SNAPSHOT_ID_MAX,
   store: (s) => s.snapshots,
   exists: (id) => err.snapshotExists(id),
   state: (m) => err.snapshotState(m),
@@ -249,6 +256,7 @@ const CLUSTER_COPY: CopyKind<DbClusterSnapshot> = {
   kind: 'cluster-snapshot',
   sourceParam: 'SourceDBClusterSnapshotIdentifier',
   targetParam: 'TargetDBClusterSnapshotIdentifier',
+  idMax: 63,
   store: (s) => s.clusterSnapshots,
   exists: (id) => err.clusterSnapshotExists(id),
   state: (m) => err.clusterSnapshotState(m),
@@ -267,9 +275,6 @@ const CLUSTER_COPY: CopyKind<DbClusterSnapshot> = {
     }
   },
   build(s, { owner, item }, id) {
-    if (id.length > 63) {
-      throw err.value('TargetDBClusterSnapshotIdentifier must be 1 to 63 letters, numbers, or hyphens.');
-    }
     return {
       kind: 'cluster-snapshot',
       key: s.nextKey(`cluster-snapshot:${id}`),

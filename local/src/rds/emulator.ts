@@ -1,6 +1,13 @@
 /** What the RDS emulator offers its callers (the edge, the admin API, tests) and how it is created. */
 import type { KmsKeys } from '../kms/keys';
-import type { BusIngress, EmulatedService, LocalIdentity, LocalRequest, LocalResponse } from '../types';
+import type {
+  BusIngress,
+  EmulatedService,
+  LocalIdentity,
+  LocalRequest,
+  LocalResponse,
+  ServiceState,
+} from '../types';
 import type { EventQuirks, RdsEventRecord, SnsPublisher } from './events';
 import type { FaultConfig } from './faults';
 import type { Durations } from './lifecycle';
@@ -70,6 +77,11 @@ export interface RdsEmulator extends EmulatedService {
   at(where?: Partial<LocalIdentity>): RdsEmulatorView;
   /** IAM hook (local/src/iam): tags and settings of an existing resource, by ARN; undefined if none. */
   resourceFacts(arn: string): RdsResourceFacts | undefined;
+  /**
+   * Dumps and loads every account's and region's resources, event history and pending lifecycle steps
+   * (`--state-dir`).
+   */
+  readonly persistence: ServiceState;
 }
 
 export interface RdsResourceFacts {

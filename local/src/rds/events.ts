@@ -220,6 +220,11 @@ export class RdsEvents {
     return [...this.log];
   }
 
+  /** Replaces the history DescribeEvents reads (a saved state being loaded). */
+  restore(records: RdsEventRecord[]): void {
+    this.log = [...records];
+  }
+
   reset(): void {
     this.log = [];
     this.quirks = { ...DEFAULT_QUIRKS };

@@ -76,16 +76,24 @@ function matchesPattern(pattern: string | undefined, value: string | undefined):
   return new RegExp(`^${re}$`).test(value);
 }
 
+/** A seeded generator whose position can be saved and restored (resource ids stay unique after a reload). */
+export interface SeededRandom {
+  (): number;
+  /** Where the sequence stands. */
+  position: number;
+}
+
 /** mulberry32: small, seedable, good enough for fault rates. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
+export function seededRandom(seed: number): SeededRandom {
+  const next = (() => {
+    next.position = (next.position + 0x6d2b79f5) >>> 0;
+    let t = next.position;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  }) as SeededRandom;
+  next.position = seed >>> 0;
+  return next;
 }
 
 export class Faults {

@@ -5,7 +5,8 @@
  */
 import { Partitions, resolveCaller } from '../edge/identity';
 import { KmsKeys } from '../kms/keys';
-import type { LocalIdentity, LocalRequest, LocalResponse } from '../types';
+import { partitionedState } from '../persistence/partitioned';
+import type { LocalIdentity, LocalRequest, LocalResponse, ServiceState } from '../types';
 import { ACTIONS, callIdentifier } from './actions';
 import { handleAdmin } from './admin';
 import type { RdsConfig, CreateRdsOptions, RdsEmulatorView, RdsEmulator, RdsResourceFacts } from './emulator';
@@ -14,6 +15,7 @@ import type { EventQuirks, RdsEventRecord } from './events';
 import { Faults, seededRandom, type FaultConfig } from './faults';
 import { resolveDurations, type Durations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
+import { rdsState } from './persistence';
 import { errorResponse, newRequestId, Params, xmlResponse } from './protocol';
 import { RdsState, type Behaviour, type RdsWorld } from './state';
 import { DEFAULT_THROTTLE, TokenBucket, type ThrottleConfig } from './throttle';
@@ -38,6 +40,7 @@ class Rds implements RdsEmulator, RdsWorld {
   readonly signingNames = ['rds'] as const;
   readonly adminPrefix = 'rds';
   readonly kms: KmsKeys;
+  readonly persistence: ServiceState;
   private readonly identity: LocalIdentity;
   private readonly partitions: Partitions<RdsPartition>;
   private readonly faults: Faults;
@@ -80,6 +83,7 @@ class Rds implements RdsEmulator, RdsWorld {
       return { state, bucket };
     });
     this.partitions.get(this.identity);
+    this.persistence = partitionedState('rds', this.partitions, rdsState);
   }
 
   partition(where: LocalIdentity): RdsState {

@@ -13,11 +13,18 @@ import {
   defaultParameterGroup,
   defaultPort,
 } from './naming';
+import { defineTask, type TaskRef } from './lifecycle';
 import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderInstance } from './render';
-import { readInstanceSettings, validateIdentifier, validateInstanceSettings, normaliseId } from './settings';
 import { requestedMasterSecret } from './masterSecrets';
+import {
+  normaliseId,
+  readInstanceSettings,
+  SNAPSHOT_ID_MAX,
+  validateIdentifier,
+  validateInstanceSettings,
+} from './settings';
 import { automatedSnapshotId, startSnapshot } from './snapshots';
 import type { RdsState } from './state';
 
@@ -113,8 +120,8 @@ const FAILURES: Record<
 
 export interface CreationPlan {
   duration: number;
-  /** Events emitted when creation succeeds (after 0005). */
-  onCreated?: () => void;
+  /** Emits the events of a successful creation after 0005 (e.g. the restore's 0043). */
+  onCreated?: TaskRef;
   /** Fault outcome (a key of FAILURES) to end in instead of available. */
   failure?: string;
   /** Take a backup (baseline / initial) afterwards when BackupRetentionPeriod > 0. */
@@ -124,44 +131,44 @@ export interface CreationPlan {
 
 /** creating -> [failure] | created (0005 + extra) -> [backing-up 0001/0002] -> available. */
 export function runCreation(s: RdsState, inst: DbInstance, plan: CreationPlan): void {
-  s.sched.after(
-    plan.duration,
-    () => {
-      const arn = s.arnOf(inst);
-      const failure = plan.failure === undefined ? undefined : FAILURES[plan.failure];
-      if (failure) {
-        s.setStatus(inst, failure.status);
-        s.events.emit('DB_INSTANCE', failure.event, inst.id, arn, { status: failure.status });
-        return;
-      }
-      inst.createTime = new Date();
-      s.events.emit('DB_INSTANCE', 'instanceCreated', inst.id, arn);
-      plan.onCreated?.();
-      if (plan.backup && inst.backupRetentionPeriod > 0) {
-        s.setStatus(inst, 'backing-up');
-        s.events.emit('DB_INSTANCE', 'backupStarted', inst.id, arn);
-        s.sched.after(
-          plan.backupDuration,
-          () => {
-            const snapId = automatedSnapshotId(inst.id);
-            if (!s.snapshots.has(snapId)) {
-              const snap = startSnapshot(s, inst, { id: snapId, type: 'automated', tags: [] });
-              s.sched.cancel(snap);
-              snap.percentProgress = 100;
-              s.setStatus(snap, 'available');
-            }
-            s.events.emit('DB_INSTANCE', 'backupFinished', inst.id, s.arnOf(inst));
-            s.setStatus(inst, 'available');
-          },
-          inst,
-        );
-      } else {
-        s.setStatus(inst, 'available');
-      }
-    },
-    inst,
-  );
+  const { duration, ...args } = plan;
+  s.sched.task(duration, inst, created(inst, args));
 }
+
+const created = defineTask(
+  'instance.created',
+  (s: RdsState, inst: DbInstance, plan: Omit<CreationPlan, 'duration'>) => {
+    const arn = s.arnOf(inst);
+    const failure = plan.failure === undefined ? undefined : FAILURES[plan.failure];
+    if (failure) {
+      s.setStatus(inst, failure.status);
+      s.events.emit('DB_INSTANCE', failure.event, inst.id, arn, { status: failure.status });
+      return;
+    }
+    inst.createTime = new Date();
+    s.events.emit('DB_INSTANCE', 'instanceCreated', inst.id, arn);
+    if (plan.onCreated) s.runTask(plan.onCreated);
+    if (plan.backup && inst.backupRetentionPeriod > 0) {
+      s.setStatus(inst, 'backing-up');
+      s.events.emit('DB_INSTANCE', 'backupStarted', inst.id, arn);
+      s.sched.task(plan.backupDuration, inst, backedUp(inst));
+    } else {
+      s.setStatus(inst, 'available');
+    }
+  },
+);
+
+const backedUp = defineTask('instance.backed-up', (s: RdsState, inst: DbInstance) => {
+  const snapId = automatedSnapshotId(inst.id);
+  if (!s.snapshots.has(snapId)) {
+    const snap = startSnapshot(s, inst, { id: snapId, type: 'automated', tags: [] });
+    s.sched.cancel(snap);
+    snap.percentProgress = 100;
+    s.setStatus(snap, 'available');
+  }
+  s.events.emit('DB_INSTANCE', 'backupFinished', inst.id, s.arnOf(inst));
+  s.setStatus(inst, 'available');
+});
 
 export function createDBInstance(s: RdsState, p: Params): XmlObject {
   const id = normaliseId(p.req('DBInstanceIdentifier'));
@@ -325,17 +332,15 @@ export function modifyDBInstance(s: RdsState, p: Params): XmlObject {
     rename(s, inst, newId);
   } else if (changed && applyNow) {
     s.setStatus(inst, 'modifying');
-    s.sched.after(
-      s.durations.instanceModify,
-      () => {
-        applyPending(inst);
-        s.setStatus(inst, 'available');
-      },
-      inst,
-    );
+    s.sched.task(s.durations.instanceModify, inst, modified(inst));
   }
   return { DBInstance: renderInstance(s, inst) };
 }
+
+const modified = defineTask('instance.modified', (s: RdsState, inst: DbInstance) => {
+  applyPending(inst);
+  s.setStatus(inst, 'available');
+});
 
 function applyPending(inst: DbInstance): void {
   for (const [name, val] of Object.entries(inst.pending)) {
@@ -359,32 +364,30 @@ function rename(s: RdsState, inst: DbInstance, newId: string): void {
   s.setStatus(inst, 'renaming', `renamed from ${oldId}`);
   applyPending(inst);
   if (s.faults.takeOperation('rename', oldId) === 'stuck' || false) return;
-  const reboot = (): void => {
-    s.setStatus(inst, 'rebooting');
-    s.events.emit('DB_INSTANCE', 'instanceShutdown', inst.id, s.arnOf(inst));
-    s.sched.after(
-      s.durations.renameRebooting,
-      () => {
-        s.events.emit('DB_INSTANCE', 'instanceRestarted', inst.id, s.arnOf(inst));
-        if (inst.parameterApplyStatus === 'pending-reboot') inst.parameterApplyStatus = 'in-sync';
-        s.setStatus(inst, 'available');
-      },
-      inst,
-    );
-  };
-  s.sched.after(
-    s.durations.renameRenaming,
-    () => {
-      if (s.durations.renameAvailableFlash > 0) {
-        s.setStatus(inst, 'available');
-        s.sched.after(s.durations.renameAvailableFlash, reboot, inst);
-      } else {
-        reboot();
-      }
-    },
-    inst,
-  );
+  s.sched.task(s.durations.renameRenaming, inst, renamed(inst));
 }
+
+const renamed = defineTask('instance.renamed', (s: RdsState, inst: DbInstance) => {
+  if (s.durations.renameAvailableFlash > 0) {
+    s.setStatus(inst, 'available');
+    s.sched.task(s.durations.renameAvailableFlash, inst, rebootAfterRename(inst));
+  } else {
+    s.runTask(rebootAfterRename(inst));
+  }
+});
+
+const rebootAfterRename = defineTask('instance.reboot-after-rename', (s: RdsState, inst: DbInstance) => {
+  s.setStatus(inst, 'rebooting');
+  s.events.emit('DB_INSTANCE', 'instanceShutdown', inst.id, s.arnOf(inst));
+  s.sched.task(s.durations.renameRebooting, inst, restarted(inst));
+});
+
+/** The end of a reboot: 0006, pending parameters applied, available. */
+export const restarted = defineTask('instance.restarted', (s: RdsState, inst: DbInstance) => {
+  if (inst.parameterApplyStatus === 'pending-reboot') inst.parameterApplyStatus = 'in-sync';
+  s.events.emit('DB_INSTANCE', 'instanceRestarted', inst.id, s.arnOf(inst));
+  s.setStatus(inst, 'available');
+});
 
 export function rebootDBInstance(s: RdsState, p: Params): XmlObject {
   const inst = s.instance(p.req('DBInstanceIdentifier'));
@@ -397,15 +400,7 @@ export function rebootDBInstance(s: RdsState, p: Params): XmlObject {
   s.setStatus(inst, 'rebooting');
   s.events.emit('DB_INSTANCE', 'instanceShutdown', inst.id, s.arnOf(inst));
   if (s.faults.takeOperation('reboot', inst.id) !== 'stuck') {
-    s.sched.after(
-      s.durations.reboot,
-      () => {
-        if (inst.parameterApplyStatus === 'pending-reboot') inst.parameterApplyStatus = 'in-sync';
-        s.events.emit('DB_INSTANCE', 'instanceRestarted', inst.id, s.arnOf(inst));
-        s.setStatus(inst, 'available');
-      },
-      inst,
-    );
+    s.sched.task(s.durations.reboot, inst, restarted(inst));
   }
   return { DBInstance: renderInstance(s, inst) };
 }
@@ -477,7 +472,7 @@ export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
       );
     }
     if (finalId !== undefined) {
-      validateIdentifier(finalId, 'FinalDBSnapshotIdentifier');
+      validateIdentifier(finalId, 'FinalDBSnapshotIdentifier', SNAPSHOT_ID_MAX);
       if (s.snapshots.has(finalId)) throw err.snapshotExists(finalId);
     }
   }
@@ -487,33 +482,39 @@ export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
   s.setStatus(inst, 'deleting');
   const out = { DBInstance: renderInstance(s, inst) };
   if (outcome === 'stuck') return out;
-  const removeAutomated = p.bool('DeleteAutomatedBackups') !== false;
-  const finish = (): void => {
-    s.sched.after(
-      s.durations.instanceDelete,
-      () => {
-        s.instances.delete(inst.id);
-        detachReplica(s, inst);
-        releaseReplicas(s, inst);
-        if (inst.clusterId !== undefined && inst.clusterWriter) promoteWriter(s, inst.clusterId);
-        if (removeAutomated) {
-          for (const snap of [...s.snapshots.values()]) {
-            if (snap.snapshotType === 'automated' && snap.dbiResourceId === inst.resourceId) {
-              s.snapshots.delete(snap.id);
-              s.setStatus(snap, 'deleted');
-            }
-          }
-        }
-        s.setStatus(inst, 'deleted');
-        s.events.emit('DB_INSTANCE', 'instanceDeleted', inst.id, s.arnOf(inst));
-      },
-      inst,
-    );
-  };
+  const finish = deleting(inst, { removeAutomated: p.bool('DeleteAutomatedBackups') !== false });
   if (finalId !== undefined) {
     startSnapshot(s, inst, { id: finalId, type: 'manual', tags: [], onDone: finish });
   } else {
-    finish();
+    s.runTask(finish);
   }
   return out;
 }
+
+/** `deleting` for the deletion's duration (after the final snapshot, if any). */
+const deleting = defineTask(
+  'instance.deleting',
+  (s: RdsState, inst: DbInstance, args: { removeAutomated: boolean }) => {
+    s.sched.task(s.durations.instanceDelete, inst, deleted(inst, args));
+  },
+);
+
+const deleted = defineTask(
+  'instance.deleted',
+  (s: RdsState, inst: DbInstance, { removeAutomated }: { removeAutomated: boolean }) => {
+    s.instances.delete(inst.id);
+    detachReplica(s, inst);
+    releaseReplicas(s, inst);
+    if (inst.clusterId !== undefined && inst.clusterWriter) promoteWriter(s, inst.clusterId);
+    if (removeAutomated) {
+      for (const snap of [...s.snapshots.values()]) {
+        if (snap.snapshotType === 'automated' && snap.dbiResourceId === inst.resourceId) {
+          s.snapshots.delete(snap.id);
+          s.setStatus(snap, 'deleted');
+        }
+      }
+    }
+    s.setStatus(inst, 'deleted');
+    s.events.emit('DB_INSTANCE', 'instanceDeleted', inst.id, s.arnOf(inst));
+  },
+);

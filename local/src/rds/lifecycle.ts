@@ -91,33 +91,99 @@ export function resolveDurations(
   return { ...REALISTIC, ...profile };
 }
 
-/** setTimeout with a time scale, owner-based cancellation, and close(). */
+/** Arguments of a lifecycle task: JSON values, or a task to run when this one is done. */
+export type TaskArgs = Record<string, string | number | boolean | TaskRef | undefined>;
+
+/** A named lifecycle step of one resource (by its stable `key`): data, so it survives a restart. */
+export interface TaskRef {
+  task: string;
+  key: string;
+  args: TaskArgs;
+}
+
+/** A task waiting in the scheduler, with when it is due (epoch ms). */
+export interface PendingTask extends TaskRef {
+  dueAt: number;
+}
+
+type TaskFn = (state: never, owner: never, args: never) => void;
+const TASKS = new Map<string, TaskFn>();
+
+/**
+ * Registers a lifecycle step under a unique name; returns a function making references to it. The
+ * scheduler runs steps by name, so pending steps can be saved and resumed (`--state-dir`).
+ */
+export function defineTask<S, O extends { key: string }, A extends TaskArgs = Record<string, never>>(
+  name: string,
+  fn: (state: S, owner: O, args: A) => void,
+): (owner: O, args?: A) => TaskRef {
+  if (TASKS.has(name)) throw new Error(`lifecycle task ${name} is defined twice`);
+  TASKS.set(name, fn as TaskFn);
+  return (owner, args) => ({ task: name, key: owner.key, args: args ?? {} });
+}
+
+export function taskFunction<S>(
+  name: string,
+): ((state: S, owner: unknown, args: TaskArgs) => void) | undefined {
+  return TASKS.get(name) as ((state: S, owner: unknown, args: TaskArgs) => void) | undefined;
+}
+
+interface Timer {
+  owner?: object;
+  dueAt: number;
+  ref?: TaskRef;
+}
+
+/** setTimeout with a time scale, owner-based cancellation, named tasks that can be saved, and close(). */
 export class Scheduler {
-  private readonly timers = new Map<NodeJS.Timeout, object | undefined>();
+  private readonly timers = new Map<NodeJS.Timeout, Timer>();
+  private runner: (ref: TaskRef) => void = () => undefined;
 
   constructor(public timeScale: number) {}
 
-  /** Runs fn after `ms` simulated milliseconds. */
+  /** How named tasks run (the state resolves the owner by key and calls the task). */
+  setRunner(runner: (ref: TaskRef) => void): void {
+    this.runner = runner;
+  }
+
+  /** Runs fn after `ms` simulated milliseconds (not kept across a restart: use `task` for lifecycle steps). */
   after(ms: number, fn: () => void, owner?: object): void {
     this.afterReal(ms * this.timeScale, fn, owner);
   }
 
+  /** Runs a named task after `ms` simulated milliseconds. */
+  task(ms: number, owner: object, ref: TaskRef): void {
+    this.afterReal(ms * this.timeScale, () => this.runner(ref), owner, ref);
+  }
+
   /** Runs fn after `ms` real milliseconds. */
-  afterReal(ms: number, fn: () => void, owner?: object): void {
-    const t = setTimeout(
-      () => {
-        this.timers.delete(t);
-        fn();
-      },
-      Math.max(0, ms),
-    );
-    this.timers.set(t, owner);
+  afterReal(ms: number, fn: () => void, owner?: object, ref?: TaskRef): void {
+    const delay = Math.max(0, ms);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, delay);
+    this.timers.set(t, { owner, dueAt: Date.now() + delay, ref });
+  }
+
+  /** The named tasks waiting, with their due times. */
+  pendingTasks(): PendingTask[] {
+    const out: PendingTask[] = [];
+    for (const { ref, dueAt } of this.timers.values()) if (ref) out.push({ ...ref, dueAt });
+    return out;
+  }
+
+  /** Schedules saved tasks at their due times (at once when the time passed meanwhile). */
+  resume(tasks: PendingTask[], ownerOf: (key: string) => object | undefined): void {
+    for (const { dueAt, ...ref } of tasks) {
+      this.afterReal(dueAt - Date.now(), () => this.runner(ref), ownerOf(ref.key), ref);
+    }
   }
 
   /** Cancels the pending timers of one resource. */
   cancel(owner: object): void {
-    for (const [t, o] of this.timers) {
-      if (o === owner) {
+    for (const [t, timer] of this.timers) {
+      if (timer.owner === owner) {
         clearTimeout(t);
         this.timers.delete(t);
       }

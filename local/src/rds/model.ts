@@ -170,9 +170,15 @@ export interface CopyProgress {
   crossRegion: boolean;
   sourceId: string;
   sourceRegion: string;
-  /** Cross-region copies of one source database run one at a time: its queue, and this copy's turn. */
+  sourceAccount: string;
+  /** The source's stable key: a source deleted (or another under its name) fails the copy. */
+  sourceKey: string;
+  /** When the copy was requested (epoch ms): its place in its lane, and the minutes its event reports. */
+  requestedAt: number;
+  /** An injected fault: the copy ends `failed`. */
+  fails: boolean;
+  /** Cross-region copies of one source database run one at a time: their lane, and whether this one's turn came. */
   lane?: string;
-  start?: () => void;
   started?: boolean;
 }
 

@@ -1,7 +1,7 @@
 /** What tests observe: resource histories, API call counts, endpoint availability over time. */
 import type { ResourceKind } from './model';
 
-interface HistoryEntry {
+export interface HistoryEntry {
   time: string;
   status: string;
   identifier: string;

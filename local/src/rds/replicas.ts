@@ -9,7 +9,8 @@
  */
 import { missingTargetKey, requireSourceKey, targetKey } from './encryption';
 import { err, RdsError } from './errors';
-import { addInstance, baseInstance, runCreation } from './instances';
+import { addInstance, baseInstance, restarted, runCreation } from './instances';
+import { defineTask } from './lifecycle';
 import type { DbInstance, DbSnapshot } from './model';
 import { defaultOptionGroup, defaultParameterGroup, parseRdsArn } from './naming';
 import type { Params, XmlObject } from './protocol';
@@ -97,28 +98,33 @@ export function createDBInstanceReadReplica(s: RdsState, p: Params): XmlObject {
 
   // RDS snapshots the source (source `modifying`), copies that snapshot to the replica's region.
   owner.setStatus(source, 'modifying', `creating read replica ${replica.id}`);
-  owner.sched.after(
-    owner.durations.instanceInitialBackup,
-    () => {
-      if (source.status === 'modifying') owner.setStatus(source, 'available');
-    },
-    source,
-  );
+  owner.sched.task(owner.durations.instanceInitialBackup, source, sourceSnapshotted(source));
   addInstance(s, replica);
   const transit = crossRegion ? seedSnapshot(s, source, settings) : undefined;
   runCreation(s, replica, {
     duration: s.durations.replicaCreate,
     backup: false,
     backupDuration: 0,
-    onCreated: () => {
-      if (transit) {
-        s.snapshots.delete(transit.id);
-        s.setStatus(transit, 'deleted', `loaded into read replica ${replica.id}`);
-      }
-    },
+    onCreated: transit && seedLoaded(replica, { seed: transit.key }),
   });
   return { DBInstance: renderInstance(s, replica) };
 }
+
+/** RDS has the source's snapshot for the replica: the source is `available` again. */
+const sourceSnapshotted = defineTask('replica.source-snapshotted', (s: RdsState, source: DbInstance) => {
+  if (source.status === 'modifying') s.setStatus(source, 'available');
+});
+
+/** A cross-region replica is up: the copy of the source's snapshot it was loaded from goes away. */
+const seedLoaded = defineTask(
+  'replica.seed-loaded',
+  (s: RdsState, replica: DbInstance, { seed }: { seed: string }) => {
+    const transit = s.byKey(seed);
+    if (transit?.kind !== 'snapshot' || s.snapshots.get(transit.id) !== transit) return;
+    s.snapshots.delete(transit.id);
+    s.setStatus(transit, 'deleted', `loaded into read replica ${replica.id}`);
+  },
+);
 
 /** The cross-region copy of the source's snapshot: an automated snapshot in `creating` until loaded. */
 function seedSnapshot(s: RdsState, source: DbInstance, settings: DbSnapshot['source']): DbSnapshot {
@@ -163,30 +169,24 @@ export function promoteReadReplica(s: RdsState, p: Params): XmlObject {
   const retention = p.int('BackupRetentionPeriod') ?? 1;
   if (retention < 0 || retention > 35) throw err.value('BackupRetentionPeriod must be between 0 and 35.');
   const window = p.str('PreferredBackupWindow');
-  const arn = s.arnOf(replica);
   s.setStatus(replica, 'modifying', 'promoting read replica');
-  s.sched.after(
-    s.durations.instanceModify,
-    () => {
-      detachReplica(s, replica);
-      replica.replicaSourceArn = undefined;
-      replica.backupRetentionPeriod = retention;
-      if (window !== undefined) replica.preferredBackupWindow = window;
-      s.setStatus(replica, 'rebooting');
-      s.events.emit('DB_INSTANCE', 'instanceShutdown', replica.id, arn);
-      s.sched.after(
-        s.durations.reboot,
-        () => {
-          s.events.emit('DB_INSTANCE', 'instanceRestarted', replica.id, arn);
-          s.setStatus(replica, 'available');
-        },
-        replica,
-      );
-    },
-    replica,
-  );
+  s.sched.task(s.durations.instanceModify, replica, promoted(replica, { retention, window }));
   return { DBInstance: renderInstance(s, replica) };
 }
+
+/** The replica is standalone: its backups as requested, then a reboot (0004 / 0006) and `available`. */
+const promoted = defineTask(
+  'replica.promoted',
+  (s: RdsState, replica: DbInstance, args: { retention: number; window?: string }) => {
+    detachReplica(s, replica);
+    replica.replicaSourceArn = undefined;
+    replica.backupRetentionPeriod = args.retention;
+    if (args.window !== undefined) replica.preferredBackupWindow = args.window;
+    s.setStatus(replica, 'rebooting');
+    s.events.emit('DB_INSTANCE', 'instanceShutdown', replica.id, s.arnOf(replica));
+    s.sched.task(s.durations.reboot, replica, restarted(replica));
+  },
+);
 
 /** CreateDBCluster with ReplicationSourceIdentifier: the resource id of a source cluster of this Region. */
 export function clusterReplicationSource(s: RdsState, p: Params): string | undefined {

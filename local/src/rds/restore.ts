@@ -1,6 +1,7 @@
 /** RestoreDBInstanceFromDBSnapshot and RestoreDBInstanceToPointInTime. */
 import { err, RdsError } from './errors';
 import type { DbInstance, InstanceSettings } from './model';
+import { defineTask, type TaskRef } from './lifecycle';
 import { defaultOptionGroup, defaultParameterGroup } from './naming';
 import type { Params, XmlObject } from './protocol';
 import { addInstance, baseInstance, runCreation } from './instances';
@@ -55,7 +56,13 @@ function restoredInstance(s: RdsState, p: Params, id: string, src: InstanceSetti
   return inst;
 }
 
-function startRestore(s: RdsState, inst: DbInstance, duration: number, onCreated: () => void): XmlObject {
+/** `onCreated` makes the task emitting the restore's own events (the instance has its key once added). */
+function startRestore(
+  s: RdsState,
+  inst: DbInstance,
+  duration: number,
+  onCreated: (inst: DbInstance) => TaskRef,
+): XmlObject {
   const outcome = s.faults.takeOperation('restore', inst.id);
   if (outcome === 'insufficient-capacity') {
     throw new RdsError(
@@ -67,7 +74,7 @@ function startRestore(s: RdsState, inst: DbInstance, duration: number, onCreated
   runCreation(s, inst, {
     duration,
     failure: outcome,
-    onCreated,
+    onCreated: onCreated(inst),
     backup: true,
     backupDuration: s.durations.baselineBackup,
   });
@@ -87,14 +94,21 @@ export function restoreDBInstanceFromDBSnapshot(s: RdsState, p: Params): XmlObje
   if (s.instances.has(id)) throw err.instanceExists();
   const inst = restoredInstance(s, p, id, snap.source);
   inst.restoredFrom = snap.id;
-  return startRestore(s, inst, s.durations.instanceRestore, () => {
+  return startRestore(s, inst, s.durations.instanceRestore, (i) => restoredEvents(i, { snapshot: snap.id }));
+}
+
+/** RDS-EVENT-0043 (or the older 0008) as an instance and / or snapshot event, per the quirks. */
+const restoredEvents = defineTask(
+  'instance.restored-events',
+  (s: RdsState, inst: DbInstance, { snapshot }: { snapshot: string }) => {
     const q = s.events.quirks;
-    const vars = { snapshot: snap.id };
+    const vars = { snapshot };
     const name = q.restoreEventId === '0008' ? 'restoredLegacy' : 'restored';
     if (q.restoreEventSource !== 'snapshot') s.events.emit('DB_INSTANCE', name, inst.id, s.arnOf(inst), vars);
-    if (q.restoreEventSource !== 'instance') s.events.emit('SNAPSHOT', name, snap.id, s.arnOf(snap), vars);
-  });
-}
+    if (q.restoreEventSource !== 'instance')
+      s.events.emit('SNAPSHOT', name, snapshot, s.naming.arn('snapshot', snapshot), vars);
+  },
+);
 
 export function restoreDBInstanceToPointInTime(s: RdsState, p: Params): XmlObject {
   const id = normaliseId(p.req('TargetDBInstanceIdentifier'));
@@ -122,10 +136,14 @@ export function restoreDBInstanceToPointInTime(s: RdsState, p: Params): XmlObjec
   }
   if (s.instances.has(id)) throw err.instanceExists();
   const inst = restoredInstance(s, p, id, settingsOf(source));
-  return startRestore(s, inst, s.durations.pointInTimeRestore, () => {
-    s.events.emit('DB_INSTANCE', 'pointInTimeRestored', inst.id, s.arnOf(inst), {
-      source: source.id,
-      target: inst.id,
-    });
-  });
+  return startRestore(s, inst, s.durations.pointInTimeRestore, (i) =>
+    pointInTimeRestored(i, { source: source.id }),
+  );
 }
+
+const pointInTimeRestored = defineTask(
+  'instance.point-in-time-restored',
+  (s: RdsState, inst: DbInstance, { source }: { source: string }) => {
+    s.events.emit('DB_INSTANCE', 'pointInTimeRestored', inst.id, s.arnOf(inst), { source, target: inst.id });
+  },
+);

@@ -139,11 +139,18 @@ export function validateInstanceSettings(s: RdsState, v: Partial<DbInstance>): v
   }
 }
 
-/** RDS identifier rules: 1-63 letters, digits or hyphens, starting with a letter, no `--`, no trailing `-`. */
-export function validateIdentifier(id: string, what = 'DBInstanceIdentifier'): void {
-  if (!/^[A-Za-z][A-Za-z0-9-]{0,62}$/.test(id) || id.includes('--') || id.endsWith('-')) {
+/** DB snapshot identifiers (create, copy, final snapshot) may be 255 characters; everything else 63. */
+export const SNAPSHOT_ID_MAX = 255;
+
+/**
+ * RDS identifier rules: 1-`max` letters, digits or hyphens (63 for instances, clusters and cluster
+ * snapshots; `SNAPSHOT_ID_MAX` for DB snapshots), starting with a letter, no `--`, no trailing `-`.
+ */
+export function validateIdentifier(id: string, what = 'DBInstanceIdentifier', max = 63): void {
+  const valid = new RegExp(`^[A-Za-z][A-Za-z0-9-]{0,${max - 1}}$`);
+  if (!valid.test(id) || id.includes('--') || id.endsWith('-')) {
     throw err.value(
-      `The parameter ${what} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
+      `The parameter ${what} is not a valid identifier. Identifiers must be 1 to ${max} characters, begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
     );
   }
 }

@@ -1,6 +1,7 @@
 /** DB snapshots: manual, automated, final, copies; CreateDBSnapshot, DescribeDBSnapshots, DeleteDBSnapshot, CopyDBSnapshot. */
 import { err, RdsError } from './errors';
-import type { DbInstance, DbSnapshot, InstanceSettings, Tag } from './model';
+import type { DbClusterSnapshot, DbInstance, DbSnapshot, InstanceSettings, Tag } from './model';
+import { defineTask, type TaskRef } from './lifecycle';
 import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderSnapshot } from './render';
@@ -9,7 +10,7 @@ import { cancelCopy } from './copies';
 import { scheduleProgress } from './snapshotProgress';
 import { locateSnapshot } from './places';
 import { sharedSelection, visibleShared } from './sharing';
-import { normaliseId, validateIdentifier } from './settings';
+import { normaliseId, SNAPSHOT_ID_MAX, validateIdentifier } from './settings';
 
 export function settingsOf(i: DbInstance): InstanceSettings {
   return {
@@ -43,8 +44,8 @@ export interface SnapshotRequest {
   id: string;
   type: 'manual' | 'automated';
   tags: Tag[];
-  /** Called when the snapshot is done (available or failed). */
-  onDone?: (snap: DbSnapshot) => void;
+  /** Runs when the snapshot is done (available or failed). */
+  onDone?: TaskRef;
   /** Fault outcome decided by the caller (`failed`). */
   outcome?: string;
 }
@@ -73,22 +74,32 @@ export function startSnapshot(s: RdsState, inst: DbInstance, req: SnapshotReques
   if (manual) s.events.emit('SNAPSHOT', 'snapshotCreating', snap.id, s.arnOf(snap));
   const duration = manual ? s.durations.snapshotCreate : s.durations.instanceInitialBackup;
   scheduleProgress(s, snap, duration);
-  s.sched.after(
-    duration,
-    () => {
-      if (req.outcome === 'failed') {
-        s.setStatus(snap, 'failed');
-      } else {
-        snap.percentProgress = 100;
-        s.setStatus(snap, 'available');
-        if (manual) s.events.emit('SNAPSHOT', 'snapshotCreated', snap.id, s.arnOf(snap));
-      }
-      req.onDone?.(snap);
-    },
-    snap,
-  );
+  s.sched.task(duration, snap, snapshotDone(snap, { failed: req.outcome === 'failed', onDone: req.onDone }));
   return snap;
 }
+
+/** The end of a snapshot of either kind: `available` (0042 / cluster 0075 when manual) or `failed`. */
+export const snapshotDone = defineTask(
+  'snapshot.done',
+  (s: RdsState, snap: DbSnapshot | DbClusterSnapshot, args: { failed: boolean; onDone?: TaskRef }) => {
+    if (args.failed) {
+      s.setStatus(snap, 'failed');
+    } else {
+      snap.percentProgress = 100;
+      s.setStatus(snap, 'available');
+      if (snap.snapshotType === 'manual' && snap.kind === 'snapshot')
+        s.events.emit('SNAPSHOT', 'snapshotCreated', snap.id, s.arnOf(snap));
+      if (snap.snapshotType === 'manual' && snap.kind === 'cluster-snapshot')
+        s.events.emit('CLUSTER_SNAPSHOT', 'clusterSnapshotCreated', snap.id, s.arnOf(snap));
+    }
+    if (args.onDone) s.runTask(args.onDone);
+  },
+);
+
+/** The end of a manual snapshot of a Single-AZ instance shown `backing-up` meanwhile. */
+const instanceSnapshotDone = defineTask('instance.snapshot-done', (s: RdsState, inst: DbInstance) => {
+  if (s.instances.get(inst.id) === inst && inst.status === 'backing-up') s.setStatus(inst, 'available');
+});
 
 export function automatedSnapshotId(instanceId: string, at = new Date()): string {
   const iso = at.toISOString();
@@ -97,7 +108,7 @@ export function automatedSnapshotId(instanceId: string, at = new Date()): string
 
 export function createDBSnapshot(s: RdsState, p: Params): XmlObject {
   const id = normaliseId(p.req('DBSnapshotIdentifier'));
-  validateIdentifier(id, 'DBSnapshotIdentifier');
+  validateIdentifier(id, 'DBSnapshotIdentifier', SNAPSHOT_ID_MAX);
   const inst = s.instance(p.req('DBInstanceIdentifier'));
   if (inst.clusterId !== undefined) {
     throw err.instanceState(
@@ -122,11 +133,7 @@ export function createDBSnapshot(s: RdsState, p: Params): XmlObject {
     type: 'manual',
     tags: p.tags() ?? [],
     outcome,
-    onDone: () => {
-      if (wasAvailable && s.instances.get(inst.id) === inst && inst.status === 'backing-up') {
-        s.setStatus(inst, 'available');
-      }
-    },
+    onDone: wasAvailable ? instanceSnapshotDone(inst) : undefined,
   });
   return { DBSnapshot: renderSnapshot(s, snap) };
 }
@@ -189,14 +196,12 @@ export function deleteDBSnapshot(s: RdsState, p: Params): XmlObject {
   }
   s.setStatus(snap, 'deleting');
   const out = { DBSnapshot: renderSnapshot(s, snap) };
-  s.sched.after(
-    s.durations.snapshotDelete,
-    () => {
-      s.snapshots.delete(snap.id);
-      s.setStatus(snap, 'deleted');
-      s.events.emit('SNAPSHOT', 'snapshotDeleted', snap.id, s.arnOf(snap));
-    },
-    snap,
-  );
+  s.sched.task(s.durations.snapshotDelete, snap, snapshotDeleted(snap));
   return out;
 }
+
+const snapshotDeleted = defineTask('snapshot.deleted', (s: RdsState, snap: DbSnapshot) => {
+  s.snapshots.delete(snap.id);
+  s.setStatus(snap, 'deleted');
+  s.events.emit('SNAPSHOT', 'snapshotDeleted', snap.id, s.arnOf(snap));
+});

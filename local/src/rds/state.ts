@@ -3,9 +3,9 @@ import type { KmsKeys } from '../kms/keys';
 import type { BusIngress, LocalIdentity } from '../types';
 import { err } from './errors';
 import { RdsEvents, type SnsPublisher } from './events';
-import type { Faults } from './faults';
+import type { Faults, SeededRandom } from './faults';
 import { Groups } from './groups';
-import { Scheduler, type Durations } from './lifecycle';
+import { Scheduler, taskFunction, type Durations, type TaskRef } from './lifecycle';
 import type {
   DbCluster,
   DbClusterSnapshot,
@@ -37,7 +37,7 @@ export interface StateOptions {
   durations: Durations;
   timeScale: number;
   /** Drives names, zones and windows. */
-  random: () => number;
+  random: SeededRandom;
   log: (line: string) => void;
 }
 
@@ -69,15 +69,13 @@ export class RdsState {
   readonly observer = new Observer();
   readonly events: RdsEvents;
   readonly log: (line: string) => void;
-  readonly random: () => number;
+  readonly random: SeededRandom;
 
   readonly instances = new Map<string, DbInstance>();
   readonly clusters = new Map<string, DbCluster>();
   readonly snapshots = new Map<string, DbSnapshot>();
   readonly clusterSnapshots = new Map<string, DbClusterSnapshot>();
   readonly subscriptions = new Map<string, EventSubscription>();
-  /** Cross-region copies waiting for an earlier copy of the same source database (copies.ts). */
-  readonly copyLanes = new Map<string, (() => void)[]>();
   private seq = 0;
 
   constructor(o: StateOptions) {
@@ -85,6 +83,7 @@ export class RdsState {
     this.world = o.world;
     this.durations = o.durations;
     this.sched = new Scheduler(o.timeScale);
+    this.sched.setRunner((ref) => this.runTask(ref));
     this.random = o.random;
     this.faults = o.faults;
     this.naming = new Naming(o.identity, o.random);
@@ -99,6 +98,35 @@ export class RdsState {
       () => this.subscriptions.values(),
       o.log,
     );
+  }
+
+  /** The resource with this stable key (instance, cluster, snapshot or cluster snapshot). */
+  byKey(key: string): Resource | undefined {
+    const maps: Map<string, Resource>[] = [
+      this.instances,
+      this.clusters,
+      this.snapshots,
+      this.clusterSnapshots,
+    ];
+    for (const map of maps) for (const r of map.values()) if (r.key === key) return r;
+    return undefined;
+  }
+
+  /** Runs a lifecycle task now: a scheduled one when due, or a follow-up such as a snapshot's `onDone`. */
+  runTask(ref: TaskRef): void {
+    const fn = taskFunction<RdsState>(ref.task);
+    if (!fn) throw new Error(`unknown lifecycle task ${ref.task}`);
+    const owner = this.byKey(ref.key);
+    if (owner) fn(this, owner, ref.args);
+  }
+
+  /** The sequence behind `nextKey` (saved, so keys stay unique after a restart). */
+  get keySequence(): number {
+    return this.seq;
+  }
+
+  set keySequence(value: number) {
+    this.seq = value;
   }
 
   nextKey(prefix: string): string {
@@ -221,7 +249,6 @@ export class RdsState {
     this.snapshots.clear();
     this.clusterSnapshots.clear();
     this.subscriptions.clear();
-    this.copyLanes.clear();
     this.groups.reset();
     this.observer.reset();
     this.events.reset();

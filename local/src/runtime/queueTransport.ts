@@ -105,6 +105,17 @@ export type SqsCall = (action: string, input: Record<string, unknown>) => Promis
  * message less, which is most of the event -> handler latency on a busy machine).
  */
 export function inProcessQueueTransport(call: SqsCall, queueUrl: (name: string) => string): QueueTransport {
+  const release = async (url: string, messages: Message[] | undefined) => {
+    if (!messages?.length) return;
+    await call('ChangeMessageVisibilityBatch', {
+      QueueUrl: url,
+      Entries: messages.map((m, i) => ({
+        Id: String(i),
+        ReceiptHandle: m.ReceiptHandle,
+        VisibilityTimeout: 0,
+      })),
+    });
+  };
   return {
     async resolve(queueName) {
       const url = queueUrl(queueName);
@@ -122,7 +133,15 @@ export function inProcessQueueTransport(call: SqsCall, queueUrl: (name: string) 
       });
       try {
         const out = await Promise.race([received, aborted]);
-        return ((out?.Messages as Message[] | undefined) ?? []).slice();
+        if (out === undefined) {
+          // Stopped: whatever the abandoned poll still receives goes back to the queue at once, rather
+          // than staying invisible for the visibility timeout (e.g. in the state saved at stop).
+          void received
+            .then((late) => release(input.url, late.Messages as Message[] | undefined))
+            .catch(() => undefined);
+          return [];
+        }
+        return ((out.Messages as Message[] | undefined) ?? []).slice();
       } finally {
         signal.removeEventListener('abort', onAbort); // one listener per receive would pile up on the poller's signal
       }

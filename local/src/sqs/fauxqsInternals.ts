@@ -31,6 +31,22 @@ function findDist(from: string): string | undefined {
 }
 
 /**
+ * SQS accepts #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF in a message body.
+ * fauxqs 1.9.x tests a body with a regular expression without the `u` flag, so the two halves of a
+ * surrogate pair (any character above U+FFFF: most emoji) count as invalid and the message is refused.
+ * Its send actions share that RegExp object: its `test` is replaced with the same rule over code points.
+ */
+const VALID_BODY = /^[\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]*$/u;
+
+function allowSupplementaryCharacters(sqsTypes: Record<string, unknown>): void {
+  const invalid = sqsTypes.INVALID_MESSAGE_BODY_CHAR;
+  // once per process: the module (and its RegExp) is shared by every local cloud started in it
+  if (invalid instanceof RegExp && !Object.hasOwn(invalid, 'test')) {
+    Object.defineProperty(invalid, 'test', { value: (body: string) => !VALID_BODY.test(body) });
+  }
+}
+
+/**
  * fauxqs's stores and SQS action functions (not part of its public exports, so loaded by file path).
  * Calling them directly skips Fastify's request injection: measured about 3x cheaper per call, which
  * matters on every EventBridge delivery and every runtime receive and delete. Undefined when the
@@ -42,6 +58,7 @@ export async function loadFauxqsInternals(): Promise<FauxqsInternals | undefined
   const load = (path: string) =>
     import(pathToFileURL(join(dist, path)).href) as Promise<Record<string, unknown>>;
   try {
+    allowSupplementaryCharacters(await load('sqs/sqsTypes.js'));
     const [sqs, sns, s3] = await Promise.all([
       load('sqs/sqsStore.js'),
       load('sns/snsStore.js'),

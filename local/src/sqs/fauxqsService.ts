@@ -2,16 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { signingNameOf } from '../http';
 import type { LocalIdentity, LocalRequest, LocalResponse, EmulatedService } from '../types';
 import { Partitions, resolveCaller, type IdentityOptions } from '../edge/identity';
+import type { SqsSender } from '../eventbridge/router';
+import { partitionedState } from '../persistence/partitioned';
 import { loadFauxqsInternals, type FauxqsInternals } from './fauxqsInternals';
+import { fauxqsState, type FauxqsDump, type FauxqsState } from './fauxqsState';
 import { decodeSqsQuery, encodeSqsQueryError, encodeSqsQueryResult } from './queryProtocol';
 import { internalQueueUrlFromArn, INTERNAL_HOST, toClientUrls, toInternalQueueUrl } from './queueUrls';
 
 type FauxqsApp = ReturnType<(typeof import('fauxqs'))['buildApp']>;
 
 /** What the EventBridge emulator uses to deliver to SQS targets. */
-export interface SqsSender {
-  send(queueArn: string, body: string, opts?: { messageGroupId?: string }): Promise<void>;
-}
+export type { SqsSender };
 
 /** What the RDS emulator uses to publish event-subscription notifications. */
 export interface SnsPublisher {
@@ -35,7 +36,11 @@ function regionOf(req: LocalRequest, fallback: string): string {
 }
 
 /** What one fauxqs app (one account's SQS and SNS, every region) offers. */
-type AccountQueues = Pick<FauxqsService, 'handle' | 'sqs' | 'sns' | 'sqsCall'> & { close(): Promise<void> };
+type AccountQueues = Pick<FauxqsService, 'handle' | 'sqs' | 'sns' | 'sqsCall'> & {
+  /** Its queues, messages, topics and subscriptions (undefined when fauxqs's stores cannot be reached). */
+  state: FauxqsState | undefined;
+  close(): Promise<void>;
+};
 
 /** The account fauxqs writes into every queue URL and ARN. */
 const FAUXQS_ACCOUNT = '000000000000';
@@ -93,6 +98,13 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
     sqs,
     sns,
     sqsCall: own.sqsCall,
+    // Every account's queues and topics, as its fauxqs holds them (with fauxqs's own account id).
+    persistence:
+      own.state &&
+      partitionedState<Promise<AccountQueues>, FauxqsDump>('sqs', apps, {
+        dump: (queues) => (queues.state as FauxqsState).dump(),
+        load: (queues, state) => (queues.state as FauxqsState).load(state),
+      }),
     close: async () => {
       for (const app of apps.all()) await (await app).close();
     },
@@ -233,10 +245,15 @@ async function startAccountQueues(
 
   const sqs: SqsSender = {
     async send(queueArn, messageBody, opts) {
-      const input: Record<string, string> = {
+      const input: Record<string, unknown> = {
         QueueUrl: internalQueueUrlFromArn(queueArn),
         MessageBody: messageBody,
       };
+      if (opts?.attributes) {
+        input.MessageAttributes = Object.fromEntries(
+          Object.entries(opts.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+        );
+      }
       if (opts?.messageGroupId) {
         input.MessageGroupId = opts.messageGroupId;
         input.MessageDeduplicationId = randomUUID();
@@ -260,5 +277,5 @@ async function startAccountQueues(
     },
   };
 
-  return { handle, sqs, sns, sqsCall, close: () => app.close() };
+  return { handle, sqs, sns, sqsCall, state: stores && fauxqsState(stores), close: () => app.close() };
 }

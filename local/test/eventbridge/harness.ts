@@ -10,7 +10,7 @@ import {
 } from '../../src/eventbridge';
 import { readLocalRequest, writeLocalResponse } from '../../src/http';
 
-const IDENTITY = { accountId: '000000000000', region: 'us-east-1' };
+export const IDENTITY = { accountId: '000000000000', region: 'us-east-1' };
 export const queueArn = (name: string): string => `arn:aws:sqs:us-east-1:000000000000:${name}`;
 export const busArn = (name: string): string => `arn:aws:events:us-east-1:000000000000:event-bus/${name}`;
 
@@ -56,7 +56,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-async function startHarness(
+export async function startHarness(
   delivery: DeliveryOptions = { retryBaseDelayMs: 5, retryMaxDelayMs: 20 },
 ): Promise<Harness> {
   const sqs = new RecordingSqs();
