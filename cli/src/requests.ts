@@ -1,7 +1,13 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { idempotencyKey, type Kind } from '@rewind/shared';
 import { randomBytes } from 'node:crypto';
-import { parseEvent, type EventInput, type RunRecord } from '@rewind/shared';
+import {
+  idempotencyKey,
+  parseEvent,
+  type EventInput,
+  type EventName,
+  type Kind,
+  type RunRecord,
+} from '@rewind/shared';
 import type { Clients } from './context';
 import { CliError, UsageError } from './errors';
 
@@ -30,23 +36,31 @@ export async function publishRequest(
 ): Promise<string> {
   const parsed = parseEvent('RestoreRequested', request);
   if (!parsed.ok) throw new UsageError(parsed.issues.join('; '), usage);
+  return putClientEvent(clients, 'RestoreRequested', request, 'request');
+}
+
+/**
+ * Puts one event on Rewind's bus as `rewind.cli` and returns the event id EventBridge gave it; an event
+ * the bus did not take is an error naming the bus and what to check.
+ */
+export async function putClientEvent(
+  clients: Clients,
+  detailType: EventName,
+  detail: unknown,
+  what: string,
+): Promise<string> {
   const busName = clients.target.names.busName;
   const out = await clients.events.send(
     new PutEventsCommand({
       Entries: [
-        {
-          EventBusName: busName,
-          Source: CLI_SOURCE,
-          DetailType: 'RestoreRequested',
-          Detail: JSON.stringify(request),
-        },
+        { EventBusName: busName, Source: CLI_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail) },
       ],
     }),
   );
   const entry = out.Entries?.[0];
   if (out.FailedEntryCount || !entry?.EventId) {
     throw new CliError(
-      `bus ${busName} did not take the request: ${entry?.ErrorCode ?? 'no event id'} ${entry?.ErrorMessage ?? ''}`.trim(),
+      `bus ${busName} did not take the ${what}: ${entry?.ErrorCode ?? 'no event id'} ${entry?.ErrorMessage ?? ''}`.trim(),
       'check the bus name and your permissions (events:PutEvents on the bus)',
     );
   }

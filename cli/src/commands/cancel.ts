@@ -1,4 +1,3 @@
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { cancelRefusal, parseEvent, type EventInput, type RunRecord } from '@rewind/shared';
 import { userInfo } from 'node:os';
 import type { Command } from '../command';
@@ -7,7 +6,7 @@ import { CliError } from '../errors';
 import { followRun } from '../liveView';
 import { parseCommand, TARGET_USAGE } from '../options';
 import { Output } from '../output';
-import { CLI_SOURCE, getRunOrExplain } from '../requests';
+import { getRunOrExplain, putClientEvent } from '../requests';
 import { reasonOf, runDocument } from '../runView';
 
 const USAGE = `Usage: rewind cancel <run-id> [--reason TEXT] [--no-wait]
@@ -72,23 +71,7 @@ export const cancelCommand: Command = {
       const request: EventInput<'CancelRequested'> = { runId, reason: values.reason, requestedBy: who() };
       const parsed = parseEvent('CancelRequested', request);
       if (!parsed.ok) throw new CliError(`invalid cancel: ${parsed.message}`);
-      const sent = await clients.events.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              EventBusName: clients.target.names.busName,
-              Source: CLI_SOURCE,
-              DetailType: 'CancelRequested',
-              Detail: JSON.stringify(parsed.value),
-            },
-          ],
-        }),
-      );
-      if (sent.FailedEntryCount) {
-        throw new CliError(
-          `bus ${clients.target.names.busName} did not take the cancel: ${sent.Entries?.[0]?.ErrorCode ?? 'unknown error'}`,
-        );
-      }
+      await putClientEvent(clients, 'CancelRequested', parsed.value, 'cancel');
       const taken = await awaitTaken(clients, runId);
       if (!isCancelled(taken)) {
         throw new CliError(

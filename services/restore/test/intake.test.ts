@@ -4,9 +4,8 @@ import {
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
 } from '@aws-sdk/client-rds';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { idempotencyKey } from '@rewind/shared';
-import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
+import { requestEnvelope, useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture } from '@rewind/shared/src/testing/fixtures';
 import fc from 'fast-check';
@@ -15,19 +14,8 @@ import { intake } from '../src/intake';
 const bed = useServiceTestBed();
 const { rds, eb } = bed;
 
-let seq = 0;
-const envelope = () => ({
-  id: `evt-intake-${++seq}`,
-  'detail-type': 'RestoreRequested',
-  source: 'my.team',
-  detail: {},
-});
-const published = () =>
-  eb
-    .commandCalls(PutEventsCommand)
-    .flatMap((c) =>
-      c.args[0].input.Entries!.map((e) => ({ type: e.DetailType!, detail: JSON.parse(e.Detail!) })),
-    );
+const envelope = () => requestEnvelope();
+const published = bed.published;
 const ANSWERS = new Set(['RunStarted', 'RestoreRejected', 'RequestRepeated']);
 const answers = () => published().filter((e) => ANSWERS.has(e.type));
 

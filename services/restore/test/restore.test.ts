@@ -4,31 +4,19 @@ import {
   ModifyDBInstanceCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { settle } from '@rewind/shared';
-import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
+import { requestEnvelope, useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
 import { intake } from '../src/intake';
 import { restoreWait, startRestore } from '../src/restoreStep';
 
 const bed = useServiceTestBed();
-const { rds, eb, sqs } = bed;
+const { rds, sqs } = bed;
 
-let seq = 0;
-const envelope = () => ({
-  id: `evt-${++seq}`,
-  'detail-type': 'RestoreRequested',
-  source: 'my.team',
-  detail: {},
-});
-const published = () =>
-  eb
-    .commandCalls(PutEventsCommand)
-    .flatMap((c) =>
-      c.args[0].input.Entries!.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail!) })),
-    );
+const envelope = () => requestEnvelope();
+const published = bed.published;
 
 describe('intake', () => {
   test('accepts an opted-in available instance: captures its configuration, locks it, publishes RunStarted', async () => {

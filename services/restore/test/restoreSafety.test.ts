@@ -6,7 +6,6 @@ import {
   type DBCluster,
   type DBInstance,
 } from '@aws-sdk/client-rds';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   captureClusterConfig,
   captureInstanceConfig,
@@ -14,7 +13,7 @@ import {
   diffInstanceConfig,
   settle,
 } from '@rewind/shared';
-import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
+import { requestEnvelope, useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
 import { intake } from '../src/intake';
@@ -317,20 +316,9 @@ describe('verification compares engine, version and encryption', () => {
 
 describe('in the service', () => {
   const bed = useServiceTestBed();
-  const { rds, eb } = bed;
-  let seq = 0;
-  const envelope = () => ({
-    id: `safety-${++seq}`,
-    'detail-type': 'RestoreRequested',
-    source: 'my.team',
-    detail: {},
-  });
-  const published = () =>
-    eb
-      .commandCalls(PutEventsCommand)
-      .flatMap((c) =>
-        c.args[0].input.Entries!.map((e) => ({ type: e.DetailType, detail: JSON.parse(e.Detail!) })),
-      );
+  const { rds } = bed;
+  const envelope = () => requestEnvelope();
+  const published = bed.published;
 
   test('intake rejects an incompatible snapshot after describing it, and sends no mutation', async () => {
     const ctx = testContext('restore', bed.store);

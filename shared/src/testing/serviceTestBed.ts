@@ -16,6 +16,13 @@ export function useServiceTestBed() {
     eb: mockClient(EventBridgeClient),
     sqs: mockClient(SQSClient),
     store: undefined as unknown as StateStore,
+    /** Every event the code under test published (PutEvents entries), in order: type and parsed detail. */
+    published: () =>
+      bed.eb
+        .commandCalls(PutEventsCommand)
+        .flatMap((c) =>
+          c.args[0].input.Entries!.map((e) => ({ type: e.DetailType!, detail: JSON.parse(e.Detail!) })),
+        ),
   };
   let db: Awaited<ReturnType<typeof startDynalite>>;
   beforeAll(async () => {
@@ -31,4 +38,10 @@ export function useServiceTestBed() {
     bed.eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
   });
   return bed;
+}
+
+let envelopes = 0;
+/** A `RestoreRequested` envelope as EventBridge delivers it, with a fresh event id. */
+export function requestEnvelope(prefix = 'evt') {
+  return { id: `${prefix}-${++envelopes}`, 'detail-type': 'RestoreRequested', source: 'my.team', detail: {} };
 }
