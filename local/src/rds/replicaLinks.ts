@@ -4,7 +4,11 @@ import type { RdsState } from './state';
 
 /**
  * Read replica links: a replica names its source (identifier in the same region, ARN across regions);
- * a source lists its replicas the same way. They follow renames and end with either side.
+ * a source lists its replicas the same way. They follow renames ("All read replicas associated with a DB
+ * instance remain associated with that instance after it is renamed": RDS User Guide, Renaming a DB
+ * instance, USER_RenameInstance.html) and end with either side (deleting a source without its replicas
+ * promotes each replica to a standalone instance: RDS User Guide, Working with DB instance read replicas,
+ * USER_ReadRepl.html).
  */
 
 /** A deleted read replica leaves its source's list of replicas. */

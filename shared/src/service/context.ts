@@ -65,7 +65,7 @@ export const DLQ_ATTRIBUTES = {
 } as const;
 
 /** The service's inbox DLQ: named after its inbox (`<prefix>-<service>-inbox-dlq`, see resourceNames). */
-export function ownDlqUrl(ctx: ServiceContext): string {
+function ownDlqUrl(ctx: ServiceContext): string {
   return `${ctx.config.inboxUrl(ctx.service)}-dlq`;
 }
 
