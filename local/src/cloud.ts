@@ -5,6 +5,7 @@ import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
 import { validateAccounts, type IdentityOptions } from './edge/identity';
 import { createKms } from './kms';
+import { createSecretsManager } from './secretsmanager';
 import { startEventBridge, startRds } from './emulators';
 import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
@@ -115,6 +116,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       // KMS before RDS: a saved RDS step may resume as soon as RDS is loaded, and may need a key.
       kms,
       rds,
+      createSecretsManager(callers),
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),

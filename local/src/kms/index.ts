@@ -4,33 +4,20 @@
  * as AWS does, who may use which key for encrypted snapshots and copies.
  */
 import { randomUUID } from 'node:crypto';
-import { resolveCaller, type IdentityOptions } from '../edge/identity';
-import { jsonResponse } from '../http';
+import type { IdentityOptions } from '../edge/identity';
+import { inputString, jsonProtocol, type JsonHandler, type JsonInput } from '../edge/jsonProtocol';
 import { partitionedState } from '../persistence/partitioned';
 import { parsePolicy } from '../policies/resourcePolicy';
-import type { CallerIdentity, EmulatedService, LocalRequest, LocalResponse } from '../types';
+import type { CallerIdentity, EmulatedService } from '../types';
 import { KmsError, KmsKeys, type KmsKey } from './keys';
 import { kmsState } from './persistence';
 
 export { KmsKeys, KmsError } from './keys';
 export type { KmsKey, Grant, KeyUse } from './keys';
 
-type Input = Record<string, unknown>;
-type Handler = (input: Input, caller: CallerIdentity) => Input;
-
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
-const PREFIX = 'TrentService.';
-
-function str(input: Input, name: string, required = false): string | undefined {
-  const v = input[name];
-  if (v === undefined || v === null) {
-    if (required)
-      throw new KmsError('ValidationException', `1 validation error detected: ${name} is required`);
-    return undefined;
-  }
-  if (typeof v !== 'string') throw new KmsError('ValidationException', `${name} must be a string`);
-  return v;
-}
+type Input = JsonInput;
+type Handler = JsonHandler;
+const str = inputString;
 
 function metadata(k: KmsKey): Input {
   return {
@@ -278,38 +265,6 @@ export function createKms(opts: IdentityOptions): KmsEmulator {
     signingNames: ['kms'],
     keys,
     persistence: partitionedState('kms', keys.partitions, kmsState),
-    async handle(req: LocalRequest): Promise<LocalResponse> {
-      const headers = { 'content-type': CONTENT_TYPE };
-      try {
-        const target = String(req.headers['x-amz-target'] ?? '');
-        const op = target.startsWith(PREFIX) ? target.slice(PREFIX.length) : '';
-        const handler = Object.hasOwn(handlers, op) ? handlers[op] : undefined;
-        if (!handler) {
-          throw new KmsError(
-            'UnsupportedOperationException',
-            `Operation ${op || '(none)'} is not supported by the local KMS. Supported: ${Object.keys(handlers).join(', ')}.`,
-          );
-        }
-        let input: unknown = {};
-        const text = req.body.toString('utf8').trim();
-        if (text !== '') {
-          try {
-            input = JSON.parse(text);
-          } catch {
-            throw new KmsError('SerializationException', 'Request body is not valid JSON');
-          }
-        }
-        return jsonResponse(200, handler(input as Input, resolveCaller(req, opts)), headers);
-      } catch (e) {
-        if (e instanceof KmsError) {
-          return jsonResponse(
-            e.status,
-            { __type: e.type, message: e.message },
-            { ...headers, 'x-amzn-errortype': e.type },
-          );
-        }
-        throw e;
-      }
-    },
+    handle: jsonProtocol({ prefix: 'TrentService', label: 'the local KMS', handlers, identity: opts }),
   };
 }

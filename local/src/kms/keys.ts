@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Partitions } from '../edge/identity';
+import { JsonServiceError } from '../edge/jsonProtocol';
 import { parsePolicy, policyAllows, principalAccount, type PolicyDocument } from '../policies/resourcePolicy';
 import type { LocalIdentity } from '../types';
 
@@ -37,15 +38,7 @@ export interface KmsKey {
   tags: { TagKey: string; TagValue: string }[];
 }
 
-export class KmsError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+export class KmsError extends JsonServiceError {}
 
 /** One account's keys and aliases in one region. */
 export class KmsPartition {
