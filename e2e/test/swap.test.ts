@@ -23,6 +23,8 @@ import {
   expectSameCluster,
 } from '../clusterHarness';
 import { expectNotified, expectOriginalIntact } from '../failures';
+import { bufferIo } from '@rewind/cli/src/io';
+import { run as rewind } from '@rewind/cli/src/main';
 import { createProductionInstance, startE2E, waitForStatus, type E2E } from '../harness';
 
 /**
@@ -178,4 +180,130 @@ describe('swap, instance', () => {
     expect(await findSnapshot(e2e.rds, run.names.finalSnapshot!)).toBeDefined();
     await expectDownOnlyForTheRenames(runId, before.endpointAddress!, 'instance swap');
   });
+});
+
+async function cli(...args: string[]) {
+  const io = bufferIo();
+  const code = await rewind([...args, '--endpoint', e2e.cloud.endpoint], io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('swap, instance: db_restore from the CLI, failures before, between and after the renames, cancel', () => {
+  test('db_restore with rewind restore --strategy swap --wait', async () => {
+    const before = await createProductionInstance(e2e.rds, 'swap-cli-db');
+    await snapshotOf('swap-cli-db', 'swap-cli-db-base');
+    const r = await cli(
+      'restore',
+      'swap-cli-db',
+      '--task',
+      'db_restore',
+      '--snapshot',
+      'swap-cli-db-base',
+      '--strategy',
+      'swap',
+      '--wait',
+    );
+    expect([r.code, r.err]).toEqual([0, '']);
+    for (const step of ['restore-beside', 'set-aside', 'take-name', 'cleanup']) expect(r.out).toContain(step);
+    const runId = /run-\d{8}-\d{6}-[a-z0-9]{8}/.exec(r.out)![0];
+    expect(choreography(e2e, runId)).toEqual(SWAPPED.filter((t) => t !== 'SnapshotReady'));
+    await expectSwapped('swap-cli-db', before, runId);
+    await expectDownOnlyForTheRenames(runId, before.endpointAddress!, 'instance swap (db_restore)');
+  });
+
+  test('each failure ends with the original (or, after both renames, the copy) serving, nothing left, people told', async () => {
+    const ids = ['swap-before-db', 'swap-aside-db', 'swap-between-db', 'swap-after-db'];
+    const originals = await Promise.all(ids.map((id) => createProductionInstance(e2e.rds, id)));
+    const standing = [
+      // before the renames: the copy restored beside the original ends incompatible-restore
+      { operation: 'restore', identifier: 'swap-before-db-rw*-new', outcome: 'incompatible-restore' },
+    ];
+    const apiErrors = [
+      // the first rename (set-aside) is refused
+      { action: 'ModifyDBInstance', code: 'InvalidDBInstanceState', identifier: 'swap-aside-db' },
+      // after both renames: deleting the set-aside original is refused
+      { action: 'DeleteDBInstance', code: 'InvalidDBInstanceState', identifier: 'swap-after-db-rw*-old' },
+    ];
+    await faults({ operations: standing, apiErrors });
+    const runs = ids.map((identifier) =>
+      e2e.request({ identifier, task: 'create_snapshot', strategy: 'swap' }),
+    );
+    // between the renames: once the copy is restored (its modification made), renaming it is refused
+    await e2e.observer.waitFor(
+      (e) => e['detail-type'] === 'RestoreCompleted' && e.detail.run?.identifier === 'swap-between-db',
+    );
+    await faults({
+      operations: standing,
+      apiErrors: [
+        ...apiErrors,
+        // once: the discard then lifts the copy's deletion protection with the same call
+        {
+          action: 'ModifyDBInstance',
+          code: 'InvalidDBInstanceState',
+          identifier: 'swap-between-db-rw*-new',
+          times: 1,
+        },
+      ],
+    });
+    const [beforeRun, asideRun, betweenRun, afterRun] = await Promise.all(runs);
+
+    // before: only the copy is discarded; the original never stopped answering
+    expect(beforeRun!.terminal.detail).toMatchObject({ failedStep: 'restore-beside', rolledBack: true });
+    expect(String(beforeRun!.terminal.detail.reason)).toContain('incompatible-restore');
+    expect(choreography(e2e, beforeRun!.runId)).toEqual([
+      'RunStarted',
+      'SnapshotReady',
+      'RestoreFailed',
+      'RollbackCompleted',
+      'RunFailed',
+    ]);
+    const served = await answering(originals[0]!.endpointAddress!);
+    expect(served.map((i) => [i.identifier, i.to ?? 'still answering'])).toEqual([
+      ['swap-before-db', 'still answering'],
+    ]);
+
+    // the set-aside refused: rename-back first (it finds the original under its name), then the copy goes
+    expect(asideRun!.terminal.detail).toMatchObject({ failedStep: 'set-aside', rolledBack: true });
+    expect(choreography(e2e, asideRun!.runId)).toEqual([
+      'RunStarted',
+      'SnapshotReady',
+      'RestoreCompleted',
+      'RestoreFailed',
+      'RenameCompleted',
+      'RollbackCompleted',
+      'RunFailed',
+    ]);
+
+    // between: the copy is discarded, the original renamed back
+    expect(betweenRun!.terminal.detail).toMatchObject({ failedStep: 'take-name', rolledBack: true });
+    expect(choreography(e2e, betweenRun!.runId)).toEqual([
+      'RunStarted',
+      'SnapshotReady',
+      'RestoreCompleted',
+      'RenameCompleted',
+      'RestoreFailed',
+      'DiscardCompleted',
+      'RollbackCompleted',
+      'RunFailed',
+    ]);
+
+    for (const [i, run] of [beforeRun!, asideRun!, betweenRun!].entries()) {
+      expect(run.terminal['detail-type']).toBe('RunFailed');
+      await expectOriginalIntact(e2e, ids[i]!, originals[i]!);
+      await expectNotified(e2e, ids[i]!, run.runId, /rolled back/);
+    }
+
+    // after both renames: the copy is the outcome; the set-aside original remains, reported with its removal
+    expect(afterRun!.terminal['detail-type']).toBe('RunCompleted');
+    const warnings = afterRun!.terminal.detail.warnings as string[];
+    const temp = derivedIdentifier('swap-after-db', afterRun!.runId, 'old');
+    expect(warnings).toEqual([
+      expect.stringContaining(`aws rds delete-db-instance --db-instance-identifier ${temp}`),
+    ]);
+    const db = await findInstance(e2e.rds, 'swap-after-db');
+    expect(db?.DbiResourceId).not.toBe(originals[3]!.dbiResourceId);
+    expect(db?.Endpoint?.Address).toBe(originals[3]!.endpointAddress);
+    await expectOnly('swap-after-db', ['swap-after-db', temp]);
+    await expectNotified(e2e, 'swap-after-db', afterRun!.runId, /completed with warnings/);
+  }, 120_000);
 });
