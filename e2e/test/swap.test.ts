@@ -188,7 +188,7 @@ async function cli(...args: string[]) {
   return { code, out: io.out(), err: io.err() };
 }
 
-describe('swap, instance: db_restore from the CLI, failures before, between and after the renames, cancel', () => {
+describe('swap, instance: from the CLI; failures before, between and after the renames; cancel', () => {
   test('db_restore with rewind restore --strategy swap --wait', async () => {
     const before = await createProductionInstance(e2e.rds, 'swap-cli-db');
     await snapshotOf('swap-cli-db', 'swap-cli-db-base');
@@ -224,13 +224,33 @@ describe('swap, instance: db_restore from the CLI, failures before, between and 
       // after both renames: deleting the set-aside original is refused
       { action: 'DeleteDBInstance', code: 'InvalidDBInstanceState', identifier: 'swap-after-db-rw*-old' },
     ];
+    const cancelled = await createProductionInstance(e2e.rds, 'swap-cancel-db');
     await faults({ operations: standing, apiErrors });
     const runs = ids.map((identifier) =>
       e2e.request({ identifier, task: 'create_snapshot', strategy: 'swap' }),
     );
+    // rewind cancel while the copy is being restored beside the original: only the copy goes
+    const cancelRun = e2e.request({
+      identifier: 'swap-cancel-db',
+      task: 'create_snapshot',
+      strategy: 'swap',
+      requestId: 'swap-cancel',
+    });
+    const started = await e2e.observer.waitFor(
+      (e) => e['detail-type'] === 'RunStarted' && e.detail.requestId === 'swap-cancel',
+    );
+    for (;;) {
+      const run = await e2e.store.getRun(started.detail.run!.id);
+      if (run?.expectation?.step === 'restore-beside') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const c = await cli('cancel', started.detail.run!.id, '--reason', 'wrong snapshot');
+    expect([c.code, c.err]).toEqual([0, '']);
     // between the renames: once the copy is restored (its modification made), renaming it is refused
     await e2e.observer.waitFor(
-      (e) => e['detail-type'] === 'RestoreCompleted' && e.detail.run?.identifier === 'swap-between-db',
+      (e) =>
+        e['detail-type'] === 'RestoreCompleted' &&
+        (e.detail.run as { identifier?: string } | undefined)?.identifier === 'swap-between-db',
     );
     await faults({
       operations: standing,
@@ -293,6 +313,13 @@ describe('swap, instance: db_restore from the CLI, failures before, between and 
       await expectNotified(e2e, ids[i]!, run.runId, /rolled back/);
     }
 
+    const cancel = await cancelRun;
+    expect(cancel.terminal.detail).toMatchObject({ failedStep: 'restore-beside', rolledBack: true });
+    expect(String(cancel.terminal.detail.reason)).toMatch(/cancelled by \S+: wrong snapshot/);
+    await expectOriginalIntact(e2e, 'swap-cancel-db', cancelled);
+    const servedThroughout = await answering(cancelled.endpointAddress!);
+    expect(servedThroughout.map((i) => i.to ?? 'still answering')).toEqual(['still answering']);
+
     // after both renames: the copy is the outcome; the set-aside original remains, reported with its removal
     expect(afterRun!.terminal['detail-type']).toBe('RunCompleted');
     const warnings = afterRun!.terminal.detail.warnings as string[];
@@ -305,5 +332,124 @@ describe('swap, instance: db_restore from the CLI, failures before, between and 
     expect(db?.Endpoint?.Address).toBe(originals[3]!.endpointAddress);
     await expectOnly('swap-after-db', ['swap-after-db', temp]);
     await expectNotified(e2e, 'swap-after-db', afterRun!.runId, /completed with warnings/);
+  }, 120_000);
+});
+
+/** No staging or set-aside cluster or member of the run is left. */
+async function expectNoClusterCopies(original: ClusterConfig) {
+  const clusters = await e2e.rds.send(new DescribeDBClustersCommand({}));
+  expect(
+    (clusters.DBClusters ?? [])
+      .map((c) => c.DBClusterIdentifier!)
+      .filter((n) => n.startsWith(original.identifier)),
+  ).toEqual([original.identifier]);
+  await expectOnly(
+    original.identifier,
+    original.members.map((m) => m.identifier),
+  );
+}
+
+async function clusterSnapshotOf(identifier: string, name: string) {
+  await e2e.rds.send(
+    new CreateDBClusterSnapshotCommand({
+      DBClusterIdentifier: identifier,
+      DBClusterSnapshotIdentifier: name,
+    }),
+  );
+  for (;;) {
+    if ((await findClusterSnapshot(e2e.rds, name))?.Status === 'available') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('swap, cluster (the cluster and every member, writer first)', () => {
+  test('create_snapshot and db_restore: restored beside under staging names, down only for the renames', async () => {
+    const [snap, base] = await Promise.all([
+      createProductionCluster(e2e.rds, 'beside-cl'),
+      createProductionCluster(e2e.rds, 'swap-base-cl'),
+    ]);
+    await clusterSnapshotOf('swap-base-cl', 'swap-base-cl-base');
+    const [snapRun, baseRun] = await Promise.all([
+      e2e.request({ identifier: 'beside-cl', task: 'create_snapshot', isCluster: true, strategy: 'swap' }),
+      e2e.request({
+        identifier: 'swap-base-cl',
+        task: 'db_restore',
+        snapshotIdentifier: 'swap-base-cl-base',
+        isCluster: true,
+        strategy: 'swap',
+      }),
+    ]);
+    const cases = [
+      { ran: snapRun, before: snap, plan: SWAPPED },
+      { ran: baseRun, before: base, plan: SWAPPED.filter((t) => t !== 'SnapshotReady') },
+    ];
+    for (const { ran, before, plan } of cases) {
+      const { terminal, runId } = ran;
+      expect([terminal['detail-type'], terminal.detail.reason, terminal.detail.warnings]).toEqual([
+        'RunCompleted',
+        undefined,
+        [],
+      ]);
+      expect(choreography(e2e, runId)).toEqual(plan);
+      const after = await expectSameCluster(e2e, runId, before);
+      const run = (await e2e.store.getRun(runId))!;
+      expect(after.dbClusterResourceId).toBe(run.resources.createdIds![run.names.staging!]);
+      for (const m of after.members) {
+        expect(m.dbiResourceId).toBe(
+          run.resources.createdIds![derivedIdentifier(m.identifier, runId, 'new')],
+        );
+      }
+      await expectNoClusterCopies(before);
+      await expectDownOnlyForTheRenames(runId, before.endpointAddress!, `cluster swap (${run.task})`);
+    }
+  }, 120_000);
+
+  test('failures before, between (half way through take-name) and after the renames', async () => {
+    const ids = ['swap-before-cl', 'swap-between-cl', 'swap-after-cl'];
+    const originals = await Promise.all(ids.map((id) => createProductionCluster(e2e.rds, id)));
+    await faults({
+      operations: [
+        // before: a member of the copy fails to create
+        { operation: 'create', identifier: 'swap-before-cl-*-rw*-new', outcome: 'failed', times: 1 },
+      ],
+      apiErrors: [
+        // between: the copy's cluster took the name, then renaming one of its members is refused
+        {
+          action: 'ModifyDBInstance',
+          code: 'InvalidDBInstanceState',
+          identifier: 'swap-between-cl-*-new',
+          times: 1,
+        },
+        // after: deleting the set-aside original is refused
+        {
+          action: 'DeleteDBCluster',
+          code: 'InvalidDBClusterStateFault',
+          identifier: 'swap-after-cl-rw*-old',
+        },
+      ],
+    });
+    const [beforeRun, betweenRun, afterRun] = await Promise.all(
+      ids.map((identifier) =>
+        e2e.request({ identifier, task: 'create_snapshot', isCluster: true, strategy: 'swap' }),
+      ),
+    );
+    expect(beforeRun!.terminal.detail).toMatchObject({ failedStep: 'restore-beside', rolledBack: true });
+    expect(betweenRun!.terminal.detail).toMatchObject({ failedStep: 'take-name', rolledBack: true });
+    // the copy's cluster had taken the name when a member's rename was refused
+    expect(String(betweenRun!.terminal.detail.reason)).toMatch(
+      /rename instance swap-between-cl-\S+-new to swap-between-cl-\S+ failed/,
+    );
+    for (const [i, run] of [beforeRun!, betweenRun!].entries()) {
+      expect(run.terminal['detail-type']).toBe('RunFailed');
+      await expectClusterIntact(e2e, originals[i]!);
+      await expectNotified(e2e, ids[i]!, run.runId, /rolled back/);
+    }
+    expect(afterRun!.terminal['detail-type']).toBe('RunCompleted');
+    const temp = derivedIdentifier('swap-after-cl', afterRun!.runId, 'old');
+    expect(afterRun!.terminal.detail.warnings).toEqual([expect.stringContaining(temp)]);
+    const after = await describeCluster(e2e.rds, 'swap-after-cl');
+    expect(after!.dbClusterResourceId).not.toBe(originals[2]!.dbClusterResourceId);
+    expect(after!.endpointAddress).toBe(originals[2]!.endpointAddress);
+    await expectNotified(e2e, 'swap-after-cl', afterRun!.runId, /completed with warnings/);
   }, 120_000);
 });
