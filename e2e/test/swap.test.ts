@@ -142,6 +142,44 @@ async function expectOnly(prefix: string, names: string[]) {
   expect(related.sort()).toEqual([...names].sort());
 }
 
+/** RDS mutations per role of a swap: the original (under its name, then set aside) and the copy (staging). */
+async function swapMutations(before: InstanceConfig | ClusterConfig, runId: string) {
+  const counts = await e2e.cloud.admin.get<Counts>('/_rewind/rds/calls');
+  const of = (name: string) => ({
+    original: mutations(counts, name),
+    staging: mutations(counts, derivedIdentifier(name, runId, 'new')),
+    setAside: mutations(counts, derivedIdentifier(name, runId, 'old')),
+  });
+  return 'members' in before
+    ? { cluster: of(before.identifier), members: before.members.map((m) => of(m.identifier)) }
+    : of(before.identifier);
+}
+
+/**
+ * What one swap sends, fault-free or not. Instance: the harness creates it, one snapshot, the set-aside
+ * rename; the copy: one restore, the post-restore modification, the take-name rename; the set-aside
+ * original: lift deletion protection, delete. Cluster: likewise (each member created by the harness and
+ * renamed aside; its copy created and renamed to the name; the set-aside member deleted).
+ */
+const INSTANCE_SWAP = {
+  original: { CreateDBInstance: 1, CreateDBSnapshot: 1, ModifyDBInstance: 1 },
+  staging: { RestoreDBInstanceFromDBSnapshot: 1, ModifyDBInstance: 2 },
+  setAside: { ModifyDBInstance: 1, DeleteDBInstance: 1 },
+};
+const MEMBER_SWAP = {
+  original: { CreateDBInstance: 1, ModifyDBInstance: 1 },
+  staging: { CreateDBInstance: 1, ModifyDBInstance: 1 },
+  setAside: { DeleteDBInstance: 1 },
+};
+const CLUSTER_SWAP = {
+  cluster: {
+    original: { CreateDBCluster: 1, CreateDBClusterSnapshot: 1, ModifyDBCluster: 1 },
+    staging: { RestoreDBClusterFromSnapshot: 1, ModifyDBCluster: 2 },
+    setAside: { ModifyDBCluster: 1, DeleteDBCluster: 1 },
+  },
+  members: [MEMBER_SWAP, MEMBER_SWAP, MEMBER_SWAP],
+};
+
 const SWAPPED = [
   'RunStarted',
   'SnapshotReady',
@@ -177,6 +215,7 @@ describe('swap, instance', () => {
       ['take-name', run.names.staging, 'swap-db'],
     ]);
     await expectSwapped('swap-db', before, runId);
+    expect(await swapMutations(before, runId)).toEqual(INSTANCE_SWAP);
     expect(await findSnapshot(e2e.rds, run.names.finalSnapshot!)).toBeDefined();
     await expectDownOnlyForTheRenames(runId, before.endpointAddress!, 'instance swap');
   });
@@ -400,6 +439,7 @@ describe('swap, cluster (the cluster and every member, writer first)', () => {
         );
       }
       await expectNoClusterCopies(before);
+      if (run.task === 'create_snapshot') expect(await swapMutations(before, runId)).toEqual(CLUSTER_SWAP);
       await expectDownOnlyForTheRenames(runId, before.endpointAddress!, `cluster swap (${run.task})`);
     }
   }, 120_000);
@@ -451,5 +491,36 @@ describe('swap, cluster (the cluster and every member, writer first)', () => {
     expect(after!.dbClusterResourceId).not.toBe(originals[2]!.dbClusterResourceId);
     expect(after!.endpointAddress).toBe(originals[2]!.endpointAddress);
     await expectNotified(e2e, 'swap-after-cl', afterRun!.runId, /completed with warnings/);
+  }, 120_000);
+});
+
+describe('swap under delivery faults', () => {
+  test('lost, duplicated and reordered RDS events: every swap completes, no RDS mutation sent twice', async () => {
+    const ids = ['lossy-swap-a-db', 'lossy-swap-b-db'];
+    const [a, b, cl] = await Promise.all([
+      ...ids.map((id) => createProductionInstance(e2e.rds, id)),
+      createProductionCluster(e2e.rds, 'lossy-swap-cl'),
+    ]);
+    await faults({ events: { lose: 0.3, duplicate: 0.3, reorder: 0.3 } });
+    const runs = await Promise.all([
+      ...ids.map((identifier) => e2e.request({ identifier, task: 'create_snapshot', strategy: 'swap' })),
+      e2e.request({
+        identifier: 'lossy-swap-cl',
+        task: 'create_snapshot',
+        isCluster: true,
+        strategy: 'swap',
+      }),
+    ]);
+    for (const [i, { terminal, runId }] of runs.entries()) {
+      expect([i, terminal['detail-type'], terminal.detail.reason]).toEqual([i, 'RunCompleted', undefined]);
+      expect(choreography(e2e, runId)).toEqual(SWAPPED);
+    }
+    expect(await swapMutations(a!, runs[0]!.runId)).toEqual(INSTANCE_SWAP);
+    expect(await swapMutations(b!, runs[1]!.runId)).toEqual(INSTANCE_SWAP);
+    expect(await swapMutations(cl as ClusterConfig, runs[2]!.runId)).toEqual(CLUSTER_SWAP);
+    await expectSwapped(ids[0]!, a as InstanceConfig, runs[0]!.runId);
+    await expectSwapped(ids[1]!, b as InstanceConfig, runs[1]!.runId);
+    await expectSameCluster(e2e, runs[2]!.runId, cl as ClusterConfig);
+    await expectNoClusterCopies(cl as ClusterConfig);
   }, 120_000);
 });
