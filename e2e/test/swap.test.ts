@@ -1,0 +1,526 @@
+import {
+  CreateDBClusterSnapshotCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+} from '@aws-sdk/client-rds';
+import {
+  captureInstanceConfig,
+  derivedIdentifier,
+  diffInstanceConfig,
+  findClusterSnapshot,
+  findInstance,
+  findSnapshot,
+  formatDifferences,
+  type ClusterConfig,
+  type InstanceConfig,
+} from '@rewind/shared';
+import {
+  choreography,
+  createProductionCluster,
+  describeCluster,
+  expectClusterIntact,
+  expectSameCluster,
+} from '../clusterHarness';
+import { expectNotified, expectOriginalIntact } from '../failures';
+import { bufferIo } from '@rewind/cli/src/io';
+import { run as rewind } from '@rewind/cli/src/main';
+import { createProductionInstance, startE2E, waitForStatus, type E2E } from '../harness';
+
+/**
+ * The swap strategy end to end: the copy is restored beside the original under staging names while the
+ * original serves, then two renames exchange the names. The emulator's endpoint availability timeline
+ * shows the original's address answering throughout the restore, with one gap around the renames.
+ * Failures before, between and after the renames each end with the original (or, once both renames are
+ * done, the copy) serving under the name, nothing of the run left behind, and people told.
+ */
+let e2e: E2E;
+beforeAll(async () => {
+  e2e = await startE2E();
+});
+afterAll(async () => e2e?.stop());
+
+const faults = (body: unknown) => e2e.cloud.admin.post('/_rewind/rds/faults', body);
+afterEach(async () => {
+  await faults({});
+});
+
+interface Interval {
+  from: string;
+  to?: string;
+  identifier: string;
+}
+type Timeline = { address: string; intervals: Interval[] }[];
+type Counts = { byIdentifier: Record<string, Record<string, number>> };
+const MUTATIONS = /^(Create|Modify|Delete|Restore|Reboot|Add|Remove)/;
+
+function mutations(counts: Counts, identifier: string): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(counts.byIdentifier[identifier] ?? {}).filter(([action]) => MUTATIONS.test(action)),
+  );
+}
+
+/** When the endpoint at `address` answered. */
+async function answering(address: string): Promise<Interval[]> {
+  const timelines = await e2e.cloud.admin.get<Timeline>(
+    `/_rewind/rds/availability?address=${encodeURIComponent(address)}`,
+  );
+  return timelines.flatMap((t) => t.intervals);
+}
+
+/** When the run logged its outgoing event `type` (the `nth` one). */
+async function loggedAt(runId: string, type: string, nth = 0): Promise<number> {
+  const entries = (await e2e.store.getTimeline(runId)).filter(
+    (t) => t.direction === 'out' && t.type === type,
+  );
+  if (!entries[nth]) throw new Error(`run ${runId} logged no ${type} #${nth}`);
+  return Date.parse(entries[nth]!.at);
+}
+
+/**
+ * The original's endpoint answered from its creation until after the copy was restored beside it, then
+ * went down only for the renames (a renamed instance flashes `available` before its reboot: such blips
+ * fall inside), and answers for the copy from before take-name was confirmed. Prints and returns how long
+ * it did not answer (ms).
+ */
+async function expectDownOnlyForTheRenames(runId: string, address: string, label: string): Promise<number> {
+  const intervals = await answering(address);
+  expect(intervals.length).toBeGreaterThanOrEqual(2);
+  const first = intervals[0]!;
+  const last = intervals[intervals.length - 1]!;
+  expect(last.to).toBeUndefined();
+  const restoredBeside = await loggedAt(runId, 'RestoreCompleted');
+  const tookName = await loggedAt(runId, 'RenameCompleted', 1);
+  // the original served through the whole restore beside; the name went down only with the set-aside
+  expect(Date.parse(first.to!)).toBeGreaterThanOrEqual(restoredBeside);
+  // and the copy answered under the name before take-name was confirmed
+  expect(Date.parse(last.from)).toBeLessThanOrEqual(tookName);
+  let down = 0;
+  for (let i = 1; i < intervals.length; i++) {
+    down += Date.parse(intervals[i]!.from) - Date.parse(intervals[i - 1]!.to!);
+  }
+  const run = await e2e.store.getRun(runId);
+  const besideMs = restoredBeside - Date.parse(run!.createdAt);
+  console.log(
+    `${label}: the name did not answer for ${down} ms (two renames); the run restored beside it for ${besideMs} ms`,
+  );
+  return down;
+}
+
+async function snapshotOf(identifier: string, name: string) {
+  await e2e.rds.send(
+    new CreateDBSnapshotCommand({ DBInstanceIdentifier: identifier, DBSnapshotIdentifier: name }),
+  );
+  for (;;) {
+    if ((await findSnapshot(e2e.rds, name))?.Status === 'available') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await waitForStatus(e2e.rds, identifier, 'available');
+}
+
+/** The copy serves under the name with the original's configuration and endpoint; nothing of the run is left. */
+async function expectSwapped(identifier: string, before: InstanceConfig, runId: string) {
+  const db = await findInstance(e2e.rds, identifier);
+  const after = captureInstanceConfig(db!);
+  const differences = diffInstanceConfig(before, after);
+  if (differences.length) console.log(`${identifier}: ${formatDifferences(differences)}`);
+  expect(differences).toEqual([]);
+  expect(after.endpointAddress).toBe(before.endpointAddress);
+  expect(after.dbiResourceId).not.toBe(before.dbiResourceId);
+  const run = await e2e.store.getRun(runId);
+  expect(after.dbiResourceId).toBe(run!.resources.createdIds![run!.names.staging!]);
+  await expectOnly(identifier, [identifier]);
+  expect(await e2e.store.getLock('instance', identifier)).toBeUndefined();
+}
+
+/** The instances whose names start with `prefix` are exactly `names` (no staging or set-aside copy left). */
+async function expectOnly(prefix: string, names: string[]) {
+  const all = await e2e.rds.send(new DescribeDBInstancesCommand({}));
+  const related = (all.DBInstances ?? [])
+    .map((d) => d.DBInstanceIdentifier!)
+    .filter((n) => n.startsWith(prefix));
+  expect(related.sort()).toEqual([...names].sort());
+}
+
+/** RDS mutations per role of a swap: the original (under its name, then set aside) and the copy (staging). */
+async function swapMutations(before: InstanceConfig | ClusterConfig, runId: string) {
+  const counts = await e2e.cloud.admin.get<Counts>('/_rewind/rds/calls');
+  const of = (name: string) => ({
+    original: mutations(counts, name),
+    staging: mutations(counts, derivedIdentifier(name, runId, 'new')),
+    setAside: mutations(counts, derivedIdentifier(name, runId, 'old')),
+  });
+  return 'members' in before
+    ? { cluster: of(before.identifier), members: before.members.map((m) => of(m.identifier)) }
+    : of(before.identifier);
+}
+
+/**
+ * What one swap sends, fault-free or not. Instance: the harness creates it, one snapshot, the set-aside
+ * rename; the copy: one restore, the post-restore modification, the take-name rename; the set-aside
+ * original: lift deletion protection, delete. Cluster: likewise (each member created by the harness and
+ * renamed aside; its copy created and renamed to the name; the set-aside member deleted).
+ */
+const INSTANCE_SWAP = {
+  original: { CreateDBInstance: 1, CreateDBSnapshot: 1, ModifyDBInstance: 1 },
+  staging: { RestoreDBInstanceFromDBSnapshot: 1, ModifyDBInstance: 2 },
+  setAside: { ModifyDBInstance: 1, DeleteDBInstance: 1 },
+};
+const MEMBER_SWAP = {
+  original: { CreateDBInstance: 1, ModifyDBInstance: 1 },
+  staging: { CreateDBInstance: 1, ModifyDBInstance: 1 },
+  setAside: { DeleteDBInstance: 1 },
+};
+const CLUSTER_SWAP = {
+  cluster: {
+    original: { CreateDBCluster: 1, CreateDBClusterSnapshot: 1, ModifyDBCluster: 1 },
+    staging: { RestoreDBClusterFromSnapshot: 1, ModifyDBCluster: 2 },
+    setAside: { ModifyDBCluster: 1, DeleteDBCluster: 1 },
+  },
+  members: [MEMBER_SWAP, MEMBER_SWAP, MEMBER_SWAP],
+};
+
+const SWAPPED = [
+  'RunStarted',
+  'SnapshotReady',
+  'RestoreCompleted',
+  'RenameCompleted',
+  'RenameCompleted',
+  'CleanupCompleted',
+  'RunCompleted',
+];
+
+describe('swap, instance', () => {
+  test('create_snapshot: restored beside while the original serves; down only for the two renames', async () => {
+    const before = await createProductionInstance(e2e.rds, 'swap-db');
+    const { terminal, runId } = await e2e.request({
+      identifier: 'swap-db',
+      task: 'create_snapshot',
+      strategy: 'swap',
+    });
+    expect([terminal['detail-type'], terminal.detail.reason, terminal.detail.warnings]).toEqual([
+      'RunCompleted',
+      undefined,
+      [],
+    ]);
+    expect(choreography(e2e, runId)).toEqual(SWAPPED);
+    const run = (await e2e.store.getRun(runId))!;
+    expect(run.run.plan).toEqual(['snapshot', 'restore-beside', 'set-aside', 'take-name', 'cleanup']);
+    const events = e2e.observer.ofRun(runId);
+    const restored = events.find((e) => e['detail-type'] === 'RestoreCompleted')!;
+    expect(restored.detail.stagingIdentifier).toBe(run.names.staging);
+    const renames = events.filter((e) => e['detail-type'] === 'RenameCompleted').map((e) => e.detail);
+    expect(renames.map((r) => [r.purpose, r.from, r.to])).toEqual([
+      ['set-aside', 'swap-db', run.names.temporary],
+      ['take-name', run.names.staging, 'swap-db'],
+    ]);
+    await expectSwapped('swap-db', before, runId);
+    expect(await swapMutations(before, runId)).toEqual(INSTANCE_SWAP);
+    expect(await findSnapshot(e2e.rds, run.names.finalSnapshot!)).toBeDefined();
+    await expectDownOnlyForTheRenames(runId, before.endpointAddress!, 'instance swap');
+  });
+});
+
+async function cli(...args: string[]) {
+  const io = bufferIo();
+  const code = await rewind([...args, '--endpoint', e2e.cloud.endpoint], io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('swap, instance: from the CLI; failures before, between and after the renames; cancel', () => {
+  test('db_restore with rewind restore --strategy swap --wait', async () => {
+    const before = await createProductionInstance(e2e.rds, 'swap-cli-db');
+    await snapshotOf('swap-cli-db', 'swap-cli-db-base');
+    const r = await cli(
+      'restore',
+      'swap-cli-db',
+      '--task',
+      'db_restore',
+      '--snapshot',
+      'swap-cli-db-base',
+      '--strategy',
+      'swap',
+      '--wait',
+    );
+    expect([r.code, r.err]).toEqual([0, '']);
+    for (const step of ['restore-beside', 'set-aside', 'take-name', 'cleanup']) expect(r.out).toContain(step);
+    const runId = /run-\d{8}-\d{6}-[a-z0-9]{8}/.exec(r.out)![0];
+    expect(choreography(e2e, runId)).toEqual(SWAPPED.filter((t) => t !== 'SnapshotReady'));
+    await expectSwapped('swap-cli-db', before, runId);
+    await expectDownOnlyForTheRenames(runId, before.endpointAddress!, 'instance swap (db_restore)');
+  });
+
+  test('each failure ends with the original (or, after both renames, the copy) serving, nothing left, people told', async () => {
+    const ids = ['swap-before-db', 'swap-aside-db', 'swap-between-db', 'swap-after-db'];
+    const originals = await Promise.all(ids.map((id) => createProductionInstance(e2e.rds, id)));
+    const standing = [
+      // before the renames: the copy restored beside the original ends incompatible-restore
+      { operation: 'restore', identifier: 'swap-before-db-rw*-new', outcome: 'incompatible-restore' },
+    ];
+    const apiErrors = [
+      // the first rename (set-aside) is refused
+      { action: 'ModifyDBInstance', code: 'InvalidDBInstanceState', identifier: 'swap-aside-db' },
+      // after both renames: deleting the set-aside original is refused
+      { action: 'DeleteDBInstance', code: 'InvalidDBInstanceState', identifier: 'swap-after-db-rw*-old' },
+    ];
+    const cancelled = await createProductionInstance(e2e.rds, 'swap-cancel-db');
+    await faults({ operations: standing, apiErrors });
+    const runs = ids.map((identifier) =>
+      e2e.request({ identifier, task: 'create_snapshot', strategy: 'swap' }),
+    );
+    // rewind cancel while the copy is being restored beside the original: only the copy goes
+    const cancelRun = e2e.request({
+      identifier: 'swap-cancel-db',
+      task: 'create_snapshot',
+      strategy: 'swap',
+      requestId: 'swap-cancel',
+    });
+    const started = await e2e.observer.waitFor(
+      (e) => e['detail-type'] === 'RunStarted' && e.detail.requestId === 'swap-cancel',
+    );
+    for (;;) {
+      const run = await e2e.store.getRun(started.detail.run!.id);
+      if (run?.expectation?.step === 'restore-beside') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const c = await cli('cancel', started.detail.run!.id, '--reason', 'wrong snapshot');
+    expect([c.code, c.err]).toEqual([0, '']);
+    // between the renames: once the copy is restored (its modification made), renaming it is refused
+    await e2e.observer.waitFor(
+      (e) =>
+        e['detail-type'] === 'RestoreCompleted' &&
+        (e.detail.run as { identifier?: string } | undefined)?.identifier === 'swap-between-db',
+    );
+    await faults({
+      operations: standing,
+      apiErrors: [
+        ...apiErrors,
+        // once: the discard then lifts the copy's deletion protection with the same call
+        {
+          action: 'ModifyDBInstance',
+          code: 'InvalidDBInstanceState',
+          identifier: 'swap-between-db-rw*-new',
+          times: 1,
+        },
+      ],
+    });
+    const [beforeRun, asideRun, betweenRun, afterRun] = await Promise.all(runs);
+
+    // before: only the copy is discarded; the original never stopped answering
+    expect(beforeRun!.terminal.detail).toMatchObject({ failedStep: 'restore-beside', rolledBack: true });
+    expect(String(beforeRun!.terminal.detail.reason)).toContain('incompatible-restore');
+    expect(choreography(e2e, beforeRun!.runId)).toEqual([
+      'RunStarted',
+      'SnapshotReady',
+      'RestoreFailed',
+      'RollbackCompleted',
+      'RunFailed',
+    ]);
+    const served = await answering(originals[0]!.endpointAddress!);
+    expect(served.map((i) => [i.identifier, i.to ?? 'still answering'])).toEqual([
+      ['swap-before-db', 'still answering'],
+    ]);
+
+    // the set-aside refused: rename-back first (it finds the original under its name), then the copy goes
+    expect(asideRun!.terminal.detail).toMatchObject({ failedStep: 'set-aside', rolledBack: true });
+    expect(choreography(e2e, asideRun!.runId)).toEqual([
+      'RunStarted',
+      'SnapshotReady',
+      'RestoreCompleted',
+      'RestoreFailed',
+      'RenameCompleted',
+      'RollbackCompleted',
+      'RunFailed',
+    ]);
+
+    // between: the copy is discarded, the original renamed back
+    expect(betweenRun!.terminal.detail).toMatchObject({ failedStep: 'take-name', rolledBack: true });
+    expect(choreography(e2e, betweenRun!.runId)).toEqual([
+      'RunStarted',
+      'SnapshotReady',
+      'RestoreCompleted',
+      'RenameCompleted',
+      'RestoreFailed',
+      'DiscardCompleted',
+      'RollbackCompleted',
+      'RunFailed',
+    ]);
+
+    for (const [i, run] of [beforeRun!, asideRun!, betweenRun!].entries()) {
+      expect(run.terminal['detail-type']).toBe('RunFailed');
+      await expectOriginalIntact(e2e, ids[i]!, originals[i]!);
+      await expectNotified(e2e, ids[i]!, run.runId, /rolled back/);
+    }
+
+    const cancel = await cancelRun;
+    expect(cancel.terminal.detail).toMatchObject({ failedStep: 'restore-beside', rolledBack: true });
+    expect(String(cancel.terminal.detail.reason)).toMatch(/cancelled by \S+: wrong snapshot/);
+    await expectOriginalIntact(e2e, 'swap-cancel-db', cancelled);
+    const servedThroughout = await answering(cancelled.endpointAddress!);
+    expect(servedThroughout.map((i) => i.to ?? 'still answering')).toEqual(['still answering']);
+
+    // after both renames: the copy is the outcome; the set-aside original remains, reported with its removal
+    expect(afterRun!.terminal['detail-type']).toBe('RunCompleted');
+    const warnings = afterRun!.terminal.detail.warnings as string[];
+    const temp = derivedIdentifier('swap-after-db', afterRun!.runId, 'old');
+    expect(warnings).toEqual([
+      expect.stringContaining(`aws rds delete-db-instance --db-instance-identifier ${temp}`),
+    ]);
+    const db = await findInstance(e2e.rds, 'swap-after-db');
+    expect(db?.DbiResourceId).not.toBe(originals[3]!.dbiResourceId);
+    expect(db?.Endpoint?.Address).toBe(originals[3]!.endpointAddress);
+    await expectOnly('swap-after-db', ['swap-after-db', temp]);
+    await expectNotified(e2e, 'swap-after-db', afterRun!.runId, /completed with warnings/);
+  }, 120_000);
+});
+
+/** No staging or set-aside cluster or member of the run is left. */
+async function expectNoClusterCopies(original: ClusterConfig) {
+  const clusters = await e2e.rds.send(new DescribeDBClustersCommand({}));
+  expect(
+    (clusters.DBClusters ?? [])
+      .map((c) => c.DBClusterIdentifier!)
+      .filter((n) => n.startsWith(original.identifier)),
+  ).toEqual([original.identifier]);
+  await expectOnly(
+    original.identifier,
+    original.members.map((m) => m.identifier),
+  );
+}
+
+async function clusterSnapshotOf(identifier: string, name: string) {
+  await e2e.rds.send(
+    new CreateDBClusterSnapshotCommand({
+      DBClusterIdentifier: identifier,
+      DBClusterSnapshotIdentifier: name,
+    }),
+  );
+  for (;;) {
+    if ((await findClusterSnapshot(e2e.rds, name))?.Status === 'available') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('swap, cluster (the cluster and every member, writer first)', () => {
+  test('create_snapshot and db_restore: restored beside under staging names, down only for the renames', async () => {
+    const [snap, base] = await Promise.all([
+      createProductionCluster(e2e.rds, 'beside-cl'),
+      createProductionCluster(e2e.rds, 'swap-base-cl'),
+    ]);
+    await clusterSnapshotOf('swap-base-cl', 'swap-base-cl-base');
+    const [snapRun, baseRun] = await Promise.all([
+      e2e.request({ identifier: 'beside-cl', task: 'create_snapshot', isCluster: true, strategy: 'swap' }),
+      e2e.request({
+        identifier: 'swap-base-cl',
+        task: 'db_restore',
+        snapshotIdentifier: 'swap-base-cl-base',
+        isCluster: true,
+        strategy: 'swap',
+      }),
+    ]);
+    const cases = [
+      { ran: snapRun, before: snap, plan: SWAPPED },
+      { ran: baseRun, before: base, plan: SWAPPED.filter((t) => t !== 'SnapshotReady') },
+    ];
+    for (const { ran, before, plan } of cases) {
+      const { terminal, runId } = ran;
+      expect([terminal['detail-type'], terminal.detail.reason, terminal.detail.warnings]).toEqual([
+        'RunCompleted',
+        undefined,
+        [],
+      ]);
+      expect(choreography(e2e, runId)).toEqual(plan);
+      const after = await expectSameCluster(e2e, runId, before);
+      const run = (await e2e.store.getRun(runId))!;
+      expect(after.dbClusterResourceId).toBe(run.resources.createdIds![run.names.staging!]);
+      for (const m of after.members) {
+        expect(m.dbiResourceId).toBe(
+          run.resources.createdIds![derivedIdentifier(m.identifier, runId, 'new')],
+        );
+      }
+      await expectNoClusterCopies(before);
+      if (run.task === 'create_snapshot') expect(await swapMutations(before, runId)).toEqual(CLUSTER_SWAP);
+      await expectDownOnlyForTheRenames(runId, before.endpointAddress!, `cluster swap (${run.task})`);
+    }
+  }, 120_000);
+
+  test('failures before, between (half way through take-name) and after the renames', async () => {
+    const ids = ['swap-before-cl', 'swap-between-cl', 'swap-after-cl'];
+    const originals = await Promise.all(ids.map((id) => createProductionCluster(e2e.rds, id)));
+    await faults({
+      operations: [
+        // before: a member of the copy fails to create
+        { operation: 'create', identifier: 'swap-before-cl-*-rw*-new', outcome: 'failed', times: 1 },
+      ],
+      apiErrors: [
+        // between: the copy's cluster took the name, then renaming one of its members is refused
+        {
+          action: 'ModifyDBInstance',
+          code: 'InvalidDBInstanceState',
+          identifier: 'swap-between-cl-*-new',
+          times: 1,
+        },
+        // after: deleting the set-aside original is refused
+        {
+          action: 'DeleteDBCluster',
+          code: 'InvalidDBClusterStateFault',
+          identifier: 'swap-after-cl-rw*-old',
+        },
+      ],
+    });
+    const [beforeRun, betweenRun, afterRun] = await Promise.all(
+      ids.map((identifier) =>
+        e2e.request({ identifier, task: 'create_snapshot', isCluster: true, strategy: 'swap' }),
+      ),
+    );
+    expect(beforeRun!.terminal.detail).toMatchObject({ failedStep: 'restore-beside', rolledBack: true });
+    expect(betweenRun!.terminal.detail).toMatchObject({ failedStep: 'take-name', rolledBack: true });
+    // the copy's cluster had taken the name when a member's rename was refused
+    expect(String(betweenRun!.terminal.detail.reason)).toMatch(
+      /rename instance swap-between-cl-\S+-new to swap-between-cl-\S+ failed/,
+    );
+    for (const [i, run] of [beforeRun!, betweenRun!].entries()) {
+      expect(run.terminal['detail-type']).toBe('RunFailed');
+      await expectClusterIntact(e2e, originals[i]!);
+      await expectNotified(e2e, ids[i]!, run.runId, /rolled back/);
+    }
+    expect(afterRun!.terminal['detail-type']).toBe('RunCompleted');
+    const temp = derivedIdentifier('swap-after-cl', afterRun!.runId, 'old');
+    expect(afterRun!.terminal.detail.warnings).toEqual([expect.stringContaining(temp)]);
+    const after = await describeCluster(e2e.rds, 'swap-after-cl');
+    expect(after!.dbClusterResourceId).not.toBe(originals[2]!.dbClusterResourceId);
+    expect(after!.endpointAddress).toBe(originals[2]!.endpointAddress);
+    await expectNotified(e2e, 'swap-after-cl', afterRun!.runId, /completed with warnings/);
+  }, 120_000);
+});
+
+describe('swap under delivery faults', () => {
+  test('lost, duplicated and reordered RDS events: every swap completes, no RDS mutation sent twice', async () => {
+    const ids = ['lossy-swap-a-db', 'lossy-swap-b-db'];
+    const [a, b, cl] = await Promise.all([
+      ...ids.map((id) => createProductionInstance(e2e.rds, id)),
+      createProductionCluster(e2e.rds, 'lossy-swap-cl'),
+    ]);
+    await faults({ events: { lose: 0.3, duplicate: 0.3, reorder: 0.3 } });
+    const runs = await Promise.all([
+      ...ids.map((identifier) => e2e.request({ identifier, task: 'create_snapshot', strategy: 'swap' })),
+      e2e.request({
+        identifier: 'lossy-swap-cl',
+        task: 'create_snapshot',
+        isCluster: true,
+        strategy: 'swap',
+      }),
+    ]);
+    for (const [i, { terminal, runId }] of runs.entries()) {
+      expect([i, terminal['detail-type'], terminal.detail.reason]).toEqual([i, 'RunCompleted', undefined]);
+      expect(choreography(e2e, runId)).toEqual(SWAPPED);
+    }
+    expect(await swapMutations(a!, runs[0]!.runId)).toEqual(INSTANCE_SWAP);
+    expect(await swapMutations(b!, runs[1]!.runId)).toEqual(INSTANCE_SWAP);
+    expect(await swapMutations(cl as ClusterConfig, runs[2]!.runId)).toEqual(CLUSTER_SWAP);
+    await expectSwapped(ids[0]!, a as InstanceConfig, runs[0]!.runId);
+    await expectSwapped(ids[1]!, b as InstanceConfig, runs[1]!.runId);
+    await expectSameCluster(e2e, runs[2]!.runId, cl as ClusterConfig);
+    await expectNoClusterCopies(cl as ClusterConfig);
+  }, 120_000);
+});
