@@ -11,6 +11,8 @@ import { RewindError } from './errors';
 /** The routing slip for a task and strategy (design: "Routing slip"). */
 export function planFor(task: Task, strategy: Strategy): ForwardStepName[] {
   if (task === 'create_snapshot_only') return ['snapshot'];
+  // A clone restores under a new name: the source is never renamed, modified or deleted.
+  if (task === 'clone') return ['restore-new'];
   const snapshot: ForwardStepName[] = task === 'create_snapshot' ? ['snapshot'] : [];
   if (strategy === 'in-place') return [...snapshot, 'set-aside', 'restore', 'cleanup'];
   return [...snapshot, 'restore-beside', 'set-aside', 'promote', 'cleanup'];
@@ -58,6 +60,7 @@ export function compensationFor(plan: readonly StepName[], failed: StepName): Co
     case 'restore':
       return ['discard', 'rename-back'];
     case 'restore-beside':
+    case 'restore-new':
       return ['discard'];
     case 'promote':
       return ['discard', 'rename-back'];

@@ -114,6 +114,10 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:DescribeDBClusterSnapshots',
     'rds:RestoreDBInstanceFromDBSnapshot',
     'rds:RestoreDBClusterFromSnapshot',
+    // Point-in-time restores (in place and clones), and the restorable window intake checks first.
+    'rds:RestoreDBInstanceToPointInTime',
+    'rds:RestoreDBClusterToPointInTime',
+    'rds:DescribeDBInstanceAutomatedBackups',
     'rds:CreateDBInstance',
     'rds:ModifyDBInstance',
     'rds:ModifyDBCluster',
@@ -201,9 +205,9 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
     ),
     service(
       'restore',
-      'Intake of restore requests; restores and discards databases',
+      'Intake of restore requests; restores, clones and discards databases',
       {
-        steps: ['restore', 'discard'],
+        steps: ['restore', 'restore-new', 'discard'],
         emits: [
           'RestoreRejected',
           'RequestRepeated',
@@ -214,6 +218,7 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
           'DiscardCompleted',
           'RollbackCompleted',
           'RollbackFailed',
+          'RunCompleted',
           'RunFailed',
         ],
       },
@@ -225,8 +230,8 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
         },
         {
           name: 'steps',
-          description: 'Runs whose next step is a restore or a discard',
-          pattern: nextStepPattern(['restore', 'discard']),
+          description: 'Runs whose next step is a restore, a clone (restore-new) or a discard',
+          pattern: nextStepPattern(['restore', 'restore-new', 'discard']),
         },
         {
           name: 'rds',

@@ -16,7 +16,7 @@ import { createdByRun } from './created';
 import { CLUSTER, DATABASES, INSTANCE, type Database, type DatabaseApi } from './databases';
 
 /**
- * Compensation `discard`: delete what the restore created under the original names (a cluster's members
+ * Compensation `discard`: delete what the restore (or a clone's restore-new) created under its names (a cluster's members
  * first: RDS deletes a cluster only once its instances are gone), so the original can be renamed back.
  * Only what this run recorded as created (or tagged at creation) is deleted, never an original; a copy
  * still being created is waited out, then deleted.
@@ -107,6 +107,16 @@ function advice(run: RunRecord) {
     return id ? ` (check that its resource id is ${id}, the one this run created)` : '';
   };
   const members = run.kind === 'cluster' ? clusterConfigOf(run).members.map((m) => m.identifier) : [];
+  if (run.cloneOf) {
+    // A clone never touched its source: only what the run created is left to delete.
+    return {
+      state: `a half-made clone may still hold the name ${run.identifier}; the source ${run.cloneOf} was never touched`,
+      action: [
+        ...members.map((m) => `${INSTANCE.deleteCommand(m)}${recorded(m)}`),
+        `${api.deleteCommand(run.identifier)}${recorded(run.identifier)}`,
+      ].join(', then '),
+    };
+  }
   const steps = [
     ...(members.length
       ? [
@@ -128,7 +138,8 @@ async function finish(ctx: ServiceContext, run: RunRecord): Promise<void> {
   const discarded = run.expectation?.phase ? run.identifier : null;
   const after = run.run.plan[run.run.plan.indexOf('discard') + 1];
   if (!after) {
-    await completeRollback(ctx, run, 'discard', run.identifier);
+    // Nothing to rename back: a clone's source never left its name.
+    await completeRollback(ctx, run, 'discard', run.cloneOf ?? run.identifier);
     return;
   }
   await completeStep(ctx, run, 'discard', (block) =>

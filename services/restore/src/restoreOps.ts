@@ -3,7 +3,9 @@ import {
   ModifyDBClusterCommand,
   ModifyDBInstanceCommand,
   RestoreDBClusterFromSnapshotCommand,
+  RestoreDBClusterToPointInTimeCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
   type DBCluster,
   type DBInstance,
 } from '@aws-sdk/client-rds';
@@ -11,20 +13,24 @@ import {
   captureClusterConfig,
   captureInstanceConfig,
   clusterConfigOf,
+  describeRestoreFrom,
   findCluster,
   findInstance,
   instanceConfigOf,
   memberCreateInput,
-  nameOf,
+  pointInTimeClusterInput,
+  pointInTimeInstanceInput,
   postRestoreClusterModification,
   postRestoreModification,
   restoreClusterInput,
+  restoreFromOf,
   restoreInstanceInput,
   SERVING_INSTANCE_STATUSES,
   type ClusterConfig,
   type ClusterMemberConfig,
   type Kind,
   type PhaseOp,
+  type RestoreFrom,
   type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
@@ -38,34 +44,56 @@ import { CLUSTER, DATABASES, INSTANCE, type DatabaseApi } from './databases';
 
 const AVAILABLE: ReadonlySet<string> = new Set(['available']);
 
+/** The steps that restore a database (their phases are these operations). */
+const RESTORING_STEPS: ReadonlySet<string> = new Set(['restore', 'restore-beside', 'restore-new']);
+
 /** Whether the run's restore has moved past phase `index` (its earlier operations are over). */
 const past = (run: RunRecord, index: number) =>
-  run.expectation?.step === 'restore' && (run.expectation.phase?.index ?? -1) > index;
+  RESTORING_STEPS.has(run.expectation?.step ?? '') && (run.expectation?.phase?.index ?? -1) > index;
 
-/** The restore call of each kind; it answers the new database's resource id. */
+/** The restore call of each kind, from a snapshot or a point in time; it answers the new database's resource id. */
 const RESTORE_CALLS: Record<
   Kind,
-  (ctx: ServiceContext, run: RunRecord, snapshot: string) => Promise<string | undefined>
+  (ctx: ServiceContext, run: RunRecord, from: RestoreFrom) => Promise<string | undefined>
 > = {
-  instance: async (ctx, run, snapshot) => {
-    const input = restoreInstanceInput(instanceConfigOf(run), snapshot, [runTagOf(run)]);
+  instance: async (ctx, run, from) => {
+    const config = instanceConfigOf(run);
+    const tags = [runTagOf(run)];
+    if ('pointInTime' in from) {
+      const input = pointInTimeInstanceInput(config, from.pointInTime, tags);
+      return (await ctx.rds.send(new RestoreDBInstanceToPointInTimeCommand(input))).DBInstance?.DbiResourceId;
+    }
+    const input = restoreInstanceInput(config, from.snapshot, tags);
     return (await ctx.rds.send(new RestoreDBInstanceFromDBSnapshotCommand(input))).DBInstance?.DbiResourceId;
   },
-  cluster: async (ctx, run, snapshot) => {
-    const input = restoreClusterInput(clusterConfigOf(run), snapshot, [runTagOf(run)]);
+  cluster: async (ctx, run, from) => {
+    const config = clusterConfigOf(run);
+    const tags = [runTagOf(run)];
+    if ('pointInTime' in from) {
+      const input = pointInTimeClusterInput(config, from.pointInTime, tags);
+      return (await ctx.rds.send(new RestoreDBClusterToPointInTimeCommand(input))).DBCluster
+        ?.DbClusterResourceId;
+    }
+    const input = restoreClusterInput(config, from.snapshot, tags);
     return (await ctx.rds.send(new RestoreDBClusterFromSnapshotCommand(input))).DBCluster
       ?.DbClusterResourceId;
   },
 };
 
-/** The snapshot restored under the original identifier, with every captured setting and the run's tag. */
-export function restoreOp(ctx: ServiceContext, run: RunRecord): PhaseOp {
+/**
+ * The restore under the run's identifier, with every captured setting and the run's tag, from a snapshot
+ * or a point in time (`from`; by default the run's own source).
+ */
+export function restoreOp(
+  ctx: ServiceContext,
+  run: RunRecord,
+  from: RestoreFrom = restoreFromOf(run),
+): PhaseOp {
   const api = DATABASES[run.kind];
-  const snapshot = nameOf(run, 'restoreFrom');
   return createOp(ctx, run, {
     api,
     name: run.identifier,
-    label: `restore ${api.noun} ${run.identifier} from ${snapshot}`,
+    label: `restore ${api.noun} ${run.identifier} from ${describeRestoreFrom(from)}`,
     what: `restored ${api.noun}`,
     originalId:
       run.kind === 'instance'
@@ -75,7 +103,7 @@ export function restoreOp(ctx: ServiceContext, run: RunRecord): PhaseOp {
     // a cluster takes its members once available.
     doneWhen: run.kind === 'instance' ? SERVING_INSTANCE_STATUSES : AVAILABLE,
     passed: past(run, 0),
-    create: () => RESTORE_CALLS[run.kind](ctx, run, snapshot),
+    create: () => RESTORE_CALLS[run.kind](ctx, run, from),
   });
 }
 

@@ -5,7 +5,6 @@ import {
   defineStep,
   event,
   instanceConfigOf,
-  nameOf,
   type InstanceConfig,
   type Phases,
   type RunRecord,
@@ -60,28 +59,40 @@ const appliedAfterRestore = (run: RunRecord) =>
     ? instanceSettingsAfterRestore(instanceConfigOf(run))
     : clusterSettingsAfterRestore(clusterConfigOf(run));
 
-export const restore = defineStep({
-  step: 'restore',
-  role: 'forward',
-  target: 'available',
-  deadlineSeconds: (ctx) => ctx.config.wait.deadlines.restore,
-  phases,
-  verify: (ctx, run) => verifyRestored(ctx, run),
-  complete: (ctx, run, data) =>
-    completeStep(
-      ctx,
-      run,
-      'restore',
-      (block) =>
-        event('RestoreCompleted', {
-          run: block,
-          snapshotIdentifier: nameOf(run, 'restoreFrom'),
-          endpoint: { address: String(data.address), port: Number(data.port) || undefined },
-          appliedAfterRestore: appliedAfterRestore(run),
-        }),
-      { resources: { ...run.resources, restored: run.identifier } },
-    ),
-});
+/**
+ * The step restoring under the run's identifier: `restore` (in place, once the original is set aside) or
+ * `restore-new` (a clone: a new name, nothing else touched). Both restore from the run's snapshot or
+ * point in time, with the same operations and the same verification.
+ */
+function restoreStep(step: 'restore' | 'restore-new') {
+  return defineStep({
+    step,
+    role: 'forward',
+    target: 'available',
+    deadlineSeconds: (ctx) => ctx.config.wait.deadlines.restore,
+    phases,
+    verify: (ctx, run) => verifyRestored(ctx, run),
+    complete: (ctx, run, data) =>
+      completeStep(
+        ctx,
+        run,
+        step,
+        (block) =>
+          event('RestoreCompleted', {
+            run: block,
+            snapshotIdentifier: run.pointInTime ? undefined : run.names.restoreFrom,
+            restoreTime: run.pointInTime?.time,
+            endpoint: { address: String(data.address), port: Number(data.port) || undefined },
+            appliedAfterRestore: appliedAfterRestore(run),
+          }),
+        { resources: { ...run.resources, restored: run.identifier } },
+      ),
+  });
+}
+
+export const restore = restoreStep('restore');
+/** A clone: the source's snapshot or point in time restored under the new name. */
+export const restoreNew = restoreStep('restore-new');
 
 export const startRestore = restore.start;
 export const restoreWait = restore.wait;
