@@ -44,12 +44,16 @@ export function restoreTimeOf(
   if (time !== undefined && useLatest) {
     throw err.combination(`Cannot specify both ${timeParam} and UseLatestRestorableTime.`);
   }
+  const noun = source.kind === 'cluster' ? 'DB cluster' : 'DB instance';
+  if (source.backupRetentionPeriod <= 0) {
+    throw new RdsError(
+      'PointInTimeRestoreNotEnabled',
+      `Source ${noun} ${source.id} has BackupRetentionPeriod equal to 0.`,
+    );
+  }
   const window = restorableWindow(s, source);
   if (!window) {
-    throw new RdsError(
-      'InvalidRestoreFault',
-      `${source.kind === 'cluster' ? 'DB cluster' : 'DB instance'} ${source.id} has no automated backups to restore from.`,
-    );
+    throw new RdsError('InvalidRestoreFault', `${noun} ${source.id} has no restorable time yet.`);
   }
   if (time === undefined) return window.latest;
   if (time < window.earliest || time > window.latest) {

@@ -1,6 +1,7 @@
 import { DescribeDBInstanceAutomatedBackupsCommand } from '@aws-sdk/client-rds';
 import {
   findCluster,
+  isRdsError,
   type CapturedConfig,
   type ClusterConfig,
   type InstanceConfig,
@@ -39,9 +40,13 @@ async function instanceWindow(ctx: ServiceContext, config: InstanceConfig): Prom
       `aws rds modify-db-instance --db-instance-identifier ${config.identifier}`,
     );
   }
-  const out = await ctx.rds.send(
-    new DescribeDBInstanceAutomatedBackupsCommand({ DbiResourceId: config.dbiResourceId }),
-  );
+  const out = await ctx.rds
+    .send(new DescribeDBInstanceAutomatedBackupsCommand({ DbiResourceId: config.dbiResourceId }))
+    .catch((err: unknown) => {
+      // None yet (the first backup is not done): no restorable time, said below.
+      if (isRdsError(err, 'DBInstanceAutomatedBackupNotFound')) return { DBInstanceAutomatedBackups: [] };
+      throw err;
+    });
   const backup = (out.DBInstanceAutomatedBackups ?? []).find((b) => b.DbiResourceId === config.dbiResourceId);
   return { earliest: backup?.RestoreWindow?.EarliestTime, latest: backup?.RestoreWindow?.LatestTime };
 }
