@@ -5,6 +5,7 @@ import {
   cloneInstanceConfig,
   diffClusterConfig,
   diffInstanceConfig,
+  findCluster,
   findInstance,
   findSnapshot,
   formatDifferences,
@@ -96,6 +97,16 @@ async function restorableTime(identifier: string): Promise<Date> {
   }
 }
 
+/** A cluster's latest restorable time once its window is open. */
+async function clusterRestorableTime(identifier: string): Promise<Date> {
+  for (;;) {
+    const c = await findCluster(e2e.rds, identifier);
+    const latest = c?.LatestRestorableTime;
+    if (latest && c?.ClusterCreateTime && latest > c.ClusterCreateTime) return latest;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('clone', () => {
   test('instance from its newest snapshot: the full configuration under a new name, the source untouched', async () => {
     const source = await createProductionInstance(e2e.rds, 'shop-db');
@@ -135,17 +146,18 @@ describe('clone', () => {
     const source = await createProductionCluster(e2e.rds, 'vault');
     const memberNames = source.members.map((m) => m.identifier);
     const before = await sourceSnapshotOf(['vault', ...memberNames]);
+    const time = await clusterRestorableTime('vault');
     const { terminal, runId } = await e2e.request({
       identifier: 'vault',
       isCluster: true,
       task: 'clone',
       targetIdentifier: 'vault-audit',
-      restoreTime: 'latest',
+      restoreTime: time.toISOString(),
     });
     expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
     expect(choreography(e2e, runId)).toEqual(['RunStarted', 'RestoreCompleted', 'RunCompleted']);
     const restored = e2e.observer.ofRun(runId).find((e) => e['detail-type'] === 'RestoreCompleted')!;
-    expect(restored.detail).toMatchObject({ restoreTime: 'latest' });
+    expect(restored.detail).toMatchObject({ restoreTime: time.toISOString() });
     expect(restored.detail.snapshotIdentifier).toBeUndefined();
 
     await expectClusterCloneOf(source, 'vault-audit');

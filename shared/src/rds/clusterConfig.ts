@@ -7,7 +7,7 @@ import type {
   RestoreDBClusterToPointInTimeCommandInput,
 } from '@aws-sdk/client-rds';
 import { modificationOf } from './modification';
-import { restoreTimeInput, userTags, type ConfigDifference } from './configCapture';
+import { userTags, type ConfigDifference } from './configCapture';
 
 /**
  * The configuration of an Aurora cluster and of each member instance that an in-place restore must
@@ -263,7 +263,8 @@ export function pointInTimeClusterInput(
     ...settings,
     SourceDbClusterResourceId: from.sourceResourceId,
     RestoreType: 'full-copy',
-    ...restoreTimeInput(from.time),
+    // The cluster call names its time RestoreToTime.
+    ...(from.time === 'latest' ? { UseLatestRestorableTime: true } : { RestoreToTime: new Date(from.time) }),
   };
 }
 

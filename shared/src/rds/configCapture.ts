@@ -220,11 +220,6 @@ export function restoreInstanceInput(
   };
 }
 
-/** `RestoreTime` or `UseLatestRestorableTime` for a requested time (ISO 8601, or "latest"). */
-export function restoreTimeInput(time: string): { RestoreTime?: Date; UseLatestRestorableTime?: boolean } {
-  return time === 'latest' ? { UseLatestRestorableTime: true } : { RestoreTime: new Date(time) };
-}
-
 /**
  * The point-in-time restore call: the same settings as a snapshot restore, all given explicitly (this
  * call's defaults lose even more: default security group, subnet group and parameter group, single-AZ),
@@ -244,7 +239,7 @@ export function pointInTimeInstanceInput(
     ...settings,
     TargetDBInstanceIdentifier: DBInstanceIdentifier,
     SourceDbiResourceId: from.sourceResourceId,
-    ...restoreTimeInput(from.time),
+    ...(from.time === 'latest' ? { UseLatestRestorableTime: true } : { RestoreTime: new Date(from.time) }),
     MaxAllocatedStorage: config.maxAllocatedStorage,
   };
 }
