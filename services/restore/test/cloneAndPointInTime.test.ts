@@ -99,9 +99,10 @@ describe('intake', () => {
       sourceResourceId: 'db-ORIGINAL0000000000000000',
     });
     expect(run.names.restoreFrom).toBeUndefined();
-    expect(inputs(DescribeDBInstanceAutomatedBackupsCommand)).toEqual([
-      { DbiResourceId: 'db-ORIGINAL0000000000000000' },
-    ]);
+    const windowCalls = rds
+      .commandCalls(DescribeDBInstanceAutomatedBackupsCommand)
+      .map((c) => c.args[0].input);
+    expect(windowCalls).toEqual([{ DbiResourceId: 'db-ORIGINAL0000000000000000' }]);
 
     const outside = {
       identifier: 'orders-db',
