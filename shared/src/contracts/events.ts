@@ -32,7 +32,8 @@ export const RestoreRequested = z.strictObject({
       "clone: the new database (instance or cluster) to create with the source's configuration; it must not exist",
     ),
   restoreTime: z
-    .union([z.literal('latest'), z.iso.datetime({ offset: true })], {
+    .string({ error: 'restoreTime must be a string' })
+    .refine((v) => v === 'latest' || z.iso.datetime({ offset: true }).safeParse(v).success, {
       error: 'restoreTime must be an ISO 8601 timestamp with a time zone (2026-01-31T14:05:00Z) or "latest"',
     })
     .optional()
