@@ -21,7 +21,16 @@ import { arn, join, ref, type Cfn } from './cfn';
  * `shared/src/rds/naming.ts`): creating and tagging snapshots is limited to those names.
  */
 export type RdsResourceType =
-  'db' | 'cluster' | 'snapshot' | 'cluster-snapshot' | 'og' | 'pg' | 'cluster-pg' | 'subgrp' | 'secgrp';
+  | 'db'
+  | 'cluster'
+  | 'snapshot'
+  | 'cluster-snapshot'
+  | 'og'
+  | 'pg'
+  | 'cluster-pg'
+  | 'subgrp'
+  | 'secgrp'
+  | 'auto-backup';
 
 export interface RdsActionScope {
   read?: RdsResourceType[];
@@ -55,6 +64,10 @@ export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
     read: ['snapshot', 'cluster-snapshot'],
     groups: CLUSTER_GROUPS,
   },
+  // Point in time: the source is read through its backups, by resource id; the new database is created.
+  'rds:RestoreDBInstanceToPointInTime': { created: ['db'], groups: INSTANCE_GROUPS },
+  'rds:RestoreDBClusterToPointInTime': { created: ['cluster'], groups: CLUSTER_GROUPS },
+  'rds:DescribeDBInstanceAutomatedBackups': { read: ['db', 'auto-backup'] },
   // Aurora member instances of a restored cluster.
   'rds:CreateDBInstance': { created: ['db'], read: ['cluster'], groups: INSTANCE_GROUPS },
   // Tags on snapshots Rewind creates: given with CreateDB*Snapshot, or copied from a database with
@@ -68,11 +81,18 @@ export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
 const CREATES_TAGGED_DATABASES = [
   'rds:RestoreDBInstanceFromDBSnapshot',
   'rds:RestoreDBClusterFromSnapshot',
+  'rds:RestoreDBInstanceToPointInTime',
+  'rds:RestoreDBClusterToPointInTime',
   'rds:CreateDBInstance',
 ];
 
 /** Restores that use the snapshot's KMS key (or the one given) on the caller's behalf. */
-const USES_KMS_KEYS = ['rds:RestoreDBInstanceFromDBSnapshot', 'rds:RestoreDBClusterFromSnapshot'];
+const USES_KMS_KEYS = [
+  'rds:RestoreDBInstanceFromDBSnapshot',
+  'rds:RestoreDBClusterFromSnapshot',
+  'rds:RestoreDBInstanceToPointInTime',
+  'rds:RestoreDBClusterToPointInTime',
+];
 
 function scopeOf(action: string): RdsActionScope {
   const scope = RDS_ACTION_SCOPES[action];

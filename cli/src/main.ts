@@ -7,13 +7,14 @@ import { eventsCommand } from './commands/events';
 import { listCommand } from './commands/list';
 import { localCommand } from './commands/local';
 import { replayCommand } from './commands/replay';
-import { restoreCommand, snapshotCommand } from './commands/restore';
+import { cloneCommand, restoreCommand, snapshotCommand } from './commands/restore';
 import { statusCommand } from './commands/status';
 import { CliError, UsageError } from './errors';
 import { processIo, type Io } from './io';
 
 const COMMANDS: readonly Command[] = [
   restoreCommand,
+  cloneCommand,
   snapshotCommand,
   statusCommand,
   listCommand,

@@ -160,6 +160,8 @@ const CLI_TERMS: readonly [RegExp, string][] = [
   [/pass "snapshotIdentifier"/g, 'pass --snapshot ID'],
   [/"snapshotIdentifier"/g, '--snapshot'],
   [/"requestId"/g, '--request-id'],
+  [/"targetIdentifier"/g, '<target>'],
+  [/"restoreTime"/g, '--time'],
   [/run the create_snapshot task/g, 'use --task create_snapshot'],
 ];
 
@@ -203,13 +205,17 @@ export function nextStepOf(run: RunRecord): string | undefined {
         ? `cancelled; to run it again: rewind replay ${run.runId}`
         : `fix the cause, then run it again: rewind replay ${run.runId}`;
     case 'rollback-failed':
-      return `${run.identifier} may NOT be under its name: follow the action in rewind status ${run.runId}`;
+      return run.task === 'clone'
+        ? `the half-made clone ${run.identifier} may remain: follow the action in rewind status ${run.runId}`
+        : `${run.identifier} may NOT be under its name: follow the action in rewind status ${run.runId}`;
     case 'rejected':
       if (!isInvalidRequest(run) && REPLAYABLE_REJECTIONS.has(run.rejection?.code ?? ''))
         return `once that is fixed, run it again: rewind replay ${run.runId}`;
       return isInvalidRequest(run) || run.identifier === '(invalid)'
         ? 'the same request would be rejected again: send a corrected one (rewind restore <identifier> --task TASK)'
-        : `the same request would be rejected again: send a corrected one (rewind restore ${run.identifier}${flags} --task ${run.task} ...)`;
+        : run.task === 'clone'
+          ? `the same request would be rejected again: send a corrected one (rewind clone ${run.identifier} <target>${flags} ...)`
+          : `the same request would be rejected again: send a corrected one (rewind restore ${run.identifier}${flags} --task ${run.task} ...)`;
     default:
       return undefined;
   }

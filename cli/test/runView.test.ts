@@ -102,6 +102,9 @@ describe('words for the operator', () => {
       'ledger is an Aurora cluster: add --cluster',
     );
     expect(
+      inCliTerms('give "snapshotIdentifier" or "restoreTime", not both; pick another "targetIdentifier"'),
+    ).toBe('give --snapshot or --time, not both; pick another <target>');
+    expect(
       inCliTerms(
         'ledger-1 is a member of Aurora cluster ledger; restore the cluster instead ({"identifier": "ledger", "isCluster": true})',
       ),

@@ -230,3 +230,40 @@ describe('rewind restore / snapshot / status / list / replay', () => {
     }
   });
 });
+
+describe('rewind clone / restore --time', () => {
+  test('clone --time latest --wait --json: one step (restore-new), the new database, the source untouched', async () => {
+    const r = await rewind('clone', 'billing-db', 'billing-db-copy', '--time', 'latest', '--wait', '--json');
+    expect([r.code, r.err]).toEqual([0, '']);
+    const doc = json<RunDoc & { identifier: string }>(r.out);
+    expect(doc.status).toBe('completed');
+    expect(doc.steps.map((s) => [s.step, s.state])).toEqual([['restore-new', 'done']]);
+    expect(doc.timeline.filter((t) => t.direction === 'out').map((t) => t.type)).toEqual([
+      'RunStarted',
+      'RestoreCompleted',
+      'RunCompleted',
+    ]);
+  });
+
+  test('usage errors name the flag to fix, before anything is sent', async () => {
+    const cases: [string[], RegExp][] = [
+      [['clone', 'billing-db'], /Usage: rewind clone <identifier> <target>/],
+      [['clone', 'billing-db', 'x', '--snapshot', 's', '--time', 'latest'], /--snapshot or --time, not both/],
+      [['clone', 'billing-db', 'x', '--time', 'yesterday'], /--time: restoreTime must be an ISO 8601/],
+      [
+        ['clone', 'billing-db', 'bad--name'],
+        /<target>: identifier "bad--name" must not contain two consecutive hyphens/,
+      ],
+      [
+        ['restore', 'billing-db', '--task', 'create_snapshot', '--time', 'latest'],
+        /--time goes with --task db_restore/,
+      ],
+      [['restore', 'billing-db', '--task', 'clone'], /use rewind clone/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await rewindIn('http://127.0.0.1:9', args);
+      expect([args.join(' '), r.code]).toEqual([args.join(' '), 2]);
+      expect(r.err).toMatch(message);
+    }
+  });
+});

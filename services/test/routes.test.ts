@@ -47,8 +47,11 @@ const stepsOfPattern = (pattern: Record<string, unknown>) =>
 async function plansIntakeStarts() {
   // Runs before the test bed's per-test setup: publishing succeeds here too.
   bed.eb.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
+  // Every database exists but the clones' targets (`-copy`).
   bed.rds.on(DescribeDBInstancesCommand).callsFake((input: { DBInstanceIdentifier?: string }) => ({
-    DBInstances: [dbInstanceFixture(input.DBInstanceIdentifier!)],
+    DBInstances: input.DBInstanceIdentifier!.endsWith('-copy')
+      ? []
+      : [dbInstanceFixture(input.DBInstanceIdentifier!)],
   }));
   bed.rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [] });
   bed.rds.on(DescribeDBSnapshotsCommand).callsFake((input: { DBSnapshotIdentifier?: string }) => ({
@@ -69,7 +72,16 @@ async function plansIntakeStarts() {
     for (const strategy of STRATEGIES) {
       bed.eb.resetHistory();
       const identifier = `routes-${task.replace(/_/g, '-')}-${strategy}`;
-      const request = { identifier, task, strategy, snapshotIdentifier: `${identifier}-snap` };
+      // A clone takes no strategy (it never touches the source): its own target instead.
+      const request =
+        task === 'clone'
+          ? {
+              identifier,
+              task,
+              targetIdentifier: `${identifier}-copy`,
+              snapshotIdentifier: `${identifier}-snap`,
+            }
+          : { identifier, task, strategy, snapshotIdentifier: `${identifier}-snap` };
       await intake(
         request,
         { id: `evt-${identifier}`, 'detail-type': 'RestoreRequested', source: 'test', detail: request },
@@ -99,7 +111,7 @@ beforeAll(async () => {
 });
 
 describe('every step a run can reach has one owner that starts it and waits on it', () => {
-  test('the reachable steps are those of the in-place and swap plans and their compensation', () => {
+  test('the reachable steps are those of the in-place, swap and clone plans and their compensation', () => {
     expect(reachable).toEqual(
       sorted([
         'snapshot',
@@ -107,6 +119,7 @@ describe('every step a run can reach has one owner that starts it and waits on i
         'restore',
         'restore-beside',
         'take-name',
+        'restore-new',
         'cleanup',
         'discard',
         'rename-back',

@@ -11,6 +11,8 @@ import { RewindError } from './errors';
 /** The routing slip for a task and strategy (design: "Routing slip"). */
 export function planFor(task: Task, strategy: Strategy): ForwardStepName[] {
   if (task === 'create_snapshot_only') return ['snapshot'];
+  // A clone restores under a new name: the source is never renamed, modified or deleted.
+  if (task === 'clone') return ['restore-new'];
   const snapshot: ForwardStepName[] = task === 'create_snapshot' ? ['snapshot'] : [];
   if (strategy === 'in-place') return [...snapshot, 'set-aside', 'restore', 'cleanup'];
   // Swap: the copy is restored beside the original, then two renames exchange their names.
@@ -63,6 +65,7 @@ export function compensationFor(plan: readonly StepName[], failed: StepName): Co
     case 'take-name':
       return ['discard', 'rename-back'];
     case 'restore-beside':
+    case 'restore-new':
       return ['discard'];
   }
 }

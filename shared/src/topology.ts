@@ -110,6 +110,10 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:DescribeDBClusterSnapshots',
     'rds:RestoreDBInstanceFromDBSnapshot',
     'rds:RestoreDBClusterFromSnapshot',
+    // Point-in-time restores (in place and clones), and the restorable window intake checks first.
+    'rds:RestoreDBInstanceToPointInTime',
+    'rds:RestoreDBClusterToPointInTime',
+    'rds:DescribeDBInstanceAutomatedBackups',
     'rds:CreateDBInstance',
     'rds:ModifyDBInstance',
     'rds:ModifyDBCluster',
@@ -197,9 +201,9 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
     ),
     service(
       'restore',
-      'Intake of restore requests; restores and discards databases',
+      'Intake of restore requests; restores, clones and discards databases',
       {
-        steps: ['restore', 'restore-beside', 'discard'],
+        steps: ['restore', 'restore-beside', 'restore-new', 'discard'],
         emits: [
           'RestoreRejected',
           'RequestRepeated',
@@ -210,6 +214,7 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
           'DiscardCompleted',
           'RollbackCompleted',
           'RollbackFailed',
+          'RunCompleted',
           'RunFailed',
         ],
       },
@@ -221,8 +226,9 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
         },
         {
           name: 'steps',
-          description: 'Runs whose next step is a restore (in place or beside) or a discard',
-          pattern: nextStepPattern(['restore', 'restore-beside', 'discard']),
+          description:
+            'Runs whose next step is a restore (in place, beside for a swap, new for a clone) or a discard',
+          pattern: nextStepPattern(['restore', 'restore-beside', 'restore-new', 'discard']),
         },
         {
           name: 'rds',

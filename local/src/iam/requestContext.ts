@@ -120,6 +120,17 @@ const RDS_TOUCHES: Record<string, Touch[]> = {
     { param: 'SnapshotIdentifier', type: 'cluster-snapshot' },
     ...GROUPS,
   ],
+  RestoreDBInstanceToPointInTime: [
+    { param: 'TargetDBInstanceIdentifier', type: 'db', creates: true },
+    { param: 'SourceDBInstanceIdentifier', type: 'db' },
+    ...GROUPS,
+  ],
+  RestoreDBClusterToPointInTime: [
+    { param: 'DBClusterIdentifier', type: 'cluster', creates: true },
+    { param: 'SourceDBClusterIdentifier', type: 'cluster' },
+    ...GROUPS,
+  ],
+  DescribeDBInstanceAutomatedBackups: [{ param: 'DBInstanceIdentifier', type: 'db' }],
   CreateDBInstance: [
     { param: 'DBInstanceIdentifier', type: 'db', creates: true },
     { param: 'DBClusterIdentifier', type: 'cluster' },
@@ -140,6 +151,7 @@ const SOURCE_OF_COPIED_TAGS: Record<string, string> = {
 const USES_KMS_KEY: Record<string, { keyParam?: string; snapshotParam?: string }> = {
   RestoreDBInstanceFromDBSnapshot: { keyParam: 'KmsKeyId', snapshotParam: 'DBSnapshotIdentifier' },
   RestoreDBClusterFromSnapshot: { keyParam: 'KmsKeyId', snapshotParam: 'SnapshotIdentifier' },
+  RestoreDBClusterToPointInTime: { keyParam: 'KmsKeyId' },
 };
 
 function formTags(params: URLSearchParams): Tag[] {

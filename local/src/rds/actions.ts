@@ -5,7 +5,9 @@ import {
   describeDBClusters,
   modifyDBCluster,
   restoreDBClusterFromSnapshot,
+  restoreDBClusterToPointInTime,
 } from './clusters';
+import { describeDBInstanceAutomatedBackups } from './pointInTime';
 import {
   createDBClusterSnapshot,
   deleteDBClusterSnapshot,
@@ -67,6 +69,8 @@ export const ACTIONS: Record<string, Handler> = {
   ModifyDBCluster: modifyDBCluster,
   DeleteDBCluster: deleteDBCluster,
   RestoreDBClusterFromSnapshot: restoreDBClusterFromSnapshot,
+  RestoreDBClusterToPointInTime: restoreDBClusterToPointInTime,
+  DescribeDBInstanceAutomatedBackups: describeDBInstanceAutomatedBackups,
   CreateDBClusterSnapshot: createDBClusterSnapshot,
   DescribeDBClusterSnapshots: describeDBClusterSnapshots,
   DeleteDBClusterSnapshot: deleteDBClusterSnapshot,

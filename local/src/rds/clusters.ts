@@ -1,4 +1,4 @@
-/** Aurora DB clusters: create, describe, modify (incl. rename), delete, restore from a cluster snapshot. */
+/** Aurora DB clusters: create, describe, modify (incl. rename), delete, restore from a cluster snapshot or to a point in time. */
 import { clusterReplicationSource } from './replicas';
 import { startClusterSnapshot } from './clusterSnapshots';
 import { targetKey } from './encryption';
@@ -11,6 +11,7 @@ import { paginate } from './paging';
 import { type Params, type XmlObject, xmlList } from './protocol';
 import { renderCluster } from './render';
 import { defaultMaintenanceWindow } from './instances';
+import { restoreTimeOf } from './pointInTime';
 import { normaliseId, validateIdentifier } from './settings';
 import { automatedSnapshotId } from './snapshots';
 import type { RdsState } from './state';
@@ -348,6 +349,64 @@ export function restoreDBClusterFromSnapshot(s: RdsState, p: Params): XmlObject 
   Object.assign(c, v, { id });
   if (v.kmsKeyId !== undefined) c.storageEncrypted = true;
   c.tags = p.tags() ?? [];
+  addCluster(s, c, s.durations.clusterRestore, clusterFault(s, 'cluster-restore', id));
+  return { DBCluster: renderCluster(s, c) };
+}
+
+/**
+ * RestoreDBClusterToPointInTime: a new cluster from the source's backups, "with the same configuration as
+ * the original DB cluster, except ... the default DB security group" and the default cluster parameter
+ * group (Aurora User Guide); no instances (CreateDBInstance adds them); tags are the source's latest
+ * unless `Tags` is given; deletion protection off unless asked. No event of its own: 0170 on creation.
+ */
+export function restoreDBClusterToPointInTime(s: RdsState, p: Params): XmlObject {
+  const id = normaliseId(p.req('DBClusterIdentifier'));
+  validateIdentifier(id, 'DBClusterIdentifier');
+  const sourceId = p.str('SourceDBClusterIdentifier');
+  const resourceId = p.str('SourceDbClusterResourceId');
+  if ((sourceId === undefined) === (resourceId === undefined)) {
+    throw err.combination('Specify either SourceDBClusterIdentifier or SourceDbClusterResourceId.');
+  }
+  const source =
+    sourceId !== undefined
+      ? s.cluster(sourceId)
+      : [...s.clusters.values()].find((c) => c.resourceId === resourceId);
+  if (!source) throw err.clusterNotFound(resourceId ?? '');
+  const restoreType = p.str('RestoreType') ?? 'full-copy';
+  if (!['full-copy', 'copy-on-write'].includes(restoreType)) {
+    throw err.value(`Invalid RestoreType ${restoreType}: full-copy or copy-on-write.`);
+  }
+  if (restoreType === 'copy-on-write' && p.str('RestoreToTime') !== undefined) {
+    throw err.combination('RestoreToTime cannot be specified when RestoreType is copy-on-write.');
+  }
+  restoreTimeOf(s, p, source, 'RestoreToTime');
+  if (s.clusters.has(id)) throw err.clusterExists();
+  const v = readClusterSettings(s, p);
+  for (const k of ['masterUsername', 'databaseName', 'engineVersion'] as const) delete v[k];
+  const c = baseCluster(s, id, source.engine, source.engineVersion);
+  Object.assign(c, {
+    engineMode: source.engineMode,
+    port: source.port,
+    masterUsername: source.masterUsername,
+    databaseName: source.databaseName,
+    subnetGroup: source.subnetGroup,
+    storageEncrypted: source.storageEncrypted,
+    kmsKeyId: source.kmsKeyId,
+    storageType: source.storageType,
+    iops: source.iops,
+    allocatedStorage: source.allocatedStorage,
+    backupRetentionPeriod: source.backupRetentionPeriod,
+    preferredBackupWindow: source.preferredBackupWindow,
+    iamAuth: source.iamAuth,
+    cloudwatchLogsExports: [...source.cloudwatchLogsExports],
+    backtrackWindow: source.backtrackWindow,
+    serverlessV2: source.serverlessV2 && { ...source.serverlessV2 },
+    networkType: source.networkType,
+    copyTagsToSnapshot: source.copyTagsToSnapshot,
+  });
+  Object.assign(c, v, { id });
+  if (v.kmsKeyId !== undefined) c.storageEncrypted = true;
+  c.tags = p.tags() ?? source.tags.map((t) => ({ ...t }));
   addCluster(s, c, s.durations.clusterRestore, clusterFault(s, 'cluster-restore', id));
   return { DBCluster: renderCluster(s, c) };
 }

@@ -14,6 +14,7 @@ const STATUS: Record<string, number> = {
   SubscriptionCategoryNotFound: 404,
   SNSTopicArnNotFound: 404,
   SourceNotFound: 404,
+  DBInstanceAutomatedBackupNotFound: 404,
   DBClusterQuotaExceededFault: 403,
   InsufficientDBClusterCapacityFault: 403,
   InvalidClientTokenId: 403,

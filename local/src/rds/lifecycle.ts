@@ -11,6 +11,8 @@ export interface Durations {
   baselineBackup: number;
   /** RestoreDBInstanceToPointInTime: `creating`. */
   pointInTimeRestore: number;
+  /** How far LatestRestorableTime trails the present (RDS uploads transaction logs every 5 minutes). */
+  restorableLag: number;
   /** ModifyDBInstance applied immediately: `modifying`. */
   instanceModify: number;
   /** Rename: `renaming`. */
@@ -56,6 +58,7 @@ const REALISTIC: Durations = {
   instanceRestore: 10 * MIN,
   baselineBackup: 15 * MIN,
   pointInTimeRestore: 12 * MIN,
+  restorableLag: 5 * MIN,
   instanceModify: 1 * MIN,
   renameRenaming: 1 * MIN,
   renameAvailableFlash: 5_000,

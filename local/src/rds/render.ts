@@ -4,6 +4,7 @@ import type { RdsEventRecord } from './events';
 import type { DbCluster, DbClusterSnapshot, DbInstance, DbSnapshot, EventSubscription, Tag } from './model';
 import { DEFAULT_VPC_ID, HOSTED_ZONE_ID } from './naming';
 import { xmlList, type XmlObject, type XmlValue } from './protocol';
+import { restorableWindow } from './pointInTime';
 import type { RdsState } from './state';
 
 const tagList = (tags: Tag[]): XmlValue => xmlList('Tag', tags);
@@ -55,7 +56,7 @@ export function renderInstance(s: RdsState, i: DbInstance): XmlObject {
     DBSubnetGroup: subnet ? s.groups.renderSubnetGroup(subnet) : undefined,
     PreferredMaintenanceWindow: i.preferredMaintenanceWindow,
     PendingModifiedValues: pendingValues(i.pending),
-    LatestRestorableTime: i.createTime && i.backupRetentionPeriod > 0 ? new Date() : undefined,
+    LatestRestorableTime: restorableWindow(s, i)?.latest,
     MultiAZ: i.multiAZ,
     EngineVersion: i.engineVersion,
     AutoMinorVersionUpgrade: i.autoMinorVersionUpgrade,
@@ -127,13 +128,13 @@ export function renderCluster(s: RdsState, c: DbCluster): XmlObject {
     DBClusterParameterGroup: c.clusterParameterGroup,
     DBSubnetGroup: c.subnetGroup,
     Status: c.status,
-    EarliestRestorableTime: c.createTime,
+    EarliestRestorableTime: restorableWindow(s, c)?.earliest,
     Endpoint: s.naming.clusterAddress(c.id),
     ReaderEndpoint: s.naming.clusterReaderAddress(c.id),
     MultiAZ: members.length > 1,
     Engine: c.engine,
     EngineVersion: c.engineVersion,
-    LatestRestorableTime: c.createTime ? new Date() : undefined,
+    LatestRestorableTime: restorableWindow(s, c)?.latest,
     Port: c.port,
     MasterUsername: c.masterUsername,
     DBClusterOptionGroupMemberships: xmlList(

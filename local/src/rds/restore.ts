@@ -9,6 +9,7 @@ import { renderInstance } from './render';
 import { normaliseId, readInstanceSettings, validateIdentifier, validateInstanceSettings } from './settings';
 import { settingsOf } from './snapshots';
 import { restorableSnapshot } from './places';
+import { restoreTimeOf } from './pointInTime';
 import type { RdsState } from './state';
 
 /**
@@ -120,22 +121,11 @@ export function restoreDBInstanceToPointInTime(s: RdsState, p: Params): XmlObjec
       ? s.instance(sourceId)
       : [...s.instances.values()].find((i) => i.resourceId === dbi);
   if (!source) throw err.instanceNotFound(sourceId ?? dbi ?? '');
-  const restoreTime = p.date('RestoreTime');
-  const useLatest = p.bool('UseLatestRestorableTime') === true;
-  if (restoreTime !== undefined && useLatest) {
-    throw err.combination('Cannot specify both RestoreTime and UseLatestRestorableTime.');
-  }
-  if (source.backupRetentionPeriod === 0 || source.createTime === undefined) {
-    throw err.instanceState(`Source instance ${source.id} has no automated backups to restore from.`);
-  }
-  if (restoreTime !== undefined && (restoreTime < source.createTime || restoreTime > new Date())) {
-    throw new RdsError(
-      'InvalidRestoreFault',
-      `Restore time ${restoreTime.toISOString()} is outside the restorable window.`,
-    );
-  }
+  restoreTimeOf(s, p, source, 'RestoreTime');
   if (s.instances.has(id)) throw err.instanceExists();
   const inst = restoredInstance(s, p, id, settingsOf(source));
+  // Without `Tags`, the source's latest tags (RDS User Guide, USER_PIT).
+  inst.tags = p.tags() ?? source.tags.map((t) => ({ ...t }));
   return startRestore(s, inst, s.durations.pointInTimeRestore, (i) =>
     pointInTimeRestored(i, { source: source.id }),
   );

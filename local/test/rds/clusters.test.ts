@@ -12,6 +12,7 @@ import {
   DescribeDBInstancesCommand,
   ModifyDBClusterCommand,
   RestoreDBClusterFromSnapshotCommand,
+  RestoreDBClusterToPointInTimeCommand,
   type DBCluster,
 } from '@aws-sdk/client-rds';
 import { eventually, statuses, useHarness, type Harness } from './harness';
@@ -272,4 +273,85 @@ test('cluster snapshot (0074/0075), restore creates no instances (0170), delete 
     () => h.client.send(new DescribeDBClusterSnapshotsCommand({ SnapshotType: 'manual' })),
     (r) => r.DBClusterSnapshots?.length === 0,
   );
+});
+
+test('RestoreDBClusterToPointInTime: a full copy with the default security group and cluster parameter group, the source tags, no instances; times outside the window refused', async () => {
+  await h.client.send(
+    new CreateDBClusterParameterGroupCommand({
+      DBClusterParameterGroupName: 'pitr-cpg',
+      DBParameterGroupFamily: 'aurora-postgresql15',
+      Description: 'custom',
+    }),
+  );
+  await h.client.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'pitr-src',
+      Engine: 'aurora-postgresql',
+      MasterUsername: 'admin',
+      MasterUserPassword: 'secret123',
+      DBClusterParameterGroupName: 'pitr-cpg',
+      VpcSecurityGroupIds: ['sg-0aaaabbbbccccdddd'],
+      DeletionProtection: true,
+      BackupRetentionPeriod: 7,
+      Tags: [{ Key: 'team', Value: 'ledger' }],
+    }),
+  );
+  const src = await clusterUntil('pitr-src', 'available');
+  const open = await eventually(
+    () => cluster('pitr-src'),
+    (c) => (c.LatestRestorableTime?.getTime() ?? 0) > src.ClusterCreateTime!.getTime(),
+  );
+  expect(open.EarliestRestorableTime).toEqual(src.ClusterCreateTime);
+  // the window trails the present by the log upload lag (5 min, time-scaled)
+  await expect(
+    h.client.send(
+      new RestoreDBClusterToPointInTimeCommand({
+        DBClusterIdentifier: 'pitr-early',
+        SourceDBClusterIdentifier: 'pitr-src',
+        RestoreToTime: new Date(src.ClusterCreateTime!.getTime() - 60_000),
+      }),
+    ),
+  ).rejects.toMatchObject({
+    name: 'InvalidRestoreFault',
+    message: expect.stringMatching(/outside the restorable window .*Z to .*Z/),
+  });
+  await expect(
+    h.client.send(
+      new RestoreDBClusterToPointInTimeCommand({
+        DBClusterIdentifier: 'pitr-cow',
+        SourceDBClusterIdentifier: 'pitr-src',
+        RestoreType: 'copy-on-write',
+        RestoreToTime: open.LatestRestorableTime,
+      }),
+    ),
+  ).rejects.toMatchObject({ name: 'InvalidParameterCombination' });
+  await h.client.send(
+    new RestoreDBClusterToPointInTimeCommand({
+      DBClusterIdentifier: 'pitr-copy',
+      SourceDbClusterResourceId: src.DbClusterResourceId,
+      RestoreToTime: open.LatestRestorableTime,
+    }),
+  );
+  const copy = await clusterUntil('pitr-copy', 'available');
+  expect({
+    engine: copy.Engine,
+    version: copy.EngineVersion,
+    sgs: copy.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId),
+    pg: copy.DBClusterParameterGroup,
+    protection: copy.DeletionProtection,
+    retention: copy.BackupRetentionPeriod,
+    tags: copy.TagList,
+    members: copy.DBClusterMembers,
+  }).toEqual({
+    engine: src.Engine,
+    version: src.EngineVersion,
+    sgs: ['sg-0defa017000000000'],
+    pg: expect.stringMatching(/^default\./),
+    protection: false,
+    retention: 7,
+    tags: [{ Key: 'team', Value: 'ledger' }],
+    members: [],
+  });
+  expect(copy.DbClusterResourceId).not.toBe(src.DbClusterResourceId);
+  expect(h.bus.eventIds('pitr-copy')).toContain('RDS-EVENT-0170');
 });

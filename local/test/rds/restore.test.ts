@@ -5,6 +5,7 @@ import {
   CreateDBSubnetGroupCommand,
   CreateOptionGroupCommand,
   DeleteDBInstanceCommand,
+  DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   ModifyDBInstanceCommand,
@@ -388,4 +389,55 @@ test('RestoreDBInstanceToPointInTime: 0019 and 0005, validation', async () => {
   expect(i.DeletionProtection).toBe(true);
   expect(i.AllocatedStorage).toBe(100);
   expect(h.bus.eventIds('pitr-1').slice(0, 2)).toEqual(['RDS-EVENT-0005', 'RDS-EVENT-0019']);
+});
+
+test('point in time: DescribeDBInstanceAutomatedBackups gives the window; a time outside it is InvalidRestoreFault; the source tags by default', async () => {
+  await start();
+  await instanceWithSnapshot('win-src', 'win-snap', {
+    BackupRetentionPeriod: 7,
+    Tags: [{ Key: 'team', Value: 'ops' }],
+  });
+  const src = await describe1('win-src');
+  const backups = await eventually(
+    () => h.client.send(new DescribeDBInstanceAutomatedBackupsCommand({ DbiResourceId: src.DbiResourceId })),
+    (r) =>
+      (r.DBInstanceAutomatedBackups?.[0]?.RestoreWindow?.LatestTime?.getTime() ?? 0) >
+      src.InstanceCreateTime!.getTime(),
+  );
+  const backup = backups.DBInstanceAutomatedBackups![0]!;
+  expect([backup.DBInstanceIdentifier, backup.Status, backup.RestoreWindow?.EarliestTime]).toEqual([
+    'win-src',
+    'active',
+    src.InstanceCreateTime,
+  ]);
+  expect((await describe1('win-src')).LatestRestorableTime!.getTime()).toBeGreaterThanOrEqual(
+    backup.RestoreWindow!.LatestTime!.getTime(),
+  );
+  await expect(
+    h.client.send(
+      new RestoreDBInstanceToPointInTimeCommand({
+        SourceDbiResourceId: src.DbiResourceId,
+        TargetDBInstanceIdentifier: 'win-early',
+        RestoreTime: new Date(src.InstanceCreateTime!.getTime() - 1000),
+      }),
+    ),
+  ).rejects.toMatchObject({
+    name: 'InvalidRestoreFault',
+    message: expect.stringContaining(`restorable window ${src.InstanceCreateTime!.toISOString()} to `),
+  });
+  await h.client.send(
+    new RestoreDBInstanceToPointInTimeCommand({
+      SourceDbiResourceId: src.DbiResourceId,
+      TargetDBInstanceIdentifier: 'win-copy',
+      RestoreTime: backup.RestoreWindow!.LatestTime,
+    }),
+  );
+  const copy = await until('win-copy', 'available');
+  expect([copy.TagList, copy.VpcSecurityGroups?.map((g) => g.VpcSecurityGroupId)]).toEqual([
+    [{ Key: 'team', Value: 'ops' }],
+    ['sg-0defa017000000000'],
+  ]);
+  await expect(
+    h.client.send(new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: 'nothing-here' })),
+  ).rejects.toMatchObject({ name: 'DBInstanceAutomatedBackupNotFoundFault' });
 });

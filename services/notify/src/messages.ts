@@ -25,11 +25,16 @@ export function rejectedMessage(e: EventDetail<'RestoreRejected'>): Notification
 
 export function runFailedMessage(e: EventDetail<'RunFailed'>): Notification {
   const touched = e.run.plan.includes('set-aside') && e.failedStep !== 'snapshot';
-  const state = e.rolledBack
-    ? `${e.run.identifier} is back under its name, as it was before the run`
-    : touched
-      ? `${e.run.identifier} may not be under its name: see the rollback alert`
-      : `${e.run.identifier} was not touched`;
+  const clone = e.run.task === 'clone';
+  const state = clone
+    ? e.rolledBack
+      ? `the half-made clone ${e.run.identifier} was deleted; its source was never touched`
+      : `the half-made clone ${e.run.identifier} may remain: see the rollback alert; its source was never touched`
+    : e.rolledBack
+      ? `${e.run.identifier} is back under its name, as it was before the run`
+      : touched
+        ? `${e.run.identifier} may not be under its name: see the rollback alert`
+        : `${e.run.identifier} was not touched`;
   return {
     severity: e.rolledBack || !touched ? 'error' : 'critical',
     subject: `Rewind: ${e.run.task} of ${e.run.identifier} failed at ${e.failedStep}${e.rolledBack ? ' (rolled back)' : ''}`,
@@ -48,7 +53,10 @@ export function runFailedMessage(e: EventDetail<'RunFailed'>): Notification {
 export function rollbackFailedMessage(e: EventDetail<'RollbackFailed'>): Notification {
   return {
     severity: 'critical',
-    subject: `URGENT Rewind: ${e.run.identifier} is NOT back under its name (run ${e.run.id})`,
+    subject:
+      e.run.task === 'clone'
+        ? `URGENT Rewind: the half-made clone ${e.run.identifier} could not be deleted (run ${e.run.id})`
+        : `URGENT Rewind: ${e.run.identifier} is NOT back under its name (run ${e.run.id})`,
     lines: [
       ['Database', `${e.run.identifier} (${e.run.kind})`],
       ['Run', e.run.id],

@@ -1,5 +1,7 @@
 import {
   addressScope,
+  cloneClusterConfig,
+  cloneInstanceConfig,
   event,
   flushOutbox,
   LockHeldError,
@@ -11,14 +13,18 @@ import {
   startRun,
   temporaryIdentifier,
   type Envelope,
+  type CapturedConfig,
   type EventDetail,
+  type PointInTime,
   type ResourceAddress,
   type RunNames,
   type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
+import { checkCloneTarget, checkRequestShape } from './clone';
 import { inspect, resolveSnapshot } from './inspect';
 import { Rejection } from './rejection';
+import { pointInTimeOf } from './restoreWindow';
 import { assessRestore } from './restoreSafety';
 
 type Request = EventDetail<'RestoreRequested'>;
@@ -36,28 +42,40 @@ export async function accept(
   now: Date,
 ) {
   const kind = req.isCluster ? 'cluster' : 'instance';
-  const target: ResourceAddress | undefined = ctx.config.home && {
-    ...ctx.config.home,
-    kind,
-    id: req.identifier,
-  };
-  const captured = await inspect(ctx, kind, req.identifier);
+  checkRequestShape(req, envelope.detail);
+  const clone = req.task === 'clone';
+  // The run's identifier is the database it changes: the original in place, the new database for a clone.
+  const identifier = clone ? req.targetIdentifier! : req.identifier;
+  const at = (id: string): ResourceAddress | undefined => ctx.config.home && { ...ctx.config.home, kind, id };
+  const source = at(req.identifier);
+  const target = at(identifier);
+  const captured = await inspect(ctx, kind, req.identifier, clone);
 
-  const names: RunNames = { temporary: temporaryIdentifier(req.identifier, runId) };
+  const names: RunNames = clone ? {} : { temporary: temporaryIdentifier(req.identifier, runId) };
   // Swap: the copy is restored beside the original under this name, then takes the original's.
-  if (req.strategy === 'swap' && req.task !== 'create_snapshot_only') {
+  if (req.strategy === 'swap' && !clone && req.task !== 'create_snapshot_only') {
     names.staging = stagingIdentifier(req.identifier, runId);
   }
-  if (req.task !== 'db_restore') names.snapshot = snapshotIdentifier(req.identifier, runId, now);
+  let pointInTime: PointInTime | undefined;
+  if (req.task === 'create_snapshot' || req.task === 'create_snapshot_only') {
+    names.snapshot = snapshotIdentifier(req.identifier, runId, now);
+  }
   if (req.task === 'create_snapshot') names.restoreFrom = names.snapshot;
-  if (req.task === 'db_restore') names.restoreFrom = await resolveSnapshot(ctx, kind, req);
+  if (req.restoreTime) pointInTime = await pointInTimeOf(ctx, kind, captured, req.restoreTime);
+  else if (req.task === 'db_restore' || clone) names.restoreFrom = await resolveSnapshot(ctx, kind, req);
   // A snapshot that would change what the database is is rejected; what a restore changes is announced.
   const assessed = await assessRestore(ctx, req, kind, captured, names.restoreFrom);
+  let config: CapturedConfig = assessed?.config ?? captured;
+  if (clone) {
+    config =
+      'members' in config ? cloneClusterConfig(config, identifier) : cloneInstanceConfig(config, identifier);
+    await checkCloneTarget(ctx, kind, config);
+  }
 
   try {
     await ctx.store.acquireLock(
       kind,
-      req.identifier,
+      identifier,
       runId,
       now,
       target ? addressScope(target, ctx.config.home) : '',
@@ -66,14 +84,14 @@ export async function accept(
     if (err instanceof LockHeldError) {
       throw new Rejection(
         'already-running',
-        `${req.identifier} already has a run in progress (${err.holderRunId}); wait for it to finish (rewind status ${err.holderRunId})`,
+        `${identifier} already has a run in progress (${err.holderRunId}); wait for it to finish (rewind status ${err.holderRunId})`,
       );
     }
     throw err;
   }
   const run = startRun({
     id: runId,
-    identifier: req.identifier,
+    identifier,
     kind,
     task: req.task,
     strategy: req.strategy,
@@ -81,10 +99,10 @@ export async function accept(
   });
   const record: Omit<RunRecord, 'version'> = {
     runId,
-    // An in-place run reads from and changes the same database, here.
-    source: target,
+    // An in-place run reads from and changes the same database; a clone reads one and creates another.
+    source,
     target,
-    identifier: req.identifier,
+    identifier,
     kind,
     task: req.task,
     strategy: req.strategy,
@@ -94,10 +112,12 @@ export async function accept(
     requestId: req.requestId,
     replayOf: req.replayOf,
     names,
-    config: assessed?.config ?? captured,
+    pointInTime,
+    cloneOf: clone ? req.identifier : undefined,
+    config,
     expectation: null,
     warnings: assessed?.warnings ?? [],
-    resources: { original: req.identifier },
+    resources: clone ? {} : { original: req.identifier },
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     outbox: [
@@ -107,6 +127,8 @@ export async function accept(
           requestId: req.requestId,
           replayOf: req.replayOf,
           snapshotIdentifier: names.restoreFrom ?? names.snapshot,
+          restoreTime: pointInTime?.time,
+          cloneOf: clone ? req.identifier : undefined,
           temporaryIdentifier: run.plan.includes('set-aside') ? names.temporary : undefined,
           snapshotSource: assessed?.snapshotSource,
           warnings: assessed?.warnings.length ? assessed.warnings : undefined,

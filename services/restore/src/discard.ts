@@ -21,8 +21,9 @@ import { CLUSTER, DATABASES, INSTANCE, type Database, type DatabaseApi } from '.
  * cluster only once its instances are gone). In place the copy holds the original names, and the
  * original is renamed back next. A swap's copy holds its staging names, or, when take-name failed half
  * way, some of the original's: each name is looked at, and the original (which may hold its name) is
- * recognised by its resource id and left alone. Only what this run recorded as created (or tagged at
- * creation) is deleted, never an original; a copy still being created is waited out, then deleted.
+ * recognised by its resource id and left alone. A clone's copy holds the new name; its source was never
+ * touched. Only what this run recorded as created (or tagged at creation) is deleted, never an original;
+ * a copy still being created is waited out, then deleted.
  */
 
 interface Target {
@@ -118,12 +119,22 @@ function phases(ctx: ServiceContext, run: RunRecord): Phases {
 /** Where the database stands when the discard fails, and the commands that finish it by hand. */
 function advice(run: RunRecord) {
   const api = DATABASES[run.kind];
-  const temp = nameOf(run, 'temporary');
   const recorded = (name: string) => {
     const id = run.resources.createdIds?.[name];
     return id ? ` (check that its resource id is ${id}, the one this run created)` : '';
   };
   const members = run.kind === 'cluster' ? clusterConfigOf(run).members.map((m) => m.identifier) : [];
+  if (run.cloneOf) {
+    // A clone never touched its source: only what the run created is left to delete.
+    return {
+      state: `a half-made clone may still hold the name ${run.identifier}; the source ${run.cloneOf} was never touched`,
+      action: [
+        ...members.map((m) => `${INSTANCE.deleteCommand(m)}${recorded(m)}`),
+        `${api.deleteCommand(run.identifier)}${recorded(run.identifier)}`,
+      ].join(', then '),
+    };
+  }
+  const temp = nameOf(run, 'temporary');
   // The names the copy may hold, each with the resource id to check before deleting it.
   const where = (id: string) => copyNames(run, id).filter((n) => n === id || recorded(n) !== '');
   const memberCopies = members.flatMap((m) => (run.strategy === 'swap' ? where(m) : [m]));
@@ -161,7 +172,8 @@ async function finish(ctx: ServiceContext, run: RunRecord): Promise<void> {
   const discarded = run.expectation?.phase ? copy : null;
   const after = run.run.plan[run.run.plan.indexOf('discard') + 1];
   if (!after) {
-    await completeRollback(ctx, run, 'discard', run.identifier);
+    // Nothing to rename back: a clone's source never left its name.
+    await completeRollback(ctx, run, 'discard', run.cloneOf ?? run.identifier);
     return;
   }
   await completeStep(ctx, run, 'discard', (block) =>

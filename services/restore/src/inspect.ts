@@ -45,8 +45,8 @@ interface KindInspection {
   /** The request's flag that names this kind. */
   flag: string;
   exists(ctx: ServiceContext, id: string): Promise<boolean>;
-  /** The checks; the captured configuration, or a Rejection. */
-  capture(ctx: ServiceContext, id: string): Promise<CapturedConfig | undefined>;
+  /** The checks; the captured configuration, or a Rejection. `clone`: replicas do not matter (nothing changes). */
+  capture(ctx: ServiceContext, id: string, clone: boolean): Promise<CapturedConfig | undefined>;
   findSnapshot(ctx: ServiceContext, name: string): Promise<Snapshot | undefined>;
   manualSnapshots(ctx: ServiceContext, id: string): Promise<Snapshot[]>;
 }
@@ -58,7 +58,11 @@ function notAvailable(what: string, status: string | undefined, retry: string): 
   );
 }
 
-async function captureInstance(ctx: ServiceContext, id: string): Promise<CapturedConfig | undefined> {
+async function captureInstance(
+  ctx: ServiceContext,
+  id: string,
+  clone: boolean,
+): Promise<CapturedConfig | undefined> {
   const db = await findInstance(ctx.rds, id);
   if (!db) return undefined;
   checkOptedIn(
@@ -74,6 +78,7 @@ async function captureInstance(ctx: ServiceContext, id: string): Promise<Capture
   }
   if (db.DBInstanceStatus !== 'available')
     throw notAvailable(id, db.DBInstanceStatus, 'on an available database');
+  if (clone) return captureInstanceConfig(db);
   if (db.ReadReplicaSourceDBInstanceIdentifier) {
     throw new Rejection(
       'unsupported',
@@ -105,7 +110,11 @@ async function availableMembers(ctx: ServiceContext, cluster: DBCluster, id: str
   return members;
 }
 
-async function captureCluster(ctx: ServiceContext, id: string): Promise<CapturedConfig | undefined> {
+async function captureCluster(
+  ctx: ServiceContext,
+  id: string,
+  clone: boolean,
+): Promise<CapturedConfig | undefined> {
   const cluster = await findCluster(ctx.rds, id);
   if (!cluster) return undefined;
   checkOptedIn(
@@ -114,13 +123,13 @@ async function captureCluster(ctx: ServiceContext, id: string): Promise<Captured
     id,
   );
   if (cluster.Status !== 'available') throw notAvailable(id, cluster.Status, 'on an available cluster');
-  if (cluster.ReplicationSourceIdentifier) {
+  if (cluster.ReplicationSourceIdentifier && !clone) {
     throw new Rejection(
       'unsupported',
       `${id} replicates from ${cluster.ReplicationSourceIdentifier}; restoring it in place would detach it`,
     );
   }
-  rejectClusterWithReplicas(cluster, id);
+  if (!clone) rejectClusterWithReplicas(cluster, id);
   const members = await availableMembers(ctx, cluster, id);
   // Each member is renamed and deleted under its own tags: every one must opt in too.
   checkOptedIn(
@@ -183,10 +192,18 @@ const INSPECTIONS: Record<Kind, KindInspection> = {
   },
 };
 
-/** The database's captured configuration, after every check; a Rejection saying what to fix otherwise. */
-export async function inspect(ctx: ServiceContext, kind: Kind, id: string): Promise<CapturedConfig> {
+/**
+ * The database's captured configuration, after every check; a Rejection saying what to fix otherwise.
+ * `clone`: the source of a clone, which is only read (its replicas do not matter).
+ */
+export async function inspect(
+  ctx: ServiceContext,
+  kind: Kind,
+  id: string,
+  clone = false,
+): Promise<CapturedConfig> {
   const k = INSPECTIONS[kind];
-  const config = await k.capture(ctx, id);
+  const config = await k.capture(ctx, id, clone);
   if (config) return config;
   const other = INSPECTIONS[kind === 'instance' ? 'cluster' : 'instance'];
   const hint = (await other.exists(ctx, id))
@@ -215,10 +232,19 @@ export async function resolveSnapshot(ctx: ServiceContext, kind: Kind, req: Requ
     return req.snapshotIdentifier;
   }
   const available = (await k.manualSnapshots(ctx, req.identifier)).filter((s) => s.status === 'available');
-  const ours = available
-    .filter((s) => traceRunTag(s.id)?.role === 'snapshot')
-    .sort((a, b) => (b.created?.getTime() ?? 0) - (a.created?.getTime() ?? 0));
-  if (ours[0]) return ours[0].id;
+  const newest = (list: Snapshot[]) =>
+    [...list].sort((a, b) => (b.created?.getTime() ?? 0) - (a.created?.getTime() ?? 0))[0];
+  // A clone takes the newest snapshot of the source, whoever took it.
+  if (req.task === 'clone') {
+    const latest = newest(available);
+    if (latest) return latest.id;
+    throw new Rejection(
+      'snapshot-not-found',
+      `no available ${k.snapshotNoun} of ${req.identifier} to clone from; pass "snapshotIdentifier", or "restoreTime" ("latest" clones its current data from its automated backups)`,
+    );
+  }
+  const ours = newest(available.filter((s) => traceRunTag(s.id)?.role === 'snapshot'));
+  if (ours) return ours.id;
   const legacy = available.find((s) => isTrapheusSnapshot(s.id, req.identifier));
   if (legacy) return legacy.id;
   const named = await k.findSnapshot(ctx, trapheusSnapshotIdentifier(req.identifier));

@@ -3,7 +3,9 @@ import {
   ModifyDBClusterCommand,
   ModifyDBInstanceCommand,
   RestoreDBClusterFromSnapshotCommand,
+  RestoreDBClusterToPointInTimeCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
+  RestoreDBInstanceToPointInTimeCommand,
   type DBCluster,
   type DBInstance,
 } from '@aws-sdk/client-rds';
@@ -11,14 +13,18 @@ import {
   captureClusterConfig,
   captureInstanceConfig,
   clusterConfigOf,
+  describeRestoreFrom,
   findCluster,
   findInstance,
   instanceConfigOf,
   memberCreateInput,
   nameOf,
+  pointInTimeClusterInput,
+  pointInTimeInstanceInput,
   postRestoreClusterModification,
   postRestoreModification,
   restoreClusterInput,
+  restoreFromOf,
   restoreInstanceInput,
   SERVING_INSTANCE_STATUSES,
   stagingIdentifier,
@@ -28,6 +34,7 @@ import {
   type InstanceConfig,
   type Kind,
   type PhaseOp,
+  type RestoreFrom,
   type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
@@ -43,16 +50,18 @@ const AVAILABLE: ReadonlySet<string> = new Set(['available']);
 
 /**
  * Where a restore puts the copy: under the original's names (`restore`, in place, once the original is
- * set aside), or beside the original under staging names (`restore-beside`, swap, while the original
- * serves). `config` is the captured configuration with the copy's names (the database's and each
- * member's); the resource ids stay the original's, so nothing ever takes the original for the copy.
+ * set aside), beside the original under staging names (`restore-beside`, swap, while the original
+ * serves), or under a new name (`restore-new`, a clone: the run's identifier is the new database and its
+ * captured configuration already carries the new names). `config` is the captured configuration with
+ * the copy's names (the database's and each member's); the resource ids stay the source's, so nothing
+ * ever takes the source for the copy.
  */
 export interface Placement {
-  step: 'restore' | 'restore-beside';
+  step: 'restore' | 'restore-beside' | 'restore-new';
   /** The name of the restored database. */
   name: string;
   config: CapturedConfig;
-  /** Whether the copy's endpoints must be the original's (in place; beside, they follow the staging names). */
+  /** Whether the copy's endpoints must be the original's (in place; otherwise they follow the new names). */
   sameEndpoints: boolean;
 }
 
@@ -60,6 +69,7 @@ export interface Placement {
 export function placementOf(run: RunRecord, step: Placement['step']): Placement {
   const config = run.kind === 'instance' ? instanceConfigOf(run) : clusterConfigOf(run);
   if (step === 'restore') return { step, name: run.identifier, config, sameEndpoints: true };
+  if (step === 'restore-new') return { step, name: run.identifier, config, sameEndpoints: false };
   const name = nameOf(run, 'staging');
   const staged: CapturedConfig =
     'members' in config
@@ -82,37 +92,55 @@ const clusterOf = (p: Placement) => p.config as ClusterConfig;
 const past = (run: RunRecord, p: Placement, index: number) =>
   run.expectation?.step === p.step && (run.expectation.phase?.index ?? -1) > index;
 
-/** The restore call of each kind; it answers the new database's resource id. */
+/** The restore call of each kind, from a snapshot or a point in time; it answers the new database's resource id. */
 const RESTORE_CALLS: Record<
   Kind,
-  (ctx: ServiceContext, run: RunRecord, p: Placement, snapshot: string) => Promise<string | undefined>
+  (ctx: ServiceContext, run: RunRecord, p: Placement, from: RestoreFrom) => Promise<string | undefined>
 > = {
-  instance: async (ctx, run, p, snapshot) => {
-    const input = restoreInstanceInput(instanceOf(p), snapshot, [runTagOf(run)]);
+  instance: async (ctx, run, p, from) => {
+    const tags = [runTagOf(run)];
+    if ('pointInTime' in from) {
+      const input = pointInTimeInstanceInput(instanceOf(p), from.pointInTime, tags);
+      return (await ctx.rds.send(new RestoreDBInstanceToPointInTimeCommand(input))).DBInstance?.DbiResourceId;
+    }
+    const input = restoreInstanceInput(instanceOf(p), from.snapshot, tags);
     return (await ctx.rds.send(new RestoreDBInstanceFromDBSnapshotCommand(input))).DBInstance?.DbiResourceId;
   },
-  cluster: async (ctx, run, p, snapshot) => {
-    const input = restoreClusterInput(clusterOf(p), snapshot, [runTagOf(run)]);
+  cluster: async (ctx, run, p, from) => {
+    const tags = [runTagOf(run)];
+    if ('pointInTime' in from) {
+      const input = pointInTimeClusterInput(clusterOf(p), from.pointInTime, tags);
+      return (await ctx.rds.send(new RestoreDBClusterToPointInTimeCommand(input))).DBCluster
+        ?.DbClusterResourceId;
+    }
+    const input = restoreClusterInput(clusterOf(p), from.snapshot, tags);
     return (await ctx.rds.send(new RestoreDBClusterFromSnapshotCommand(input))).DBCluster
       ?.DbClusterResourceId;
   },
 };
 
-/** The snapshot restored under the placement's name, with every captured setting and the run's tag. */
-export function restoreOp(ctx: ServiceContext, run: RunRecord, p: Placement): PhaseOp {
+/**
+ * The restore under the placement's name, with every captured setting and the run's tag, from a snapshot
+ * or a point in time (`from`; by default the run's own source).
+ */
+export function restoreOp(
+  ctx: ServiceContext,
+  run: RunRecord,
+  p: Placement,
+  from: RestoreFrom = restoreFromOf(run),
+): PhaseOp {
   const api = DATABASES[run.kind];
-  const snapshot = nameOf(run, 'restoreFrom');
   return createOp(ctx, run, {
     api,
     name: p.name,
-    label: `restore ${api.noun} ${p.name} from ${snapshot}`,
+    label: `restore ${api.noun} ${p.name} from ${describeRestoreFrom(from)}`,
     what: `restored ${api.noun}`,
     originalId: run.kind === 'instance' ? instanceOf(p).dbiResourceId : clusterOf(p).dbClusterResourceId,
     // A restored instance serves during its baseline backup (its configuration can be checked then);
     // a cluster takes its members once available.
     doneWhen: run.kind === 'instance' ? SERVING_INSTANCE_STATUSES : AVAILABLE,
     passed: past(run, p, 0),
-    create: () => RESTORE_CALLS[run.kind](ctx, run, p, snapshot),
+    create: () => RESTORE_CALLS[run.kind](ctx, run, p, from),
   });
 }
 

@@ -17,8 +17,11 @@ export async function assessRestore(
   restoreFrom: string | undefined,
 ): Promise<(Partial<Compatibility> & { config: CapturedConfig; warnings: string[] }) | undefined> {
   if (req.task === 'create_snapshot_only') return undefined;
+  // A chosen snapshot (db_restore, clone) is assessed; a point in time is the database's own past.
   const snapshot =
-    req.task === 'db_restore' ? await assessSnapshot(ctx, req, kind, config, restoreFrom!) : undefined;
+    (req.task === 'db_restore' || req.task === 'clone') && restoreFrom
+      ? await assessSnapshot(ctx, req, kind, config, restoreFrom)
+      : undefined;
   return {
     config: snapshot?.config ?? config,
     snapshotSource: snapshot?.snapshotSource,

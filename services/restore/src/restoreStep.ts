@@ -62,6 +62,12 @@ const appliedAfterRestore = (run: RunRecord) =>
     ? instanceSettingsAfterRestore(instanceConfigOf(run))
     : clusterSettingsAfterRestore(clusterConfigOf(run));
 
+/**
+ * The steps that restore: `restore` (in place, once the original is set aside), `restore-beside` (swap,
+ * under staging names while the original serves) and `restore-new` (a clone: a new name, nothing else
+ * touched). All restore from the run's snapshot or point in time, with the same operations and the same
+ * verification; the placement only changes the names.
+ */
 function restoreStep(step: Placement['step']) {
   return defineStep({
     step,
@@ -78,19 +84,22 @@ function restoreStep(step: Placement['step']) {
         (block) =>
           event('RestoreCompleted', {
             run: block,
-            snapshotIdentifier: nameOf(run, 'restoreFrom'),
+            snapshotIdentifier: run.pointInTime ? undefined : nameOf(run, 'restoreFrom'),
+            restoreTime: run.pointInTime?.time,
             endpoint: { address: String(data.address), port: Number(data.port) || undefined },
             appliedAfterRestore: appliedAfterRestore(run),
             ...(step === 'restore-beside' ? { stagingIdentifier: nameOf(run, 'staging') } : {}),
           }),
         // Beside, the copy is restored but not yet under the name: take-name records it.
-        step === 'restore' ? { resources: { ...run.resources, restored: run.identifier } } : {},
+        step === 'restore-beside' ? {} : { resources: { ...run.resources, restored: run.identifier } },
       ),
   });
 }
 
 export const restore = restoreStep('restore');
 export const restoreBeside = restoreStep('restore-beside');
+/** A clone: the source's snapshot or point in time restored under the new name. */
+export const restoreNew = restoreStep('restore-new');
 
 export const startRestore = restore.start;
 export const restoreWait = restore.wait;

@@ -18,13 +18,27 @@ import {
 export const RestoreRequested = z.strictObject({
   identifier: identifierSchema.describe('DB instance or Aurora cluster identifier'),
   task: taskSchema.describe(
-    'create_snapshot: snapshot then restore from it; db_restore: restore from an existing snapshot; create_snapshot_only',
+    'create_snapshot: snapshot then restore from it; db_restore: restore from an existing snapshot (or a point in time); create_snapshot_only; clone: restore under a new name (targetIdentifier), the source untouched',
   ),
   isCluster: z.boolean({ error: 'isCluster must be true or false' }).default(false),
   snapshotIdentifier: snapshotIdentifierSchema
     .optional()
     .describe(
-      'Snapshot to restore (db_restore). Default: the newest Rewind snapshot, else <identifier>-snapshot',
+      'Snapshot to restore (db_restore). Default: the newest Rewind snapshot, else <identifier>-snapshot. clone: default the newest available manual snapshot of the source',
+    ),
+  targetIdentifier: identifierSchema
+    .optional()
+    .describe(
+      "clone: the new database (instance or cluster) to create with the source's configuration; it must not exist",
+    ),
+  restoreTime: z
+    .string({ error: 'restoreTime must be a string' })
+    .refine((v) => v === 'latest' || z.iso.datetime({ offset: true }).safeParse(v).success, {
+      error: 'restoreTime must be an ISO 8601 timestamp with a time zone (2026-01-31T14:05:00Z) or "latest"',
+    })
+    .optional()
+    .describe(
+      'db_restore or clone from the automated backups at this time (ISO 8601) or "latest" (the latest restorable time) instead of a snapshot',
     ),
   strategy: strategySchema.default('in-place'),
   requestId: z
@@ -85,6 +99,8 @@ export const RestoreRejected = z.object({
     'unsupported',
     'incompatible-snapshot',
     'has-read-replicas',
+    'target-exists',
+    'outside-restorable-window',
     'internal-error',
   ]),
   reason: z.string().min(1).describe('What was wrong and how to fix it'),
@@ -117,6 +133,14 @@ export const RunStarted = z.object({
   requestId: z.string().optional(),
   replayOf: z.string().optional(),
   snapshotIdentifier: z.string().optional().describe('Snapshot to restore from (db_restore) or to create'),
+  restoreTime: z
+    .string()
+    .optional()
+    .describe('Point in time restored (ISO 8601, or "latest"), instead of a snapshot'),
+  cloneOf: z
+    .string()
+    .optional()
+    .describe('clone: the source database, never touched (run.identifier is the new database)'),
   temporaryIdentifier: z.string().optional().describe('Name the original is renamed to while restoring'),
   snapshotSource: z
     .object({
@@ -150,7 +174,11 @@ export const RenameCompleted = z.object({
 
 export const RestoreCompleted = z.object({
   ...base,
-  snapshotIdentifier: z.string(),
+  snapshotIdentifier: z.string().optional().describe('The snapshot restored (absent for a point in time)'),
+  restoreTime: z
+    .string()
+    .optional()
+    .describe('The point in time restored (ISO 8601, or "latest"), instead of a snapshot'),
   endpoint: z.object({ address: z.string(), port: z.number().int().optional() }),
   appliedAfterRestore: z.array(z.string()).describe('Settings applied with a modify call after the restore'),
   stagingIdentifier: z

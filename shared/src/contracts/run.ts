@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { identifierSchema } from './identifier';
 
-export const TASKS = ['create_snapshot', 'db_restore', 'create_snapshot_only'] as const;
+export const TASKS = ['create_snapshot', 'db_restore', 'create_snapshot_only', 'clone'] as const;
 export const STRATEGIES = ['in-place', 'swap'] as const;
 export const KINDS = ['instance', 'cluster'] as const;
 export const FORWARD_STEPS = [
@@ -11,6 +11,7 @@ export const FORWARD_STEPS = [
   'restore-beside',
   'take-name',
   'cleanup',
+  'restore-new',
 ] as const;
 export const COMPENSATION_STEPS = ['discard', 'rename-back'] as const;
 export const STEPS = [...FORWARD_STEPS, ...COMPENSATION_STEPS] as const;

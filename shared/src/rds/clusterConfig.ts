@@ -4,6 +4,7 @@ import type {
   DBInstance,
   ModifyDBClusterCommandInput,
   RestoreDBClusterFromSnapshotCommandInput,
+  RestoreDBClusterToPointInTimeCommandInput,
 } from '@aws-sdk/client-rds';
 import { modificationOf } from './modification';
 import { userTags, type ConfigDifference } from './configCapture';
@@ -238,6 +239,32 @@ export function restoreClusterInput(
     StorageType: config.storageType,
     Iops: config.iops,
     Tags: [...config.tags, ...extraTags],
+  };
+}
+
+/**
+ * The cluster point-in-time restore call (a full copy, never copy-on-write: a clone must not share
+ * storage with its source), every setting given explicitly: this call's defaults are the default
+ * security group and the default cluster parameter group.
+ */
+export function pointInTimeClusterInput(
+  config: ClusterConfig,
+  from: { sourceResourceId: string; time: string },
+  extraTags: Tags = [],
+): RestoreDBClusterToPointInTimeCommandInput {
+  const {
+    SnapshotIdentifier: _snapshot,
+    Engine: _engine,
+    EngineVersion: _version,
+    DatabaseName: _database,
+    ...settings
+  } = restoreClusterInput(config, '', extraTags);
+  return {
+    ...settings,
+    SourceDbClusterResourceId: from.sourceResourceId,
+    RestoreType: 'full-copy',
+    // The cluster call names its time RestoreToTime.
+    ...(from.time === 'latest' ? { UseLatestRestorableTime: true } : { RestoreToTime: new Date(from.time) }),
   };
 }
 

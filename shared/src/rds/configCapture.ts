@@ -2,6 +2,7 @@ import type {
   DBInstance,
   ModifyDBInstanceCommandInput,
   RestoreDBInstanceFromDBSnapshotCommandInput,
+  RestoreDBInstanceToPointInTimeCommandInput,
   Tag,
 } from '@aws-sdk/client-rds';
 import { modificationOf } from './modification';
@@ -216,6 +217,30 @@ export function restoreInstanceInput(
     Domain: config.domain,
     DomainIAMRoleName: config.domainIAMRoleName,
     ProcessorFeatures: config.processorFeatures?.length ? config.processorFeatures : undefined,
+  };
+}
+
+/**
+ * The point-in-time restore call: the same settings as a snapshot restore, all given explicitly (this
+ * call's defaults lose even more: default security group, subnet group and parameter group, single-AZ),
+ * from the source's backups by its resource id, which survives the set-aside rename.
+ */
+export function pointInTimeInstanceInput(
+  config: InstanceConfig,
+  from: { sourceResourceId: string; time: string },
+  extraTags: { Key: string; Value: string }[] = [],
+): RestoreDBInstanceToPointInTimeCommandInput {
+  const {
+    DBInstanceIdentifier,
+    DBSnapshotIdentifier: _snapshot,
+    ...settings
+  } = restoreInstanceInput(config, '', extraTags);
+  return {
+    ...settings,
+    TargetDBInstanceIdentifier: DBInstanceIdentifier,
+    SourceDbiResourceId: from.sourceResourceId,
+    ...(from.time === 'latest' ? { UseLatestRestorableTime: true } : { RestoreTime: new Date(from.time) }),
+    MaxAllocatedStorage: config.maxAllocatedStorage,
   };
 }
 

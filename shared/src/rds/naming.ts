@@ -91,3 +91,14 @@ export const REWIND_TAGS = {
   sourceIdentifier: 'rewind:source',
   purpose: 'rewind:purpose',
 } as const;
+
+/**
+ * The name of a clone's member instance: the source member's name with the source cluster's name
+ * replaced by the clone's (`orders-1` of `orders` -> `orders-copy-1` of `orders-copy`), else
+ * `<clone>-<member>`; kept to 63 characters and legal.
+ */
+export function cloneMemberIdentifier(member: string, source: string, target: string): string {
+  const rest = member.startsWith(source) ? member.slice(source.length) : `-${member}`;
+  const joined = rest === '' || rest.startsWith('-') ? `${target}${rest}` : `${target}-${rest}`;
+  return joined.slice(0, IDENTIFIER_MAX_LENGTH).replace(/-+$/, '');
+}

@@ -69,6 +69,8 @@ const RDS_PLAIN_CODES = new Set([
   'InstanceQuotaExceeded',
   'InsufficientDBInstanceCapacity',
   'InvalidRestore',
+  'PointInTimeRestoreNotEnabled',
+  'DBInstanceAutomatedBackupNotFound',
   'KMSKeyNotAccessible',
 ]);
 

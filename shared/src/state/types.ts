@@ -59,6 +59,16 @@ export interface RunNames {
   finalSnapshot?: string;
 }
 
+/**
+ * A restore from a database's automated backups instead of a snapshot: the source by its resource id
+ * (it survives the set-aside rename), the time as requested (ISO 8601, or "latest").
+ */
+export interface PointInTime {
+  time: string;
+  sourceIdentifier: string;
+  sourceResourceId: string;
+}
+
 /** What a run created or renamed (by name), and the resource ids of what it created. */
 export interface RunResources {
   original?: string;
@@ -87,6 +97,10 @@ export interface RunRecord {
   replayOf?: string;
   /** Names invented for this run. */
   names: RunNames;
+  /** A point-in-time restore: where and when from (instead of `names.restoreFrom`). */
+  pointInTime?: PointInTime;
+  /** A clone: the source database (never touched); `identifier` is the new database. */
+  cloneOf?: string;
   /** Configuration captured from the original at intake: an instance's or a cluster's, as `kind` says (see `instanceConfigOf`, `clusterConfigOf`). */
   config?: CapturedConfig;
   expectation?: Expectation | null;

@@ -1,0 +1,86 @@
+import {
+  brokenIdentifierRule,
+  findCluster,
+  findInstance,
+  type CapturedConfig,
+  type EventDetail,
+  type Kind,
+  type ServiceContext,
+} from '@rewind/shared';
+import { Rejection } from './rejection';
+
+type Request = EventDetail<'RestoreRequested'>;
+
+/**
+ * Intake rules of clones and point-in-time restores that the request alone decides: the fields that go
+ * together, and those that make no sense together, each rejected with the fix.
+ */
+export function checkRequestShape(req: Request, raw: unknown): void {
+  const invalid = (reason: string) => new Rejection('invalid-input', reason);
+  const example = `{"identifier": "${req.identifier}", "task": "clone", "targetIdentifier": "${req.identifier}-copy"}`;
+  if (req.task === 'clone') {
+    if (!req.targetIdentifier) {
+      throw invalid(`task "clone" needs "targetIdentifier", the name of the new database: ${example}`);
+    }
+    if (req.targetIdentifier === req.identifier) {
+      throw invalid(
+        `targetIdentifier must differ from identifier: a clone creates a new database and never replaces its source; to restore ${req.identifier} itself use task "db_restore"`,
+      );
+    }
+    // The schema defaults the strategy: whether the client sent one is read from what it sent.
+    if (raw && typeof raw === 'object' && (raw as { strategy?: unknown }).strategy !== undefined) {
+      throw invalid(
+        `"strategy" does not apply to task "clone": a clone creates a new database and never touches the source; remove "strategy"`,
+      );
+    }
+  } else if (req.targetIdentifier) {
+    throw invalid(
+      `"targetIdentifier" applies to task "clone" only: send ${example} to restore under a new name, or remove "targetIdentifier"`,
+    );
+  }
+  if (req.restoreTime) {
+    if (req.task === 'create_snapshot' || req.task === 'create_snapshot_only') {
+      throw invalid(
+        `"restoreTime" restores from automated backups, not from a snapshot, so task "${req.task}" takes none: ` +
+          `send task "db_restore" (or "clone") with "restoreTime" (no snapshot is taken), or remove "restoreTime"`,
+      );
+    }
+    if (req.snapshotIdentifier) {
+      throw invalid(
+        `give "snapshotIdentifier" or "restoreTime", not both: a restore reads either a snapshot or the automated backups at a time`,
+      );
+    }
+  }
+}
+
+/**
+ * The names a clone creates must be free and legal: the clone itself and, for a cluster, each member
+ * (named after the source's members). RDS would refuse a taken name only after the run started.
+ */
+export async function checkCloneTarget(
+  ctx: ServiceContext,
+  kind: Kind,
+  config: CapturedConfig,
+): Promise<void> {
+  const taken = (what: string, name: string) =>
+    new Rejection(
+      'target-exists',
+      `${what} ${name} already exists: a clone creates a new database and never overwrites one. Pick another targetIdentifier, or restore ${name} in place (task "db_restore")`,
+    );
+  if (kind === 'instance') {
+    if (await findInstance(ctx.rds, config.identifier)) throw taken('DB instance', config.identifier);
+    return;
+  }
+  if (await findCluster(ctx.rds, config.identifier)) throw taken('cluster', config.identifier);
+  const members = 'members' in config ? config.members.map((m) => m.identifier) : [];
+  for (const name of members) {
+    const broken = brokenIdentifierRule(name);
+    if (broken || members.indexOf(name) !== members.lastIndexOf(name)) {
+      throw new Rejection(
+        'invalid-input',
+        `the clone's member name ${name} (derived from the source's members) ${broken ? broken.message(name) : 'is given twice'}; pick a shorter targetIdentifier`,
+      );
+    }
+    if (await findInstance(ctx.rds, name)) throw taken('DB instance', name);
+  }
+}

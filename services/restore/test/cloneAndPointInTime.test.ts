@@ -1,0 +1,208 @@
+import {
+  DescribeDBInstanceAutomatedBackupsCommand,
+  DescribeDBSnapshotsCommand,
+  RestoreDBClusterToPointInTimeCommand,
+  RestoreDBInstanceToPointInTimeCommand,
+} from '@aws-sdk/client-rds';
+import { captureInstanceConfig, type RunRecord } from '@rewind/shared';
+import { requestEnvelope, useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
+import { testContext } from '@rewind/shared/src/testing/context';
+import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
+import { intake } from '../src/intake';
+import { restoreWait, startRestore } from '../src/restoreStep';
+import { clusterRun, describedDatabases, stepReadback } from './stepTestBed';
+
+/**
+ * Clones and point-in-time restores at the unit level: what intake records (the run is the new database's,
+ * its configuration the source's without the source's identity), the window check, and the exact restore
+ * calls sent (every setting given: a point-in-time restore's defaults lose even more than a snapshot's).
+ */
+
+const bed = useServiceTestBed();
+const { rds } = bed;
+const { inputs } = stepReadback(bed, restoreWait);
+const answers = () => bed.published().filter((e) => ['RunStarted', 'RestoreRejected'].includes(e.type));
+const CREATED = new Date('2026-12-01T10:00:00.000Z');
+const LATEST = new Date('2026-12-05T11:55:00.000Z');
+
+function sourceInstance() {
+  const { instances } = describedDatabases(rds);
+  instances.set('orders-db', dbInstanceFixture('orders-db'));
+  rds.on(DescribeDBSnapshotsCommand).resolves({
+    DBSnapshots: [
+      {
+        DBSnapshotIdentifier: 'orders-db-nightly',
+        DBInstanceIdentifier: 'orders-db',
+        Status: 'available',
+        Engine: 'postgres',
+        EngineVersion: '15.4',
+        Encrypted: false,
+        SnapshotCreateTime: CREATED,
+      },
+    ],
+  });
+  rds.on(DescribeDBInstanceAutomatedBackupsCommand).resolves({
+    DBInstanceAutomatedBackups: [
+      {
+        DbiResourceId: 'db-ORIGINAL0000000000000000',
+        RestoreWindow: { EarliestTime: CREATED, LatestTime: LATEST },
+      },
+    ],
+  });
+  return instances;
+}
+
+describe('intake', () => {
+  test('a clone is a run of the new database: its name locked, the source configuration without its identity', async () => {
+    sourceInstance();
+    const ctx = testContext('restore', bed.store);
+    const request = { identifier: 'orders-db', task: 'clone', targetIdentifier: 'orders-db-copy' };
+    await intake(request, requestEnvelope(), ctx);
+    const [started] = answers();
+    expect(started).toMatchObject({
+      type: 'RunStarted',
+      detail: {
+        run: { identifier: 'orders-db-copy', task: 'clone', plan: ['restore-new'], next: 'restore-new' },
+        cloneOf: 'orders-db',
+        snapshotIdentifier: 'orders-db-nightly',
+      },
+    });
+    const run = (await bed.store.getRun(started!.detail.run.id))!;
+    const source = captureInstanceConfig(dbInstanceFixture('orders-db'));
+    expect(run.config).toEqual({
+      ...source,
+      identifier: 'orders-db-copy',
+      dbiResourceId: undefined,
+      endpointAddress: undefined,
+    });
+    expect([run.cloneOf, run.names, run.resources]).toEqual([
+      'orders-db',
+      { restoreFrom: 'orders-db-nightly' },
+      {},
+    ]);
+    expect(await bed.store.getLock('instance', 'orders-db-copy')).toBeDefined();
+    expect(await bed.store.getLock('instance', 'orders-db')).toBeUndefined();
+  });
+
+  test('restoreTime inside the window: the run records the source by resource id; outside: rejected with the window', async () => {
+    sourceInstance();
+    const ctx = testContext('restore', bed.store);
+    const inside = { identifier: 'orders-db', task: 'db_restore', restoreTime: '2026-12-05T11:00:00+01:00' };
+    await intake(inside, requestEnvelope(), ctx);
+    const [started] = answers();
+    expect(started?.type).toBe('RunStarted');
+    expect(started?.detail.restoreTime).toBe('2026-12-05T10:00:00.000Z');
+    const run = (await bed.store.getRun(started!.detail.run.id))!;
+    expect(run.pointInTime).toEqual({
+      time: '2026-12-05T10:00:00.000Z',
+      sourceIdentifier: 'orders-db',
+      sourceResourceId: 'db-ORIGINAL0000000000000000',
+    });
+    expect(run.names.restoreFrom).toBeUndefined();
+    const windowCalls = rds
+      .commandCalls(DescribeDBInstanceAutomatedBackupsCommand)
+      .map((c) => c.args[0].input);
+    expect(windowCalls).toEqual([{ DbiResourceId: 'db-ORIGINAL0000000000000000' }]);
+
+    const outside = {
+      identifier: 'orders-db',
+      task: 'clone',
+      targetIdentifier: 'x-db',
+      restoreTime: '2026-12-05T11:58:00Z',
+    };
+    await intake(outside, requestEnvelope(), ctx);
+    expect(answers()[1]).toMatchObject({
+      type: 'RestoreRejected',
+      detail: {
+        code: 'outside-restorable-window',
+        reason: expect.stringContaining(
+          'outside the restorable window of orders-db: from 2026-12-01T10:00:00.000Z to 2026-12-05T11:55:00.000Z (UTC)',
+        ),
+      },
+    });
+  });
+});
+
+describe('restore calls from a point in time', () => {
+  test('instance: RestoreDBInstanceToPointInTime by resource id, with every captured setting and the run tag', async () => {
+    const ctx = testContext('restore', bed.store);
+    describedDatabases(rds);
+    const fixture = runFixture('orders-db', 'db_restore');
+    const run: RunRecord = await bed.store.createRun({
+      ...fixture,
+      run: { ...fixture.run, next: 'restore' },
+      names: { temporary: fixture.names.temporary },
+      pointInTime: { time: 'latest', sourceIdentifier: 'orders-db', sourceResourceId: 'db-ORIGINAL' },
+    });
+    rds.on(RestoreDBInstanceToPointInTimeCommand).resolves({ DBInstance: { DbiResourceId: 'db-NEW' } });
+    await startRestore(ctx, run);
+    expect(inputs(RestoreDBInstanceToPointInTimeCommand)).toEqual([
+      {
+        TargetDBInstanceIdentifier: 'orders-db',
+        SourceDbiResourceId: 'db-ORIGINAL',
+        UseLatestRestorableTime: true,
+        DBInstanceClass: 'db.r6g.large',
+        Port: 5433,
+        MultiAZ: true,
+        PubliclyAccessible: false,
+        DBSubnetGroupName: 'orders-subnets',
+        VpcSecurityGroupIds: ['sg-0a', 'sg-0b'],
+        DBParameterGroupName: 'orders-pg15',
+        OptionGroupName: 'orders-og15',
+        StorageType: 'gp3',
+        Iops: 12000,
+        StorageThroughput: 500,
+        AllocatedStorage: 200,
+        MaxAllocatedStorage: 1000,
+        EnableIAMDatabaseAuthentication: true,
+        EnableCloudwatchLogsExports: ['postgresql', 'upgrade'],
+        DeletionProtection: false,
+        CopyTagsToSnapshot: true,
+        Tags: [
+          { Key: 'rewind:allow', Value: 'true' },
+          { Key: 'team', Value: 'payments' },
+          { Key: 'rewind:run-id', Value: run.runId },
+        ],
+        BackupRetentionPeriod: 7,
+        PreferredBackupWindow: '03:00-03:30',
+        AutoMinorVersionUpgrade: false,
+        CACertificateIdentifier: 'rds-ca-rsa2048-g1',
+      },
+    ]);
+    expect((await bed.store.getRun(run.runId))!.resources.createdIds).toEqual({ 'orders-db': 'db-NEW' });
+  });
+
+  test('cluster: RestoreDBClusterToPointInTime, a full copy by resource id, groups given explicitly', async () => {
+    const ctx = testContext('restore', bed.store);
+    describedDatabases(rds);
+    const run: RunRecord = await bed.store.createRun(
+      clusterRun('ledger', {
+        pointInTime: {
+          time: '2026-12-05T10:00:00.000Z',
+          sourceIdentifier: 'ledger',
+          sourceResourceId: 'cluster-ORIGINAL',
+        },
+      }),
+    );
+    rds
+      .on(RestoreDBClusterToPointInTimeCommand)
+      .resolves({ DBCluster: { DbClusterResourceId: 'cluster-NEW' } });
+    await startRestore(ctx, run);
+    const [input] = inputs(RestoreDBClusterToPointInTimeCommand);
+    expect(input).toMatchObject({
+      DBClusterIdentifier: 'ledger',
+      SourceDbClusterResourceId: 'cluster-ORIGINAL',
+      RestoreType: 'full-copy',
+      RestoreToTime: new Date('2026-12-05T10:00:00.000Z'),
+      DBSubnetGroupName: 'ledger-subnets',
+      VpcSecurityGroupIds: ['sg-1'],
+      DBClusterParameterGroupName: 'ledger-cpg',
+      KmsKeyId: 'arn:aws:kms:us-east-1:000000000000:key/aaaa-1111',
+      DeletionProtection: false,
+      Port: 3307,
+    });
+    // What the call does not take (the source decides them) is not sent.
+    expect(Object.keys(input!)).not.toEqual(expect.arrayContaining(['Engine']));
+    expect(input).not.toHaveProperty('SnapshotIdentifier');
+  });
+});
