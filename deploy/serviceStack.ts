@@ -104,6 +104,7 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, optInTagKey: string): Rec
       [ENV.firstCheckSeconds, 'firstCheckSeconds'],
       [ENV.maxCheckSeconds, 'maxCheckSeconds'],
       [ENV.confirmSeconds, 'confirmSeconds'],
+      [ENV.renameCheckSeconds, 'renameCheckSeconds'],
       [ENV.actTimeoutSeconds, 'actTimeoutSeconds'],
       [ENV.deadlineSnapshotSeconds, 'deadlineSnapshotSeconds'],
       [ENV.deadlineRenameSeconds, 'deadlineRenameSeconds'],

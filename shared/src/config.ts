@@ -21,6 +21,7 @@ export const ENV = {
   firstCheckSeconds: 'REWIND_WAIT_FIRST_CHECK_SECONDS',
   maxCheckSeconds: 'REWIND_WAIT_MAX_CHECK_SECONDS',
   confirmSeconds: 'REWIND_WAIT_CONFIRM_SECONDS',
+  renameCheckSeconds: 'REWIND_WAIT_RENAME_CHECK_SECONDS',
   actTimeoutSeconds: 'REWIND_WAIT_ACT_TIMEOUT_SECONDS',
   deadlineSnapshotSeconds: 'REWIND_DEADLINE_SNAPSHOT_SECONDS',
   deadlineRenameSeconds: 'REWIND_DEADLINE_RENAME_SECONDS',
@@ -44,6 +45,11 @@ export interface WaitConfig {
   maxCheckSeconds: number;
   /** Delay between the two describe calls that confirm a rename. */
   confirmSeconds: number;
+  /**
+   * While a rename is in flight: a check this often, without backoff. A rename emits no RDS event, lasts
+   * minutes, and the name is unavailable meanwhile (downtime, for swap): confirmation lag is downtime.
+   */
+  renameCheckSeconds: number;
   /** A call not confirmed after this long is made again by the next deadline check. */
   actTimeoutSeconds: number;
   /** Rollback steps get their own, longer deadline: giving up on them leaves a database without its name. */
@@ -73,7 +79,8 @@ export interface RewindConfig {
 export const DEFAULT_WAIT: WaitConfig = {
   firstCheckSeconds: 30,
   maxCheckSeconds: 900,
-  confirmSeconds: 15,
+  confirmSeconds: 10,
+  renameCheckSeconds: 5,
   actTimeoutSeconds: 120,
   deadlines: { snapshot: 6 * 3600, rename: 45 * 60, restore: 8 * 3600, delete: 2 * 3600, rollback: 3 * 3600 },
 };
@@ -127,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RewindConfig {
       firstCheckSeconds: seconds(env, ENV.firstCheckSeconds, DEFAULT_WAIT.firstCheckSeconds),
       maxCheckSeconds: Math.min(900, seconds(env, ENV.maxCheckSeconds, DEFAULT_WAIT.maxCheckSeconds)),
       confirmSeconds: seconds(env, ENV.confirmSeconds, DEFAULT_WAIT.confirmSeconds),
+      renameCheckSeconds: seconds(env, ENV.renameCheckSeconds, DEFAULT_WAIT.renameCheckSeconds),
       actTimeoutSeconds: seconds(env, ENV.actTimeoutSeconds, DEFAULT_WAIT.actTimeoutSeconds),
       deadlines: {
         snapshot: seconds(env, ENV.deadlineSnapshotSeconds, DEFAULT_WAIT.deadlines.snapshot),

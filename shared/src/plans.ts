@@ -13,7 +13,8 @@ export function planFor(task: Task, strategy: Strategy): ForwardStepName[] {
   if (task === 'create_snapshot_only') return ['snapshot'];
   const snapshot: ForwardStepName[] = task === 'create_snapshot' ? ['snapshot'] : [];
   if (strategy === 'in-place') return [...snapshot, 'set-aside', 'restore', 'cleanup'];
-  return [...snapshot, 'restore-beside', 'set-aside', 'promote', 'cleanup'];
+  // Swap: the copy is restored beside the original, then two renames exchange their names.
+  return [...snapshot, 'restore-beside', 'set-aside', 'take-name', 'cleanup'];
 }
 
 export class StepMismatchError extends RewindError {
@@ -41,11 +42,14 @@ export function startRun(run: Omit<RunBlock, 'next'>): RunBlock {
 /**
  * Compensation needed when `failed` fails, given the forward steps already completed.
  * In-place: anything after the original was set aside must discard what was half restored and
- * rename the original back. Swap: the original keeps its name until set-aside.
+ * rename the original back. Swap: the original keeps its name until set-aside, so a failed
+ * restore-beside only discards the staging copy; a failed set-aside puts the original back first (the
+ * name is what clients need) and then discards the copy; a failed take-name first discards the copy
+ * (wherever it is: it may hold the name already), then renames the original back. Once take-name is
+ * done the copy serving under the name is the outcome: a failed cleanup undoes nothing.
  */
 export function compensationFor(plan: readonly StepName[], failed: StepName): CompensationStepName[] {
-  const has = (s: StepName) => plan.includes(s);
-  const swap = has('restore-beside');
+  const swap = plan.includes('restore-beside');
   switch (failed) {
     case 'snapshot':
     case 'cleanup':
@@ -56,11 +60,10 @@ export function compensationFor(plan: readonly StepName[], failed: StepName): Co
       // The rename may have half happened: rename-back checks and does nothing if the name is intact.
       return swap ? ['rename-back', 'discard'] : ['rename-back'];
     case 'restore':
+    case 'take-name':
       return ['discard', 'rename-back'];
     case 'restore-beside':
       return ['discard'];
-    case 'promote':
-      return ['discard', 'rename-back'];
   }
 }
 

@@ -29,6 +29,7 @@ export const LOCAL_WAIT: WaitConfig = {
   firstCheckSeconds: 1,
   maxCheckSeconds: 2,
   confirmSeconds: 1,
+  renameCheckSeconds: 1,
   actTimeoutSeconds: 5,
   deadlines: { snapshot: 120, rename: 60, restore: 180, delete: 60, rollback: 180 },
 };
@@ -54,6 +55,7 @@ export function serviceEnvironment(input: ServiceEnvironmentInput): Record<strin
     [ENV.firstCheckSeconds]: input.wait?.firstCheckSeconds?.toString(),
     [ENV.maxCheckSeconds]: input.wait?.maxCheckSeconds?.toString(),
     [ENV.confirmSeconds]: input.wait?.confirmSeconds?.toString(),
+    [ENV.renameCheckSeconds]: input.wait?.renameCheckSeconds?.toString(),
     [ENV.actTimeoutSeconds]: input.wait?.actTimeoutSeconds?.toString(),
     [ENV.deadlineSnapshotSeconds]: input.wait?.deadlines?.snapshot?.toString(),
     [ENV.deadlineRenameSeconds]: input.wait?.deadlines?.rename?.toString(),

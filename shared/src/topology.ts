@@ -36,11 +36,7 @@ interface FunctionSpec {
 export interface ServiceSpec {
   name: ServiceName;
   description: string;
-  /**
-   * Routing-slip steps this service performs: only steps its handler implements (a start and a waiting
-   * route each). Steps of the contract no service implements yet (`restore-beside`, `promote`: the swap
-   * strategy, which intake rejects) are routed nowhere.
-   */
+  /** Routing-slip steps this service performs: only steps its handler implements (a start and a waiting route each). */
   steps: readonly StepName[];
   /** The events it puts on the bus (its README lists them with their meaning). */
   emits: readonly EventName[];
@@ -181,16 +177,16 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
     ),
     service(
       'rename',
-      'Renames databases aside and renames originals back',
+      'Renames databases aside, gives a swapped-in copy the name, renames originals back',
       {
-        steps: ['set-aside', 'rename-back'],
+        steps: ['set-aside', 'take-name', 'rename-back'],
         emits: ['RenameCompleted', 'RestoreFailed', 'RollbackCompleted', 'RollbackFailed', 'RunFailed'],
       },
       [
         {
           name: 'steps',
           description: 'Runs whose next step is a rename',
-          pattern: nextStepPattern(['set-aside', 'rename-back']),
+          pattern: nextStepPattern(['set-aside', 'take-name', 'rename-back']),
         },
         {
           name: 'rds',
@@ -203,7 +199,7 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
       'restore',
       'Intake of restore requests; restores and discards databases',
       {
-        steps: ['restore', 'discard'],
+        steps: ['restore', 'restore-beside', 'discard'],
         emits: [
           'RestoreRejected',
           'RequestRepeated',
@@ -225,8 +221,8 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
         },
         {
           name: 'steps',
-          description: 'Runs whose next step is a restore or a discard',
-          pattern: nextStepPattern(['restore', 'discard']),
+          description: 'Runs whose next step is a restore (in place or beside) or a discard',
+          pattern: nextStepPattern(['restore', 'restore-beside', 'discard']),
         },
         {
           name: 'rds',

@@ -72,8 +72,8 @@ describe('plans', () => {
     ['create_snapshot_only', 'in-place', ['snapshot']],
     ['create_snapshot', 'in-place', ['snapshot', 'set-aside', 'restore', 'cleanup']],
     ['db_restore', 'in-place', ['set-aside', 'restore', 'cleanup']],
-    ['create_snapshot', 'swap', ['snapshot', 'restore-beside', 'set-aside', 'promote', 'cleanup']],
-    ['db_restore', 'swap', ['restore-beside', 'set-aside', 'promote', 'cleanup']],
+    ['create_snapshot', 'swap', ['snapshot', 'restore-beside', 'set-aside', 'take-name', 'cleanup']],
+    ['db_restore', 'swap', ['restore-beside', 'set-aside', 'take-name', 'cleanup']],
     ['create_snapshot_only', 'swap', ['snapshot']],
   ] as const)('%s / %s -> %j', (task, strategy, plan) => {
     expect(planFor(task, strategy)).toEqual(plan);
@@ -112,5 +112,18 @@ describe('plans', () => {
     expect(failing.plan).toEqual(['snapshot', 'set-aside', 'restore', 'cleanup', 'discard', 'rename-back']);
     expect(failing.next).toBe('discard');
     expect(advance(advance(failing, 'discard'), 'rename-back').next).toBeNull();
+  });
+
+  test('swap: before the renames only the copy goes; during them the original comes back; after them nothing is undone', () => {
+    const swap = planFor('create_snapshot', 'swap');
+    expect(compensationFor(swap, 'snapshot')).toEqual([]);
+    expect(compensationFor(swap, 'restore-beside')).toEqual(['discard']);
+    expect(compensationFor(swap, 'set-aside')).toEqual(['rename-back', 'discard']);
+    expect(compensationFor(swap, 'take-name')).toEqual(['discard', 'rename-back']);
+    expect(compensationFor(swap, 'cleanup')).toEqual([]);
+    const block = { ...run, strategy: 'swap' as const, plan: swap, next: 'set-aside' as const };
+    const failing = beginCompensation(block, 'set-aside');
+    expect(failing.plan).toEqual([...swap, 'rename-back', 'discard']);
+    expect(advance(advance(failing, 'rename-back'), 'discard').next).toBeNull();
   });
 });

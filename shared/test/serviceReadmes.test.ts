@@ -14,7 +14,7 @@ describe('services/<name>/README.md', () => {
   test('the section lists the steps, rules, patterns and emitted events of the topology', () => {
     const spec = topology.services.find((s) => s.name === 'rename')!;
     const readme = withWiring('# rename service\n', spec);
-    expect(readme).toContain('Steps it owns: `set-aside`, `rename-back`.');
+    expect(readme).toContain('Steps it owns: `set-aside`, `take-name`, `rename-back`.');
     for (const rule of spec.rules) expect(readme).toContain(`\`${JSON.stringify(rule.pattern)}\``);
     for (const event of spec.emits)
       expect(readme).toContain(`[\`${event}\`](../../docs/events/${event}.json)`);

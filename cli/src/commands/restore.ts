@@ -1,4 +1,4 @@
-import { parseEvent, TASKS, type Task } from '@rewind/shared';
+import { parseEvent, STRATEGIES, TASKS, type Strategy, type Task } from '@rewind/shared';
 import type { Command } from '../command';
 import { withClients } from '../context';
 import { UsageError } from '../errors';
@@ -7,7 +7,7 @@ import { Output } from '../output';
 import { newRequestId } from '../requests';
 import { requestRun } from '../runRequest';
 
-const RESTORE_USAGE = `Usage: rewind restore <identifier> [--cluster] [--task TASK] [--snapshot ID] [--request-id ID] [--wait]
+const RESTORE_USAGE = `Usage: rewind restore <identifier> [--cluster] [--task TASK] [--snapshot ID] [--strategy in-place|swap] [--request-id ID] [--wait]
 
   Publishes RestoreRequested for a DB instance (or Aurora cluster with --cluster) and shows its run.
 
@@ -15,6 +15,9 @@ const RESTORE_USAGE = `Usage: rewind restore <identifier> [--cluster] [--task TA
                      <identifier>-snapshot), create_snapshot (snapshot first, then restore from it),
                      create_snapshot_only
   --snapshot ID      snapshot to restore from (db_restore)
+  --strategy S       in-place (default: the original is renamed aside, then restored under its name: down
+                     for the whole restore), or swap (restored beside the original while it serves, then
+                     two renames exchange the names: down only for the renames)
   --request-id ID    idempotency key (default cli-<time>-<random>); repeating it shows the same run
   --wait             follow the run live until it ends; exit 0 only when it completes
 
@@ -30,6 +33,7 @@ const OPTIONS = {
   cluster: { type: 'boolean' },
   task: { type: 'string' },
   snapshot: { type: 'string' },
+  strategy: { type: 'string' },
   'request-id': { type: 'string' },
   wait: { type: 'boolean' },
 } as const;
@@ -39,17 +43,20 @@ async function request(args: string[], io: Parameters<Command['run']>[1], usage:
     ? { cluster: OPTIONS.cluster, 'request-id': OPTIONS['request-id'], wait: OPTIONS.wait }
     : OPTIONS;
   const { values, positionals } = parseCommand(args, options, usage, { min: 1, max: 1 });
-  const v = values as typeof values & { task?: string; snapshot?: string };
+  const v = values as typeof values & { task?: string; snapshot?: string; strategy?: string };
   const task = fixedTask ?? v.task ?? 'db_restore';
   if (!(TASKS as readonly string[]).includes(task))
     throw new UsageError(`--task must be one of ${TASKS.join(', ')}, not "${task}"`, usage);
   if (v.snapshot && task !== 'db_restore')
     throw new UsageError('--snapshot goes with --task db_restore', usage);
+  if (v.strategy !== undefined && !(STRATEGIES as readonly string[]).includes(v.strategy))
+    throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, not "${v.strategy}"`, usage);
   const request = {
     identifier: positionals[0]!,
     task: task as Task,
     isCluster: values.cluster === true,
     ...(v.snapshot !== undefined ? { snapshotIdentifier: v.snapshot } : {}),
+    ...(v.strategy !== undefined ? { strategy: v.strategy as Strategy } : {}),
     requestId: values['request-id'] ?? newRequestId(),
   };
   // Checked before anything is reached, and said in the command's own terms.
@@ -68,6 +75,7 @@ const FLAG_OF: Record<string, string> = {
   snapshotIdentifier: '--snapshot',
   requestId: '--request-id',
   task: '--task',
+  strategy: '--strategy',
 };
 
 /** A contract issue (`field: what is wrong`) named by the argument or flag to fix. */
@@ -76,7 +84,7 @@ const inFlags = (issue: string) =>
 
 export const restoreCommand: Command = {
   name: 'restore',
-  summary: 'Restore a database in place from a snapshot (--wait to follow it)',
+  summary: 'Restore a database from a snapshot, in place or by swap (--wait to follow it)',
   usage: RESTORE_USAGE,
   run: (args, io) => request(args, io, RESTORE_USAGE),
 };

@@ -1,7 +1,9 @@
 import {
   completeRollback,
+  completeStep,
   defineStep,
   describeError,
+  event,
   type RollbackAdvice,
   type RunRecord,
   type ServiceContext,
@@ -56,7 +58,7 @@ export async function renameBackAdvice(ctx: ServiceContext, run: RunRecord): Pro
 
 /**
  * `rename-back` (compensation): everything the set-aside moved goes back under its name, each once it
- * is available. An original that never left (by resource id) completes the step at once; otherwise two
+ * is available (last of the compensation, or, after a swap's failed set-aside, before the discard). An original that never left (by resource id) completes the step at once; otherwise two
  * looks in a row confirm. A failure is `RollbackFailed` with where each database stands and the commands
  * that finish the job.
  */
@@ -65,6 +67,15 @@ export const renameBack = defineStep({
   role: 'compensation',
   deadlineSeconds: (ctx) => ctx.config.wait.deadlines.rollback,
   completeAtStart: true,
-  complete: (ctx, run) => completeRollback(ctx, run, 'rename-back', run.identifier),
+  complete: async (ctx, run) => {
+    // Swap, after a failed set-aside: the original is back first, the copy beside it is discarded next.
+    if (run.run.plan.indexOf('rename-back') < run.run.plan.length - 1) {
+      const { from, to } = renamesOf(run, 'rename-back').main;
+      return completeStep(ctx, run, 'rename-back', (block) =>
+        event('RenameCompleted', { run: block, from, to, purpose: 'rename-back' }),
+      );
+    }
+    return completeRollback(ctx, run, 'rename-back', run.identifier);
+  },
   advice: renameBackAdvice,
 });

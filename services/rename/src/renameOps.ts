@@ -18,14 +18,16 @@ import {
 } from '@rewind/shared';
 
 /**
- * The renames of a run, for both steps of the rename service. An instance run renames the instance; a
- * cluster run renames the cluster, then each member (members keep their names on a cluster rename).
+ * The renames of a run, for the three steps of the rename service. An instance run renames the
+ * instance; a cluster run renames the cluster, then each member (members keep their names on a cluster
+ * rename). Set-aside and rename-back move the original; take-name (swap) gives the copy restored beside
+ * it under staging names the original's names.
  * Every rename is checked by resource id, never by name alone: the name to leave must be held by the
  * database the run recorded, the name to take must be free or already ours. A rename is done when the
  * new name is available and the old one no longer answers for that database.
  */
 
-export type Purpose = 'set-aside' | 'rename-back';
+export type Purpose = 'set-aside' | 'take-name' | 'rename-back';
 
 /** One database to rename. `resourceId`: DbiResourceId or DbClusterResourceId the run recorded. */
 export interface Rename {
@@ -90,8 +92,28 @@ export const command = (r: Rename) =>
 /** The database under `name`, described as the kind of `r`. */
 export const findDatabase = (ctx: ServiceContext, r: Rename, name: string) => API[r.kind].find(ctx, name);
 
+/** The copy restored beside the original (swap), from its staging names to the original's. */
+function takeNameOf(run: RunRecord): { main: Rename; members: Rename[] } {
+  const created = run.resources.createdIds ?? {};
+  const staged = (kind: Rename['kind'], name: string, from: string): Rename => ({
+    kind,
+    from,
+    to: name,
+    resourceId: created[from],
+  });
+  const staging = nameOf(run, 'staging');
+  if (run.kind === 'instance') return { main: staged('instance', run.identifier, staging), members: [] };
+  return {
+    main: staged('cluster', run.identifier, staging),
+    members: clusterConfigOf(run).members.map((m) =>
+      staged('instance', m.identifier, derivedIdentifier(m.identifier, run.runId, 'new')),
+    ),
+  };
+}
+
 /** What the run renames for `purpose`: the database itself, then the members of a cluster. */
 export function renamesOf(run: RunRecord, purpose: Purpose): { main: Rename; members: Rename[] } {
+  if (purpose === 'take-name') return takeNameOf(run);
   const aside = (r: Rename): Rename => (purpose === 'set-aside' ? r : { ...r, from: r.to, to: r.from });
   const temporary = nameOf(run, 'temporary');
   if (run.kind === 'instance') {
@@ -194,11 +216,16 @@ export function renameStep(purpose: Purpose) {
     step: purpose,
     target: 'available',
     confirmations: 2,
+    // Checked often while in flight: a rename emits no RDS event, and the name is unavailable meanwhile.
+    checkEverySeconds: (ctx: ServiceContext) => ctx.config.wait.renameCheckSeconds,
     phases: (ctx: ServiceContext, run: RunRecord) => renamePhases(ctx, run, purpose),
   } satisfies Partial<StepDefinition>;
 }
 
-/** Set-aside: the database first, then (a cluster) its members. Rename-back: all at once, each when it can. */
+/**
+ * Set-aside and take-name: the database first, then (a cluster) its members. Rename-back: all at once,
+ * each when it can.
+ */
 export function renamePhases(ctx: ServiceContext, run: RunRecord, purpose: Purpose): Phases {
   const { main, members } = renamesOf(run, purpose);
   const op = (r: Rename) => renameOp(ctx, run, purpose, r);

@@ -6,6 +6,7 @@ import {
   planFor,
   publishCreated,
   snapshotIdentifier,
+  stagingIdentifier,
   StaleWriteError,
   startRun,
   temporaryIdentifier,
@@ -40,15 +41,13 @@ export async function accept(
     kind,
     id: req.identifier,
   };
-  if (req.strategy !== 'in-place') {
-    throw new Rejection(
-      'unsupported',
-      `strategy "${req.strategy}" is not available yet; use "in-place" (the default)`,
-    );
-  }
   const captured = await inspect(ctx, kind, req.identifier);
 
   const names: RunNames = { temporary: temporaryIdentifier(req.identifier, runId) };
+  // Swap: the copy is restored beside the original under this name, then takes the original's.
+  if (req.strategy === 'swap' && req.task !== 'create_snapshot_only') {
+    names.staging = stagingIdentifier(req.identifier, runId);
+  }
   if (req.task !== 'db_restore') names.snapshot = snapshotIdentifier(req.identifier, runId, now);
   if (req.task === 'create_snapshot') names.restoreFrom = names.snapshot;
   if (req.task === 'db_restore') names.restoreFrom = await resolveSnapshot(ctx, kind, req);

@@ -7,6 +7,7 @@ import {
   event,
   instanceConfigOf,
   nameOf,
+  stagingIdentifier,
   type PhaseOp,
   type Phases,
   type RunRecord,
@@ -16,10 +17,12 @@ import { createdByRun } from './created';
 import { CLUSTER, DATABASES, INSTANCE, type Database, type DatabaseApi } from './databases';
 
 /**
- * Compensation `discard`: delete what the restore created under the original names (a cluster's members
- * first: RDS deletes a cluster only once its instances are gone), so the original can be renamed back.
- * Only what this run recorded as created (or tagged at creation) is deleted, never an original; a copy
- * still being created is waited out, then deleted.
+ * Compensation `discard`: delete what the restore created (a cluster's members first: RDS deletes a
+ * cluster only once its instances are gone). In place the copy holds the original names, and the
+ * original is renamed back next. A swap's copy holds its staging names, or, when take-name failed half
+ * way, some of the original's: each name is looked at, and the original (which may hold its name) is
+ * recognised by its resource id and left alone. Only what this run recorded as created (or tagged at
+ * creation) is deleted, never an original; a copy still being created is waited out, then deleted.
  */
 
 interface Target {
@@ -35,6 +38,8 @@ async function createdCopy(ctx: ServiceContext, run: RunRecord, t: Target): Prom
   const db = await t.api.find(ctx, t.name);
   if (!db) return undefined;
   if (createdByRun(run, db, t.originalId) && (t.belongs?.(db) ?? true)) return db;
+  // A swap's original serves under its name while its copy is discarded: expected, nothing to say.
+  if (db.resourceId !== undefined && db.resourceId === t.originalId) return undefined;
   ctx.log.warn('a database this run did not create holds the name: left alone', {
     runId: run.runId,
     name: t.name,
@@ -77,24 +82,36 @@ function deleteOp(ctx: ServiceContext, run: RunRecord, t: Target): PhaseOp {
   };
 }
 
+/** The names the copy of `identifier` may hold: the original's (in place); swap: its staging name too. */
+const copyNames = (run: RunRecord, identifier: string) =>
+  run.strategy === 'swap' ? [stagingIdentifier(identifier, run.runId), identifier] : [identifier];
+
 function phases(ctx: ServiceContext, run: RunRecord): Phases {
   if (run.kind === 'instance') {
-    const copy = { api: INSTANCE, name: run.identifier, originalId: instanceConfigOf(run).dbiResourceId };
-    return [[unprotectOp(ctx, run, copy)], [deleteOp(ctx, run, copy)]];
+    const originalId = instanceConfigOf(run).dbiResourceId;
+    const copies = copyNames(run, run.identifier).map((name) => ({ api: INSTANCE, name, originalId }));
+    return [copies.map((c) => unprotectOp(ctx, run, c)), copies.map((c) => deleteOp(ctx, run, c))];
   }
   const config = clusterConfigOf(run);
-  const copy = { api: CLUSTER, name: run.identifier, originalId: config.dbClusterResourceId };
-  const members = config.members.map((m) => ({
-    api: INSTANCE,
-    name: m.identifier,
-    originalId: m.dbiResourceId,
-    belongs: (db: Database) => db.cluster === run.identifier,
+  const clusterNames = copyNames(run, run.identifier);
+  const copies = clusterNames.map((name) => ({
+    api: CLUSTER,
+    name,
+    originalId: config.dbClusterResourceId,
   }));
+  const members = config.members.flatMap((m) =>
+    copyNames(run, m.identifier).map((name) => ({
+      api: INSTANCE,
+      name,
+      originalId: m.dbiResourceId,
+      belongs: (db: Database) => db.cluster !== undefined && clusterNames.includes(db.cluster),
+    })),
+  );
   // Aurora members carry no deletion protection of their own (the cluster does).
   return [
     members.map((m) => deleteOp(ctx, run, m)),
-    [unprotectOp(ctx, run, copy)],
-    [deleteOp(ctx, run, copy)],
+    copies.map((c) => unprotectOp(ctx, run, c)),
+    copies.map((c) => deleteOp(ctx, run, c)),
   ];
 }
 
@@ -107,17 +124,32 @@ function advice(run: RunRecord) {
     return id ? ` (check that its resource id is ${id}, the one this run created)` : '';
   };
   const members = run.kind === 'cluster' ? clusterConfigOf(run).members.map((m) => m.identifier) : [];
+  // The names the copy may hold, each with the resource id to check before deleting it.
+  const where = (id: string) => copyNames(run, id).filter((n) => n === id || recorded(n) !== '');
+  const memberCopies = members.flatMap((m) => (run.strategy === 'swap' ? where(m) : [m]));
+  const copies = run.strategy === 'swap' ? where(run.identifier) : [run.identifier];
+  const plan = run.run.plan;
+  // Swap: the original went back first (a failed set-aside) or never left (a failed restore-beside).
+  const originalAway = plan.indexOf('rename-back') > plan.indexOf('discard');
   const steps = [
-    ...(members.length
+    ...(memberCopies.length
       ? [
-          `delete the half-restored members (${members.map((m) => `${INSTANCE.deleteCommand(m)}${recorded(m)}`).join('; ')})`,
+          `delete the half-restored members (${memberCopies.map((m) => `${INSTANCE.deleteCommand(m)}${recorded(m)}`).join('; ')})`,
         ]
       : []),
-    `delete the half-restored ${api.noun} (${api.deleteCommand(run.identifier)})${recorded(run.identifier)}`,
-    `rename the original back (${api.renameCommand(temp, run.identifier)}${members.length ? ', then each member likewise' : ''})`,
+    `delete the half-restored ${api.noun} (${copies.map((c) => `${api.deleteCommand(c)}${recorded(c)}`).join('; ')})`,
+    ...(originalAway
+      ? [
+          `rename the original back (${api.renameCommand(temp, run.identifier)}${members.length ? ', then each member likewise' : ''})`,
+        ]
+      : []),
   ];
   return {
-    state: `a half-restored ${api.noun} may still hold the name ${run.identifier}; the original is safe under ${temp}`,
+    state: `a half-restored ${api.noun} may still hold the name ${copies.join(' or ')}; ${
+      originalAway
+        ? `the original is safe under ${temp}`
+        : `the original serves under its name ${run.identifier}: check its resource id before deleting anything`
+    }`,
     action: steps.join(', then '),
   };
 }
@@ -125,7 +157,8 @@ function advice(run: RunRecord) {
 /** The discard is over: DiscardCompleted (the rename-back follows), or the rollback is complete. */
 async function finish(ctx: ServiceContext, run: RunRecord): Promise<void> {
   // A phase was claimed only if something was there to delete.
-  const discarded = run.expectation?.phase ? run.identifier : null;
+  const copy = run.strategy === 'swap' ? nameOf(run, 'staging') : run.identifier;
+  const discarded = run.expectation?.phase ? copy : null;
   const after = run.run.plan[run.run.plan.indexOf('discard') + 1];
   if (!after) {
     await completeRollback(ctx, run, 'discard', run.identifier);

@@ -21,8 +21,11 @@ import {
   restoreClusterInput,
   restoreInstanceInput,
   SERVING_INSTANCE_STATUSES,
+  stagingIdentifier,
+  type CapturedConfig,
   type ClusterConfig,
   type ClusterMemberConfig,
+  type InstanceConfig,
   type Kind,
   type PhaseOp,
   type RunRecord,
@@ -38,64 +41,99 @@ import { CLUSTER, DATABASES, INSTANCE, type DatabaseApi } from './databases';
 
 const AVAILABLE: ReadonlySet<string> = new Set(['available']);
 
+/**
+ * Where a restore puts the copy: under the original's names (`restore`, in place, once the original is
+ * set aside), or beside the original under staging names (`restore-beside`, swap, while the original
+ * serves). `config` is the captured configuration with the copy's names (the database's and each
+ * member's); the resource ids stay the original's, so nothing ever takes the original for the copy.
+ */
+export interface Placement {
+  step: 'restore' | 'restore-beside';
+  /** The name of the restored database. */
+  name: string;
+  config: CapturedConfig;
+  /** Whether the copy's endpoints must be the original's (in place; beside, they follow the staging names). */
+  sameEndpoints: boolean;
+}
+
+/** The placement of a run's restore step (`step`). */
+export function placementOf(run: RunRecord, step: Placement['step']): Placement {
+  const config = run.kind === 'instance' ? instanceConfigOf(run) : clusterConfigOf(run);
+  if (step === 'restore') return { step, name: run.identifier, config, sameEndpoints: true };
+  const name = nameOf(run, 'staging');
+  const staged: CapturedConfig =
+    'members' in config
+      ? {
+          ...config,
+          identifier: name,
+          members: config.members.map((m) => ({
+            ...m,
+            identifier: stagingIdentifier(m.identifier, run.runId),
+          })),
+        }
+      : { ...config, identifier: name };
+  return { step, name, config: staged, sameEndpoints: false };
+}
+
+const instanceOf = (p: Placement) => p.config as InstanceConfig;
+const clusterOf = (p: Placement) => p.config as ClusterConfig;
+
 /** Whether the run's restore has moved past phase `index` (its earlier operations are over). */
-const past = (run: RunRecord, index: number) =>
-  run.expectation?.step === 'restore' && (run.expectation.phase?.index ?? -1) > index;
+const past = (run: RunRecord, p: Placement, index: number) =>
+  run.expectation?.step === p.step && (run.expectation.phase?.index ?? -1) > index;
 
 /** The restore call of each kind; it answers the new database's resource id. */
 const RESTORE_CALLS: Record<
   Kind,
-  (ctx: ServiceContext, run: RunRecord, snapshot: string) => Promise<string | undefined>
+  (ctx: ServiceContext, run: RunRecord, p: Placement, snapshot: string) => Promise<string | undefined>
 > = {
-  instance: async (ctx, run, snapshot) => {
-    const input = restoreInstanceInput(instanceConfigOf(run), snapshot, [runTagOf(run)]);
+  instance: async (ctx, run, p, snapshot) => {
+    const input = restoreInstanceInput(instanceOf(p), snapshot, [runTagOf(run)]);
     return (await ctx.rds.send(new RestoreDBInstanceFromDBSnapshotCommand(input))).DBInstance?.DbiResourceId;
   },
-  cluster: async (ctx, run, snapshot) => {
-    const input = restoreClusterInput(clusterConfigOf(run), snapshot, [runTagOf(run)]);
+  cluster: async (ctx, run, p, snapshot) => {
+    const input = restoreClusterInput(clusterOf(p), snapshot, [runTagOf(run)]);
     return (await ctx.rds.send(new RestoreDBClusterFromSnapshotCommand(input))).DBCluster
       ?.DbClusterResourceId;
   },
 };
 
-/** The snapshot restored under the original identifier, with every captured setting and the run's tag. */
-export function restoreOp(ctx: ServiceContext, run: RunRecord): PhaseOp {
+/** The snapshot restored under the placement's name, with every captured setting and the run's tag. */
+export function restoreOp(ctx: ServiceContext, run: RunRecord, p: Placement): PhaseOp {
   const api = DATABASES[run.kind];
   const snapshot = nameOf(run, 'restoreFrom');
   return createOp(ctx, run, {
     api,
-    name: run.identifier,
-    label: `restore ${api.noun} ${run.identifier} from ${snapshot}`,
+    name: p.name,
+    label: `restore ${api.noun} ${p.name} from ${snapshot}`,
     what: `restored ${api.noun}`,
-    originalId:
-      run.kind === 'instance'
-        ? instanceConfigOf(run).dbiResourceId
-        : clusterConfigOf(run).dbClusterResourceId,
+    originalId: run.kind === 'instance' ? instanceOf(p).dbiResourceId : clusterOf(p).dbClusterResourceId,
     // A restored instance serves during its baseline backup (its configuration can be checked then);
     // a cluster takes its members once available.
     doneWhen: run.kind === 'instance' ? SERVING_INSTANCE_STATUSES : AVAILABLE,
-    passed: past(run, 0),
-    create: () => RESTORE_CALLS[run.kind](ctx, run, snapshot),
+    passed: past(run, p, 0),
+    create: () => RESTORE_CALLS[run.kind](ctx, run, p, snapshot),
   });
 }
 
-/** A member of the restored cluster, under its original name with its settings (`phase`: its phase). */
+/** A member of the restored cluster, under its placed name with its settings (`phase`: its phase). */
 export function createMemberOp(
   ctx: ServiceContext,
   run: RunRecord,
+  p: Placement,
   member: ClusterMemberConfig,
   phase: number,
 ): PhaseOp {
-  const config = clusterConfigOf(run);
+  const config = clusterOf(p);
   return createOp(ctx, run, {
     api: INSTANCE,
     name: member.identifier,
-    label: `create ${member.writer ? 'writer' : 'reader'} ${member.identifier} in ${run.identifier}`,
+    label: `create ${member.writer ? 'writer' : 'reader'} ${member.identifier} in ${p.name}`,
     what: 'member',
     originalId: member.dbiResourceId,
     doneWhen: AVAILABLE,
-    passed: past(run, phase),
-    belongs: (db) => db.cluster === run.identifier,
+    passed: past(run, p, phase),
+    belongs: (db) => db.cluster === p.name,
     // Creating members while another operation runs on the cluster is refused for a moment.
     notNow: [CLUSTER.busyError],
     create: async () => {
@@ -112,7 +150,7 @@ interface Modifier<D> {
   find(ctx: ServiceContext, name: string): Promise<D | undefined>;
   status(d: D): string;
   modification(
-    run: RunRecord,
+    config: CapturedConfig,
     d: D,
   ): { send(ctx: ServiceContext): Promise<unknown>; applied: string[] } | undefined;
 }
@@ -121,8 +159,8 @@ const INSTANCE_MODIFIER: Modifier<DBInstance> = {
   api: INSTANCE,
   find: (ctx, name) => findInstance(ctx.rds, name),
   status: (db) => db.DBInstanceStatus ?? 'unknown',
-  modification: (run, db) => {
-    const mod = postRestoreModification(instanceConfigOf(run), captureInstanceConfig(db));
+  modification: (config, db) => {
+    const mod = postRestoreModification(config as InstanceConfig, captureInstanceConfig(db));
     return (
       mod && { applied: mod.applied, send: (ctx) => ctx.rds.send(new ModifyDBInstanceCommand(mod.input)) }
     );
@@ -133,9 +171,8 @@ const CLUSTER_MODIFIER: Modifier<DBCluster> = {
   api: CLUSTER,
   find: (ctx, name) => findCluster(ctx.rds, name),
   status: (c) => c.Status ?? 'unknown',
-  modification: (run, c) => {
-    const config: ClusterConfig = clusterConfigOf(run);
-    const mod = postRestoreClusterModification(config, captureClusterConfig(c, []));
+  modification: (config, c) => {
+    const mod = postRestoreClusterModification(config as ClusterConfig, captureClusterConfig(c, []));
     return (
       mod && { applied: mod.applied, send: (ctx) => ctx.rds.send(new ModifyDBClusterCommand(mod.input)) }
     );
@@ -146,23 +183,23 @@ const CLUSTER_MODIFIER: Modifier<DBCluster> = {
  * One modification with what the restore could not take (RDS accepts it once the database is
  * available: not during the baseline backup); done when nothing differs any more.
  */
-export function configureOp(ctx: ServiceContext, run: RunRecord): PhaseOp {
+export function configureOp(ctx: ServiceContext, run: RunRecord, p: Placement): PhaseOp {
   const m = (run.kind === 'instance' ? INSTANCE_MODIFIER : CLUSTER_MODIFIER) as Modifier<unknown>;
   const look = async () => {
-    const d = await m.find(ctx, run.identifier);
-    return { d, mod: d === undefined ? undefined : m.modification(run, d) };
+    const d = await m.find(ctx, p.name);
+    return { d, mod: d === undefined ? undefined : m.modification(p.config, d) };
   };
   return {
     kind: run.kind,
-    name: run.identifier,
-    label: `apply what the restore could not take to ${run.identifier}`,
+    name: p.name,
+    label: `apply what the restore could not take to ${p.name}`,
     notNow: [m.api.busyError],
     look: async () => {
       const { d, mod } = await look();
       if (d === undefined) {
         return {
           state: 'failed',
-          reason: `restored ${m.api.noun} ${run.identifier} disappeared`,
+          reason: `restored ${m.api.noun} ${p.name} disappeared`,
           errorCode: 'Missing',
         };
       }

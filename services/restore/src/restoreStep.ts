@@ -13,31 +13,33 @@ import {
 } from '@rewind/shared';
 import { untagOp } from './created';
 import { DATABASES, INSTANCE } from './databases';
-import { configureOp, createMemberOp, restoreOp } from './restoreOps';
+import { configureOp, createMemberOp, placementOf, restoreOp, type Placement } from './restoreOps';
 import { verifyRestored } from './verification';
 
 /**
- * The restore step: restore the snapshot under the original identifier with every captured setting
- * (a cluster: then its members under their names, the former writer first, then the readers), apply in
- * one modification what the restore cannot take, remove the run's tag, then verify identifiers,
- * endpoints, configuration and tags before anything is deleted. The kind only changes the operations.
+ * The restore steps: restore the snapshot with every captured setting (a cluster: then its members, the
+ * former writer first, then the readers), apply in one modification what the restore cannot take,
+ * remove the run's tag, then verify configuration and tags (and, in place, identifiers and endpoints)
+ * before anything is deleted or renamed. `restore` puts the copy under the original's names once the
+ * original is set aside; `restore-beside` (swap) puts it under staging names while the original serves.
+ * One definition: the placement only changes the names, the kind only the operations.
  */
 
-function phases(ctx: ServiceContext, run: RunRecord): Phases {
-  const members = run.kind === 'cluster' ? clusterConfigOf(run).members : [];
+function phases(ctx: ServiceContext, run: RunRecord, p: Placement): Phases {
+  const members = 'members' in p.config ? p.config.members : [];
   const writers = members.filter((m) => m.writer);
   const readers = members.filter((m) => !m.writer);
   return [
-    [restoreOp(ctx, run)],
+    [restoreOp(ctx, run, p)],
     ...(members.length
       ? [
-          writers.map((m) => createMemberOp(ctx, run, m, 1)),
-          readers.map((m) => createMemberOp(ctx, run, m, 2)),
+          writers.map((m) => createMemberOp(ctx, run, p, m, 1)),
+          readers.map((m) => createMemberOp(ctx, run, p, m, 2)),
         ]
       : []),
-    [configureOp(ctx, run)],
+    [configureOp(ctx, run, p)],
     [
-      untagOp(ctx, run, DATABASES[run.kind], run.identifier),
+      untagOp(ctx, run, DATABASES[run.kind], p.name),
       ...members.map((m) => untagOp(ctx, run, INSTANCE, m.identifier)),
     ],
   ];
@@ -60,28 +62,35 @@ const appliedAfterRestore = (run: RunRecord) =>
     ? instanceSettingsAfterRestore(instanceConfigOf(run))
     : clusterSettingsAfterRestore(clusterConfigOf(run));
 
-export const restore = defineStep({
-  step: 'restore',
-  role: 'forward',
-  target: 'available',
-  deadlineSeconds: (ctx) => ctx.config.wait.deadlines.restore,
-  phases,
-  verify: (ctx, run) => verifyRestored(ctx, run),
-  complete: (ctx, run, data) =>
-    completeStep(
-      ctx,
-      run,
-      'restore',
-      (block) =>
-        event('RestoreCompleted', {
-          run: block,
-          snapshotIdentifier: nameOf(run, 'restoreFrom'),
-          endpoint: { address: String(data.address), port: Number(data.port) || undefined },
-          appliedAfterRestore: appliedAfterRestore(run),
-        }),
-      { resources: { ...run.resources, restored: run.identifier } },
-    ),
-});
+function restoreStep(step: Placement['step']) {
+  return defineStep({
+    step,
+    role: 'forward',
+    target: 'available',
+    deadlineSeconds: (ctx) => ctx.config.wait.deadlines.restore,
+    phases: (ctx, run) => phases(ctx, run, placementOf(run, step)),
+    verify: (ctx, run) => verifyRestored(ctx, placementOf(run, step)),
+    complete: (ctx, run, data) =>
+      completeStep(
+        ctx,
+        run,
+        step,
+        (block) =>
+          event('RestoreCompleted', {
+            run: block,
+            snapshotIdentifier: nameOf(run, 'restoreFrom'),
+            endpoint: { address: String(data.address), port: Number(data.port) || undefined },
+            appliedAfterRestore: appliedAfterRestore(run),
+            ...(step === 'restore-beside' ? { stagingIdentifier: nameOf(run, 'staging') } : {}),
+          }),
+        // Beside, the copy is restored but not yet under the name: take-name records it.
+        step === 'restore' ? { resources: { ...run.resources, restored: run.identifier } } : {},
+      ),
+  });
+}
+
+export const restore = restoreStep('restore');
+export const restoreBeside = restoreStep('restore-beside');
 
 export const startRestore = restore.start;
 export const restoreWait = restore.wait;

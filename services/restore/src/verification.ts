@@ -2,20 +2,19 @@ import type { DBInstance, Tag } from '@aws-sdk/client-rds';
 import {
   captureClusterConfig,
   captureInstanceConfig,
-  clusterConfigOf,
   diffClusterConfig,
   diffInstanceConfig,
   findCluster,
   findInstance,
   formatDifferences,
-  instanceConfigOf,
   SERVING_INSTANCE_STATUSES,
   type ClusterConfig,
   type ConfigDifference,
+  type InstanceConfig,
   type Probe,
-  type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
+import type { Placement } from './restoreOps';
 
 /**
  * Verification of a restored database before anything is deleted: the captured configuration (engine,
@@ -54,18 +53,18 @@ const missing = (noun: string, name: string): Probe => ({
   errorCode: 'Missing',
 });
 
-async function verifyInstance(ctx: ServiceContext, run: RunRecord): Promise<Probe> {
-  const config = instanceConfigOf(run);
-  const db = await findInstance(ctx.rds, run.identifier);
-  if (!db) return missing('instance', run.identifier);
+async function verifyInstance(ctx: ServiceContext, p: Placement): Promise<Probe> {
+  const config = p.config as InstanceConfig;
+  const db = await findInstance(ctx.rds, p.name);
+  if (!db) return missing('instance', p.name);
   const status = db.DBInstanceStatus ?? 'unknown';
   if (!SERVING_INSTANCE_STATUSES.has(status)) return { state: 'waiting', status };
   const differences = [
     ...diffInstanceConfig(config, captureInstanceConfig(db)),
-    ...tagDifference(run.identifier, config.tags, db.TagList),
+    ...tagDifference(p.name, config.tags, db.TagList),
   ];
   if (differences.length) return mismatch('instance', differences);
-  if (config.endpointAddress && db.Endpoint?.Address !== config.endpointAddress) {
+  if (p.sameEndpoints && config.endpointAddress && db.Endpoint?.Address !== config.endpointAddress) {
     return {
       state: 'failed',
       reason: `restored endpoint ${db.Endpoint?.Address} differs from the original ${config.endpointAddress}`,
@@ -81,10 +80,10 @@ const endpoints = (cfg: ClusterConfig) => [
   ...cfg.members.map((m) => `${m.identifier}=${m.endpointAddress}`).sort(),
 ];
 
-async function verifyCluster(ctx: ServiceContext, run: RunRecord): Promise<Probe> {
-  const config = clusterConfigOf(run);
-  const c = await findCluster(ctx.rds, run.identifier);
-  if (!c) return missing('cluster', run.identifier);
+async function verifyCluster(ctx: ServiceContext, p: Placement): Promise<Probe> {
+  const config = p.config as ClusterConfig;
+  const c = await findCluster(ctx.rds, p.name);
+  if (!c) return missing('cluster', p.name);
   const members: DBInstance[] = [];
   for (const m of c.DBClusterMembers ?? []) {
     const db = await findInstance(ctx.rds, m.DBInstanceIdentifier!);
@@ -93,20 +92,24 @@ async function verifyCluster(ctx: ServiceContext, run: RunRecord): Promise<Probe
   const restored = captureClusterConfig(c, members);
   const differences = [
     ...diffClusterConfig(config, restored),
-    ...tagDifference(run.identifier, config.tags, c.TagList),
+    ...tagDifference(p.name, config.tags, c.TagList),
     ...config.members.flatMap((m) => {
       const db = members.find((d) => d.DBInstanceIdentifier === m.identifier);
       return db ? tagDifference(m.identifier, m.tags, db.TagList) : [];
     }),
   ];
-  if (JSON.stringify(endpoints(restored)) !== JSON.stringify(endpoints(config))) {
+  if (p.sameEndpoints && JSON.stringify(endpoints(restored)) !== JSON.stringify(endpoints(config))) {
     differences.push({ field: 'endpoints', expected: endpoints(config), actual: endpoints(restored) });
   }
   if (differences.length) return mismatch('cluster', differences);
   return { state: 'done', data: { address: c.Endpoint ?? '', port: c.Port ?? 0 } };
 }
 
-/** Every phase done: the restored database must match the original before the set-aside one may go. */
-export function verifyRestored(ctx: ServiceContext, run: RunRecord): Promise<Probe> {
-  return run.kind === 'instance' ? verifyInstance(ctx, run) : verifyCluster(ctx, run);
+/**
+ * Every phase done: the restored database must match the original before the set-aside one may go (in
+ * place), or before the renames begin (beside: every setting and tag, its endpoints aside, which follow
+ * its staging names until it takes the original's).
+ */
+export function verifyRestored(ctx: ServiceContext, p: Placement): Promise<Probe> {
+  return 'members' in p.config ? verifyCluster(ctx, p) : verifyInstance(ctx, p);
 }

@@ -145,7 +145,7 @@ export const RenameCompleted = z.object({
   ...base,
   from: z.string(),
   to: z.string(),
-  purpose: z.enum(['set-aside', 'promote', 'rename-back']),
+  purpose: z.enum(['set-aside', 'take-name', 'rename-back']),
 });
 
 export const RestoreCompleted = z.object({
@@ -153,6 +153,12 @@ export const RestoreCompleted = z.object({
   snapshotIdentifier: z.string(),
   endpoint: z.object({ address: z.string(), port: z.number().int().optional() }),
   appliedAfterRestore: z.array(z.string()).describe('Settings applied with a modify call after the restore'),
+  stagingIdentifier: z
+    .string()
+    .optional()
+    .describe(
+      'swap (restore-beside): the copy was restored beside the original under this name; two renames give it the name next',
+    ),
 });
 
 export const CleanupCompleted = z.object({
@@ -270,7 +276,8 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   RenameCompleted: { producer: 'rename', meaning: 'A rename finished (from, to, purpose)' },
   RestoreCompleted: {
     producer: 'restore',
-    meaning: 'The restored database is available under its name with its configuration',
+    meaning:
+      'The restored database is available with its configuration: under its name (in place), or beside the original under stagingIdentifier (swap)',
   },
   CleanupCompleted: {
     producer: 'cleanup',

@@ -9,7 +9,7 @@ export const FORWARD_STEPS = [
   'set-aside',
   'restore',
   'restore-beside',
-  'promote',
+  'take-name',
   'cleanup',
 ] as const;
 export const COMPENSATION_STEPS = ['discard', 'rename-back'] as const;

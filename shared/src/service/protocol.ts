@@ -47,6 +47,11 @@ export interface StepDefinition {
   /** Looks in a row that must find every phase done (a rename, which no RDS event confirms, needs two). */
   confirmations?: number;
   /**
+   * Checks at this flat interval once the current phase's calls are sent (a rename in flight), instead of
+   * backing off from `firstCheckSeconds`; the first check after the start comes after it too.
+   */
+  checkEverySeconds?(ctx: ServiceContext): number;
+  /**
    * With several confirmations: a first look at the start that finds every phase done completes the step
    * at once. Nothing was sent, so there is nothing to confirm (a rename-back whose original never left
    * its name).
@@ -140,7 +145,12 @@ export function defineStep(def: StepDefinition): DefinedStep {
     const outcome = await startPhases(
       ctx,
       run,
-      { step: def.step, target: def.target, deadlineSeconds: def.deadlineSeconds(ctx) },
+      {
+        step: def.step,
+        target: def.target,
+        deadlineSeconds: def.deadlineSeconds(ctx),
+        firstCheckSeconds: def.checkEverySeconds?.(ctx),
+      },
       phases,
       changes,
     );
@@ -157,6 +167,9 @@ export function defineStep(def: StepDefinition): DefinedStep {
   const wait: WaitingStep = {
     step: def.step,
     confirmations: def.confirmations,
+    checkSeconds: def.checkEverySeconds
+      ? (ctx, run) => (run.expectation?.phase?.sent.length ? def.checkEverySeconds!(ctx) : undefined)
+      : undefined,
     probe: async (ctx, run) => asProbe(ctx, def, await drivePhases(ctx, run, await def.phases(ctx, run))),
     complete: async (ctx, run, data) => {
       await def.complete(ctx, run, data);

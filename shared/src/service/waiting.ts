@@ -46,6 +46,8 @@ export interface WaitSpec {
   target: string;
   deadlineSeconds: number;
   context?: Record<string, string>;
+  /** The first check after this many seconds instead of `firstCheckSeconds` (a rename, sent by the first look). */
+  firstCheckSeconds?: number;
 }
 
 export interface WaitingStep {
@@ -58,6 +60,11 @@ export interface WaitingStep {
   fail?(ctx: ServiceContext, run: RunRecord, reason: string, errorCode?: string): Promise<void>;
   /** Confirmations needed before done (a rename needs two describe calls in a row). */
   confirmations?: number;
+  /**
+   * A flat interval between checks instead of the backoff, while it applies (undefined: back off). A
+   * rename in flight is checked often: it emits no RDS event, and its end is when the name serves again.
+   */
+  checkSeconds?(ctx: ServiceContext, run: RunRecord): number | undefined;
 }
 
 function checkDelay(ctx: ServiceContext, seq: number): number {
@@ -108,7 +115,11 @@ export async function beginWait(
       spec.deadlineSeconds + 86_400,
       now,
     ),
-    sendCheck(ctx, { runId: run.runId, step: spec.step, seq: expectation.checks }, checkDelay(ctx, 0)),
+    sendCheck(
+      ctx,
+      { runId: run.runId, step: spec.step, seq: expectation.checks },
+      spec.firstCheckSeconds ?? checkDelay(ctx, 0),
+    ),
     act?.(updated),
   ]);
   const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -183,7 +194,8 @@ export async function settle(
     const delay =
       confirmations > 0
         ? ctx.config.wait.confirmSeconds
-        : checkDelay(ctx, check && !recheck ? check.seq + 1 - (exp.backoffFrom ?? 0) : 0);
+        : (step.checkSeconds?.(ctx, run) ??
+          checkDelay(ctx, check && !recheck ? check.seq + 1 - (exp.backoffFrom ?? 0) : 0));
     await sendCheck(ctx, { runId: run.runId, step: step.step, seq }, delay);
   }
   return 'waiting';
