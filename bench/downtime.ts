@@ -1,7 +1,7 @@
 /**
- * Downtime benchmark (run: `npm run bench:downtime`; DOWNTIME_TIME_SCALE=0.0667, DOWNTIME_STRATEGIES=in-place,swap,
+ * Downtime benchmark (run: `npm run bench:downtime`; DOWNTIME_TIME_SCALE=0.1, DOWNTIME_STRATEGIES=in-place,swap,
  * DOWNTIME_KINDS=instance,cluster). Restores production-like databases with `create_snapshot` at RDS's
- * realistic durations compressed by one factor (default 1/15: a ten-minute restore takes 40 s), with
+ * realistic durations compressed by one factor (default 1/10: a ten-minute restore takes 60 s), with
  * Rewind's own wait settings (first check, backoff ceiling, rename confirmation) compressed by the same
  * factor, and prints for each run how long the database's endpoint did not answer, read from the
  * emulator's endpoint availability timeline (`GET /_rewind/rds/availability`), converted back to
@@ -31,7 +31,7 @@ import {
 setMaxListeners(64);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const SCALE = Number(process.env.DOWNTIME_TIME_SCALE ?? 1 / 15);
+const SCALE = Number(process.env.DOWNTIME_TIME_SCALE ?? 1 / 10);
 const STRATEGIES = (process.env.DOWNTIME_STRATEGIES ?? 'in-place,swap').split(',');
 const KINDS = (process.env.DOWNTIME_KINDS ?? 'instance,cluster').split(',') as ('instance' | 'cluster')[];
 /** RDS Blue/Green: "The switchover typically takes under a minute" (CreateBlueGreenDeployment, API reference). */

@@ -71,15 +71,17 @@ async function fleet(n: number) {
       );
     }
     const endedAt = new Map<string, number>();
+    let shown = 0;
     await tally.settle(requests, STALL_MS, (done) => {
       for (const r of requests) {
         const run = tally.runOf.get(r);
         if (!endedAt.has(r) && (tally.rejected.has(r) || (run && tally.terminal.has(run))))
           endedAt.set(r, Date.now());
       }
-      process.stdout.write(`\r${done}/${n} runs ended (${seconds((Date.now() - started) / 1000)})`);
+      if (Date.now() - shown < 10_000 && done < n) return;
+      shown = Date.now();
+      console.log(`${done}/${n} runs ended (${seconds((Date.now() - started) / 1000)})`);
     });
-    process.stdout.write('\n');
     const stealLine = steal.line();
     const after = await e2e.cloud.admin.get<Calls>('/_rewind/rds/calls');
     const calls = diff(after.byAction, before.byAction);
