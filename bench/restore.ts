@@ -5,7 +5,10 @@
  * RDS operation time, orchestration overhead per step; then per run on average: Lambda invocations,
  * DynamoDB writes, events published and RDS API calls; RDS calls refused by the account-wide throttle;
  * events that went out more than once; and p50/p99 of the event -> next RDS call latency and of the
- * overhead per event-driven step. Figures only, no assertions.
+ * overhead per event-driven step; and the Lambda compute per run (GB-seconds from the function runtime's
+ * invocation durations and each function's configured memory), against what a design whose Lambdas wait
+ * in boto3 waiters (Trapheus: a poll every 40 s, 128 MB) would bill for the same RDS durations. Figures
+ * only, no assertions.
  *
  * Compressed time compresses the RDS API rate too: ten concurrent runs at 0.002 call RDS about 500 times
  * as often as in AWS and meet the account-wide limit (12 calls/s), so their figures measure the throttle.
@@ -21,12 +24,13 @@
  * their overhead is reported apart from the event-driven steps (snapshot, restore, cleanup).
  */
 import { setMaxListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { StateStore, type LogEntry } from '@rewind/shared';
 import { startLocalCloud } from '../local/src';
 import { createProductionInstance, Observer } from '../e2e/harness';
+import { lambdaCompute, ms, stealMeter } from './bed';
+import { pct, waiterGbSeconds } from './figures';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   EventBridgeClient,
@@ -72,27 +76,6 @@ const STEPS = [
     eventDriven: true,
   },
 ] as const;
-
-/** CPU time counters of the machine (Linux `/proc/stat`), to report how much the host took (steal). */
-function cpuTimes(): { steal: number; total: number } | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n')[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    return { steal: fields[7] ?? 0, total: fields.reduce((a, b) => a + b, 0) };
-  } catch {
-    return undefined;
-  }
-}
-
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
-};
-const ms = (n: number) => `${n.toFixed(0)} ms`;
 
 async function main() {
   const cloud = await startLocalCloud({
@@ -171,7 +154,7 @@ async function main() {
   await cloud.admin.clearInvocations();
   const callsBefore = await cloud.admin.get<{ byAction: Record<string, number> }>('/_rewind/rds/calls');
   const wall = Date.now();
-  const cpuBefore = cpuTimes();
+  const steal = stealMeter();
   async function worker() {
     while (next < ids.length) {
       results.push(await runOne(ids[next++]!));
@@ -180,7 +163,7 @@ async function main() {
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const wallMs = Date.now() - wall;
-  const cpuAfter = cpuTimes();
+  const stealLine = steal.line();
   process.stdout.write('\n');
 
   const latency: number[] = [];
@@ -188,6 +171,9 @@ async function main() {
   const checkOverhead: number[] = [];
   const rows: string[] = [];
   let publishedTwice = 0;
+  // Per run, the production seconds a waiter-based design would wait on each RDS operation.
+  const waiterWaits: number[][] = [];
+  const histories = await cloud.admin.get<History[]>(`/_rewind/rds/history`);
   for (const r of results.sort((a, b) => a.id.localeCompare(b.id))) {
     const run = (await store.getRun(r.runId))!;
     const timeline = await store.getTimeline(r.runId);
@@ -196,7 +182,6 @@ async function main() {
       .map((t) => `${t.type} ${JSON.stringify(t.detail)}`);
     publishedTwice += outs.length - new Set(outs).size;
     const out = (type: string) => timeline.find((t: LogEntry) => t.direction === 'out' && t.type === type);
-    const histories = await cloud.admin.get<History[]>(`/_rewind/rds/history`);
     const resourceOf = (step: string) =>
       step === 'snapshot'
         ? run.names.snapshot!
@@ -207,6 +192,8 @@ async function main() {
             : run.names.temporary!;
     let rdsTotal = 0;
     const perStep: string[] = [];
+    const waits: number[] = [];
+    waiterWaits.push(waits);
     for (const s of STEPS) {
       const trigger = Date.parse(out(s.trigger)!.at);
       const done = Date.parse(out(s.done)!.at);
@@ -223,6 +210,16 @@ async function main() {
       const target = [...entries].reverse().find((e) => e.status === s.target)?.t ?? done;
       rdsTotal += Math.max(0, target - call);
       latency.push(Math.max(0, call - trigger));
+      // A waiter for "available" after a restore waits through the baseline backup too.
+      const waiterEnd =
+        s.step === 'restore'
+          ? (histories
+              .flatMap((h) => h.entries)
+              .map((e) => ({ ...e, t: Date.parse(e.time) }))
+              .filter((e) => e.identifier === name && e.status === 'available' && e.t >= call)
+              .sort((a, b) => a.t - b.t)[0]?.t ?? target)
+          : target;
+      waits.push(Math.max(0, waiterEnd - call) / TIME_SCALE / 1000);
       if (s.step === 'restore') {
         // Event-driven: restored instance available -> the modification call. Check-driven: modification
         // finished -> verified and RestoreCompleted (no RDS event marks the end of a modification).
@@ -297,12 +294,20 @@ async function main() {
   console.log(
     `RDS calls refused by the account-wide throttle: ${throttled} (retried by the SDK; RDS time scale ${TIME_SCALE})`,
   );
-  if (cpuBefore && cpuAfter) {
-    const steal = (100 * (cpuAfter.steal - cpuBefore.steal)) / Math.max(1, cpuAfter.total - cpuBefore.total);
-    console.log(
-      `CPU time taken by the host (steal) during the runs: ${steal.toFixed(1)}% (a shared machine stretches the tails)`,
-    );
-  }
+  const compute = await lambdaCompute(cloud.admin, cloud.names);
+  const waiterGb = waiterWaits.map((w) => waiterGbSeconds(w));
+  const meanWait = (i: number) => waiterWaits.reduce((a, w) => a + (w[i] ?? 0), 0) / Math.max(1, n);
+  console.log(
+    `Lambda compute per run: ${(compute.gbSeconds / n).toFixed(3)} GB-s (${(compute.invocations / n).toFixed(1)} invocations; ${Object.entries(
+      compute.byService,
+    )
+      .map(([svc, gb]) => `${svc} ${(gb / n).toFixed(3)}`)
+      .join(', ')}; aim: <= 3 GB-s)`,
+  );
+  console.log(
+    `  a design waiting in Lambdas (boto3 waiters, a poll every 40 s, 128 MB) for the same RDS durations: ${(waiterGb.reduce((a, b) => a + b, 0) / Math.max(1, n)).toFixed(1)} GB-s per run (waits in production seconds: snapshot ${meanWait(0).toFixed(0)}, rename ${meanWait(1).toFixed(0)}, restore until available ${meanWait(2).toFixed(0)}, delete ${meanWait(3).toFixed(0)}; its calling Lambdas not counted)`,
+  );
+  console.log(stealLine);
   console.log(`events published more than once (same type and detail): ${publishedTwice}`);
   console.log(`event -> next RDS call latency: p50 ${ms(pct(latency, 0.5))}, p99 ${ms(pct(latency, 0.99))}`);
   console.log(

@@ -7,9 +7,10 @@ import type { ServiceContext } from './context';
 /**
  * One RDS client per (account, region) a run touches: the service's own client at home; in another
  * region of the same account a client for that region; in another account a client whose credentials come
- * from assuming the role configured for that account (REWIND_ACCOUNT_ROLES). Built once per container.
+ * from assuming the role configured for that account (REWIND_ACCOUNT_ROLES). Built once per container (keyed
+ * by its configuration: a context derived for one look shares them).
  */
-const cache = new WeakMap<ServiceContext, Map<string, RDSClient>>();
+const cache = new WeakMap<ServiceContext['config'], Map<string, RDSClient>>();
 
 export function rdsFor(
   ctx: ServiceContext,
@@ -18,8 +19,8 @@ export function rdsFor(
   const home = ctx.config.home;
   if (!home || isHome(address, home)) return ctx.rds;
   const key = `${address.account}:${address.region}`;
-  let clients = cache.get(ctx);
-  if (!clients) cache.set(ctx, (clients = new Map()));
+  let clients = cache.get(ctx.config);
+  if (!clients) cache.set(ctx.config, (clients = new Map()));
   const cached = clients.get(key);
   if (cached) return cached;
   const common = {

@@ -1,6 +1,7 @@
 import type { StepName } from '../contracts/run';
 import type { RunRecord } from '../state/types';
 import type { ServiceContext } from './context';
+import { lookingOnce } from './lookOnce';
 import { drivePhases, startPhases, type PhaseOutcome, type Phases } from './phases';
 import { failRollback, failStep } from './runs';
 import type { StartStep } from './steps';
@@ -134,7 +135,8 @@ export function defineStep(def: StepDefinition): DefinedStep {
   if (def.role !== 'forward' && !def.advice) {
     throw new Error(`${def.role} step ${def.step} must say what to do when it fails (advice)`);
   }
-  const start: StartStep = async (ctx, run) => {
+  const start: StartStep = async (stepCtx, run) => {
+    const ctx = lookingOnce(stepCtx);
     const prepared: Preparation = (await def.prepare?.(ctx, run)) ?? {};
     if ('finish' in prepared) {
       await def.complete(ctx, run, {}, prepared.finish.warning);
@@ -170,7 +172,10 @@ export function defineStep(def: StepDefinition): DefinedStep {
     checkSeconds: def.checkEverySeconds
       ? (ctx, run) => (run.expectation?.phase?.sent.length ? def.checkEverySeconds!(ctx) : undefined)
       : undefined,
-    probe: async (ctx, run) => asProbe(ctx, def, await drivePhases(ctx, run, await def.phases(ctx, run))),
+    probe: async (stepCtx, run) => {
+      const ctx = lookingOnce(stepCtx);
+      return asProbe(ctx, def, await drivePhases(ctx, run, await def.phases(ctx, run)));
+    },
     complete: async (ctx, run, data) => {
       await def.complete(ctx, run, data);
     },
