@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { resourceNames, type ResourceNames } from '@rewind/shared/src/resourceNames';
 import { AdminClient } from './admin/adminClient';
+import { CloudClock } from './clock';
+import { clockService } from './clockService';
 import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
 import { validateAccounts, type IdentityOptions } from './edge/identity';
@@ -82,12 +84,14 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
   const invocationLog = new InvocationLog();
   let runtime: FunctionRuntime | undefined;
   let resources: ProvisionedResources | undefined;
+  const clock = new CloudClock();
+  closers.push(async () => clock.close());
   try {
     const fauxqs = await createFauxqsService(callers);
     closers.push(() => fauxqs.close?.() ?? Promise.resolve());
     const dynamodb = await createDynaliteService(callers);
     closers.push(() => dynamodb.close?.() ?? Promise.resolve());
-    const events = startEventBridge(callers, fauxqs.sqs, log);
+    const events = startEventBridge(callers, fauxqs.sqs, log, clock);
     closers.push(() => events.close());
     // IAM hook: function roles from the deployment's generators, evaluated on every request (opt out: iam: false).
     let rdsRef: ReturnType<typeof startRds> | undefined;
@@ -97,7 +101,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         : createLocalIam({ names, identity, values: { senderEmail: LOCAL_SENDER }, rds: () => rdsRef, log });
     const rdsSns = iam ? iam.guardRdsPublisher(fauxqs.sns, fauxqs) : fauxqs.sns;
     const kms = createKms(callers);
-    const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log));
+    const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log, clock));
     closers.push(() => rds.close());
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
@@ -109,6 +113,8 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
           : jsonResponse(404, { error: 'Nothing was provisioned (provision: false)' }),
     };
     const services: EmulatedService[] = [
+      // The clock first: saved due times are on the cloud clock.
+      clockService(clock),
       fauxqs,
       dynamodb,
       events,
