@@ -23,6 +23,8 @@ import { createSesSink } from './sinks/sesSink';
 import { createWebhookSink } from './sinks/webhookSink';
 import { createFauxqsService } from './sqs/fauxqsService';
 import { createLocalIam, type IamAuthorizer } from './iam';
+import { SCHEDULER_PRINCIPAL } from './iam/roles';
+import { createScheduler } from './scheduler';
 import type { EmulatedService, LocalIdentity } from './types';
 
 /** A running local cloud (in this process, or spawned: same shape). */
@@ -103,6 +105,16 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     const kms = createKms(callers);
     const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log, clock));
     closers.push(() => rds.close());
+    const scheduler = createScheduler({
+      ...callers,
+      clock,
+      bus: events,
+      sqs: fauxqs.sqs,
+      checkRole:
+        iam && ((arn, requests) => iam.authorizer.checkAssumedRole(arn, SCHEDULER_PRINCIPAL, requests)),
+      log,
+    });
+    closers.push(() => scheduler.close());
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
       adminPrefix: 'resources',
@@ -121,6 +133,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       // KMS before RDS: a saved RDS step may resume as soon as RDS is loaded, and may need a key.
       kms,
       rds,
+      scheduler,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),
