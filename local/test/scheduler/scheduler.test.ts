@@ -177,7 +177,7 @@ it('answers the schedule API as AWS does, with its validation errors', async () 
     Target: { Arn: BUS_ARN, EventBridgeParameters: { Source: 'rewind.scheduler' } },
   });
   expect(got.CreationDate).toBeInstanceOf(Date);
-  const listed = await scheduler.send(new ListSchedulesCommand({ ScheduleGroup: 'rewind-local-schedules' }));
+  const listed = await scheduler.send(new ListSchedulesCommand({ GroupName: 'rewind-local-schedules' }));
   expect(listed.Schedules?.map((s) => [s.Name, s.State, s.Target?.Arn])).toEqual([
     ['kept', 'DISABLED', BUS_ARN],
   ]);
@@ -186,7 +186,7 @@ it('answers the schedule API as AWS does, with its validation errors', async () 
   );
   await scheduler.send(new DeleteScheduleCommand({ Name: 'kept', GroupName: 'rewind-local-schedules' }));
   expect(
-    (await scheduler.send(new ListSchedulesCommand({ ScheduleGroup: 'rewind-local-schedules' }))).Schedules,
+    (await scheduler.send(new ListSchedulesCommand({ GroupName: 'rewind-local-schedules' }))).Schedules,
   ).toEqual([]);
 });
 
