@@ -36,6 +36,12 @@ function accessKeyOf(req: LocalRequest): string | undefined {
   return /Credential=([^/]+)\//.exec(auth)?.[1];
 }
 
+/** Why a service may not act with a role: the role is unknown, or its policies refuse a request. */
+export interface RoleRefusal {
+  reason: 'unknown-role' | 'denied';
+  message: string;
+}
+
 export class IamAuthorizer {
   private readonly byAccessKey = new Map<string, LocalRole>();
   private readonly denials: Denial[] = [];
@@ -63,14 +69,14 @@ export class IamAuthorizer {
    * What a service (e.g. `scheduler.amazonaws.com`) may do with a role it assumes: undefined when every
    * request is allowed, else the refusal (recorded with the denials).
    */
-  checkAssumedRole(arn: string, service: string, requests: AuthorizationRequest[]): string | undefined {
+  checkAssumedRole(arn: string, service: string, requests: AuthorizationRequest[]): RoleRefusal | undefined {
     const role = this.byRoleArn.get(arn);
     if (!role) {
       const message =
         `${service} could not assume role ${arn}: the local cloud knows no such role (the deployment's ` +
         `roles are known; register another with POST /_rewind/iam/roles {"name", "policies"})`;
       this.record(service, requests[0] ?? { action: 'sts:AssumeRole', resource: arn, context: {} }, message);
-      return message;
+      return { reason: 'unknown-role', message };
     }
     for (const request of requests) {
       const decision = evaluate(role.policies, request);
@@ -81,7 +87,7 @@ export class IamAuthorizer {
         decision.reason === 'explicit-deny',
       );
       this.record(role.name, request, message);
-      return message;
+      return { reason: 'denied', message };
     }
     return undefined;
   }
