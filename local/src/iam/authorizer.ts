@@ -7,7 +7,15 @@
 import { jsonResponse } from '../http';
 import { awsErrorResponse } from '../edge/awsError';
 import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
-import { evaluate, type AuthorizationRequest, type PolicyDocument } from './evaluate';
+import {
+  evaluate,
+  type AssumedRoleCheck,
+  type AuthorizationRequest,
+  type PolicyDocument,
+  type RoleRefusal,
+} from './evaluate';
+
+export type { AssumedRoleCheck, RoleRefusal } from './evaluate';
 import { authorizationRequests, type ContextSources } from './requestContext';
 import { roleArn, type LocalRole } from './roles';
 
@@ -34,12 +42,6 @@ function accessKeyOf(req: LocalRequest): string | undefined {
   const auth = req.headers['authorization'];
   if (typeof auth !== 'string') return undefined;
   return /Credential=([^/]+)\//.exec(auth)?.[1];
-}
-
-/** Why a service may not act with a role: the role is unknown, or its policies refuse a request. */
-export interface RoleRefusal {
-  reason: 'unknown-role' | 'denied';
-  message: string;
 }
 
 export class IamAuthorizer {

@@ -17,7 +17,7 @@ import { RdsState } from './state';
 const DAY_MS = 86_400_000;
 
 /** The next start of a `hh:mm-hh:mm` window (UTC) strictly after `now`. */
-export function nextWindowStart(window: string, now: number): number {
+function nextWindowStart(window: string, now: number): number {
   const m = /^(\d{2}):(\d{2})-/.exec(window);
   const minutes = m ? Number(m[1]) * 60 + Number(m[2]) : 3 * 60;
   const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
@@ -32,7 +32,7 @@ function backedUp(res: Backed): boolean {
 }
 
 /** Sets the database's next daily backup, unless one is set or it keeps no backups. */
-export function armDailyBackup(s: RdsState, res: Backed): void {
+function armDailyBackup(s: RdsState, res: Backed): void {
   if (s.dailyBackups.has(res.key) || !backedUp(res)) return;
   s.dailyBackups.add(res.key);
   s.sched.taskAt(nextWindowStart(res.preferredBackupWindow, s.clock.now()), res, dailyBackup(res));

@@ -1,6 +1,6 @@
 /** What the RDS emulator offers its callers (the edge, the admin API, tests) and how it is created. */
 import type { CloudClock } from '../clock';
-import type { AssumedRoleCheck } from '../scheduler/delivery';
+import type { AssumedRoleCheck } from '../iam/evaluate';
 import type { S3Writer } from '../sqs/fauxqsService';
 import type { KmsKeys } from '../kms/keys';
 import type {

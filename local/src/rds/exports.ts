@@ -24,7 +24,7 @@ import { xmlList, type Params, type XmlObject } from './protocol';
 import { EXPORT_KEY, type RdsState } from './state';
 
 /** "You can have up to five concurrent DB snapshot export tasks in progress per AWS account." */
-export const EXPORTS_IN_PROGRESS_PER_ACCOUNT = 5;
+const EXPORTS_IN_PROGRESS_PER_ACCOUNT = 5;
 const RUNNING = new Set<ExportTask['status']>(['STARTING', 'IN_PROGRESS']);
 const ID = /^[A-Za-z][A-Za-z0-9-]{0,254}$/;
 

@@ -5,7 +5,7 @@
  */
 import { Partitions, resolveCaller } from '../edge/identity';
 import { CloudClock } from '../clock';
-import type { AssumedRoleCheck } from '../scheduler/delivery';
+import type { AssumedRoleCheck } from '../iam/evaluate';
 import type { S3Writer } from '../sqs/fauxqsService';
 import { KmsKeys } from '../kms/keys';
 import { partitionedState } from '../persistence/partitioned';

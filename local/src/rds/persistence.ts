@@ -63,7 +63,7 @@ export const rdsState: PlaceState<{ state: RdsState }, RdsDump> = {
     s.keySequence = dump.keySequence;
     s.random.position = dump.randomPosition;
     s.events.restore(dump.events);
-    s.sched.resume(dump.tasks, (key) => s.byKey(key));
+    s.sched.resume(dump.tasks, (key) => s.ownerOf(key));
     s.dailyBackups.clear();
     for (const t of dump.tasks) if (t.task === 'backup.daily') s.dailyBackups.add(t.key);
     // A state saved before daily backups existed: arm them for the databases that are available.

@@ -1,7 +1,7 @@
 /** Everything the emulator holds, and the helpers the operation modules share. */
 import type { KmsKeys } from '../kms/keys';
 import type { CloudClock } from '../clock';
-import type { AssumedRoleCheck } from '../scheduler/delivery';
+import type { AssumedRoleCheck } from '../iam/evaluate';
 import type { S3Writer } from '../sqs/fauxqsService';
 import type { BusIngress, LocalIdentity } from '../types';
 import { err } from './errors';
@@ -146,10 +146,13 @@ export class RdsState {
   runTask(ref: TaskRef): void | Promise<void> {
     const fn = taskFunction<RdsState>(ref.task);
     if (!fn) throw new Error(`unknown lifecycle task ${ref.task}`);
-    const owner = ref.key.startsWith(EXPORT_KEY)
-      ? this.exportTasks.get(ref.key.slice(EXPORT_KEY.length))
-      : this.byKey(ref.key);
+    const owner = this.ownerOf(ref.key);
     if (owner) return fn(this, owner, ref.args);
+  }
+
+  /** What a lifecycle task belongs to: a resource, or an export task (`export:<id>`). */
+  ownerOf(key: string): Resource | ExportTask | undefined {
+    return key.startsWith(EXPORT_KEY) ? this.exportTasks.get(key.slice(EXPORT_KEY.length)) : this.byKey(key);
   }
 
   /** The sequence behind `nextKey` (saved, so keys stay unique after a restart). */

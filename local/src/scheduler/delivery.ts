@@ -8,14 +8,11 @@
  * to the schedule's dead-letter queue at once with the error, and is recorded.
  */
 import { randomBytes } from 'node:crypto';
-import type { RoleRefusal } from '../iam/authorizer';
+import type { AssumedRoleCheck } from '../iam/evaluate';
 import type { AuthorizationRequest } from '../iam/evaluate';
 import type { SqsSender } from '../eventbridge/router';
 import type { BusIngress, LocalIdentity } from '../types';
 import type { Firing, Schedule } from './model';
-
-/** Evaluates what a service does with a role it assumes: undefined if allowed, else the refusal. */
-export type AssumedRoleCheck = (roleArn: string, requests: AuthorizationRequest[]) => RoleRefusal | undefined;
 
 export interface DeliveryDeps {
   bus: BusIngress;

@@ -369,3 +369,33 @@ it('exports snapshots to S3 with the checks, the limit of 5 per account, cancell
     await cloud.admin.post('rds/faults/clear');
   }
 });
+
+it('lets 20 DB snapshot copies be in progress to a region at once, refusing the 21st until one ends', async () => {
+  const west = clientsFor(cloud.endpoint, 'test', 'us-west-2');
+  try {
+    await instance('copied-db', { MultiAZ: true });
+    const source = await snapshot('copied-db', 'copied-snap');
+    // Real durations: the copies stay pending (queued behind each other) until the clock moves.
+    await rdsConfig({ timeScale: 1 });
+    const copy = (n: number) =>
+      west.rds.send(
+        new CopyDBSnapshotCommand({
+          SourceDBSnapshotIdentifier: source,
+          TargetDBSnapshotIdentifier: `dr-${n}`,
+        }),
+      );
+    for (let n = 1; n <= 20; n++) await copy(n);
+    expect(await errorOf(copy(21))).toEqual({
+      name: 'SnapshotQuotaExceeded',
+      message: 'Cannot copy more than 20 snapshots across regions: wait for a copy to us-west-2 to finish.',
+    });
+    // Copies of one source run one after another: an hour lets the first one finish.
+    await cloud.admin.advanceClock({ seconds: 3600 });
+    const first = await west.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'dr-1' }));
+    expect(first.DBSnapshots?.[0]?.Status).toBe('available');
+    expect((await copy(21)).DBSnapshot?.Status).toBe('pending');
+  } finally {
+    await rdsConfig({ timeScale: 0.0005 });
+    west.destroy();
+  }
+});
