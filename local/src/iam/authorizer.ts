@@ -7,13 +7,7 @@
 import { jsonResponse } from '../http';
 import { awsErrorResponse } from '../edge/awsError';
 import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
-import {
-  evaluate,
-  type AssumedRoleCheck,
-  type AuthorizationRequest,
-  type PolicyDocument,
-  type RoleRefusal,
-} from './evaluate';
+import { evaluate, type AuthorizationRequest, type PolicyDocument, type RoleRefusal } from './evaluate';
 
 export type { AssumedRoleCheck, RoleRefusal } from './evaluate';
 import { authorizationRequests, type ContextSources } from './requestContext';
