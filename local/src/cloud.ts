@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { resourceNames, type ResourceNames } from '@rewind/shared/src/resourceNames';
 import { AdminClient } from './admin/adminClient';
+import { CloudClock } from './clock';
+import { clockService } from './clockService';
 import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
 import { validateAccounts, type IdentityOptions } from './edge/identity';
@@ -22,6 +24,8 @@ import { createSesSink } from './sinks/sesSink';
 import { createWebhookSink } from './sinks/webhookSink';
 import { createFauxqsService } from './sqs/fauxqsService';
 import { createLocalIam, type IamAuthorizer } from './iam';
+import { EXPORT_PRINCIPAL, SCHEDULER_PRINCIPAL } from './iam/roles';
+import { createScheduler } from './scheduler';
 import type { EmulatedService, LocalIdentity } from './types';
 
 /** A running local cloud (in this process, or spawned: same shape). */
@@ -83,12 +87,14 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
   const invocationLog = new InvocationLog();
   let runtime: FunctionRuntime | undefined;
   let resources: ProvisionedResources | undefined;
+  const clock = new CloudClock();
+  closers.push(async () => clock.close());
   try {
     const fauxqs = await createFauxqsService(callers);
     closers.push(() => fauxqs.close?.() ?? Promise.resolve());
     const dynamodb = await createDynaliteService(callers);
     closers.push(() => dynamodb.close?.() ?? Promise.resolve());
-    const events = startEventBridge(callers, fauxqs.sqs, log);
+    const events = startEventBridge(callers, fauxqs.sqs, log, clock);
     closers.push(() => events.close());
     // IAM hook: function roles from the deployment's generators, evaluated on every request (opt out: iam: false).
     let rdsRef: ReturnType<typeof startRds> | undefined;
@@ -98,8 +104,22 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         : createLocalIam({ names, identity, values: { senderEmail: LOCAL_SENDER }, rds: () => rdsRef, log });
     const rdsSns = iam ? iam.guardRdsPublisher(fauxqs.sns, fauxqs) : fauxqs.sns;
     const kms = createKms(callers);
-    const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log));
+    const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log, clock, {
+      s3: fauxqs.s3,
+      // RDS exports assume the task's IamRoleArn (trusting export.rds.amazonaws.com) to write to S3.
+      checkRole: iam && ((arn, requests) => iam.authorizer.checkAssumedRole(arn, EXPORT_PRINCIPAL, requests)),
+    }));
     closers.push(() => rds.close());
+    const scheduler = createScheduler({
+      ...callers,
+      clock,
+      bus: events,
+      sqs: fauxqs.sqs,
+      checkRole:
+        iam && ((arn, requests) => iam.authorizer.checkAssumedRole(arn, SCHEDULER_PRINCIPAL, requests)),
+      log,
+    });
+    closers.push(() => scheduler.close());
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
       adminPrefix: 'resources',
@@ -110,6 +130,8 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
           : jsonResponse(404, { error: 'Nothing was provisioned (provision: false)' }),
     };
     const services: EmulatedService[] = [
+      // The clock first: saved due times are on the cloud clock.
+      clockService(clock),
       fauxqs,
       dynamodb,
       events,
@@ -117,6 +139,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       kms,
       rds,
       createSecretsManager(callers),
+      scheduler,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),

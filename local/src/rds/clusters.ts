@@ -1,4 +1,5 @@
 /** Aurora DB clusters: create, describe, modify (incl. rename), delete, restore from a cluster snapshot or to a point in time. */
+import { checkManualSnapshotQuota } from './quotas';
 import { clusterReplicationSource } from './replicas';
 import { startClusterSnapshot } from './clusterSnapshots';
 import { targetKey } from './encryption';
@@ -136,11 +137,11 @@ const clusterCreated = defineTask(
       s.events.emit('CLUSTER', 'clusterCreateFailed', c.id, s.arnOf(c));
       return;
     }
-    c.createTime = new Date();
+    c.createTime = s.clock.date();
     s.events.emit('CLUSTER', 'clusterCreated', c.id, s.arnOf(c));
     if (c.backupRetentionPeriod > 0) {
       const snap = startClusterSnapshot(s, c, {
-        id: automatedSnapshotId(c.id),
+        id: automatedSnapshotId(c.id, s.clock.date()),
         type: 'automated',
         tags: [],
       });
@@ -289,6 +290,7 @@ export function deleteDBCluster(s: RdsState, p: Params): XmlObject {
     throw err.combination('FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
   }
   if (finalId !== undefined && s.clusterSnapshots.has(finalId)) throw err.clusterSnapshotExists(finalId);
+  if (finalId !== undefined) checkManualSnapshotQuota(s, 'cluster-snapshot');
   const outcome = s.faults.takeOperation('cluster-delete', c.id);
   if (outcome === 'error') throw err.clusterState(`Cluster ${c.id} cannot be deleted at this time.`);
   s.sched.cancel(c);

@@ -4,6 +4,9 @@
  * observation (histories, call counts, endpoint availability) for tests.
  */
 import { Partitions, resolveCaller } from '../edge/identity';
+import { CloudClock } from '../clock';
+import type { AssumedRoleCheck } from '../iam/evaluate';
+import type { S3Writer } from '../sqs/fauxqsService';
 import { KmsKeys } from '../kms/keys';
 import { partitionedState } from '../persistence/partitioned';
 import type { LocalIdentity, LocalRequest, LocalResponse, ServiceState } from '../types';
@@ -40,6 +43,9 @@ class Rds implements RdsEmulator, RdsWorld {
   readonly signingNames = ['rds'] as const;
   readonly adminPrefix = 'rds';
   readonly kms: KmsKeys;
+  readonly clock: CloudClock;
+  readonly s3?: S3Writer;
+  readonly checkRole?: AssumedRoleCheck;
   readonly persistence: ServiceState;
   private readonly identity: LocalIdentity;
   private readonly partitions: Partitions<RdsPartition>;
@@ -55,6 +61,9 @@ class Rds implements RdsEmulator, RdsWorld {
   constructor(private readonly opts: CreateRdsOptions) {
     this.identity = opts.identity;
     this.kms = opts.kms ?? new KmsKeys();
+    this.clock = opts.clock ?? new CloudClock();
+    this.s3 = opts.s3;
+    this.checkRole = opts.checkRole;
     this.faults = new Faults(seededRandom(opts.seed ?? 1));
     this.settings = {
       durations: resolveDurations(opts.profile),
@@ -73,6 +82,7 @@ class Rds implements RdsEmulator, RdsWorld {
         sns: opts.sns,
         durations: { ...this.settings.durations },
         timeScale: this.settings.timeScale,
+        clock: this.clock,
         // The default account and region keep the seed's sequence; others draw their own.
         random: seededRandom((opts.seed ?? 1) + 0x9e3779b9 + 7919 * places++),
         log: opts.log ?? (() => undefined),
@@ -138,7 +148,7 @@ class Rds implements RdsEmulator, RdsWorld {
     state.observer.countCall(action, identifier);
     try {
       state.faults.throwApiError(action, identifier);
-      return xmlResponse(action, handler(state, p), requestId);
+      return xmlResponse(action, await handler(state, p), requestId);
     } catch (e) {
       state.observer.countError(action);
       if (e instanceof RdsError) return errorResponse(e, requestId);

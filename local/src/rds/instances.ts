@@ -1,4 +1,5 @@
 /** DB instances: create, describe, modify (incl. rename), reboot, delete. */
+import { checkManualSnapshotQuota } from './quotas';
 import { targetKey } from './encryption';
 import { detachReplica, relinkAfterRename, releaseReplicas } from './replicaLinks';
 import { err, RdsError } from './errors';
@@ -145,7 +146,7 @@ const created = defineTask(
       s.events.emit('DB_INSTANCE', failure.event, inst.id, arn, { status: failure.status });
       return;
     }
-    inst.createTime = new Date();
+    inst.createTime = s.clock.date();
     s.events.emit('DB_INSTANCE', 'instanceCreated', inst.id, arn);
     if (plan.onCreated) s.runTask(plan.onCreated);
     if (plan.backup && inst.backupRetentionPeriod > 0) {
@@ -159,7 +160,7 @@ const created = defineTask(
 );
 
 const backedUp = defineTask('instance.backed-up', (s: RdsState, inst: DbInstance) => {
-  const snapId = automatedSnapshotId(inst.id);
+  const snapId = automatedSnapshotId(inst.id, s.clock.date());
   if (!s.snapshots.has(snapId)) {
     const snap = startSnapshot(s, inst, { id: snapId, type: 'automated', tags: [] });
     s.sched.cancel(snap);
@@ -474,6 +475,7 @@ export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
     if (finalId !== undefined) {
       validateIdentifier(finalId, 'FinalDBSnapshotIdentifier', SNAPSHOT_ID_MAX);
       if (s.snapshots.has(finalId)) throw err.snapshotExists(finalId);
+      checkManualSnapshotQuota(s, 'snapshot');
     }
   }
   const outcome = s.faults.takeOperation('delete', inst.id);

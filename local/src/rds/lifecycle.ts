@@ -1,4 +1,5 @@
 /** Durations of RDS operations (milliseconds of simulated time) and the timer scheduler. */
+import { CloudClock } from '../clock';
 
 export interface Durations {
   /** CreateDBInstance: `creating`. */
@@ -37,6 +38,12 @@ export interface Durations {
   replicaCreate: number;
   /** DeleteDBSnapshot: `deleting`. */
   snapshotDelete: number;
+  /** StartExportTask: `STARTING` ("restores and scales the entire database")... */
+  exportStarting: number;
+  /** ...then `IN_PROGRESS` until `COMPLETE` (a tiny export took about 12.5 min in all). */
+  exportRunning: number;
+  /** CancelExportTask: `CANCELING` before `CANCELED`. */
+  exportCanceling: number;
   clusterCreate: number;
   /** RestoreDBClusterFromSnapshot: `creating` (30 min and more). */
   clusterRestore: number;
@@ -71,6 +78,9 @@ const REALISTIC: Durations = {
   snapshotCopyCrossRegion: 45 * MIN,
   replicaCreate: 40 * MIN,
   snapshotDelete: 30_000,
+  exportStarting: 5 * MIN,
+  exportRunning: 7.5 * MIN,
+  exportCanceling: 1 * MIN,
   clusterCreate: 5 * MIN,
   clusterRestore: 30 * MIN,
   clusterModify: 1 * MIN,
@@ -109,7 +119,7 @@ export interface PendingTask extends TaskRef {
   dueAt: number;
 }
 
-type TaskFn = (state: never, owner: never, args: never) => void;
+type TaskFn = (state: never, owner: never, args: never) => void | Promise<void>;
 const TASKS = new Map<string, TaskFn>();
 
 /**
@@ -118,7 +128,7 @@ const TASKS = new Map<string, TaskFn>();
  */
 export function defineTask<S, O extends { key: string }, A extends TaskArgs = Record<string, never>>(
   name: string,
-  fn: (state: S, owner: O, args: A) => void,
+  fn: (state: S, owner: O, args: A) => void | Promise<void>,
 ): (owner: O, args?: A) => TaskRef {
   if (TASKS.has(name)) throw new Error(`lifecycle task ${name} is defined twice`);
   TASKS.set(name, fn as TaskFn);
@@ -127,25 +137,30 @@ export function defineTask<S, O extends { key: string }, A extends TaskArgs = Re
 
 export function taskFunction<S>(
   name: string,
-): ((state: S, owner: unknown, args: TaskArgs) => void) | undefined {
-  return TASKS.get(name) as ((state: S, owner: unknown, args: TaskArgs) => void) | undefined;
+): ((state: S, owner: unknown, args: TaskArgs) => void | Promise<void>) | undefined {
+  return TASKS.get(name) as ((state: S, owner: unknown, args: TaskArgs) => void | Promise<void>) | undefined;
 }
 
 interface Timer {
   owner?: object;
-  dueAt: number;
   ref?: TaskRef;
 }
 
-/** setTimeout with a time scale, owner-based cancellation, named tasks that can be saved, and close(). */
+/**
+ * setTimeout with a time scale, owner-based cancellation, named tasks that can be saved, and close(),
+ * on the cloud clock (`../clock.ts`): an advance of the clock runs the steps it passes, in order.
+ */
 export class Scheduler {
-  private readonly timers = new Map<NodeJS.Timeout, Timer>();
-  private runner: (ref: TaskRef) => void = () => undefined;
+  private readonly timers = new Map<number, Timer>();
+  private runner: (ref: TaskRef) => void | Promise<void> = () => undefined;
 
-  constructor(public timeScale: number) {}
+  constructor(
+    public timeScale: number,
+    readonly clock: CloudClock = new CloudClock(),
+  ) {}
 
   /** How named tasks run (the state resolves the owner by key and calls the task). */
-  setRunner(runner: (ref: TaskRef) => void): void {
+  setRunner(runner: (ref: TaskRef) => void | Promise<void>): void {
     this.runner = runner;
   }
 
@@ -159,36 +174,48 @@ export class Scheduler {
     this.afterReal(ms * this.timeScale, () => this.runner(ref), owner, ref);
   }
 
-  /** Runs fn after `ms` real milliseconds. */
-  afterReal(ms: number, fn: () => void, owner?: object, ref?: TaskRef): void {
-    const delay = Math.max(0, ms);
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, delay);
-    this.timers.set(t, { owner, dueAt: Date.now() + delay, ref });
+  /** Runs a named task when the cloud clock reaches `dueAt` (no time scale: e.g. a daily backup window). */
+  taskAt(dueAt: number, owner: object, ref: TaskRef): void {
+    this.at(dueAt, () => this.runner(ref), owner, ref);
   }
 
-  /** The named tasks waiting, with their due times. */
+  /** Runs fn after `ms` milliseconds of the cloud clock (no time scale). */
+  afterReal(ms: number, fn: () => void | Promise<void>, owner?: object, ref?: TaskRef): void {
+    this.at(this.clock.now() + Math.max(0, ms), fn, owner, ref);
+  }
+
+  private at(dueAt: number, fn: () => void | Promise<void>, owner?: object, ref?: TaskRef): void {
+    // A task returning a promise (e.g. writing to S3) is awaited by an advance of the clock.
+    const id = this.clock.at(dueAt, () => {
+      this.timers.delete(id);
+      return fn();
+    });
+    this.timers.set(id, { owner, ref });
+  }
+
+  /** The named tasks waiting, with their due times (cloud clock). */
   pendingTasks(): PendingTask[] {
     const out: PendingTask[] = [];
-    for (const { ref, dueAt } of this.timers.values()) if (ref) out.push({ ...ref, dueAt });
+    for (const [id, { ref }] of this.timers) {
+      const dueAt = this.clock.dueAt(id);
+      if (ref && dueAt !== undefined) out.push({ ...ref, dueAt });
+    }
     return out;
   }
 
   /** Schedules saved tasks at their due times (at once when the time passed meanwhile). */
   resume(tasks: PendingTask[], ownerOf: (key: string) => object | undefined): void {
     for (const { dueAt, ...ref } of tasks) {
-      this.afterReal(dueAt - Date.now(), () => this.runner(ref), ownerOf(ref.key), ref);
+      this.at(Math.max(dueAt, this.clock.now()), () => this.runner(ref), ownerOf(ref.key), ref);
     }
   }
 
   /** Cancels the pending timers of one resource. */
   cancel(owner: object): void {
-    for (const [t, timer] of this.timers) {
+    for (const [id, timer] of this.timers) {
       if (timer.owner === owner) {
-        clearTimeout(t);
-        this.timers.delete(t);
+        this.clock.cancel(id);
+        this.timers.delete(id);
       }
     }
   }
@@ -198,7 +225,7 @@ export class Scheduler {
   }
 
   close(): void {
-    for (const t of this.timers.keys()) clearTimeout(t);
+    for (const id of this.timers.keys()) this.clock.cancel(id);
     this.timers.clear();
   }
 }

@@ -23,7 +23,7 @@ export interface RestorableWindow {
  */
 export function restorableWindow(s: RdsState, db: DbInstance | DbCluster): RestorableWindow | undefined {
   if (!db.createTime || db.backupRetentionPeriod <= 0) return undefined;
-  const now = Date.now();
+  const now = s.clock.now();
   const scale = s.sched.timeScale;
   const created = db.createTime.getTime();
   return {

@@ -1,4 +1,5 @@
 /** DB snapshots: manual, automated, final, copies; CreateDBSnapshot, DescribeDBSnapshots, DeleteDBSnapshot, CopyDBSnapshot. */
+import { checkManualSnapshotQuota } from './quotas';
 import { err, RdsError } from './errors';
 import type { DbClusterSnapshot, DbInstance, DbSnapshot, InstanceSettings, Tag } from './model';
 import { defineTask, type TaskRef } from './lifecycle';
@@ -62,7 +63,7 @@ export function startSnapshot(s: RdsState, inst: DbInstance, req: SnapshotReques
     instanceId: inst.id,
     dbiResourceId: inst.resourceId,
     snapshotType: req.type,
-    createTime: new Date(),
+    createTime: s.clock.date(),
     instanceCreateTime: inst.createTime,
     percentProgress: 0,
     sharedWith: [],
@@ -101,7 +102,7 @@ const instanceSnapshotDone = defineTask('instance.snapshot-done', (s: RdsState, 
   if (s.instances.get(inst.id) === inst && inst.status === 'backing-up') s.setStatus(inst, 'available');
 });
 
-export function automatedSnapshotId(instanceId: string, at = new Date()): string {
+export function automatedSnapshotId(instanceId: string, at: Date): string {
   const iso = at.toISOString();
   return `rds:${instanceId}-${iso.slice(0, 10)}-${iso.slice(11, 13)}-${iso.slice(14, 16)}`;
 }
@@ -121,6 +122,7 @@ export function createDBSnapshot(s: RdsState, p: Params): XmlObject {
     );
   }
   if (s.snapshots.has(id)) throw err.snapshotExists(id);
+  checkManualSnapshotQuota(s, 'snapshot');
   const outcome = s.faults.takeOperation('snapshot', id) ?? s.faults.takeOperation('snapshot', inst.id);
   if (outcome === 'quota-exceeded') {
     throw new RdsError('SnapshotQuotaExceeded', 'Cannot create more than 100 manual snapshots');
