@@ -1,6 +1,14 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- CloudFormation templates read back from disk are untyped JSON */
 import { join } from 'node:path';
-import { ENV, RestoreRequested, resourceNames, serviceSpec, SERVICE_NAMES, topology } from '@rewind/shared';
+import {
+  ENV,
+  RestoreRequested,
+  resourceNames,
+  SnapshotPolicyFired,
+  serviceSpec,
+  SERVICE_NAMES,
+  topology,
+} from '@rewind/shared';
 import { RDS_ACTION_SCOPES } from '../rdsIam';
 import { STATE_TABLE_ACTIONS } from '../serviceStack';
 import { packageAll, PREFIX, resourcesOfType, ROOT, type Packaged, type Template } from './packaging';
@@ -185,19 +193,33 @@ describe('serverless package of the compose project', () => {
     expect(shared.EventArchive!.Properties.RetentionDays).toBe('30');
   });
 
-  it('puts scheduled RestoreRequested events on the bus', () => {
+  it('puts scheduled RestoreRequested and snapshot policy firings on the bus, from the policy file', () => {
     const schedules = resourcesOfType(packaged.templates.shared, 'AWS::Scheduler::Schedule').map(
       ([, s]) => s.Properties,
     );
-    expect(schedules.map((s) => s.Name).sort()).toEqual(['nightly-snapshot', 'refresh-staging']);
+    expect(schedules.map((s) => s.Name).sort()).toEqual([
+      'nightly-snapshot',
+      'prune-aurora-nightly',
+      'refresh-staging',
+      'snapshot-aurora-nightly',
+      'snapshot-orders-twice-daily',
+    ]);
+    const contracts = { RestoreRequested, SnapshotPolicyFired } as const;
     for (const s of schedules) {
       expect(s.Target.Arn).toEqual({ 'Fn::GetAtt': ['EventBus', 'Arn'] });
-      expect(s.Target.EventBridgeParameters.DetailType).toBe('RestoreRequested');
+      const type = s.Target.EventBridgeParameters.DetailType as keyof typeof contracts;
+      expect([s.Name, type]).toEqual([
+        s.Name,
+        s.Name.match(/^(snapshot|prune)-/) ? 'SnapshotPolicyFired' : 'RestoreRequested',
+      ]);
       const input = JSON.parse(
         s.Target.Input.replace('<aws.scheduler.scheduled-time>', '2025-01-01T03:00:00Z'),
       );
-      expect(RestoreRequested.safeParse(input).success).toBe(true);
+      expect(contracts[type].safeParse(input).success).toBe(true);
     }
+    const twiceDaily = schedules.find((s) => s.Name === 'snapshot-orders-twice-daily')!;
+    expect(twiceDaily.ScheduleExpression).toBe('cron(0 0/12 * * ? *)');
+    expect(JSON.parse(twiceDaily.Target.Input).policy.copies[0].region).toBe('us-west-2');
   });
 
   it('sets every environment variable a service reads from ENV', () => {

@@ -18,3 +18,6 @@ export * from './rds/describeSnapshots';
 export * from './rds/describeClusters';
 export * from './rds/describeClusterSnapshots';
 export * from './rds/clusterConfig';
+export * from './policies';
+export * from './rds/policySnapshots';
+export * from './rds/policyRetention';
