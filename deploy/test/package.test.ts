@@ -362,10 +362,13 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
   });
 
   it('tags snapshots only under the names Rewind gives them, and databases only at creation', () => {
+    // Runs' snapshots in the home region; snapshot policies' (`rewind-*`) in any region they copy to.
     const rewindSnapshot =
-      /:rds:us-east-1:123456789012:(snapshot|cluster-snapshot):\*-rw\?{8}-(snapshot|final)-\*$/;
+      /:rds:(us-east-1|\*):123456789012:(snapshot|cluster-snapshot):(\*-rw\?{8}-(snapshot|final)-\*|rewind-\*)$/;
     const tagging = granting('rds:AddTagsToResource');
-    expect(new Set(tagging.map((t) => t.stack))).toEqual(new Set(['snapshot', 'restore', 'cleanup']));
+    expect(new Set(tagging.map((t) => t.stack))).toEqual(
+      new Set(['snapshot', 'restore', 'cleanup', 'lifecycle']),
+    );
     for (const { stack, statement } of tagging) {
       const resources = resourcesOf(statement);
       if (resources.every((r) => rewindSnapshot.test(r))) continue;
@@ -389,8 +392,41 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
     }
   });
 
+  it('lets lifecycle delete only the snapshots of snapshot policies it tagged, and pass only export roles', () => {
+    for (const action of ['rds:DeleteDBSnapshot', 'rds:DeleteDBClusterSnapshot']) {
+      const grants = granting(action);
+      expect(grants.map((g) => g.stack)).toEqual(['lifecycle']);
+      for (const { statement } of grants) {
+        expect(
+          resourcesOf(statement).every((r) =>
+            /:rds:\*:123456789012:(snapshot|cluster-snapshot):rewind-\*$/.test(r),
+          ),
+        ).toBe(true);
+        expect(conditionText(statement).StringEquals).toEqual({
+          'aws:ResourceTag/rewind:created-by': 'rewind',
+        });
+      }
+    }
+    const pass = granting('iam:PassRole').filter((g) => g.stack === 'lifecycle');
+    expect(pass.map((g) => conditionText(g.statement).StringEquals)).toEqual([
+      { 'iam:PassedToService': ['export.rds.amazonaws.com'] },
+    ]);
+    // Its KMS grants: through RDS only (a copy uses a key of its destination region).
+    const kms = all().filter(
+      ({ stack, statement }) =>
+        stack === 'lifecycle' && actionsOf(statement).some((a) => a.startsWith('kms:')),
+    );
+    expect(kms.map(({ statement }) => conditionText(statement).StringLike)).toEqual([
+      { 'kms:ViaService': 'rds.*.amazonaws.com' },
+      { 'kms:ViaService': 'rds.*.amazonaws.com' },
+    ]);
+  });
+
   it('lets restore use customer-managed KMS keys only through RDS (kms:ViaService)', () => {
-    const kms = all().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('kms:')));
+    const kms = all().filter(
+      ({ stack, statement }) =>
+        stack !== 'lifecycle' && actionsOf(statement).some((a) => a.startsWith('kms:')),
+    );
     expect(kms.map(({ stack, statement }) => [stack, actionsOf(statement)]).sort()).toEqual([
       ['restore', ['kms:CreateGrant']],
       ['restore', ['kms:DescribeKey']],
