@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { resourceNames, type ResourceNames } from '@rewind/shared/src/resourceNames';
 import { AdminClient } from './admin/adminClient';
+import { CloudClock } from './clock';
+import { clockService } from './clockService';
 import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
 import { validateAccounts, type IdentityOptions } from './edge/identity';
@@ -21,6 +23,8 @@ import { createSesSink } from './sinks/sesSink';
 import { createWebhookSink } from './sinks/webhookSink';
 import { createFauxqsService } from './sqs/fauxqsService';
 import { createLocalIam, type IamAuthorizer } from './iam';
+import { SCHEDULER_PRINCIPAL } from './iam/roles';
+import { createScheduler } from './scheduler';
 import type { EmulatedService, LocalIdentity } from './types';
 
 /** A running local cloud (in this process, or spawned: same shape). */
@@ -82,12 +86,14 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
   const invocationLog = new InvocationLog();
   let runtime: FunctionRuntime | undefined;
   let resources: ProvisionedResources | undefined;
+  const clock = new CloudClock();
+  closers.push(async () => clock.close());
   try {
     const fauxqs = await createFauxqsService(callers);
     closers.push(() => fauxqs.close?.() ?? Promise.resolve());
     const dynamodb = await createDynaliteService(callers);
     closers.push(() => dynamodb.close?.() ?? Promise.resolve());
-    const events = startEventBridge(callers, fauxqs.sqs, log);
+    const events = startEventBridge(callers, fauxqs.sqs, log, clock);
     closers.push(() => events.close());
     // IAM hook: function roles from the deployment's generators, evaluated on every request (opt out: iam: false).
     let rdsRef: ReturnType<typeof startRds> | undefined;
@@ -97,8 +103,18 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         : createLocalIam({ names, identity, values: { senderEmail: LOCAL_SENDER }, rds: () => rdsRef, log });
     const rdsSns = iam ? iam.guardRdsPublisher(fauxqs.sns, fauxqs) : fauxqs.sns;
     const kms = createKms(callers);
-    const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log));
+    const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log, clock));
     closers.push(() => rds.close());
+    const scheduler = createScheduler({
+      ...callers,
+      clock,
+      bus: events,
+      sqs: fauxqs.sqs,
+      checkRole:
+        iam && ((arn, requests) => iam.authorizer.checkAssumedRole(arn, SCHEDULER_PRINCIPAL, requests)),
+      log,
+    });
+    closers.push(() => scheduler.close());
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
       adminPrefix: 'resources',
@@ -109,12 +125,15 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
           : jsonResponse(404, { error: 'Nothing was provisioned (provision: false)' }),
     };
     const services: EmulatedService[] = [
+      // The clock first: saved due times are on the cloud clock.
+      clockService(clock),
       fauxqs,
       dynamodb,
       events,
       // KMS before RDS: a saved RDS step may resume as soon as RDS is loaded, and may need a key.
       kms,
       rds,
+      scheduler,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),

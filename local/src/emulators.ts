@@ -4,16 +4,21 @@ import type { SnsPublisher, SqsSender } from './sqs/fauxqsService';
 import type { IdentityOptions } from './edge/identity';
 import type { KmsKeys } from './kms';
 import type { BusIngress } from './types';
+import type { CloudClock } from './clock';
 
 /** RDS emulator settings a local cloud passes through (durations profile, time scale, seed, ...). */
-export type RdsSettings = Omit<CreateRdsOptions, 'identity' | 'bus' | 'sns' | 'log' | 'kms' | 'accounts'>;
+export type RdsSettings = Omit<
+  CreateRdsOptions,
+  'identity' | 'bus' | 'sns' | 'log' | 'kms' | 'accounts' | 'clock'
+>;
 
 export function startEventBridge(
   identity: IdentityOptions,
   sqs: SqsSender,
   log: (line: string) => void,
+  clock: CloudClock,
 ): EventBridgeEmulator {
-  return createEventBridge({ identity: identity.identity, accounts: identity.accounts, sqs, log });
+  return createEventBridge({ identity: identity.identity, accounts: identity.accounts, sqs, log, clock });
 }
 
 export function startRds(
@@ -23,9 +28,11 @@ export function startRds(
   kms: KmsKeys,
   settings: RdsSettings | undefined,
   log: (line: string) => void,
+  clock: CloudClock,
 ): RdsEmulator {
   return createRds({
     ...settings,
+    clock,
     identity: identity.identity,
     accounts: identity.accounts,
     kms,

@@ -1,4 +1,6 @@
 import { request } from 'node:http';
+import type { AdvanceRequest, AdvanceResult } from '../clock';
+import type { ClockView } from '../clockService';
 import { AdminRequestError } from '../errors';
 import type { ProvisionedResources } from '../provision/provision';
 import type { FunctionCounts, FunctionStatus, InvocationRecord } from '../runtime/invocationLog';
@@ -56,6 +58,18 @@ export class AdminClient {
   }
   delete<T = unknown>(path: string): Promise<T> {
     return this.call<T>('DELETE', path);
+  }
+
+  /** The cloud clock: now, how far ahead of the machine's, the next timer and schedule firing. */
+  clock(): Promise<ClockView> {
+    return this.get('clock');
+  }
+  /**
+   * Moves the cloud clock forward by `seconds` or to `to`, running every timer due on the way in order
+   * (`stopAfter: "scheduler"` stops after the first schedule firing).
+   */
+  advanceClock(req: AdvanceRequest): Promise<ClockView & AdvanceResult> {
+    return this.post('clock/advance', req);
   }
 
   health(): Promise<{ status: string; services: string[] }> {

@@ -4,6 +4,7 @@
  * choose them); a rule may target a bus of another account or region when that bus's resource policy
  * allows the rule's account (`permissions.ts`).
  */
+import type { CloudClock } from '../clock';
 import { Partitions, resolveCaller, type IdentityOptions } from '../edge/identity';
 import { partitionedState } from '../persistence/partitioned';
 import type {
@@ -44,6 +45,8 @@ export interface EventBridgeOptions {
   accounts?: IdentityOptions['accounts'];
   sqs: SqsSender;
   log?: (line: string) => void;
+  /** The cloud clock (default: its own). */
+  clock?: CloudClock;
   /** Delivery tuning (concurrency, retry back-off, recent-event buffer). */
   delivery?: DeliveryOptions;
 }
@@ -87,7 +90,7 @@ export function createEventBridge(opts: EventBridgeOptions): EventBridgeEmulator
     };
 
   const partitions: Partitions<EventBridgePartition> = new Partitions((identity) => {
-    const state = new EventBridgeState(identity);
+    const state = new EventBridgeState(identity, opts.clock);
     const archives = new Archives(state);
     const router = new Router(
       state,
@@ -150,7 +153,7 @@ export function createEventBridge(opts: EventBridgeOptions): EventBridgeEmulator
       const { state, router } = at(where);
       const bus = state.bus(busName);
       for (const e of entries) {
-        router.route(bus.name, makeEnvelope(state.identity, e));
+        router.route(bus.name, makeEnvelope(state.identity, e, state.clock.date()));
         state.stats.entriesAccepted++;
       }
     },

@@ -17,14 +17,14 @@ export interface EnvelopeFields {
   time?: Date;
 }
 
-export function makeEnvelope(identity: LocalIdentity, f: EnvelopeFields): EventEnvelope {
+export function makeEnvelope(identity: LocalIdentity, f: EnvelopeFields, now: Date): EventEnvelope {
   return {
     version: '0',
     id: randomUUID(),
     'detail-type': f.detailType,
     source: f.source,
     account: identity.accountId,
-    time: isoSeconds(f.time ?? new Date()),
+    time: isoSeconds(f.time ?? now),
     region: identity.region,
     resources: f.resources ?? [],
     detail: f.detail,

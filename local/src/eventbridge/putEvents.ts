@@ -53,13 +53,17 @@ function prepare(state: EventBridgeState, raw: unknown): EntryResult | { event: 
       ErrorMessage: `Event bus ${busName ?? String(raw['EventBusName'])} does not exist.`,
     };
   }
-  const event = makeEnvelope(state.identity, {
-    source,
-    detailType,
-    detail,
-    resources: optStringArray(raw, 'Resources'),
-    time: optDate(raw, 'Time'),
-  });
+  const event = makeEnvelope(
+    state.identity,
+    {
+      source,
+      detailType,
+      detail,
+      resources: optStringArray(raw, 'Resources'),
+      time: optDate(raw, 'Time'),
+    },
+    state.clock.date(),
+  );
   return { event, bus: busName };
 }
 

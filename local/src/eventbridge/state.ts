@@ -1,4 +1,5 @@
 /** Buses, rules and counters shared by the operation handlers, the router and the archive. */
+import { CloudClock } from '../clock';
 import type { LocalIdentity } from '../types';
 import { busNotFound, ruleNotFound } from './errors';
 import { Arns, type Bus, type Rule, type Stats } from './model';
@@ -20,7 +21,11 @@ export class EventBridgeState {
     replayed: 0,
   };
 
-  constructor(readonly identity: LocalIdentity) {
+  constructor(
+    readonly identity: LocalIdentity,
+    /** The cloud clock: the time of events put without one. */
+    readonly clock: CloudClock = new CloudClock(),
+  ) {
     this.arns = new Arns(identity.region, identity.accountId);
     this.addBus(DEFAULT_BUS);
   }

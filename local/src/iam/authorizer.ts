@@ -9,7 +9,7 @@ import { awsErrorResponse } from '../edge/awsError';
 import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
 import { evaluate, type AuthorizationRequest, type PolicyDocument } from './evaluate';
 import { authorizationRequests, type ContextSources } from './requestContext';
-import type { LocalRole } from './roles';
+import { roleArn, type LocalRole } from './roles';
 
 export interface Denial {
   at: string;
@@ -39,12 +39,51 @@ function accessKeyOf(req: LocalRequest): string | undefined {
 export class IamAuthorizer {
   private readonly byAccessKey = new Map<string, LocalRole>();
   private readonly denials: Denial[] = [];
+  /** Roles a service assumes on the account's behalf (schedule targets), by role ARN. */
+  private readonly byRoleArn = new Map<string, { name: string; policies: PolicyDocument[] }>();
 
   constructor(
     roles: readonly LocalRole[],
     private readonly sources: ContextSources,
   ) {
-    for (const role of roles) this.byAccessKey.set(role.credentials.accessKeyId, role);
+    for (const role of roles) {
+      this.byAccessKey.set(role.credentials.accessKeyId, role);
+      this.byRoleArn.set(roleArn(sources.accountId, role.name), role);
+    }
+  }
+
+  /** Adds (or replaces) a role that services may assume, e.g. a schedule's target role in a test. */
+  addRole(name: string, policies: PolicyDocument[], accountId = this.sources.accountId): string {
+    const arn = roleArn(accountId, name);
+    this.byRoleArn.set(arn, { name, policies });
+    return arn;
+  }
+
+  /**
+   * What a service (e.g. `scheduler.amazonaws.com`) may do with a role it assumes: undefined when every
+   * request is allowed, else the refusal (recorded with the denials).
+   */
+  checkAssumedRole(arn: string, service: string, requests: AuthorizationRequest[]): string | undefined {
+    const role = this.byRoleArn.get(arn);
+    if (!role) {
+      const message =
+        `${service} could not assume role ${arn}: the local cloud knows no such role (the deployment's ` +
+        `roles are known; register another with POST /_rewind/iam/roles {"name", "policies"})`;
+      this.record(service, requests[0] ?? { action: 'sts:AssumeRole', resource: arn, context: {} }, message);
+      return message;
+    }
+    for (const request of requests) {
+      const decision = evaluate(role.policies, request);
+      if (decision.allowed) continue;
+      const message = deniedMessage(
+        `arn:aws:sts::${arn.split(':')[4]}:assumed-role/${role.name}/${service}`,
+        request,
+        decision.reason === 'explicit-deny',
+      );
+      this.record(role.name, request, message);
+      return message;
+    }
+    return undefined;
   }
 
   /** The AccessDenied response for a request its caller's role may not make; undefined when allowed. */
@@ -114,11 +153,39 @@ export class IamAuthorizer {
       adminPrefix: 'iam',
       handle: async () => jsonResponse(404, {}),
       admin: async (req, subpath) => {
-        if (subpath !== 'denials') return jsonResponse(404, { error: 'known: /_rewind/iam/denials' });
+        if (subpath === 'roles') return this.rolesAdmin(req);
+        if (subpath !== 'denials')
+          return jsonResponse(404, { error: 'known: /_rewind/iam/denials, /_rewind/iam/roles' });
         if (req.method === 'DELETE') this.denials.length = 0;
         return jsonResponse(200, { denials: this.denials });
       },
     };
+  }
+
+  private rolesAdmin(req: LocalRequest): LocalResponse {
+    if (req.method === 'POST') {
+      let body: { name?: unknown; policies?: unknown; accountId?: unknown };
+      try {
+        body = JSON.parse(req.body.toString('utf8') || '{}') as typeof body;
+      } catch {
+        return jsonResponse(400, {
+          error: 'the body must be JSON: {"name", "policies": [policy documents]}',
+        });
+      }
+      const { name, policies, accountId } = body;
+      if (typeof name !== 'string' || !/^[\w+=,.@-]{1,64}$/.test(name) || !Array.isArray(policies))
+        return jsonResponse(400, {
+          error:
+            '"name" (1-64 of letters, digits, +=,.@_-) and "policies" (a list of policy documents) are required',
+        });
+      const arn = this.addRole(
+        name,
+        policies as PolicyDocument[],
+        typeof accountId === 'string' ? accountId : undefined,
+      );
+      return jsonResponse(200, { arn });
+    }
+    return jsonResponse(200, { roles: [...this.byRoleArn.keys()] });
   }
 }
 

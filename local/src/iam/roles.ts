@@ -8,6 +8,7 @@ import type { ResourceNames } from '@rewind/shared/src/resourceNames';
 import { PARAM_DEFAULTS, STACK_PREFIX } from '../../../deploy/params';
 import { serviceStack } from '../../../deploy/serviceStack';
 import { sharedStack } from '../../../deploy/sharedStack';
+import { scheduleResources } from '../../../deploy/schedules';
 import { buildSettings } from '../../../deploy/settings';
 import type { LocalIdentity } from '../types';
 import type { PolicyDocument, Statement } from './evaluate';
@@ -33,6 +34,12 @@ export interface LocalRole {
 export interface LocalDeployValues {
   senderEmail: string;
 }
+
+/** The service principal that assumes schedule target roles. */
+export const SCHEDULER_PRINCIPAL = 'scheduler.amazonaws.com';
+
+/** The IAM ARN of a local role (`arn:aws:iam::<account>:role/<name>`). */
+export const roleArn = (accountId: string, name: string): string => `arn:aws:iam::${accountId}:role/${name}`;
 
 const NO_VALUE = Symbol('AWS::NoValue');
 
@@ -179,6 +186,27 @@ export function localRoles(
     principalArn: `arn:aws:sts::${accountId}:assumed-role/${adapterName}/${adapterName}`,
     credentials: roleCredentials(adapterName),
     policies: sharedResolver.resolve(policiesOf(shared.resources.Resources.AdapterRole)) as PolicyDocument[],
+  });
+  // The role EventBridge Scheduler assumes to deliver the schedules' firings (deploy/schedules.ts).
+  const scheduling = scheduleResources([{ name: 'local', expression: 'rate(1 day)', request: {} }], {
+    prefix: names.prefix,
+    busLogicalId: 'EventBus',
+    alarm: () => ({ Type: 'AWS::CloudWatch::Alarm', Properties: {} }),
+  });
+  const schedulerRoleName = `${names.prefix}-scheduler`;
+  const scheduleResolver = new Resolver(
+    refs,
+    { 'EventBus.Arn': params.busArn!, 'ScheduleDlq.Arn': arn('sqs', `${names.prefix}-schedules-dlq`) },
+    params,
+    conditions,
+    names.prefix,
+  );
+  roles.push({
+    name: schedulerRoleName,
+    functionName: SCHEDULER_PRINCIPAL,
+    principalArn: `arn:aws:sts::${accountId}:assumed-role/${schedulerRoleName}/${SCHEDULER_PRINCIPAL}`,
+    credentials: roleCredentials(schedulerRoleName),
+    policies: scheduleResolver.resolve(policiesOf(scheduling.SchedulerRole)) as PolicyDocument[],
   });
   const topicPolicy = sharedResolver.resolve(
     (shared.resources.Resources.RdsEventsTopicPolicy!.Properties as { PolicyDocument: unknown })

@@ -58,7 +58,7 @@ export function startClusterSnapshot(
     clusterId: c.id,
     clusterResourceId: c.resourceId,
     snapshotType: req.type,
-    createTime: new Date(),
+    createTime: s.clock.date(),
     clusterCreateTime: c.createTime,
     percentProgress: 0,
     sharedWith: [],

@@ -135,11 +135,11 @@ const clusterCreated = defineTask(
       s.events.emit('CLUSTER', 'clusterCreateFailed', c.id, s.arnOf(c));
       return;
     }
-    c.createTime = new Date();
+    c.createTime = s.clock.date();
     s.events.emit('CLUSTER', 'clusterCreated', c.id, s.arnOf(c));
     if (c.backupRetentionPeriod > 0) {
       const snap = startClusterSnapshot(s, c, {
-        id: automatedSnapshotId(c.id),
+        id: automatedSnapshotId(c.id, s.clock.date()),
         type: 'automated',
         tags: [],
       });

@@ -84,7 +84,7 @@ function copySnapshot<T extends AnySnapshot>(s: RdsState, p: Params, k: CopyKind
     sourceRegion: found.owner.identity.region,
     sourceAccount: found.owner.identity.accountId,
     sourceKey: source.key,
-    requestedAt: Date.now(),
+    requestedAt: s.clock.now(),
     fails: outcome === 'failed',
     // One lane per source database and destination (cross-region copies only).
     lane: crossRegion ? `${found.owner.identity.region}/${laneOf(source)}` : undefined,
@@ -134,7 +134,7 @@ const copyFinished = defineTask('snapshot-copy.finished', (s: RdsState, copy: An
   copy.percentProgress = 100;
   s.setStatus(copy, 'available');
   if (!k.events) return;
-  const simulatedMs = (Date.now() - progress.requestedAt) / s.sched.timeScale;
+  const simulatedMs = (s.clock.now() - progress.requestedAt) / s.sched.timeScale;
   const minutes = String(Math.max(1, Math.round(simulatedMs / SIMULATED_MINUTE)));
   const name = progress.crossRegion ? 'crossRegionCopyFinished' : 'snapshotCopyFinished';
   s.events.emit('SNAPSHOT', name, copy.id, s.arnOf(copy), {
@@ -240,7 +240,7 @@ const INSTANCE_COPY: CopyKind<DbSnapshot> = {
       instanceId: item.instanceId,
       dbiResourceId: item.dbiResourceId,
       snapshotType: 'manual',
-      createTime: new Date(),
+      createTime: s.clock.date(),
       instanceCreateTime: item.instanceCreateTime,
       percentProgress: 0,
       sourceSnapshot: owner.arnOf(item),

@@ -1,4 +1,5 @@
 /** What the RDS emulator offers its callers (the edge, the admin API, tests) and how it is created. */
+import type { CloudClock } from '../clock';
 import type { KmsKeys } from '../kms/keys';
 import type {
   BusIngress,
@@ -34,6 +35,8 @@ export interface CreateRdsOptions extends Omit<RdsConfig, 'profile'> {
   log?: (line: string) => void;
   /** KMS keys of every account and region (shared with the KMS emulator); default: its own. */
   kms?: KmsKeys;
+  /** The cloud clock (default: its own). */
+  clock?: CloudClock;
   /** Access key id -> account id (see `edge/identity.ts`), for requests that did not come through the edge. */
   accounts?: Readonly<Record<string, string>>;
 }

@@ -138,7 +138,7 @@ export class RdsEvents {
       sourceType,
       sourceIdentifier,
       sourceArn,
-      date: new Date(),
+      date: this.sched.clock.date(),
       message: fillMessage(spec.message, vars),
       eventId: `RDS-EVENT-${eventIdOverride ?? spec.id}`,
       categories: [...spec.categories],
@@ -233,7 +233,7 @@ export class RdsEvents {
   }
 
   private prune(): void {
-    const cutoff = Date.now() - RETENTION_MS;
+    const cutoff = this.sched.clock.now() - RETENTION_MS;
     if (this.log.length > 0 && (this.log[0] as RdsEventRecord).date.getTime() < cutoff) {
       this.log = this.log.filter((e) => e.date.getTime() >= cutoff);
     }

@@ -18,7 +18,7 @@ export function describeEvents(s: RdsState, p: Params): XmlObject {
   if (sourceIdentifier !== undefined && sourceType === undefined) {
     throw err.combination('Cannot specify source identifier without source type');
   }
-  const now = Date.now();
+  const now = s.clock.now();
   let startTime = p.date('StartTime');
   let endTime = p.date('EndTime');
   const duration = p.int('Duration');
@@ -71,7 +71,7 @@ export function createEventSubscription(s: RdsState, p: Params): XmlObject {
     sourceIds,
     categories,
     enabled: p.bool('Enabled') ?? true,
-    createdAt: new Date(),
+    createdAt: s.clock.date(),
     tags: p.tags() ?? [],
   };
   s.subscriptions.set(name, sub);

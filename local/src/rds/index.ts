@@ -4,6 +4,7 @@
  * observation (histories, call counts, endpoint availability) for tests.
  */
 import { Partitions, resolveCaller } from '../edge/identity';
+import { CloudClock } from '../clock';
 import { KmsKeys } from '../kms/keys';
 import { partitionedState } from '../persistence/partitioned';
 import type { LocalIdentity, LocalRequest, LocalResponse, ServiceState } from '../types';
@@ -40,6 +41,7 @@ class Rds implements RdsEmulator, RdsWorld {
   readonly signingNames = ['rds'] as const;
   readonly adminPrefix = 'rds';
   readonly kms: KmsKeys;
+  readonly clock: CloudClock;
   readonly persistence: ServiceState;
   private readonly identity: LocalIdentity;
   private readonly partitions: Partitions<RdsPartition>;
@@ -55,6 +57,7 @@ class Rds implements RdsEmulator, RdsWorld {
   constructor(private readonly opts: CreateRdsOptions) {
     this.identity = opts.identity;
     this.kms = opts.kms ?? new KmsKeys();
+    this.clock = opts.clock ?? new CloudClock();
     this.faults = new Faults(seededRandom(opts.seed ?? 1));
     this.settings = {
       durations: resolveDurations(opts.profile),
@@ -73,6 +76,7 @@ class Rds implements RdsEmulator, RdsWorld {
         sns: opts.sns,
         durations: { ...this.settings.durations },
         timeScale: this.settings.timeScale,
+        clock: this.clock,
         // The default account and region keep the seed's sequence; others draw their own.
         random: seededRandom((opts.seed ?? 1) + 0x9e3779b9 + 7919 * places++),
         log: opts.log ?? (() => undefined),

@@ -145,7 +145,7 @@ const created = defineTask(
       s.events.emit('DB_INSTANCE', failure.event, inst.id, arn, { status: failure.status });
       return;
     }
-    inst.createTime = new Date();
+    inst.createTime = s.clock.date();
     s.events.emit('DB_INSTANCE', 'instanceCreated', inst.id, arn);
     if (plan.onCreated) s.runTask(plan.onCreated);
     if (plan.backup && inst.backupRetentionPeriod > 0) {
@@ -159,7 +159,7 @@ const created = defineTask(
 );
 
 const backedUp = defineTask('instance.backed-up', (s: RdsState, inst: DbInstance) => {
-  const snapId = automatedSnapshotId(inst.id);
+  const snapId = automatedSnapshotId(inst.id, s.clock.date());
   if (!s.snapshots.has(snapId)) {
     const snap = startSnapshot(s, inst, { id: snapId, type: 'automated', tags: [] });
     s.sched.cancel(snap);

@@ -1,4 +1,5 @@
 /** Durations of RDS operations (milliseconds of simulated time) and the timer scheduler. */
+import { CloudClock } from '../clock';
 
 export interface Durations {
   /** CreateDBInstance: `creating`. */
@@ -130,16 +131,21 @@ export function taskFunction<S>(
 
 interface Timer {
   owner?: object;
-  dueAt: number;
   ref?: TaskRef;
 }
 
-/** setTimeout with a time scale, owner-based cancellation, named tasks that can be saved, and close(). */
+/**
+ * setTimeout with a time scale, owner-based cancellation, named tasks that can be saved, and close(),
+ * on the cloud clock (`../clock.ts`): an advance of the clock runs the steps it passes, in order.
+ */
 export class Scheduler {
-  private readonly timers = new Map<NodeJS.Timeout, Timer>();
+  private readonly timers = new Map<number, Timer>();
   private runner: (ref: TaskRef) => void = () => undefined;
 
-  constructor(public timeScale: number) {}
+  constructor(
+    public timeScale: number,
+    readonly clock: CloudClock = new CloudClock(),
+  ) {}
 
   /** How named tasks run (the state resolves the owner by key and calls the task). */
   setRunner(runner: (ref: TaskRef) => void): void {
@@ -156,36 +162,42 @@ export class Scheduler {
     this.afterReal(ms * this.timeScale, () => this.runner(ref), owner, ref);
   }
 
-  /** Runs fn after `ms` real milliseconds. */
+  /** Runs fn after `ms` milliseconds of the cloud clock (no time scale). */
   afterReal(ms: number, fn: () => void, owner?: object, ref?: TaskRef): void {
-    const delay = Math.max(0, ms);
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, delay);
-    this.timers.set(t, { owner, dueAt: Date.now() + delay, ref });
+    this.at(this.clock.now() + Math.max(0, ms), fn, owner, ref);
   }
 
-  /** The named tasks waiting, with their due times. */
+  private at(dueAt: number, fn: () => void, owner?: object, ref?: TaskRef): void {
+    const id = this.clock.at(dueAt, () => {
+      this.timers.delete(id);
+      fn();
+    });
+    this.timers.set(id, { owner, ref });
+  }
+
+  /** The named tasks waiting, with their due times (cloud clock). */
   pendingTasks(): PendingTask[] {
     const out: PendingTask[] = [];
-    for (const { ref, dueAt } of this.timers.values()) if (ref) out.push({ ...ref, dueAt });
+    for (const [id, { ref }] of this.timers) {
+      const dueAt = this.clock.dueAt(id);
+      if (ref && dueAt !== undefined) out.push({ ...ref, dueAt });
+    }
     return out;
   }
 
   /** Schedules saved tasks at their due times (at once when the time passed meanwhile). */
   resume(tasks: PendingTask[], ownerOf: (key: string) => object | undefined): void {
     for (const { dueAt, ...ref } of tasks) {
-      this.afterReal(dueAt - Date.now(), () => this.runner(ref), ownerOf(ref.key), ref);
+      this.at(Math.max(dueAt, this.clock.now()), () => this.runner(ref), ownerOf(ref.key), ref);
     }
   }
 
   /** Cancels the pending timers of one resource. */
   cancel(owner: object): void {
-    for (const [t, timer] of this.timers) {
+    for (const [id, timer] of this.timers) {
       if (timer.owner === owner) {
-        clearTimeout(t);
-        this.timers.delete(t);
+        this.clock.cancel(id);
+        this.timers.delete(id);
       }
     }
   }
@@ -195,7 +207,7 @@ export class Scheduler {
   }
 
   close(): void {
-    for (const t of this.timers.keys()) clearTimeout(t);
+    for (const id of this.timers.keys()) this.clock.cancel(id);
     this.timers.clear();
   }
 }

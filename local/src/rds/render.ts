@@ -55,7 +55,7 @@ export function renderInstance(s: RdsState, i: DbInstance): XmlObject {
     DBSubnetGroup: subnet ? s.groups.renderSubnetGroup(subnet) : undefined,
     PreferredMaintenanceWindow: i.preferredMaintenanceWindow,
     PendingModifiedValues: pendingValues(i.pending),
-    LatestRestorableTime: i.createTime && i.backupRetentionPeriod > 0 ? new Date() : undefined,
+    LatestRestorableTime: i.createTime && i.backupRetentionPeriod > 0 ? s.clock.date() : undefined,
     MultiAZ: i.multiAZ,
     EngineVersion: i.engineVersion,
     AutoMinorVersionUpgrade: i.autoMinorVersionUpgrade,
@@ -133,7 +133,7 @@ export function renderCluster(s: RdsState, c: DbCluster): XmlObject {
     MultiAZ: members.length > 1,
     Engine: c.engine,
     EngineVersion: c.engineVersion,
-    LatestRestorableTime: c.createTime ? new Date() : undefined,
+    LatestRestorableTime: c.createTime ? s.clock.date() : undefined,
     Port: c.port,
     MasterUsername: c.masterUsername,
     DBClusterOptionGroupMemberships: xmlList(

@@ -128,7 +128,7 @@ const seedLoaded = defineTask(
 
 /** The cross-region copy of the source's snapshot: an automated snapshot in `creating` until loaded. */
 function seedSnapshot(s: RdsState, source: DbInstance, settings: DbSnapshot['source']): DbSnapshot {
-  const id = automatedSnapshotId(source.id);
+  const id = automatedSnapshotId(source.id, s.clock.date());
   const snap: DbSnapshot = {
     kind: 'snapshot',
     key: s.nextKey(`snapshot:${id}`),
@@ -139,7 +139,7 @@ function seedSnapshot(s: RdsState, source: DbInstance, settings: DbSnapshot['sou
     instanceId: source.id,
     dbiResourceId: source.resourceId,
     snapshotType: 'automated',
-    createTime: new Date(),
+    createTime: s.clock.date(),
     instanceCreateTime: source.createTime,
     percentProgress: 0,
     sharedWith: [],

@@ -128,7 +128,7 @@ export function restoreDBInstanceToPointInTime(s: RdsState, p: Params): XmlObjec
   if (source.backupRetentionPeriod === 0 || source.createTime === undefined) {
     throw err.instanceState(`Source instance ${source.id} has no automated backups to restore from.`);
   }
-  if (restoreTime !== undefined && (restoreTime < source.createTime || restoreTime > new Date())) {
+  if (restoreTime !== undefined && (restoreTime < source.createTime || restoreTime > s.clock.date())) {
     throw new RdsError(
       'InvalidRestoreFault',
       `Restore time ${restoreTime.toISOString()} is outside the restorable window.`,

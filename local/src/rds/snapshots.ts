@@ -62,7 +62,7 @@ export function startSnapshot(s: RdsState, inst: DbInstance, req: SnapshotReques
     instanceId: inst.id,
     dbiResourceId: inst.resourceId,
     snapshotType: req.type,
-    createTime: new Date(),
+    createTime: s.clock.date(),
     instanceCreateTime: inst.createTime,
     percentProgress: 0,
     sharedWith: [],
@@ -101,7 +101,7 @@ const instanceSnapshotDone = defineTask('instance.snapshot-done', (s: RdsState, 
   if (s.instances.get(inst.id) === inst && inst.status === 'backing-up') s.setStatus(inst, 'available');
 });
 
-export function automatedSnapshotId(instanceId: string, at = new Date()): string {
+export function automatedSnapshotId(instanceId: string, at: Date): string {
   const iso = at.toISOString();
   return `rds:${instanceId}-${iso.slice(0, 10)}-${iso.slice(11, 13)}-${iso.slice(14, 16)}`;
 }

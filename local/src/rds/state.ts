@@ -1,5 +1,6 @@
 /** Everything the emulator holds, and the helpers the operation modules share. */
 import type { KmsKeys } from '../kms/keys';
+import type { CloudClock } from '../clock';
 import type { BusIngress, LocalIdentity } from '../types';
 import { err } from './errors';
 import { RdsEvents, type SnsPublisher } from './events';
@@ -36,6 +37,8 @@ export interface StateOptions {
   sns: SnsPublisher;
   durations: Durations;
   timeScale: number;
+  /** The cloud clock (timestamps and lifecycle timers). */
+  clock: CloudClock;
   /** Drives names, zones and windows. */
   random: SeededRandom;
   log: (line: string) => void;
@@ -82,7 +85,7 @@ export class RdsState {
     this.identity = o.identity;
     this.world = o.world;
     this.durations = o.durations;
-    this.sched = new Scheduler(o.timeScale);
+    this.sched = new Scheduler(o.timeScale, o.clock);
     this.sched.setRunner((ref) => this.runTask(ref));
     this.random = o.random;
     this.faults = o.faults;
@@ -98,6 +101,11 @@ export class RdsState {
       () => this.subscriptions.values(),
       o.log,
     );
+  }
+
+  /** The cloud clock: every timestamp the emulator writes. */
+  get clock(): CloudClock {
+    return this.sched.clock;
   }
 
   /** The resource with this stable key (instance, cluster, snapshot or cluster snapshot). */

@@ -19,8 +19,16 @@ export interface SnsPublisher {
   publish(topicArn: string, message: string, subject?: string): Promise<void>;
 }
 
+/** What the RDS emulator uses to write exports into an account's S3 bucket. */
+export interface S3Writer {
+  /** The bucket's region (as it was created through the edge), undefined when it does not exist. */
+  bucketRegion(accountId: string, bucket: string): Promise<string | undefined>;
+  putObject(accountId: string, bucket: string, key: string, body: string | Buffer): Promise<void>;
+}
+
 export interface FauxqsService extends EmulatedService {
   readonly sqs: SqsSender;
+  readonly s3: S3Writer;
   readonly sns: SnsPublisher;
   /** An SQS JSON-protocol call in process, on internal queue URLs (`internalQueueUrl`); rejects on an error. */
   sqsCall(action: string, input: Record<string, unknown>): Promise<Record<string, unknown>>;
@@ -61,8 +69,12 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
   const own = await byAccount(identity.accountId);
   const swap = (accountId: string) => accountId !== identity.accountId && accountId !== FAUXQS_ACCOUNT;
 
+  // S3 buckets' regions by account (fauxqs keeps none): from the CreateBucket request's signing region.
+  const bucketRegions = new Map<string, string>();
+
   async function handle(req: LocalRequest): Promise<LocalResponse> {
-    const { accountId } = resolveCaller(req, callers);
+    const { accountId, region } = resolveCaller(req, callers);
+    if (signingNameOf(req.headers) === 's3') return handleS3(req, accountId, region);
     if (!swap(accountId)) return own.handle(req);
     const queues = await byAccount(accountId);
     const res = await queues.handle({
@@ -73,6 +85,46 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
     });
     return { ...res, body: swapAccount(res.body.toString(), FAUXQS_ACCOUNT, accountId) };
   }
+
+  /** S3 (path-style): each account has its own buckets, in its own fauxqs. */
+  async function handleS3(req: LocalRequest, accountId: string, region: string): Promise<LocalResponse> {
+    const queues = swap(accountId) ? await byAccount(accountId) : own;
+    const bucket = req.path.split('/')[1] ?? '';
+    const res = await queues.handle(req);
+    if (req.method === 'PUT' && bucket && req.path === `/${bucket}` && res.status === 200) {
+      const constraint = /<LocationConstraint>([^<]+)<\/LocationConstraint>/.exec(req.body.toString('utf8'));
+      bucketRegions.set(`${accountId}/${bucket}`, constraint?.[1] ?? region);
+    }
+    if (req.method === 'DELETE' && req.path === `/${bucket}` && res.status < 300)
+      bucketRegions.delete(`${accountId}/${bucket}`);
+    return res;
+  }
+
+  const s3: S3Writer = {
+    async bucketRegion(accountId, bucket) {
+      const queues = swap(accountId) ? await byAccount(accountId) : own;
+      const res = await queues.handle({
+        method: 'HEAD',
+        path: `/${bucket}`,
+        query: new URLSearchParams(),
+        headers: {},
+        body: Buffer.alloc(0),
+      });
+      if (res.status !== 200) return undefined;
+      return bucketRegions.get(`${accountId}/${bucket}`) ?? identity.region;
+    },
+    async putObject(accountId, bucket, key, body) {
+      const queues = swap(accountId) ? await byAccount(accountId) : own;
+      const res = await queues.handle({
+        method: 'PUT',
+        path: `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+        query: new URLSearchParams(),
+        headers: { 'content-type': 'application/octet-stream' },
+        body: Buffer.isBuffer(body) ? body : Buffer.from(body),
+      });
+      if (res.status !== 200) throw new Error(`S3 PutObject s3://${bucket}/${key} failed (${res.status})`);
+    },
+  };
 
   const sqs: SqsSender = {
     async send(queueArn, body, opts) {
@@ -93,9 +145,10 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
   };
 
   return {
-    signingNames: ['sqs', 'sns', 'sts'],
+    signingNames: ['sqs', 'sns', 'sts', 's3'],
     handle,
     sqs,
+    s3,
     sns,
     sqsCall: own.sqsCall,
     // Every account's queues and topics, as its fauxqs holds them (with fauxqs's own account id).

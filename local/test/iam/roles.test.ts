@@ -8,11 +8,19 @@ const { roles, rdsEventsTopicPolicy } = localRoles(resourceNames('rewind-local')
 });
 
 describe('the local roles come from the deployment generators', () => {
-  test('one role per service and the SNS adapter, each with distinct credentials', () => {
+  test('one role per service, the SNS adapter and the schedules, each with distinct credentials', () => {
     expect(roles.map((r) => r.name)).toEqual([
       ...SERVICE_NAMES.map((s) => `rewind-local-${s}`),
       'rewind-local-rds-sns-adapter',
+      'rewind-local-scheduler',
     ]);
+    // The schedules' role may put scheduled requests on the bus, with their source only.
+    expect(roles.at(-1)!.policies[0]!.Statement).toContainEqual({
+      Effect: 'Allow',
+      Action: ['events:PutEvents'],
+      Resource: 'arn:aws:events:us-east-1:000000000000:event-bus/rewind-local',
+      Condition: { StringEquals: { 'events:source': ['rewind.scheduler'] } },
+    });
     expect(new Set(roles.map((r) => r.credentials.accessKeyId)).size).toBe(roles.length);
     expect(roles[0]!.credentials).toEqual(roleCredentials('rewind-local-snapshot'));
     expect(roles.find((r) => r.name === 'rewind-local-restore')!.functionName).toBe(
