@@ -1,4 +1,9 @@
-import { SCHEDULER_SOURCE, type SchedulerSchedule } from '@rewind/shared';
+import {
+  SCHEDULER_SOURCE,
+  schedulerSchedules,
+  type ScheduleSpec,
+  type SchedulerSchedule,
+} from '@rewind/shared';
 import { getAtt, logicalId, TARGET_RETRY_POLICY, type CfnResource } from './cfn';
 
 /**
@@ -14,9 +19,13 @@ import { getAtt, logicalId, TARGET_RETRY_POLICY, type CfnResource } from './cfn'
  * put events on the bus, and a dead-letter queue for firings that could not be delivered.
  */
 export function scheduleResources(
-  schedules: SchedulerSchedule[],
+  given: (SchedulerSchedule | ScheduleSpec)[],
   refs: { prefix: string; busLogicalId: string; alarm: (queue: string) => CfnResource },
 ): Record<string, CfnResource> {
+  // A scheduled run's spec as the policy file holds it is accepted too (the local cloud's role builder).
+  const schedules = given.map((s) =>
+    'request' in s ? schedulerSchedules({ schedules: [s], snapshotPolicies: [] })[0]! : s,
+  );
   if (!schedules.length) return {};
   const resources: Record<string, CfnResource> = {
     ScheduleGroup: {

@@ -261,7 +261,7 @@ export async function look(ctx: ServiceContext, deps: LifecycleDeps, job: Policy
     const source = await snapshotPart(l);
     if (source && job.policy.export) await exportPart(l, source.arn);
     for (const copy of job.policy.copies) {
-      if (source) await copyPart(l, copy, source.arn);
+      if (source) await copyPart(l, copy, source);
       // No snapshot to copy (its failure is alerted already): nothing of this firing goes there.
       else if (job.marks['snapshot:ended']) await once(l, `copy:${copy.region}:ended`, async () => {});
     }
@@ -288,13 +288,14 @@ async function giveUp(l: Look) {
 }
 
 /** The snapshot in the home region: quota check, create, wait; its ARN once available. */
-async function snapshotPart(l: Look): Promise<{ arn: string } | undefined> {
+async function snapshotPart(l: Look): Promise<{ arn: string; encrypted: boolean } | undefined> {
   const { ctx, deps, job } = l;
   const api = SNAPSHOT_KINDS[job.kind];
   const rds = deps.rdsIn(deps.homeRegion);
   const name = job.snapshotName;
   const found = await api.find(rds, name);
-  if (job.marks['snapshot:ended']) return found?.status === 'available' ? { arn: found.arn } : undefined;
+  const done = found && { arn: found.arn, encrypted: found.encrypted };
+  if (job.marks['snapshot:ended']) return found?.status === 'available' ? done : undefined;
   const end = (stage: Stage, reason: string, action: string, errorCode?: string) =>
     once(l, 'snapshot:ended', () =>
       alert(l, deps.homeRegion, stage, reason, action, { errorCode, snapshotIdentifier: name }),
@@ -365,7 +366,7 @@ async function snapshotPart(l: Look): Promise<{ arn: string } | undefined> {
       snapshotArn: found.arn,
     }),
   );
-  return { arn: found.arn };
+  return done;
 }
 
 /**
@@ -474,7 +475,12 @@ async function exportPart(l: Look, sourceArn: string) {
 }
 
 /** One copy: started when the destination has room (20 instance / 5 cluster copies in flight), then waited on. */
-async function copyPart(l: Look, copy: SnapshotPolicy['copies'][number], sourceArn: string) {
+async function copyPart(
+  l: Look,
+  copy: SnapshotPolicy['copies'][number],
+  source: { arn: string; encrypted: boolean },
+) {
+  const sourceArn = source.arn;
   const { ctx, deps, job } = l;
   const ended = `copy:${copy.region}:ended`;
   const requested = `copy:${copy.region}:requested`;
@@ -521,7 +527,9 @@ async function copyPart(l: Look, copy: SnapshotPolicy['copies'][number], sourceA
       await api.copy(rds, {
         sourceArn,
         name,
-        kmsKeyId: copy.kmsKeyId,
+        // A key is regional: an encrypted source is re-encrypted with the destination's key; an
+        // unencrypted one stays unencrypted (RDS refuses a key for an unencrypted cluster snapshot copy).
+        kmsKeyId: source.encrypted ? copy.kmsKeyId : undefined,
         tags: [
           ...policySnapshotTags(job.policy.name, job.identifier, job.scheduledTime),
           { Key: POLICY_TAGS.copiedFrom, Value: deps.homeRegion },

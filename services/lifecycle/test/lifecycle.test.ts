@@ -62,6 +62,7 @@ function fakeRegion(region: string) {
       SnapshotType: 'manual',
       SnapshotCreateTime: new Date(),
       AllocatedStorage: 20,
+      Encrypted: true,
     }),
     calls: <I extends object>(command: new (input: I) => unknown) =>
       bed.rds
@@ -88,10 +89,16 @@ function failing(fake: Fake, action: string) {
 
 /** The fake RDS behind the test bed's mock: each call is answered by the region of the client sending it. */
 function answerFromRegions() {
-  const on = <I extends object>(command: new (input: I) => unknown, fn: (fake: Fake, input: I) => unknown) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any SDK command class
+  const on = <C extends new (...args: any[]) => unknown>(
+    command: C,
+    fn: (fake: Fake, input: NonNullable<ConstructorParameters<C>[0]>) => unknown,
+  ) =>
     bed.rds
       .on(command as never)
-      .callsFake((input: I, getClient: () => RDSClient) => fn(regions.get(getClient())!, input));
+      .callsFake((input: NonNullable<ConstructorParameters<C>[0]>, getClient: () => RDSClient) =>
+        fn(regions.get(getClient())!, input),
+      );
   on(DescribeDBSnapshotsCommand, (fake, input) => {
     if (input.DBSnapshotIdentifier) {
       const s = fake.snapshots.get(input.DBSnapshotIdentifier);

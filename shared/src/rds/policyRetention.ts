@@ -73,10 +73,16 @@ export async function retentionInRegion(input: RegionRetention): Promise<RegionR
   const reasons = new Map(input.inUse ?? []);
   for (const target of input.copyTargets ?? []) {
     const there = await api.list(target.rds, input.identifier);
+    // Rewind's copies carry the source's name; any other copy names its source by ARN.
     for (const copy of there.filter((s) => COPYING_STATUSES.has(s.status))) {
-      if (mine.some((s) => s.snapshotIdentifier === copy.snapshotIdentifier)) {
-        reasons.set(copy.snapshotIdentifier, `being copied to ${target.region} (${copy.status})`);
-      }
+      const source = mine.find(
+        (s) => s.snapshotIdentifier === copy.snapshotIdentifier || s.arn === copy.sourceArn,
+      );
+      if (source)
+        reasons.set(
+          source.snapshotIdentifier,
+          `being copied to ${target.region} as ${copy.snapshotIdentifier} (${copy.status})`,
+        );
     }
   }
   const plan = planRetention(
