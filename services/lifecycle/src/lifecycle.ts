@@ -326,6 +326,11 @@ async function snapshotPart(l: Look): Promise<{ arn: string; encrypted: boolean 
         policySnapshotTags(job.policy.name, job.identifier, job.scheduledTime),
       );
     } catch (err) {
+      if (isRdsError(err, 'SnapshotQuotaExceeded')) {
+        const reason = await quotaAdvice(l, `${api.createAction} refused: ${describeError(err)}`);
+        await end('quota', reason, 'the next firing tries again', 'SnapshotQuotaExceeded');
+        return undefined;
+      }
       if (!isRdsError(err, api.alreadyExists)) {
         await deps.jobs.unmark(job, 'snapshot:requested');
         await refused(l, err, () =>
@@ -377,9 +382,29 @@ async function quotaReached(l: Look): Promise<string | undefined> {
   const { deps, job } = l;
   const api = SNAPSHOT_KINDS[job.kind];
   const rds = deps.rdsIn(deps.homeRegion);
-  const out = await rds.send(new DescribeAccountAttributesCommand({}));
-  const quota = out.AccountQuotas?.find((q) => q.AccountQuotaName === api.quotaName);
+  let quota;
+  try {
+    const out = await rds.send(new DescribeAccountAttributesCommand({}));
+    quota = out.AccountQuotas?.find((q) => q.AccountQuotaName === api.quotaName);
+  } catch (err) {
+    // The check only words the alert better: without it, a full quota is still caught from the
+    // snapshot call's SnapshotQuotaExceeded.
+    if (!isPermanentRdsError(err)) throw err;
+    l.ctx.log.warn('quota check unavailable; the snapshot call will tell', { error: describeError(err) });
+    return undefined;
+  }
   if (!quota || quota.Max === undefined || (quota.Used ?? 0) < quota.Max) return undefined;
+  return quotaAdvice(
+    l,
+    `the manual snapshot quota is reached in ${deps.homeRegion} (${quota.Used} of ${quota.Max} ${api.noun}s)`,
+  );
+}
+
+/** What frees space: this policy's retention (which runs right after), else what a person can do. */
+async function quotaAdvice(l: Look, what: string): Promise<string> {
+  const { deps, job } = l;
+  const api = SNAPSHOT_KINDS[job.kind];
+  const rds = deps.rdsIn(deps.homeRegion);
   const { plan } = await retentionInRegion({
     rds,
     region: deps.homeRegion,
@@ -392,7 +417,7 @@ async function quotaReached(l: Look): Promise<string | undefined> {
   const frees = plan.delete.length
     ? `policy ${job.policy.name}'s retention frees ${plan.delete.length} now (it runs after this alert; see rewind snapshots prune ${job.identifier} --dry-run)`
     : `policy ${job.policy.name}'s retention frees none now: shorten its retention (keepLast, maxAgeDays) or another policy's, delete manual snapshots no longer needed, or ask AWS for a higher "${api.quotaName}" quota`;
-  return `the manual snapshot quota is reached in ${deps.homeRegion} (${quota.Used} of ${quota.Max} ${api.noun}s): no snapshot of ${job.identifier} was taken; ${frees}`;
+  return `${what}: no snapshot of ${job.identifier} was taken; ${frees}`;
 }
 
 function exportTaskId(name: string): string {
@@ -632,6 +657,7 @@ async function expireIn(
     retention,
     asOf,
     inUse,
+    checkExports: home && job.policy.export !== undefined,
     copyTargets: home ? job.policy.copies.map((c) => ({ region: c.region, rds: deps.rdsIn(c.region) })) : [],
   });
   const deleted: typeof plan.delete = [];

@@ -28,6 +28,12 @@ export interface RegionRetention {
   asOf: Date;
   /** Snapshots runs in progress need (home region): name -> why. */
   inUse?: ReadonlyMap<string, string>;
+  /**
+   * Whether exports of the policy's snapshots are looked for (DescribeExportTasks): the policy exports.
+   * Exports Rewind does not start are not looked for: RDS lets a snapshot be deleted during its export,
+   * which completes (the snapshot's storage is billed until then).
+   */
+  checkExports?: boolean;
   /** Where this region's snapshots are copied to: a copy in flight there protects its source here. */
   copyTargets?: { region: string; rds: RDSClient }[];
 }
@@ -100,7 +106,8 @@ export async function retentionInRegion(input: RegionRetention): Promise<RegionR
   for (const decision of plan.delete) {
     const snap = mine.find((s) => s.snapshotIdentifier === decision.snapshotIdentifier)!;
     const accounts = await api.sharedWith(input.rds, snap.snapshotIdentifier);
-    const task = accounts.length ? undefined : await exportInProgress(input.rds, snap.arn);
+    const task =
+      accounts.length || !input.checkExports ? undefined : await exportInProgress(input.rds, snap.arn);
     if (accounts.length) confirmed.keep.push({ ...decision, reason: `shared with ${accounts.join(', ')}` });
     else if (task) confirmed.keep.push({ ...decision, reason: `being exported to S3 (export task ${task})` });
     else confirmed.delete.push(decision);
