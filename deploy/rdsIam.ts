@@ -1,4 +1,4 @@
-import { REWIND_TAGS, RUN_TAG_LENGTH } from '@rewind/shared';
+import { POLICY_SNAPSHOT_PREFIX, REWIND_TAGS, RUN_TAG_LENGTH } from '@rewind/shared';
 import { arn, join, ref, type Cfn } from './cfn';
 
 /**
@@ -38,6 +38,14 @@ export interface RdsActionScope {
   created?: RdsResourceType[];
   groups?: RdsResourceType[];
   runTagged?: RdsResourceType[];
+  /** Reads in every region (the lifecycle service describes copies in their destination regions). */
+  anyRegion?: RdsResourceType[];
+  /** Snapshots of snapshot policies (`rewind-*`), in every region: copies are made in the destination. */
+  policy?: RdsResourceType[];
+  /** The same, only those carrying `rewind:created-by=rewind` (what Rewind set when it made them). */
+  policyTagged?: RdsResourceType[];
+  /** Actions that take no resource (Resource "*"). */
+  unscoped?: boolean;
 }
 
 /** The tag a run puts on the databases it creates (REWIND_TAGS.runId). */
@@ -75,6 +83,29 @@ export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
   'rds:AddTagsToResource': { created: ['snapshot', 'cluster-snapshot'] },
   // The run's tag, off the databases it restored.
   'rds:RemoveTagsFromResource': { runTagged: ['db', 'cluster'] },
+  // Snapshot policies (the lifecycle service): copies into other regions, retention there.
+  'rds:CopyDBSnapshot': { policy: ['snapshot'] },
+  'rds:CopyDBClusterSnapshot': { policy: ['cluster-snapshot'] },
+  'rds:DeleteDBSnapshot': { policyTagged: ['snapshot'] },
+  'rds:DeleteDBClusterSnapshot': { policyTagged: ['cluster-snapshot'] },
+  'rds:DescribeDBSnapshotAttributes': { policy: ['snapshot'] },
+  'rds:DescribeDBClusterSnapshotAttributes': { policy: ['cluster-snapshot'] },
+  'rds:StartExportTask': { policy: ['snapshot', 'cluster-snapshot'] },
+  'rds:DescribeExportTasks': { unscoped: true },
+  'rds:DescribeAccountAttributes': { unscoped: true },
+};
+
+/**
+ * Where a service needs an action more widely than the table above: the lifecycle service reads and tags
+ * its snapshots in the regions it copies them to.
+ */
+export const SERVICE_SCOPES: Record<string, Record<string, RdsActionScope>> = {
+  lifecycle: {
+    'rds:DescribeDBSnapshots': { anyRegion: ['db', 'snapshot'] },
+    'rds:DescribeDBClusterSnapshots': { anyRegion: ['cluster', 'cluster-snapshot'] },
+    // Tags given with CreateDB*Snapshot and CopyDB*Snapshot, on the new policy snapshot.
+    'rds:AddTagsToResource': { policy: ['snapshot', 'cluster-snapshot'] },
+  },
 };
 
 /** Actions that create databases with `Tags`: RDS then also authorises AddTagsToResource on the new one. */
@@ -94,8 +125,8 @@ const USES_KMS_KEYS = [
   'rds:RestoreDBClusterToPointInTime',
 ];
 
-function scopeOf(action: string): RdsActionScope {
-  const scope = RDS_ACTION_SCOPES[action];
+function scopeOf(action: string, service?: string): RdsActionScope {
+  const scope = (service ? SERVICE_SCOPES[service]?.[action] : undefined) ?? RDS_ACTION_SCOPES[action];
   if (!scope) {
     throw new Error(
       `No IAM scope is defined for ${action}: add it to RDS_ACTION_SCOPES in deploy/rdsIam.ts ` +
@@ -108,9 +139,22 @@ function scopeOf(action: string): RdsActionScope {
 export const rdsArn = (type: RdsResourceType): Cfn => arn('rds', `${type}:*`);
 
 /** Name patterns of the snapshots Rewind creates (`shared/src/rds/naming.ts`). */
-export const REWIND_SNAPSHOT_PATTERNS = ['snapshot', 'final'].map(
-  (role) => `*-rw${'?'.repeat(RUN_TAG_LENGTH)}-${role}-*`,
-);
+export const REWIND_SNAPSHOT_PATTERNS = [
+  ...['snapshot', 'final'].map((role) => `*-rw${'?'.repeat(RUN_TAG_LENGTH)}-${role}-*`),
+  `${POLICY_SNAPSHOT_PREFIX}*`,
+];
+
+/** Snapshots of snapshot policies, in any region. */
+const policyArn = (type: RdsResourceType): Cfn =>
+  join(
+    'arn:',
+    ref('AWS::Partition'),
+    ':rds:*:',
+    ref('AWS::AccountId'),
+    `:${type}:${POLICY_SNAPSHOT_PREFIX}*`,
+  );
+const anyRegionArn = (type: RdsResourceType): Cfn =>
+  join('arn:', ref('AWS::Partition'), ':rds:*:', ref('AWS::AccountId'), `:${type}:*`);
 
 /** ARNs of resources a call creates: any database, but only snapshots named as Rewind names them. */
 function createdArns(type: RdsResourceType): Cfn[] {
@@ -173,6 +217,31 @@ function kmsStatements(): IamStatement[] {
   ];
 }
 
+/** Copies (encrypted with the destination's key) and exports (with the export's key) use KMS keys via RDS. */
+const COPIES_WITH_KMS_KEYS = ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot', 'rds:StartExportTask'];
+
+/** As `kmsStatements`, for RDS in any region: a copy uses a key of its destination region. */
+function policyKmsStatements(): IamStatement[] {
+  const viaRds = { 'kms:ViaService': 'rds.*.amazonaws.com' };
+  const keys = join('arn:', ref('AWS::Partition'), ':kms:*:', ref('AWS::AccountId'), ':key/*');
+  return [
+    {
+      Sid: 'KmsDescribeViaRdsAnyRegion',
+      Effect: 'Allow',
+      Action: ['kms:DescribeKey'],
+      Resource: keys,
+      Condition: { StringLike: viaRds },
+    },
+    {
+      Sid: 'KmsGrantViaRdsAnyRegion',
+      Effect: 'Allow',
+      Action: ['kms:CreateGrant'],
+      Resource: keys,
+      Condition: { StringLike: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    },
+  ];
+}
+
 /**
  * IAM statements for the RDS actions of one service. One statement per kind of scope, and within a kind
  * actions are grouped only when they touch exactly the same resource types, so no action gains a
@@ -181,13 +250,35 @@ function kmsStatements(): IamStatement[] {
 export function rdsStatements(
   actions: readonly string[],
   optIn: { key: string; value: string },
+  service?: string,
 ): IamStatement[] {
   const rds = actions.filter((a) => a.startsWith('rds:'));
   const statements: IamStatement[] = [];
-  for (const kind of ['read', 'optedIn', 'created', 'groups', 'runTagged'] as const) {
+  const unscoped = rds.filter((a) => scopeOf(a, service).unscoped).sort();
+  if (unscoped.length)
+    statements.push({ Sid: 'RdsUnscoped', Effect: 'Allow', Action: unscoped, Resource: '*' });
+  const kinds = [
+    'read',
+    'optedIn',
+    'created',
+    'groups',
+    'runTagged',
+    'anyRegion',
+    'policy',
+    'policyTagged',
+  ] as const;
+  const arnsOf = (kind: (typeof kinds)[number]) =>
+    kind === 'created'
+      ? createdArns
+      : kind === 'anyRegion'
+        ? (t: RdsResourceType) => [anyRegionArn(t)]
+        : kind === 'policy' || kind === 'policyTagged'
+          ? (t: RdsResourceType) => [policyArn(t)]
+          : (t: RdsResourceType) => [rdsArn(t)];
+  for (const kind of kinds) {
     const groups = new Map<string, { actions: string[]; types: RdsResourceType[] }>();
     for (const action of rds) {
-      const types = [...new Set(scopeOf(action)[kind] ?? [])].sort();
+      const types = [...new Set(scopeOf(action, service)[kind] ?? [])].sort();
       if (!types.length) continue;
       const key = types.join(',');
       const group = groups.get(key) ?? { actions: [], types };
@@ -201,7 +292,7 @@ export function rdsStatements(
         Sid: sid,
         Effect: 'Allow',
         Action: group.actions.sort(),
-        Resource: group.types.flatMap(kind === 'created' ? createdArns : (t) => [rdsArn(t)]),
+        Resource: group.types.flatMap(arnsOf(kind)),
         ...(kind === 'optedIn'
           ? { Condition: { StringEquals: { [`aws:ResourceTag/${optIn.key}`]: optIn.value } } }
           : {}),
@@ -213,9 +304,13 @@ export function rdsStatements(
               },
             }
           : {}),
+        ...(kind === 'policyTagged'
+          ? { Condition: { StringEquals: { [`aws:ResourceTag/${REWIND_TAGS.createdBy}`]: 'rewind' } } }
+          : {}),
       });
     }
   }
+  if (rds.some((a) => COPIES_WITH_KMS_KEYS.includes(a))) statements.push(...policyKmsStatements());
   if (rds.includes('rds:AddTagsToResource') && rds.some((a) => CREATES_TAGGED_DATABASES.includes(a))) {
     statements.push(tagOnCreateStatement(optIn));
   }

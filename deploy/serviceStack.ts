@@ -115,7 +115,7 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, optInTagKey: string): Rec
 }
 
 /** Statements for the non-RDS actions in a service's topology permissions (SES, SSM, IAM). */
-function otherStatements(actions: readonly string[]): IamStatement[] {
+function otherStatements(actions: readonly string[], service: string): IamStatement[] {
   const statements: IamStatement[] = [];
   for (const action of actions) {
     if (action.startsWith('rds:')) continue;
@@ -148,7 +148,13 @@ function otherStatements(actions: readonly string[]): IamStatement[] {
           Action: [action],
           Resource: arn('iam', 'role/*', { region: false }),
           Condition: {
-            StringEquals: { 'iam:PassedToService': ['rds.amazonaws.com', 'monitoring.rds.amazonaws.com'] },
+            StringEquals: {
+              // The lifecycle service passes only an export's role, to RDS's export service.
+              'iam:PassedToService':
+                service === 'lifecycle'
+                  ? ['export.rds.amazonaws.com']
+                  : ['rds.amazonaws.com', 'monitoring.rds.amazonaws.com'],
+            },
           },
         });
         break;
@@ -305,8 +311,12 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
       Resource: param('busArn'),
       Condition: eventSourceCondition([REWIND_SOURCE]),
     },
-    ...rdsStatements(spec.permissions, { key: settings.optInTagKey, value: param('optInTagValue') }),
-    ...otherStatements(spec.permissions),
+    ...rdsStatements(
+      spec.permissions,
+      { key: settings.optInTagKey, value: param('optInTagValue') },
+      spec.name,
+    ),
+    ...otherStatements(spec.permissions, spec.name),
     ifCondition('HasVpc', {
       Sid: 'VpcNetworkInterfaces',
       Effect: 'Allow',

@@ -1,3 +1,5 @@
+import { POLICY_FILE_ENV, policyFileFromEnv } from '@rewind/shared';
+
 /**
  * Settings that must be known when a stack's configuration is generated (not osls `${param:...}`
  * variables, which are resolved later): read from the environment of `serverless deploy/package`.
@@ -8,18 +10,21 @@ export interface BuildSettings {
    * CloudFormation can put a variable in a JSON key, so it is fixed at generation time.
    */
   optInTagKey: string;
-  /** JSON file of EventBridge Scheduler schedules (see deploy/schedules.ts); none when absent. */
+  /**
+   * The policy file (`REWIND_CONFIG_FILE`, or the older `REWIND_SCHEDULES_FILE`): scheduled runs and
+   * snapshot policies, deployed as EventBridge Scheduler schedules (shared/src/policies); none when absent.
+   */
   schedulesFile?: string;
 }
 
 export const SETTINGS_ENV = {
   optInTagKey: 'REWIND_OPT_IN_TAG_KEY',
-  schedulesFile: 'REWIND_SCHEDULES_FILE',
+  schedulesFile: POLICY_FILE_ENV,
 } as const;
 
 export function buildSettings(env: NodeJS.ProcessEnv = process.env): BuildSettings {
   return {
     optInTagKey: env[SETTINGS_ENV.optInTagKey] || 'rewind:allow',
-    schedulesFile: env[SETTINGS_ENV.schedulesFile] || undefined,
+    schedulesFile: policyFileFromEnv(env),
   };
 }

@@ -1,4 +1,11 @@
-import { resourceNames, stateTableDefinition, topology, TTL_ATTRIBUTE } from '@rewind/shared';
+import {
+  readPolicyFile,
+  resourceNames,
+  schedulerSchedules,
+  stateTableDefinition,
+  topology,
+  TTL_ATTRIBUTE,
+} from '@rewind/shared';
 import {
   arn,
   dlqAlarm,
@@ -16,7 +23,7 @@ import {
   type CfnResource,
 } from './cfn';
 import { param, SHARED_OUTPUTS, STACK_PREFIX } from './params';
-import { scheduleResources, readSchedules } from './schedules';
+import { scheduleResources } from './schedules';
 import { stackBase, type ServerlessConfig } from './serviceStack';
 import { buildSettings, type BuildSettings } from './settings';
 
@@ -251,7 +258,7 @@ export function sharedStack(options: { settings?: BuildSettings } = {}): Serverl
         },
       ]),
     ),
-    ...scheduleResources(readSchedules(settings.schedulesFile), {
+    ...scheduleResources(schedulerSchedules(readPolicyFile(settings.schedulesFile)), {
       prefix: names.prefix,
       busLogicalId: 'EventBus',
       alarm: (queue) => alarm(queue, 'Rewind: scheduled restore requests that could not be delivered'),

@@ -9,6 +9,7 @@ import { localCommand } from './commands/local';
 import { replayCommand } from './commands/replay';
 import { cloneCommand, restoreCommand, snapshotCommand } from './commands/restore';
 import { statusCommand } from './commands/status';
+import { schedulesCommand, snapshotsCommand } from './commands/snapshots';
 import { CliError, UsageError } from './errors';
 import { processIo, type Io } from './io';
 
@@ -18,6 +19,8 @@ const COMMANDS: readonly Command[] = [
   snapshotCommand,
   statusCommand,
   listCommand,
+  snapshotsCommand,
+  schedulesCommand,
   replayCommand,
   cancelCommand,
   redriveCommand,

@@ -1,6 +1,14 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- CloudFormation templates read back from disk are untyped JSON */
 import { join } from 'node:path';
-import { ENV, RestoreRequested, resourceNames, serviceSpec, SERVICE_NAMES, topology } from '@rewind/shared';
+import {
+  ENV,
+  RestoreRequested,
+  resourceNames,
+  SnapshotPolicyFired,
+  serviceSpec,
+  SERVICE_NAMES,
+  topology,
+} from '@rewind/shared';
 import { RDS_ACTION_SCOPES } from '../rdsIam';
 import { STATE_TABLE_ACTIONS } from '../serviceStack';
 import { packageAll, PREFIX, resourcesOfType, ROOT, type Packaged, type Template } from './packaging';
@@ -185,19 +193,33 @@ describe('serverless package of the compose project', () => {
     expect(shared.EventArchive!.Properties.RetentionDays).toBe('30');
   });
 
-  it('puts scheduled RestoreRequested events on the bus', () => {
+  it('puts scheduled RestoreRequested and snapshot policy firings on the bus, from the policy file', () => {
     const schedules = resourcesOfType(packaged.templates.shared, 'AWS::Scheduler::Schedule').map(
       ([, s]) => s.Properties,
     );
-    expect(schedules.map((s) => s.Name).sort()).toEqual(['nightly-snapshot', 'refresh-staging']);
+    expect(schedules.map((s) => s.Name).sort()).toEqual([
+      'nightly-snapshot',
+      'prune-aurora-nightly',
+      'refresh-staging',
+      'snapshot-aurora-nightly',
+      'snapshot-orders-twice-daily',
+    ]);
+    const contracts = { RestoreRequested, SnapshotPolicyFired } as const;
     for (const s of schedules) {
       expect(s.Target.Arn).toEqual({ 'Fn::GetAtt': ['EventBus', 'Arn'] });
-      expect(s.Target.EventBridgeParameters.DetailType).toBe('RestoreRequested');
+      const type = s.Target.EventBridgeParameters.DetailType as keyof typeof contracts;
+      expect([s.Name, type]).toEqual([
+        s.Name,
+        s.Name.match(/^(snapshot|prune)-/) ? 'SnapshotPolicyFired' : 'RestoreRequested',
+      ]);
       const input = JSON.parse(
         s.Target.Input.replace('<aws.scheduler.scheduled-time>', '2025-01-01T03:00:00Z'),
       );
-      expect(RestoreRequested.safeParse(input).success).toBe(true);
+      expect(contracts[type].safeParse(input).success).toBe(true);
     }
+    const twiceDaily = schedules.find((s) => s.Name === 'snapshot-orders-twice-daily')!;
+    expect(twiceDaily.ScheduleExpression).toBe('cron(0 0/12 * * ? *)');
+    expect(JSON.parse(twiceDaily.Target.Input).policy.copies[0].region).toBe('us-west-2');
   });
 
   it('sets every environment variable a service reads from ENV', () => {
@@ -340,10 +362,13 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
   });
 
   it('tags snapshots only under the names Rewind gives them, and databases only at creation', () => {
+    // Runs' snapshots in the home region; snapshot policies' (`rewind-*`) in any region they copy to.
     const rewindSnapshot =
-      /:rds:us-east-1:123456789012:(snapshot|cluster-snapshot):\*-rw\?{8}-(snapshot|final)-\*$/;
+      /:rds:(us-east-1|\*):123456789012:(snapshot|cluster-snapshot):(\*-rw\?{8}-(snapshot|final)-\*|rewind-\*)$/;
     const tagging = granting('rds:AddTagsToResource');
-    expect(new Set(tagging.map((t) => t.stack))).toEqual(new Set(['snapshot', 'restore', 'cleanup']));
+    expect(new Set(tagging.map((t) => t.stack))).toEqual(
+      new Set(['snapshot', 'restore', 'cleanup', 'lifecycle']),
+    );
     for (const { stack, statement } of tagging) {
       const resources = resourcesOf(statement);
       if (resources.every((r) => rewindSnapshot.test(r))) continue;
@@ -367,8 +392,41 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
     }
   });
 
+  it('lets lifecycle delete only the snapshots of snapshot policies it tagged, and pass only export roles', () => {
+    for (const action of ['rds:DeleteDBSnapshot', 'rds:DeleteDBClusterSnapshot']) {
+      const grants = granting(action);
+      expect(grants.map((g) => g.stack)).toEqual(['lifecycle']);
+      for (const { statement } of grants) {
+        expect(
+          resourcesOf(statement).every((r) =>
+            /:rds:\*:123456789012:(snapshot|cluster-snapshot):rewind-\*$/.test(r),
+          ),
+        ).toBe(true);
+        expect(conditionText(statement).StringEquals).toEqual({
+          'aws:ResourceTag/rewind:created-by': 'rewind',
+        });
+      }
+    }
+    const pass = granting('iam:PassRole').filter((g) => g.stack === 'lifecycle');
+    expect(pass.map((g) => conditionText(g.statement).StringEquals)).toEqual([
+      { 'iam:PassedToService': ['export.rds.amazonaws.com'] },
+    ]);
+    // Its KMS grants: through RDS only (a copy uses a key of its destination region).
+    const kms = all().filter(
+      ({ stack, statement }) =>
+        stack === 'lifecycle' && actionsOf(statement).some((a) => a.startsWith('kms:')),
+    );
+    expect(kms.map(({ statement }) => conditionText(statement).StringLike)).toEqual([
+      { 'kms:ViaService': 'rds.*.amazonaws.com' },
+      { 'kms:ViaService': 'rds.*.amazonaws.com' },
+    ]);
+  });
+
   it('lets restore use customer-managed KMS keys only through RDS (kms:ViaService)', () => {
-    const kms = all().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('kms:')));
+    const kms = all().filter(
+      ({ stack, statement }) =>
+        stack !== 'lifecycle' && actionsOf(statement).some((a) => a.startsWith('kms:')),
+    );
     expect(kms.map(({ stack, statement }) => [stack, actionsOf(statement)]).sort()).toEqual([
       ['restore', ['kms:CreateGrant']],
       ['restore', ['kms:DescribeKey']],

@@ -18,7 +18,7 @@ export const STAGE = 'pkgtest';
 export const PREFIX = `rewind-${STAGE}`;
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
-export const SCHEDULES_FILE = join(ROOT, 'deploy', 'schedules.example.json');
+export const SCHEDULES_FILE = join(ROOT, 'rewind.config.example.json');
 
 export const STACK_DIRS: Record<'shared' | ServiceName, string> = {
   shared: join(ROOT, 'shared'),
@@ -94,7 +94,7 @@ export async function packageAll(): Promise<Packaged> {
         SLS_DISABLE_AUTO_UPDATE: '1',
         SLS_TELEMETRY_DISABLED: '1',
         CI: '1',
-        REWIND_SCHEDULES_FILE: SCHEDULES_FILE,
+        REWIND_CONFIG_FILE: SCHEDULES_FILE,
       },
     });
   } catch (err) {

@@ -19,3 +19,6 @@ export * from './rds/describeClusters';
 export * from './rds/describeClusterSnapshots';
 export * from './rds/clusterConfig';
 export * from './rds/cloneConfig';
+export * from './policies';
+export * from './rds/policySnapshots';
+export * from './rds/policyRetention';

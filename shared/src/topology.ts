@@ -10,8 +10,15 @@ import type { StepName } from './contracts/run';
 /** An EventBridge event pattern (JSON object). */
 export type EventPattern = Record<string, unknown>;
 
-export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify';
-export const SERVICE_NAMES: readonly ServiceName[] = ['snapshot', 'rename', 'restore', 'cleanup', 'notify'];
+export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify' | 'lifecycle';
+export const SERVICE_NAMES: readonly ServiceName[] = [
+  'snapshot',
+  'rename',
+  'restore',
+  'cleanup',
+  'notify',
+  'lifecycle',
+];
 
 interface RuleSpec {
   /** Logical name, unique within the service; the deployed rule is named by `resourceNames().rule()`. */
@@ -139,6 +146,27 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:AddTagsToResource',
   ],
   notify: ['ses:SendEmail', 'ssm:GetParameter'],
+  lifecycle: [
+    'rds:DescribeDBInstances',
+    'rds:DescribeDBClusters',
+    'rds:DescribeAccountAttributes',
+    'rds:CreateDBSnapshot',
+    'rds:CreateDBClusterSnapshot',
+    'rds:DescribeDBSnapshots',
+    'rds:DescribeDBClusterSnapshots',
+    'rds:CopyDBSnapshot',
+    'rds:CopyDBClusterSnapshot',
+    'rds:DeleteDBSnapshot',
+    'rds:DeleteDBClusterSnapshot',
+    'rds:DescribeDBSnapshotAttributes',
+    'rds:DescribeDBClusterSnapshotAttributes',
+    'rds:StartExportTask',
+    'rds:DescribeExportTasks',
+    // Tags given when it creates or copies a snapshot (how retention recognises Rewind's snapshots).
+    'rds:AddTagsToResource',
+    // The export's role, passed to RDS's export service.
+    'iam:PassRole',
+  ],
 };
 
 function service(
@@ -158,7 +186,13 @@ function service(
   };
 }
 
-const TERMINAL_NOTIFY_EVENTS = ['RestoreRejected', 'RunFailed', 'RollbackFailed', 'RunCompleted'] as const;
+const TERMINAL_NOTIFY_EVENTS = [
+  'RestoreRejected',
+  'RunFailed',
+  'RollbackFailed',
+  'RunCompleted',
+  'SnapshotFailed',
+] as const;
 
 export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSpec } = {
   services: [
@@ -257,10 +291,30 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
     service('notify', 'Email and Slack alerts', { steps: [], emits: [] }, [
       {
         name: 'alerts',
-        description: 'Rejections, failures and (optionally) completions',
+        description: 'Rejections, failures, snapshot policy failures and (optionally) completions',
         pattern: { source: ['rewind'], 'detail-type': [...TERMINAL_NOTIFY_EVENTS], ...NOT_REPLAYED },
       },
     ]),
+    service(
+      'lifecycle',
+      'Snapshot policies: snapshots, exports to S3, copies to other regions, retention',
+      {
+        steps: [],
+        emits: ['SnapshotCreated', 'SnapshotCopied', 'SnapshotExported', 'SnapshotExpired', 'SnapshotFailed'],
+      },
+      [
+        {
+          name: 'policies',
+          description: 'Firings of snapshot policies (EventBridge Scheduler, rewind snapshots prune)',
+          pattern: { 'detail-type': ['SnapshotPolicyFired'], ...NOT_REPLAYED },
+        },
+        {
+          name: 'rds',
+          description: 'Snapshot events from RDS',
+          pattern: rdsEventPattern(['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event']),
+        },
+      ],
+    ),
   ],
   rdsForwarding: {
     name: 'rds-forward',

@@ -87,6 +87,25 @@ export function runCompletedMessage(e: EventDetail<'RunCompleted'>): Notificatio
   };
 }
 
+export function snapshotFailedMessage(e: EventDetail<'SnapshotFailed'>): Notification {
+  const what = e.identifier ? `${e.identifier} (${e.kind})` : `(${e.kind}s of the policy)`;
+  return {
+    severity: e.stage === 'quota' || e.stage === 'snapshot' ? 'error' : 'warning',
+    subject: `Rewind: snapshot policy ${e.policy}: ${e.stage} failed for ${e.identifier ?? 'its databases'} in ${e.region}`,
+    lines: [
+      ['Policy', e.policy],
+      ['Database', what],
+      ['Region', e.region],
+      ['Stage', e.stage],
+      ...(e.snapshotIdentifier ? ([['Snapshot', e.snapshotIdentifier]] as [string, string][]) : []),
+      ['Firing', e.scheduledTime],
+      ['Reason', e.reason],
+      ['Database state', 'not touched: snapshot policies never change a database'],
+      ['What to do', e.action],
+    ],
+  };
+}
+
 export function renderText(n: Notification): string {
   return [n.subject, '', ...n.lines.map(([k, v]) => `${k}: ${v}`)].join('\n');
 }

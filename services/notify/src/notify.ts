@@ -7,6 +7,7 @@ import {
   rollbackFailedMessage,
   runCompletedMessage,
   runFailedMessage,
+  snapshotFailedMessage,
   type Notification,
 } from './messages';
 
@@ -84,6 +85,8 @@ export function notifyRoutes(depsFactory: () => NotifyDeps = notifyDeps) {
       deliver(ctx, depsFactory(), e, runFailedMessage(d), d.run.id),
     RollbackFailed: (d: EventDetail<'RollbackFailed'>, e: Envelope, ctx: ServiceContext) =>
       deliver(ctx, depsFactory(), e, rollbackFailedMessage(d), d.run.id),
+    SnapshotFailed: (d: EventDetail<'SnapshotFailed'>, e: Envelope, ctx: ServiceContext) =>
+      deliver(ctx, depsFactory(), e, snapshotFailedMessage(d), `policy:${d.policy}`),
     RunCompleted: async (d: EventDetail<'RunCompleted'>, e: Envelope, ctx: ServiceContext) => {
       if (!ctx.config.notifyOnSuccess && d.warnings.length === 0) return;
       await deliver(ctx, depsFactory(), e, runCompletedMessage(d), d.run.id);

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { identifierSchema, snapshotIdentifierSchema } from './identifier';
 import {
+  SnapshotCopied,
+  SnapshotCreated,
+  SnapshotExpired,
+  SnapshotExported,
+  SnapshotFailed,
+  SnapshotPolicyFired,
+} from './lifecycle';
+import {
   compensationStepSchema,
   kindSchema,
   runBlockSchema,
@@ -263,6 +271,12 @@ export const EVENT_SCHEMAS = {
   RollbackFailed,
   RunCompleted,
   RunFailed,
+  SnapshotPolicyFired,
+  SnapshotCreated,
+  SnapshotCopied,
+  SnapshotExported,
+  SnapshotExpired,
+  SnapshotFailed,
 } as const;
 
 export type EventName = keyof typeof EVENT_SCHEMAS;
@@ -329,4 +343,21 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
     meaning: 'Terminal: success; lock released',
   },
   RunFailed: { producer: 'the service finishing the last step', meaning: 'Terminal: failure; lock released' },
+  SnapshotPolicyFired: {
+    producer: 'EventBridge Scheduler (a snapshot policy)',
+    meaning:
+      'A snapshot policy fired: snapshot its databases, export, copy, apply retention (or retention only)',
+  },
+  SnapshotCreated: { producer: 'lifecycle', meaning: 'A policy snapshot is available' },
+  SnapshotCopied: { producer: 'lifecycle', meaning: 'A policy snapshot was copied to another region' },
+  SnapshotExported: { producer: 'lifecycle', meaning: 'A policy snapshot was exported to S3' },
+  SnapshotExpired: {
+    producer: 'lifecycle',
+    meaning: 'Retention ran in a region: the snapshots deleted and those kept, each with why',
+  },
+  SnapshotFailed: {
+    producer: 'lifecycle',
+    meaning:
+      'A snapshot, copy, export or retention of a policy failed (or the quota is reached): says what to do',
+  },
 };

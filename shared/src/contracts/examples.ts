@@ -12,6 +12,14 @@ const run: RunBlock = {
 };
 const at = (n: number) => ({ ...run, next: run.plan[n] ?? null });
 
+const firing = {
+  policy: 'orders-twice-daily',
+  identifier: 'orders-db',
+  kind: 'instance' as const,
+  scheduledTime: '2026-11-22T12:00:00Z',
+};
+const policySnapshot = 'rewind-orders-twice-daily-orders-db-20261122-1200';
+
 /** One valid example per event: documentation (JSON Schema `examples`) and contract tests. */
 export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
   RestoreRequested: { identifier: 'orders-db', task: 'create_snapshot', isCluster: false },
@@ -95,5 +103,68 @@ export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
     reason: 'restored instance orders-db ended in status incompatible-restore',
     rolledBack: true,
     durationMs: 912_000,
+  },
+  SnapshotPolicyFired: {
+    policy: {
+      name: 'orders-twice-daily',
+      kind: 'instance',
+      databases: { identifiers: ['orders-db'] },
+      schedule: 'rate(12 hours)',
+      retention: { maxAgeDays: 50 },
+      copies: [{ region: 'us-west-2', retention: { maxAgeDays: 1 } }],
+    },
+    scheduledTime: '2026-11-22T12:00:00Z',
+    action: 'snapshot',
+  },
+  SnapshotCreated: {
+    ...firing,
+    region: 'us-east-1',
+    snapshotIdentifier: policySnapshot,
+    snapshotArn: `arn:aws:rds:us-east-1:123456789012:snapshot:${policySnapshot}`,
+  },
+  SnapshotCopied: {
+    ...firing,
+    sourceRegion: 'us-east-1',
+    sourceSnapshotArn: `arn:aws:rds:us-east-1:123456789012:snapshot:${policySnapshot}`,
+    region: 'us-west-2',
+    snapshotIdentifier: policySnapshot,
+    snapshotArn: `arn:aws:rds:us-west-2:123456789012:snapshot:${policySnapshot}`,
+  },
+  SnapshotExported: {
+    ...firing,
+    snapshotIdentifier: policySnapshot,
+    exportTaskIdentifier: 'rewind-orders-twice-daily-orders-db-20261122-1200',
+    s3Uri: 's3://orders-exports/snapshots/rewind-orders-twice-daily-orders-db-20261122-1200/',
+  },
+  SnapshotExpired: {
+    ...firing,
+    region: 'us-west-2',
+    asOf: '2026-11-22T12:00:00Z',
+    deleted: [
+      {
+        snapshotIdentifier: 'rewind-orders-twice-daily-orders-db-20261121-0000',
+        createdAt: '2026-11-21T00:00:00Z',
+        ageDays: 1.5,
+        reason: 'older than 1 days (maxAgeDays)',
+      },
+    ],
+    kept: [
+      {
+        snapshotIdentifier: policySnapshot,
+        createdAt: '2026-11-22T12:00:00Z',
+        ageDays: 0,
+        reason: 'newest available',
+      },
+    ],
+  },
+  SnapshotFailed: {
+    ...firing,
+    region: 'us-west-2',
+    stage: 'copy',
+    snapshotIdentifier: policySnapshot,
+    reason: 'CopyDBSnapshot to us-west-2 refused: KMSKeyNotAccessibleFault: the key is disabled',
+    errorCode: 'KMSKeyNotAccessibleFault',
+    action:
+      'enable the key or set another copies[].kmsKeyId for us-west-2 in the policy file; the next firing copies again',
   },
 };

@@ -5,3 +5,4 @@ export * from './parse';
 export * from './jsonSchema';
 export * from './examples';
 export * from './address';
+export * from './lifecycle';

@@ -1,0 +1,307 @@
+import {
+  CopyDBSnapshotCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import {
+  CreateScheduleCommand,
+  CreateScheduleGroupCommand,
+  SchedulerClient,
+  UpdateScheduleCommand,
+  type CreateScheduleCommandInput,
+} from '@aws-sdk/client-scheduler';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { parsePolicyConfig, policySnapshotName, SCHEDULER_SOURCE, schedulerSchedules } from '@rewind/shared';
+import { createSampleCluster, createSampleInstance } from '@rewind/local';
+import { startE2E, type E2E, type ObservedEvent } from '../harness';
+
+/**
+ * Snapshot policies on the local cloud with two regions: the policy file's schedules created through the
+ * Scheduler API as the deployment creates them, the cloud clock advanced from firing to firing (never
+ * waited), the lifecycle service's real handler, and what RDS holds in each region afterwards.
+ */
+const WEST = 'us-west-2';
+let e2e: E2E;
+let west: RDSClient;
+let scheduler: SchedulerClient;
+let kmsWest: KMSClient;
+let busArn: string;
+let roleArn: string;
+const GROUP = 'rewind-local-schedules';
+
+beforeAll(async () => {
+  // IAM off for this file until the local cloud authorises CopyDB*Snapshot, DeleteDB*Snapshot and
+  // Describe*SnapshotAttributes per resource (it checks them against "*" today, which no scoped grant
+  // matches); the lifecycle role's grants for them are checked by the packaging test.
+  e2e = await startE2E({ iam: false });
+  const { accountId, region } = e2e.cloud.identity;
+  const common = {
+    endpoint: e2e.cloud.endpoint,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  west = new RDSClient({ ...common, region: WEST, maxAttempts: 8 });
+  scheduler = new SchedulerClient({ ...common, region });
+  kmsWest = new KMSClient({ ...common, region: WEST });
+  busArn = `arn:aws:events:${region}:${accountId}:event-bus/${e2e.cloud.names.busName}`;
+  roleArn = `arn:aws:iam::${accountId}:role/${e2e.cloud.names.prefix}-scheduler`;
+  await scheduler.send(new CreateScheduleGroupCommand({ Name: GROUP }));
+}, 120_000);
+/** Each test's schedules stop firing when it ends, whatever its outcome. */
+let pause: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await pause?.();
+  pause = undefined;
+});
+afterAll(async () => {
+  west?.destroy();
+  kmsWest?.destroy();
+  scheduler?.destroy();
+  await e2e?.stop();
+});
+
+/** The policy file's schedules, created through the Scheduler API with what the deployment gives them. */
+async function deploySchedules(file: unknown, state: 'ENABLED' | 'DISABLED' = 'ENABLED', update = false) {
+  const schedules = schedulerSchedules(parsePolicyConfig(file));
+  for (const s of schedules) {
+    const input: CreateScheduleCommandInput = {
+      Name: s.name,
+      GroupName: GROUP,
+      ScheduleExpression: s.expression,
+      ScheduleExpressionTimezone: s.timezone,
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: state,
+      Target: {
+        Arn: busArn,
+        RoleArn: roleArn,
+        Input: s.input,
+        EventBridgeParameters: { DetailType: s.detailType, Source: SCHEDULER_SOURCE },
+      },
+    };
+    await scheduler.send(update ? new UpdateScheduleCommand(input) : new CreateScheduleCommand(input));
+  }
+}
+
+/** Cloud time, and a move of the clock to `to` (every firing due on the way happens, in order). */
+const cloudNow = async () => new Date((await e2e.cloud.admin.clock()).now);
+const advanceTo = (to: Date) => e2e.cloud.admin.advanceClock({ to: to.toISOString() });
+
+/** The next time of day `hour`:00 UTC after the cloud's now (the next firing of a daily cron at that hour). */
+async function nextAt(hour = 0): Promise<Date> {
+  const now = await cloudNow();
+  const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), hour));
+  return today > now ? today : plus(today, 24);
+}
+const plus = (at: Date, hours: number) => new Date(at.getTime() + hours * 3600_000);
+
+/** Waits for the events that end a firing's work: retention in each region (one SnapshotExpired each). */
+async function settled(policy: string, at: Date, regions: string[]): Promise<ObservedEvent[]> {
+  const iso = at.toISOString().replace('.000Z', 'Z');
+  const same = (e: ObservedEvent) =>
+    e.detail.policy === policy && [iso, at.toISOString()].includes(String(e.detail.scheduledTime));
+  const failures = () =>
+    e2e.observer.events.filter((e) => e['detail-type'] === 'SnapshotFailed').map((e) => e.detail.reason);
+  for (const region of regions) {
+    await e2e.observer
+      .waitFor((e) => e['detail-type'] === 'SnapshotExpired' && same(e) && e.detail.region === region, 60_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}; failures: ${JSON.stringify(failures())}`);
+      });
+  }
+  return e2e.observer.events.filter(same);
+}
+
+/** What a describe call lists once RDS has finished the deletions retention started (they take a moment). */
+async function eventually<T>(read: () => Promise<T>, expected: T): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const value = await read();
+    if (JSON.stringify(value) === JSON.stringify(expected) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function instanceSnapshots(rds: RDSClient, identifier: string) {
+  const out = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: identifier }));
+  return (out.DBSnapshots ?? []).map((s) => s.DBSnapshotIdentifier!).sort();
+}
+async function clusterSnapshots(rds: RDSClient, identifier: string) {
+  const out = await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: identifier }));
+  return (out.DBClusterSnapshots ?? []).map((s) => s.DBClusterSnapshotIdentifier!).sort();
+}
+
+test('every 12 h, keep 50 days, copy to us-west-2 and keep 1 day: exactly those snapshots in both regions, over 50 simulated days', async () => {
+  await createSampleInstance(e2e.rds, 'orders-db');
+  // What Rewind did not create: a manual snapshot by hand, its copy in us-west-2 by hand, and the
+  // automated snapshots of the instance (backups are on).
+  await e2e.rds.send(
+    new CreateDBSnapshotCommand({
+      DBInstanceIdentifier: 'orders-db',
+      DBSnapshotIdentifier: 'orders-by-hand',
+    }),
+  );
+  const policy = {
+    name: 'orders-twice-daily',
+    databases: { identifiers: ['orders-db'] },
+    schedule: 'cron(0 0/12 * * ? *)',
+    retention: { maxAgeDays: 50 },
+    copies: [{ region: WEST, retention: { maxAgeDays: 1 } }],
+  };
+  const file = { snapshotPolicies: [policy] };
+  const day0 = await nextAt();
+  await deploySchedules(file);
+  pause = () => deploySchedules(file, 'DISABLED', true);
+  const name = (at: Date) => policySnapshotName(policy.name, 'orders-db', at);
+  const [f1, f2, f3] = [day0, plus(day0, 12), plus(day0, 24)];
+  for (const at of [f1, f2, f3]) {
+    await advanceTo(at);
+    await settled(policy.name, at, [e2e.cloud.identity.region, WEST]);
+  }
+  const automated = (await instanceSnapshots(e2e.rds, 'orders-db')).filter((s) => s.startsWith('rds:'));
+  const byHandSource = (
+    await e2e.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'orders-by-hand' }))
+  ).DBSnapshots![0]!.DBSnapshotArn!;
+  await west.send(
+    new CopyDBSnapshotCommand({
+      SourceDBSnapshotIdentifier: byHandSource,
+      TargetDBSnapshotIdentifier: 'orders-by-hand-dr',
+    }),
+  );
+  expect(await instanceSnapshots(e2e.rds, 'orders-db')).toEqual(
+    [...automated, 'orders-by-hand', name(f1), name(f2), name(f3)].sort(),
+  );
+  // us-west-2 keeps one day: the copy of f1 is a day old at f3.
+  const westPolicy = async () =>
+    (await instanceSnapshots(west, 'orders-db')).filter((s) => s.startsWith('rewind-'));
+  expect(await eventually(westPolicy, [name(f2), name(f3)].sort())).toEqual([name(f2), name(f3)].sort());
+
+  // The policy is paused 49 days (an operator disables its schedule), then runs again.
+  await deploySchedules(file, 'DISABLED', true);
+  const f4 = plus(day0, 50 * 24 + 12);
+  await advanceTo(plus(f4, -1));
+  await deploySchedules(file, 'ENABLED', true);
+  await advanceTo(f4);
+  const events = await settled(policy.name, f4, [e2e.cloud.identity.region, WEST]);
+
+  // 50 days: f1 (50.5 days old) and f2 (50.0) go, f3 (49.5) stays; us-west-2 keeps f4 alone.
+  const automatedNow = (await instanceSnapshots(e2e.rds, 'orders-db')).filter((s) => s.startsWith('rds:'));
+  const homeLeft = [...automatedNow, 'orders-by-hand', name(f3), name(f4)].sort();
+  expect(await eventually(() => instanceSnapshots(e2e.rds, 'orders-db'), homeLeft)).toEqual(homeLeft);
+  const westLeft = ['orders-by-hand-dr', name(f4)].sort();
+  expect(await eventually(() => instanceSnapshots(west, 'orders-db'), westLeft)).toEqual(westLeft);
+  const home = events.find(
+    (e) => e['detail-type'] === 'SnapshotExpired' && e.detail.region === e2e.cloud.identity.region,
+  )!;
+  expect(home.detail.deleted).toEqual([
+    expect.objectContaining({
+      snapshotIdentifier: name(f2),
+      ageDays: 50,
+      reason: 'older than 50 days (maxAgeDays)',
+    }),
+    expect.objectContaining({
+      snapshotIdentifier: name(f1),
+      ageDays: 50.5,
+      reason: 'older than 50 days (maxAgeDays)',
+    }),
+  ]);
+  expect(home.detail.kept).toEqual([
+    expect.objectContaining({
+      snapshotIdentifier: name(f4),
+      reason: 'newest available snapshot: always kept',
+    }),
+    expect.objectContaining({ snapshotIdentifier: name(f3), reason: 'younger than 50 days (maxAgeDays)' }),
+  ]);
+  expect(e2e.observer.events.filter((e) => e['detail-type'] === 'SnapshotFailed')).toEqual([]);
+}, 240_000);
+
+test('a cluster policy: cluster snapshots, their copies, retention in both regions', async () => {
+  await createSampleCluster(e2e.rds, 'ledger');
+  // The cluster is encrypted: its copies need a key of us-west-2.
+  const key = await kmsWest.send(new CreateKeyCommand({ Description: 'ledger copies in us-west-2' }));
+  const policy = {
+    name: 'ledger-daily',
+    kind: 'cluster',
+    databases: { tag: { key: 'rewind:allow', value: 'true' } },
+    schedule: 'cron(0 6 * * ? *)',
+    retention: { keepLast: 2 },
+    copies: [{ region: WEST, kmsKeyId: key.KeyMetadata!.Arn!, retention: { keepLast: 1 } }],
+  };
+  await deploySchedules({ snapshotPolicies: [policy] });
+  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED', true);
+  const first = await nextAt(6);
+  const firings = [first, plus(first, 24), plus(first, 48)];
+  for (const at of firings) {
+    await advanceTo(at);
+    await settled(policy.name, at, [e2e.cloud.identity.region, WEST]);
+  }
+  const name = (at: Date) => policySnapshotName(policy.name, 'ledger', at);
+  const homePolicy = async () =>
+    (await clusterSnapshots(e2e.rds, 'ledger')).filter((s) => s.startsWith('rewind-'));
+  const homeLeft = [name(firings[1]!), name(firings[2]!)].sort();
+  expect(await eventually(homePolicy, homeLeft)).toEqual(homeLeft);
+  expect(await eventually(() => clusterSnapshots(west, 'ledger'), [name(firings[2]!)])).toEqual([
+    name(firings[2]!),
+  ]);
+  const copies = await west.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: 'ledger' }));
+  expect(copies.DBClusterSnapshots![0]!.KmsKeyId).toBe(key.KeyMetadata!.Arn);
+  const copied = e2e.observer.events.filter(
+    (e) => e['detail-type'] === 'SnapshotCopied' && e.detail.policy === policy.name,
+  );
+  expect(copied).toHaveLength(3);
+}, 240_000);
+
+test('failures: a copy refused (no accessible key in us-west-2) is alerted, retention keeps what it must, the next firing runs', async () => {
+  const { accountId } = e2e.cloud.identity;
+  const policy = {
+    name: 'ledger-broken-dr',
+    kind: 'cluster',
+    databases: { identifiers: ['ledger'] },
+    schedule: 'cron(0 9 * * ? *)',
+    retention: { keepLast: 1 },
+    copies: [
+      {
+        region: WEST,
+        kmsKeyId: `arn:aws:kms:${WEST}:${accountId}:key/00000000-0000-4000-8000-000000000000`,
+        retention: { keepLast: 1 },
+      },
+    ],
+  };
+  await deploySchedules({ snapshotPolicies: [policy] });
+  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED', true);
+  const first = await nextAt(9);
+  const firings = [first, plus(first, 24)];
+  for (const at of firings) {
+    await advanceTo(at);
+    await settled(policy.name, at, [e2e.cloud.identity.region, WEST]);
+  }
+  const name = (at: Date) => policySnapshotName(policy.name, 'ledger', at);
+  const failed = e2e.observer.events.filter(
+    (e) => e['detail-type'] === 'SnapshotFailed' && e.detail.policy === policy.name,
+  );
+  expect(
+    failed.map((e) => [e.detail.stage, e.detail.region, e.detail.errorCode, e.detail.snapshotIdentifier]),
+  ).toEqual(firings.map((at) => ['copy', WEST, 'KMSKeyNotAccessibleFault', name(at)]));
+  expect(String(failed[0]!.detail.action)).toMatch(/check the KMS key arn:aws:kms:us-west-2:.* in us-west-2/);
+  // The second firing ran; keepLast 1 kept its snapshot, deleted the first; nothing reached us-west-2.
+  const homePolicy = async () =>
+    (await clusterSnapshots(e2e.rds, 'ledger')).filter((s) => s.includes(name(first).slice(-6)));
+  expect(await eventually(homePolicy, [name(firings[1]!)])).toEqual([name(firings[1]!)]);
+  expect((await clusterSnapshots(west, 'ledger')).filter((s) => s.endsWith(name(first).slice(-6)))).toEqual(
+    [],
+  );
+  // The on-call people heard of it.
+  const deadline = Date.now() + 20_000;
+  let emails: unknown[] = [];
+  while (Date.now() < deadline) {
+    emails = (await e2e.cloud.admin.sentEmails()).filter((m) =>
+      JSON.stringify(m).includes('ledger-broken-dr'),
+    );
+    if (emails.length >= 2) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(emails).toHaveLength(2);
+  expect(JSON.stringify(emails[0])).toMatch(
+    /snapshot policy ledger-broken-dr: copy failed for ledger in us-west-2/,
+  );
+}, 240_000);
