@@ -75,6 +75,17 @@ export interface RdsEmulator extends EmulatedService {
   readonly endpointHash: string;
   /** The observations of another account or region (default: the local cloud's own). */
   at(where?: Partial<LocalIdentity>): RdsEmulatorView;
+  /**
+   * Cuts a region off (`reachable: false`) or brings it back: an unplanned global failover cannot fence a
+   * primary there (RDS-EVENT-0391) and its old primary rejoins only once the region is reachable again.
+   */
+  setRegionReachable(region: string, reachable: boolean): void;
+  /** Sets the replication lag of a global secondary cluster or a read replica in one account and region. */
+  setReplicationLag(
+    where: Partial<LocalIdentity>,
+    target: { cluster?: string; instance?: string },
+    lagMs: number,
+  ): void;
   /** IAM hook (local/src/iam): tags and settings of an existing resource, by ARN; undefined if none. */
   resourceFacts(arn: string): RdsResourceFacts | undefined;
   /**

@@ -193,7 +193,8 @@ export function createDBInstance(s: RdsState, p: Params): XmlObject {
     inst.kmsKeyId = c.kmsKeyId;
     inst.backupRetentionPeriod = c.backupRetentionPeriod;
     inst.promotionTier = 1;
-    inst.clusterWriter = s.members(c.id).length === 0;
+    // A global secondary has no writer: every instance in it reads.
+    inst.clusterWriter = s.members(c.id).length === 0 && c.global?.role !== 'secondary';
   } else {
     const engine = p.req('Engine');
     p.req('DBInstanceClass');

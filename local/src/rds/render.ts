@@ -184,6 +184,7 @@ export function renderCluster(s: RdsState, c: DbCluster): XmlObject {
     CrossAccountClone: false,
     DomainMemberships: xmlList('DomainMembership', []),
     TagList: tagList(c.tags),
+    GlobalClusterIdentifier: c.global?.id,
     NetworkType: c.networkType,
     ServerlessV2ScalingConfiguration: c.serverlessV2 ? { ...c.serverlessV2 } : undefined,
     MonitoringInterval: c.monitoringInterval,
