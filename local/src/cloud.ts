@@ -5,6 +5,7 @@ import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
 import { validateAccounts, type IdentityOptions } from './edge/identity';
 import { createKms } from './kms';
+import { createElastiCache } from './elasticache';
 import { startEventBridge, startRds } from './emulators';
 import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
@@ -99,6 +100,15 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     const kms = createKms(callers);
     const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log));
     closers.push(() => rds.close());
+    // ElastiCache follows RDS's time scale unless given its own.
+    const elasticache = createElastiCache({
+      identity,
+      accounts: opts.accounts,
+      log,
+      ...opts.elasticache,
+      timeScale: opts.elasticache?.timeScale ?? opts.rds?.timeScale,
+    });
+    closers.push(() => elasticache.close());
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
       adminPrefix: 'resources',
@@ -115,6 +125,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       // KMS before RDS: a saved RDS step may resume as soon as RDS is loaded, and may need a key.
       kms,
       rds,
+      elasticache,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),

@@ -35,8 +35,11 @@ function formAction(req: LocalRequest): string | undefined {
   return new URLSearchParams(req.body.toString('utf8')).get('Action') ?? undefined;
 }
 
+const ELASTICACHE_ACTIONS = /ReplicationGroup|CacheCluster/;
+
 function serviceOfAction(action: string): string | undefined {
   if (QUERY_ACTIONS[action]) return QUERY_ACTIONS[action];
+  if (ELASTICACHE_ACTIONS.test(action)) return 'elasticache';
   if (SNS_ACTIONS.test(action)) return 'sns';
   if (RDS_ACTIONS.test(action)) return 'rds';
   return undefined;
