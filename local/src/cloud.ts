@@ -6,6 +6,7 @@ import { startEdge, type Edge } from './edge/edgeServer';
 import { validateAccounts, type IdentityOptions } from './edge/identity';
 import { createKms } from './kms';
 import { createElastiCache } from './elasticache';
+import { createCloudWatch } from './cloudwatch';
 import { startEventBridge, startRds } from './emulators';
 import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
@@ -109,6 +110,12 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       timeScale: opts.elasticache?.timeScale ?? opts.rds?.timeScale,
     });
     closers.push(() => elasticache.close());
+    // CloudWatch metrics: the replication lag RDS publishes (readiness checks read it).
+    const cloudwatch = createCloudWatch({
+      ...callers,
+      metrics: (where, namespace, name, dimensions) =>
+        namespace === 'AWS/RDS' ? rds.lagMetric(where, name, dimensions) : undefined,
+    });
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
       adminPrefix: 'resources',
@@ -126,6 +133,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       kms,
       rds,
       elasticache,
+      cloudwatch,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),

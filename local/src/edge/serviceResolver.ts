@@ -8,6 +8,7 @@ const TARGET_PREFIXES: Record<string, string> = {
   DynamoDB_20111205: 'dynamodb',
   AWSEvents: 'events',
   TrentService: 'kms',
+  GraniteServiceVersion20100801: 'monitoring',
 };
 
 /** Query-protocol actions of SNS, SES and STS; any other action naming a DB resource is RDS. */

@@ -23,6 +23,7 @@ export interface Denial {
 const ACCESS_DENIED: Record<string, { code: string; status: number }> = {
   rds: { code: 'AccessDenied', status: 403 },
   elasticache: { code: 'AccessDenied', status: 403 },
+  monitoring: { code: 'AccessDenied', status: 403 },
   sqs: { code: 'AccessDenied', status: 403 },
   sns: { code: 'AuthorizationError', status: 403 },
   dynamodb: { code: 'AccessDeniedException', status: 400 },

@@ -368,8 +368,14 @@ function elasticacheRequests(req: LocalRequest, src: ContextSources): Authorizat
   return resources.map((resource) => ({ action: `elasticache:${action}`, resource, context }));
 }
 
+/** CloudWatch signs as `monitoring` but authorises as `cloudwatch:`; reading metrics has no resource. */
+function cloudwatchRequests(req: LocalRequest): AuthorizationRequest[] {
+  return [{ action: `cloudwatch:${actionName(req) ?? '*'}`, resource: '*', context: {} }];
+}
+
 const BY_SERVICE: Record<string, (req: LocalRequest, src: ContextSources) => AuthorizationRequest[]> = {
   elasticache: elasticacheRequests,
+  monitoring: cloudwatchRequests,
   rds: rdsRequests,
   sqs: sqsRequests,
   dynamodb: dynamodbRequests,

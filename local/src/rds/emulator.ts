@@ -86,6 +86,12 @@ export interface RdsEmulator extends EmulatedService {
     target: { cluster?: string; instance?: string },
     lagMs: number,
   ): void;
+  /**
+   * CloudWatch hook (local/src/cloudwatch): the current value of an AWS/RDS replication-lag metric in one
+   * account and region (`ReplicaLag` s, `AuroraGlobalDBReplicationLag` / `AuroraGlobalDBRPOLag` ms), or
+   * undefined when it has no data.
+   */
+  lagMetric(where: LocalIdentity, name: string, dimensions: Record<string, string>): number | undefined;
   /** IAM hook (local/src/iam): tags and settings of an existing resource, by ARN; undefined if none. */
   resourceFacts(arn: string): RdsResourceFacts | undefined;
   /**

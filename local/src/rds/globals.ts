@@ -612,6 +612,33 @@ export function regionRecovered(states: RdsState[], region: string): void {
   }
 }
 
+/**
+ * The replication-lag metrics RDS publishes to CloudWatch (namespace AWS/RDS), as the emulator knows them:
+ * `ReplicaLag` (seconds; dimension DBInstanceIdentifier) of an available read replica, and
+ * `AuroraGlobalDBReplicationLag` / `AuroraGlobalDBRPOLag` (milliseconds; dimensions DBClusterIdentifier and
+ * optionally SourceRegion, the primary's region) of a global secondary in this region. Undefined when the
+ * metric has no data (not a replica, not available, unknown metric).
+ */
+export function lagMetric(s: RdsState, name: string, dimensions: Record<string, string>): number | undefined {
+  if (name === 'ReplicaLag') {
+    const i = s.instances.get((dimensions['DBInstanceIdentifier'] ?? '').toLowerCase());
+    if (!i || i.replicaSourceArn === undefined || i.createTime === undefined) return undefined;
+    return (i.replicaLagMs ?? 0) / 1000;
+  }
+  if (name === 'AuroraGlobalDBReplicationLag' || name === 'AuroraGlobalDBRPOLag') {
+    const c = s.clusters.get((dimensions['DBClusterIdentifier'] ?? '').toLowerCase());
+    if (c?.global?.role !== 'secondary' || c.status !== 'available') return undefined;
+    const source = dimensions['SourceRegion'];
+    if (source !== undefined) {
+      const { g } = findGlobal(s, c.global.id);
+      const primary = primaryOf(membersOf(s, g));
+      if (primary?.owner.identity.region !== source) return undefined;
+    }
+    return c.global.lagMs;
+  }
+  return undefined;
+}
+
 /** Admin: the replication lag of a global secondary cluster or a read replica (milliseconds). */
 export function setReplicationLag(
   s: RdsState,

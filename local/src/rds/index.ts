@@ -13,7 +13,7 @@ import type { RdsConfig, CreateRdsOptions, RdsEmulatorView, RdsEmulator, RdsReso
 import { RdsError } from './errors';
 import type { EventQuirks, RdsEventRecord } from './events';
 import { Faults, seededRandom, type FaultConfig } from './faults';
-import { regionRecovered, setReplicationLag } from './globals';
+import { lagMetric, regionRecovered, setReplicationLag } from './globals';
 import { resolveDurations, type Durations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
 import { rdsState } from './persistence';
@@ -104,6 +104,10 @@ class Rds implements RdsEmulator, RdsWorld {
     lagMs: number,
   ): void {
     setReplicationLag(this.partition({ ...this.identity, ...where }), target, lagMs);
+  }
+
+  lagMetric(where: LocalIdentity, name: string, dimensions: Record<string, string>): number | undefined {
+    return lagMetric(this.partition(where), name, dimensions);
   }
 
   partition(where: LocalIdentity): RdsState {

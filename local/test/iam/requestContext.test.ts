@@ -229,5 +229,8 @@ describe('what IAM authorises for a request', () => {
     expect(
       authorizationRequests('elasticache', form({ Action: 'DescribeReplicationGroups' }), sources),
     ).toEqual([{ action: 'elasticache:DescribeReplicationGroups', resource: '*', context: {} }]);
+    expect(
+      authorizationRequests('monitoring', json('GraniteServiceVersion20100801.GetMetricData', {}), sources),
+    ).toEqual([{ action: 'cloudwatch:GetMetricData', resource: '*', context: {} }]);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * ElastiCache global datastores through the edge with the real SDK, in two regions: a primary-only
- * datastore refuses a failover; a secondary joins from another region; FailoverGlobalReplicationGroup
- * swaps the roles (and back); faults; DisassociateGlobalReplicationGroup leaves a standalone group.
+ * The DR services through the edge with the real SDK, in two regions. ElastiCache global datastores: a
+ * primary-only datastore refuses a failover; a secondary joins from another region;
+ * FailoverGlobalReplicationGroup swaps the roles (and back); faults; DisassociateGlobalReplicationGroup
+ * leaves a standalone group. CloudWatch: the replication lag of a global secondary and of a read replica.
  */
 import {
   CreateGlobalReplicationGroupCommand,
@@ -13,8 +14,22 @@ import {
   FailoverGlobalReplicationGroupCommand,
   type GlobalReplicationGroup,
 } from '@aws-sdk/client-elasticache';
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  GetMetricStatisticsCommand,
+} from '@aws-sdk/client-cloudwatch';
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  CreateGlobalClusterCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeGlobalClustersCommand,
+} from '@aws-sdk/client-rds';
 import { spawnLocalCloud, type LocalCloud } from '../../src';
-import { errorOf, eventually } from './places';
+import { clientsFor, errorOf, eventually } from './places';
 
 let cloud: LocalCloud;
 let east: ElastiCacheClient;
@@ -254,4 +269,146 @@ test('faults: a failover that fails leaves the roles, an injected API error; the
   expect(standalone?.GlobalReplicationGroupInfo).toBeUndefined();
   expect(standalone?.NodeGroups?.[0]?.NodeGroupMembers?.[0]?.CurrentRole).toBe('primary');
   expect(roles(await globalOf(east, id))).toEqual(['us-east-1 carts-east PRIMARY associated']);
+});
+
+test('CloudWatch: the replication lag of a global secondary (ms) and of a read replica (s), as RDS publishes it', async () => {
+  const rdsEast = clientsFor(cloud.endpoint, 'test', 'us-east-1');
+  const rdsWest = clientsFor(cloud.endpoint, 'test', 'us-west-2');
+  const cw = new CloudWatchClient({
+    endpoint: cloud.endpoint,
+    region: 'us-west-2',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  try {
+    await rdsEast.rds.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: 'lag-east',
+        Engine: 'aurora-postgresql',
+        MasterUsername: 'app',
+      }),
+    );
+    await rdsEast.rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'lag-db',
+        Engine: 'postgres',
+        DBInstanceClass: 'db.t3.micro',
+        MasterUsername: 'app',
+        AllocatedStorage: 20,
+        BackupRetentionPeriod: 1,
+      }),
+    );
+    await eventually(
+      () => rdsEast.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'lag-east' })),
+      (r) => r.DBClusters?.[0]?.Status === 'available',
+    );
+    await rdsEast.rds.send(
+      new CreateGlobalClusterCommand({
+        GlobalClusterIdentifier: 'lag',
+        SourceDBClusterIdentifier: 'lag-east',
+      }),
+    );
+    await eventually(
+      () => rdsEast.rds.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'lag' })),
+      (r) => r.GlobalClusters?.[0]?.Status === 'available',
+    );
+    await rdsWest.rds.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: 'lag-west',
+        Engine: 'aurora-postgresql',
+        GlobalClusterIdentifier: 'lag',
+      }),
+    );
+    await eventually(
+      () => rdsWest.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'lag-west' })),
+      (r) => r.DBClusters?.[0]?.Status === 'available',
+    );
+    await eventually(
+      () => rdsEast.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'lag-db' })),
+      (r) => r.DBInstances?.[0]?.DBInstanceStatus === 'available',
+    );
+    await rdsWest.rds.send(
+      new CreateDBInstanceReadReplicaCommand({
+        DBInstanceIdentifier: 'lag-db-dr',
+        SourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:000000000000:db:lag-db',
+      }),
+    );
+    await eventually(
+      () => rdsWest.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'lag-db-dr' })),
+      (r) => r.DBInstances?.[0]?.DBInstanceStatus === 'available',
+    );
+    const lag = async (body: unknown) => {
+      const res = await fetch(new URL(`/_rewind/rds/replication-lag?region=us-west-2`, cloud.endpoint), {
+        method: 'POST',
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+    };
+    await lag({ cluster: 'lag-west', lagMs: 1200 });
+    await lag({ instance: 'lag-db-dr', lagMs: 2500 });
+
+    const window = { StartTime: new Date(Date.now() - 600_000), EndTime: new Date(Date.now() + 60_000) };
+    const { MetricDataResults } = await cw.send(
+      new GetMetricDataCommand({
+        ...window,
+        MetricDataQueries: [
+          {
+            Id: 'globalLag',
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/RDS',
+                MetricName: 'AuroraGlobalDBReplicationLag',
+                Dimensions: [
+                  { Name: 'DBClusterIdentifier', Value: 'lag-west' },
+                  { Name: 'SourceRegion', Value: 'us-east-1' },
+                ],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+          {
+            Id: 'wrongSource',
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/RDS',
+                MetricName: 'AuroraGlobalDBReplicationLag',
+                Dimensions: [
+                  { Name: 'DBClusterIdentifier', Value: 'lag-west' },
+                  { Name: 'SourceRegion', Value: 'eu-west-1' },
+                ],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+        ],
+      }),
+    );
+    expect(MetricDataResults?.map((r) => [r.Id, r.Values, r.StatusCode])).toEqual([
+      ['globalLag', [1200], 'Complete'],
+      ['wrongSource', [], 'Complete'],
+    ]);
+    expect(MetricDataResults?.[0]?.Timestamps?.[0]).toBeInstanceOf(Date);
+
+    const stats = (id: string) =>
+      cw.send(
+        new GetMetricStatisticsCommand({
+          ...window,
+          Namespace: 'AWS/RDS',
+          MetricName: 'ReplicaLag',
+          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: id }],
+          Period: 60,
+          Statistics: ['Average', 'Maximum'],
+        }),
+      );
+    expect((await stats('lag-db-dr')).Datapoints).toEqual([
+      expect.objectContaining({ Average: 2.5, Maximum: 2.5 }),
+    ]);
+    // Not a replica in this region: no data, as for a metric nothing publishes.
+    expect((await stats('lag-db')).Datapoints).toEqual([]);
+  } finally {
+    rdsEast.destroy();
+    rdsWest.destroy();
+    cw.destroy();
+  }
 });
