@@ -21,6 +21,7 @@ import {
   type DBCluster,
   type GlobalCluster,
 } from '@aws-sdk/client-rds';
+import { decodeState, encodeState } from '../../src/persistence/codec';
 import { eventually, startHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -396,4 +397,40 @@ test('RemoveFromGlobalCluster: a secondary is promoting, then a standalone write
     () => errorOf(east.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'crm' }))),
     (e) => e?.name === 'GlobalClusterNotFoundFault',
   );
+});
+
+test('a switchover in flight survives a restart of the emulator (--state-dir) and completes', async () => {
+  await globalPair('kept');
+  await h.admin('POST', 'config', { profile: { globalSwitchoverPromote: 10 * 60_000 } });
+  await east.send(
+    new SwitchoverGlobalClusterCommand({
+      GlobalClusterIdentifier: 'kept',
+      TargetDbClusterIdentifier: arn('us-west-2', 'kept-west'),
+    }),
+  );
+  await eventually(
+    () => globalOf(east, 'kept'),
+    (g) => g.FailoverState?.Status === 'switching-over',
+  );
+  const saved = encodeState(await h.rds.persistence.dump());
+  await h.admin('POST', 'config', { profile: 'realistic' });
+
+  const again = await startHarness();
+  const westAgain = new RDSClient({
+    endpoint: again.endpoint,
+    region: 'us-west-2',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  try {
+    await again.rds.persistence.load(decodeState(saved));
+    expect((await globalOf(westAgain, 'kept')).Status).toBe('switching-over');
+    const done = await eventually(
+      () => globalOf(westAgain, 'kept'),
+      (g) => g.Status === 'available' && g.FailoverState === undefined,
+    );
+    expect(writerArn(done)).toBe(arn('us-west-2', 'kept-west'));
+  } finally {
+    westAgain.destroy();
+    await again.close();
+  }
 });
