@@ -271,9 +271,11 @@ export function describeGlobalClusters(s: RdsState, p: Params): XmlObject {
     id !== undefined
       ? [findGlobal(s, id).g]
       : accountStates(s).flatMap((h) => [...h.globalClusters.values()]);
+  // The one filter RDS documents: global clusters with a member in one of the regions.
   for (const f of p.filters()) {
-    if (f.name !== 'global-cluster-id') throw err.value(`Unrecognized filter name: ${f.name}`);
-    list = list.filter((g) => f.values.includes(g.id) || f.values.includes(s.naming.globalArn(g.id)));
+    if (f.name !== 'region')
+      throw err.value(`Unrecognized filter name: ${f.name}; the supported filter is region.`);
+    list = list.filter((g) => membersOf(s, g).some((m) => f.values.includes(m.owner.identity.region)));
   }
   const page = paginate(p, list);
   return {

@@ -172,6 +172,12 @@ test('a secondary in another region is read-only; every region describes the glo
   ).toMatchObject({
     name: 'GlobalClusterNotFoundFault',
   });
+  const inRegion = async (region: string) =>
+    (
+      await east.send(new DescribeGlobalClustersCommand({ Filters: [{ Name: 'region', Values: [region] }] }))
+    ).GlobalClusters?.map((g) => g.GlobalClusterIdentifier);
+  expect(await inRegion('us-west-2')).toContain('orders');
+  expect(await inRegion('eu-west-1')).toEqual([]);
 });
 
 test('switchover: called in the primary region, FailoverState until done, roles and the global endpoint move', async () => {

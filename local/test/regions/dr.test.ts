@@ -336,15 +336,8 @@ test('CloudWatch: the replication lag of a global secondary (ms) and of a read r
       () => rdsWest.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'lag-db-dr' })),
       (r) => r.DBInstances?.[0]?.DBInstanceStatus === 'available',
     );
-    const lag = async (body: unknown) => {
-      const res = await fetch(new URL(`/_rewind/rds/replication-lag?region=us-west-2`, cloud.endpoint), {
-        method: 'POST',
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBe(200);
-    };
-    await lag({ cluster: 'lag-west', lagMs: 1200 });
-    await lag({ instance: 'lag-db-dr', lagMs: 2500 });
+    await cloud.admin.setReplicationLag({ region: 'us-west-2' }, { cluster: 'lag-west' }, 1200);
+    await cloud.admin.setReplicationLag({ region: 'us-west-2' }, { instance: 'lag-db-dr' }, 2500);
 
     const window = { StartTime: new Date(Date.now() - 600_000), EndTime: new Date(Date.now() + 60_000) };
     const { MetricDataResults } = await cw.send(
