@@ -135,6 +135,7 @@ const RDS_TOUCHES: Record<string, Touch[]> = {
   ],
   DescribeGlobalClusters: [{ param: 'GlobalClusterIdentifier', type: 'global-cluster' }],
   DeleteGlobalCluster: [{ param: 'GlobalClusterIdentifier', type: 'global-cluster' }],
+  ModifyGlobalCluster: [{ param: 'GlobalClusterIdentifier', type: 'global-cluster' }],
   RemoveFromGlobalCluster: [
     { param: 'GlobalClusterIdentifier', type: 'global-cluster' },
     { param: 'DbClusterIdentifier', type: 'cluster' },

@@ -287,6 +287,22 @@ export function describeGlobalClusters(s: RdsState, p: Params): XmlObject {
   };
 }
 
+/** ModifyGlobalCluster: `DeletionProtection` only (other changes are refused with what to do instead). */
+export function modifyGlobalCluster(s: RdsState, p: Params): XmlObject {
+  const { home, g } = findGlobal(s, p.req('GlobalClusterIdentifier'));
+  for (const param of ['NewGlobalClusterIdentifier', 'EngineVersion', 'AllowMajorVersionUpgrade']) {
+    if (p.has(param)) {
+      throw err.value(`The local cloud's ModifyGlobalCluster changes DeletionProtection only, not ${param}.`);
+    }
+  }
+  const protect = p.bool('DeletionProtection');
+  if (protect !== undefined) {
+    g.deletionProtection = protect;
+    home.note(g, `deletion protection ${protect ? 'on' : 'off'}`);
+  }
+  return { GlobalCluster: renderGlobal(s, g) };
+}
+
 export function deleteGlobalCluster(s: RdsState, p: Params): XmlObject {
   const { home, g } = findGlobal(s, p.req('GlobalClusterIdentifier'));
   if (g.deletionProtection) {

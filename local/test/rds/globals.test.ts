@@ -15,6 +15,7 @@ import {
   DescribeDBInstancesCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
+  ModifyGlobalClusterCommand,
   RDSClient,
   RemoveFromGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
@@ -398,6 +399,18 @@ test('RemoveFromGlobalCluster: a secondary is promoting, then a standalone write
     }),
   );
   expect((await globalOf(west, 'crm')).GlobalClusterMembers).toEqual([]);
+  await east.send(
+    new ModifyGlobalClusterCommand({ GlobalClusterIdentifier: 'crm', DeletionProtection: true }),
+  );
+  expect(
+    await errorOf(west.send(new DeleteGlobalClusterCommand({ GlobalClusterIdentifier: 'crm' }))),
+  ).toMatchObject({
+    name: 'InvalidParameterCombination',
+    message: expect.stringContaining('DeletionProtection=false'),
+  });
+  await east.send(
+    new ModifyGlobalClusterCommand({ GlobalClusterIdentifier: 'crm', DeletionProtection: false }),
+  );
   await west.send(new DeleteGlobalClusterCommand({ GlobalClusterIdentifier: 'crm' }));
   await eventually(
     () => errorOf(east.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'crm' }))),
