@@ -641,7 +641,8 @@ export function lagMetric(s: RdsState, name: string, dimensions: Record<string, 
   if (name === 'ReplicaLag') {
     const i = s.instances.get((dimensions['DBInstanceIdentifier'] ?? '').toLowerCase());
     if (!i || i.replicaSourceArn === undefined || i.createTime === undefined) return undefined;
-    return (i.replicaLagMs ?? 0) / 1000;
+    // -1: replication is not active (RDS User Guide, USER_ReadRepl).
+    return i.replicationTerminated ? -1 : (i.replicaLagMs ?? 0) / 1000;
   }
   if (name === 'AuroraGlobalDBReplicationLag' || name === 'AuroraGlobalDBRPOLag') {
     const c = s.clusters.get((dimensions['DBClusterIdentifier'] ?? '').toLowerCase());

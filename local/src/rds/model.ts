@@ -95,6 +95,8 @@ export interface DbInstance extends Tracked, InstanceSettings {
   replicaSourceArn?: string;
   /** Read replicas: replication lag behind the source (ms; settable through the admin API). */
   replicaLagMs?: number;
+  /** A cross-region PostgreSQL replica whose source was deleted: replication `terminated`, not promoted. */
+  replicationTerminated?: boolean;
   /** Sources: ARNs (other regions) or identifiers (this region) of their read replicas. */
   replicaArns?: string[];
   /** ManageMasterUserPassword: the secret RDS manages for this instance. */
