@@ -8,6 +8,8 @@ import { startEdge, type Edge } from './edge/edgeServer';
 import { validateAccounts, type IdentityOptions } from './edge/identity';
 import { createKms } from './kms';
 import { createSecretsManager } from './secretsmanager';
+import { createElastiCache } from './elasticache';
+import { createCloudWatch } from './cloudwatch';
 import { startEventBridge, startRds } from './emulators';
 import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
@@ -120,6 +122,21 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       log,
     });
     closers.push(() => scheduler.close());
+    // ElastiCache follows RDS's time scale unless given its own.
+    const elasticache = createElastiCache({
+      identity,
+      accounts: opts.accounts,
+      log,
+      ...opts.elasticache,
+      timeScale: opts.elasticache?.timeScale ?? opts.rds?.timeScale,
+    });
+    closers.push(() => elasticache.close());
+    // CloudWatch metrics: the replication lag RDS publishes (readiness checks read it).
+    const cloudwatch = createCloudWatch({
+      ...callers,
+      metrics: (where, namespace, name, dimensions) =>
+        namespace === 'AWS/RDS' ? rds.lagMetric(where, name, dimensions) : undefined,
+    });
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
       adminPrefix: 'resources',
@@ -140,6 +157,8 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       rds,
       createSecretsManager(callers),
       scheduler,
+      elasticache,
+      cloudwatch,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),

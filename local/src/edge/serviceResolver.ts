@@ -9,6 +9,7 @@ const TARGET_PREFIXES: Record<string, string> = {
   AWSEvents: 'events',
   TrentService: 'kms',
   secretsmanager: 'secretsmanager',
+  GraniteServiceVersion20100801: 'monitoring',
 };
 
 /** Query-protocol actions of SNS, SES and STS; any other action naming a DB resource is RDS. */
@@ -20,7 +21,7 @@ const QUERY_ACTIONS: Record<string, string> = {
 const SNS_ACTIONS =
   /^(Publish|PublishBatch|CreateTopic|DeleteTopic|ListTopics|Subscribe|Unsubscribe|ConfirmSubscription|ListSubscriptions|ListSubscriptionsByTopic|GetTopicAttributes|SetTopicAttributes|GetSubscriptionAttributes|SetSubscriptionAttributes|TagResource|UntagResource|ListTagsForResource)$/;
 const RDS_ACTIONS =
-  /DB|^DescribeEvent|EventSubscription|ExportTask|^DescribeOrderable|^DescribeEngineDefault|^DescribeAccountAttributes$/;
+  /DB|GlobalCluster|^DescribeEvent|EventSubscription|ExportTask|^DescribeOrderable|^DescribeEngineDefault|^DescribeAccountAttributes$/;
 
 export interface ResolvedService {
   name: string;
@@ -36,8 +37,11 @@ function formAction(req: LocalRequest): string | undefined {
   return new URLSearchParams(req.body.toString('utf8')).get('Action') ?? undefined;
 }
 
+const ELASTICACHE_ACTIONS = /ReplicationGroup|CacheCluster/;
+
 function serviceOfAction(action: string): string | undefined {
   if (QUERY_ACTIONS[action]) return QUERY_ACTIONS[action];
+  if (ELASTICACHE_ACTIONS.test(action)) return 'elasticache';
   if (SNS_ACTIONS.test(action)) return 'sns';
   if (RDS_ACTIONS.test(action)) return 'rds';
   return undefined;

@@ -50,6 +50,15 @@ import {
   modifyDBSnapshotAttribute,
 } from './sharing';
 import { createDBInstanceReadReplica, promoteReadReplica } from './replicas';
+import {
+  createGlobalCluster,
+  deleteGlobalCluster,
+  describeGlobalClusters,
+  failoverGlobalCluster,
+  modifyGlobalCluster,
+  removeFromGlobalCluster,
+  switchoverGlobalCluster,
+} from './globals';
 import type { RdsState } from './state';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tagsApi';
 
@@ -84,6 +93,13 @@ export const ACTIONS: Record<string, Handler> = {
   DescribeDBClusterSnapshotAttributes: describeDBClusterSnapshotAttributes,
   CreateDBInstanceReadReplica: createDBInstanceReadReplica,
   PromoteReadReplica: promoteReadReplica,
+  CreateGlobalCluster: createGlobalCluster,
+  DescribeGlobalClusters: describeGlobalClusters,
+  DeleteGlobalCluster: deleteGlobalCluster,
+  ModifyGlobalCluster: modifyGlobalCluster,
+  RemoveFromGlobalCluster: removeFromGlobalCluster,
+  SwitchoverGlobalCluster: switchoverGlobalCluster,
+  FailoverGlobalCluster: failoverGlobalCluster,
   AddTagsToResource: addTagsToResource,
   RemoveTagsFromResource: removeTagsFromResource,
   ListTagsForResource: listTagsForResource,
@@ -115,6 +131,7 @@ const IDENTIFIER_PARAMS = [
   'ResourceName',
   'SubscriptionName',
   'ExportTaskIdentifier',
+  'GlobalClusterIdentifier',
 ];
 
 /** The identifier a call is about, for call counts and identifier-scoped API error faults. */

@@ -12,6 +12,7 @@ function resourceMaps(s: RdsState) {
     clusterSnapshots: s.clusterSnapshots,
     subscriptions: s.subscriptions,
     exportTasks: s.exportTasks,
+    globalClusters: s.globalClusters,
     parameterGroups: s.groups.parameterGroups,
     clusterParameterGroups: s.groups.clusterParameterGroups,
     optionGroups: s.groups.optionGroups,

@@ -12,6 +12,7 @@ import { Scheduler, taskFunction, type Durations, type TaskRef } from './lifecyc
 import type {
   DbCluster,
   DbClusterSnapshot,
+  DbGlobalCluster,
   DbInstance,
   DbSnapshot,
   EventSubscription,
@@ -20,6 +21,7 @@ import type {
   Tag,
 } from './model';
 import { Naming } from './naming';
+import { globalWriterEndpoint, refreshGlobalEndpoint } from './globals';
 import { ANSWERING_STATUSES, Observer, type AnsweringEndpoint } from './observe';
 
 /** Every account's and region's RDS, for calls that reach across (copies, replicas, sharing). */
@@ -33,6 +35,8 @@ export interface RdsWorld {
   readonly s3?: S3Writer;
   /** What RDS may do with a role it assumes; undefined when IAM is off. */
   readonly checkRole?: AssumedRoleCheck;
+  /** False while a region is cut off (admin `outage`): global failovers cannot fence or rebuild its clusters. */
+  reachable(region: string): boolean;
 }
 
 export interface StateOptions {
@@ -101,6 +105,8 @@ export class RdsState {
   readonly subscriptions = new Map<string, EventSubscription>();
   /** S3 export tasks by identifier (keys `export:<id>`). */
   readonly exportTasks = new Map<string, ExportTask>();
+  /** Global clusters created in this region (they are the account's: see `globals.ts`). */
+  readonly globalClusters = new Map<string, DbGlobalCluster>();
   private seq = 0;
 
   constructor(o: StateOptions) {
@@ -137,6 +143,7 @@ export class RdsState {
       this.clusters,
       this.snapshots,
       this.clusterSnapshots,
+      this.globalClusters,
     ];
     for (const map of maps) for (const r of map.values()) if (r.key === key) return r;
     return undefined;
@@ -176,12 +183,14 @@ export class RdsState {
     this.refreshAvailability();
     if (status === 'available' && (res.kind === 'instance' || res.kind === 'cluster'))
       for (const hook of RdsState.onAvailable) hook(this, res);
+    refreshGlobalEndpoint(this, res);
   }
 
   /** Records a change that is not a status change (e.g. a rename) in the resource's history. */
   note(res: Resource, note: string): void {
     this.observer.record(res.kind, res.key, res.id, res.status, note);
     this.refreshAvailability();
+    refreshGlobalEndpoint(this, res);
   }
 
   refreshAvailability(): void {
@@ -204,6 +213,10 @@ export class RdsState {
           identifier: c.id,
         });
       }
+    }
+    for (const g of this.globalClusters.values()) {
+      const writer = globalWriterEndpoint(this, g);
+      if (writer) answering.push(writer);
     }
     this.observer.updateAvailability(answering);
   }
@@ -246,6 +259,8 @@ export class RdsState {
         return this.naming.arn('snapshot', res.id);
       case 'cluster-snapshot':
         return this.naming.arn('cluster-snapshot', res.id);
+      case 'global-cluster':
+        return this.naming.globalArn(res.id);
     }
   }
 
@@ -288,6 +303,7 @@ export class RdsState {
     this.clusterSnapshots.clear();
     this.subscriptions.clear();
     this.exportTasks.clear();
+    this.globalClusters.clear();
     this.groups.reset();
     this.observer.reset();
     this.events.reset();
