@@ -32,6 +32,14 @@ const INVALID: { [N in EventName]: [unknown, RegExp] } = {
     { ...EVENT_EXAMPLES.RunFailed, run: { ...EVENT_EXAMPLES.RunFailed.run, next: 'dance' } },
     /run.next/,
   ],
+  FailoverRequested: [
+    { plan: 'to-west', mode: 'eventually' },
+    /mode: mode must be one of planned, unplanned/,
+  ],
+  FailoverRejected: [{ ...EVENT_EXAMPLES.FailoverRejected, code: 'nope' }, /code/],
+  FailoverStarted: [{ ...EVENT_EXAMPLES.FailoverStarted, layers: undefined }, /layers: is required/],
+  FailoverCompleted: [{ ...EVENT_EXAMPLES.FailoverCompleted, resources: [{ layer: 0 }] }, /resources.0/],
+  FailoverFailed: [{ ...EVENT_EXAMPLES.FailoverFailed, action: undefined }, /action: is required/],
 };
 
 /** Intake's request and answers: they name runs by id and carry no routing slip (no rule may route them by `next`). */
@@ -41,6 +49,8 @@ const INTAKE_ANSWERS = new Set<EventName>([
   'RequestRepeated',
   'CancelRequested',
   'CancelRefused',
+  'FailoverRequested',
+  'FailoverRejected',
 ]);
 
 describe('event contracts', () => {
