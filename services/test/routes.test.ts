@@ -22,6 +22,8 @@ import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture } from '@rewind/shared/src/testing/fixtures';
 import { handler as cleanup } from '../cleanup/src/handler';
+import { handler as failover } from '../failover/src/handler';
+import { intake as failoverIntake } from '../failover/src/intake';
 import { handler as notify } from '../notify/src/handler';
 import { handler as rename } from '../rename/src/handler';
 import { handler as restore } from '../restore/src/handler';
@@ -34,7 +36,7 @@ import { intake } from '../restore/src/intake';
  * handler takes, and each service's list of emitted events covers what its code publishes.
  */
 
-const HANDLERS: Record<ServiceName, InboxHandler> = { snapshot, rename, restore, cleanup, notify };
+const HANDLERS: Record<ServiceName, InboxHandler> = { snapshot, rename, restore, cleanup, notify, failover };
 const bed = useServiceTestBed();
 const specs = topology.services;
 const sorted = <T>(values: Iterable<T>) => [...new Set(values)].sort();
@@ -86,6 +88,42 @@ async function plansIntakeStarts() {
   return { plans, refused };
 }
 
+/** The plans of the DR runs the failover intake starts (an ad-hoc plan, each direction). */
+async function drPlansIntakeStarts(): Promise<StepName[][]> {
+  const ctx = testContext('failover', bed.store);
+  const found: StepName[][] = [];
+  for (const direction of ['failover', 'failback'] as const) {
+    bed.eb.resetHistory();
+    const request = {
+      direction,
+      layers: [
+        {
+          resources: [
+            {
+              type: 'rds-replica',
+              replicaId: `routes-${direction}`,
+              replicaRegion: 'us-east-1',
+              sourceRegion: 'us-west-2',
+            },
+          ],
+        },
+      ],
+    };
+    await failoverIntake(
+      request,
+      { id: `evt-dr-${direction}`, 'detail-type': 'FailoverRequested', source: 'test', detail: request },
+      ctx,
+    );
+    const [answer] = bed.eb
+      .commandCalls(PutEventsCommand)
+      .flatMap((c) => c.args[0].input.Entries!)
+      .map((e) => ({ type: e.DetailType!, detail: JSON.parse(e.Detail!) }));
+    expect(answer?.type).toBe('FailoverStarted');
+    found.push(answer!.detail.run.plan);
+  }
+  return found;
+}
+
 let plans: StepName[][];
 let reachable: StepName[];
 
@@ -95,13 +133,25 @@ beforeAll(async () => {
   expect(sorted(intaken.plans.map((p) => p.task))).toEqual(sorted(TASKS));
   for (const r of intaken.refused) expect(r.reason).toMatch(/^unsupported: strategy/);
   plans = intaken.plans.map((p) => p.plan);
-  reachable = sorted(plans.flatMap((plan) => [...plan, ...plan.flatMap((s) => compensationFor(plan, s))]));
+  const drPlans = await drPlansIntakeStarts();
+  reachable = sorted(
+    [...plans, ...drPlans].flatMap((plan) => [...plan, ...plan.flatMap((s) => compensationFor(plan, s))]),
+  );
 });
 
 describe('every step a run can reach has one owner that starts it and waits on it', () => {
-  test('the reachable steps are those of the in-place plans and their compensation', () => {
+  test('the reachable steps are those of the in-place plans and their compensation, and the DR runs', () => {
     expect(reachable).toEqual(
-      sorted(['snapshot', 'set-aside', 'restore', 'cleanup', 'discard', 'rename-back']),
+      sorted([
+        'snapshot',
+        'set-aside',
+        'restore',
+        'cleanup',
+        'discard',
+        'rename-back',
+        'failover',
+        'failback',
+      ]),
     );
   });
 

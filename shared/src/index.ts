@@ -18,3 +18,4 @@ export * from './rds/describeSnapshots';
 export * from './rds/describeClusters';
 export * from './rds/describeClusterSnapshots';
 export * from './rds/clusterConfig';
+export * from './policies/drPlans';

@@ -10,8 +10,15 @@ import type { StepName } from './contracts/run';
 /** An EventBridge event pattern (JSON object). */
 export type EventPattern = Record<string, unknown>;
 
-export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify';
-export const SERVICE_NAMES: readonly ServiceName[] = ['snapshot', 'rename', 'restore', 'cleanup', 'notify'];
+export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify' | 'failover';
+export const SERVICE_NAMES: readonly ServiceName[] = [
+  'snapshot',
+  'rename',
+  'restore',
+  'cleanup',
+  'notify',
+  'failover',
+];
 
 interface RuleSpec {
   /** Logical name, unique within the service; the deployed rule is named by `resourceNames().rule()`. */
@@ -139,6 +146,21 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:AddTagsToResource',
   ],
   notify: ['ses:SendEmail', 'ssm:GetParameter'],
+  // Every region of the account (a DR plan moves primaries between regions): see deploy/drIam.ts.
+  failover: [
+    'rds:DescribeGlobalClusters',
+    'rds:SwitchoverGlobalCluster',
+    'rds:FailoverGlobalCluster',
+    'rds:DescribeDBClusters',
+    'rds:DescribeDBInstances',
+    'rds:PromoteReadReplica',
+    'rds:CreateDBInstanceReadReplica',
+    'rds:DescribeDBClusterSnapshots',
+    'rds:CopyDBClusterSnapshot',
+    'elasticache:DescribeGlobalReplicationGroups',
+    'elasticache:DescribeReplicationGroups',
+    'elasticache:FailoverGlobalReplicationGroup',
+  ],
 };
 
 function service(
@@ -158,7 +180,15 @@ function service(
   };
 }
 
-const TERMINAL_NOTIFY_EVENTS = ['RestoreRejected', 'RunFailed', 'RollbackFailed', 'RunCompleted'] as const;
+const TERMINAL_NOTIFY_EVENTS = [
+  'RestoreRejected',
+  'RunFailed',
+  'RollbackFailed',
+  'RunCompleted',
+  'FailoverRejected',
+  'FailoverFailed',
+  'FailoverCompleted',
+] as const;
 
 export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSpec } = {
   services: [
@@ -249,6 +279,32 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
           name: 'rds',
           description: 'Deletion events from RDS',
           pattern: rdsEventPattern(['RDS DB Instance Event', 'RDS DB Cluster Event']),
+        },
+      ],
+    ),
+    service(
+      'failover',
+      'Disaster recovery: moves the primaries of a DR plan, layer after layer, to their DR region and back',
+      {
+        steps: ['failover', 'failback'],
+        emits: ['FailoverRejected', 'FailoverStarted', 'FailoverCompleted', 'FailoverFailed'],
+      },
+      [
+        {
+          name: 'intake',
+          description: 'Failover and failback requests from any client',
+          pattern: { 'detail-type': ['FailoverRequested'], ...NOT_REPLAYED },
+        },
+        {
+          name: 'steps',
+          description: 'DR runs whose next step is failover or failback',
+          pattern: nextStepPattern(['failover', 'failback']),
+        },
+        {
+          name: 'rds',
+          description:
+            'Aurora global database events (switchover, failover, the writer endpoint) and instance events from RDS',
+          pattern: rdsEventPattern(['RDS DB Cluster Event', 'RDS DB Instance Event']),
         },
       ],
     ),

@@ -6,7 +6,7 @@ import type { InstanceConfig } from '../rds/configCapture';
 import type { DrLayer } from '../policies/drPlans';
 
 /** Kinds of RDS resources a run can wait on. */
-export type ResourceKind = Kind | 'snapshot' | 'cluster-snapshot';
+export type ResourceKind = Kind | 'snapshot' | 'cluster-snapshot' | 'global-replication-group';
 
 export type RunStatus = 'running' | 'rolling-back' | 'completed' | 'failed' | 'rollback-failed' | 'rejected';
 export const RUN_STATUSES: readonly RunStatus[] = [
