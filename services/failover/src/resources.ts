@@ -94,6 +94,7 @@ const where = (ctx: ServiceContext, r: DrResource, region: string): Where => ({
 });
 const scopeOf = (ctx: ServiceContext, w: Where) => addressScope(w, ctx.config.home) || undefined;
 const regionOfArn = (arn: string | undefined) => arn?.split(':')[3] ?? '';
+/** The resource id of `arn:aws:rds:<region>:<account>:<type>:<id>`. */
 const idOfArn = (arn: string | undefined) => arn?.split(':').slice(6).join(':') ?? '';
 
 /** A refusal ElastiCache answers as `*Exception` (a bad parameter): judged as permanent, like RDS faults. */
@@ -126,7 +127,7 @@ async function describeGlobal(dr: DrContext, r: AuroraGlobal): Promise<GlobalClu
 }
 
 const isTargetArn = (r: AuroraGlobal) => (arn: string | undefined) =>
-  regionOfArn(arn) === r.targetRegion && idOfArn(arn) === `cluster:${r.targetClusterId}`;
+  regionOfArn(arn) === r.targetRegion && idOfArn(arn) === r.targetClusterId;
 
 function auroraState(g: GlobalCluster, r: AuroraGlobal) {
   const members = g.GlobalClusterMembers ?? [];
@@ -249,7 +250,7 @@ const aurora: Adapter<AuroraGlobal> = {
     const { writer, target, moving, atTarget } = auroraState(g, r);
     const origin: DrOrigin | undefined = writer && {
       region: regionOfArn(writer.DBClusterArn),
-      id: idOfArn(writer.DBClusterArn).replace(/^cluster:/, ''),
+      id: idOfArn(writer.DBClusterArn),
       arn: writer.DBClusterArn,
       targetArn: target?.DBClusterArn,
     };
@@ -327,7 +328,7 @@ function moveAurora(dr: DrContext, r: AuroraGlobal, sent: (op: PhaseOp) => boole
       }
       if (moving) return { state: 'busy', status: `${g.Status}: ${g.FailoverState!.Status}` };
       if (!sent(op)) return { state: 'todo' };
-      const primary = idOfArn(writer?.DBClusterArn).replace(/^cluster:/, '') || 'no cluster';
+      const primary = idOfArn(writer?.DBClusterArn) || 'no cluster';
       return planned
         ? {
             state: 'failed',
@@ -416,7 +417,7 @@ const replica: Adapter<RdsReplica> = {
     const detail = `${r.replicaId} ${i.DBInstanceStatus}${source ? `, replica of ${source} (${replicating(i)})` : ', standalone'}`;
     const origin: DrOrigin = {
       region: source ? regionOfArn(source) || r.sourceRegion : r.replicaRegion,
-      id: source ? idOfArn(source).replace(/^db:/, '') || source : r.replicaId,
+      id: source ? idOfArn(source) || source : r.replicaId,
       arn: source,
     };
     if (!source) {
