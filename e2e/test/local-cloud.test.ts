@@ -267,6 +267,7 @@ describe('rewind local up --state-dir', () => {
       // the save at stop wrote every service's state, and the claim on the directory is gone
       expect((await readdir(fresh)).sort()).toEqual([
         'dynamodb.json',
+        'elasticache.json',
         'events.json',
         'kms.json',
         'local-cloud.json',

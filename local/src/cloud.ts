@@ -5,6 +5,8 @@ import { createDynaliteService } from './dynamodb/dynaliteService';
 import { startEdge, type Edge } from './edge/edgeServer';
 import { validateAccounts, type IdentityOptions } from './edge/identity';
 import { createKms } from './kms';
+import { createElastiCache } from './elasticache';
+import { createCloudWatch } from './cloudwatch';
 import { startEventBridge, startRds } from './emulators';
 import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
@@ -99,6 +101,21 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     const kms = createKms(callers);
     const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log));
     closers.push(() => rds.close());
+    // ElastiCache follows RDS's time scale unless given its own.
+    const elasticache = createElastiCache({
+      identity,
+      accounts: opts.accounts,
+      log,
+      ...opts.elasticache,
+      timeScale: opts.elasticache?.timeScale ?? opts.rds?.timeScale,
+    });
+    closers.push(() => elasticache.close());
+    // CloudWatch metrics: the replication lag RDS publishes (readiness checks read it).
+    const cloudwatch = createCloudWatch({
+      ...callers,
+      metrics: (where, namespace, name, dimensions) =>
+        namespace === 'AWS/RDS' ? rds.lagMetric(where, name, dimensions) : undefined,
+    });
     const resourcesAdmin: EmulatedService = {
       signingNames: [],
       adminPrefix: 'resources',
@@ -115,6 +132,8 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       // KMS before RDS: a saved RDS step may resume as soon as RDS is loaded, and may need a key.
       kms,
       rds,
+      elasticache,
+      cloudwatch,
       createSesSink(),
       createWebhookSink(),
       createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),

@@ -1,3 +1,4 @@
+import type { ElastiCacheSettings } from './elasticache';
 import type { RdsSettings } from './emulators';
 import type { RuntimeFunction } from './runtime/functions';
 import type { LocalIdentity } from './types';
@@ -42,6 +43,8 @@ export interface LocalCloudOptions {
   saveIntervalMs?: number;
   /** RDS emulator settings: `profile` ('realistic' | 'instant' | durations), `timeScale`, `seed`, throttle, quirks. */
   rds?: RdsSettings;
+  /** ElastiCache emulator settings: `profile`, `timeScale` (default: the RDS time scale), `seed`. */
+  elasticache?: ElastiCacheSettings;
   runtime?: {
     visibilityTimeoutSeconds?: number;
     pollWaitSeconds?: number;

@@ -8,6 +8,7 @@ const TARGET_PREFIXES: Record<string, string> = {
   DynamoDB_20111205: 'dynamodb',
   AWSEvents: 'events',
   TrentService: 'kms',
+  GraniteServiceVersion20100801: 'monitoring',
 };
 
 /** Query-protocol actions of SNS, SES and STS; any other action naming a DB resource is RDS. */
@@ -19,7 +20,7 @@ const QUERY_ACTIONS: Record<string, string> = {
 const SNS_ACTIONS =
   /^(Publish|PublishBatch|CreateTopic|DeleteTopic|ListTopics|Subscribe|Unsubscribe|ConfirmSubscription|ListSubscriptions|ListSubscriptionsByTopic|GetTopicAttributes|SetTopicAttributes|GetSubscriptionAttributes|SetSubscriptionAttributes|TagResource|UntagResource|ListTagsForResource)$/;
 const RDS_ACTIONS =
-  /DB|^DescribeEvent|EventSubscription|^DescribeOrderable|^DescribeEngineDefault|^DescribeAccountAttributes$/;
+  /DB|GlobalCluster|^DescribeEvent|EventSubscription|^DescribeOrderable|^DescribeEngineDefault|^DescribeAccountAttributes$/;
 
 export interface ResolvedService {
   name: string;
@@ -35,8 +36,11 @@ function formAction(req: LocalRequest): string | undefined {
   return new URLSearchParams(req.body.toString('utf8')).get('Action') ?? undefined;
 }
 
+const ELASTICACHE_ACTIONS = /ReplicationGroup|CacheCluster/;
+
 function serviceOfAction(action: string): string | undefined {
   if (QUERY_ACTIONS[action]) return QUERY_ACTIONS[action];
+  if (ELASTICACHE_ACTIONS.test(action)) return 'elasticache';
   if (SNS_ACTIONS.test(action)) return 'sns';
   if (RDS_ACTIONS.test(action)) return 'rds';
   return undefined;

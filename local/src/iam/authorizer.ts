@@ -22,6 +22,8 @@ export interface Denial {
 /** Error code, HTTP status and message prefix of AccessDenied per service, as each protocol spells it. */
 const ACCESS_DENIED: Record<string, { code: string; status: number }> = {
   rds: { code: 'AccessDenied', status: 403 },
+  elasticache: { code: 'AccessDenied', status: 403 },
+  monitoring: { code: 'AccessDenied', status: 403 },
   sqs: { code: 'AccessDenied', status: 403 },
   sns: { code: 'AuthorizationError', status: 403 },
   dynamodb: { code: 'AccessDeniedException', status: 400 },

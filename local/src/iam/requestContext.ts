@@ -128,6 +128,30 @@ const RDS_TOUCHES: Record<string, Touch[]> = {
   StartDBInstance: [{ param: 'DBInstanceIdentifier', type: 'db' }],
   StopDBInstance: [{ param: 'DBInstanceIdentifier', type: 'db' }],
   RebootDBInstance: [{ param: 'DBInstanceIdentifier', type: 'db' }],
+  // Aurora global databases: the global cluster (its ARN has no region) and the member cluster named.
+  CreateGlobalCluster: [
+    { param: 'GlobalClusterIdentifier', type: 'global-cluster', creates: true },
+    { param: 'SourceDBClusterIdentifier', type: 'cluster' },
+  ],
+  DescribeGlobalClusters: [{ param: 'GlobalClusterIdentifier', type: 'global-cluster' }],
+  DeleteGlobalCluster: [{ param: 'GlobalClusterIdentifier', type: 'global-cluster' }],
+  RemoveFromGlobalCluster: [
+    { param: 'GlobalClusterIdentifier', type: 'global-cluster' },
+    { param: 'DbClusterIdentifier', type: 'cluster' },
+  ],
+  SwitchoverGlobalCluster: [
+    { param: 'GlobalClusterIdentifier', type: 'global-cluster' },
+    { param: 'TargetDbClusterIdentifier', type: 'cluster' },
+  ],
+  FailoverGlobalCluster: [
+    { param: 'GlobalClusterIdentifier', type: 'global-cluster' },
+    { param: 'TargetDbClusterIdentifier', type: 'cluster' },
+  ],
+  CreateDBInstanceReadReplica: [
+    { param: 'DBInstanceIdentifier', type: 'db', creates: true },
+    { param: 'SourceDBInstanceIdentifier', type: 'db' },
+  ],
+  PromoteReadReplica: [{ param: 'DBInstanceIdentifier', type: 'db' }],
 };
 /** Tag-taking calls whose tags RDS authorises as `rds:AddTagsToResource` on the created resource. */
 const SOURCE_OF_COPIED_TAGS: Record<string, string> = {
@@ -158,7 +182,9 @@ function rdsRequests(req: LocalRequest, src: ContextSources): AuthorizationReque
   const params = formParams(req);
   const action = params.get('Action') ?? '';
   const rdsArn = (type: string, id: string) =>
-    id.startsWith('arn:') ? id : `arn:aws:rds:${src.region}:${src.accountId}:${type}:${id.toLowerCase()}`;
+    id.startsWith('arn:')
+      ? id
+      : `arn:aws:rds:${type === 'global-cluster' ? '' : src.region}:${src.accountId}:${type}:${id.toLowerCase()}`;
   const tags = formTags(params);
   const requestContext = tags.length ? requestTagContext(tags, 'rds') : {};
   const out: AuthorizationRequest[] = [];
@@ -321,7 +347,35 @@ function snsRequests(req: LocalRequest, src: ContextSources): AuthorizationReque
   return [{ action: `sns:${params.get('Action') ?? ''}`, resource: topic, context: {} }];
 }
 
+/**
+ * ElastiCache: the replication groups and global datastores a call names (global datastore ARNs have no
+ * region); describe calls without an identifier are authorised on `*`.
+ */
+function elasticacheRequests(req: LocalRequest, src: ContextSources): AuthorizationRequest[] {
+  const params = formParams(req);
+  const action = params.get('Action') ?? '';
+  const group = (id: string, region = src.region) =>
+    `arn:aws:elasticache:${region}:${src.accountId}:replicationgroup:${id.toLowerCase()}`;
+  const globalId = params.get('GlobalReplicationGroupId');
+  const resources: string[] = [];
+  if (globalId) resources.push(`arn:aws:elasticache::${src.accountId}:globalreplicationgroup:${globalId}`);
+  const groupId = params.get('ReplicationGroupId') ?? params.get('PrimaryReplicationGroupId');
+  const groupRegion = params.get('ReplicationGroupRegion') ?? params.get('PrimaryRegion') ?? src.region;
+  if (groupId) resources.push(group(groupId, groupRegion));
+  const tags = formTags(params);
+  const context = tags.length ? requestTagContext(tags) : {};
+  if (resources.length === 0) resources.push('*');
+  return resources.map((resource) => ({ action: `elasticache:${action}`, resource, context }));
+}
+
+/** CloudWatch signs as `monitoring` but authorises as `cloudwatch:`; reading metrics has no resource. */
+function cloudwatchRequests(req: LocalRequest): AuthorizationRequest[] {
+  return [{ action: `cloudwatch:${actionName(req) ?? '*'}`, resource: '*', context: {} }];
+}
+
 const BY_SERVICE: Record<string, (req: LocalRequest, src: ContextSources) => AuthorizationRequest[]> = {
+  elasticache: elasticacheRequests,
+  monitoring: cloudwatchRequests,
   rds: rdsRequests,
   sqs: sqsRequests,
   dynamodb: dynamodbRequests,

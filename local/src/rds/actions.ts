@@ -45,6 +45,14 @@ import {
   modifyDBSnapshotAttribute,
 } from './sharing';
 import { createDBInstanceReadReplica, promoteReadReplica } from './replicas';
+import {
+  createGlobalCluster,
+  deleteGlobalCluster,
+  describeGlobalClusters,
+  failoverGlobalCluster,
+  removeFromGlobalCluster,
+  switchoverGlobalCluster,
+} from './globals';
 import type { RdsState } from './state';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tagsApi';
 
@@ -77,6 +85,12 @@ export const ACTIONS: Record<string, Handler> = {
   DescribeDBClusterSnapshotAttributes: describeDBClusterSnapshotAttributes,
   CreateDBInstanceReadReplica: createDBInstanceReadReplica,
   PromoteReadReplica: promoteReadReplica,
+  CreateGlobalCluster: createGlobalCluster,
+  DescribeGlobalClusters: describeGlobalClusters,
+  DeleteGlobalCluster: deleteGlobalCluster,
+  RemoveFromGlobalCluster: removeFromGlobalCluster,
+  SwitchoverGlobalCluster: switchoverGlobalCluster,
+  FailoverGlobalCluster: failoverGlobalCluster,
   AddTagsToResource: addTagsToResource,
   RemoveTagsFromResource: removeTagsFromResource,
   ListTagsForResource: listTagsForResource,
@@ -104,6 +118,7 @@ const IDENTIFIER_PARAMS = [
   'TargetDBClusterSnapshotIdentifier',
   'ResourceName',
   'SubscriptionName',
+  'GlobalClusterIdentifier',
 ];
 
 /** The identifier a call is about, for call counts and identifier-scoped API error faults. */

@@ -8,8 +8,10 @@
  *   GET    availability[?address=]
  *   GET    calls
  *   GET    events
+ *   POST   outage            {region, reachable}: cut a region off (false) or bring it back (true)
+ *   POST   replication-lag   {cluster | instance, lagMs}: a global secondary's or read replica's lag
  *   POST   reset
- * `history`, `availability`, `calls` and `events` take `?account=&region=` (default: the local cloud's).
+ * `history`, `availability`, `calls`, `events` and `replication-lag` take `?account=&region=` (default: the local cloud's).
  */
 import { jsonResponse } from '../http';
 import type { LocalRequest, LocalResponse } from '../types';
@@ -53,6 +55,22 @@ export function handleAdmin(rds: RdsEmulator, req: LocalRequest, subpath: string
         return jsonResponse(200, rds.at(where).callCounts());
       case 'GET events':
         return jsonResponse(200, rds.at(where).events());
+      case 'POST outage': {
+        const b = body(req);
+        if (typeof b['region'] !== 'string' || typeof b['reachable'] !== 'boolean') {
+          throw new Error('outage needs {"region": "<region>", "reachable": true | false}');
+        }
+        rds.setRegionReachable(b['region'], b['reachable']);
+        return jsonResponse(200, { region: b['region'], reachable: b['reachable'] });
+      }
+      case 'POST replication-lag': {
+        const b = body(req);
+        const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
+        if (typeof b['lagMs'] !== 'number')
+          throw new Error('replication-lag needs lagMs (a number of milliseconds)');
+        rds.setReplicationLag(where, { cluster: str('cluster'), instance: str('instance') }, b['lagMs']);
+        return jsonResponse(200, { lagMs: b['lagMs'] });
+      }
       case 'POST reset':
         rds.reset();
         return jsonResponse(200, { reset: true });

@@ -70,6 +70,76 @@ export const EVENTS = {
     'notification',
     'Canceled snapshot copy request of {source} from region {region}.',
   ),
+  globalSwitchoverStarted: spec(
+    '0181',
+    'global failover',
+    'Global switchover to DB cluster {cluster} in Region {region} started.',
+  ),
+  globalOldPrimaryShutDown: spec(
+    '0182',
+    'global failover',
+    'Old primary DB cluster {cluster} in Region {region} successfully shut down.',
+  ),
+  globalNewPrimaryPromoted: spec(
+    '0184',
+    'global failover',
+    'New primary DB cluster {cluster} in Region {region} was successfully promoted.',
+  ),
+  globalSwitchoverFinished: spec(
+    '0185',
+    'global failover',
+    'Global switchover to DB cluster {cluster} in Region {region} finished.',
+  ),
+  globalSwitchoverCancelled: spec(
+    '0186',
+    'global failover',
+    'Global switchover to DB cluster {cluster} in Region {region} is cancelled.',
+  ),
+  globalSwitchoverFailed: spec(
+    '0187',
+    'global failover',
+    'Global switchover to DB cluster {cluster} in Region {region} failed.',
+  ),
+  globalFailoverCompleted: spec(
+    '0238',
+    'global failover',
+    'Global failover to DB cluster {cluster} in Region {region} completed.',
+  ),
+  globalFailoverFailed: spec(
+    '0239',
+    'global failover',
+    'Global failover to DB cluster {cluster} in Region {region} failed.',
+  ),
+  globalResyncStarted: spec(
+    '0240',
+    'global failover',
+    'Started resynchronizing members of DB cluster {cluster} in Region {region} after global failover.',
+  ),
+  globalResyncFinished: spec(
+    '0241',
+    'global failover',
+    'Finished resynchronizing members of DB cluster {cluster} in Region {region} after global failover.',
+  ),
+  globalWritesBlocked: spec(
+    '0390',
+    'notification',
+    'Attempt to block writes for DB cluster {cluster} in Region {region} succeeded.',
+  ),
+  globalWriteBlockTimedOut: spec(
+    '0391',
+    'notification',
+    'Attempt to block writes for DB cluster {cluster} in Region {region} timed out.',
+  ),
+  globalWriterEndpointChanged: spec(
+    '0397',
+    'global failover',
+    'Aurora finished changing the DNS name that the global writer endpoint resolves to.',
+  ),
+  globalTargetSyncWaiting: spec(
+    '0423',
+    'global failover',
+    'Waiting for data synchronization with the target DB cluster. Current target DB cluster lag behind the primary DB cluster: {lag}.',
+  ),
   instanceCreateFailed: spec('0278', 'creation', 'The creation of the DB instance has failed.'),
   insufficientCapacity: spec(
     '0353',
@@ -121,6 +191,7 @@ export const KNOWN_CATEGORIES = new Set([
   'deletion',
   'failover',
   'failure',
+  'global failover',
   'low storage',
   'maintenance',
   'notification',

@@ -1,5 +1,6 @@
 /** Aurora DB clusters: create, describe, modify (incl. rename), delete, restore from a cluster snapshot. */
 import { clusterReplicationSource } from './replicas';
+import { joinGlobal } from './globals';
 import { startClusterSnapshot } from './clusterSnapshots';
 import { targetKey } from './encryption';
 import { restorableSnapshot } from './places';
@@ -173,11 +174,13 @@ export function createDBCluster(s: RdsState, p: Params): XmlObject {
   const c = baseCluster(s, id, engine, v.engineVersion ?? defaultEngineVersion(engine));
   Object.assign(c, v, { id });
   c.replicaOf = clusterReplicationSource(s, p);
+  if (s.clusters.has(id)) throw err.clusterExists();
+  const joined = p.str('GlobalClusterIdentifier') === undefined ? undefined : joinGlobal(s, p, c);
   c.kmsKeyId = targetKey(s, v.kmsKeyId, c.storageEncrypted);
   c.storageEncrypted = c.kmsKeyId !== undefined;
   c.tags = p.tags() ?? [];
-  if (s.clusters.has(id)) throw err.clusterExists();
-  addCluster(s, c, s.durations.clusterCreate, clusterFault(s, 'cluster-create', id));
+  c.global = joined?.membership;
+  addCluster(s, c, joined?.duration ?? s.durations.clusterCreate, clusterFault(s, 'cluster-create', id));
   return { DBCluster: renderCluster(s, c) };
 }
 
@@ -269,6 +272,11 @@ export function deleteDBCluster(s: RdsState, p: Params): XmlObject {
     );
   }
   if (c.status === 'deleting') throw err.clusterState(`Cluster ${c.id} is already being deleted.`);
+  if (c.global) {
+    throw err.clusterState(
+      `This cluster is a part of global cluster ${c.global.id}: remove it with RemoveFromGlobalCluster first.`,
+    );
+  }
   if (
     !['available', 'failed', 'backing-up', 'inaccessible-encryption-credentials', 'stopped'].includes(
       c.status,

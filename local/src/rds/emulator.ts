@@ -75,6 +75,23 @@ export interface RdsEmulator extends EmulatedService {
   readonly endpointHash: string;
   /** The observations of another account or region (default: the local cloud's own). */
   at(where?: Partial<LocalIdentity>): RdsEmulatorView;
+  /**
+   * Cuts a region off (`reachable: false`) or brings it back: an unplanned global failover cannot fence a
+   * primary there (RDS-EVENT-0391) and its old primary rejoins only once the region is reachable again.
+   */
+  setRegionReachable(region: string, reachable: boolean): void;
+  /** Sets the replication lag of a global secondary cluster or a read replica in one account and region. */
+  setReplicationLag(
+    where: Partial<LocalIdentity>,
+    target: { cluster?: string; instance?: string },
+    lagMs: number,
+  ): void;
+  /**
+   * CloudWatch hook (local/src/cloudwatch): the current value of an AWS/RDS replication-lag metric in one
+   * account and region (`ReplicaLag` s, `AuroraGlobalDBReplicationLag` / `AuroraGlobalDBRPOLag` ms), or
+   * undefined when it has no data.
+   */
+  lagMetric(where: LocalIdentity, name: string, dimensions: Record<string, string>): number | undefined;
   /** IAM hook (local/src/iam): tags and settings of an existing resource, by ARN; undefined if none. */
   resourceFacts(arn: string): RdsResourceFacts | undefined;
   /**

@@ -14,6 +14,7 @@ const STATUS: Record<string, number> = {
   SubscriptionCategoryNotFound: 404,
   SNSTopicArnNotFound: 404,
   SourceNotFound: 404,
+  GlobalClusterNotFoundFault: 404,
   DBClusterQuotaExceededFault: 403,
   InsufficientDBClusterCapacityFault: 403,
   InvalidClientTokenId: 403,
@@ -56,6 +57,11 @@ export const err = {
       `Cannot create the cluster snapshot because one with the identifier ${id} already exists.`,
     ),
   clusterSnapshotState: (msg: string) => new RdsError('InvalidDBClusterSnapshotStateFault', msg),
+  globalNotFound: (id: string) =>
+    new RdsError('GlobalClusterNotFoundFault', `Global cluster ${id} not found.`),
+  globalExists: (id: string) =>
+    new RdsError('GlobalClusterAlreadyExistsFault', `Global cluster ${id} already exists.`),
+  globalState: (msg: string) => new RdsError('InvalidGlobalClusterStateFault', msg),
   combination: (msg: string) => new RdsError('InvalidParameterCombination', msg),
   value: (msg: string) => new RdsError('InvalidParameterValue', msg),
   throttled: () => new RdsError('Throttling', 'Rate exceeded'),

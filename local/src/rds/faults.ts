@@ -24,7 +24,11 @@ export type OperationName =
   | 'cluster-restore'
   | 'cluster-snapshot'
   | 'cluster-delete'
-  | 'cluster-rename';
+  | 'cluster-rename'
+  | 'global-switchover'
+  | 'global-failover'
+  | 'replication-group-create'
+  | 'global-datastore-failover';
 
 /**
  * Outcomes:
@@ -38,7 +42,14 @@ export type OperationName =
  * - delete / cluster-delete: `error` (API error InvalidDBInstanceState / InvalidDBClusterStateFault), `stuck`
  *   (stays `deleting`);
  * - rename / cluster-rename: `stuck` (stays `renaming`);
- * - reboot: `stuck` (stays `rebooting`).
+ * - reboot: `stuck` (stays `rebooting`);
+ * - global-switchover (identifier: the global cluster): `rollback` (the old primary is shut down, then
+ *   Aurora rolls back by itself: `cancelling`, RDS-EVENT-0186, the old primary writes again), `failed`
+ *   (RDS-EVENT-0187, no change), `stuck` (stays `switching-over` with its FailoverState);
+ * - global-failover: `failed` (RDS-EVENT-0239, no change), `stuck` (stays `failing-over`);
+ * - ElastiCache (its own fault set): replication-group-create `failed` (ends `create-failed`);
+ *   global-datastore-failover (identifier: the global datastore) `failed` (back to `available`, roles
+ *   unchanged), `stuck` (stays `modifying`).
  */
 interface OperationFault {
   operation: OperationName;

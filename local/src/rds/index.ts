@@ -13,6 +13,7 @@ import type { RdsConfig, CreateRdsOptions, RdsEmulatorView, RdsEmulator, RdsReso
 import { RdsError } from './errors';
 import type { EventQuirks, RdsEventRecord } from './events';
 import { Faults, seededRandom, type FaultConfig } from './faults';
+import { lagMetric, regionRecovered, setReplicationLag } from './globals';
 import { resolveDurations, type Durations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
 import { rdsState } from './persistence';
@@ -44,6 +45,7 @@ class Rds implements RdsEmulator, RdsWorld {
   private readonly identity: LocalIdentity;
   private readonly partitions: Partitions<RdsPartition>;
   private readonly faults: Faults;
+  private readonly unreachable = new Set<string>();
   private readonly settings: {
     durations: Durations;
     timeScale: number;
@@ -84,6 +86,28 @@ class Rds implements RdsEmulator, RdsWorld {
     });
     this.partitions.get(this.identity);
     this.persistence = partitionedState('rds', this.partitions, rdsState);
+  }
+
+  reachable(region: string): boolean {
+    return !this.unreachable.has(region);
+  }
+
+  setRegionReachable(region: string, reachable: boolean): void {
+    if (reachable) {
+      if (this.unreachable.delete(region)) regionRecovered(this.all(), region);
+    } else this.unreachable.add(region);
+  }
+
+  setReplicationLag(
+    where: Partial<LocalIdentity>,
+    target: { cluster?: string; instance?: string },
+    lagMs: number,
+  ): void {
+    setReplicationLag(this.partition({ ...this.identity, ...where }), target, lagMs);
+  }
+
+  lagMetric(where: LocalIdentity, name: string, dimensions: Record<string, string>): number | undefined {
+    return lagMetric(this.partition(where), name, dimensions);
   }
 
   partition(where: LocalIdentity): RdsState {
@@ -238,6 +262,7 @@ class Rds implements RdsEmulator, RdsWorld {
       p.bucket.reset();
     }
     this.faults.clear();
+    this.unreachable.clear();
   }
 }
 

@@ -193,7 +193,8 @@ export function createDBInstance(s: RdsState, p: Params): XmlObject {
     inst.kmsKeyId = c.kmsKeyId;
     inst.backupRetentionPeriod = c.backupRetentionPeriod;
     inst.promotionTier = 1;
-    inst.clusterWriter = s.members(c.id).length === 0;
+    // A global secondary has no writer: every instance in it reads.
+    inst.clusterWriter = s.members(c.id).length === 0 && c.global?.role !== 'secondary';
   } else {
     const engine = p.req('Engine');
     p.req('DBInstanceClass');
@@ -324,23 +325,39 @@ export function modifyDBInstance(s: RdsState, p: Params): XmlObject {
   }
   const secret = requestedMasterSecret(s, p, inst);
   if (secret) v.masterUserSecret = secret;
+  // Turning automated backups on (0 -> N) is applied at once, with a backup (`backing-up`).
+  const enablingBackups = inst.backupRetentionPeriod === 0 && (v.backupRetentionPeriod ?? 0) > 0;
   Object.assign(inst, v);
   Object.assign(inst.pending, pending);
   if (newId !== undefined && !applyNow) inst.pending['DBInstanceIdentifier'] = newId;
   const changed = Object.keys(v).length > 0 || Object.keys(pending).length > 0;
   if (newId !== undefined && applyNow) {
     rename(s, inst, newId);
-  } else if (changed && applyNow) {
+  } else if ((changed && applyNow) || enablingBackups) {
     s.setStatus(inst, 'modifying');
-    s.sched.task(s.durations.instanceModify, inst, modified(inst));
+    s.sched.task(
+      s.durations.instanceModify,
+      inst,
+      modified(inst, { backup: enablingBackups, apply: applyNow }),
+    );
   }
   return { DBInstance: renderInstance(s, inst) };
 }
 
-const modified = defineTask('instance.modified', (s: RdsState, inst: DbInstance) => {
-  applyPending(inst);
-  s.setStatus(inst, 'available');
-});
+const modified = defineTask(
+  'instance.modified',
+  (s: RdsState, inst: DbInstance, { backup, apply }: { backup?: boolean; apply?: boolean }) => {
+    // Pending values wait for the maintenance window unless the modification was applied immediately.
+    if (apply !== false) applyPending(inst);
+    if (backup === true) {
+      s.setStatus(inst, 'backing-up');
+      s.events.emit('DB_INSTANCE', 'backupStarted', inst.id, s.arnOf(inst));
+      s.sched.task(s.durations.instanceInitialBackup, inst, backedUp(inst));
+      return;
+    }
+    s.setStatus(inst, 'available');
+  },
+);
 
 function applyPending(inst: DbInstance): void {
   for (const [name, val] of Object.entries(inst.pending)) {

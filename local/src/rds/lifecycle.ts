@@ -46,6 +46,28 @@ export interface Durations {
   clusterSnapshotDelete: number;
   /** CreateDBInstance into a cluster: `creating`. */
   clusterInstanceCreate: number;
+  /** CreateGlobalCluster: `creating`. */
+  globalClusterCreate: number;
+  /** DeleteGlobalCluster: `deleting`. */
+  globalClusterDelete: number;
+  /** CreateDBCluster as a secondary of a global cluster: `creating` (the storage is copied across regions). */
+  globalSecondaryCreate: number;
+  /** RemoveFromGlobalCluster: the detached secondary is `promoting` to a standalone read-write cluster. */
+  globalMemberPromote: number;
+  /** Switchover: from the call to the old primary's shutdown (plus the target's replication lag). */
+  globalSwitchoverSync: number;
+  /** Switchover: from the old primary's shutdown to the new primary's promotion (writes unavailable). */
+  globalSwitchoverPromote: number;
+  /** Switchover: from the promotion to `available` (FailoverState gone). */
+  globalSwitchoverFinish: number;
+  /** A switchover that cannot complete: `cancelling` until the old primary writes again. */
+  globalSwitchoverRollback: number;
+  /** Failover with AllowDataLoss: from the call to the write fencing of the old primary. */
+  globalFailoverFence: number;
+  /** Failover: from the fencing to the new primary ("within a few minutes"). */
+  globalFailoverPromote: number;
+  /** After a failover: the old primary rebuilt as a secondary ("a few minutes to several hours"). */
+  globalRejoin: number;
 }
 
 const MIN = 60_000;
@@ -76,6 +98,17 @@ const REALISTIC: Durations = {
   clusterSnapshotCreate: 5 * MIN,
   clusterSnapshotDelete: 30_000,
   clusterInstanceCreate: 10 * MIN,
+  globalClusterCreate: 1 * MIN,
+  globalClusterDelete: 1 * MIN,
+  globalSecondaryCreate: 20 * MIN,
+  globalMemberPromote: 3 * MIN,
+  globalSwitchoverSync: 30_000,
+  globalSwitchoverPromote: 1 * MIN,
+  globalSwitchoverFinish: 30_000,
+  globalSwitchoverRollback: 2 * MIN,
+  globalFailoverFence: 30_000,
+  globalFailoverPromote: 2 * MIN,
+  globalRejoin: 15 * MIN,
 };
 
 /** Every transition still happens (and still in order), just fast. */

@@ -19,7 +19,7 @@ export interface DomainConfig {
   DnsIps?: string[];
 }
 
-export type ResourceKind = 'instance' | 'cluster' | 'snapshot' | 'cluster-snapshot';
+export type ResourceKind = 'instance' | 'cluster' | 'snapshot' | 'cluster-snapshot' | 'global-cluster';
 
 interface Tracked {
   /** Stable key for history (resource id / snapshot id at creation + sequence). */
@@ -93,6 +93,8 @@ export interface DbInstance extends Tracked, InstanceSettings {
   restoredFrom?: string;
   /** Read replicas: the source instance's ARN. */
   replicaSourceArn?: string;
+  /** Read replicas: replication lag behind the source (ms; settable through the admin API). */
+  replicaLagMs?: number;
   /** Sources: ARNs (other regions) or identifiers (this region) of their read replicas. */
   replicaArns?: string[];
   /** ManageMasterUserPassword: the secret RDS manages for this instance. */
@@ -142,6 +144,45 @@ export interface DbCluster extends Tracked {
   pending: Record<string, string | number | boolean>;
   /** Read replica clusters: the resource id of the source cluster. */
   replicaOf?: string;
+  /** Aurora global database membership (`globals.ts`): the global cluster and this cluster's role in it. */
+  global?: GlobalMembership;
+}
+
+export interface GlobalMembership {
+  id: string;
+  role: 'primary' | 'secondary';
+  /** `pending-resync` from an unplanned failover until the old primary has rejoined. */
+  synchronization: 'connected' | 'pending-resync';
+  /** A secondary's replication lag behind the primary (ms; settable through the admin API). */
+  lagMs: number;
+}
+
+/** FailoverState of a global cluster while a switchover or failover runs (absent otherwise). */
+export interface GlobalFailover {
+  status: 'pending' | 'switching-over' | 'failing-over' | 'cancelling';
+  fromArn: string;
+  toArn: string;
+  dataLoss: boolean;
+}
+
+/**
+ * An Aurora global database. It belongs to the account, not a region (every region describes it); it is
+ * kept in the region where it was created. Its members are the clusters whose `global.id` names it.
+ */
+export interface DbGlobalCluster extends Tracked {
+  kind: 'global-cluster';
+  resourceId: string;
+  engine: string;
+  engineVersion: string;
+  engineLifecycleSupport?: string;
+  databaseName?: string;
+  storageEncrypted: boolean;
+  deletionProtection: boolean;
+  failover?: GlobalFailover;
+  /** Between the old writer's shutdown and the DNS change (RDS-EVENT-0397): the global endpoint does not answer. */
+  writerEndpointDown?: boolean;
+  /** Old primaries waiting (after an unplanned failover) for their region to be reachable to rejoin. */
+  rejoinPending?: { region: string; clusterKey: string }[];
 }
 
 export interface DbSnapshot extends Tracked {
@@ -215,7 +256,7 @@ export interface DbClusterSnapshot extends Tracked {
   source: ClusterSettings;
 }
 
-export type Resource = DbInstance | DbCluster | DbSnapshot | DbClusterSnapshot;
+export type Resource = DbInstance | DbCluster | DbSnapshot | DbClusterSnapshot | DbGlobalCluster;
 
 export interface EventSubscription {
   name: string;

@@ -18,6 +18,19 @@ export class Naming {
     this.hash = Array.from(digest.subarray(0, 12), (b) => alphabet[b % alphabet.length]).join('');
   }
 
+  /** Global clusters belong to the account: their ARN has no region. */
+  globalArn(id: string): string {
+    return `arn:aws:rds::${this.identity.accountId}:global-cluster:${id}`;
+  }
+
+  /** The global writer endpoint: `<id>.global-<hash of the account>.global.rds.amazonaws.com`. */
+  globalAddress(id: string): string {
+    const digest = createHash('sha256').update(`global/${this.identity.accountId}`).digest();
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+    const hash = Array.from(digest.subarray(0, 12), (b) => alphabet[b % alphabet.length]).join('');
+    return `${id.toLowerCase()}.global-${hash}.global.rds.amazonaws.com`;
+  }
+
   arn(type: ArnType, id: string): string {
     return `arn:aws:rds:${this.identity.region}:${this.identity.accountId}:${type}:${id}`;
   }

@@ -25,7 +25,7 @@ export interface AvailabilityInterval {
 
 export interface EndpointTimeline {
   address: string;
-  kind: 'instance' | 'cluster' | 'cluster-ro';
+  kind: 'instance' | 'cluster' | 'cluster-ro' | 'global';
   intervals: AvailabilityInterval[];
 }
 

@@ -11,6 +11,7 @@ function resourceMaps(s: RdsState) {
     snapshots: s.snapshots,
     clusterSnapshots: s.clusterSnapshots,
     subscriptions: s.subscriptions,
+    globalClusters: s.globalClusters,
     parameterGroups: s.groups.parameterGroups,
     clusterParameterGroups: s.groups.clusterParameterGroups,
     optionGroups: s.groups.optionGroups,

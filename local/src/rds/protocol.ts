@@ -170,18 +170,24 @@ export function newRequestId(): string {
   return randomUUID();
 }
 
-export function xmlResponse(action: string, result: XmlObject | undefined, requestId: string): LocalResponse {
+/** A query-protocol answer; `xmlns` is the service's namespace (RDS by default; ElastiCache reuses this). */
+export function xmlResponse(
+  action: string,
+  result: XmlObject | undefined,
+  requestId: string,
+  xmlns = RDS_XMLNS,
+): LocalResponse {
   const body =
-    `<${action}Response xmlns="${RDS_XMLNS}">` +
+    `<${action}Response xmlns="${xmlns}">` +
     (result === undefined ? '' : element(`${action}Result`, result)) +
     `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>` +
     `</${action}Response>`;
   return { status: 200, headers: { 'content-type': 'text/xml', 'x-amzn-RequestId': requestId }, body };
 }
 
-export function errorResponse(err: RdsError, requestId: string): LocalResponse {
+export function errorResponse(err: RdsError, requestId: string, xmlns = RDS_XMLNS): LocalResponse {
   const body =
-    `<ErrorResponse xmlns="${RDS_XMLNS}"><Error><Type>${err.type}</Type><Code>${escapeXml(err.code)}</Code>` +
+    `<ErrorResponse xmlns="${xmlns}"><Error><Type>${err.type}</Type><Code>${escapeXml(err.code)}</Code>` +
     `<Message>${escapeXml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
   return { status: err.status, headers: { 'content-type': 'text/xml', 'x-amzn-RequestId': requestId }, body };
 }

@@ -61,6 +61,13 @@ export function renderInstance(s: RdsState, i: DbInstance): XmlObject {
     AutoMinorVersionUpgrade: i.autoMinorVersionUpgrade,
     ReadReplicaDBInstanceIdentifiers: xmlList('ReadReplicaDBInstanceIdentifier', i.replicaArns ?? []),
     ReadReplicaSourceDBInstanceIdentifier: i.replicaSourceArn,
+    // A read replica's replication state (its lag is CloudWatch's ReplicaLag, not a describe field).
+    StatusInfos:
+      i.replicaSourceArn !== undefined && i.createTime !== undefined
+        ? xmlList('DBInstanceStatusInfo', [
+            { StatusType: 'read replication', Normal: true, Status: 'replicating' },
+          ])
+        : undefined,
     ReadReplicaDBClusterIdentifiers: xmlList('ReadReplicaDBClusterIdentifier', []),
     LicenseModel: i.licenseModel,
     Iops: i.iops,
@@ -184,6 +191,7 @@ export function renderCluster(s: RdsState, c: DbCluster): XmlObject {
     CrossAccountClone: false,
     DomainMemberships: xmlList('DomainMembership', []),
     TagList: tagList(c.tags),
+    GlobalClusterIdentifier: c.global?.id,
     NetworkType: c.networkType,
     ServerlessV2ScalingConfiguration: c.serverlessV2 ? { ...c.serverlessV2 } : undefined,
     MonitoringInterval: c.monitoringInterval,

@@ -9,6 +9,7 @@ import { Scheduler, taskFunction, type Durations, type TaskRef } from './lifecyc
 import type {
   DbCluster,
   DbClusterSnapshot,
+  DbGlobalCluster,
   DbInstance,
   DbSnapshot,
   EventSubscription,
@@ -16,6 +17,7 @@ import type {
   Tag,
 } from './model';
 import { Naming } from './naming';
+import { globalWriterEndpoint, refreshGlobalEndpoint } from './globals';
 import { ANSWERING_STATUSES, Observer, type AnsweringEndpoint } from './observe';
 
 /** Every account's and region's RDS, for calls that reach across (copies, replicas, sharing). */
@@ -25,6 +27,8 @@ export interface RdsWorld {
   /** Every existing account's and region's state. */
   all(): RdsState[];
   readonly kms: KmsKeys;
+  /** False while a region is cut off (admin `outage`): global failovers cannot fence or rebuild its clusters. */
+  reachable(region: string): boolean;
 }
 
 export interface StateOptions {
@@ -76,6 +80,8 @@ export class RdsState {
   readonly snapshots = new Map<string, DbSnapshot>();
   readonly clusterSnapshots = new Map<string, DbClusterSnapshot>();
   readonly subscriptions = new Map<string, EventSubscription>();
+  /** Global clusters created in this region (they are the account's: see `globals.ts`). */
+  readonly globalClusters = new Map<string, DbGlobalCluster>();
   private seq = 0;
 
   constructor(o: StateOptions) {
@@ -107,6 +113,7 @@ export class RdsState {
       this.clusters,
       this.snapshots,
       this.clusterSnapshots,
+      this.globalClusters,
     ];
     for (const map of maps) for (const r of map.values()) if (r.key === key) return r;
     return undefined;
@@ -139,12 +146,14 @@ export class RdsState {
     res.status = status;
     this.observer.record(res.kind, res.key, res.id, status, note);
     this.refreshAvailability();
+    refreshGlobalEndpoint(this, res);
   }
 
   /** Records a change that is not a status change (e.g. a rename) in the resource's history. */
   note(res: Resource, note: string): void {
     this.observer.record(res.kind, res.key, res.id, res.status, note);
     this.refreshAvailability();
+    refreshGlobalEndpoint(this, res);
   }
 
   refreshAvailability(): void {
@@ -167,6 +176,10 @@ export class RdsState {
           identifier: c.id,
         });
       }
+    }
+    for (const g of this.globalClusters.values()) {
+      const writer = globalWriterEndpoint(this, g);
+      if (writer) answering.push(writer);
     }
     this.observer.updateAvailability(answering);
   }
@@ -209,6 +222,8 @@ export class RdsState {
         return this.naming.arn('snapshot', res.id);
       case 'cluster-snapshot':
         return this.naming.arn('cluster-snapshot', res.id);
+      case 'global-cluster':
+        return this.naming.globalArn(res.id);
     }
   }
 
@@ -249,6 +264,7 @@ export class RdsState {
     this.snapshots.clear();
     this.clusterSnapshots.clear();
     this.subscriptions.clear();
+    this.globalClusters.clear();
     this.groups.reset();
     this.observer.reset();
     this.events.reset();

@@ -182,4 +182,55 @@ describe('what IAM authorises for a request', () => {
       { action: 'sqs:SendMessage', resource: 'arn:aws:sqs:us-east-1:000000000000:inbox', context: {} },
     ]);
   });
+
+  test('DR calls: the global cluster (ARN without a region) and the member named; ElastiCache groups and global datastores', () => {
+    const target = 'arn:aws:rds:us-west-2:000000000000:cluster:orders-west';
+    expect(
+      authorizationRequests(
+        'rds',
+        form({
+          Action: 'SwitchoverGlobalCluster',
+          GlobalClusterIdentifier: 'orders',
+          TargetDbClusterIdentifier: target,
+        }),
+        sources,
+      ),
+    ).toEqual([
+      {
+        action: 'rds:SwitchoverGlobalCluster',
+        resource: 'arn:aws:rds::000000000000:global-cluster:orders',
+        context: {},
+      },
+      { action: 'rds:SwitchoverGlobalCluster', resource: target, context: {} },
+    ]);
+    expect(
+      authorizationRequests(
+        'elasticache',
+        form({
+          Action: 'FailoverGlobalReplicationGroup',
+          GlobalReplicationGroupId: 'abcde-sessions',
+          PrimaryRegion: 'us-west-2',
+          PrimaryReplicationGroupId: 'sessions-west',
+        }),
+        sources,
+      ),
+    ).toEqual([
+      {
+        action: 'elasticache:FailoverGlobalReplicationGroup',
+        resource: 'arn:aws:elasticache::000000000000:globalreplicationgroup:abcde-sessions',
+        context: {},
+      },
+      {
+        action: 'elasticache:FailoverGlobalReplicationGroup',
+        resource: 'arn:aws:elasticache:us-west-2:000000000000:replicationgroup:sessions-west',
+        context: {},
+      },
+    ]);
+    expect(
+      authorizationRequests('elasticache', form({ Action: 'DescribeReplicationGroups' }), sources),
+    ).toEqual([{ action: 'elasticache:DescribeReplicationGroups', resource: '*', context: {} }]);
+    expect(
+      authorizationRequests('monitoring', json('GraniteServiceVersion20100801.GetMetricData', {}), sources),
+    ).toEqual([{ action: 'cloudwatch:GetMetricData', resource: '*', context: {} }]);
+  });
 });

@@ -8,6 +8,7 @@ import {
   CreateDBInstanceReadReplicaCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBInstanceCommand,
   PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
@@ -195,6 +196,84 @@ describe('CreateDBInstanceReadReplica across regions', () => {
       ),
     );
     expect(otherAccount?.name).toBe('DBInstanceNotFound');
+  });
+
+  it('failback: backups on a replica mean backing-up (no promotion meanwhile); a replica of the promoted instance goes back to the original region', async () => {
+    const describe = async (c: Clients, id: string) =>
+      (await c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+    const until = (c: Clients, id: string, status: string) =>
+      eventually(
+        () => describe(c, id),
+        (i) => i?.DBInstanceStatus === status,
+      );
+    await a.rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'billing',
+        Engine: 'mysql',
+        DBInstanceClass: 'db.t3.micro',
+        MasterUsername: 'app',
+        AllocatedStorage: 20,
+        BackupRetentionPeriod: 7,
+      }),
+    );
+    await until(a, 'billing', 'available');
+    await aWest.rds.send(
+      new CreateDBInstanceReadReplicaCommand({
+        DBInstanceIdentifier: 'billing-dr',
+        SourceDBInstanceIdentifier: `arn:aws:rds:us-east-1:${ACCOUNT_A}:db:billing`,
+      }),
+    );
+    const replica = await until(aWest, 'billing-dr', 'available');
+    expect(replica?.StatusInfos).toEqual([
+      { StatusType: 'read replication', Normal: true, Status: 'replicating' },
+    ]);
+
+    // Turning backups on takes a backup: promotion is refused while it runs.
+    await aWest.rds.send(
+      new ModifyDBInstanceCommand({ DBInstanceIdentifier: 'billing-dr', BackupRetentionPeriod: 3 }),
+    );
+    await until(aWest, 'billing-dr', 'backing-up');
+    const refused = await errorOf(
+      aWest.rds.send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: 'billing-dr' })),
+    );
+    expect(refused).toEqual({
+      name: 'InvalidDBInstanceState',
+      message:
+        'A read replica cannot be promoted to a standalone instance when it is in the backing-up status; wait until it is available.',
+    });
+    await until(aWest, 'billing-dr', 'available');
+    await aWest.rds.send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: 'billing-dr' }));
+    await eventually(
+      () => describe(aWest, 'billing-dr'),
+      (i) => i?.DBInstanceStatus === 'available' && i.ReadReplicaSourceDBInstanceIdentifier === undefined,
+    );
+    expect((await describe(aWest, 'billing-dr'))?.StatusInfos).toBeUndefined();
+
+    // Failback: the promoted instance is the source of a new replica in the original region.
+    const promotedArn = `arn:aws:rds:us-west-2:${ACCOUNT_A}:db:billing-dr`;
+    await a.rds.send(
+      new CreateDBInstanceReadReplicaCommand({
+        DBInstanceIdentifier: 'billing-back',
+        SourceDBInstanceIdentifier: promotedArn,
+      }),
+    );
+    const back = await until(a, 'billing-back', 'available');
+    expect(back?.ReadReplicaSourceDBInstanceIdentifier).toBe(promotedArn);
+    expect((await describe(aWest, 'billing-dr'))?.ReadReplicaDBInstanceIdentifiers).toEqual([
+      `arn:aws:rds:us-east-1:${ACCOUNT_A}:db:billing-back`,
+    ]);
+    expect(await statusesOf(cloud.endpoint, 'billing-dr', ACCOUNT_A, 'us-west-2')).toEqual([
+      'creating',
+      'available',
+      'modifying',
+      'backing-up',
+      'available',
+      'modifying',
+      'rebooting',
+      'available',
+      'modifying',
+      'available',
+    ]);
   });
 });
 
