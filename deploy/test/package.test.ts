@@ -186,7 +186,8 @@ describe('serverless package of the compose project', () => {
     expect(rule.EventPattern.region).toEqual([{ Ref: 'AWS::Region' }]);
     expect(rule.EventPattern['detail-type']).toEqual(['RDS DB Cluster Event', 'RDS DB Instance Event']);
     const [target] = rule.Targets;
-    expect(text(target.Arn)).toBe(`arn:aws:events::123456789012:event-bus/${names.busName}`, // drPeerRegion: empty by default);
+    // The peer region is the drPeerRegion parameter (empty by default: no peer).
+    expect(text(target.Arn)).toBe(`arn:aws:events::123456789012:event-bus/${names.busName}`);
     expect(target.RoleArn).toEqual({ 'Fn::GetAtt': ['DrPeerRole', 'Arn'] });
     expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['DrPeerDlq', 'Arn'] });
     const put = r.DrPeerRole!.Properties.Policies[0].PolicyDocument.Statement[0];
