@@ -30,6 +30,9 @@ export const DEPLOY_PARAMS = {
   deadlineRenameSeconds: 'Deadline of a rename',
   deadlineRestoreSeconds: 'Deadline of a restore',
   deadlineDeleteSeconds: 'Deadline of a deletion',
+  deadlineFailoverSeconds: 'Deadline of a DR run (failover or failback, all layers)',
+  drPeerRegion:
+    'The other region of a DR pair: the bus forwards DR requests and events there (empty: one region only)',
 } as const;
 
 export type DeployParam = keyof typeof DEPLOY_PARAMS;
@@ -60,6 +63,8 @@ export const PARAM_DEFAULTS: Record<DeployParam, string> = {
   deadlineRenameSeconds: String(45 * 60),
   deadlineRestoreSeconds: String(8 * 3600),
   deadlineDeleteSeconds: String(2 * 3600),
+  deadlineFailoverSeconds: String(8 * 3600),
+  drPeerRegion: '',
 };
 
 /** Outputs of the shared stack that every service stack receives (compose passes them as params). */

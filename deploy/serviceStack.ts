@@ -17,6 +17,7 @@ import {
   type CfnResource,
 } from './cfn';
 import { PARAM_DEFAULTS, param, STACK_PREFIX, type DeployParam } from './params';
+import { drStatements } from './drIam';
 import { rdsStatements, type IamStatement } from './rdsIam';
 import { buildSettings, type BuildSettings } from './settings';
 
@@ -73,7 +74,8 @@ export const SHARED_BUILD_OPTIONS = {
 
 type EnvName = string;
 /** Environment variables (names from `ENV` in @rewind/shared) and the parameter each one comes from. */
-function environment(spec: ServiceSpec, inboxUrl: Cfn, optInTagKey: string): Record<EnvName, Cfn> {
+function environment(spec: ServiceSpec, inboxUrl: Cfn, settings: BuildSettings): Record<EnvName, Cfn> {
+  const optInTagKey = settings.optInTagKey;
   const fromParams = (entries: [EnvName, DeployParam][]) =>
     Object.fromEntries(entries.map(([name, p]) => [name, param(p)]));
   const common = {
@@ -110,7 +112,12 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, optInTagKey: string): Rec
       [ENV.deadlineRenameSeconds, 'deadlineRenameSeconds'],
       [ENV.deadlineRestoreSeconds, 'deadlineRestoreSeconds'],
       [ENV.deadlineDeleteSeconds, 'deadlineDeleteSeconds'],
+      ...(spec.name === 'failover'
+        ? [[ENV.deadlineFailoverSeconds, 'deadlineFailoverSeconds'] as [EnvName, DeployParam]]
+        : []),
     ]),
+    // The DR plans of the configuration file, validated when the stack is generated.
+    ...(spec.name === 'failover' ? { [ENV.drPlans]: JSON.stringify(settings.drPlans) } : {}),
   };
 }
 
@@ -311,12 +318,17 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
       Resource: param('busArn'),
       Condition: eventSourceCondition([REWIND_SOURCE]),
     },
-    ...rdsStatements(
-      spec.permissions,
-      { key: settings.optInTagKey, value: param('optInTagValue') },
-      spec.name,
-    ),
-    ...otherStatements(spec.permissions, spec.name),
+    // A DR plan moves primaries between regions: the failover service's grants name every region.
+    ...(spec.name === 'failover'
+      ? drStatements(spec.permissions, { key: settings.optInTagKey, value: param('optInTagValue') })
+      : [
+          ...rdsStatements(
+            spec.permissions,
+            { key: settings.optInTagKey, value: param('optInTagValue') },
+            spec.name,
+          ),
+          ...otherStatements(spec.permissions, spec.name),
+        ]),
     ifCondition('HasVpc', {
       Sid: 'VpcNetworkInterfaces',
       Effect: 'Allow',
@@ -345,7 +357,7 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
         timeout: fn.timeoutSeconds,
         memorySize: fn.memoryMb,
         role: 'WorkerRole',
-        environment: environment(spec, ref('Inbox'), settings.optInTagKey),
+        environment: environment(spec, ref('Inbox'), settings),
         events: [
           {
             sqs: {

@@ -1,4 +1,4 @@
-import { POLICY_FILE_ENV, policyFileFromEnv } from '@rewind/shared';
+import { POLICY_FILE_ENV, policyFileFromEnv, readPolicyFile, type DrPlansSection } from '@rewind/shared';
 
 /**
  * Settings that must be known when a stack's configuration is generated (not osls `${param:...}`
@@ -15,6 +15,8 @@ export interface BuildSettings {
    * snapshot policies, deployed as EventBridge Scheduler schedules (shared/src/policies); none when absent.
    */
   schedulesFile?: string;
+  /** The configuration file's DR plans (its `drPlans` section, validated): none when no file is given. */
+  drPlans: DrPlansSection;
 }
 
 export const SETTINGS_ENV = {
@@ -26,5 +28,6 @@ export function buildSettings(env: NodeJS.ProcessEnv = process.env): BuildSettin
   return {
     optInTagKey: env[SETTINGS_ENV.optInTagKey] || 'rewind:allow',
     schedulesFile: policyFileFromEnv(env),
+    drPlans: readPolicyFile(policyFileFromEnv(env)).drPlans,
   };
 }

@@ -22,6 +22,7 @@ import {
   TARGET_RETRY_POLICY,
   type CfnResource,
 } from './cfn';
+import { drPeerResources, HAS_DR_PEER } from './drPeer';
 import { param, SHARED_OUTPUTS, STACK_PREFIX } from './params';
 import { scheduleResources } from './schedules';
 import { stackBase, type ServerlessConfig } from './serviceStack';
@@ -263,6 +264,9 @@ export function sharedStack(options: { settings?: BuildSettings } = {}): Serverl
       busLogicalId: 'EventBus',
       alarm: (queue) => alarm(queue, 'Rewind: scheduled restore requests that could not be delivered'),
     }),
+    ...drPeerResources(names, (queue) =>
+      alarm(queue, 'Rewind: RDS events that could not be forwarded to the DR peer region', HAS_DR_PEER),
+    ),
   };
 
   return {
@@ -284,6 +288,7 @@ export function sharedStack(options: { settings?: BuildSettings } = {}): Serverl
         [WITH_SUBSCRIPTION]: equals(param('rdsEventSubscription'), 'true'),
         [CREATE_TABLE]: equals(param('existingStateTable'), ''),
         HasAlarmEmail: notEmpty(param('alarmEmail')),
+        [HAS_DR_PEER]: notEmpty(param('drPeerRegion')),
       },
       Resources: resources,
       Outputs: {

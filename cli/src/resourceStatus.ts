@@ -37,5 +37,8 @@ export async function resourceStatus(
         .catch(notFound);
       return out?.DBClusterSnapshots?.[0]?.Status ?? 'absent';
     }
+    case 'global-replication-group':
+      // ElastiCache, not RDS: a DR run's view shows it (rewind failover --json / rewind status).
+      return 'see the DR run';
   }
 }

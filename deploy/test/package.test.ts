@@ -9,6 +9,7 @@ import {
   SERVICE_NAMES,
   topology,
 } from '@rewind/shared';
+import { DR_ACTIONS } from '../drIam';
 import { RDS_ACTION_SCOPES } from '../rdsIam';
 import { STATE_TABLE_ACTIONS } from '../serviceStack';
 import { packageAll, PREFIX, resourcesOfType, ROOT, type Packaged, type Template } from './packaging';
@@ -23,7 +24,7 @@ beforeAll(async () => {
   const rows = packaged.bundles.map(
     (b) => `  ${b.stack.padEnd(9)} ${b.file.padEnd(20)} ${(b.bytes / 1024).toFixed(1)} KiB`,
   );
-  console.log(`serverless package (compose, 6 stacks): ${packaged.seconds.toFixed(1)} s\n${rows.join('\n')}`);
+  console.log(`serverless package (compose, 7 stacks): ${packaged.seconds.toFixed(1)} s\n${rows.join('\n')}`);
 }, 180_000);
 
 const stacks = () => Object.entries(packaged.templates) as [string, Template][];
@@ -181,6 +182,31 @@ describe('serverless package of the compose project', () => {
     expect(rule.Properties.Targets[0].RoleArn).toEqual({ 'Fn::GetAtt': ['ForwardingRole', 'Arn'] });
   });
 
+  it('in a DR pair, forwards the RDS events of its own region to the peer region bus (bus to bus), and admits the peer', () => {
+    const r = packaged.templates.shared.Resources;
+    expect(packaged.templates.shared.Conditions.HasDrPeer).toBeDefined();
+    for (const id of ['DrPeerRole', 'DrPeerRule', 'DrPeerDlq', 'DrPeerDlqPolicy', 'DrPeerBusPolicy']) {
+      expect([id, r[id]!.Condition]).toEqual([id, 'HasDrPeer']);
+    }
+    const rule = r.DrPeerRule!.Properties;
+    expect(rule.EventBusName).toEqual({ Ref: 'EventBus' });
+    // Only events of this region: a forwarded event never travels back.
+    expect(rule.EventPattern.region).toEqual([{ Ref: 'AWS::Region' }]);
+    expect(rule.EventPattern['detail-type']).toEqual(['RDS DB Cluster Event', 'RDS DB Instance Event']);
+    const [target] = rule.Targets;
+    // The peer region is the drPeerRegion parameter (empty by default: no peer).
+    expect(text(target.Arn)).toBe(`arn:aws:events::123456789012:event-bus/${names.busName}`);
+    expect(target.RoleArn).toEqual({ 'Fn::GetAtt': ['DrPeerRole', 'Arn'] });
+    expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['DrPeerDlq', 'Arn'] });
+    const put = r.DrPeerRole!.Properties.Policies[0].PolicyDocument.Statement[0];
+    expect([put.Action, text(put.Resource)]).toEqual([['events:PutEvents'], text(target.Arn)]);
+    const admit = r.DrPeerBusPolicy!.Properties.Statement;
+    expect([admit.Action, text(admit.Principal.AWS)]).toEqual([
+      'events:PutEvents',
+      'arn:aws:iam::123456789012:root',
+    ]);
+  });
+
   it('builds the state table and the bus archive of the shared stack', () => {
     const shared = packaged.templates.shared.Resources;
     const table = shared.StateTable!.Properties;
@@ -249,8 +275,10 @@ describe('IAM of the packaged stacks', () => {
   it.each(SERVICE_NAMES)('%s: grants only RDS actions of its topology that its source calls', (name) => {
     const files = reachableFiles(join(ROOT, 'services', name, 'src'), join(ROOT, 'shared', 'src'));
     const called = rdsActionsCalled(files);
-    // Creating a resource with Tags also needs AddTagsToResource.
-    if ([...called].some((a) => /^rds:(Create|Restore)/.test(a))) called.add('rds:AddTagsToResource');
+    // Creating a resource with Tags also needs AddTagsToResource (the failover service's replica has none).
+    if ([...called].some((a) => /^rds:(Create|Restore)/.test(a) && a !== 'rds:CreateDBInstanceReadReplica')) {
+      called.add('rds:AddTagsToResource');
+    }
     // Deleting with a final snapshot needs CreateDBSnapshot (cleanup keeps one by default), and tagging
     // it when the database copies its tags to snapshots (RDS authorises that since August 2024).
     if (called.has('rds:DeleteDBInstance') && name === 'cleanup') {
@@ -285,7 +313,9 @@ describe('IAM of the packaged stacks', () => {
     const permitted = serviceSpec(name).permissions.filter(isMutation);
     expect([...granted].sort()).toEqual([...new Set(permitted)].sort());
     for (const action of serviceSpec(name).permissions.filter((a) => a.startsWith('rds:'))) {
-      expect(RDS_ACTION_SCOPES[action]).toBeDefined();
+      // The failover service's grants span regions (deploy/drIam.ts); the others', their own region.
+      if (name === 'failover') expect(DR_ACTIONS).toContain(action);
+      else expect(RDS_ACTION_SCOPES[action]).toBeDefined();
     }
   });
 
@@ -423,10 +453,22 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
   });
 
   it('lets restore use customer-managed KMS keys only through RDS (kms:ViaService)', () => {
-    const kms = all().filter(
-      ({ stack, statement }) =>
-        stack !== 'lifecycle' && actionsOf(statement).some((a) => a.startsWith('kms:')),
-    );
+    const withKms = all().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('kms:')));
+    const kms = withKms.filter(({ stack }) => stack === 'restore');
+    // The lifecycle service's keys are checked with its own grants above.
+    const lifecycle = withKms.filter(({ stack }) => stack === 'lifecycle');
+    // The failover service's replica keys: in any region (a failback replica's), through RDS only.
+    const dr = withKms.filter(({ stack }) => stack === 'failover');
+    expect(dr.map(({ statement }) => [resourcesOf(statement), statement.Condition])).toEqual([
+      [
+        ['arn:aws:kms:*:123456789012:key/*'],
+        {
+          StringLike: { 'kms:ViaService': 'rds.*.amazonaws.com' },
+          Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        },
+      ],
+    ]);
+    expect(withKms.length).toBe(kms.length + dr.length + lifecycle.length);
     expect(kms.map(({ stack, statement }) => [stack, actionsOf(statement)]).sort()).toEqual([
       ['restore', ['kms:CreateGrant']],
       ['restore', ['kms:DescribeKey']],
@@ -478,8 +520,13 @@ describe('the deployed stacks and the local cloud come from the same topology', 
     local = await captureLocalProvisioning(PREFIX);
   });
 
+  // The DR peer rule exists only in a DR pair (drPeerRegion set): the local cloud runs one Rewind.
   const deployedRules = () =>
-    stacks().flatMap(([, t]) => resourcesOfType(t, 'AWS::Events::Rule').map(([, r]) => r.Properties));
+    stacks().flatMap(([, t]) =>
+      resourcesOfType(t, 'AWS::Events::Rule')
+        .filter(([, r]) => r.Condition !== 'HasDrPeer')
+        .map(([, r]) => r.Properties),
+    );
 
   it('creates the same rules, on the same buses, with the same patterns and retry policy', () => {
     const deployed = deployedRules();

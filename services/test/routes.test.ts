@@ -24,6 +24,8 @@ import { dbInstanceFixture } from '@rewind/shared/src/testing/fixtures';
 import { handler as cleanup } from '../cleanup/src/handler';
 import { handler as lifecycle } from '../lifecycle/src/handler';
 import { CHECK_TYPE } from '../lifecycle/src/lifecycle';
+import { handler as failover } from '../failover/src/handler';
+import { intake as failoverIntake } from '../failover/src/intake';
 import { handler as notify } from '../notify/src/handler';
 import { handler as rename } from '../rename/src/handler';
 import { handler as restore } from '../restore/src/handler';
@@ -36,7 +38,15 @@ import { intake } from '../restore/src/intake';
  * handler takes, and each service's list of emitted events covers what its code publishes.
  */
 
-const HANDLERS: Record<ServiceName, InboxHandler> = { snapshot, rename, restore, cleanup, notify, lifecycle };
+const HANDLERS: Record<ServiceName, InboxHandler> = {
+  snapshot,
+  rename,
+  restore,
+  cleanup,
+  notify,
+  lifecycle,
+  failover,
+};
 /** Raw routes for messages a service sends its own inbox (no rule delivers them). */
 const OWN_MESSAGES: Partial<Record<ServiceName, string[]>> = { lifecycle: [CHECK_TYPE] };
 const bed = useServiceTestBed();
@@ -102,6 +112,42 @@ async function plansIntakeStarts() {
   return { plans, refused };
 }
 
+/** The plans of the DR runs the failover intake starts (an ad-hoc plan, each direction). */
+async function drPlansIntakeStarts(): Promise<StepName[][]> {
+  const ctx = testContext('failover', bed.store);
+  const found: StepName[][] = [];
+  for (const direction of ['failover', 'failback'] as const) {
+    bed.eb.resetHistory();
+    const request = {
+      direction,
+      layers: [
+        {
+          resources: [
+            {
+              type: 'rds-replica',
+              replicaId: `routes-${direction}`,
+              replicaRegion: 'us-east-1',
+              sourceRegion: 'us-west-2',
+            },
+          ],
+        },
+      ],
+    };
+    await failoverIntake(
+      request,
+      { id: `evt-dr-${direction}`, 'detail-type': 'FailoverRequested', source: 'test', detail: request },
+      ctx,
+    );
+    const [answer] = bed.eb
+      .commandCalls(PutEventsCommand)
+      .flatMap((c) => c.args[0].input.Entries!)
+      .map((e) => ({ type: e.DetailType!, detail: JSON.parse(e.Detail!) }));
+    expect(answer?.type).toBe('FailoverStarted');
+    found.push(answer!.detail.run.plan);
+  }
+  return found;
+}
+
 let plans: StepName[][];
 let reachable: StepName[];
 
@@ -111,11 +157,14 @@ beforeAll(async () => {
   expect(intaken.refused).toEqual([]);
   expect(intaken.plans).toHaveLength(TASKS.length * STRATEGIES.length);
   plans = intaken.plans.map((p) => p.plan);
-  reachable = sorted(plans.flatMap((plan) => [...plan, ...plan.flatMap((s) => compensationFor(plan, s))]));
+  const drPlans = await drPlansIntakeStarts();
+  reachable = sorted(
+    [...plans, ...drPlans].flatMap((plan) => [...plan, ...plan.flatMap((s) => compensationFor(plan, s))]),
+  );
 });
 
 describe('every step a run can reach has one owner that starts it and waits on it', () => {
-  test('the reachable steps are those of the in-place, swap and clone plans and their compensation', () => {
+  test('the reachable steps are those of the in-place, swap and clone plans and their compensation, and the DR runs', () => {
     expect(reachable).toEqual(
       sorted([
         'snapshot',
@@ -127,6 +176,8 @@ describe('every step a run can reach has one owner that starts it and waits on i
         'cleanup',
         'discard',
         'rename-back',
+        'failover',
+        'failback',
       ]),
     );
   });

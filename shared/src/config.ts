@@ -28,6 +28,10 @@ export const ENV = {
   deadlineRestoreSeconds: 'REWIND_DEADLINE_RESTORE_SECONDS',
   deadlineDeleteSeconds: 'REWIND_DEADLINE_DELETE_SECONDS',
   deadlineRollbackSeconds: 'REWIND_DEADLINE_ROLLBACK_SECONDS',
+  /** A DR run's layers, all together (services/failover). */
+  deadlineFailoverSeconds: 'REWIND_DEADLINE_FAILOVER_SECONDS',
+  /** The `drPlans` section of the configuration file, as JSON (services/failover). */
+  drPlans: 'REWIND_DR_PLANS',
   logLevel: 'REWIND_LOG_LEVEL',
   /** The account Rewind runs in (the deployment sets it; with AWS_REGION it is the home of addresses). */
   accountId: 'REWIND_ACCOUNT_ID',
@@ -53,7 +57,15 @@ export interface WaitConfig {
   /** A call not confirmed after this long is made again by the next deadline check. */
   actTimeoutSeconds: number;
   /** Rollback steps get their own, longer deadline: giving up on them leaves a database without its name. */
-  deadlines: { snapshot: number; rename: number; restore: number; delete: number; rollback: number };
+  deadlines: {
+    snapshot: number;
+    rename: number;
+    restore: number;
+    delete: number;
+    rollback: number;
+    /** A DR run (failback may build a cross-region replica first: hours). */
+    failover: number;
+  };
 }
 
 export interface RewindConfig {
@@ -82,7 +94,14 @@ export const DEFAULT_WAIT: WaitConfig = {
   confirmSeconds: 10,
   renameCheckSeconds: 5,
   actTimeoutSeconds: 120,
-  deadlines: { snapshot: 6 * 3600, rename: 45 * 60, restore: 8 * 3600, delete: 2 * 3600, rollback: 3 * 3600 },
+  deadlines: {
+    snapshot: 6 * 3600,
+    rename: 45 * 60,
+    restore: 8 * 3600,
+    delete: 2 * 3600,
+    rollback: 3 * 3600,
+    failover: 8 * 3600,
+  },
 };
 
 export class ConfigError extends Error {
@@ -142,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RewindConfig {
         restore: seconds(env, ENV.deadlineRestoreSeconds, DEFAULT_WAIT.deadlines.restore),
         delete: seconds(env, ENV.deadlineDeleteSeconds, DEFAULT_WAIT.deadlines.delete),
         rollback: seconds(env, ENV.deadlineRollbackSeconds, DEFAULT_WAIT.deadlines.rollback),
+        failover: seconds(env, ENV.deadlineFailoverSeconds, DEFAULT_WAIT.deadlines.failover),
       },
     },
     logLevel,

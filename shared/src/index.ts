@@ -22,3 +22,4 @@ export * from './rds/cloneConfig';
 export * from './policies';
 export * from './rds/policySnapshots';
 export * from './rds/policyRetention';
+export * from './policies/drPlans';

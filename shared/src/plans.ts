@@ -55,6 +55,8 @@ export function compensationFor(plan: readonly StepName[], failed: StepName): Co
   switch (failed) {
     case 'snapshot':
     case 'cleanup':
+    case 'failover':
+    case 'failback':
     case 'discard':
     case 'rename-back':
       return [];

@@ -22,6 +22,8 @@ export interface ServiceEnvironmentInput {
   accountId?: string;
   /** Roles to assume for other accounts, by account id. */
   accountRoles?: Record<string, string>;
+  /** The `drPlans` section of the configuration file (services/failover). */
+  drPlans?: unknown;
 }
 
 /** Waiting compressed for the local cloud, whose RDS runs on a time scale (SQS delays are whole seconds). */
@@ -31,7 +33,7 @@ export const LOCAL_WAIT: WaitConfig = {
   confirmSeconds: 1,
   renameCheckSeconds: 1,
   actTimeoutSeconds: 5,
-  deadlines: { snapshot: 120, rename: 60, restore: 180, delete: 60, rollback: 180 },
+  deadlines: { snapshot: 120, rename: 60, restore: 180, delete: 60, rollback: 180, failover: 180 },
 };
 
 export function serviceEnvironment(input: ServiceEnvironmentInput): Record<string, string> {
@@ -62,6 +64,8 @@ export function serviceEnvironment(input: ServiceEnvironmentInput): Record<strin
     [ENV.deadlineRestoreSeconds]: input.wait?.deadlines?.restore?.toString(),
     [ENV.deadlineDeleteSeconds]: input.wait?.deadlines?.delete?.toString(),
     [ENV.deadlineRollbackSeconds]: input.wait?.deadlines?.rollback?.toString(),
+    [ENV.deadlineFailoverSeconds]: input.wait?.deadlines?.failover?.toString(),
+    [ENV.drPlans]: input.drPlans === undefined ? undefined : JSON.stringify(input.drPlans),
   };
   for (const [service, url] of Object.entries(input.inboxUrls))
     env[ENV.inboxUrl(service as ServiceName)] = url;

@@ -10,7 +10,7 @@ import type { StepName } from './contracts/run';
 /** An EventBridge event pattern (JSON object). */
 export type EventPattern = Record<string, unknown>;
 
-export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify' | 'lifecycle';
+export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify' | 'lifecycle' | 'failover';
 export const SERVICE_NAMES: readonly ServiceName[] = [
   'snapshot',
   'rename',
@@ -18,6 +18,7 @@ export const SERVICE_NAMES: readonly ServiceName[] = [
   'cleanup',
   'notify',
   'lifecycle',
+  'failover',
 ];
 
 interface RuleSpec {
@@ -167,6 +168,21 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     // The export's role, passed to RDS's export service.
     'iam:PassRole',
   ],
+  // Every region of the account (a DR plan moves primaries between regions): see deploy/drIam.ts.
+  failover: [
+    'rds:DescribeGlobalClusters',
+    'rds:SwitchoverGlobalCluster',
+    'rds:FailoverGlobalCluster',
+    'rds:DescribeDBClusters',
+    'rds:DescribeDBInstances',
+    'rds:PromoteReadReplica',
+    'rds:CreateDBInstanceReadReplica',
+    'rds:DescribeDBClusterSnapshots',
+    'rds:CopyDBClusterSnapshot',
+    'elasticache:DescribeGlobalReplicationGroups',
+    'elasticache:DescribeReplicationGroups',
+    'elasticache:FailoverGlobalReplicationGroup',
+  ],
 };
 
 function service(
@@ -192,6 +208,9 @@ const TERMINAL_NOTIFY_EVENTS = [
   'RollbackFailed',
   'RunCompleted',
   'SnapshotFailed',
+  'FailoverRejected',
+  'FailoverFailed',
+  'FailoverCompleted',
 ] as const;
 
 export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSpec } = {
@@ -285,6 +304,32 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
           name: 'rds',
           description: 'Deletion events from RDS',
           pattern: rdsEventPattern(['RDS DB Instance Event', 'RDS DB Cluster Event']),
+        },
+      ],
+    ),
+    service(
+      'failover',
+      'Disaster recovery: moves the primaries of a DR plan, layer after layer, to their DR region and back',
+      {
+        steps: ['failover', 'failback'],
+        emits: ['FailoverRejected', 'FailoverStarted', 'FailoverCompleted', 'FailoverFailed'],
+      },
+      [
+        {
+          name: 'intake',
+          description: 'Failover and failback requests from any client',
+          pattern: { 'detail-type': ['FailoverRequested'], ...NOT_REPLAYED },
+        },
+        {
+          name: 'steps',
+          description: 'DR runs whose next step is failover or failback',
+          pattern: nextStepPattern(['failover', 'failback']),
+        },
+        {
+          name: 'rds',
+          description:
+            'Aurora global database events (switchover, failover, the writer endpoint) and instance events from RDS',
+          pattern: rdsEventPattern(['RDS DB Cluster Event', 'RDS DB Instance Event']),
         },
       ],
     ),

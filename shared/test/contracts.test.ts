@@ -47,6 +47,14 @@ const INVALID: { [N in EventName]: [unknown, RegExp] } = {
   SnapshotExported: [{ ...EVENT_EXAMPLES.SnapshotExported, s3Uri: undefined }, /s3Uri: is required/],
   SnapshotExpired: [{ ...EVENT_EXAMPLES.SnapshotExpired, deleted: [{}] }, /deleted.0.snapshotIdentifier/],
   SnapshotFailed: [{ ...EVENT_EXAMPLES.SnapshotFailed, stage: 'lunch' }, /stage/],
+  FailoverRequested: [
+    { plan: 'to-west', mode: 'eventually' },
+    /mode: mode must be one of planned, unplanned/,
+  ],
+  FailoverRejected: [{ ...EVENT_EXAMPLES.FailoverRejected, code: 'nope' }, /code/],
+  FailoverStarted: [{ ...EVENT_EXAMPLES.FailoverStarted, layers: undefined }, /layers: is required/],
+  FailoverCompleted: [{ ...EVENT_EXAMPLES.FailoverCompleted, resources: [{ layer: 0 }] }, /resources.0/],
+  FailoverFailed: [{ ...EVENT_EXAMPLES.FailoverFailed, action: undefined }, /action: is required/],
 };
 
 /** Snapshot policy events: about a policy and a database, not a run (no routing slip either). */
@@ -66,6 +74,8 @@ const INTAKE_ANSWERS = new Set<EventName>([
   'RequestRepeated',
   'CancelRequested',
   'CancelRefused',
+  'FailoverRequested',
+  'FailoverRejected',
 ]);
 
 describe('event contracts', () => {

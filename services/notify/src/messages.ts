@@ -106,6 +106,60 @@ export function snapshotFailedMessage(e: EventDetail<'SnapshotFailed'>): Notific
   };
 }
 
+type DrResourceLine = EventDetail<'FailoverFailed'>['resources'][number];
+const resourceLine = (r: DrResourceLine): [string, string] => [
+  `Layer ${r.layer}: ${r.type} ${r.id}`,
+  `${r.outcome} (${r.region}): ${r.detail}`,
+];
+
+export function failoverRejectedMessage(e: EventDetail<'FailoverRejected'>): Notification {
+  return {
+    severity: 'warning',
+    subject: `Rewind: DR request${e.plan ? ` for plan ${e.plan}` : ''} rejected (${e.code})`,
+    lines: [
+      ['Plan', e.plan ?? '(none given)'],
+      ['Run', e.runId],
+      ['Reason', e.reason],
+      ...(e.notReady ?? []).map(
+        (r) => [`Not ready: ${r.type} ${r.id}`, `${r.region}: ${r.reason}`] as [string, string],
+      ),
+      ['State', 'nothing was moved'],
+    ],
+  };
+}
+
+export function failoverFailedMessage(e: EventDetail<'FailoverFailed'>): Notification {
+  const moved = e.resources.filter((r) => r.outcome === 'moved').length;
+  return {
+    severity: 'critical',
+    subject: `URGENT Rewind: ${e.mode} ${e.direction} of plan ${e.plan} failed at layer ${e.failedLayer} (${moved} of ${e.resources.length} moved${e.rolledBack ? ', switchover rolled back' : ''})`,
+    lines: [
+      ['Plan', `${e.plan} (${e.mode} ${e.direction})`],
+      ['Run', e.run.id],
+      ['Failed layer', `${e.failedLayer}; later layers never started`],
+      ['Reason', e.reason],
+      // Before the resources: Slack shows the first ten lines.
+      ['What to do', e.action],
+      ...e.resources.map(resourceLine),
+    ],
+  };
+}
+
+export function failoverCompletedMessage(e: EventDetail<'FailoverCompleted'>): Notification {
+  return {
+    severity: e.warnings.length ? 'warning' : 'info',
+    subject: `Rewind: ${e.mode} ${e.direction} of plan ${e.plan} completed (${e.resources.length} resources moved)`,
+    lines: [
+      ['Plan', `${e.plan} (${e.mode} ${e.direction})`],
+      ['Run', e.run.id],
+      ['Duration', `${Math.round(e.durationMs / 1000)} s`],
+      ...e.resources.map(resourceLine),
+      ...e.keptSnapshots.map((s) => ['Kept snapshot', s] as [string, string]),
+      ...e.warnings.map((w) => ['Warning', w] as [string, string]),
+    ],
+  };
+}
+
 export function renderText(n: Notification): string {
   return [n.subject, '', ...n.lines.map(([k, v]) => `${k}: ${v}`)].join('\n');
 }

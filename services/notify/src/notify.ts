@@ -3,6 +3,9 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Envelope, EventDetail, ServiceContext } from '@rewind/shared';
 import { emailChannel, slackChannel, webhookUrls, type Channel } from './channels';
 import {
+  failoverCompletedMessage,
+  failoverFailedMessage,
+  failoverRejectedMessage,
   rejectedMessage,
   rollbackFailedMessage,
   runCompletedMessage,
@@ -91,5 +94,12 @@ export function notifyRoutes(depsFactory: () => NotifyDeps = notifyDeps) {
       if (!ctx.config.notifyOnSuccess && d.warnings.length === 0) return;
       await deliver(ctx, depsFactory(), e, runCompletedMessage(d), d.run.id);
     },
+    FailoverRejected: (d: EventDetail<'FailoverRejected'>, e: Envelope, ctx: ServiceContext) =>
+      deliver(ctx, depsFactory(), e, failoverRejectedMessage(d), d.runId),
+    FailoverFailed: (d: EventDetail<'FailoverFailed'>, e: Envelope, ctx: ServiceContext) =>
+      deliver(ctx, depsFactory(), e, failoverFailedMessage(d), d.run.id),
+    // A failover or failback is never routine: its completion is always announced.
+    FailoverCompleted: (d: EventDetail<'FailoverCompleted'>, e: Envelope, ctx: ServiceContext) =>
+      deliver(ctx, depsFactory(), e, failoverCompletedMessage(d), d.run.id),
   };
 }

@@ -6,7 +6,12 @@ import { startDynalite } from '@rewind/shared/src/testing/dynalite';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { webhookUrls } from '../src/channels';
 import { deliver, notifyRoutes, type NotifyDeps } from '../src/notify';
-import { rollbackFailedMessage, runFailedMessage } from '../src/messages';
+import {
+  failoverFailedMessage,
+  failoverRejectedMessage,
+  rollbackFailedMessage,
+  runFailedMessage,
+} from '../src/messages';
 
 const ses = mockClient(SESv2Client);
 const ssm = mockClient(SSMClient);
@@ -44,6 +49,33 @@ const envelope = () => ({
   'detail-type': 'RunFailed',
   source: 'rewind',
   detail: {},
+});
+
+test('a DR failure alert says which plan, which layer, what moved and what did not, and the commands', () => {
+  const failed = failoverFailedMessage(parseEventOrThrow('FailoverFailed', EVENT_EXAMPLES.FailoverFailed));
+  expect(failed.severity).toBe('critical');
+  expect(failed.subject).toBe(
+    'URGENT Rewind: planned failover of plan to-west failed at layer 1 (1 of 3 moved)',
+  );
+  const lines = Object.fromEntries(failed.lines);
+  expect(lines).toMatchObject({
+    'Failed layer': '1; later layers never started',
+    'Layer 1: aurora-global orders-global': 'moved (us-west-2): orders-west is the writer',
+    'Layer 1: rds-replica billing-west': 'not-moved (us-west-2): billing-west is still a replica (available)',
+    'Layer 2: elasticache-global ldgnf-sessions': 'not-started (us-west-2): layer 2 never started',
+  });
+  expect(lines['What to do']).toContain(
+    'aws rds promote-read-replica --region us-west-2 --db-instance-identifier billing-west',
+  );
+  // Slack shows ten fields: the commands come before the resources.
+  expect(failed.lines.findIndex(([k]) => k === 'What to do')).toBeLessThan(10);
+  const rejected = failoverRejectedMessage(
+    parseEventOrThrow('FailoverRejected', EVENT_EXAMPLES.FailoverRejected),
+  );
+  expect(Object.fromEntries(rejected.lines)).toMatchObject({
+    'Not ready: rds-replica billing-west': 'us-west-2: replication state is error (not replicating)',
+    State: 'nothing was moved',
+  });
 });
 
 test('a failure alert says which database, which run, what failed, its state now and what to do', () => {

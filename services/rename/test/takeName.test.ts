@@ -5,6 +5,7 @@ import {
   stagingIdentifier,
   startRun,
   type RunRecord,
+  type Task,
   type ServiceContext,
 } from '@rewind/shared';
 import { takeName } from '../src/takeName';
@@ -17,7 +18,7 @@ const COPY_ID = 'db-COPY0000000000000000000';
 
 /** A swap run whose copy was restored beside the original and whose original is set aside: take-name is next. */
 async function swapAtTakeName(run: RunRecord, created: Record<string, string>): Promise<RunRecord> {
-  const plan = planFor(run.task, 'swap');
+  const plan = planFor(run.task as Task, 'swap');
   const block = { ...startRun({ ...run.run, strategy: 'swap', plan }), next: 'take-name' as const };
   return t.store.updateRun(run, {
     strategy: 'swap',

@@ -14,6 +14,8 @@ export const RESOURCE_KINDS = [
   'replica',
   'global-cluster',
   'export-task',
+  // An ElastiCache (Redis OSS) global datastore: a DR plan moves its primary between regions.
+  'global-replication-group',
 ] as const;
 
 export const resourceAddressSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DR_RESOURCE_TYPES, drLayersSchema } from '../policies/drPlans';
 import { identifierSchema, snapshotIdentifierSchema } from './identifier';
 import {
   SnapshotCopied,
@@ -10,6 +11,8 @@ import {
 } from './lifecycle';
 import {
   compensationStepSchema,
+  drDirectionSchema,
+  drModeSchema,
   kindSchema,
   runBlockSchema,
   stepSchema,
@@ -254,6 +257,110 @@ export const RunFailed = z.object({
   durationMs: z.number().int().nonnegative(),
 });
 
+/**
+ * Disaster recovery (services/failover): move the resources of a plan, layer after layer, to their DR
+ * region (failover) or back (failback).
+ */
+export const FailoverRequested = z
+  .strictObject({
+    plan: z
+      .string()
+      .min(1)
+      .max(40)
+      .regex(/^[a-z][a-z0-9-]*$/, 'plan is a plan name: lowercase letters, digits and hyphens')
+      .optional()
+      .describe(
+        "A plan of the configuration (drPlans.plans); default: the deployment's plan for the direction. With `layers`: the ad-hoc plan's label",
+      ),
+    layers: drLayersSchema
+      .optional()
+      .describe('An ad-hoc plan: layers (in order) of resources (in parallel), as in the configuration file'),
+    mode: drModeSchema
+      .default('planned')
+      .describe(
+        'planned: readiness checked first, no data loss (switchover); unplanned: the primary region is down, data loss allowed',
+      ),
+    direction: drDirectionSchema.default('failover'),
+    requestId: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[\w.:/-]+$/, 'requestId may contain letters, digits and . : / _ -')
+      .optional()
+      .describe('Idempotency key: a repeated requestId starts nothing new'),
+    requestedBy: z.string().min(1).max(200).optional(),
+  })
+  .describe("Please move a DR plan's resources");
+
+const drResourceRef = z.object({
+  layer: z.number().int().positive().describe('1-based layer of the plan'),
+  type: z.enum(DR_RESOURCE_TYPES),
+  id: z.string().describe('Global cluster, replica instance or global replication group id'),
+  region: z.string().describe('The region the resource moves to'),
+});
+
+export const DR_OUTCOMES = ['moved', 'not-moved', 'in-progress', 'rolled-back', 'not-started'] as const;
+
+const drResourceOutcome = drResourceRef.extend({
+  outcome: z
+    .enum(DR_OUTCOMES)
+    .describe(
+      'moved: the target is primary; rolled-back: Aurora cancelled the switchover, the old primary still is; in-progress: still moving when the run ended',
+    ),
+  detail: z.string().describe('What was seen: the writer, the replica status, the member roles'),
+});
+
+export const FailoverRejected = z.object({
+  runId: z.string().min(1).describe('Id under which the rejection is recorded'),
+  plan: z.string().optional(),
+  requestId: z.string().optional(),
+  code: z.enum(['invalid-input', 'unknown-plan', 'not-ready', 'already-running', 'internal-error']),
+  reason: z.string().min(1).describe('What was wrong and how to fix it'),
+  notReady: z
+    .array(drResourceRef.extend({ reason: z.string() }))
+    .optional()
+    .describe('not-ready: each resource that is not ready, and why'),
+});
+
+const drRun = {
+  ...base,
+  plan: z.string().describe("The plan name (or the ad-hoc plan's label)"),
+  direction: drDirectionSchema,
+  mode: drModeSchema,
+};
+
+export const FailoverStarted = z.object({
+  ...drRun,
+  requestId: z.string().optional(),
+  layers: z.array(z.object({ name: z.string(), resources: z.array(drResourceRef) })),
+  startedAt: at,
+});
+
+export const FailoverCompleted = z.object({
+  ...drRun,
+  resources: z.array(drResourceOutcome),
+  keptSnapshots: z
+    .array(z.string())
+    .describe('Manual copies of the snapshots Aurora took of the old primary after an unplanned failover'),
+  warnings: z.array(z.string()),
+  durationMs: z.number().int().nonnegative(),
+});
+
+export const FailoverFailed = z.object({
+  ...drRun,
+  failedLayer: z.number().int().positive().describe('The layer that failed; later layers never started'),
+  reason: z.string().min(1),
+  errorCode: z.string().optional(),
+  resources: z.array(drResourceOutcome).describe('Every resource of the plan and where it stands'),
+  rolledBack: z
+    .boolean()
+    .describe(
+      'True when a planned switchover did not finish and Aurora kept (rolled back to) the old primary',
+    ),
+  action: z.string().describe('What to do: the exact commands'),
+  durationMs: z.number().int().nonnegative(),
+});
+
 export const EVENT_SCHEMAS = {
   RestoreRequested,
   RestoreRejected,
@@ -277,6 +384,11 @@ export const EVENT_SCHEMAS = {
   SnapshotExported,
   SnapshotExpired,
   SnapshotFailed,
+  FailoverRequested,
+  FailoverRejected,
+  FailoverStarted,
+  FailoverCompleted,
+  FailoverFailed,
 } as const;
 
 export type EventName = keyof typeof EVENT_SCHEMAS;
@@ -359,5 +471,25 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
     producer: 'lifecycle',
     meaning:
       'A snapshot, copy, export or retention of a policy failed (or the quota is reached): says what to do',
+  },
+  FailoverRequested: {
+    producer: 'any client (rewind failover / failback)',
+    meaning:
+      "Move a DR plan's resources to their DR region (failover) or back (failback), planned or unplanned",
+  },
+  FailoverRejected: {
+    producer: 'failover (intake)',
+    meaning:
+      'Invalid request, unknown plan, a resource not ready for a planned move, already moving: says why',
+  },
+  FailoverStarted: { producer: 'failover (intake)', meaning: 'DR run accepted; carries the layers' },
+  FailoverCompleted: {
+    producer: 'failover',
+    meaning: 'Terminal: every resource of every layer moved; locks released',
+  },
+  FailoverFailed: {
+    producer: 'failover',
+    meaning:
+      'Terminal: a resource failed; later layers never started; says what moved, what did not, and the commands',
   },
 };

@@ -19,6 +19,20 @@ const firing = {
   scheduledTime: '2026-11-22T12:00:00Z',
 };
 const policySnapshot = 'rewind-orders-twice-daily-orders-db-20261122-1200';
+const drRun: RunBlock = {
+  id: 'run-20261122-031500-d7r8f9x0',
+  identifier: 'to-west',
+  kind: 'cluster',
+  task: 'failover',
+  strategy: 'planned',
+  plan: ['failover'],
+  next: 'failover',
+};
+const drResources = [
+  { layer: 1, type: 'aurora-global' as const, id: 'orders-global', region: 'us-west-2' },
+  { layer: 1, type: 'rds-replica' as const, id: 'billing-west', region: 'us-west-2' },
+  { layer: 2, type: 'elasticache-global' as const, id: 'ldgnf-sessions', region: 'us-west-2' },
+];
 
 /** One valid example per event: documentation (JSON Schema `examples`) and contract tests. */
 export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
@@ -166,5 +180,53 @@ export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
     errorCode: 'KMSKeyNotAccessibleFault',
     action:
       'enable the key or set another copies[].kmsKeyId for us-west-2 in the policy file; the next firing copies again',
+  },
+  FailoverRequested: { plan: 'to-west', mode: 'planned', direction: 'failover' },
+  FailoverRejected: {
+    runId: 'run-20261122-031500-d7r8f9x0',
+    plan: 'to-west',
+    code: 'not-ready',
+    reason:
+      'not ready for a planned failover: rds-replica billing-west: replication state is error (not replicating); run `rewind dr check --plan to-west`, fix it, or fail over --unplanned',
+    notReady: [{ ...drResources[1]!, reason: 'replication state is error (not replicating)' }],
+  },
+  FailoverStarted: {
+    run: drRun,
+    plan: 'to-west',
+    direction: 'failover',
+    mode: 'planned',
+    layers: [
+      { name: 'databases', resources: drResources.slice(0, 2) },
+      { name: 'layer 2', resources: drResources.slice(2) },
+    ],
+    startedAt: '2026-11-22T03:15:00.000Z',
+  },
+  FailoverCompleted: {
+    run: { ...drRun, next: null },
+    plan: 'to-west',
+    direction: 'failover',
+    mode: 'planned',
+    resources: drResources.map((r) => ({ ...r, outcome: 'moved' as const, detail: 'primary in us-west-2' })),
+    keptSnapshots: [],
+    warnings: [],
+    durationMs: 412_000,
+  },
+  FailoverFailed: {
+    run: { ...drRun, next: null },
+    plan: 'to-west',
+    direction: 'failover',
+    mode: 'planned',
+    failedLayer: 1,
+    reason: 'PromoteReadReplica billing-west failed: InvalidDBInstanceState',
+    errorCode: 'InvalidDBInstanceState',
+    resources: [
+      { ...drResources[0]!, outcome: 'moved', detail: 'orders-west is the writer' },
+      { ...drResources[1]!, outcome: 'not-moved', detail: 'billing-west is still a replica (available)' },
+      { ...drResources[2]!, outcome: 'not-started', detail: 'layer 2 never started' },
+    ],
+    rolledBack: false,
+    action:
+      'aws rds promote-read-replica --region us-west-2 --db-instance-identifier billing-west; then rewind failover --plan to-west (moved resources are left as they are)',
+    durationMs: 98_000,
   },
 };

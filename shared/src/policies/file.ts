@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DrPlanError, parseDrPlans, type DrPlansSection } from './drPlans';
 import { PolicyFileError, PolicyIssues } from './issues';
 import { scheduleConflicts, schedulerSchedules } from './policySchedules';
 import { parseSchedules } from './schedules';
@@ -12,7 +13,19 @@ import { parseSnapshotPolicies } from './snapshotPolicies';
 const SECTIONS = {
   schedules: parseSchedules,
   snapshotPolicies: parseSnapshotPolicies,
+  drPlans: drPlansSection,
 } as const;
+
+/** The DR plans (`drPlans`, docs/dr.md): its problems join the file's, one line each. */
+function drPlansSection(raw: unknown, issues: PolicyIssues): DrPlansSection {
+  try {
+    return parseDrPlans(raw);
+  } catch (err) {
+    if (!(err instanceof DrPlanError)) throw err;
+    for (const problem of err.problems) issues.add('drPlans', problem.replace(/^drPlans: /, ''));
+    return { plans: {} };
+  }
+}
 
 export type PolicySection = keyof typeof SECTIONS;
 export type PolicyConfig = { [K in PolicySection]: ReturnType<(typeof SECTIONS)[K]> };
@@ -21,7 +34,11 @@ export type PolicyConfig = { [K in PolicySection]: ReturnType<(typeof SECTIONS)[
 export const POLICY_FILE_ENV = 'REWIND_CONFIG_FILE';
 export const LEGACY_SCHEDULES_FILE_ENV = 'REWIND_SCHEDULES_FILE';
 
-export const EMPTY_POLICY_CONFIG: PolicyConfig = { schedules: [], snapshotPolicies: [] };
+export const EMPTY_POLICY_CONFIG: PolicyConfig = {
+  schedules: [],
+  snapshotPolicies: [],
+  drPlans: { plans: {} },
+};
 
 /** Validates a parsed file; throws `PolicyFileError` listing every mistake. */
 export function parsePolicyConfig(raw: unknown, file = 'the policy file'): PolicyConfig {
@@ -40,7 +57,12 @@ export function parsePolicyConfig(raw: unknown, file = 'the policy file'): Polic
   const config = Object.fromEntries(
     known.map((key) => {
       const value = (raw as Record<string, unknown>)[key];
-      return [key, value === undefined ? [] : SECTIONS[key as PolicySection](value, issues)];
+      return [
+        key,
+        value === undefined
+          ? EMPTY_POLICY_CONFIG[key as PolicySection]
+          : SECTIONS[key as PolicySection](value, issues),
+      ];
     }),
   ) as PolicyConfig;
   if (!issues.count)

@@ -25,6 +25,8 @@ export type OpState =
 export interface PhaseOp {
   kind: ResourceKind;
   name: string;
+  /** `addressScope` of the resource's address when it is not at home (its RDS events are looked up there). */
+  scope?: string;
   /** What the call does, for messages: "rename cluster a to b". */
   label: string;
   look(): Promise<OpState>;
@@ -112,7 +114,11 @@ async function claim(
   const ttl = Math.max(0, Math.round((new Date(exp.deadline).getTime() - now.getTime()) / 1000)) + 86_400;
   await Promise.all(
     ops.map((op) =>
-      ctx.store.indexResource({ kind: op.kind, name: op.name, runId: run.runId, step: exp.step }, ttl, now),
+      ctx.store.indexResource(
+        { kind: op.kind, name: op.name, scope: op.scope, runId: run.runId, step: exp.step },
+        ttl,
+        now,
+      ),
     ),
   );
   return updated;

@@ -14,12 +14,14 @@ import type { Probe, WaitingStep } from './waiting';
  * a forward step's failure starts compensation (`failStep`); a compensation step's failure is
  * `RollbackFailed` with the state of the database and the commands to fix it (`failRollback`); a
  * finishing step's failure undoes nothing (what the run did stands): the step completes with a warning
- * that says what is left and the commands to remove it, and the run goes on (cleanup).
+ * that says what is left and the commands to remove it, and the run goes on (cleanup). A whole-run step
+ * (a DR run's layers) has nothing to compensate: its failure ends the run with its own report (`report`:
+ * what moved, what did not, the commands), given by construction since the definition requires it.
  * Only RDS errors known to be permanent fail a step (see `isPermanentRdsError`); every other error fails
  * the message, which is delivered again.
  */
 
-export type StepRole = 'forward' | 'compensation' | 'finishing';
+export type StepRole = 'forward' | 'compensation' | 'finishing' | 'whole-run';
 
 /**
  * What a person must know when compensation fails (`RollbackFailed`), or what a finishing step left
@@ -77,6 +79,8 @@ export interface StepDefinition {
     data: Record<string, unknown>,
     warning?: string,
   ): Promise<unknown>;
+  /** A whole-run step: the run's terminal failure (what its resources look like now, the commands). */
+  report?(ctx: ServiceContext, run: RunRecord, reason: string, errorCode?: string): Promise<unknown>;
   /** Compensation and finishing: where the database stands and what to do, for `RollbackFailed` or the warning. */
   advice?(ctx: ServiceContext, run: RunRecord): Promise<RollbackAdvice> | RollbackAdvice;
 }
@@ -97,6 +101,10 @@ async function fail(
 ): Promise<void> {
   if (def.role === 'forward') {
     await failStep(ctx, run, def.step, reason, errorCode);
+    return;
+  }
+  if (def.role === 'whole-run') {
+    await def.report!(ctx, run, reason, errorCode);
     return;
   }
   if (!def.advice) throw new Error(`${def.role} step ${def.step} has no advice`);
@@ -132,7 +140,10 @@ export function defineStep(def: StepDefinition): DefinedStep {
       `step ${def.step}: a step confirmed by several looks has no verification (it completes on the last look)`,
     );
   }
-  if (def.role !== 'forward' && !def.advice) {
+  if (def.role === 'whole-run' && !def.report) {
+    throw new Error(`whole-run step ${def.step} must report its failure (report)`);
+  }
+  if (def.role !== 'forward' && def.role !== 'whole-run' && !def.advice) {
     throw new Error(`${def.role} step ${def.step} must say what to do when it fails (advice)`);
   }
   const start: StartStep = async (stepCtx, run) => {

@@ -55,7 +55,10 @@ async function publishDue(
   // Released before the terminal event goes out: whoever reacts to RunCompleted may start the next run.
   if (TERMINAL_STATUSES.includes(run.status) && run.status !== 'rejected') {
     const scope = run.target ? addressScope(run.target, ctx.config.home) : '';
-    await ctx.store.releaseLock(run.kind, run.identifier, run.runId, scope);
+    await Promise.all([
+      ctx.store.releaseLock(run.kind, run.identifier, run.runId, scope),
+      ...(run.locks ?? []).map((l) => ctx.store.releaseLock(l.kind, l.identifier, run.runId, l.scope)),
+    ]);
   }
   if (due.length) {
     await ctx.publisher.publishAll(due.map(({ name, detail }) => ({ name, detail })) as OutgoingEvent[]);

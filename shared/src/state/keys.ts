@@ -1,3 +1,4 @@
+import type { AddressKind } from '../contracts/address';
 import type { Kind } from '../contracts/run';
 import type { ResourceKind } from './types';
 
@@ -19,7 +20,7 @@ export const keys = {
   logPrefix: 'LOG#',
   log: (runId: string, at: string, seq: string) => ({ pk: `RUN#${runId}`, sk: `LOG#${at}#${seq}` }),
   /** `scope`: `addressScope` of the resource's address ('' at home). */
-  lock: (kind: Kind, identifier: string, scope = '') => ({
+  lock: (kind: AddressKind, identifier: string, scope = '') => ({
     pk: `LOCK#${scope}${kind}#${identifier}`,
     sk: 'LOCK',
   }),

@@ -9,6 +9,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
+import type { AddressKind } from '../contracts/address';
 import type { Kind } from '../contracts/run';
 import { LockHeldError, StaleWriteError } from '../errors';
 import { keys } from './keys';
@@ -215,7 +216,7 @@ export class StateStore {
   /** One active run per database: a conditional put. Re-acquiring one's own lock is a no-op. */
   /** `scope`: `addressScope` of the database's address ('' at home). */
   async acquireLock(
-    kind: Kind,
+    kind: AddressKind,
     identifier: string,
     runId: string,
     now = new Date(),
@@ -238,7 +239,7 @@ export class StateStore {
     }
   }
 
-  async getLock(kind: Kind, identifier: string, scope = ''): Promise<LockRecord | undefined> {
+  async getLock(kind: AddressKind, identifier: string, scope = ''): Promise<LockRecord | undefined> {
     const out = await this.doc.send(
       new GetCommand({
         TableName: this.tableName,
@@ -250,7 +251,7 @@ export class StateStore {
   }
 
   /** Releases the lock if this run holds it; returns whether it did. */
-  async releaseLock(kind: Kind, identifier: string, runId: string, scope = ''): Promise<boolean> {
+  async releaseLock(kind: AddressKind, identifier: string, runId: string, scope = ''): Promise<boolean> {
     return this.deleteIfHeldBy(keys.lock(kind, identifier, scope), runId);
   }
 

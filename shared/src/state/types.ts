@@ -1,11 +1,12 @@
-import type { ResourceAddress } from '../contracts/address';
+import type { AddressKind, ResourceAddress } from '../contracts/address';
 import type { EventName } from '../contracts/events';
-import type { Kind, RunBlock, StepName, Strategy, Task } from '../contracts/run';
+import type { Kind, RunBlock, RunStrategy, RunTask, StepName } from '../contracts/run';
 import type { ClusterConfig } from '../rds/clusterConfig';
 import type { InstanceConfig } from '../rds/configCapture';
+import type { DrLayer } from '../policies/drPlans';
 
 /** Kinds of RDS resources a run can wait on. */
-export type ResourceKind = Kind | 'snapshot' | 'cluster-snapshot';
+export type ResourceKind = Kind | 'snapshot' | 'cluster-snapshot' | 'global-replication-group';
 
 export type RunStatus = 'running' | 'rolling-back' | 'completed' | 'failed' | 'rollback-failed' | 'rejected';
 export const RUN_STATUSES: readonly RunStatus[] = [
@@ -79,6 +80,36 @@ export interface RunResources {
   createdIds?: Record<string, string>;
 }
 
+/** A lock a run holds besides its database's (a DR run: one per resource address it moves). */
+export interface LockRef {
+  kind: AddressKind;
+  identifier: string;
+  /** `addressScope` of the resource's address ('' at home). */
+  scope: string;
+}
+
+/** Where a DR resource stood when its run was accepted (the primary it moves away from). */
+export interface DrOrigin {
+  /** The region of the primary (writer cluster, replica source, primary replication group). */
+  region: string;
+  /** Its id there, and its ARN when RDS gave one. */
+  id: string;
+  arn?: string;
+  /** The ARN of the target (Aurora wants it as an ARN). */
+  targetArn?: string;
+}
+
+/** What a DR run moves (services/failover): the plan's layers, the direction and mode, and the origins. */
+export interface DrRunState {
+  plan: string;
+  direction: 'failover' | 'failback';
+  mode: 'planned' | 'unplanned';
+  layers: DrLayer[];
+  /** By `resourceKey`: where each resource stood at intake. */
+  origins: Record<string, DrOrigin>;
+  requestedBy?: string;
+}
+
 export interface RunRecord {
   runId: string;
   /** What the run reads from, and what it changes (equal for an in-place restore). Absent on runs of older versions and rejections. */
@@ -86,8 +117,8 @@ export interface RunRecord {
   target?: ResourceAddress;
   identifier: string;
   kind: Kind;
-  task: Task;
-  strategy: Strategy;
+  task: RunTask;
+  strategy: RunStrategy;
   run: RunBlock;
   status: RunStatus;
   /** Incremented by every advancing write; writes are conditional on it. */
@@ -113,6 +144,10 @@ export interface RunRecord {
   /** Events written with the state change that produced them and not yet confirmed published. */
   /** Events written with a state change and not yet known to be published (`at`: when written). */
   outbox?: { name: string; detail: Record<string, unknown>; at?: string }[];
+  /** Locks held besides `LOCK#<kind>#<identifier>`, released with it when the run ends. */
+  locks?: LockRef[];
+  /** A DR run: what it moves. */
+  dr?: DrRunState;
   createdAt: string;
   updatedAt: string;
 }
@@ -128,7 +163,7 @@ export interface LogEntry {
 }
 
 export interface LockRecord {
-  kind: Kind;
+  kind: AddressKind;
   identifier: string;
   runId: string;
   acquiredAt: string;
