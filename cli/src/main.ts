@@ -9,6 +9,7 @@ import { localCommand } from './commands/local';
 import { replayCommand } from './commands/replay';
 import { restoreCommand, snapshotCommand } from './commands/restore';
 import { statusCommand } from './commands/status';
+import { uiCommand } from './commands/ui';
 import { CliError, UsageError } from './errors';
 import { processIo, type Io } from './io';
 
@@ -22,6 +23,7 @@ const COMMANDS: readonly Command[] = [
   redriveCommand,
   dlqCommand,
   eventsCommand,
+  uiCommand,
   localCommand,
   demoCommand,
 ];

@@ -1,4 +1,4 @@
-import { parseEvent, TASKS, type Task } from '@rewind/shared';
+import { parseEvent, TASKS, type EventInput, type Task } from '@rewind/shared';
 import type { Command } from '../command';
 import { withClients } from '../context';
 import { UsageError } from '../errors';
@@ -43,23 +43,53 @@ async function request(args: string[], io: Parameters<Command['run']>[1], usage:
   const task = fixedTask ?? v.task ?? 'db_restore';
   if (!(TASKS as readonly string[]).includes(task))
     throw new UsageError(`--task must be one of ${TASKS.join(', ')}, not "${task}"`, usage);
-  if (v.snapshot && task !== 'db_restore')
-    throw new UsageError('--snapshot goes with --task db_restore', usage);
-  const request = {
-    identifier: positionals[0]!,
-    task: task as Task,
-    isCluster: values.cluster === true,
-    ...(v.snapshot !== undefined ? { snapshotIdentifier: v.snapshot } : {}),
-    requestId: values['request-id'] ?? newRequestId(),
-  };
-  // Checked before anything is reached, and said in the command's own terms.
-  const parsed = parseEvent('RestoreRequested', request);
-  if (!parsed.ok) throw new UsageError(parsed.issues.map(inFlags).join('; '), usage);
+  const request = restoreRequestOf(
+    {
+      identifier: positionals[0]!,
+      task: task as Task,
+      isCluster: values.cluster === true,
+      snapshotIdentifier: v.snapshot,
+      requestId: values['request-id'],
+    },
+    (issues) => new UsageError(issues.map(inFlags).join('; '), usage),
+  );
   const out = new Output(io, values.json === true);
   return withClients(values, async (clients) => {
     const outcome = await requestRun(clients, out, request, { wait: values.wait === true, usage });
     return outcome.exitCode;
   });
+}
+
+/**
+ * A RestoreRequested as `rewind restore` / `rewind snapshot` and the console send it (request id
+ * `cli-<time>-<random>` unless given), checked against the contract before anything is reached: the
+ * issues go to `invalid`, which says them in the caller's terms.
+ */
+export function restoreRequestOf(
+  fields: {
+    identifier: string;
+    task: Task;
+    isCluster: boolean;
+    snapshotIdentifier?: string;
+    requestId?: string;
+  },
+  invalid: (issues: string[]) => Error,
+): EventInput<'RestoreRequested'> & { requestId: string } {
+  const request = {
+    identifier: fields.identifier,
+    task: fields.task,
+    isCluster: fields.isCluster,
+    ...(fields.snapshotIdentifier !== undefined ? { snapshotIdentifier: fields.snapshotIdentifier } : {}),
+    requestId: fields.requestId ?? newRequestId(),
+  };
+  const parsed = parseEvent('RestoreRequested', request);
+  const issues = parsed.ok ? [] : [...parsed.issues];
+  if (fields.snapshotIdentifier !== undefined && fields.task !== 'db_restore')
+    issues.push(
+      `snapshotIdentifier: a snapshot to restore from goes with the task db_restore, not ${fields.task}`,
+    );
+  if (issues.length) throw invalid(issues);
+  return request;
 }
 
 /** The request fields the command sets, and the argument or flag that sets each. */
