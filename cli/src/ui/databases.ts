@@ -1,7 +1,7 @@
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, type Tag } from '@aws-sdk/client-rds';
 import { ENV, type Kind, type LockRecord, type RunRecord } from '@rewind/shared';
 import type { Clients } from '../context';
-import { recentRuns } from '../runList';
+import { isActive, recentRuns } from '../runList';
 import type { Html } from './html';
 
 /** A database of the account and region, as the databases page shows it. */
@@ -16,6 +16,8 @@ export interface DatabaseRow {
   /** The run holding the database's lock, if any. */
   lock?: LockRecord;
   lastRun?: RunRecord;
+  /** A name a run under way gave it: the original set aside (or a copy restored beside), not a database to act on. */
+  inUseBy?: { run: RunRecord; as: string };
 }
 
 /**
@@ -89,9 +91,17 @@ export async function listDatabases(
     Promise.all(rows.map((r) => clients.store.getLock(r.kind, r.identifier))),
     recentRuns(clients, { limit: options.runsToScan ?? 200 }),
   ]);
+  const active = runs.filter(isActive);
   rows.forEach((r, i) => {
     r.lock = locks[i];
     r.lastRun = runs.find((run) => run.identifier === r.identifier && run.kind === r.kind);
+    for (const run of active) {
+      const as = Object.entries(run.names).find(
+        ([key, name]) => name === r.identifier && key !== 'restoreFrom',
+      )?.[0];
+      if (as && run.identifier !== r.identifier)
+        r.inUseBy = { run, as: as === 'temporary' ? 'the original, set aside' : as };
+    }
   });
   return rows.sort(
     (a, b) => Number(b.optedIn) - Number(a.optedIn) || a.identifier.localeCompare(b.identifier),

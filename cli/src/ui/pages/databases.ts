@@ -4,6 +4,7 @@ import { html, query, type Html } from '../html';
 import { badge, runBadge, time, type Page } from '../layout';
 
 function actionsOf(row: DatabaseRow): Html {
+  if (row.inUseBy) return html`<span class="muted">in use by a run</span>`;
   if (!row.optedIn) return html`<span class="muted">not opted in</span>`;
   const base = { identifier: row.identifier, kind: row.kind };
   return html`<a

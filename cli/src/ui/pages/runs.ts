@@ -105,11 +105,15 @@ export async function runsPage(ctx: ConsoleContext, params: URLSearchParams): Pr
                 ${runs.map(
                   (r) =>
                     html`<tr data-run="${r.runId}">
-                      <td><a class="mono" href="/runs/${encodeURIComponent(r.runId)}">${r.runId}</a></td>
+                      <td class="nowrap">
+                        <a class="mono" href="/runs/${encodeURIComponent(r.runId)}">${r.runId}</a>
+                      </td>
                       <td>${runBadge(r)}</td>
                       <td>${taskOf(r) ?? '-'}</td>
                       <td>${isInvalidRequest(r) ? '-' : r.kind}</td>
-                      <td><a href="/runs${query({ database: r.identifier })}">${r.identifier}</a></td>
+                      <td class="nowrap">
+                        <a href="/runs${query({ database: r.identifier })}">${r.identifier}</a>
+                      </td>
                       <td>${time(r.createdAt)}</td>
                       <td class="num">${durationOf(r)}</td>
                       <td>${noteOf(r)}</td>
