@@ -101,9 +101,14 @@ export const LIVE_SCRIPT = `(() => {
       const text = await res.text();
       if (text !== last) {
         last = text;
-        const focused = document.activeElement && document.activeElement.id;
+        // Keyboard users keep their place: the focused element is found again by id, link or name.
+        const el = document.activeElement && main.contains(document.activeElement) ? document.activeElement : null;
+        const key = el && (el.id ? '#' + CSS.escape(el.id)
+          : el.getAttribute('href') ? '[href="' + CSS.escape(el.getAttribute('href')) + '"]'
+          : el.getAttribute('name') ? '[name="' + CSS.escape(el.getAttribute('name')) + '"]' : null);
         main.innerHTML = text;
-        if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+        const again = key && main.querySelector(key);
+        if (again) again.focus();
       }
       main.dataset.live = res.headers.get('X-Rewind-Live') || '0';
       say(main.dataset.live === '0' ? 'Finished: no more updates.' : 'Live: updated ' + new Date().toLocaleTimeString());

@@ -9,7 +9,15 @@ import { CSS, LIVE_SCRIPT } from './assets';
 import type { ConsoleContext } from './context';
 import { html } from './html';
 import { documentOf, type Page } from './layout';
-import { problemPage, replayConfirmPage, replayPost, requestPage, requestPost } from './pages/actions';
+import {
+  cancelConfirmPage,
+  cancelPost,
+  problemPage,
+  replayConfirmPage,
+  replayPost,
+  requestPage,
+  requestPost,
+} from './pages/actions';
 import { choreographyPage } from './pages/choreography';
 import { databasesPage } from './pages/databases';
 import { deadLettersPage, redriveConfirmPage, redrivePost } from './pages/deadLetters';
@@ -133,9 +141,9 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    const runMatch = /^\/runs\/([^/]+?)(\.json|\/replay)?$/.exec(path);
+    const runMatch = /^\/runs\/([^/]+?)(\.json|\/replay|\/cancel)?$/.exec(path);
     const posts = ['/actions/request', '/dead-letters/redrive'];
-    const isPost = posts.includes(path) || runMatch?.[2] === '/replay';
+    const isPost = posts.includes(path) || runMatch?.[2] === '/replay' || runMatch?.[2] === '/cancel';
 
     if (method === 'POST') {
       if (!isPost) throw new HttpError(405, `${path} takes no POST`);
@@ -156,6 +164,10 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
           return redirect(res, `/runs/${encodeURIComponent(await requestPost(ctx, form))}`);
         if (path === '/dead-letters/redrive') return sendPage(req, res, await redrivePost(ctx, form));
         const runId = decodeURIComponent(runMatch![1]!);
+        if (runMatch![2] === '/cancel') {
+          await cancelPost(ctx, runId, form);
+          return redirect(res, `/runs/${encodeURIComponent(runId)}`);
+        }
         return redirect(res, `/runs/${encodeURIComponent(await replayPost(ctx, runId))}`);
       } catch (err) {
         if (err instanceof CliError) return sendPage(req, res, problemPage('Not done', err, 409));
@@ -180,6 +192,7 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
         return send(res, 200, 'application/json; charset=utf-8', body);
       }
       if (runMatch[2] === '/replay') return sendPage(req, res, await replayConfirmPage(ctx, runId));
+      if (runMatch[2] === '/cancel') return sendPage(req, res, await cancelConfirmPage(ctx, runId));
       return sendPage(req, res, await runPage(ctx, runId));
     }
     if (path === '/choreography') return sendPage(req, res, await choreographyPage(ctx, url.searchParams));

@@ -33,7 +33,7 @@ const rewind = (...args: string[]) => rewindIn(env.cloud.endpoint, args);
 beforeAll(async () => {
   if (!available) return;
   mkdirSync(ARTIFACTS, { recursive: true });
-  env = await startCloud(['orders-db', 'billing-db', 'queue-db', 'letters-db']);
+  env = await startCloud(['orders-db', 'billing-db', 'queue-db', 'letters-db', 'hold-db']);
   web = await startConsole(env.clients, { liveMs: 300 });
   browser = await launchBrowser();
   page = await browser.context.newPage();
@@ -53,6 +53,11 @@ describeInBrowser('the console in a browser', () => {
 
     await page.goto(`${web.url}runs`);
     await page.locator(`tr[data-run="${started.runId}"]`).waitFor();
+    // The keyboard's first stop skips the navigation.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe(
+      'Skip to content',
+    );
     expect(await page.locator(`tr[data-run="${started.runId}"]`).innerText()).toMatch(
       /create_snapshot_only\s+instance\s+queue-db/,
     );
@@ -96,7 +101,12 @@ describeInBrowser('the console in a browser', () => {
 
     // The page is not reloaded: the marker survives while the content follows the run.
     await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+    // A keyboard user's focus stays where it was while the content is replaced.
+    await page.getByRole('link', { name: 'Where it is in the choreography' }).focus();
     await page.locator('tr[data-step="set-aside"] .s-done').waitFor({ timeout: 60_000 });
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe(
+      'Where it is in the choreography',
+    );
     await shot('run-live');
     await page.locator('tr[data-event="RunCompleted"]').waitFor({ timeout: 60_000 });
     expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
@@ -127,6 +137,12 @@ describeInBrowser('the console in a browser', () => {
     await page.locator('#h-alerts + ul li', { hasText: 'Alert sent' }).waitFor({ timeout: 30_000 });
     expect(await page.getByRole('link', { name: 'Replay…' }).count()).toBe(1);
     await shot('run-failed');
+
+    await page.goto(`${web.url}databases`);
+    expect(await page.locator('tr[data-database="billing-db"]').innerText()).toMatch(
+      /yes\s+free\s+run-\S+\s+failed/,
+    );
+    await shot('databases');
   });
 
   test('a dead letter is redriven from the page, and its run completes', async () => {
@@ -166,5 +182,27 @@ describeInBrowser('the console in a browser', () => {
     await page.locator('tr[data-event="RunCompleted"]').waitFor({ timeout: 60_000 });
     await page.goto(`${web.url}dead-letters`);
     expect(await page.locator('main').innerText()).toContain('All dead-letter queues are empty.');
+  });
+
+  test('a run held up by RDS is cancelled from its page, after a confirmation that says what happens', async () => {
+    // RDS throttles every snapshot of hold-db: the run waits at its snapshot step.
+    await env.cloud.admin.post('/_rewind/rds/faults', {
+      apiErrors: [{ action: 'CreateDBSnapshot', code: 'Throttling', status: 400, identifier: 'hold-db*' }],
+    });
+    const { runId } = json<{ runId: string }>((await rewind('snapshot', 'hold-db', '--json')).out);
+
+    await page.goto(`${web.url}runs/${encodeURIComponent(runId)}`);
+    await page.getByRole('link', { name: 'Cancel…' }).click();
+    expect(await page.locator('main').innerText()).toMatch(
+      /at step snapshot[\s\S]*hold-db has not been touched: the run ends at once/,
+    );
+    await page.getByLabel(/^Why/).fill('RDS throttles it');
+    await page.getByRole('button', { name: `Cancel ${runId}` }).click();
+    await page.waitForURL(new RegExp(`/runs/${runId}$`));
+    await page.locator('tr[data-event="RunFailed"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('section[aria-labelledby="h-failure"]').innerText()).toMatch(
+      /Cancelled[\s\S]*RDS throttles it/,
+    );
+    await env.cloud.admin.post('/_rewind/rds/faults', {});
   });
 });

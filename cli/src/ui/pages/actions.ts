@@ -1,4 +1,13 @@
-import { planFor, TASKS, type EventInput, type Kind, type Task } from '@rewind/shared';
+import {
+  cancelRefusal,
+  isAfterSetAside,
+  planFor,
+  TASKS,
+  type EventInput,
+  type Kind,
+  type Task,
+} from '@rewind/shared';
+import { requestCancel, who } from '../../commands/cancel';
 import { replayRequestOf } from '../../commands/replay';
 import { restoreRequestOf } from '../../commands/restore';
 import { CliError } from '../../errors';
@@ -186,4 +195,55 @@ export async function replayPost(ctx: ConsoleContext, runId: string): Promise<st
   const request = await replayRequestOf(ctx.clients, runId);
   const eventId = await publishRequest(ctx.clients, request, 'the console');
   return (await awaitRun(ctx.clients, eventId)).runId;
+}
+
+/** Confirming a cancel: what it does at the step the run is at. */
+export async function cancelConfirmPage(ctx: ConsoleContext, runId: string): Promise<Page> {
+  const run = await getRunOrExplain(ctx.clients, runId).catch((err: unknown) => err as Error);
+  if (run instanceof Error) return problemPage(`Cancel ${runId}`, run, 404);
+  const refused = cancelRefusal(run);
+  if (refused) return problemPage(`Cancel ${runId}: refused`, new CliError(`cannot cancel: ${refused}`), 409);
+  const next = run.run.next!;
+  const rollsBack = isAfterSetAside(run.run, next);
+  return {
+    title: `Cancel ${runId}: confirm`,
+    section: 'runs',
+    body: html`<h1>Cancel run <span class="mono">${runId}</span>?</h1>
+      <div class="panel warn">
+        <p>
+          Publishes <code>CancelRequested</code> for ${runId} on bus
+          <code>${ctx.clients.target.names.busName}</code>, as <code>rewind cancel ${runId}</code> would. The
+          run is at step <strong>${next}</strong>, so:
+        </p>
+        <p>
+          ${
+            rollsBack
+              ? html`${run.identifier} has been renamed aside: Rewind <strong>rolls back</strong> as after a
+                  failure: it deletes the half-restored copy, then renames ${run.identifier} back under its
+                  name (RollbackCompleted, then RunFailed).`
+              : html`${run.identifier} has not been touched: the run <strong>ends at once</strong> (RunFailed)
+                  and its lock is released${next === 'snapshot' ? '; a snapshot being created is kept' : ''}.`
+          }
+        </p>
+      </div>
+      <form method="post" action="/runs/${encodeURIComponent(runId)}/cancel" class="stack">
+        <input type="hidden" name="token" value="${ctx.token}" />
+        <label for="c-reason"
+          >Why (kept in the run, its RunFailed event and the alert)<input
+            id="c-reason"
+            name="reason"
+            autocomplete="off"
+        /></label>
+        <div class="actions">
+          <button type="submit" class="danger">Cancel ${runId}</button>
+          <a class="button secondary" href="/runs/${encodeURIComponent(runId)}">Keep it running</a>
+        </div>
+      </form>`,
+  };
+}
+
+/** Publishes the cancel and waits until the run took it. */
+export async function cancelPost(ctx: ConsoleContext, runId: string, form: URLSearchParams): Promise<void> {
+  const reason = (form.get('reason') ?? '').trim();
+  await requestCancel(ctx.clients, runId, reason || undefined, `${who()} (rewind ui)`);
 }

@@ -1,4 +1,4 @@
-import type { LogEntry, RunRecord } from '@rewind/shared';
+import { cancelRefusal, type LogEntry, type RunRecord } from '@rewind/shared';
 import { formatDuration } from '../../output';
 import { isActive } from '../../runList';
 import { nextStepOf, reasonOf, runDurationMs, taskOf, timelineRows } from '../../runView';
@@ -256,6 +256,7 @@ export async function runPage(ctx: ConsoleContext, runId: string): Promise<Page>
       </p>
       <div class="actions">
         ${replayable(run) ? html`<a class="button" href="/runs/${encodeURIComponent(run.runId)}/replay">Replay…</a>` : ''}
+        ${cancelRefusal(run) ? '' : html`<a class="button secondary" href="/runs/${encodeURIComponent(run.runId)}/cancel">Cancel…</a>`}
         <a class="button secondary" href="/choreography?run=${encodeURIComponent(run.runId)}"
           >Where it is in the choreography</a
         >
