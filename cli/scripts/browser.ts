@@ -31,6 +31,10 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
     headless: true,
     args: ARGS,
     viewport: { width: 1366, height: 900 },
+    // The caller closes it: signals are the program's (rewind ui stops on them).
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
   return {
     context,

@@ -1,5 +1,5 @@
 import type { RunRecord } from '@rewind/shared';
-import { formatDuration, formatTime } from '../output';
+import { formatTime } from '../output';
 import { html, type Html } from './html';
 
 export type Section = 'runs' | 'choreography' | 'databases' | 'dead-letters';
@@ -67,5 +67,3 @@ export function runBadge(run: RunRecord): Html {
 
 export const time = (iso: string | undefined) =>
   iso ? html`<time datetime="${iso}" class="nowrap">${formatTime(iso)}</time>` : html`-`;
-
-export const duration = (ms: number | undefined) => (ms === undefined ? '-' : formatDuration(ms));

@@ -6,10 +6,12 @@ import { chromiumAvailable, CHROMIUM, launchBrowser } from '../../scripts/browse
 import { queueUrl } from '../../src/queues';
 import { awaitRun } from '../../src/requests';
 import { startConsole, type RunningConsole } from '../../src/ui/server';
+import { bufferIo } from '../../src/io';
+import { run } from '../../src/main';
 import { json, rewindIn, startCloud } from '../helpers';
 
 /**
- * The console in a real headless chromium, against a local cloud running the real handlers: one cloud,
+ * The `rewind ui` command; then the console in a real headless chromium, against a local cloud running the real handlers: one cloud,
  * one console and one browser for the file. Screenshots are kept in test-artifacts/console/.
  */
 
@@ -31,20 +33,37 @@ const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png
 const rewind = (...args: string[]) => rewindIn(env.cloud.endpoint, args);
 
 beforeAll(async () => {
-  if (!available) return;
-  mkdirSync(ARTIFACTS, { recursive: true });
   env = await startCloud(['orders-db', 'billing-db', 'queue-db', 'letters-db', 'hold-db']);
   web = await startConsole(env.clients, { liveMs: 300 });
+  if (!available) return;
+  mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchBrowser();
   page = await browser.context.newPage();
 }, 60_000);
 
 afterAll(async () => {
-  if (!available) return;
   await browser?.close();
   await web?.close();
   await env?.stop();
-  process.stdout.write(`console screenshots: ${ARTIFACTS}\n`);
+  if (available) process.stdout.write(`console screenshots: ${ARTIFACTS}\n`);
+});
+
+test('rewind ui serves the console on 127.0.0.1 for the target, prints where, and stops on Ctrl-C', async () => {
+  const io = bufferIo();
+  const exited = run(['ui', '--endpoint', env.cloud.endpoint, '--refresh', '500'], io);
+  let url: string | undefined;
+  for (let i = 0; i < 100 && !url; i++) {
+    url = /Rewind console on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(io.out())?.[1];
+    if (!url) await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(io.out()).toContain(`reading the local cloud at ${env.cloud.endpoint}, prefix rewind-local`);
+  const page = await fetch(`${url!}databases`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('data-database="orders-db"');
+  process.emit('SIGINT');
+  expect(await exited).toBe(0);
+  expect(io.out()).toContain('SIGINT: console stopped.');
+  expect(await run(['ui', '--port', 'x'], bufferIo())).toBe(2);
 });
 
 describeInBrowser('the console in a browser', () => {

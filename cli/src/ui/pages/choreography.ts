@@ -1,4 +1,4 @@
-import { isActive } from '../../runList';
+import { isActive, recentRuns } from '../../runList';
 import { choreographySvg, clientEvents, ownerOf, runPath, serviceNodes } from '../choreography';
 import type { ConsoleContext } from '../context';
 import { html } from '../html';
@@ -11,10 +11,11 @@ export async function choreographyPage(ctx: ConsoleContext, params: URLSearchPar
   const timeline = run ? await ctx.clients.store.getTimeline(run.runId) : [];
   const path = run ? runPath(timeline) : [];
   const current = run && isActive(run) ? ownerOf(run.run.next) : undefined;
+  const recent = await recentRuns(ctx.clients, { limit: 20 });
   return {
     title: 'Choreography',
     section: 'choreography',
-    liveMs: run && isActive(run) ? ctx.liveMs : 0,
+    liveMs: !run || isActive(run) ? ctx.liveMs : 0,
     body: html`<h1>Choreography</h1>
       <p class="lead">
         The services and events of <code>shared/src/topology.ts</code>: each service receives what its rules
@@ -22,11 +23,39 @@ export async function choreographyPage(ctx: ConsoleContext, params: URLSearchPar
       </p>
       <form class="filters" method="get" action="/choreography" aria-label="Show a run">
         <label for="c-run"
-          >Run<input id="c-run" name="run" value="${runId}" placeholder="run id" autocomplete="off" size="40"
+          >Run (a recent one, or any run id)<input
+            id="c-run"
+            name="run"
+            value="${runId}"
+            placeholder="run id"
+            autocomplete="off"
+            size="40"
+            list="c-recent"
         /></label>
+        <datalist id="c-recent">
+          ${recent.map((r) => html`<option value="${r.runId}">${r.status}: ${r.task} of ${r.identifier}</option>`)}
+        </datalist>
         <button type="submit">Show</button
         >${runId ? html` <a class="button secondary" href="/choreography">Clear</a>` : ''}
       </form>
+      ${
+        !runId && recent.some(isActive)
+          ? html`<p>
+              Under way:
+              ${recent
+                .filter(isActive)
+                .map(
+                  (r, i) =>
+                    html`${i ? ', ' : ''}<a
+                        class="mono"
+                        href="/choreography?run=${encodeURIComponent(r.runId)}"
+                        >${r.runId}</a
+                      >
+                      (${r.identifier})`,
+                )}
+            </p>`
+          : ''
+      }
       ${runId && !run ? html`<p class="panel bad" role="alert">No run ${runId} in ${ctx.clients.target.names.tableName}.</p>` : ''}
       ${
         run

@@ -8,7 +8,7 @@ import { html, type Html } from '../html';
 import { badge, runBadge, time, type Page } from '../layout';
 
 /** Runs `rewind replay` accepts: a failed run, a rejection a replay can get past. */
-export function replayable(run: RunRecord): boolean {
+function replayable(run: RunRecord): boolean {
   return (
     run.status === 'failed' || (run.status === 'rejected' && /rewind replay/.test(nextStepOf(run) ?? ''))
   );
