@@ -15,9 +15,6 @@ import { awaitRun, publishRequest } from '../src/requests';
 import { startConsole } from '../src/ui/server';
 import { chromiumAvailable, CHROMIUM, launchBrowser } from './browser';
 
-// The services' own log lines are not what this script shows.
-process.env.REWIND_LOG_LEVEL ??= 'error';
-
 const OUT = resolve(__dirname, '../../docs/console');
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -45,6 +42,8 @@ async function main() {
     quiet: true,
     rds: { profile: 'realistic', timeScale: 0.002, seed: 7 },
     log: () => undefined,
+    // The services' own log lines are not what this script shows.
+    env: { REWIND_LOG_LEVEL: 'error' },
   });
   const clients = createClients({
     endpoint: cloud.endpoint,

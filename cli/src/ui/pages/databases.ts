@@ -4,7 +4,7 @@ import { html, query, type Html } from '../html';
 import { badge, runBadge, time, type Page } from '../layout';
 
 function actionsOf(row: DatabaseRow): Html {
-  if (row.inUseBy) return html`<span class="muted">in use by a run</span>`;
+  if (row.inUseBy) return html`<span class="muted">none while the run uses it</span>`;
   if (!row.optedIn) return html`<span class="muted">not opted in</span>`;
   const base = { identifier: row.identifier, kind: row.kind };
   return html`<a
@@ -62,6 +62,15 @@ export async function databasesPage(ctx: ConsoleContext): Promise<Page> {
                       <th scope="row">
                         <span class="mono">${r.identifier}</span
                         >${r.members.length ? html`<br /><span class="muted">${r.members.join(', ')}</span>` : ''}
+                        ${
+                          r.inUseBy
+                            ? html`<br />${badge('running', `${r.inUseBy.as} of ${r.inUseBy.run.identifier}`)}
+                                by
+                                <a class="mono" href="/runs/${encodeURIComponent(r.inUseBy.run.runId)}"
+                                  >${r.inUseBy.run.runId}</a
+                                >`
+                            : ''
+                        }
                       </th>
                       <td>${r.kind}</td>
                       <td>${r.engine}</td>
