@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable, CHROMIUM, launchBrowser } from '../../scripts/browser';
@@ -70,8 +71,30 @@ describeInBrowser('the console in a browser', () => {
   test('the runs page lists a run the test started, and filters by status and database', async () => {
     const started = json<{ runId: string }>((await rewind('snapshot', 'queue-db', '--json')).out);
 
+    // A request whose identifier is markup: rejected, and shown as text, never as markup.
+    const hostile = '<img src=x onerror="document.title=1">';
+    await env.clients.events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: env.cloud.names.busName,
+            Source: 'fuzz.team',
+            DetailType: 'RestoreRequested',
+            Detail: JSON.stringify({
+              identifier: hostile,
+              task: 'create_snapshot_only',
+              requestId: 'console-markup',
+            }),
+          },
+        ],
+      }),
+    );
+
     await page.goto(`${web.url}runs`);
     await page.locator(`tr[data-run="${started.runId}"]`).waitFor();
+    await page.locator('tr[data-run]', { hasText: hostile }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.title()).toBe('Runs · Rewind');
     // The keyboard's first stop skips the navigation.
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe(

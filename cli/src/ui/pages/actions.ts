@@ -43,7 +43,7 @@ export function problemPage(title: string, err: unknown, status = 400): Page {
 
 /** What the publish does, said exactly: the event, the bus, the plan. */
 function requestPanel(ctx: ConsoleContext, request: Request, intro: Html | string): Html {
-  const plan = planFor(request.task, 'in-place');
+  const plan = planFor(request.task, request.strategy ?? 'in-place');
   return html`<div class="panel warn">
     <p>${intro}</p>
     <dl class="facts">
