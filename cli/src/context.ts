@@ -224,7 +224,7 @@ export async function withClients<T>(
 }
 
 /** Turns a missing table/bus/queue or an unreachable endpoint into what to do about it. */
-function explainAwsError(err: unknown, target: Target): unknown {
+export function explainAwsError(err: unknown, target: Target): unknown {
   if (err instanceof CliError) return err;
   const name = (err as { name?: string }).name ?? '';
   const message = (err as Error).message ?? String(err);

@@ -10,6 +10,7 @@ import { replayCommand } from './commands/replay';
 import { cloneCommand, restoreCommand, snapshotCommand } from './commands/restore';
 import { statusCommand } from './commands/status';
 import { schedulesCommand, snapshotsCommand } from './commands/snapshots';
+import { uiCommand } from './commands/ui';
 import { CliError, UsageError } from './errors';
 import { processIo, type Io } from './io';
 
@@ -26,6 +27,7 @@ const COMMANDS: readonly Command[] = [
   redriveCommand,
   dlqCommand,
   eventsCommand,
+  uiCommand,
   localCommand,
   demoCommand,
 ];

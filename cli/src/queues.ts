@@ -9,6 +9,7 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { Clients } from './context';
 import {
   DLQ_ATTRIBUTES,
   isDeadlineCheck,
@@ -284,4 +285,71 @@ export async function moveMessages(
     await release(sqs, fromUrl, [...kept.values()]);
   }
   return { moved, failed, kept: [...kept.values()] };
+}
+
+export interface DlqContents {
+  queue: string;
+  service: ServiceName;
+  kind: DlqKind;
+  /** Where a redrive sends its messages. */
+  inbox: string;
+  approximateCount: number;
+  /** The first `limit` messages, explained. */
+  messages: PeekedMessage[];
+}
+
+/** What is in each DLQ (of every service, or of one) and why, consuming nothing: `rewind dlq`, the console's dead letters. */
+export async function inspectDlqs(
+  clients: Clients,
+  options: { service?: ServiceName; limit: number },
+): Promise<DlqContents[]> {
+  const queues: DlqContents[] = [];
+  for (const dlq of dlqsOf(clients.target.names, options.service)) {
+    const url = await queueUrl(clients.sqs, dlq.name);
+    const count = await approximateCount(clients.sqs, url);
+    const messages = count
+      ? (await peek(clients.sqs, url, options.limit)).map((m) => explainMessage(m, dlq))
+      : [];
+    queues.push({
+      queue: dlq.name,
+      service: dlq.service,
+      kind: dlq.kind,
+      inbox: dlq.inboxName,
+      approximateCount: count,
+      messages,
+    });
+  }
+  return queues;
+}
+
+export interface RedriveResult {
+  queue: string;
+  to: string;
+  moved: number;
+  failed: number;
+  /** Poison messages left in place. */
+  kept: PeekedMessage[];
+}
+
+/** Moves the DLQ messages of every service (or of one) back to its inbox, poison ones only when asked: `rewind redrive`. */
+export async function redriveDlqs(
+  clients: Clients,
+  options: { service?: ServiceName; includePoison: boolean },
+): Promise<RedriveResult[]> {
+  const results: RedriveResult[] = [];
+  for (const dlq of dlqsOf(clients.target.names, options.service)) {
+    const url = await queueUrl(clients.sqs, dlq.name);
+    const keep = (m: Message) => !options.includePoison && failureClassOf(m, dlq.kind) === 'poison';
+    const { moved, failed, kept } = (await approximateCount(clients.sqs, url))
+      ? await moveMessages(clients.sqs, url, await queueUrl(clients.sqs, dlq.inboxName), keep)
+      : { moved: 0, failed: 0, kept: [] };
+    results.push({
+      queue: dlq.name,
+      to: dlq.inboxName,
+      moved,
+      failed,
+      kept: kept.map((m) => explainMessage(m, dlq)),
+    });
+  }
+  return results;
 }

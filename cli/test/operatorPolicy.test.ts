@@ -39,6 +39,9 @@ function actionsCalled(): Set<string> {
       const service = SERVICE_OF[client!];
       if (!service) throw new Error(`${file} imports @aws-sdk/${client}: add its IAM prefix to SERVICE_OF`);
       for (const name of names!.split(',').map((n) => n.trim())) {
+        // A paginator makes the calls of its command: paginateDescribeDBClusters -> DescribeDBClusters.
+        const paginated = /^paginate(\w+)$/.exec(name)?.[1];
+        if (paginated && new RegExp(`${name}\\(`).test(text)) actions.add(`${service}:${paginated}`);
         const command = /^(\w+)Command$/.exec(name)?.[1];
         if (!command || !new RegExp(`new ${name}\\(`).test(text)) continue;
         actions.add(`${service}:${command.replace(/Batch$/, '')}`);
@@ -61,6 +64,7 @@ test('the operator policy in docs/operations.md allows every AWS action the CLI 
   expect(called).toContain('sqs:ReceiveMessage');
   expect(called).toContain('sqs:ChangeMessageVisibility');
   expect(called).toContain('events:StartReplay');
+  expect(called).toContain('rds:DescribeDBClusters'); // the console's databases page
   expect([...called].filter((a) => !documented.has(a))).toEqual([]);
   // and lists nothing the CLI does not call
   expect([...documented].filter((a) => !called.has(a))).toEqual([]);

@@ -198,7 +198,7 @@ describe('rewind restore / snapshot / status / list / replay', () => {
   });
 
   test('list merges all statuses newest first; --status and --limit narrow it', async () => {
-    const all = json<{ runs: { runId: string; status: string; createdAt: string }[] }>(
+    const all = json<{ runs: { runId: string; status: string; createdAt: string; identifier: string }[] }>(
       (await rewind('list', '--json')).out,
     );
     expect(new Set(all.runs.map((r) => r.status))).toEqual(new Set(['completed', 'failed', 'rejected']));
@@ -211,6 +211,16 @@ describe('rewind restore / snapshot / status / list / replay', () => {
     expect(json<{ runs: unknown[] }>((await rewind('list', '--limit', '1', '--json')).out).runs).toHaveLength(
       1,
     );
+    const ofOne = json<{ runs: { identifier: string }[] }>(
+      (await rewind('list', '--database', all.runs[0]!.identifier, '--json')).out,
+    );
+    expect(ofOne.runs.length).toBeGreaterThan(0);
+    expect(new Set(ofOne.runs.map((r) => r.identifier))).toEqual(new Set([all.runs[0]!.identifier]));
+    const future = await rewind('list', '--since', '2999-01-01T00:00:00Z');
+    expect(future.out).toMatch(/^No runs since 2999-01-01 00:00:00 UTC in /);
+    expect(
+      json<{ runs: unknown[] }>((await rewind('list', '--since', '1d', '--json')).out).runs,
+    ).toHaveLength(all.runs.length);
     const human = await rewind('list');
     expect(human.out).toMatch(/^RUN\s+STATUS\s+TASK\s+KIND\s+IDENTIFIER\s+CREATED \(UTC\)\s+DURATION\s+NOTE/);
     expect(human.out).toContain(`replay of `);
@@ -221,6 +231,7 @@ describe('rewind restore / snapshot / status / list / replay', () => {
       ['restore'],
       ['restore', 'orders-db', '--task', 'bogus'],
       ['list', '--status', 'sleeping'],
+      ['list', '--since', 'yesterday'],
       ['replay', 'run-x', '--from', '1h'],
       ['restore', 'orders-db', '--colour'],
     ]) {

@@ -25,7 +25,7 @@ ${TARGET_USAGE}`;
 const TAKEN_WITHIN_MS = 30_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function who(): string {
+export function who(): string {
   try {
     return userInfo().username;
   } catch {
@@ -51,6 +51,30 @@ async function awaitTaken(clients: Clients, runId: string): Promise<RunRecord> {
   }
 }
 
+/**
+ * Publishes a CancelRequested for the run (`rewind cancel`, the console's cancel) and waits until the
+ * restore service took it; refused with the reason when the run cannot be cancelled.
+ */
+export async function requestCancel(
+  clients: Clients,
+  runId: string,
+  reason: string | undefined,
+  requestedBy: string,
+): Promise<RunRecord> {
+  const before = await getRunOrExplain(clients, runId);
+  const refused = cancelRefusal(before);
+  if (refused) throw new CliError(`cannot cancel: ${refused}`);
+  const request: EventInput<'CancelRequested'> = { runId, reason, requestedBy };
+  const parsed = parseEvent('CancelRequested', request);
+  if (!parsed.ok) throw new CliError(`invalid cancel: ${parsed.message}`);
+  await putClientEvent(clients, 'CancelRequested', parsed.value, 'cancel');
+  const taken = await awaitTaken(clients, runId);
+  if (!isCancelled(taken)) {
+    throw new CliError(`cannot cancel: ${cancelRefusal(taken)}`, `see what happened: rewind status ${runId}`);
+  }
+  return taken;
+}
+
 export const cancelCommand: Command = {
   name: 'cancel',
   summary: 'Stop a run safely: end it, or roll it back once the original was set aside',
@@ -65,20 +89,7 @@ export const cancelCommand: Command = {
     const runId = positionals[0]!;
     const out = new Output(io, values.json === true);
     return withClients(values, async (clients) => {
-      const before = await getRunOrExplain(clients, runId);
-      const refused = cancelRefusal(before);
-      if (refused) throw new CliError(`cannot cancel: ${refused}`);
-      const request: EventInput<'CancelRequested'> = { runId, reason: values.reason, requestedBy: who() };
-      const parsed = parseEvent('CancelRequested', request);
-      if (!parsed.ok) throw new CliError(`invalid cancel: ${parsed.message}`);
-      await putClientEvent(clients, 'CancelRequested', parsed.value, 'cancel');
-      const taken = await awaitTaken(clients, runId);
-      if (!isCancelled(taken)) {
-        throw new CliError(
-          `cannot cancel: ${cancelRefusal(taken)}`,
-          `see what happened: rewind status ${runId}`,
-        );
-      }
+      const taken = await requestCancel(clients, runId, values.reason, who());
       const rollingBack = taken.status === 'rolling-back';
       out.line(
         rollingBack

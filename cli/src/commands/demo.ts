@@ -25,13 +25,14 @@ import { untilStopped } from '../io';
 import { Output, formatDuration } from '../output';
 import { requestRun, type RequestOutcome } from '../runRequest';
 import { runDocument } from '../runView';
+import { startConsole } from '../ui/server';
 import { printRun } from './status';
 
 /** The demo's RDS time scale: RDS durations x 0.002. */
 const DEMO_TIME_SCALE = 0.002;
 const DEMO_RDS = { profile: 'realistic' as const, timeScale: DEMO_TIME_SCALE, seed: 7 };
 
-const USAGE = `Usage: rewind demo [--identifier NAME] [--cluster-identifier NAME] [--skip-cluster] [--keep [--port N]] [--json]
+const USAGE = `Usage: rewind demo [--identifier NAME] [--cluster-identifier NAME] [--skip-cluster] [--keep [--port N]] [--ui] [--json]
 
   Starts the local cloud in this process, creates an opted-in sample PostgreSQL instance with a
   production-like configuration, restores it in place with create_snapshot while showing the run live,
@@ -45,6 +46,8 @@ const USAGE = `Usage: rewind demo [--identifier NAME] [--cluster-identifier NAME
   --skip-cluster              only the instance (quicker)
   --keep                      keep the local cloud running afterwards, with the samples and their runs, to
                               try the CLI on them (rewind list, status, restore); Ctrl-C stops it
+  --ui                        --keep, and the operations console (rewind ui) on the demo's runs: its address
+                              is printed; Ctrl-C stops both
   --port N                    with --keep: the edge port (default ${DEFAULT_PORT}, where the CLI looks by
                               default; 0 = any free port). Without --keep the demo takes any free port`;
 
@@ -221,6 +224,7 @@ export const demoCommand: Command = {
           'cluster-identifier': { type: 'string' },
           'skip-cluster': { type: 'boolean' },
           keep: { type: 'boolean' },
+          ui: { type: 'boolean' },
           port: { type: 'string' },
           json: { type: 'boolean' },
         },
@@ -232,8 +236,9 @@ export const demoCommand: Command = {
     const identifier = values.identifier ?? 'orders-db';
     const clusterIdentifier = values['cluster-identifier'] ?? 'ledger';
     const withCluster = values['skip-cluster'] !== true;
-    const keep = values.keep === true;
-    if (values.port !== undefined && !keep) throw new UsageError('--port goes with --keep', USAGE);
+    const ui = values.ui === true;
+    const keep = values.keep === true || ui;
+    if (values.port !== undefined && !keep) throw new UsageError('--port goes with --keep (or --ui)', USAGE);
     const port = values.port === undefined ? (keep ? DEFAULT_PORT : 0) : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port must be 0-65535, not "${values.port}"`, USAGE);
@@ -296,11 +301,20 @@ export const demoCommand: Command = {
           [`npx rewind list${target}`, 'the runs'],
           [`npx rewind status ${instance.run.runId}${target}`, 'a run and its timeline'],
           [`npx rewind restore ${identifier} --wait${target}`, 'restore it again, from its newest snapshot'],
+          [`npx rewind ui${target}`, 'the operations console, in a browser'],
           [`export AWS_ENDPOINT_URL=${cloud.endpoint}`, 'then the CLI needs no --endpoint'],
         ]);
+        const web = ui ? await startConsole(clients) : undefined;
+        if (web) {
+          out.line();
+          out.line(
+            `${out.paint('bold', 'The operations console')} is on ${web.url}: the runs above, their timelines, the databases, the dead letters.`,
+          );
+        }
         out.line('Ctrl-C to stop.');
         const signal = await untilStopped();
-        out.line(`${signal}: stopping the local cloud.`);
+        await web?.close();
+        out.line(`${signal}: stopping ${web ? 'the console and ' : ''}the local cloud.`);
       } else {
         out.line('Stopping the local cloud. Next:');
         commandLines(out, [

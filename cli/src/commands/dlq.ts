@@ -1,21 +1,10 @@
-import type { Message } from '@aws-sdk/client-sqs';
 import { SERVICE_NAMES, type ServiceName } from '@rewind/shared';
 import type { Command } from '../command';
 import { withClients } from '../context';
 import { UsageError } from '../errors';
 import { intOption, parseCommand, TARGET_USAGE } from '../options';
 import { formatTime, Output } from '../output';
-import {
-  approximateCount,
-  dlqsOf,
-  explainMessage,
-  failureClassOf,
-  moveMessages,
-  peek,
-  queueUrl,
-  type FailureClass,
-  type PeekedMessage,
-} from '../queues';
+import { inspectDlqs, redriveDlqs, type FailureClass } from '../queues';
 
 const DLQ_USAGE = `Usage: rewind dlq [<service>] [--limit N]
 
@@ -73,27 +62,7 @@ export const dlqCommand: Command = {
     const limit = intOption(values.limit, 'limit', 10, DLQ_USAGE);
     const out = new Output(io, values.json === true);
     return withClients(values, async (clients) => {
-      const queues: {
-        queue: string;
-        service: string;
-        kind: string;
-        approximateCount: number;
-        messages: PeekedMessage[];
-      }[] = [];
-      for (const dlq of dlqsOf(clients.target.names, service)) {
-        const url = await queueUrl(clients.sqs, dlq.name);
-        const count = await approximateCount(clients.sqs, url);
-        const messages = count
-          ? (await peek(clients.sqs, url, limit)).map((m) => explainMessage(m, dlq))
-          : [];
-        queues.push({
-          queue: dlq.name,
-          service: dlq.service,
-          kind: dlq.kind,
-          approximateCount: count,
-          messages,
-        });
-      }
+      const queues = await inspectDlqs(clients, { service, limit });
       out.table(queues, [
         { header: 'QUEUE', value: (q) => q.queue },
         { header: 'MESSAGES', value: (q) => String(q.approximateCount), align: 'right' },
@@ -162,27 +131,7 @@ export const redriveCommand: Command = {
     const includePoison = values['include-poison'] === true;
     const out = new Output(io, values.json === true);
     return withClients(values, async (clients) => {
-      const results: {
-        queue: string;
-        to: string;
-        moved: number;
-        failed: number;
-        kept: PeekedMessage[];
-      }[] = [];
-      for (const dlq of dlqsOf(clients.target.names, service)) {
-        const url = await queueUrl(clients.sqs, dlq.name);
-        const keep = (m: Message) => !includePoison && failureClassOf(m, dlq.kind) === 'poison';
-        const { moved, failed, kept } = (await approximateCount(clients.sqs, url))
-          ? await moveMessages(clients.sqs, url, await queueUrl(clients.sqs, dlq.inboxName), keep)
-          : { moved: 0, failed: 0, kept: [] };
-        results.push({
-          queue: dlq.name,
-          to: dlq.inboxName,
-          moved,
-          failed,
-          kept: kept.map((m) => explainMessage(m, dlq)),
-        });
-      }
+      const results = await redriveDlqs(clients, { service, includePoison });
       out.table(results, [
         { header: 'FROM', value: (r) => r.queue },
         { header: 'TO', value: (r) => r.to },

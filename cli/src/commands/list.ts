@@ -1,30 +1,27 @@
 import { RUN_STATUSES, type RunRecord, type RunStatus } from '@rewind/shared';
+import { parseTime } from '../archiveReplay';
 import type { Command } from '../command';
 import { withClients } from '../context';
 import { UsageError } from '../errors';
 import { intOption, parseCommand, TARGET_USAGE } from '../options';
 import { clip, formatDuration, formatTime, Output } from '../output';
-import { isInvalidRequest, reasonOf, taskOf } from '../runView';
+import { isActive, listedRun, noteOf, recentRuns } from '../runList';
+import { isInvalidRequest, taskOf } from '../runView';
 import { paintStatus } from './status';
 
-const USAGE = `Usage: rewind list [--status STATUS] [--limit N]
+const USAGE = `Usage: rewind list [--status STATUS] [--database ID] [--since T] [--limit N]
 
   Recent runs, newest first (all statuses merged unless --status). A completed run that left a warning
   shows it in STATUS and NOTE; an invalid request has no task ("-").
 
   --status STATUS   ${RUN_STATUSES.join(' | ')}
+  --database ID     only runs of this database (instance or cluster identifier)
+  --since T         only runs created since T: an ISO time, or a time ago (90s, 15m, 2h, 1d)
   --limit N         at most N runs (default 20)
 
 ${TARGET_USAGE}`;
 
 const NOTE_CHARS = 80;
-
-/** What the NOTE column says: the replay link, why the run did not complete, or its warning. */
-function noteOf(r: RunRecord): string {
-  return [r.replayOf && `replay of ${r.replayOf}`, reasonOf(r), ...r.warnings.map((w) => `warning: ${w}`)]
-    .filter(Boolean)
-    .join('; ');
-}
 
 /** The status, and whether a completed run left a warning (the set-aside original not deleted, ...). */
 function statusLabel(out: Output, r: RunRecord): string {
@@ -38,10 +35,17 @@ export const listCommand: Command = {
   summary: 'Recent runs, newest first',
   usage: USAGE,
   async run(args, io) {
-    const { values } = parseCommand(args, { status: { type: 'string' }, limit: { type: 'string' } }, USAGE, {
-      min: 0,
-      max: 0,
-    });
+    const { values } = parseCommand(
+      args,
+      {
+        status: { type: 'string' },
+        database: { type: 'string' },
+        since: { type: 'string' },
+        limit: { type: 'string' },
+      },
+      USAGE,
+      { min: 0, max: 0 },
+    );
     const limit = intOption(values.limit, 'limit', 20, USAGE);
     if (values.status && !(RUN_STATUSES as readonly string[]).includes(values.status)) {
       throw new UsageError(
@@ -49,21 +53,25 @@ export const listCommand: Command = {
         USAGE,
       );
     }
-    const statuses = values.status ? [values.status as RunStatus] : RUN_STATUSES;
+    const since = values.since === undefined ? undefined : parseTime(values.since);
+    if (values.since !== undefined && !since)
+      throw new UsageError(`--since: not a time: "${values.since}" (ISO time, 15m, 2h, 1d)`, USAGE);
     const out = new Output(io, values.json === true);
     return withClients(values, async (clients) => {
-      // Each status query is newest first; the merge keeps the newest `limit` of all.
-      const pages = await Promise.all(statuses.map((s) => clients.store.listRuns(s, { limit })));
-      const runs = pages
-        .flatMap((p) => p.runs)
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.runId.localeCompare(a.runId))
-        .slice(0, limit);
+      const runs = await recentRuns(clients, {
+        status: values.status as RunStatus | undefined,
+        identifier: values.database,
+        since: since?.toISOString(),
+        limit,
+      });
       const duration = (r: RunRecord) =>
-        r.status === 'running' || r.status === 'rolling-back'
+        isActive(r)
           ? `${formatDuration(Date.now() - Date.parse(r.createdAt))}…`
           : formatDuration(Date.parse(r.updatedAt) - Date.parse(r.createdAt));
       if (!runs.length) {
-        out.line(`No ${values.status ? `${values.status} ` : ''}runs in ${clients.target.names.tableName}.`);
+        out.line(
+          `No ${values.status ? `${values.status} ` : ''}runs${values.database ? ` of ${values.database}` : ''}${since ? ` since ${formatTime(since.toISOString())} UTC` : ''} in ${clients.target.names.tableName}.`,
+        );
       } else {
         out.table(runs, [
           { header: 'RUN', value: (r) => r.runId },
@@ -80,20 +88,7 @@ export const listCommand: Command = {
       }
       out.document({
         table: clients.target.names.tableName,
-        runs: runs.map((r) => ({
-          runId: r.runId,
-          status: r.status,
-          task: taskOf(r) ?? null,
-          kind: r.kind,
-          identifier: r.identifier,
-          createdAt: r.createdAt,
-          updatedAt: r.updatedAt,
-          requestId: r.requestId,
-          replayOf: r.replayOf,
-          ...(isInvalidRequest(r) ? { invalidRequest: true } : {}),
-          reason: reasonOf(r),
-          warnings: r.warnings,
-        })),
+        runs: runs.map(listedRun),
       });
       return 0;
     });

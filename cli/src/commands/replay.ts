@@ -61,6 +61,28 @@ const REFUSED: Partial<Record<RunRecord['status'], (run: RunRecord) => [string, 
       : undefined,
 };
 
+/**
+ * The request that runs `runId` again (`rewind replay <run-id>`, the console's replay): refused with the
+ * reason and what to do instead when the run is under way, completed, failed to roll back, or invalid.
+ */
+export async function replayRequestOf(
+  clients: Clients,
+  runId: string,
+): Promise<EventInput<'RestoreRequested'> & { requestId: string }> {
+  const old = await getRunOrExplain(clients, runId);
+  const refused = REFUSED[old.status]?.(old);
+  if (refused) throw new CliError(...refused);
+  const request = replayRequest(old, await nextReplayId(clients, old));
+  const valid = parseEvent('RestoreRequested', request);
+  if (!valid.ok) {
+    throw new CliError(
+      `the request of ${old.runId} is invalid, replaying it would be rejected again: ${valid.issues.join('; ')}`,
+      'send a corrected request with: rewind restore <identifier> --task TASK',
+    );
+  }
+  return request;
+}
+
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'Run a failed or rejected request again; or replay the bus archive (--from/--to)',
@@ -115,17 +137,7 @@ export const replayCommand: Command = {
     }
 
     return withClients(values, async (clients) => {
-      const old = await getRunOrExplain(clients, positionals[0]!);
-      const refused = REFUSED[old.status]?.(old);
-      if (refused) throw new CliError(...refused);
-      const request = replayRequest(old, await nextReplayId(clients, old));
-      const valid = parseEvent('RestoreRequested', request);
-      if (!valid.ok) {
-        throw new CliError(
-          `the request of ${old.runId} is invalid, replaying it would be rejected again: ${valid.issues.join('; ')}`,
-          'send a corrected request with: rewind restore <identifier> --task TASK',
-        );
-      }
+      const request = await replayRequestOf(clients, positionals[0]!);
       const outcome = await requestRun(clients, out, request, { wait: values.wait === true, usage: USAGE });
       return outcome.exitCode;
     });

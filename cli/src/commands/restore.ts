@@ -1,4 +1,4 @@
-import { parseEvent, STRATEGIES, TASKS, type Strategy, type Task } from '@rewind/shared';
+import { parseEvent, STRATEGIES, TASKS, type EventInput, type Strategy, type Task } from '@rewind/shared';
 import type { Command } from '../command';
 import { withClients } from '../context';
 import { UsageError } from '../errors';
@@ -88,24 +88,62 @@ async function request(
   if (v.time && v.snapshot) throw new UsageError('give --snapshot or --time, not both', usage);
   if (v.strategy !== undefined && !(STRATEGIES as readonly string[]).includes(v.strategy))
     throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, not "${v.strategy}"`, usage);
-  const request = {
-    identifier: positionals[0]!,
-    task: task as Task,
-    isCluster: values.cluster === true,
-    ...(clone ? { targetIdentifier: positionals[1]! } : {}),
-    ...(v.snapshot !== undefined ? { snapshotIdentifier: v.snapshot } : {}),
-    ...(v.strategy !== undefined ? { strategy: v.strategy as Strategy } : {}),
-    ...(v.time !== undefined ? { restoreTime: v.time } : {}),
-    requestId: values['request-id'] ?? newRequestId(),
-  };
-  // Checked before anything is reached, and said in the command's own terms.
-  const parsed = parseEvent('RestoreRequested', request);
-  if (!parsed.ok) throw new UsageError(parsed.issues.map(inFlags).join('; '), usage);
+  const request = restoreRequestOf(
+    {
+      identifier: positionals[0]!,
+      task: task as Task,
+      isCluster: values.cluster === true,
+      targetIdentifier: clone ? positionals[1]! : undefined,
+      snapshotIdentifier: v.snapshot,
+      strategy: v.strategy as Strategy | undefined,
+      restoreTime: v.time,
+      requestId: values['request-id'],
+    },
+    (issues) => new UsageError(issues.map(inFlags).join('; '), usage),
+  );
   const out = new Output(io, values.json === true);
   return withClients(values, async (clients) => {
     const outcome = await requestRun(clients, out, request, { wait: values.wait === true, usage });
     return outcome.exitCode;
   });
+}
+
+/**
+ * A RestoreRequested as `rewind restore` / `rewind snapshot` and the console send it (request id
+ * `cli-<time>-<random>` unless given), checked against the contract before anything is reached: the
+ * issues go to `invalid`, which says them in the caller's terms.
+ */
+export function restoreRequestOf(
+  fields: {
+    identifier: string;
+    task: Task;
+    isCluster: boolean;
+    targetIdentifier?: string;
+    snapshotIdentifier?: string;
+    strategy?: Strategy;
+    restoreTime?: string;
+    requestId?: string;
+  },
+  invalid: (issues: string[]) => Error,
+): EventInput<'RestoreRequested'> & { requestId: string } {
+  const request = {
+    identifier: fields.identifier,
+    task: fields.task,
+    isCluster: fields.isCluster,
+    ...(fields.targetIdentifier !== undefined ? { targetIdentifier: fields.targetIdentifier } : {}),
+    ...(fields.snapshotIdentifier !== undefined ? { snapshotIdentifier: fields.snapshotIdentifier } : {}),
+    ...(fields.strategy !== undefined ? { strategy: fields.strategy } : {}),
+    ...(fields.restoreTime !== undefined ? { restoreTime: fields.restoreTime } : {}),
+    requestId: fields.requestId ?? newRequestId(),
+  };
+  const parsed = parseEvent('RestoreRequested', request);
+  const issues = parsed.ok ? [] : [...parsed.issues];
+  if (fields.snapshotIdentifier !== undefined && fields.task !== 'db_restore' && fields.task !== 'clone')
+    issues.push(
+      `snapshotIdentifier: a snapshot to restore from goes with the task db_restore (or clone), not ${fields.task}`,
+    );
+  if (issues.length) throw invalid(issues);
+  return request;
 }
 
 /** The request fields the command sets, and the argument or flag that sets each. */

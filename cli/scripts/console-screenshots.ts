@@ -1,0 +1,130 @@
+/**
+ * `npm run docs:screenshots`: the console's pages as docs/console/*.png, from a scenario run on a local
+ * cloud in this process (a completed restore, a failed one rolled back, a run under way, a dead letter),
+ * taken by headless chromium. Run it again after changing a page.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { setMaxListeners } from 'node:events';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { createSampleCluster, createSampleInstance, startLocalCloud } from '@rewind/local';
+import type { RunRecord } from '@rewind/shared';
+import { createClients, type Clients } from '../src/context';
+import { queueUrl } from '../src/queues';
+import { awaitRun, publishRequest } from '../src/requests';
+import { startConsole } from '../src/ui/server';
+import { chromiumAvailable, CHROMIUM, launchBrowser } from './browser';
+
+const OUT = resolve(__dirname, '../../docs/console');
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function start(clients: Clients, detail: Parameters<typeof publishRequest>[1]): Promise<RunRecord> {
+  return awaitRun(clients, await publishRequest(clients, detail, 'screenshots'));
+}
+
+async function until(clients: Clients, runId: string, done: (r: RunRecord) => boolean): Promise<RunRecord> {
+  for (let i = 0; i < 1200; i++) {
+    const run = await clients.store.getRun(runId);
+    if (run && done(run)) return run;
+    await sleep(100);
+  }
+  throw new Error(`run ${runId} did not get there in 2 minutes`);
+}
+const ended = (r: RunRecord) => r.status !== 'running' && r.status !== 'rolling-back';
+
+async function main() {
+  if (!chromiumAvailable())
+    throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set REWIND_CHROMIUM)`);
+  mkdirSync(OUT, { recursive: true });
+  setMaxListeners(64);
+  const cloud = await startLocalCloud({
+    port: 0,
+    quiet: true,
+    rds: { profile: 'realistic', timeScale: 0.002, seed: 7 },
+    log: () => undefined,
+    // The services' own log lines are not what this script shows.
+    env: { REWIND_LOG_LEVEL: 'error' },
+  });
+  const clients = createClients({
+    endpoint: cloud.endpoint,
+    local: true,
+    region: cloud.identity.region,
+    names: cloud.names,
+    description: `the local cloud at ${cloud.endpoint}`,
+  });
+  const web = await startConsole(clients, { liveMs: 500 });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    const shot = async (name: string, path: string) => {
+      await page.goto(`${web.url}${path}`);
+      await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
+      process.stdout.write(`  docs/console/${name}.png\n`);
+    };
+    for (const id of ['orders-db', 'billing-db', 'reports-db']) await createSampleInstance(clients.rds, id);
+    await createSampleCluster(clients.rds, 'ledger');
+    await createSampleInstance(clients.rds, 'scratch-db', { Tags: [] });
+
+    await cloud.admin.post('/_rewind/rds/faults', {
+      operations: [{ operation: 'restore', identifier: 'billing-db', outcome: 'failed', times: 1 }],
+    });
+    const [completed, failed, cluster] = await Promise.all([
+      start(clients, { identifier: 'orders-db', task: 'create_snapshot', requestId: 'docs-orders' }),
+      start(clients, { identifier: 'billing-db', task: 'create_snapshot', requestId: 'docs-billing' }),
+      start(clients, {
+        identifier: 'ledger',
+        isCluster: true,
+        task: 'create_snapshot_only',
+        requestId: 'docs-ledger',
+      }),
+    ]);
+    await Promise.all([completed, failed, cluster].map((r) => until(clients, r.runId, ended)));
+
+    await clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: await queueUrl(clients.sqs, cloud.names.inboxDlq('restore')),
+        MessageBody: JSON.stringify({
+          version: '0',
+          id: 'evt-docs-reports',
+          'detail-type': 'RestoreRequested',
+          source: 'my.team',
+          account: cloud.identity.accountId,
+          time: new Date().toISOString(),
+          region: cloud.identity.region,
+          resources: [],
+          detail: { identifier: 'reports-db', task: 'create_snapshot_only', requestId: 'docs-reports' },
+        }),
+      }),
+    );
+
+    // A run under way: the runs page and the choreography show where it is.
+    const live = await start(clients, {
+      identifier: 'orders-db',
+      task: 'db_restore',
+      requestId: 'docs-orders-again',
+    });
+    await until(clients, live.runId, (r) => r.run.next === 'restore' || ended(r));
+    await shot('choreography', `choreography?run=${encodeURIComponent(live.runId)}`);
+    await shot('runs', 'runs');
+    await shot('databases', 'databases');
+    await until(clients, live.runId, ended);
+
+    await shot('run', `runs/${encodeURIComponent(completed.runId)}`);
+    await shot('run-failed', `runs/${encodeURIComponent(failed.runId)}`);
+    await shot('dead-letters', 'dead-letters');
+    await shot('redrive', 'dead-letters/redrive?service=restore');
+  } finally {
+    await browser.close();
+    await web.close();
+    clients.close();
+    await cloud.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

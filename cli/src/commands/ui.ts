@@ -1,0 +1,58 @@
+import type { Command } from '../command';
+import { createClients, resolveTarget } from '../context';
+import { UsageError } from '../errors';
+import { untilStopped } from '../io';
+import { intOption, parseCommand, TARGET_USAGE } from '../options';
+import { Output } from '../output';
+import { startConsole } from '../ui/server';
+
+const USAGE = `Usage: rewind ui [--port N] [--refresh MS]
+
+  The operations console: a web page on http://127.0.0.1:<port>/ that reads what the CLI reads (runs and
+  their timelines, databases, dead-letter queues, the topology) and acts as the CLI does (replay, redrive,
+  restore, snapshot), each action after a confirmation that says exactly what it does. It creates nothing
+  in the account, listens on 127.0.0.1 only, answers only to that address (not to another host name: DNS
+  rebinding), sends no CORS headers, and acts only on a POST carrying this session's token. Ctrl-C stops it.
+
+  --port N       the port (default: a free one, printed)
+  --refresh MS   how often live pages refresh (default 1000 on an endpoint, 5000 on AWS)
+
+${TARGET_USAGE}`;
+
+export const uiCommand: Command = {
+  name: 'ui',
+  summary: 'The operations console: runs, timelines, choreography, databases, dead letters (web, localhost)',
+  usage: USAGE,
+  async run(args, io) {
+    const { values } = parseCommand(args, { port: { type: 'string' }, refresh: { type: 'string' } }, USAGE, {
+      min: 0,
+      max: 0,
+    });
+    const port = intOption(values.port, 'port', 0, USAGE, 0);
+    if (port > 65535) throw new UsageError(`--port must be 0-65535, not "${values.port}"`, USAGE);
+    const out = new Output(io, values.json === true);
+    const clients = createClients(await resolveTarget(values));
+    const liveMs = intOption(values.refresh, 'refresh', clients.target.endpoint ? 1000 : 5000, USAGE, 200);
+    try {
+      const web = await startConsole(clients, { port, liveMs }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EADDRINUSE')
+          throw new UsageError(
+            `port ${port} is in use on 127.0.0.1: pass another --port, or none for a free one`,
+            USAGE,
+          );
+        throw err;
+      });
+      out.line(
+        `Rewind console on ${web.url} (reading ${clients.target.description}, prefix ${clients.target.names.prefix})`,
+      );
+      out.line('Open it in a browser on this machine. Ctrl-C to stop.');
+      out.document({ url: web.url, target: clients.target.description, prefix: clients.target.names.prefix });
+      const signal = await untilStopped();
+      out.line(`${signal}: console stopped.`);
+      await web.close();
+      return 0;
+    } finally {
+      clients.close();
+    }
+  },
+};

@@ -1,0 +1,250 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable, CHROMIUM, launchBrowser } from '../../scripts/browser';
+import { queueUrl } from '../../src/queues';
+import { awaitRun } from '../../src/requests';
+import { startConsole, type RunningConsole } from '../../src/ui/server';
+import { bufferIo } from '../../src/io';
+import { run } from '../../src/main';
+import { json, rewindIn, startCloud } from '../helpers';
+
+/**
+ * The `rewind ui` command; then the console in a real headless chromium, against a local cloud running the real handlers: one cloud,
+ * one console and one browser for the file. Screenshots are kept in test-artifacts/console/.
+ */
+
+const ARTIFACTS = resolve(__dirname, '../../../test-artifacts/console');
+const available = chromiumAvailable();
+if (!available)
+  process.stderr.write(
+    `Skipping the console's browser tests: no chromium at ${CHROMIUM} (apt-get install chromium, as .ci/run does; or set REWIND_CHROMIUM)\n`,
+  );
+const describeInBrowser = available ? describe : describe.skip;
+
+let env: Awaited<ReturnType<typeof startCloud>>;
+let web: RunningConsole;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+let failingRunId: string;
+
+const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+const rewind = (...args: string[]) => rewindIn(env.cloud.endpoint, args);
+
+beforeAll(async () => {
+  env = await startCloud(['orders-db', 'billing-db', 'queue-db', 'letters-db', 'hold-db']);
+  web = await startConsole(env.clients, { liveMs: 300 });
+  if (!available) return;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.close();
+  await env?.stop();
+  if (available) process.stdout.write(`console screenshots: ${ARTIFACTS}\n`);
+});
+
+test('rewind ui serves the console on 127.0.0.1 for the target, prints where, and stops on Ctrl-C', async () => {
+  const io = bufferIo();
+  const exited = run(['ui', '--endpoint', env.cloud.endpoint, '--refresh', '500'], io);
+  let url: string | undefined;
+  for (let i = 0; i < 100 && !url; i++) {
+    url = /Rewind console on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(io.out())?.[1];
+    if (!url) await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(io.out()).toContain(`reading the local cloud at ${env.cloud.endpoint}, prefix rewind-local`);
+  const page = await fetch(`${url!}databases`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('data-database="orders-db"');
+  process.emit('SIGINT');
+  expect(await exited).toBe(0);
+  expect(io.out()).toContain('SIGINT: console stopped.');
+  expect(await run(['ui', '--port', 'x'], bufferIo())).toBe(2);
+});
+
+describeInBrowser('the console in a browser', () => {
+  test('the runs page lists a run the test started, and filters by status and database', async () => {
+    const started = json<{ runId: string }>((await rewind('snapshot', 'queue-db', '--json')).out);
+
+    // A request whose identifier is markup: rejected, and shown as text, never as markup.
+    const hostile = '<img src=x onerror="document.title=1">';
+    await env.clients.events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: env.cloud.names.busName,
+            Source: 'fuzz.team',
+            DetailType: 'RestoreRequested',
+            Detail: JSON.stringify({
+              identifier: hostile,
+              task: 'create_snapshot_only',
+              requestId: 'console-markup',
+            }),
+          },
+        ],
+      }),
+    );
+
+    await page.goto(`${web.url}runs`);
+    await page.locator(`tr[data-run="${started.runId}"]`).waitFor();
+    await page.locator('tr[data-run]', { hasText: hostile }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('main img').count()).toBe(0);
+    expect(await page.title()).toBe('Runs · Rewind');
+    // The keyboard's first stop skips the navigation.
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe(
+      'Skip to content',
+    );
+    expect(await page.locator(`tr[data-run="${started.runId}"]`).innerText()).toMatch(
+      /create_snapshot_only\s+instance\s+queue-db/,
+    );
+
+    await page.getByLabel('Database').fill('queue-db');
+    await page.getByLabel('Status').selectOption('completed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator(`tr[data-run="${started.runId}"]`).waitFor({ timeout: 30_000 });
+    const rows = await page.locator('tbody tr[data-run]').allInnerTexts();
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toMatch(/completed.*queue-db/s);
+    expect(page.url()).toContain('status=completed');
+    await shot('runs');
+  });
+
+  test("a run's page shows each step and follows the run live until RunCompleted", async () => {
+    // A run that fails, for the next test, started now so that both run at once.
+    await env.cloud.admin.post('/_rewind/rds/faults', {
+      operations: [{ operation: 'restore', identifier: 'billing-db', outcome: 'failed', times: 1 }],
+    });
+    failingRunId = json<{ runId: string }>(
+      (await rewind('restore', 'billing-db', '--task', 'create_snapshot', '--json')).out,
+    ).runId;
+
+    // Started from the databases page: restore, with a confirmation that shows the exact request.
+    await page.goto(`${web.url}databases`);
+    await page.getByRole('link', { name: 'Restore orders-db…' }).click();
+    await page.getByLabel('Task').selectOption('create_snapshot');
+    await page.getByRole('button', { name: 'Review…' }).click();
+    const request = await page.locator('pre').innerText();
+    expect(JSON.parse(request)).toMatchObject({
+      identifier: 'orders-db',
+      task: 'create_snapshot',
+      isCluster: false,
+    });
+    expect(await page.locator('main').innerText()).toContain('snapshot → set-aside → restore → cleanup');
+    await page.getByRole('button', { name: 'Restore orders-db' }).click();
+    await page.waitForURL(/\/runs\/[^/]+$/);
+    const runId = decodeURIComponent(page.url().split('/runs/')[1]!);
+    expect(await page.locator('h1').innerText()).toContain(runId);
+
+    // The page is not reloaded: the marker survives while the content follows the run.
+    await page.evaluate(() => ((globalThis as unknown as { marker: number }).marker = 42));
+    // A keyboard user's focus stays where it was while the content is replaced.
+    await page.getByRole('link', { name: 'Where it is in the choreography' }).focus();
+    await page.locator('tr[data-step="set-aside"] .s-done').waitFor({ timeout: 60_000 });
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe(
+      'Where it is in the choreography',
+    );
+    await shot('run-live');
+    await page.locator('tr[data-event="RunCompleted"]').waitFor({ timeout: 60_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { marker?: number }).marker)).toBe(42);
+    for (const step of ['intake', 'snapshot', 'set-aside', 'restore', 'cleanup'])
+      expect(await page.locator(`tr[data-step="${step}"]`).innerText()).toContain('done');
+    expect(await page.locator('#live-status').innerText()).toContain('Finished');
+    expect(await page.locator('.gantt .seg.rds').count()).toBeGreaterThanOrEqual(4);
+    expect(await page.locator('h1 .badge').innerText()).toBe('completed');
+    await shot('run');
+
+    await page.getByRole('link', { name: 'Where it is in the choreography' }).click();
+    expect(await page.locator('ol[aria-label="The run\'s path"]').innerText()).toMatch(
+      /restore published RunStarted \(next: snapshot\) → snapshot/,
+    );
+    await shot('choreography');
+  });
+
+  test('a failed run shows the failed step, the reason, the rollback and the alert', async () => {
+    await page.goto(`${web.url}runs/${encodeURIComponent(failingRunId)}`);
+    await page.locator('tr[data-event="RunFailed"]').waitFor({ timeout: 60_000 });
+    const failure = await page.locator('section[aria-labelledby="h-failure"]').innerText();
+    expect(failure).toMatch(/Failed step\s+restore/);
+    expect(failure).toMatch(/Reason\s+.*billing-db.*failed/i);
+    expect(failure).toMatch(/discard: done/);
+    expect(failure).toMatch(/rename-back: done/);
+    expect(failure).toContain('RollbackCompleted');
+    expect(await page.locator('tr[data-step="restore"]').innerText()).toContain('failed');
+    await page.locator('#h-alerts + ul li', { hasText: 'Alert sent' }).waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('link', { name: 'Replay…' }).count()).toBe(1);
+    await shot('run-failed');
+
+    await page.goto(`${web.url}databases`);
+    expect(await page.locator('tr[data-database="billing-db"]').innerText()).toMatch(
+      /yes\s+free\s+run-\S+\s+failed/,
+    );
+    await shot('databases');
+  });
+
+  test('a dead letter is redriven from the page, and its run completes', async () => {
+    const requestId = 'console-dlq-1';
+    await env.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: await queueUrl(env.clients.sqs, env.cloud.names.inboxDlq('restore')),
+        MessageBody: JSON.stringify({
+          version: '0',
+          id: `evt-${requestId}`,
+          'detail-type': 'RestoreRequested',
+          source: 'my.team',
+          account: '000000000000',
+          time: new Date().toISOString(),
+          region: 'us-east-1',
+          resources: [],
+          detail: { identifier: 'letters-db', task: 'create_snapshot_only', requestId },
+        }),
+      }),
+    );
+
+    await page.goto(`${web.url}dead-letters`);
+    const row = page.locator('#svc-restore').locator('..').locator('tr[data-message]');
+    await row.first().waitFor();
+    expect(await row.first().innerText()).toMatch(/transient[\s\S]*RestoreRequested/);
+    await shot('dead-letters');
+
+    await page.getByRole('link', { name: 'Redrive restore…' }).click();
+    expect(await page.locator('main').innerText()).toMatch(
+      /rewind-local-restore-inbox-dlq → rewind-local-restore-inbox: 1 message/,
+    );
+    await page.getByRole('button', { name: 'Redrive 1 message(s)' }).click();
+    expect(await page.locator('[role="status"].panel').innerText()).toContain('1 message(s) moved back');
+
+    const run = await awaitRun(env.clients, `evt-${requestId}`);
+    await page.goto(`${web.url}runs/${encodeURIComponent(run.runId)}`);
+    await page.locator('tr[data-event="RunCompleted"]').waitFor({ timeout: 60_000 });
+    await page.goto(`${web.url}dead-letters`);
+    expect(await page.locator('main').innerText()).toContain('All dead-letter queues are empty.');
+  });
+
+  test('a run held up by RDS is cancelled from its page, after a confirmation that says what happens', async () => {
+    // RDS throttles every snapshot of hold-db: the run waits at its snapshot step.
+    await env.cloud.admin.post('/_rewind/rds/faults', {
+      apiErrors: [{ action: 'CreateDBSnapshot', code: 'Throttling', status: 400, identifier: 'hold-db*' }],
+    });
+    const { runId } = json<{ runId: string }>((await rewind('snapshot', 'hold-db', '--json')).out);
+
+    await page.goto(`${web.url}runs/${encodeURIComponent(runId)}`);
+    await page.getByRole('link', { name: 'Cancel…' }).click();
+    expect(await page.locator('main').innerText()).toMatch(
+      /at step snapshot[\s\S]*hold-db has not been touched: the run ends at once/,
+    );
+    await page.getByLabel(/^Why/).fill('RDS throttles it');
+    await page.getByRole('button', { name: `Cancel ${runId}` }).click();
+    await page.waitForURL(new RegExp(`/runs/${runId}$`));
+    await page.locator('tr[data-event="RunFailed"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('section[aria-labelledby="h-failure"]').innerText()).toMatch(
+      /Cancelled[\s\S]*RDS throttles it/,
+    );
+    await env.cloud.admin.post('/_rewind/rds/faults', {});
+  });
+});
