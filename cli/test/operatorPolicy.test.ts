@@ -10,6 +10,7 @@ const SERVICE_OF: Record<string, string> = {
   'client-eventbridge': 'events',
   'client-rds': 'rds',
   'client-dynamodb': 'dynamodb',
+  'client-scheduler': 'scheduler',
 };
 
 /** Commands that run a local cloud of their own (not against a deployed stage). */

@@ -60,6 +60,7 @@ describe('the policy file', () => {
         },
       ],
       snapshotPolicies: [],
+      drPlans: { plans: {} },
     });
   });
 
@@ -78,7 +79,7 @@ describe('the policy file', () => {
       snapshotPolicy: [],
     });
     expect(lines).toEqual([
-      'snapshotPolicy: is not a section; the sections are schedules, snapshotPolicies (and "$comment")',
+      'snapshotPolicy: is not a section; the sections are schedules, snapshotPolicies, drPlans (and "$comment")',
       expect.stringMatching(/^snapshotPolicies\[0\] \(orders-twice-daily\)\.schedule: .*rate\(12 hours\)/),
       expect.stringMatching(
         /^snapshotPolicies\[0\] \(orders-twice-daily\)\.retention: says nothing: give "keepLast".*"maxAgeDays"/,
@@ -128,12 +129,26 @@ describe('the policy file', () => {
     ]);
   });
 
+  test('DR plans are a section of the same file: their mistakes join the others, one line each', () => {
+    const lines = mistakes({
+      drPlans: { failover: 'missing', plans: { 'to-west': { layers: [] } } },
+    });
+    expect(lines).toEqual([
+      expect.stringMatching(/^drPlans: plan "to-west".*at least one layer/),
+      expect.stringMatching(/^drPlans: failover names plan "missing", which is not defined/),
+    ]);
+  });
+
   test('a file that is not there or not JSON says so, with its path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rewind-policies-'));
     writeFileSync(join(dir, 'bad.json'), '{ "snapshotPolicies": [ }');
     expect(() => readPolicyFile(join(dir, 'bad.json'))).toThrow(/bad\.json: is not JSON .*fix the syntax/);
     expect(() => readPolicyFile(join(dir, 'missing.json'))).toThrow(/missing\.json: cannot read the file/);
-    expect(readPolicyFile(undefined)).toEqual({ schedules: [], snapshotPolicies: [] });
+    expect(readPolicyFile(undefined)).toEqual({
+      schedules: [],
+      snapshotPolicies: [],
+      drPlans: { plans: {} },
+    });
   });
 });
 
