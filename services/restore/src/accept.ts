@@ -20,7 +20,7 @@ import {
   type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
-import { checkCloneTarget, checkRequestShape } from './clone';
+import { checkCloneTarget, checkRequestShape, storedRequest } from './clone';
 import { inspect, resolveSnapshot } from './inspect';
 import { Rejection } from './rejection';
 import { pointInTimeOf } from './restoreWindow';
@@ -109,7 +109,7 @@ export async function accept(
     strategy: req.strategy,
     run,
     status: 'running',
-    request: { ...req, source: envelope.source },
+    request: { ...storedRequest(req), source: envelope.source },
     requestId: req.requestId,
     replayOf: req.replayOf,
     names,

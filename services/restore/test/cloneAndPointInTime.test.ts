@@ -80,6 +80,8 @@ describe('intake', () => {
       { restoreFrom: 'orders-db-nightly' },
       {},
     ]);
+    // kept without the defaulted strategy (a clone takes none), so `rewind replay` can send it again
+    expect(run.request).not.toHaveProperty('strategy');
     expect(await bed.store.getLock('instance', 'orders-db-copy')).toBeDefined();
     expect(await bed.store.getLock('instance', 'orders-db')).toBeUndefined();
   });
