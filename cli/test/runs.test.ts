@@ -263,6 +263,10 @@ describe('rewind clone / restore --time', () => {
       'RestoreCompleted',
       'RunCompleted',
     ]);
+    const human = await rewind('status', doc.runId);
+    expect(human.out).toContain(`clone of instance billing-db-copy from billing-db as of latest`);
+    const failedView = await rewind('status', old.runId);
+    expect(failedView.out).toMatch(/discard\s+done in \S+\s+RollbackCompleted/);
   });
 
   test('usage errors name the flag to fix, before anything is sent', async () => {
