@@ -29,9 +29,11 @@ import { assessRestore } from './restoreSafety';
 type Request = EventDetail<'RestoreRequested'>;
 
 /**
- * A valid request becomes a run: the database inspected (one inspection per kind), the snapshot
- * resolved and assessed, the lock taken, the run written with its captured configuration and RunStarted
- * in its outbox. Anything wrong is a Rejection (intake answers it).
+ * A valid request becomes a run: the database (a clone's source) inspected (one inspection per kind),
+ * the snapshot resolved and assessed or the point in time checked against the restorable window, a
+ * clone's names checked free, the lock taken (on the database the run changes: a clone's target), the run
+ * written with its captured configuration and RunStarted in its outbox. Anything wrong is a Rejection
+ * (intake answers it).
  */
 export async function accept(
   ctx: ServiceContext,
