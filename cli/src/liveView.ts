@@ -30,8 +30,13 @@ export function runHeader(out: Output, run: RunRecord): string[] {
     run.replayOf && `replay of ${run.replayOf}`,
   ].filter(Boolean);
   const task = taskOf(run);
+  // Where the restore reads from: a clone's source, a point in time.
+  const from = [
+    run.cloneOf && `from ${run.cloneOf}`,
+    run.pointInTime && `as of ${run.pointInTime.time}`,
+  ].filter(Boolean);
   const what = task
-    ? `${task} of ${run.kind} ${run.identifier}`
+    ? `${task} of ${run.kind} ${run.identifier}${from.length ? ` ${from.join(' ')}` : ''}`
     : `an invalid request${run.identifier === '(invalid)' ? '' : ` for ${run.identifier}`} (it names no valid task)`;
   return [
     `${out.paint('bold', `Run ${run.runId}`)}: ${what}${links.length ? ` (${links.join(', ')})` : ''}`,
@@ -136,8 +141,13 @@ function summarise(out: Output, run: RunRecord, timeline: LogEntry[], cliTerms?:
   const took = formatDuration(runDurationMs(run, timeline));
   if (run.status === 'completed') {
     const snapshot = run.names.snapshot ?? run.names.restoreFrom;
+    const source = run.pointInTime
+      ? ` (${run.pointInTime.sourceIdentifier} as of ${run.pointInTime.time})`
+      : snapshot
+        ? ` (snapshot ${snapshot})`
+        : '';
     out.line(
-      `${out.paint('green', 'RunCompleted')}${run.warnings.length ? out.paint('yellow', ' with a warning') : ''} in ${took}: ${run.task} of ${run.identifier}${snapshot ? ` (snapshot ${snapshot})` : ''}`,
+      `${out.paint('green', 'RunCompleted')}${run.warnings.length ? out.paint('yellow', ' with a warning') : ''} in ${took}: ${run.task} of ${run.identifier}${source}`,
     );
     for (const w of run.warnings) out.line(`  ${out.paint('yellow', `warning: ${w}`)}`);
     return;
@@ -150,7 +160,13 @@ function summarise(out: Output, run: RunRecord, timeline: LogEntry[], cliTerms?:
         : 'RunFailed';
   out.line(`${out.paint('red', label)} after ${took}: ${reasonOf(run, cliTerms) ?? run.status}`);
   const failed = timeline.find((e) => e.type === 'RunFailed')?.detail as { rolledBack?: boolean } | undefined;
-  if (failed?.rolledBack) out.line(`  rolled back: ${run.identifier} is back under its name`);
+  if (failed?.rolledBack) {
+    out.line(
+      run.cloneOf
+        ? `  rolled back: the half-made clone ${run.identifier} was deleted; ${run.cloneOf} was never touched`
+        : `  rolled back: ${run.identifier} is back under its name`,
+    );
+  }
   const next = nextStepOf(run);
   if (next) out.line(`  ${next}`);
 }

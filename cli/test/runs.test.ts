@@ -243,17 +243,41 @@ describe('rewind restore / snapshot / status / list / replay', () => {
 });
 
 describe('rewind clone / restore --time', () => {
-  test('clone --time latest --wait --json: one step (restore-new), the new database, the source untouched', async () => {
-    const r = await rewind('clone', 'billing-db', 'billing-db-copy', '--time', 'latest', '--wait', '--json');
+  test('clone --time latest --wait --json: a failed clone is discarded; its replay completes as one step (restore-new)', async () => {
+    await env.cloud.admin.post('rds/faults', {
+      apiErrors: [{ action: 'RestoreDBInstanceToPointInTime', code: 'InsufficientDBInstanceCapacity' }],
+    });
+    const failed = await rewind(
+      'clone',
+      'billing-db',
+      'billing-db-copy',
+      '--time',
+      'latest',
+      '--wait',
+      '--json',
+    );
+    await env.cloud.admin.delete('rds/faults');
+    expect(failed.code).toBe(1);
+    const old = json<RunDoc>(failed.out);
+    expect([old.status, old.reason]).toEqual([
+      'failed',
+      expect.stringMatching(/^step restore-new failed: .*InsufficientDBInstanceCapacity/),
+    ]);
+
+    const r = await rewind('replay', old.runId, '--wait', '--json');
     expect([r.code, r.err]).toEqual([0, '']);
-    const doc = json<RunDoc & { identifier: string }>(r.out);
-    expect(doc.status).toBe('completed');
+    const doc = json<RunDoc & { identifier: string; cloneOf: string }>(r.out);
+    expect(doc).toMatchObject({ status: 'completed', identifier: 'billing-db-copy', cloneOf: 'billing-db' });
     expect(doc.steps.map((s) => [s.step, s.state])).toEqual([['restore-new', 'done']]);
     expect(doc.timeline.filter((t) => t.direction === 'out').map((t) => t.type)).toEqual([
       'RunStarted',
       'RestoreCompleted',
       'RunCompleted',
     ]);
+    const human = await rewind('status', doc.runId);
+    expect(human.out).toContain(`clone of instance billing-db-copy from billing-db as of latest`);
+    const failedView = await rewind('status', old.runId);
+    expect(failedView.out).toMatch(/discard\s+done in \S+\s+RollbackCompleted/);
   });
 
   test('usage errors name the flag to fix, before anything is sent', async () => {

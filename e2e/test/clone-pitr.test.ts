@@ -35,10 +35,17 @@ afterEach(async () => {
 type Counts = { byIdentifier: Record<string, Record<string, number>> };
 const MUTATIONS = /^(Create|Modify|Delete|Restore|Reboot|Add|Remove|Stop|Start)/;
 const calls = () => e2e.cloud.admin.get<Counts>('/_rewind/rds/calls');
+/** Mutations sent to a database, by name or by ARN (tagging calls name their resource by ARN). */
 function mutations(counts: Counts, identifier: string): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(counts.byIdentifier[identifier] ?? {}).filter(([action]) => MUTATIONS.test(action)),
-  );
+  const out: Record<string, number> = {};
+  for (const [key, actions] of Object.entries(counts.byIdentifier)) {
+    if (key !== identifier && !/^arn:aws:rds:[^:]*:[^:]*:(db|cluster):/.test(key)) continue;
+    if (key !== identifier && key.slice(key.lastIndexOf(':') + 1) !== identifier) continue;
+    for (const [action, n] of Object.entries(actions)) {
+      if (MUTATIONS.test(action)) out[action] = (out[action] ?? 0) + n;
+    }
+  }
+  return out;
 }
 
 type History = { key: string; identifiers: string[]; entries: { status: string }[] }[];
@@ -134,10 +141,11 @@ describe('clone', () => {
     await expectCloneOf(source, 'shop-db-copy');
     expect(await sourceSnapshotOf(['shop-db'])).toEqual(before);
     expect((await findInstance(e2e.rds, 'shop-db'))?.DbiResourceId).toBe(source.dbiResourceId);
-    // exactly one restore and one modification (what a restore cannot take): nothing twice
+    // exactly one restore, one modification (what a restore cannot take), one untagging: nothing twice
     expect(mutations(await calls(), 'shop-db-copy')).toEqual({
       RestoreDBInstanceFromDBSnapshot: 1,
       ModifyDBInstance: 1,
+      RemoveTagsFromResource: 1,
     });
     expect(await e2e.store.getLock('instance', 'shop-db-copy')).toBeUndefined();
   });
@@ -166,9 +174,13 @@ describe('clone', () => {
     expect(mutations(counts, 'vault-audit')).toEqual({
       RestoreDBClusterToPointInTime: 1,
       ModifyDBCluster: 1,
+      RemoveTagsFromResource: 1,
     });
     for (const m of memberNames) {
-      expect(mutations(counts, m.replace('vault', 'vault-audit'))).toEqual({ CreateDBInstance: 1 });
+      expect(mutations(counts, m.replace('vault', 'vault-audit'))).toEqual({
+        CreateDBInstance: 1,
+        RemoveTagsFromResource: 1,
+      });
     }
   });
 
@@ -272,6 +284,7 @@ describe('clone', () => {
       expect(mutations(counts, `${ids[i]}-x`)).toEqual({
         RestoreDBInstanceToPointInTime: 1,
         ModifyDBInstance: 1,
+        RemoveTagsFromResource: 1,
       });
       await expectCloneOf(sources[i]!, `${ids[i]}-x`);
     }

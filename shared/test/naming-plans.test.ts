@@ -4,6 +4,7 @@ import {
   brokenIdentifierRule,
   compensationFor,
   derivedIdentifier,
+  isAfterSetAside,
   isTrapheusSnapshot,
   newRunId,
   planFor,
@@ -75,6 +76,7 @@ describe('plans', () => {
     ['create_snapshot', 'swap', ['snapshot', 'restore-beside', 'set-aside', 'take-name', 'cleanup']],
     ['db_restore', 'swap', ['restore-beside', 'set-aside', 'take-name', 'cleanup']],
     ['create_snapshot_only', 'swap', ['snapshot']],
+    ['clone', 'in-place', ['restore-new']],
   ] as const)('%s / %s -> %j', (task, strategy, plan) => {
     expect(planFor(task, strategy)).toEqual(plan);
   });
@@ -101,6 +103,15 @@ describe('plans', () => {
   test('advancing a step that is not next is refused (stale or duplicate message)', () => {
     expect(() => advance(run, 'restore')).toThrow(StepMismatchError);
     expect(() => advance(run, 'restore')).toThrow(/expects step snapshot next, not restore/);
+  });
+
+  test("a clone's failure discards what it created, and renames nothing back (the source never moved)", () => {
+    const clone = startRun({ ...run, task: 'clone', plan: planFor('clone', 'in-place') });
+    expect(compensationFor(clone.plan, 'restore-new')).toEqual(['discard']);
+    const failing = beginCompensation(clone, 'restore-new');
+    expect([failing.plan, failing.next]).toEqual([['restore-new', 'discard'], 'discard']);
+    expect(isAfterSetAside(failing, 'discard')).toBe(false);
+    expect(advance(failing, 'discard').next).toBeNull();
   });
 
   test('compensation after set-aside discards and renames back; before it, nothing', () => {

@@ -1,5 +1,6 @@
 import {
   brokenIdentifierRule,
+  cloneMemberIdentifier,
   derivedIdentifier,
   finalSnapshotIdentifier,
   newRunId,
@@ -74,4 +75,24 @@ test('a cluster snapshot name stays at 63 for the identifiers that used to overf
     expect(name.length).toBe(Math.min(63, n + 36));
     expect(name.startsWith('c'.repeat(Math.min(n, 27)))).toBe(true);
   }
+});
+
+describe("a clone's member names", () => {
+  test('the source cluster name replaced by the clone name, else the clone name in front; always legal', () => {
+    expect(cloneMemberIdentifier('orders-1', 'orders', 'orders-copy')).toBe('orders-copy-1');
+    expect(cloneMemberIdentifier('orders', 'orders', 'audit')).toBe('audit');
+    expect(cloneMemberIdentifier('writer-a', 'orders', 'audit')).toBe('audit-writer-a');
+    expect(cloneMemberIdentifier('ordersreader', 'orders', 'audit')).toBe('audit-reader');
+    for (let length = 1; length <= 63; length++) {
+      const target = `t${'x'.repeat(length - 1)}`;
+      for (const member of ['orders-1', 'a-very-long-member-name-of-the-writer-instance-0001']) {
+        const name = cloneMemberIdentifier(member, 'orders', target);
+        expect([target.length, member, brokenIdentifierRule(name)?.name]).toEqual([
+          target.length,
+          member,
+          undefined,
+        ]);
+      }
+    }
+  });
 });

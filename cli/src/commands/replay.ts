@@ -37,7 +37,9 @@ function replayRequest(
 async function nextReplayId(clients: Clients, run: RunRecord): Promise<string> {
   for (let n = 1; ; n++) {
     const id = `replay-${run.runId}-${n}`;
-    if (!(await clients.store.claimedRunId(requestKey(run.kind, run.identifier, id)))) return id;
+    // Request ids are scoped by the database the request names (a clone's source).
+    const named = run.cloneOf ?? run.identifier;
+    if (!(await clients.store.claimedRunId(requestKey(run.kind, named, id)))) return id;
   }
 }
 

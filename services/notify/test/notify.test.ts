@@ -93,6 +93,25 @@ test('a failure alert says which database, which run, what failed, its state now
   expect(Object.fromEntries(rollback.lines)['What to do']).toContain('aws rds modify-db-instance');
 });
 
+test("a clone's failure alert says the half-made clone was deleted and the source never touched", () => {
+  const run = {
+    ...runFailed.run,
+    identifier: 'orders-db-copy',
+    task: 'clone' as const,
+    plan: ['restore-new' as const, 'discard' as const],
+  };
+  const text = runFailedMessage({ ...runFailed, run, failedStep: 'restore-new' });
+  expect(text.subject).toBe('Rewind: clone of orders-db-copy failed at restore-new (rolled back)');
+  expect(Object.fromEntries(text.lines)['Database state']).toBe(
+    'the half-made clone orders-db-copy was deleted; its source was never touched',
+  );
+  const rollback = rollbackFailedMessage({
+    ...parseEventOrThrow('RollbackFailed', EVENT_EXAMPLES.RollbackFailed),
+    run,
+  });
+  expect(rollback.subject).toMatch(/^URGENT Rewind: the half-made clone orders-db-copy could not be deleted/);
+});
+
 test('sends the email and every Slack webhook', async () => {
   const ctx = testContext('notify', store);
   await notifyRoutes(deps).RunFailed(runFailed, envelope(), ctx);

@@ -21,7 +21,7 @@ import {
   type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
-import { checkCloneTarget, checkRequestShape } from './clone';
+import { checkCloneTarget, checkRequestShape, storedRequest } from './clone';
 import { inspect, resolveSnapshot } from './inspect';
 import { Rejection } from './rejection';
 import { pointInTimeOf } from './restoreWindow';
@@ -30,9 +30,11 @@ import { assessRestore } from './restoreSafety';
 type Request = EventDetail<'RestoreRequested'>;
 
 /**
- * A valid request becomes a run: the database inspected (one inspection per kind), the snapshot
- * resolved and assessed, the lock taken, the run written with its captured configuration and RunStarted
- * in its outbox. Anything wrong is a Rejection (intake answers it).
+ * A valid request becomes a run: the database (a clone's source) inspected (one inspection per kind),
+ * the snapshot resolved and assessed or the point in time checked against the restorable window, a
+ * clone's names checked free, the lock taken (on the database the run changes: a clone's target), the run
+ * written with its captured configuration and RunStarted in its outbox. Anything wrong is a Rejection
+ * (intake answers it).
  */
 export async function accept(
   ctx: ServiceContext,
@@ -108,7 +110,7 @@ export async function accept(
     strategy: req.strategy,
     run,
     status: 'running',
-    request: { ...req, source: envelope.source },
+    request: { ...storedRequest(req), source: envelope.source },
     requestId: req.requestId,
     replayOf: req.replayOf,
     names,

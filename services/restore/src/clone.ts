@@ -84,3 +84,13 @@ export async function checkCloneTarget(
     if (await findInstance(ctx.rds, name)) throw taken('DB instance', name);
   }
 }
+
+/**
+ * The request as a run keeps it (and `rewind replay` sends it again): a clone's without the strategy the
+ * contract defaults (a clone takes none, and a replay carrying one would be refused).
+ */
+export function storedRequest(req: Request): Record<string, unknown> {
+  if (req.task !== 'clone') return { ...req };
+  const { strategy: _strategy, ...rest } = req;
+  return rest;
+}

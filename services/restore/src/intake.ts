@@ -11,6 +11,7 @@ import {
   type ServiceContext,
 } from '@rewind/shared';
 import { accept, createOrFlush } from './accept';
+import { storedRequest } from './clone';
 import { Rejection } from './rejection';
 
 type Request = EventDetail<'RestoreRequested'>;
@@ -163,7 +164,7 @@ async function reject(
   // An invalid request has no task or strategy of its own: the record keeps the defaults, flagged `invalid`.
   const task = req?.task ?? 'db_restore';
   const strategy = req?.strategy ?? 'in-place';
-  const stored = req ? { ...req } : { invalid: true, preview: invalid!.preview };
+  const stored = req ? storedRequest(req) : { invalid: true, preview: invalid!.preview };
   const record: Omit<RunRecord, 'version'> = {
     runId,
     identifier: identifier ?? '(invalid)',
@@ -197,7 +198,7 @@ async function reject(
           requestId,
           code: rejection.code,
           reason: rejection.message,
-          request: req ?? { preview: invalid!.preview },
+          request: req ? storedRequest(req) : { preview: invalid!.preview },
         }),
         at: now.toISOString(),
       },

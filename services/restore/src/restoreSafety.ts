@@ -25,7 +25,10 @@ export async function assessRestore(
   return {
     config: snapshot?.config ?? config,
     snapshotSource: snapshot?.snapshotSource,
-    warnings: [...(snapshot?.warnings ?? []), ...managedSecretWarnings(kind, config)],
+    warnings: [
+      ...(snapshot?.warnings ?? []),
+      ...managedSecretWarnings(kind, config, req.task === 'clone' ? req.targetIdentifier : undefined),
+    ],
   };
 }
 
@@ -35,15 +38,21 @@ export async function assessRestore(
  * all), and the original's secret belongs to the original, which cleanup deletes. Rewind turns management
  * on again after the restore: RDS then creates a new secret with a new password.
  */
-export function managedSecretWarnings(kind: Kind, config: CapturedConfig): string[] {
+export function managedSecretWarnings(kind: Kind, config: CapturedConfig, cloneTo?: string): string[] {
   const c = config;
   if (!c.manageMasterUserPassword) return [];
-  const describe =
+  const describe = (id: string) =>
     kind === 'instance'
-      ? `aws rds describe-db-instances --db-instance-identifier ${c.identifier} --query 'DBInstances[0].MasterUserSecret.SecretArn'`
-      : `aws rds describe-db-clusters --db-cluster-identifier ${c.identifier} --query 'DBClusters[0].MasterUserSecret.SecretArn'`;
+      ? `aws rds describe-db-instances --db-instance-identifier ${id} --query 'DBInstances[0].MasterUserSecret.SecretArn'`
+      : `aws rds describe-db-clusters --db-cluster-identifier ${id} --query 'DBClusters[0].MasterUserSecret.SecretArn'`;
+  if (cloneTo) {
+    // A clone: the source keeps its secret; the clone's password is managed in a secret of its own.
+    return [
+      `${c.identifier}'s master password is managed in Secrets Manager: the clone ${cloneTo} gets a secret of its own with a new password (${describe(cloneTo)}); ${c.identifier} keeps its secret`,
+    ];
+  }
   return [
     `${c.identifier}'s master password is managed in Secrets Manager (${c.masterUserSecretArn ?? 'secret'}): that secret goes with the set-aside original. ` +
-      `The restored database gets a new secret with a new password; point what reads the old secret at the new one (${describe})`,
+      `The restored database gets a new secret with a new password; point what reads the old secret at the new one (${describe(c.identifier)})`,
   ];
 }

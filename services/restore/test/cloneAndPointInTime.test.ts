@@ -1,13 +1,16 @@
 import {
+  DeleteDBInstanceCommand,
   DescribeDBInstanceAutomatedBackupsCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBInstanceCommand,
   RestoreDBClusterToPointInTimeCommand,
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
-import { captureInstanceConfig, type RunRecord } from '@rewind/shared';
+import { beginCompensation, captureInstanceConfig, settle, type RunRecord } from '@rewind/shared';
 import { requestEnvelope, useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
+import { discard } from '../src/discard';
 import { intake } from '../src/intake';
 import { restoreWait, startRestore } from '../src/restoreStep';
 import { clusterRun, describedDatabases, stepReadback } from './stepTestBed';
@@ -21,6 +24,8 @@ import { clusterRun, describedDatabases, stepReadback } from './stepTestBed';
 const bed = useServiceTestBed();
 const { rds } = bed;
 const { inputs } = stepReadback(bed, restoreWait);
+const discardLook = async (run: RunRecord) =>
+  settle(testContext('restore', bed.store), (await bed.store.getRun(run.runId))!, discard.wait);
 const answers = () => bed.published().filter((e) => ['RunStarted', 'RestoreRejected'].includes(e.type));
 const CREATED = new Date('2026-12-01T10:00:00.000Z');
 const LATEST = new Date('2026-12-05T11:55:00.000Z');
@@ -80,6 +85,8 @@ describe('intake', () => {
       { restoreFrom: 'orders-db-nightly' },
       {},
     ]);
+    // kept without the defaulted strategy (a clone takes none), so `rewind replay` can send it again
+    expect(run.request).not.toHaveProperty('strategy');
     expect(await bed.store.getLock('instance', 'orders-db-copy')).toBeDefined();
     expect(await bed.store.getLock('instance', 'orders-db')).toBeUndefined();
   });
@@ -204,5 +211,57 @@ describe('restore calls from a point in time', () => {
     // What the call does not take (the source decides them) is not sent.
     expect(Object.keys(input!)).not.toEqual(expect.arrayContaining(['Engine']));
     expect(input).not.toHaveProperty('SnapshotIdentifier');
+  });
+});
+
+describe('discard of a clone', () => {
+  /** A clone run whose restore-new failed: discard next, with the ids the run recorded. */
+  async function cloneAtDiscard(createdIds: Record<string, string>): Promise<RunRecord> {
+    const fixture = runFixture('orders-db-copy', 'db_restore');
+    const config = { ...captureInstanceConfig(dbInstanceFixture('orders-db')), identifier: 'orders-db-copy' };
+    const run = { ...fixture.run, task: 'clone' as const, plan: ['restore-new' as const], next: null };
+    return bed.store.createRun({
+      ...fixture,
+      run: beginCompensation({ ...run, next: 'restore-new' }, 'restore-new'),
+      status: 'rolling-back',
+      cloneOf: 'orders-db',
+      names: {},
+      config: { ...config, dbiResourceId: undefined, endpointAddress: undefined },
+      failure: { step: 'restore-new', reason: 'incompatible-restore' },
+      resources: { createdIds },
+    });
+  }
+
+  test('deletes the clone it created (by resource id), then RollbackCompleted names the untouched source', async () => {
+    const ctx = testContext('restore', bed.store);
+    const { instances } = describedDatabases(rds);
+    rds.on(DeleteDBInstanceCommand).resolves({});
+    instances.set(
+      'orders-db-copy',
+      dbInstanceFixture('orders-db-copy', { DbiResourceId: 'db-CLONE', DeletionProtection: false }),
+    );
+    const run = await cloneAtDiscard({ 'orders-db-copy': 'db-CLONE' });
+    await discard.start(ctx, run);
+    expect(inputs(DeleteDBInstanceCommand).map((i) => i.DBInstanceIdentifier)).toEqual(['orders-db-copy']);
+    instances.delete('orders-db-copy');
+    expect(await discardLook(run)).toBe('done');
+    expect(bed.published().map((e) => [e.type, e.detail.restoredIdentifier])).toEqual([
+      ['RollbackCompleted', 'orders-db'],
+      ['RunFailed', undefined],
+    ]);
+  });
+
+  test('a database the run did not create under the target name is left alone', async () => {
+    const ctx = testContext('restore', bed.store);
+    const { instances } = describedDatabases(rds);
+    instances.set(
+      'orders-db-copy',
+      dbInstanceFixture('orders-db-copy', { DbiResourceId: 'db-SOMEONE-ELSE' }),
+    );
+    const run = await cloneAtDiscard({});
+    await discard.start(ctx, run);
+    expect(inputs(DeleteDBInstanceCommand)).toEqual([]);
+    expect(inputs(ModifyDBInstanceCommand)).toEqual([]);
+    expect(bed.published().map((e) => e.type)).toEqual(['RollbackCompleted', 'RunFailed']);
   });
 });

@@ -410,7 +410,7 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
   RestoreRejected: {
     producer: 'restore (intake)',
     meaning:
-      'Invalid input, unknown database, not opted in, already running, snapshot missing or incompatible, read replicas: says why',
+      'Invalid input, unknown database, not opted in, already running, snapshot missing or incompatible, read replicas, a clone target that exists, a time outside the restorable window: says why',
   },
   RequestRepeated: {
     producer: 'restore (intake)',
@@ -445,7 +445,11 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
     producer: 'restore',
     meaning: 'Compensation: the half-restored copy is deleted; the original is renamed back next',
   },
-  RollbackCompleted: { producer: 'rename / restore', meaning: 'The original is back under its name' },
+  RollbackCompleted: {
+    producer: 'rename / restore',
+    meaning:
+      'The original is back under its name (a clone: the half-made clone is deleted, the source untouched)',
+  },
   RollbackFailed: {
     producer: 'rename / restore',
     meaning: 'The original is NOT back under its name: page someone',
