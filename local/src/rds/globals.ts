@@ -576,11 +576,31 @@ const failoverPromoted = defineTask(
     s.note(g, `global writer endpoint -> ${both.to.cluster.id}`);
     emitOn(both.to, 'globalWriterEndpointChanged');
     endOperation(s, g);
+    // "Aurora automatically rebuilds all additional secondary Region clusters": pending-resync until rebuilt.
+    for (const m of membersOf(s, g)) {
+      if (m.cluster === both.to.cluster || m.cluster === both.from.cluster || !m.cluster.global) continue;
+      m.cluster.global.synchronization = 'pending-resync';
+      m.owner.note(m.cluster, `rebuilding after the global failover to ${both.to.cluster.id}`);
+      startResync(s, g);
+      s.sched.task(
+        s.durations.globalRejoin,
+        g,
+        rejoined(g, { region: m.owner.identity.region, clusterKey: m.cluster.key }),
+      );
+    }
     const pending = { region: both.from.owner.identity.region, clusterKey: both.from.cluster.key };
     if (s.world.reachable(pending.region)) startRejoin(s, g, pending);
     else g.rejoinPending = [...(g.rejoinPending ?? []), pending];
   },
 );
+
+/** RDS-EVENT-0240 on the primary, once per round of resynchronisation. */
+function startResync(s: RdsState, g: DbGlobalCluster): void {
+  if (g.resyncing) return;
+  g.resyncing = true;
+  const primary = primaryOf(membersOf(s, g));
+  if (primary) emitOn(primary, 'globalResyncStarted');
+}
 
 function clusterByKey(s: RdsState, where: { region: string; clusterKey: string }): Member | undefined {
   const owner = s.world.partition({ accountId: s.identity.accountId, region: where.region });
@@ -601,8 +621,7 @@ function startRejoin(s: RdsState, g: DbGlobalCluster, where: { region: string; c
   const id = `rds:unplanned-global-failover-${old.cluster.id}-${stamp}`;
   if (!old.owner.clusterSnapshots.has(id))
     startClusterSnapshot(old.owner, old.cluster, { id, type: 'automated', tags: [] });
-  const primary = primaryOf(membersOf(s, g));
-  if (primary) emitOn(primary, 'globalResyncStarted');
+  startResync(s, g);
   s.sched.task(s.durations.globalRejoin, g, rejoined(g, where));
 }
 
@@ -613,7 +632,11 @@ const rejoined = defineTask(
     if (!old || old.cluster.global?.id !== g.id) return;
     old.cluster.global.synchronization = 'connected';
     old.owner.note(old.cluster, `resynchronized with global cluster ${g.id}`);
-    const primary = primaryOf(membersOf(s, g));
+    // RDS-EVENT-0241 once every member is connected again.
+    const members = membersOf(s, g);
+    if (!g.resyncing || members.some((m) => m.cluster.global?.synchronization !== 'connected')) return;
+    g.resyncing = false;
+    const primary = primaryOf(members);
     if (primary) emitOn(primary, 'globalResyncFinished');
   },
 );

@@ -309,6 +309,13 @@ test('failover with AllowDataLoss while the primary region is down: 0391, the ol
     ),
   ).toMatchObject({ name: 'InvalidParameterValue', message: expect.stringContaining('us-west-2') });
 
+  // A third region: Aurora rebuilds every other secondary after a failover.
+  const eu = new RDSClient({
+    endpoint: h.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  await cluster(eu, 'pay-eu', 'pay');
   await h.admin('POST', 'outage', { region: 'us-east-1', reachable: false });
   const { GlobalCluster: started } = await west.send(
     new FailoverGlobalClusterCommand({
@@ -323,13 +330,25 @@ test('failover with AllowDataLoss while the primary region is down: 0391, the ol
   });
   const done = await settled(west, 'pay');
   expect(writerArn(done)).toBe(target);
-  expect(done.GlobalClusterMembers?.find((m) => !m.IsWriter)?.SynchronizationStatus).toBe('pending-resync');
+  expect(done.GlobalClusterMembers?.filter((m) => !m.IsWriter).map((m) => m.SynchronizationStatus)).toEqual([
+    'pending-resync',
+    'pending-resync',
+  ]);
   expect(eventsOf('us-west-2', 'pay-west').map((e) => e.slice(0, 4))).toEqual([
     '0170',
     '0391',
     '0238',
     '0397',
+    '0240',
   ]);
+  // The other secondary is rebuilt while the old primary's region is still down; no 0241 until all are back.
+  await eventually(
+    () => globalOf(west, 'pay'),
+    (g) =>
+      g.GlobalClusterMembers?.find((m) => m.DBClusterArn === arn('eu-west-1', 'pay-eu'))
+        ?.SynchronizationStatus === 'connected',
+  );
+  expect(eventsOf('us-west-2', 'pay-west').at(-1)?.slice(0, 4)).toBe('0240');
   expect(eventsOf('us-west-2', 'pay-west')[1]).toBe(
     '0391 Attempt to block writes for DB cluster pay-east in Region us-east-1 timed out.',
   );
@@ -351,11 +370,15 @@ test('failover with AllowDataLoss while the primary region is down: 0391, the ol
   expect((await snapshots()).map((x) => x.DBClusterSnapshotIdentifier)).toContainEqual(
     expect.stringMatching(/^rds:unplanned-global-failover-pay-east-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}$/),
   );
-  expect(
-    eventsOf('us-west-2', 'pay-west')
-      .slice(-2)
-      .map((e) => e.slice(0, 4)),
-  ).toEqual(['0240', '0241']);
+  expect(eventsOf('us-west-2', 'pay-west').map((e) => e.slice(0, 4))).toEqual([
+    '0170',
+    '0391',
+    '0238',
+    '0397',
+    '0240',
+    '0241',
+  ]);
+  eu.destroy();
 
   // Failback: a switchover back to the old primary once it rejoined, called in the current primary's region.
   await west.send(
