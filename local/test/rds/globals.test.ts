@@ -477,3 +477,61 @@ test('a switchover in flight survives a restart of the emulator (--state-dir) an
     await again.close();
   }
 });
+
+test('an empty global cluster: the first member is the primary (it needs a master user), its first instance writes', async () => {
+  await east.send(
+    new CreateGlobalClusterCommand({ GlobalClusterIdentifier: 'fresh', Engine: 'aurora-postgresql' }),
+  );
+  expect(
+    await errorOf(east.send(new CreateGlobalClusterCommand({ GlobalClusterIdentifier: 'engineless' }))),
+  ).toMatchObject({ name: 'InvalidParameterCombination', message: expect.stringContaining('Engine') });
+  await settled(east, 'fresh');
+  expect(
+    await errorOf(
+      west.send(
+        new CreateDBClusterCommand({
+          DBClusterIdentifier: 'fresh-west',
+          Engine: 'aurora-mysql',
+          GlobalClusterIdentifier: 'fresh',
+        }),
+      ),
+    ),
+  ).toMatchObject({
+    name: 'InvalidParameterCombination',
+    message: expect.stringContaining('aurora-postgresql'),
+  });
+  expect(
+    await errorOf(
+      west.send(
+        new CreateDBClusterCommand({
+          DBClusterIdentifier: 'fresh-west',
+          Engine: 'aurora-postgresql',
+          GlobalClusterIdentifier: 'fresh',
+        }),
+      ),
+    ),
+  ).toMatchObject({ name: 'MissingParameter', message: expect.stringContaining('MasterUsername') });
+  await west.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'fresh-west',
+      Engine: 'aurora-postgresql',
+      GlobalClusterIdentifier: 'fresh',
+      MasterUsername: 'app',
+    }),
+  );
+  await eventually(
+    () => clusterOf(west, 'fresh-west'),
+    (c) => c.Status === 'available',
+  );
+  await west.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: 'fresh-west-1',
+      DBClusterIdentifier: 'fresh-west',
+      Engine: 'aurora-postgresql',
+      DBInstanceClass: 'db.r6g.large',
+    }),
+  );
+  const g = await globalOf(east, 'fresh');
+  expect(writerArn(g)).toBe(arn('us-west-2', 'fresh-west'));
+  expect((await clusterOf(west, 'fresh-west')).DBClusterMembers?.[0]?.IsClusterWriter).toBe(true);
+});
