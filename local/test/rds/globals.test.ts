@@ -317,6 +317,15 @@ test('failover with AllowDataLoss while the primary region is down: 0391, the ol
   });
   await cluster(eu, 'pay-eu', 'pay');
   await h.admin('POST', 'outage', { region: 'us-east-1', reachable: false });
+  // The region's API can be cut off too (apiErrors by region): the failover is called in the target's region.
+  await h.admin('POST', 'faults', {
+    apiErrors: [{ action: '*', region: 'us-east-1', code: 'ServiceUnavailable', status: 503 }],
+  });
+  expect(
+    await errorOf(east.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'pay' }))),
+  ).toMatchObject({
+    name: 'ServiceUnavailable',
+  });
   const { GlobalCluster: started } = await west.send(
     new FailoverGlobalClusterCommand({
       GlobalClusterIdentifier: 'pay',
@@ -329,6 +338,7 @@ test('failover with AllowDataLoss while the primary region is down: 0391, the ol
     FailoverState: { Status: 'pending', IsDataLossAllowed: true },
   });
   const done = await settled(west, 'pay');
+  await h.admin('POST', 'faults/clear');
   expect(writerArn(done)).toBe(target);
   expect(done.GlobalClusterMembers?.filter((m) => !m.IsWriter).map((m) => m.SynchronizationStatus)).toEqual([
     'pending-resync',
