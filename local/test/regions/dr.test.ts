@@ -284,6 +284,23 @@ const instanceAvailable = (c: Clients, id: string) =>
     (r) => r.DBInstances?.[0]?.DBInstanceStatus === 'available',
   );
 
+/** A GetMetricData query for the global replication lag of lag-west, replicating from `sourceRegion`. */
+const globalLagQuery = (id: string, sourceRegion: string) => ({
+  Id: id,
+  MetricStat: {
+    Metric: {
+      Namespace: 'AWS/RDS',
+      MetricName: 'AuroraGlobalDBReplicationLag',
+      Dimensions: [
+        { Name: 'DBClusterIdentifier', Value: 'lag-west' },
+        { Name: 'SourceRegion', Value: sourceRegion },
+      ],
+    },
+    Period: 60,
+    Stat: 'Maximum',
+  },
+});
+
 test('CloudWatch: the replication lag of a global secondary (ms) and of a read replica (s), -1 once a cross-region PostgreSQL replica lost its source', async () => {
   const rdsEast = clientsFor(cloud.endpoint, 'test', 'us-east-1');
   const rdsWest = clientsFor(cloud.endpoint, 'test', 'us-west-2');
@@ -345,36 +362,8 @@ test('CloudWatch: the replication lag of a global secondary (ms) and of a read r
       new GetMetricDataCommand({
         ...window,
         MetricDataQueries: [
-          {
-            Id: 'globalLag',
-            MetricStat: {
-              Metric: {
-                Namespace: 'AWS/RDS',
-                MetricName: 'AuroraGlobalDBReplicationLag',
-                Dimensions: [
-                  { Name: 'DBClusterIdentifier', Value: 'lag-west' },
-                  { Name: 'SourceRegion', Value: 'us-east-1' },
-                ],
-              },
-              Period: 60,
-              Stat: 'Maximum',
-            },
-          },
-          {
-            Id: 'wrongSource',
-            MetricStat: {
-              Metric: {
-                Namespace: 'AWS/RDS',
-                MetricName: 'AuroraGlobalDBReplicationLag',
-                Dimensions: [
-                  { Name: 'DBClusterIdentifier', Value: 'lag-west' },
-                  { Name: 'SourceRegion', Value: 'eu-west-1' },
-                ],
-              },
-              Period: 60,
-              Stat: 'Maximum',
-            },
-          },
+          globalLagQuery('globalLag', 'us-east-1'),
+          globalLagQuery('wrongSource', 'eu-west-1'),
         ],
       }),
     );
