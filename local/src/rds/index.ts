@@ -16,7 +16,8 @@ import type { RdsConfig, CreateRdsOptions, RdsEmulatorView, RdsEmulator, RdsReso
 import { RdsError } from './errors';
 import type { EventQuirks, RdsEventRecord } from './events';
 import { Faults, seededRandom, type FaultConfig } from './faults';
-import { lagMetric, regionRecovered, setReplicationLag } from './globals';
+import { lagMetric, setReplicationLag } from './globals';
+import { regionRecovered } from './globalSwitch';
 import { resolveDurations, type Durations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
 import { rdsState } from './persistence';
@@ -171,7 +172,7 @@ class Rds implements RdsEmulator, RdsWorld {
     const identifier = callIdentifier(p);
     state.observer.countCall(action, identifier);
     try {
-      state.faults.throwApiError(action, identifier);
+      state.faults.throwApiError(action, identifier, state.identity.region);
       return xmlResponse(action, await handler(state, p), requestId);
     } catch (e) {
       state.observer.countError(action);

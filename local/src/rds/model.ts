@@ -183,6 +183,8 @@ export interface DbGlobalCluster extends Tracked {
   failover?: GlobalFailover;
   /** Between the old writer's shutdown and the DNS change (RDS-EVENT-0397): the global endpoint does not answer. */
   writerEndpointDown?: boolean;
+  /** Members are being resynchronised after a failover (between RDS-EVENT-0240 and 0241). */
+  resyncing?: boolean;
   /** Old primaries waiting (after an unplanned failover) for their region to be reachable to rejoin. */
   rejoinPending?: { region: string; clusterKey: string }[];
 }
