@@ -206,6 +206,11 @@ describe('swap, instance', () => {
     const run = (await e2e.store.getRun(runId))!;
     expect(run.run.plan).toEqual(['snapshot', 'restore-beside', 'set-aside', 'take-name', 'cleanup']);
     const events = e2e.observer.ofRun(runId);
+    const started = events.find((e) => e['detail-type'] === 'RunStarted')!;
+    expect(started.detail).toMatchObject({
+      stagingIdentifier: run.names.staging,
+      temporaryIdentifier: run.names.temporary,
+    });
     const restored = events.find((e) => e['detail-type'] === 'RestoreCompleted')!;
     expect(restored.detail.stagingIdentifier).toBe(run.names.staging);
     const renames = events.filter((e) => e['detail-type'] === 'RenameCompleted').map((e) => e.detail);
