@@ -132,6 +132,7 @@ export async function accept(
           restoreTime: pointInTime?.time,
           cloneOf: clone ? req.identifier : undefined,
           temporaryIdentifier: run.plan.includes('set-aside') ? names.temporary : undefined,
+          stagingIdentifier: names.staging,
           snapshotSource: assessed?.snapshotSource,
           warnings: assessed?.warnings.length ? assessed.warnings : undefined,
           startedAt: now.toISOString(),

@@ -153,6 +153,10 @@ export const RunStarted = z.object({
     .optional()
     .describe('clone: the source database, never touched (run.identifier is the new database)'),
   temporaryIdentifier: z.string().optional().describe('Name the original is renamed to while restoring'),
+  stagingIdentifier: z
+    .string()
+    .optional()
+    .describe('swap: name the copy is restored under beside the original, until it takes the name'),
   snapshotSource: z
     .object({
       identifier: z.string().optional(),
