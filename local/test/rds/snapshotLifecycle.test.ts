@@ -11,6 +11,7 @@ import {
   CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
   DeleteDBSnapshotCommand,
+  DescribeAccountAttributesCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -125,6 +126,12 @@ it('refuses a manual snapshot beyond the quota, counting manual ones only, whate
         ),
       ),
     ).toEqual({ name: 'SnapshotQuotaExceeded', message: 'Cannot create more than 3 manual snapshots' });
+    // What a tool checks before taking one: DescribeAccountAttributes gives the quota and its usage.
+    const { AccountQuotas } = await east.rds.send(new DescribeAccountAttributesCommand({}));
+    expect(AccountQuotas).toEqual([
+      { AccountQuotaName: 'ManualSnapshots', Used: 3, Max: 3 },
+      { AccountQuotaName: 'ManualClusterSnapshots', Used: 0, Max: 100 },
+    ]);
     await eventually(
       () => east.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'quota-1' })),
       (x) => x.DBSnapshots?.[0]?.Status === 'available',
