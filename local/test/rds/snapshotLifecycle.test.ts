@@ -22,8 +22,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { spawnLocalCloud, type LocalCloud } from '../../src';
-import { adminGet, clientsFor, errorOf, eventually, type Clients } from '../regions/places';
+import type { LocalCloud } from '../../src';
+import { adminGet, clientsFor, errorOf, eventually, spawnRdsCloud, type Clients } from '../regions/places';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -34,11 +34,7 @@ let east: Clients;
 let s3: S3Client;
 
 beforeAll(async () => {
-  cloud = await spawnLocalCloud({
-    provision: false,
-    functions: false,
-    rds: { profile: 'realistic', timeScale: 0.0005, throttle: { enabled: false } },
-  });
+  cloud = await spawnRdsCloud();
   east = clientsFor(cloud.endpoint, 'test', REGION);
   s3 = new S3Client({
     endpoint: cloud.endpoint,
