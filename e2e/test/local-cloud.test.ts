@@ -276,6 +276,7 @@ describe('rewind local up --state-dir', () => {
         'local-cloud.json',
         'rds.json',
         'scheduler.json',
+        'secretsmanager.json',
         'sqs.json',
       ]);
     } finally {
