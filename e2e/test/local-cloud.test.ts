@@ -207,7 +207,7 @@ describe('rewind local up --state-dir', () => {
       again.destroy();
       expect(Messages?.map((m) => m.Body)).toEqual(['kept across restarts']);
       expect(second.output()).toMatch(
-        /State: loaded clock, sqs, dynamodb, events, kms, rds, scheduler from /,
+        /State: loaded clock, sqs, dynamodb, events, kms, rds, secretsmanager, scheduler, elasticache from /,
       );
       const sns = snsClient(await second.ready);
       const topic = 'arn:aws:sns:us-east-1:000000000000:kept-topic';
