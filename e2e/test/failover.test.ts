@@ -1,0 +1,496 @@
+/**
+ * Cross-region DR on one local cloud with two regions (us-east-1 primary, us-west-2 DR), the failover
+ * service's real handler and the real SDK: a plan of two layers (an Aurora global database and a
+ * PostgreSQL cross-region read replica in layer 1, an ElastiCache global datastore in layer 2) fails over
+ * planned (with RDS events lost and duplicated), fails back (a new replica of the new primary in the
+ * original region, promoted once replicating), fails over unplanned with the primary region cut off
+ * (then the failback keeps the snapshot Aurora took of the old primary); failure cases: a replica that
+ * cannot be promoted in layer 1 (layer 2 never starts), a switchover Aurora rolls back; the right
+ * terminal events, alerts, and exact mutation counts.
+ */
+import {
+  CreateGlobalReplicationGroupCommand,
+  CreateReplicationGroupCommand,
+  DescribeGlobalReplicationGroupsCommand,
+  DescribeReplicationGroupsCommand,
+  ElastiCacheClient,
+} from '@aws-sdk/client-elasticache';
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  CreateGlobalClusterCommand,
+  DescribeDBClustersCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeGlobalClustersCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { findInstance } from '@rewind/shared';
+import { expectNotified } from '../failures';
+import { startE2E, type E2E, type ObservedEvent } from '../harness';
+
+let e2e: E2E;
+const ACCOUNT = '000000000000';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+const rdsIn: Record<string, RDSClient> = {};
+const cacheIn: Record<string, ElastiCacheClient> = {};
+const OPT_IN = [{ Key: 'rewind:allow', Value: 'true' }];
+const clusterArn = (region: string, id: string) => `arn:aws:rds:${region}:${ACCOUNT}:cluster:${id}`;
+const dbArn = (region: string, id: string) => `arn:aws:rds:${region}:${ACCOUNT}:db:${id}`;
+
+async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = await read();
+    if (ok(v)) return v;
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`condition not met in ${timeoutMs} ms: ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const globalOf = async (id: string, region = 'us-east-1') =>
+  (await rdsIn[region]!.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: id })))
+    .GlobalClusters![0]!;
+const writerOf = async (id: string) =>
+  (await globalOf(id)).GlobalClusterMembers!.find((m) => m.IsWriter)?.DBClusterArn;
+const datastoreOf = async (id: string) =>
+  (
+    await cacheIn['us-east-1']!.send(
+      new DescribeGlobalReplicationGroupsCommand({ GlobalReplicationGroupId: id, ShowMemberInfo: true }),
+    )
+  ).GlobalReplicationGroups![0]!;
+const primaryGroupOf = async (id: string) =>
+  (await datastoreOf(id)).Members!.find((m) => m.Role === 'PRIMARY')?.ReplicationGroupId;
+
+/** A cluster with one available instance in `region`; a secondary of `global` when given. */
+async function cluster(region: string, id: string, global?: string) {
+  const rds = rdsIn[region]!;
+  await rds.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: id,
+      Engine: 'aurora-postgresql',
+      GlobalClusterIdentifier: global,
+      Tags: OPT_IN,
+      ...(global ? {} : { MasterUsername: 'app', MasterUserPassword: 'secret123' }),
+    }),
+  );
+  await eventually(
+    () => rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
+    (o) => o.DBClusters?.[0]?.Status === 'available',
+  );
+  await rds.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: `${id}-1`,
+      DBClusterIdentifier: id,
+      Engine: 'aurora-postgresql',
+      DBInstanceClass: 'db.r6g.large',
+    }),
+  );
+  await eventually(
+    () => findInstance(rds, `${id}-1`),
+    (i) => i?.DBInstanceStatus === 'available',
+  );
+}
+
+/** A global database: primary `<name>-east`, secondary `<name>-west`. */
+async function globalDatabase(name: string) {
+  await cluster('us-east-1', `${name}-east`);
+  await rdsIn['us-east-1']!.send(
+    new CreateGlobalClusterCommand({
+      GlobalClusterIdentifier: name,
+      SourceDBClusterIdentifier: clusterArn('us-east-1', `${name}-east`),
+    }),
+  );
+  await eventually(
+    () => globalOf(name),
+    (g) => g.Status === 'available',
+  );
+  await cluster('us-west-2', `${name}-west`, name);
+  await eventually(
+    () => globalOf(name),
+    (g) => g.GlobalClusterMembers?.every((m) => m.SynchronizationStatus === 'connected') ?? false,
+  );
+}
+
+/** A cross-region read replica `id` in `region` of `source` (in `sourceRegion`), replicating. */
+async function replica(id: string, region: string, source: string, sourceRegion: string) {
+  await rdsIn[region]!.send(
+    new CreateDBInstanceReadReplicaCommand({
+      DBInstanceIdentifier: id,
+      SourceDBInstanceIdentifier: dbArn(sourceRegion, source),
+      Tags: OPT_IN,
+    }),
+  );
+  await eventually(
+    () => findInstance(rdsIn[region]!, id),
+    (i) => i?.DBInstanceStatus === 'available',
+    120_000,
+  );
+}
+
+/** A global datastore: primary `<name>-east`, secondary `<name>-west`; its id. */
+async function globalDatastore(name: string): Promise<string> {
+  const group = async (region: string, id: string, globalId?: string) => {
+    await cacheIn[region]!.send(
+      new CreateReplicationGroupCommand({
+        ReplicationGroupId: id,
+        ReplicationGroupDescription: id,
+        ...(globalId
+          ? { GlobalReplicationGroupId: globalId }
+          : { Engine: 'redis', CacheNodeType: 'cache.r7g.large' }),
+        NumCacheClusters: 2,
+        AutomaticFailoverEnabled: true,
+      }),
+    );
+  };
+  await group('us-east-1', `${name}-east`);
+  await eventually(
+    () =>
+      cacheIn['us-east-1']!.send(
+        new DescribeReplicationGroupsCommand({ ReplicationGroupId: `${name}-east` }),
+      ),
+    (o) => o.ReplicationGroups?.[0]?.Status === 'available',
+  );
+  const created = await cacheIn['us-east-1']!.send(
+    new CreateGlobalReplicationGroupCommand({
+      GlobalReplicationGroupIdSuffix: name,
+      PrimaryReplicationGroupId: `${name}-east`,
+    }),
+  );
+  const id = created.GlobalReplicationGroup!.GlobalReplicationGroupId!;
+  await eventually(
+    () => datastoreOf(id),
+    (g) => g.Status === 'primary-only',
+  );
+  await group('us-west-2', `${name}-west`, id);
+  await eventually(
+    () => datastoreOf(id),
+    (g) => g.Status === 'available',
+  );
+  return id;
+}
+
+let dr = 0;
+/** Publishes a FailoverRequested as a client would; resolves with its answer and the run's terminal event. */
+async function request(detail: Record<string, unknown>) {
+  const requestId = `e2e-dr-${process.pid}-${++dr}`;
+  const out = await e2e.events.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          EventBusName: e2e.cloud.names.busName,
+          Source: 'ops.team',
+          DetailType: 'FailoverRequested',
+          Detail: JSON.stringify({ ...detail, requestId }),
+        },
+      ],
+    }),
+  );
+  expect(out.FailedEntryCount).toBe(0);
+  const answer = await e2e.observer.waitFor(
+    (e) =>
+      e.detail.requestId === requestId && ['FailoverStarted', 'FailoverRejected'].includes(e['detail-type']),
+  );
+  if (answer['detail-type'] === 'FailoverRejected')
+    return { answer, terminal: answer, runId: answer.detail.runId! };
+  const runId = answer.detail.run!.id;
+  const terminal = await e2e.observer.waitFor(
+    (e) => ['FailoverCompleted', 'FailoverFailed'].includes(e['detail-type']) && e.detail.run?.id === runId,
+    120_000,
+  );
+  return { answer, terminal, runId };
+}
+
+type Counts = { byIdentifier: Record<string, Record<string, number>> };
+const MUTATIONS = /^(Create|Modify|Delete|Promote|Switchover|Failover|Copy|Remove)/;
+/** RDS mutations per identifier in one region since `before`. */
+async function mutationsSince(
+  region: string,
+  before: Counts,
+): Promise<Record<string, Record<string, number>>> {
+  const now = await e2e.cloud.admin.get<Counts>(`/_rewind/rds/calls?region=${region}`);
+  const diff: Record<string, Record<string, number>> = {};
+  for (const [id, actions] of Object.entries(now.byIdentifier)) {
+    for (const [action, n] of Object.entries(actions)) {
+      const delta = n - (before.byIdentifier[id]?.[action] ?? 0);
+      if (delta && MUTATIONS.test(action)) (diff[id] ??= {})[action] = delta;
+    }
+  }
+  return diff;
+}
+const callsNow = (region: string) => e2e.cloud.admin.get<Counts>(`/_rewind/rds/calls?region=${region}`);
+const outcomes = (t: ObservedEvent) =>
+  (t.detail.resources as { layer: number; id: string; outcome: string }[]).map(
+    (r) => `${r.layer} ${r.id} ${r.outcome}`,
+  );
+
+let datastore: string;
+const layers = (target: 'west' | 'east', replicaLayer: Record<string, unknown>) => [
+  {
+    name: 'databases',
+    resources: [
+      {
+        type: 'aurora-global',
+        globalClusterId: 'orders',
+        targetClusterId: `orders-${target}`,
+        targetRegion: target === 'west' ? 'us-west-2' : 'us-east-1',
+      },
+      { type: 'rds-replica', ...replicaLayer },
+    ],
+  },
+  {
+    name: 'caches',
+    resources: [
+      {
+        type: 'elasticache-global',
+        globalReplicationGroupId: datastore,
+        targetRegion: target === 'west' ? 'us-west-2' : 'us-east-1',
+        targetReplicationGroupId: `sessions-${target}`,
+      },
+    ],
+  },
+];
+
+beforeAll(async () => {
+  e2e = await startE2E({ elasticache: { timeScale: 0.002 } });
+  for (const region of ['us-east-1', 'us-west-2']) {
+    rdsIn[region] = new RDSClient({ endpoint: e2e.cloud.endpoint, region, credentials, maxAttempts: 8 });
+    cacheIn[region] = new ElastiCacheClient({ endpoint: e2e.cloud.endpoint, region, credentials });
+  }
+  await Promise.all([
+    globalDatabase('orders'),
+    (async () => {
+      await rdsIn['us-east-1']!.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: 'billing',
+          Engine: 'postgres',
+          DBInstanceClass: 'db.t3.medium',
+          AllocatedStorage: 20,
+          MasterUsername: 'app',
+          MasterUserPassword: 'secret123',
+          BackupRetentionPeriod: 7,
+          Tags: OPT_IN,
+        }),
+      );
+      await eventually(
+        () => findInstance(rdsIn['us-east-1']!, 'billing'),
+        (i) => i?.DBInstanceStatus === 'available',
+      );
+      await replica('billing-west', 'us-west-2', 'billing', 'us-east-1');
+    })(),
+    (async () => {
+      datastore = await globalDatastore('sessions');
+    })(),
+  ]);
+}, 240_000);
+afterAll(async () => {
+  for (const c of [...Object.values(rdsIn), ...Object.values(cacheIn)]) c.destroy();
+  await e2e?.stop();
+});
+afterEach(async () => {
+  await e2e.cloud.admin.post('/_rewind/rds/faults', {});
+});
+
+describe('a two-layer plan moves to the DR region and back', () => {
+  test('planned failover with RDS events lost and duplicated: every primary in us-west-2, each call once', async () => {
+    const before = { east: await callsNow('us-east-1'), west: await callsNow('us-west-2') };
+    await e2e.cloud.admin.post('/_rewind/rds/faults', { events: { lose: 0.5, duplicate: 0.5 } });
+    const { answer, terminal, runId } = await request({
+      plan: 'to-west',
+      mode: 'planned',
+      layers: layers('west', {
+        replicaId: 'billing-west',
+        replicaRegion: 'us-west-2',
+        sourceRegion: 'us-east-1',
+      }),
+    });
+    expect(answer['detail-type']).toBe('FailoverStarted');
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['FailoverCompleted', undefined]);
+    expect(outcomes(terminal)).toEqual(['1 orders moved', '1 billing-west moved', `2 ${datastore} moved`]);
+    // Writers, readers, endpoints where they should be, as each region's API shows them.
+    expect(await writerOf('orders')).toBe(clusterArn('us-west-2', 'orders-west'));
+    expect(
+      (await globalOf('orders', 'us-west-2')).GlobalClusterMembers!.find((m) => m.IsWriter)?.Readers,
+    ).toEqual([clusterArn('us-east-1', 'orders-east')]);
+    const promoted = await findInstance(rdsIn['us-west-2']!, 'billing-west');
+    expect([promoted?.DBInstanceStatus, promoted?.ReadReplicaSourceDBInstanceIdentifier]).toEqual([
+      'available',
+      undefined,
+    ]);
+    expect(promoted?.Endpoint?.Address).toMatch(/^billing-west\..*\.us-west-2\.rds\.amazonaws\.com$/);
+    expect(await primaryGroupOf(datastore)).toBe('sessions-west');
+    // Each mutation once, in the region AWS documents (switchover: the old primary's).
+    expect(await mutationsSince('us-east-1', before.east)).toEqual({
+      orders: { SwitchoverGlobalCluster: 1 },
+    });
+    expect(await mutationsSince('us-west-2', before.west)).toEqual({
+      'billing-west': { PromoteReadReplica: 1 },
+    });
+    const run = (await e2e.store.getRun(runId))!;
+    expect(run.status).toBe('completed');
+    expect(await e2e.store.getLock('global-cluster', 'orders')).toBeUndefined();
+    await expectNotified(e2e, 'to-west', runId, /planned failover of plan to-west completed/);
+  }, 180_000);
+
+  test('failback: a new replica of the new primary in us-east-1, promoted once replicating; Aurora and the cache switched back', async () => {
+    const before = { east: await callsNow('us-east-1'), west: await callsNow('us-west-2') };
+    const { terminal } = await request({
+      plan: 'to-east',
+      direction: 'failback',
+      layers: layers('east', {
+        replicaId: 'billing-east-2',
+        replicaRegion: 'us-east-1',
+        sourceRegion: 'us-west-2',
+        sourceId: 'billing-west',
+      }),
+    });
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['FailoverCompleted', undefined]);
+    expect(await writerOf('orders')).toBe(clusterArn('us-east-1', 'orders-east'));
+    const back = await findInstance(rdsIn['us-east-1']!, 'billing-east-2');
+    expect([back?.DBInstanceStatus, back?.ReadReplicaSourceDBInstanceIdentifier]).toEqual([
+      'available',
+      undefined,
+    ]);
+    expect(await primaryGroupOf(datastore)).toBe('sessions-east');
+    expect(await mutationsSince('us-east-1', before.east)).toEqual({
+      'billing-east-2': { CreateDBInstanceReadReplica: 1, PromoteReadReplica: 1 },
+    });
+    expect(await mutationsSince('us-west-2', before.west)).toEqual({
+      orders: { SwitchoverGlobalCluster: 1 },
+    });
+  }, 180_000);
+
+  test('unplanned failover with us-east-1 cut off, then failback keeps the snapshot Aurora took of the old primary', async () => {
+    await replica('billing-west-2', 'us-west-2', 'billing-east-2', 'us-east-1');
+    await e2e.cloud.admin.post('/_rewind/rds/outage', { region: 'us-east-1', reachable: false });
+    const before = await callsNow('us-west-2');
+    const failover = await request({
+      plan: 'to-west',
+      mode: 'unplanned',
+      layers: layers('west', {
+        replicaId: 'billing-west-2',
+        replicaRegion: 'us-west-2',
+        sourceRegion: 'us-east-1',
+      }),
+    });
+    expect(failover.terminal['detail-type']).toBe('FailoverCompleted');
+    expect(await writerOf('orders')).toBe(clusterArn('us-west-2', 'orders-west'));
+    expect(await mutationsSince('us-west-2', before)).toEqual({
+      orders: { FailoverGlobalCluster: 1 },
+      'billing-west-2': { PromoteReadReplica: 1 },
+    });
+    expect(failover.terminal.detail.warnings).toEqual([
+      expect.stringMatching(
+        /^orders: when its region recovers, Aurora snapshots orders-east as rds:unplanned-global-failover-orders-east-<time>/,
+      ),
+    ]);
+
+    // The region comes back: Aurora snapshots the old primary and rebuilds it as a secondary.
+    await e2e.cloud.admin.post('/_rewind/rds/outage', { region: 'us-east-1', reachable: true });
+    await eventually(
+      () => globalOf('orders'),
+      (g) => g.GlobalClusterMembers!.every((m) => m.SynchronizationStatus === 'connected'),
+      120_000,
+    );
+    const failback = await request({
+      plan: 'to-east',
+      direction: 'failback',
+      layers: [{ resources: [layers('east', {})[0]!.resources[0]!] }],
+    });
+    expect([failback.terminal['detail-type'], failback.terminal.detail.reason]).toEqual([
+      'FailoverCompleted',
+      undefined,
+    ]);
+    const kept = failback.terminal.detail.keptSnapshots as string[];
+    expect(kept).toEqual([expect.stringMatching(/^unplanned-global-failover-orders-east-/)]);
+    const copy = await rdsIn['us-east-1']!.send(
+      new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: kept[0] }),
+    );
+    expect(copy.DBClusterSnapshots?.[0]).toMatchObject({ SnapshotType: 'manual', Status: 'available' });
+    expect(await writerOf('orders')).toBe(clusterArn('us-east-1', 'orders-east'));
+  }, 240_000);
+});
+
+describe('failures: the right terminal event, alerts with the commands, nothing repeated', () => {
+  test('a replica that cannot be promoted fails layer 1: layer 2 never starts', async () => {
+    await replica('ledger-west', 'us-west-2', 'billing-east-2', 'us-east-1');
+    await e2e.cloud.admin.post('/_rewind/rds/faults', {
+      apiErrors: [
+        {
+          action: 'PromoteReadReplica',
+          identifier: 'ledger-west',
+          code: 'InvalidParameterCombination',
+          message: 'the replica cannot be promoted while its source has a pending upgrade',
+        },
+      ],
+    });
+    // Layer 2 would move the datastore to the region it is not primary in now.
+    const primary = await primaryGroupOf(datastore);
+    const cacheLayer = layers(primary === 'sessions-east' ? 'west' : 'east', {})[1];
+    const before = await e2e.cloud.admin.get<unknown>(`/_rewind/elasticache/history?region=us-west-2`);
+    const { terminal, runId } = await request({
+      layers: [
+        {
+          resources: [
+            {
+              type: 'rds-replica',
+              replicaId: 'ledger-west',
+              replicaRegion: 'us-west-2',
+              sourceRegion: 'us-east-1',
+            },
+          ],
+        },
+        cacheLayer,
+      ],
+    });
+    expect(terminal['detail-type']).toBe('FailoverFailed');
+    expect(terminal.detail).toMatchObject({
+      failedLayer: 1,
+      rolledBack: false,
+      errorCode: 'InvalidParameterCombination',
+    });
+    expect(outcomes(terminal)).toEqual(['1 ledger-west not-moved', `2 ${datastore} not-started`]);
+    expect(terminal.detail.action).toContain(
+      'aws rds promote-read-replica --region us-west-2 --db-instance-identifier ledger-west',
+    );
+    expect(await primaryGroupOf(datastore)).toBe('sessions-east');
+    expect(await e2e.cloud.admin.get<unknown>(`/_rewind/elasticache/history?region=us-west-2`)).toEqual(
+      before,
+    );
+    await expectNotified(e2e, 'ledger-west', runId, /failed at layer 1 \(0 of 2 moved\)/);
+    expect(await e2e.store.getLock('instance', 'ledger-west', `${ACCOUNT}:us-west-2#`)).toBeUndefined();
+  }, 180_000);
+
+  test('a switchover Aurora rolls back is reported as rolled back; the old primary still writes', async () => {
+    await globalDatabase('stock');
+    await e2e.cloud.admin.post('/_rewind/rds/faults', {
+      operations: [{ operation: 'global-switchover', identifier: 'stock', outcome: 'rollback' }],
+    });
+    const before = await callsNow('us-east-1');
+    const { terminal, runId } = await request({
+      layers: [
+        {
+          resources: [
+            {
+              type: 'aurora-global',
+              globalClusterId: 'stock',
+              targetClusterId: 'stock-west',
+              targetRegion: 'us-west-2',
+            },
+          ],
+        },
+      ],
+    });
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual([
+      'FailoverFailed',
+      'the switchover of stock to stock-west did not finish and Aurora rolled it back: stock-east is still the primary',
+    ]);
+    expect(terminal.detail).toMatchObject({ rolledBack: true, errorCode: 'SwitchoverRolledBack' });
+    expect(outcomes(terminal)).toEqual(['1 stock rolled-back']);
+    expect(await writerOf('stock')).toBe(clusterArn('us-east-1', 'stock-east'));
+    expect(await mutationsSince('us-east-1', before)).toEqual({ stock: { SwitchoverGlobalCluster: 1 } });
+    await expectNotified(e2e, 'stock', runId, /switchover rolled back/);
+  }, 180_000);
+});
