@@ -232,7 +232,10 @@ export function parseDrPlans(section: unknown): DrPlansSection {
   }
   const raw = section as Record<string, unknown>;
   const problems: string[] = [];
-  const shape = drPlansSectionSchema.omit({ plans: true }).extend({ plans: z.unknown().optional() }).safeParse(raw);
+  const shape = drPlansSectionSchema
+    .omit({ plans: true })
+    .extend({ plans: z.unknown().optional() })
+    .safeParse(raw);
   if (!shape.success) {
     problems.push(...shape.error.issues.map((i) => describeIssue(i, undefined, ['drPlans'])));
   }
