@@ -218,7 +218,7 @@ export async function request(e2e: E2E, detail: Record<string, unknown>) {
       ],
     }),
   );
-  expect(out.FailedEntryCount).toBe(0);
+  if (out.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(out.Entries)}`);
   const answer = await e2e.observer.waitFor(
     (e) =>
       e.detail.requestId === requestId && ['FailoverStarted', 'FailoverRejected'].includes(e['detail-type']),

@@ -7,6 +7,9 @@
  * failure cases: a replica that cannot be promoted in layer 1 (layer 2 never starts), a switchover Aurora
  * rolls back; the right terminal events, alerts, and exact mutation counts.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DescribeDBClusterSnapshotsCommand } from '@aws-sdk/client-rds';
 import { findInstance } from '@rewind/shared';
 import {
@@ -25,6 +28,7 @@ import {
   request,
   writerOf,
 } from '../drHarness';
+import { rewindIn } from '../../cli/test/helpers';
 import { expectNotified } from '../failures';
 import { startE2E, type E2E, type ObservedEvent } from '../harness';
 
@@ -139,22 +143,40 @@ describe('a two-layer plan moves to the DR region and back', () => {
     await expectNotified(e2e, 'to-west', runId, /planned failover of plan to-west completed/);
   }, 180_000);
 
-  test('failback: a new replica of the new primary in us-east-1, promoted once replicating; Aurora and the cache switched back', async () => {
+  test('failback with the CLI (the plan from the configuration file): dr check, then a new replica of the new primary in us-east-1, promoted once replicating; Aurora and the cache switched back', async () => {
     const before = { east: await callsNow('us-east-1'), west: await callsNow('us-west-2') };
-    const { terminal } = await request(e2e, {
-      plan: 'to-east',
-      direction: 'failback',
-      layers: layers('east', {
-        replicaId: 'billing-east-2',
-        replicaRegion: 'us-east-1',
-        sourceRegion: 'us-west-2',
-        sourceId: 'billing-west',
-      }),
+    const config = join(mkdtempSync(join(tmpdir(), 'rewind-dr-')), 'rewind.json');
+    const back = layers('east', {
+      replicaId: 'billing-east-2',
+      replicaRegion: 'us-east-1',
+      sourceRegion: 'us-west-2',
+      sourceId: 'billing-west',
     });
-    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['FailoverCompleted', undefined]);
+    writeFileSync(
+      config,
+      JSON.stringify({ drPlans: { failback: 'to-east', plans: { 'to-east': { layers: back } } } }),
+    );
+    const checked = await rewindIn(e2e.cloud.endpoint, [
+      'dr',
+      'check',
+      '--failback',
+      '--config',
+      config,
+      '--json',
+    ]);
+    expect([checked.code, checked.err]).toEqual([0, '']);
+    expect(JSON.parse(checked.out)).toMatchObject({ plan: 'to-east', direction: 'failback', ready: true });
+    const moved = await rewindIn(e2e.cloud.endpoint, ['failback', '--config', config, '--wait', '--json']);
+    const document = JSON.parse(moved.out);
+    expect([moved.code, document.status, document.reason]).toEqual([0, 'completed', undefined]);
+    expect(document.resources.map((r: { id: string; outcome: string }) => `${r.id} ${r.outcome}`)).toEqual([
+      'orders moved',
+      'billing-east-2 moved',
+      `${datastore} moved`,
+    ]);
     expect(await writerOf('orders')).toBe(clusterArn('us-east-1', 'orders-east'));
-    const back = await findInstance(rdsIn['us-east-1']!, 'billing-east-2');
-    expect([back?.DBInstanceStatus, back?.ReadReplicaSourceDBInstanceIdentifier]).toEqual([
+    const promoted = await findInstance(rdsIn['us-east-1']!, 'billing-east-2');
+    expect([promoted?.DBInstanceStatus, promoted?.ReadReplicaSourceDBInstanceIdentifier]).toEqual([
       'available',
       undefined,
     ]);
