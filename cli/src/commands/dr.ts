@@ -89,8 +89,15 @@ function planFrom(section: DrPlansSection, direction: 'failover' | 'failback', n
 
 /** What the readiness check needs of a service context, on the CLI's target. */
 function checkContext(clients: Clients): ServiceContext {
-  // The failover service's per-region clients read the endpoint from the environment.
-  if (clients.target.endpoint) process.env.AWS_ENDPOINT_URL = clients.target.endpoint;
+  // The failover service's per-region clients read the endpoint and credentials from the environment:
+  // the same the CLI's own clients use.
+  const { endpoint, local, profile } = clients.target;
+  if (endpoint) process.env.AWS_ENDPOINT_URL = endpoint;
+  if (profile) process.env.AWS_PROFILE = profile;
+  if (endpoint && (local || (!profile && !process.env.AWS_ACCESS_KEY_ID))) {
+    process.env.AWS_ACCESS_KEY_ID ??= 'test';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+  }
   const config = loadConfig({
     REWIND_BUS_NAME: clients.target.names.busName,
     REWIND_TABLE_NAME: clients.target.names.tableName,
