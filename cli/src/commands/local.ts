@@ -13,7 +13,7 @@ const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir D
   Ctrl-C stops it. Without --state-dir everything it holds is lost when it stops.
 
   --port N         edge port on 127.0.0.1 (default ${DEFAULT_PORT}; 0 = any free port)
-  --time-scale F   RDS durations x F (default ${DEFAULT_TIME_SCALE}: a ten-minute restore takes ${(600 * DEFAULT_TIME_SCALE).toFixed(0)} s; 1 = real time)
+  --time-scale F   RDS and ElastiCache durations x F (default ${DEFAULT_TIME_SCALE}: a ten-minute restore takes ${(600 * DEFAULT_TIME_SCALE).toFixed(0)} s; 1 = real time)
   --state-dir DIR  keep the state in DIR and start from it next time, for every account and region:
                    queues and their messages (delayed and in flight too), tables and items, buses,
                    rules, archives, pending deliveries, KMS keys, RDS resources and their lifecycle steps

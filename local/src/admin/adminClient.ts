@@ -101,4 +101,22 @@ export class AdminClient {
   async functions(): Promise<FunctionStatus[]> {
     return (await this.get<{ functions: FunctionStatus[] }>('runtime/functions')).functions;
   }
+
+  /** DR: cuts a region off (`false`) for global failovers, or brings it back (`true`: old primaries rejoin). */
+  async setRegionReachable(region: string, reachable: boolean): Promise<void> {
+    await this.post('rds/outage', { region, reachable });
+  }
+
+  /** DR: the replication lag of a global secondary cluster or a read replica (CloudWatch reads it). */
+  async setReplicationLag(
+    where: { region: string; account?: string },
+    target: { cluster: string } | { instance: string },
+    lagMs: number,
+  ): Promise<void> {
+    const query = new URLSearchParams({
+      region: where.region,
+      ...(where.account ? { account: where.account } : {}),
+    });
+    await this.post(`rds/replication-lag?${query.toString()}`, { ...target, lagMs });
+  }
 }

@@ -137,7 +137,7 @@ export class ElastiCacheEmulator implements EmulatedService, ElastiCacheWorld {
     const identifier =
       p.str('GlobalReplicationGroupId') ?? p.str('ReplicationGroupId') ?? p.str('PrimaryReplicationGroupId');
     try {
-      this.faults.throwApiError(p.action, identifier?.toLowerCase());
+      this.faults.throwApiError(p.action, identifier?.toLowerCase(), state.identity.region);
       return xmlResponse(p.action, handler(state, p), requestId, XMLNS);
     } catch (e) {
       if (e instanceof RdsError) return errorResponse(e, requestId, XMLNS);

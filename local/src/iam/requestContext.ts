@@ -135,6 +135,7 @@ const RDS_TOUCHES: Record<string, Touch[]> = {
   ],
   DescribeGlobalClusters: [{ param: 'GlobalClusterIdentifier', type: 'global-cluster' }],
   DeleteGlobalCluster: [{ param: 'GlobalClusterIdentifier', type: 'global-cluster' }],
+  ModifyGlobalCluster: [{ param: 'GlobalClusterIdentifier', type: 'global-cluster' }],
   RemoveFromGlobalCluster: [
     { param: 'GlobalClusterIdentifier', type: 'global-cluster' },
     { param: 'DbClusterIdentifier', type: 'cluster' },
@@ -359,8 +360,12 @@ function elasticacheRequests(req: LocalRequest, src: ContextSources): Authorizat
   const globalId = params.get('GlobalReplicationGroupId');
   const resources: string[] = [];
   if (globalId) resources.push(`arn:aws:elasticache::${src.accountId}:globalreplicationgroup:${globalId}`);
-  const groupId = params.get('ReplicationGroupId') ?? params.get('PrimaryReplicationGroupId');
-  const groupRegion = params.get('ReplicationGroupRegion') ?? params.get('PrimaryRegion') ?? src.region;
+  // A failover is authorised on the global datastore alone; other calls also on the group they name.
+  const groupId =
+    action === 'FailoverGlobalReplicationGroup'
+      ? undefined
+      : (params.get('ReplicationGroupId') ?? params.get('PrimaryReplicationGroupId'));
+  const groupRegion = params.get('ReplicationGroupRegion') ?? src.region;
   if (groupId) resources.push(group(groupId, groupRegion));
   const tags = formTags(params);
   const context = tags.length ? requestTagContext(tags) : {};

@@ -50,6 +50,7 @@ import {
   deleteGlobalCluster,
   describeGlobalClusters,
   failoverGlobalCluster,
+  modifyGlobalCluster,
   removeFromGlobalCluster,
   switchoverGlobalCluster,
 } from './globals';
@@ -88,6 +89,7 @@ export const ACTIONS: Record<string, Handler> = {
   CreateGlobalCluster: createGlobalCluster,
   DescribeGlobalClusters: describeGlobalClusters,
   DeleteGlobalCluster: deleteGlobalCluster,
+  ModifyGlobalCluster: modifyGlobalCluster,
   RemoveFromGlobalCluster: removeFromGlobalCluster,
   SwitchoverGlobalCluster: switchoverGlobalCluster,
   FailoverGlobalCluster: failoverGlobalCluster,

@@ -67,6 +67,8 @@ interface ApiErrorFault {
   message?: string;
   status?: number;
   identifier?: string;
+  /** Only calls made in this region (e.g. a whole region's API down during a DR test); omitted = any. */
+  region?: string;
   /** Omitted = always. */
   times?: number;
 }
@@ -149,11 +151,12 @@ export class Faults {
   }
 
   /** Throws the first matching injected API error (consuming one of its `times`). */
-  throwApiError(action: string, identifier: string | undefined): void {
+  throwApiError(action: string, identifier: string | undefined, region?: string): void {
     const f = this.config.apiErrors.find(
       (e) =>
         (e.action === '*' || e.action === action) &&
         (e.identifier === undefined || matchesPattern(e.identifier, identifier)) &&
+        (e.region === undefined || e.region === region) &&
         e.times !== 0,
     );
     if (!f) return;

@@ -271,9 +271,11 @@ export function describeGlobalClusters(s: RdsState, p: Params): XmlObject {
     id !== undefined
       ? [findGlobal(s, id).g]
       : accountStates(s).flatMap((h) => [...h.globalClusters.values()]);
+  // The one filter RDS documents: global clusters with a member in one of the regions.
   for (const f of p.filters()) {
-    if (f.name !== 'global-cluster-id') throw err.value(`Unrecognized filter name: ${f.name}`);
-    list = list.filter((g) => f.values.includes(g.id) || f.values.includes(s.naming.globalArn(g.id)));
+    if (f.name !== 'region')
+      throw err.value(`Unrecognized filter name: ${f.name}; the supported filter is region.`);
+    list = list.filter((g) => membersOf(s, g).some((m) => f.values.includes(m.owner.identity.region)));
   }
   const page = paginate(p, list);
   return {
@@ -283,6 +285,22 @@ export function describeGlobalClusters(s: RdsState, p: Params): XmlObject {
       page.items.map((g) => renderGlobal(s, g)),
     ),
   };
+}
+
+/** ModifyGlobalCluster: `DeletionProtection` only (other changes are refused with what to do instead). */
+export function modifyGlobalCluster(s: RdsState, p: Params): XmlObject {
+  const { home, g } = findGlobal(s, p.req('GlobalClusterIdentifier'));
+  for (const param of ['NewGlobalClusterIdentifier', 'EngineVersion', 'AllowMajorVersionUpgrade']) {
+    if (p.has(param)) {
+      throw err.value(`The local cloud's ModifyGlobalCluster changes DeletionProtection only, not ${param}.`);
+    }
+  }
+  const protect = p.bool('DeletionProtection');
+  if (protect !== undefined) {
+    g.deletionProtection = protect;
+    home.note(g, `deletion protection ${protect ? 'on' : 'off'}`);
+  }
+  return { GlobalCluster: renderGlobal(s, g) };
 }
 
 export function deleteGlobalCluster(s: RdsState, p: Params): XmlObject {
@@ -558,11 +576,31 @@ const failoverPromoted = defineTask(
     s.note(g, `global writer endpoint -> ${both.to.cluster.id}`);
     emitOn(both.to, 'globalWriterEndpointChanged');
     endOperation(s, g);
+    // "Aurora automatically rebuilds all additional secondary Region clusters": pending-resync until rebuilt.
+    for (const m of membersOf(s, g)) {
+      if (m.cluster === both.to.cluster || m.cluster === both.from.cluster || !m.cluster.global) continue;
+      m.cluster.global.synchronization = 'pending-resync';
+      m.owner.note(m.cluster, `rebuilding after the global failover to ${both.to.cluster.id}`);
+      startResync(s, g);
+      s.sched.task(
+        s.durations.globalRejoin,
+        g,
+        rejoined(g, { region: m.owner.identity.region, clusterKey: m.cluster.key }),
+      );
+    }
     const pending = { region: both.from.owner.identity.region, clusterKey: both.from.cluster.key };
     if (s.world.reachable(pending.region)) startRejoin(s, g, pending);
     else g.rejoinPending = [...(g.rejoinPending ?? []), pending];
   },
 );
+
+/** RDS-EVENT-0240 on the primary, once per round of resynchronisation. */
+function startResync(s: RdsState, g: DbGlobalCluster): void {
+  if (g.resyncing) return;
+  g.resyncing = true;
+  const primary = primaryOf(membersOf(s, g));
+  if (primary) emitOn(primary, 'globalResyncStarted');
+}
 
 function clusterByKey(s: RdsState, where: { region: string; clusterKey: string }): Member | undefined {
   const owner = s.world.partition({ accountId: s.identity.accountId, region: where.region });
@@ -583,8 +621,7 @@ function startRejoin(s: RdsState, g: DbGlobalCluster, where: { region: string; c
   const id = `rds:unplanned-global-failover-${old.cluster.id}-${stamp}`;
   if (!old.owner.clusterSnapshots.has(id))
     startClusterSnapshot(old.owner, old.cluster, { id, type: 'automated', tags: [] });
-  const primary = primaryOf(membersOf(s, g));
-  if (primary) emitOn(primary, 'globalResyncStarted');
+  startResync(s, g);
   s.sched.task(s.durations.globalRejoin, g, rejoined(g, where));
 }
 
@@ -595,7 +632,11 @@ const rejoined = defineTask(
     if (!old || old.cluster.global?.id !== g.id) return;
     old.cluster.global.synchronization = 'connected';
     old.owner.note(old.cluster, `resynchronized with global cluster ${g.id}`);
-    const primary = primaryOf(membersOf(s, g));
+    // RDS-EVENT-0241 once every member is connected again.
+    const members = membersOf(s, g);
+    if (!g.resyncing || members.some((m) => m.cluster.global?.synchronization !== 'connected')) return;
+    g.resyncing = false;
+    const primary = primaryOf(members);
     if (primary) emitOn(primary, 'globalResyncFinished');
   },
 );
@@ -623,7 +664,8 @@ export function lagMetric(s: RdsState, name: string, dimensions: Record<string, 
   if (name === 'ReplicaLag') {
     const i = s.instances.get((dimensions['DBInstanceIdentifier'] ?? '').toLowerCase());
     if (!i || i.replicaSourceArn === undefined || i.createTime === undefined) return undefined;
-    return (i.replicaLagMs ?? 0) / 1000;
+    // -1: replication is not active (RDS User Guide, USER_ReadRepl).
+    return i.replicationTerminated ? -1 : (i.replicaLagMs ?? 0) / 1000;
   }
   if (name === 'AuroraGlobalDBReplicationLag' || name === 'AuroraGlobalDBRPOLag') {
     const c = s.clusters.get((dimensions['DBClusterIdentifier'] ?? '').toLowerCase());

@@ -161,7 +161,7 @@ class Rds implements RdsEmulator, RdsWorld {
     const identifier = callIdentifier(p);
     state.observer.countCall(action, identifier);
     try {
-      state.faults.throwApiError(action, identifier);
+      state.faults.throwApiError(action, identifier, state.identity.region);
       return xmlResponse(action, handler(state, p), requestId);
     } catch (e) {
       state.observer.countError(action);

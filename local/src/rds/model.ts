@@ -95,6 +95,8 @@ export interface DbInstance extends Tracked, InstanceSettings {
   replicaSourceArn?: string;
   /** Read replicas: replication lag behind the source (ms; settable through the admin API). */
   replicaLagMs?: number;
+  /** A cross-region PostgreSQL replica whose source was deleted: replication `terminated`, not promoted. */
+  replicationTerminated?: boolean;
   /** Sources: ARNs (other regions) or identifiers (this region) of their read replicas. */
   replicaArns?: string[];
   /** ManageMasterUserPassword: the secret RDS manages for this instance. */
@@ -181,6 +183,8 @@ export interface DbGlobalCluster extends Tracked {
   failover?: GlobalFailover;
   /** Between the old writer's shutdown and the DNS change (RDS-EVENT-0397): the global endpoint does not answer. */
   writerEndpointDown?: boolean;
+  /** Members are being resynchronised after a failover (between RDS-EVENT-0240 and 0241). */
+  resyncing?: boolean;
   /** Old primaries waiting (after an unplanned failover) for their region to be reachable to rejoin. */
   rejoinPending?: { region: string; clusterKey: string }[];
 }

@@ -65,7 +65,9 @@ export function renderInstance(s: RdsState, i: DbInstance): XmlObject {
     StatusInfos:
       i.replicaSourceArn !== undefined && i.createTime !== undefined
         ? xmlList('DBInstanceStatusInfo', [
-            { StatusType: 'read replication', Normal: true, Status: 'replicating' },
+            i.replicationTerminated
+              ? { StatusType: 'read replication', Normal: false, Status: 'terminated' }
+              : { StatusType: 'read replication', Normal: true, Status: 'replicating' },
           ])
         : undefined,
     ReadReplicaDBClusterIdentifiers: xmlList('ReadReplicaDBClusterIdentifier', []),

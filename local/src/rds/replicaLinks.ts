@@ -44,13 +44,22 @@ export function relinkAfterRename(s: RdsState, inst: DbInstance, oldId: string, 
   }
 }
 
-/** A deleted source leaves its read replicas standalone (RDS promotes them). */
+/**
+ * A deleted source leaves its read replicas standalone (RDS promotes them), except cross-region
+ * PostgreSQL replicas: "the replication status of the read replica is set to terminated. The read replica
+ * isn't promoted" (RDS User Guide, USER_ReadRepl.XRgn; aws-facts-copies-dr.md §4a). They stay replicas
+ * until PromoteReadReplica.
+ */
 export function releaseReplicas(s: RdsState, source: DbInstance): void {
   for (const ref of source.replicaArns ?? []) {
     const arn = parseRdsArn(ref);
     const owner = arn ? s.world.partition({ accountId: arn.accountId, region: arn.region }) : s;
     const replica = owner.instances.get(arn ? arn.id : ref);
-    if (replica) replica.replicaSourceArn = undefined;
+    if (!replica) continue;
+    if (arn && source.engine === 'postgres') {
+      replica.replicationTerminated = true;
+      owner.note(replica, `replication terminated: its source ${source.id} was deleted`);
+    } else replica.replicaSourceArn = undefined;
   }
   source.replicaArns = undefined;
 }

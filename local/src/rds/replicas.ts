@@ -180,6 +180,7 @@ const promoted = defineTask(
   (s: RdsState, replica: DbInstance, args: { retention: number; window?: string }) => {
     detachReplica(s, replica);
     replica.replicaSourceArn = undefined;
+    replica.replicationTerminated = undefined;
     replica.backupRetentionPeriod = args.retention;
     if (args.window !== undefined) replica.preferredBackupWindow = args.window;
     s.setStatus(replica, 'rebooting');

@@ -220,11 +220,6 @@ describe('what IAM authorises for a request', () => {
         resource: 'arn:aws:elasticache::000000000000:globalreplicationgroup:abcde-sessions',
         context: {},
       },
-      {
-        action: 'elasticache:FailoverGlobalReplicationGroup',
-        resource: 'arn:aws:elasticache:us-west-2:000000000000:replicationgroup:sessions-west',
-        context: {},
-      },
     ]);
     expect(
       authorizationRequests('elasticache', form({ Action: 'DescribeReplicationGroups' }), sources),

@@ -15,6 +15,7 @@ import {
   DescribeDBInstancesCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
+  ModifyGlobalClusterCommand,
   RDSClient,
   RemoveFromGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
@@ -172,6 +173,12 @@ test('a secondary in another region is read-only; every region describes the glo
   ).toMatchObject({
     name: 'GlobalClusterNotFoundFault',
   });
+  const inRegion = async (region: string) =>
+    (
+      await east.send(new DescribeGlobalClustersCommand({ Filters: [{ Name: 'region', Values: [region] }] }))
+    ).GlobalClusters?.map((g) => g.GlobalClusterIdentifier);
+  expect(await inRegion('us-west-2')).toContain('orders');
+  expect(await inRegion('eu-west-1')).toEqual([]);
 });
 
 test('switchover: called in the primary region, FailoverState until done, roles and the global endpoint move', async () => {
@@ -302,7 +309,23 @@ test('failover with AllowDataLoss while the primary region is down: 0391, the ol
     ),
   ).toMatchObject({ name: 'InvalidParameterValue', message: expect.stringContaining('us-west-2') });
 
+  // A third region: Aurora rebuilds every other secondary after a failover.
+  const eu = new RDSClient({
+    endpoint: h.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  await cluster(eu, 'pay-eu', 'pay');
   await h.admin('POST', 'outage', { region: 'us-east-1', reachable: false });
+  // The region's API can be cut off too (apiErrors by region): the failover is called in the target's region.
+  await h.admin('POST', 'faults', {
+    apiErrors: [{ action: '*', region: 'us-east-1', code: 'ServiceUnavailable', status: 503 }],
+  });
+  expect(
+    await errorOf(east.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'pay' }))),
+  ).toMatchObject({
+    name: 'ServiceUnavailable',
+  });
   const { GlobalCluster: started } = await west.send(
     new FailoverGlobalClusterCommand({
       GlobalClusterIdentifier: 'pay',
@@ -315,14 +338,27 @@ test('failover with AllowDataLoss while the primary region is down: 0391, the ol
     FailoverState: { Status: 'pending', IsDataLossAllowed: true },
   });
   const done = await settled(west, 'pay');
+  await h.admin('POST', 'faults/clear');
   expect(writerArn(done)).toBe(target);
-  expect(done.GlobalClusterMembers?.find((m) => !m.IsWriter)?.SynchronizationStatus).toBe('pending-resync');
+  expect(done.GlobalClusterMembers?.filter((m) => !m.IsWriter).map((m) => m.SynchronizationStatus)).toEqual([
+    'pending-resync',
+    'pending-resync',
+  ]);
   expect(eventsOf('us-west-2', 'pay-west').map((e) => e.slice(0, 4))).toEqual([
     '0170',
     '0391',
     '0238',
     '0397',
+    '0240',
   ]);
+  // The other secondary is rebuilt while the old primary's region is still down; no 0241 until all are back.
+  await eventually(
+    () => globalOf(west, 'pay'),
+    (g) =>
+      g.GlobalClusterMembers?.find((m) => m.DBClusterArn === arn('eu-west-1', 'pay-eu'))
+        ?.SynchronizationStatus === 'connected',
+  );
+  expect(eventsOf('us-west-2', 'pay-west').at(-1)?.slice(0, 4)).toBe('0240');
   expect(eventsOf('us-west-2', 'pay-west')[1]).toBe(
     '0391 Attempt to block writes for DB cluster pay-east in Region us-east-1 timed out.',
   );
@@ -344,11 +380,15 @@ test('failover with AllowDataLoss while the primary region is down: 0391, the ol
   expect((await snapshots()).map((x) => x.DBClusterSnapshotIdentifier)).toContainEqual(
     expect.stringMatching(/^rds:unplanned-global-failover-pay-east-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}$/),
   );
-  expect(
-    eventsOf('us-west-2', 'pay-west')
-      .slice(-2)
-      .map((e) => e.slice(0, 4)),
-  ).toEqual(['0240', '0241']);
+  expect(eventsOf('us-west-2', 'pay-west').map((e) => e.slice(0, 4))).toEqual([
+    '0170',
+    '0391',
+    '0238',
+    '0397',
+    '0240',
+    '0241',
+  ]);
+  eu.destroy();
 
   // Failback: a switchover back to the old primary once it rejoined, called in the current primary's region.
   await west.send(
@@ -392,6 +432,18 @@ test('RemoveFromGlobalCluster: a secondary is promoting, then a standalone write
     }),
   );
   expect((await globalOf(west, 'crm')).GlobalClusterMembers).toEqual([]);
+  await east.send(
+    new ModifyGlobalClusterCommand({ GlobalClusterIdentifier: 'crm', DeletionProtection: true }),
+  );
+  expect(
+    await errorOf(west.send(new DeleteGlobalClusterCommand({ GlobalClusterIdentifier: 'crm' }))),
+  ).toMatchObject({
+    name: 'InvalidParameterCombination',
+    message: expect.stringContaining('DeletionProtection=false'),
+  });
+  await east.send(
+    new ModifyGlobalClusterCommand({ GlobalClusterIdentifier: 'crm', DeletionProtection: false }),
+  );
   await west.send(new DeleteGlobalClusterCommand({ GlobalClusterIdentifier: 'crm' }));
   await eventually(
     () => errorOf(east.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'crm' }))),
@@ -410,7 +462,8 @@ test('a switchover in flight survives a restart of the emulator (--state-dir) an
   );
   await eventually(
     () => globalOf(east, 'kept'),
-    (g) => g.FailoverState?.Status === 'switching-over',
+    // The model's enum omits `switching-over`, which the API documents and the emulator reports.
+    (g) => (g.FailoverState?.Status as string | undefined) === 'switching-over',
   );
   const saved = encodeState(await h.rds.persistence.dump());
   await h.admin('POST', 'config', { profile: 'realistic' });
@@ -433,4 +486,62 @@ test('a switchover in flight survives a restart of the emulator (--state-dir) an
     westAgain.destroy();
     await again.close();
   }
+});
+
+test('an empty global cluster: the first member is the primary (it needs a master user), its first instance writes', async () => {
+  await east.send(
+    new CreateGlobalClusterCommand({ GlobalClusterIdentifier: 'fresh', Engine: 'aurora-postgresql' }),
+  );
+  expect(
+    await errorOf(east.send(new CreateGlobalClusterCommand({ GlobalClusterIdentifier: 'engineless' }))),
+  ).toMatchObject({ name: 'InvalidParameterCombination', message: expect.stringContaining('Engine') });
+  await settled(east, 'fresh');
+  expect(
+    await errorOf(
+      west.send(
+        new CreateDBClusterCommand({
+          DBClusterIdentifier: 'fresh-west',
+          Engine: 'aurora-mysql',
+          GlobalClusterIdentifier: 'fresh',
+        }),
+      ),
+    ),
+  ).toMatchObject({
+    name: 'InvalidParameterCombination',
+    message: expect.stringContaining('aurora-postgresql'),
+  });
+  expect(
+    await errorOf(
+      west.send(
+        new CreateDBClusterCommand({
+          DBClusterIdentifier: 'fresh-west',
+          Engine: 'aurora-postgresql',
+          GlobalClusterIdentifier: 'fresh',
+        }),
+      ),
+    ),
+  ).toMatchObject({ name: 'MissingParameter', message: expect.stringContaining('MasterUsername') });
+  await west.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'fresh-west',
+      Engine: 'aurora-postgresql',
+      GlobalClusterIdentifier: 'fresh',
+      MasterUsername: 'app',
+    }),
+  );
+  await eventually(
+    () => clusterOf(west, 'fresh-west'),
+    (c) => c.Status === 'available',
+  );
+  await west.send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: 'fresh-west-1',
+      DBClusterIdentifier: 'fresh-west',
+      Engine: 'aurora-postgresql',
+      DBInstanceClass: 'db.r6g.large',
+    }),
+  );
+  const g = await globalOf(east, 'fresh');
+  expect(writerArn(g)).toBe(arn('us-west-2', 'fresh-west'));
+  expect((await clusterOf(west, 'fresh-west')).DBClusterMembers?.[0]?.IsClusterWriter).toBe(true);
 });

@@ -6,7 +6,22 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { spawnLocalCloud, type LocalCloud } from '../../src';
-import { ACCOUNT_A, ACCOUNT_B } from './places';
+import {
+  CreateGlobalReplicationGroupCommand,
+  CreateReplicationGroupCommand,
+  DescribeGlobalReplicationGroupsCommand,
+  DescribeReplicationGroupsCommand,
+  ElastiCacheClient,
+} from '@aws-sdk/client-elasticache';
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateGlobalClusterCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  DescribeGlobalClustersCommand,
+} from '@aws-sdk/client-rds';
+import { ACCOUNT_A, ACCOUNT_B, clientsFor, eventually, type Clients } from './places';
 
 const run = promisify(execFile);
 const AWS = process.env.AWS_CLI ?? 'aws';
@@ -355,6 +370,160 @@ type Json = Record<string, unknown> & { [k: string]: any }; // eslint-disable-li
         region: 'us-east-1',
         detail: { n: 2 },
       });
+    }
+  });
+
+  it('DR: an Aurora global database switched over and an ElastiCache global datastore failed over, as each region shows them', async () => {
+    // Set up with the SDK (fast); switch and observe with the CLI.
+    const [sdkEast, sdkWest] = [
+      clientsFor(cloud.endpoint, 'test', 'us-east-1'),
+      clientsFor(cloud.endpoint, 'test', 'us-west-2'),
+    ];
+    const cacheEast = new ElastiCacheClient({
+      endpoint: cloud.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const cacheWest = new ElastiCacheClient({
+      endpoint: cloud.endpoint,
+      region: 'us-west-2',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const [e, w] = [east(), west()];
+    const arn = (region: string, id: string) => `arn:aws:rds:${region}:${ACCOUNT_A}:cluster:${id}`;
+    try {
+      const clusterWithInstance = async (c: Clients, id: string, global?: string) => {
+        await c.rds.send(
+          new CreateDBClusterCommand({
+            DBClusterIdentifier: id,
+            Engine: 'aurora-mysql',
+            GlobalClusterIdentifier: global,
+            MasterUsername: global ? undefined : 'app',
+          }),
+        );
+        await eventually(
+          () => c.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
+          (r) => r.DBClusters?.[0]?.Status === 'available',
+        );
+        await c.rds.send(
+          new CreateDBInstanceCommand({
+            DBInstanceIdentifier: `${id}-1`,
+            DBClusterIdentifier: id,
+            Engine: 'aurora-mysql',
+            DBInstanceClass: 'db.r6g.large',
+          }),
+        );
+        await eventually(
+          () => c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: `${id}-1` })),
+          (r) => r.DBInstances?.[0]?.DBInstanceStatus === 'available',
+        );
+      };
+      await clusterWithInstance(sdkEast, 'cli-east');
+      await sdkEast.rds.send(
+        new CreateGlobalClusterCommand({
+          GlobalClusterIdentifier: 'cli-global',
+          SourceDBClusterIdentifier: 'cli-east',
+        }),
+      );
+      await eventually(
+        () => sdkEast.rds.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'cli-global' })),
+        (r) => r.GlobalClusters?.[0]?.Status === 'available',
+      );
+      await clusterWithInstance(sdkWest, 'cli-west', 'cli-global');
+
+      const target = [
+        '--global-cluster-identifier',
+        'cli-global',
+        '--target-db-cluster-identifier',
+        arn('us-west-2', 'cli-west'),
+      ];
+      expect(await w.fails('rds', 'switchover-global-cluster', ...target)).toContain('InvalidParameterValue');
+      const started = await e.call('rds', 'switchover-global-cluster', ...target);
+      expect(started.GlobalCluster.FailoverState).toMatchObject({
+        Status: 'pending',
+        IsDataLossAllowed: false,
+      });
+      await eventually(
+        () => sdkEast.rds.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: 'cli-global' })),
+        (r) =>
+          r.GlobalClusters?.[0]?.Status === 'available' && r.GlobalClusters[0].FailoverState === undefined,
+      );
+      const done = await w.call(
+        'rds',
+        'describe-global-clusters',
+        '--global-cluster-identifier',
+        'cli-global',
+      );
+      expect(
+        done.GlobalClusters[0].GlobalClusterMembers.map((m: Json) => [m.DBClusterArn, m.IsWriter]),
+      ).toEqual([
+        [arn('us-west-2', 'cli-west'), true],
+        [arn('us-east-1', 'cli-east'), false],
+      ]);
+      const writerOf = async (c: typeof e, id: string) =>
+        (await c.call('rds', 'describe-db-clusters', '--db-cluster-identifier', id)).DBClusters[0]
+          .DBClusterMembers[0].IsClusterWriter;
+      expect([await writerOf(w, 'cli-west'), await writerOf(e, 'cli-east')]).toEqual([true, false]);
+
+      await cacheEast.send(
+        new CreateReplicationGroupCommand({
+          ReplicationGroupId: 'cli-cache',
+          ReplicationGroupDescription: 'primary',
+          CacheNodeType: 'cache.t4g.small',
+        }),
+      );
+      await eventually(
+        () => cacheEast.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: 'cli-cache' })),
+        (r) => r.ReplicationGroups?.[0]?.Status === 'available',
+      );
+      const grg = await cacheEast.send(
+        new CreateGlobalReplicationGroupCommand({
+          GlobalReplicationGroupIdSuffix: 'cli-cache',
+          PrimaryReplicationGroupId: 'cli-cache',
+        }),
+      );
+      const gid = grg.GlobalReplicationGroup!.GlobalReplicationGroupId!;
+      const globalStatus = async () =>
+        (await cacheEast.send(new DescribeGlobalReplicationGroupsCommand({ GlobalReplicationGroupId: gid })))
+          .GlobalReplicationGroups?.[0]?.Status;
+      await eventually(globalStatus, (x) => x === 'primary-only');
+      await cacheWest.send(
+        new CreateReplicationGroupCommand({
+          ReplicationGroupId: 'cli-cache-dr',
+          ReplicationGroupDescription: 'secondary',
+          GlobalReplicationGroupId: gid,
+        }),
+      );
+      await eventually(globalStatus, (x) => x === 'available');
+      await w.call(
+        'elasticache',
+        'failover-global-replication-group',
+        '--global-replication-group-id',
+        gid,
+        '--primary-region',
+        'us-west-2',
+        '--primary-replication-group-id',
+        'cli-cache-dr',
+      );
+      await eventually(globalStatus, (x) => x === 'available');
+      const after = await e.call(
+        'elasticache',
+        'describe-global-replication-groups',
+        '--global-replication-group-id',
+        gid,
+        '--show-member-info',
+      );
+      expect(
+        after.GlobalReplicationGroups[0].Members.map((m: Json) => [m.ReplicationGroupRegion, m.Role]),
+      ).toEqual([
+        ['us-west-2', 'PRIMARY'],
+        ['us-east-1', 'SECONDARY'],
+      ]);
+    } finally {
+      sdkEast.destroy();
+      sdkWest.destroy();
+      cacheEast.destroy();
+      cacheWest.destroy();
     }
   });
 });

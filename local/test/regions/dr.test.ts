@@ -27,6 +27,8 @@ import {
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeGlobalClustersCommand,
+  DeleteDBInstanceCommand,
+  PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { spawnLocalCloud, type LocalCloud } from '../../src';
 import { clientsFor, errorOf, eventually } from './places';
@@ -271,7 +273,7 @@ test('faults: a failover that fails leaves the roles, an injected API error; the
   expect(roles(await globalOf(east, id))).toEqual(['us-east-1 carts-east PRIMARY associated']);
 });
 
-test('CloudWatch: the replication lag of a global secondary (ms) and of a read replica (s), as RDS publishes it', async () => {
+test('CloudWatch: the replication lag of a global secondary (ms) and of a read replica (s), -1 once a cross-region PostgreSQL replica lost its source', async () => {
   const rdsEast = clientsFor(cloud.endpoint, 'test', 'us-east-1');
   const rdsWest = clientsFor(cloud.endpoint, 'test', 'us-west-2');
   const cw = new CloudWatchClient({
@@ -336,15 +338,8 @@ test('CloudWatch: the replication lag of a global secondary (ms) and of a read r
       () => rdsWest.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'lag-db-dr' })),
       (r) => r.DBInstances?.[0]?.DBInstanceStatus === 'available',
     );
-    const lag = async (body: unknown) => {
-      const res = await fetch(new URL(`/_rewind/rds/replication-lag?region=us-west-2`, cloud.endpoint), {
-        method: 'POST',
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBe(200);
-    };
-    await lag({ cluster: 'lag-west', lagMs: 1200 });
-    await lag({ instance: 'lag-db-dr', lagMs: 2500 });
+    await cloud.admin.setReplicationLag({ region: 'us-west-2' }, { cluster: 'lag-west' }, 1200);
+    await cloud.admin.setReplicationLag({ region: 'us-west-2' }, { instance: 'lag-db-dr' }, 2500);
 
     const window = { StartTime: new Date(Date.now() - 600_000), EndTime: new Date(Date.now() + 60_000) };
     const { MetricDataResults } = await cw.send(
@@ -406,6 +401,26 @@ test('CloudWatch: the replication lag of a global secondary (ms) and of a read r
     ]);
     // Not a replica in this region: no data, as for a metric nothing publishes.
     expect((await stats('lag-db')).Datapoints).toEqual([]);
+
+    // A cross-region PostgreSQL replica whose source is deleted is not promoted: replication terminated (-1).
+    await rdsEast.rds.send(
+      new DeleteDBInstanceCommand({ DBInstanceIdentifier: 'lag-db', SkipFinalSnapshot: true }),
+    );
+    const terminated = await eventually(
+      () => rdsWest.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'lag-db-dr' })),
+      (r) => r.DBInstances?.[0]?.StatusInfos?.[0]?.Status === 'terminated',
+    );
+    expect(terminated.DBInstances?.[0]).toMatchObject({
+      ReadReplicaSourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:000000000000:db:lag-db',
+      StatusInfos: [{ StatusType: 'read replication', Normal: false, Status: 'terminated' }],
+    });
+    expect((await stats('lag-db-dr')).Datapoints).toEqual([expect.objectContaining({ Average: -1 })]);
+    await rdsWest.rds.send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: 'lag-db-dr' }));
+    await eventually(
+      () => rdsWest.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'lag-db-dr' })),
+      (r) =>
+        r.DBInstances?.[0]?.DBInstanceStatus === 'available' && r.DBInstances[0].StatusInfos === undefined,
+    );
   } finally {
     rdsEast.destroy();
     rdsWest.destroy();
