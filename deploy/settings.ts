@@ -39,12 +39,17 @@ function drPlansFromFile(file: string | undefined): DrPlansSection {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${SETTINGS_ENV.configFile}=${file}: cannot read it as JSON (${(err as Error).message})`);
+    throw new Error(
+      `${SETTINGS_ENV.configFile}=${file}: cannot read it as JSON (${(err as Error).message})`,
+      {
+        cause: err,
+      },
+    );
   }
   try {
     return drPlansOf(json);
   } catch (err) {
-    if (err instanceof DrPlanError) throw new Error(`${file}: ${err.message}`);
+    if (err instanceof DrPlanError) throw new Error(`${file}: ${err.message}`, { cause: err });
     throw err;
   }
 }

@@ -14,7 +14,6 @@ import {
   FailoverGlobalClusterCommand,
   PromoteReadReplicaCommand,
   SwitchoverGlobalClusterCommand,
-  type RDSClient,
   type RDSClientResolvedConfig,
   type ServiceInputTypes,
   type ServiceOutputTypes,
