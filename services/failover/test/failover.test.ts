@@ -1,5 +1,5 @@
 import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
-import { CHECK_KIND, settle, type RunRecord, type ServiceContext } from '@rewind/shared';
+import { cancelRefusal, CHECK_KIND, settle, type RunRecord, type ServiceContext } from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { failbackStep, failoverStep } from '../src/drStep';
@@ -322,4 +322,11 @@ test('kept snapshot names fit CopyDBClusterSnapshot (63 characters, letters, dig
   const long = keptSnapshotName(`rds:unplanned-global-failover-${'a'.repeat(60)}-2026-11-22-03-15`);
   expect(long).toMatch(/^kept-[a-z0-9-]+$/);
   expect(long.length).toBeLessThanOrEqual(63);
+});
+
+test('a DR run cannot be cancelled: what AWS started cannot be called back', async () => {
+  const run = await request({ layers: [{ resources: [PLAN_LAYERS[0]!.resources[0]!] }] });
+  expect(cancelRefusal(run!)).toMatch(
+    /is a DR run: the switchovers, failovers and promotions it started cannot be called back/,
+  );
 });
