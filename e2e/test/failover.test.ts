@@ -141,6 +141,9 @@ describe('a two-layer plan moves to the DR region and back', () => {
     expect(run.status).toBe('completed');
     expect(await e2e.store.getLock('global-cluster', 'orders')).toBeUndefined();
     await expectNotified(e2e, 'to-west', runId, /planned failover of plan to-west completed/);
+    // The run shows in the CLI like any other.
+    const status = await rewindIn(e2e.cloud.endpoint, ['status', runId, '--json']);
+    expect([status.code, JSON.parse(status.out).status]).toEqual([0, 'completed']);
   }, 180_000);
 
   test('failback with the CLI (the plan from the configuration file): dr check, then a new replica of the new primary in us-east-1, promoted once replicating; Aurora and the cache switched back', async () => {
