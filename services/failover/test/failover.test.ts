@@ -1,8 +1,17 @@
 import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
-import { cancelRefusal, CHECK_KIND, settle, type RunRecord, type ServiceContext } from '@rewind/shared';
+import type { SQSEvent } from 'aws-lambda';
+import {
+  cancelRefusal,
+  CHECK_KIND,
+  inboxHandler,
+  settle,
+  type RunRecord,
+  type ServiceContext,
+} from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { failbackStep, failoverStep } from '../src/drStep';
+import { handler } from '../src/handler';
 import { intake } from '../src/intake';
 import { keptSnapshotName } from '../src/resources';
 import { drWorld, PLAN_LAYERS } from './drWorld';
@@ -322,6 +331,63 @@ test('kept snapshot names fit CopyDBClusterSnapshot (63 characters, letters, dig
   const long = keptSnapshotName(`rds:unplanned-global-failover-${'a'.repeat(60)}-2026-11-22-03-15`);
   expect(long).toMatch(/^kept-[a-z0-9-]+$/);
   expect(long.length).toBeLessThanOrEqual(63);
+});
+
+test('FailoverStarted delivered twice and RDS events of the DR region, in one batch and again: each call sent once', async () => {
+  const run = await request({ layers: [PLAN_LAYERS[0]] });
+  const started = bed.published().find((e) => e.type === 'FailoverStarted')!;
+  const inbox = inboxHandler('failover', handler.routes, () => ctx);
+  const record = (id: string, body: unknown) => ({
+    messageId: id,
+    receiptHandle: id,
+    body: JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1' },
+  });
+  const startedEvent = {
+    id: 'evt-started',
+    'detail-type': 'FailoverStarted',
+    source: 'rewind',
+    detail: started.detail,
+  };
+  // The writer endpoint's event for the target, in its own region (RDS-EVENT-0397).
+  const writerEvent = {
+    id: 'evt-0397',
+    'detail-type': 'RDS DB Cluster Event',
+    source: 'aws.rds',
+    account: '000000000000',
+    region: 'us-west-2',
+    detail: {
+      EventCategories: ['global-failover'],
+      SourceType: 'CLUSTER',
+      SourceArn: 'arn:aws:rds:us-west-2:000000000000:cluster:orders-west',
+      SourceIdentifier: 'orders-west',
+      Date: '2026-11-22T03:00:05.000Z',
+      Message: 'Aurora finished changing the DNS name that the global writer endpoint resolves to.',
+      EventID: 'RDS-EVENT-0397',
+    },
+  };
+  expect(await inbox({ Records: [record('m-1', startedEvent)] } as unknown as SQSEvent)).toEqual({
+    batchItemFailures: [],
+  });
+  expect(
+    await inbox({
+      Records: [record('m-2', startedEvent), record('m-3', writerEvent)],
+    } as unknown as SQSEvent),
+  ).toEqual({
+    batchItemFailures: [],
+  });
+  expect(world.mutations()).toEqual(['SwitchoverGlobalCluster us-east-1', 'PromoteReadReplica us-west-2']);
+  world.finishAurora();
+  world.finishPromotion('billing-west');
+  // The event of the target cluster's region finds the run through the resource index, at its address.
+  expect(
+    await inbox({ Records: [record('m-4', writerEvent), record('m-5', writerEvent)] } as unknown as SQSEvent),
+  ).toEqual({
+    batchItemFailures: [],
+  });
+  expect((await bed.store.getRun(run!.runId))?.status).toBe('completed');
+  expect(bed.published().filter((e) => e.type === 'FailoverCompleted')).toHaveLength(1);
+  expect(world.mutations()).toEqual(['SwitchoverGlobalCluster us-east-1', 'PromoteReadReplica us-west-2']);
 });
 
 test('a DR run cannot be cancelled: what AWS started cannot be called back', async () => {
