@@ -27,6 +27,7 @@ export const DR_ACTIONS = [
   'elasticache:DescribeGlobalReplicationGroups',
   'elasticache:DescribeReplicationGroups',
   'elasticache:FailoverGlobalReplicationGroup',
+  'cloudwatch:GetMetricStatistics',
 ] as const;
 
 export function drStatements(actions: readonly string[]): IamStatement[] {
@@ -112,6 +113,13 @@ export function drStatements(actions: readonly string[]): IamStatement[] {
         global('elasticache', 'globalreplicationgroup:*'),
         anyRegion('elasticache', 'replicationgroup:*'),
       ],
+    },
+    // Reading metrics has no resource-level permission.
+    {
+      Sid: 'DrReplicaLag',
+      Effect: 'Allow',
+      Action: ['cloudwatch:GetMetricStatistics'],
+      Resource: '*',
     },
   ];
   // Only what the service calls.

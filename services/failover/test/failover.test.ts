@@ -1,3 +1,4 @@
+import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
 import type { SQSEvent } from 'aws-lambda';
 import {
@@ -13,6 +14,7 @@ import { testContext } from '@rewind/shared/src/testing/context';
 import { failbackStep, failoverStep } from '../src/drStep';
 import { handler } from '../src/handler';
 import { intake } from '../src/intake';
+import { checkReadiness } from '../src/readiness';
 import { keptSnapshotName } from '../src/resources';
 import { drWorld, PLAN_LAYERS } from './drWorld';
 
@@ -27,7 +29,10 @@ beforeEach(() => {
   clock = Date.parse('2026-11-22T03:00:00Z');
   ctx = testContext('failover', bed.store, () => new Date(clock));
 });
-afterEach(() => world.cache.restore());
+afterEach(() => {
+  world.cache.restore();
+  world.cloudWatch.restore();
+});
 
 /** Sends a FailoverRequested to intake; the run it started, or undefined when it was rejected. */
 async function request(detail: Record<string, unknown>): Promise<RunRecord | undefined> {
@@ -175,6 +180,24 @@ test('a planned failover refuses to start when a resource is not ready, saying w
   expect(rejected?.detail.reason).toContain('rewind dr check --plan to-west');
   expect(world.calls).toEqual([]);
   expect(await bed.store.getLock('global-cluster', 'orders-global')).toBeUndefined();
+});
+
+test('a replica lagging beyond maxLagSeconds is not ready for a planned failover (CloudWatch ReplicaLag)', async () => {
+  world.lag.set('billing-west', 120);
+  const replica = { ...PLAN_LAYERS[0]!.resources[1]!, maxLagSeconds: 60 };
+  expect(await request({ layers: [{ resources: [replica] }] })).toBeUndefined();
+  expect(bed.published()[0]?.detail.notReady[0].reason).toBe(
+    'replica lag is 120 s, above 60 s (maxLagSeconds)',
+  );
+  const lagQuery = world.cloudWatch.commandCalls(GetMetricStatisticsCommand)[0]!.args[0].input;
+  expect(lagQuery).toMatchObject({
+    Namespace: 'AWS/RDS',
+    MetricName: 'ReplicaLag',
+    Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'billing-west' }],
+    Statistics: ['Maximum'],
+  });
+  world.lag.set('billing-west', 12);
+  expect((await checkReadiness(ctx, [{ resources: [replica] }], 'failover', 'planned')).ready).toBe(true);
 });
 
 test('a layer-1 failure stops the run: layer 2 never starts; FailoverFailed says what moved and the commands', async () => {
