@@ -205,7 +205,9 @@ export async function globalDatastore(name: string): Promise<string> {
 let dr = 0;
 /** Publishes a FailoverRequested as a client would; resolves with its answer and the run's terminal event. */
 export async function request(e2e: E2E, detail: Record<string, unknown>) {
-  const requestId = `e2e-dr-${process.pid}-${++dr}`;
+  const requestId = (detail.requestId as string | undefined) ?? `e2e-dr-${process.pid}-${++dr}`;
+  // Only answers to this publication (a repeated requestId was answered before).
+  const earlier = new Set(e2e.observer.events);
   const out = await e2e.events.send(
     new PutEventsCommand({
       Entries: [
@@ -221,7 +223,9 @@ export async function request(e2e: E2E, detail: Record<string, unknown>) {
   if (out.FailedEntryCount) throw new Error(`PutEvents failed: ${JSON.stringify(out.Entries)}`);
   const answer = await e2e.observer.waitFor(
     (e) =>
-      e.detail.requestId === requestId && ['FailoverStarted', 'FailoverRejected'].includes(e['detail-type']),
+      !earlier.has(e) &&
+      e.detail.requestId === requestId &&
+      ['FailoverStarted', 'FailoverRejected'].includes(e['detail-type']),
   );
   if (answer['detail-type'] === 'FailoverRejected')
     return { answer, terminal: answer, runId: answer.detail.runId! };

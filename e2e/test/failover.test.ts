@@ -106,15 +106,17 @@ describe('a two-layer plan moves to the DR region and back', () => {
   test('planned failover with RDS events lost and duplicated: every primary in us-west-2, each call once', async () => {
     const before = { east: await callsNow('us-east-1'), west: await callsNow('us-west-2') };
     await e2e.cloud.admin.post('/_rewind/rds/faults', { events: { lose: 0.5, duplicate: 0.5 } });
-    const { answer, terminal, runId } = await request(e2e, {
+    const first = {
       plan: 'to-west',
       mode: 'planned',
+      requestId: `e2e-dr-planned-${process.pid}`,
       layers: layers('west', {
         replicaId: 'billing-west',
         replicaRegion: 'us-west-2',
         sourceRegion: 'us-east-1',
       }),
-    });
+    };
+    const { answer, terminal, runId } = await request(e2e, first);
     expect(answer['detail-type']).toBe('FailoverStarted');
     expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['FailoverCompleted', undefined]);
     expect(outcomes(terminal)).toEqual(['1 orders moved', '1 billing-west moved', `2 ${datastore} moved`]);
@@ -141,6 +143,19 @@ describe('a two-layer plan moves to the DR region and back', () => {
     expect(run.status).toBe('completed');
     expect(await e2e.store.getLock('global-cluster', 'orders')).toBeUndefined();
     await expectNotified(e2e, 'to-west', runId, /planned failover of plan to-west completed/);
+    // The same request again (a retry, a duplicated delivery upstream): answered, nothing moves again.
+    const again = await request(e2e, first);
+    expect([again.answer['detail-type'], again.answer.detail.code]).toEqual([
+      'FailoverRejected',
+      'already-running',
+    ]);
+    expect(again.answer.detail.reason).toContain(`already started run ${runId}`);
+    expect(await mutationsSince('us-east-1', before.east)).toEqual({
+      orders: { SwitchoverGlobalCluster: 1 },
+    });
+    expect(await mutationsSince('us-west-2', before.west)).toEqual({
+      'billing-west': { PromoteReadReplica: 1 },
+    });
     // The run shows in the CLI like any other.
     const status = await rewindIn(e2e.cloud.endpoint, ['status', runId, '--json']);
     expect([status.code, JSON.parse(status.out).status]).toEqual([0, 'completed']);
