@@ -33,9 +33,9 @@ export const REALISTIC: Durations = {
 
 export type Role = 'PRIMARY' | 'SECONDARY';
 
-export interface ReplicationGroup {
-  kind: 'replication-group';
-  /** Stable key (lifecycle steps find the group by it). */
+/** What a replication group and a global datastore both have. */
+interface CacheSettings {
+  /** Stable key (lifecycle steps find the resource by it). */
   key: string;
   id: string;
   description: string;
@@ -43,27 +43,22 @@ export interface ReplicationGroup {
   engine: string;
   engineVersion: string;
   cacheNodeType: string;
+  transitEncryption: boolean;
+  atRestEncryption: boolean;
+}
+
+export interface ReplicationGroup extends CacheSettings {
+  kind: 'replication-group';
   numCacheClusters: number;
   automaticFailover: boolean;
   multiAZ: boolean;
-  transitEncryption: boolean;
-  atRestEncryption: boolean;
   createTime: Date;
   tags: { Key: string; Value: string }[];
   global?: { id: string; role: Role };
 }
 
-export interface GlobalDatastore {
+export interface GlobalDatastore extends CacheSettings {
   kind: 'global-datastore';
-  key: string;
-  id: string;
-  description: string;
-  status: string;
-  engine: string;
-  engineVersion: string;
-  cacheNodeType: string;
-  transitEncryption: boolean;
-  atRestEncryption: boolean;
 }
 
 export class ElastiCacheError extends RdsError {}

@@ -49,11 +49,10 @@ import {
   createGlobalCluster,
   deleteGlobalCluster,
   describeGlobalClusters,
-  failoverGlobalCluster,
   modifyGlobalCluster,
   removeFromGlobalCluster,
-  switchoverGlobalCluster,
 } from './globals';
+import { failoverGlobalCluster, switchoverGlobalCluster } from './globalSwitch';
 import type { RdsState } from './state';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tagsApi';
 

@@ -13,7 +13,8 @@ import type { RdsConfig, CreateRdsOptions, RdsEmulatorView, RdsEmulator, RdsReso
 import { RdsError } from './errors';
 import type { EventQuirks, RdsEventRecord } from './events';
 import { Faults, seededRandom, type FaultConfig } from './faults';
-import { lagMetric, regionRecovered, setReplicationLag } from './globals';
+import { lagMetric, setReplicationLag } from './globals';
+import { regionRecovered } from './globalSwitch';
 import { resolveDurations, type Durations } from './lifecycle';
 import type { CallCounts, EndpointTimeline, ResourceHistory } from './observe';
 import { rdsState } from './persistence';

@@ -186,7 +186,7 @@ test('switchover: called in the primary region, FailoverState until done, roles 
   await h.admin('POST', 'replication-lag?region=us-west-2', { cluster: 'ledger-west', lagMs: 40_000 });
   const target = arn('us-west-2', 'ledger-west');
 
-  // Refused: in the secondary's region, by identifier, to a headless secondary.
+  // Refused: in the secondary's region, and with an identifier instead of an ARN.
   expect(
     await errorOf(
       west.send(
@@ -544,4 +544,27 @@ test('an empty global cluster: the first member is the primary (it needs a maste
   const g = await globalOf(east, 'fresh');
   expect(writerArn(g)).toBe(arn('us-west-2', 'fresh-west'));
   expect((await clusterOf(west, 'fresh-west')).DBClusterMembers?.[0]?.IsClusterWriter).toBe(true);
+
+  // A secondary without instances (headless) cannot be switched or failed over to.
+  await east.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'fresh-east',
+      Engine: 'aurora-postgresql',
+      GlobalClusterIdentifier: 'fresh',
+    }),
+  );
+  await eventually(
+    () => clusterOf(east, 'fresh-east'),
+    (c) => c.Status === 'available',
+  );
+  expect(
+    await errorOf(
+      west.send(
+        new SwitchoverGlobalClusterCommand({
+          GlobalClusterIdentifier: 'fresh',
+          TargetDbClusterIdentifier: arn('us-east-1', 'fresh-east'),
+        }),
+      ),
+    ),
+  ).toMatchObject({ name: 'InvalidDBClusterStateFault', message: expect.stringContaining('headless') });
 });

@@ -31,7 +31,7 @@ import {
   PromoteReadReplicaCommand,
 } from '@aws-sdk/client-rds';
 import { spawnLocalCloud, type LocalCloud } from '../../src';
-import { clientsFor, errorOf, eventually } from './places';
+import { clientsFor, errorOf, eventually, type Clients } from './places';
 
 let cloud: LocalCloud;
 let east: ElastiCacheClient;
@@ -273,6 +273,34 @@ test('faults: a failover that fails leaves the roles, an injected API error; the
   expect(roles(await globalOf(east, id))).toEqual(['us-east-1 carts-east PRIMARY associated']);
 });
 
+const clusterAvailable = (c: Clients, id: string) =>
+  eventually(
+    () => c.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
+    (r) => r.DBClusters?.[0]?.Status === 'available',
+  );
+const instanceAvailable = (c: Clients, id: string) =>
+  eventually(
+    () => c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
+    (r) => r.DBInstances?.[0]?.DBInstanceStatus === 'available',
+  );
+
+/** A GetMetricData query for the global replication lag of lag-west, replicating from `sourceRegion`. */
+const globalLagQuery = (id: string, sourceRegion: string) => ({
+  Id: id,
+  MetricStat: {
+    Metric: {
+      Namespace: 'AWS/RDS',
+      MetricName: 'AuroraGlobalDBReplicationLag',
+      Dimensions: [
+        { Name: 'DBClusterIdentifier', Value: 'lag-west' },
+        { Name: 'SourceRegion', Value: sourceRegion },
+      ],
+    },
+    Period: 60,
+    Stat: 'Maximum',
+  },
+});
+
 test('CloudWatch: the replication lag of a global secondary (ms) and of a read replica (s), -1 once a cross-region PostgreSQL replica lost its source', async () => {
   const rdsEast = clientsFor(cloud.endpoint, 'test', 'us-east-1');
   const rdsWest = clientsFor(cloud.endpoint, 'test', 'us-west-2');
@@ -299,10 +327,7 @@ test('CloudWatch: the replication lag of a global secondary (ms) and of a read r
         BackupRetentionPeriod: 1,
       }),
     );
-    await eventually(
-      () => rdsEast.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'lag-east' })),
-      (r) => r.DBClusters?.[0]?.Status === 'available',
-    );
+    await clusterAvailable(rdsEast, 'lag-east');
     await rdsEast.rds.send(
       new CreateGlobalClusterCommand({
         GlobalClusterIdentifier: 'lag',
@@ -320,24 +345,15 @@ test('CloudWatch: the replication lag of a global secondary (ms) and of a read r
         GlobalClusterIdentifier: 'lag',
       }),
     );
-    await eventually(
-      () => rdsWest.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: 'lag-west' })),
-      (r) => r.DBClusters?.[0]?.Status === 'available',
-    );
-    await eventually(
-      () => rdsEast.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'lag-db' })),
-      (r) => r.DBInstances?.[0]?.DBInstanceStatus === 'available',
-    );
+    await clusterAvailable(rdsWest, 'lag-west');
+    await instanceAvailable(rdsEast, 'lag-db');
     await rdsWest.rds.send(
       new CreateDBInstanceReadReplicaCommand({
         DBInstanceIdentifier: 'lag-db-dr',
         SourceDBInstanceIdentifier: 'arn:aws:rds:us-east-1:000000000000:db:lag-db',
       }),
     );
-    await eventually(
-      () => rdsWest.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: 'lag-db-dr' })),
-      (r) => r.DBInstances?.[0]?.DBInstanceStatus === 'available',
-    );
+    await instanceAvailable(rdsWest, 'lag-db-dr');
     await cloud.admin.setReplicationLag({ region: 'us-west-2' }, { cluster: 'lag-west' }, 1200);
     await cloud.admin.setReplicationLag({ region: 'us-west-2' }, { instance: 'lag-db-dr' }, 2500);
 
@@ -346,36 +362,8 @@ test('CloudWatch: the replication lag of a global secondary (ms) and of a read r
       new GetMetricDataCommand({
         ...window,
         MetricDataQueries: [
-          {
-            Id: 'globalLag',
-            MetricStat: {
-              Metric: {
-                Namespace: 'AWS/RDS',
-                MetricName: 'AuroraGlobalDBReplicationLag',
-                Dimensions: [
-                  { Name: 'DBClusterIdentifier', Value: 'lag-west' },
-                  { Name: 'SourceRegion', Value: 'us-east-1' },
-                ],
-              },
-              Period: 60,
-              Stat: 'Maximum',
-            },
-          },
-          {
-            Id: 'wrongSource',
-            MetricStat: {
-              Metric: {
-                Namespace: 'AWS/RDS',
-                MetricName: 'AuroraGlobalDBReplicationLag',
-                Dimensions: [
-                  { Name: 'DBClusterIdentifier', Value: 'lag-west' },
-                  { Name: 'SourceRegion', Value: 'eu-west-1' },
-                ],
-              },
-              Period: 60,
-              Stat: 'Maximum',
-            },
-          },
+          globalLagQuery('globalLag', 'us-east-1'),
+          globalLagQuery('wrongSource', 'eu-west-1'),
         ],
       }),
     );
