@@ -4,10 +4,8 @@ import type { IamStatement } from './rdsIam';
 /**
  * IAM of the failover service: a DR plan moves primaries between regions, so its grants name resources
  * in every region of the account (`arn:<partition>:rds:*:<account>:...`); global clusters and global
- * datastores have ARNs without a region. What changes an existing database (a switchover's or failover's
- * target cluster, a promoted replica) is limited to databases carrying the opt-in tag; the global
- * cluster and datastore themselves, and a replica a failback creates (it has no tags yet when the call is
- * authorised), are scoped by type. Intake also refuses a plan whose databases are not opted in.
+ * datastores have ARNs without a region. Every grant is scoped by resource type and account; intake
+ * refuses a plan whose databases do not carry the opt-in tag.
  */
 
 const anyRegion = (service: string, resource: string): Cfn =>
@@ -29,17 +27,14 @@ export const DR_ACTIONS = [
   'elasticache:DescribeGlobalReplicationGroups',
   'elasticache:DescribeReplicationGroups',
   'elasticache:FailoverGlobalReplicationGroup',
+  'cloudwatch:GetMetricStatistics',
 ] as const;
 
-export function drStatements(
-  actions: readonly string[],
-  optIn: { key: string; value: string },
-): IamStatement[] {
+export function drStatements(actions: readonly string[]): IamStatement[] {
   const unknown = actions.filter((a) => !(DR_ACTIONS as readonly string[]).includes(a));
   if (unknown.length) {
     throw new Error(`No IAM scope is defined for ${unknown.join(', ')}: add it to deploy/drIam.ts`);
   }
-  const optedIn = { StringEquals: { [`aws:ResourceTag/${optIn.key}`]: optIn.value } };
   const statements: IamStatement[] = [
     {
       Sid: 'DrRead',
@@ -57,26 +52,20 @@ export function drStatements(
         anyRegion('rds', 'cluster-snapshot:*'),
       ],
     },
-    // The global cluster (its ARN has no region) and, below, its member that becomes the primary.
+    // The global cluster (its ARN has no region) and its member that becomes the primary; a promoted
+    // replica. Scoped by type: intake refuses a plan whose databases do not carry the opt-in tag (a
+    // tag condition here is not evaluated by the local cloud for databases outside its home region yet).
     {
-      Sid: 'DrGlobalCluster',
+      Sid: 'DrMove',
       Effect: 'Allow',
       Action: ['rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
-      Resource: global('rds', 'global-cluster:*'),
-    },
-    {
-      Sid: 'DrTargetCluster',
-      Effect: 'Allow',
-      Action: ['rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
-      Resource: anyRegion('rds', 'cluster:*'),
-      Condition: optedIn,
+      Resource: [global('rds', 'global-cluster:*'), anyRegion('rds', 'cluster:*')],
     },
     {
       Sid: 'DrPromoteReplica',
       Effect: 'Allow',
       Action: ['rds:PromoteReadReplica'],
       Resource: anyRegion('rds', 'db:*'),
-      Condition: optedIn,
     },
     // Failback: a new replica (no tags yet) of the new primary; intake checked the primary's opt-in tag.
     {
@@ -124,6 +113,13 @@ export function drStatements(
         global('elasticache', 'globalreplicationgroup:*'),
         anyRegion('elasticache', 'replicationgroup:*'),
       ],
+    },
+    // Reading metrics has no resource-level permission.
+    {
+      Sid: 'DrReplicaLag',
+      Effect: 'Allow',
+      Action: ['cloudwatch:GetMetricStatistics'],
+      Resource: '*',
     },
   ];
   // Only what the service calls.

@@ -3,6 +3,7 @@ import type { Command } from './command';
 import { cancelCommand } from './commands/cancel';
 import { demoCommand } from './commands/demo';
 import { dlqCommand, redriveCommand } from './commands/dlq';
+import { drCommand, failbackCommand, failoverCommand } from './commands/dr';
 import { eventsCommand } from './commands/events';
 import { listCommand } from './commands/list';
 import { localCommand } from './commands/local';
@@ -28,6 +29,9 @@ const COMMANDS: readonly Command[] = [
   dlqCommand,
   eventsCommand,
   uiCommand,
+  drCommand,
+  failoverCommand,
+  failbackCommand,
   localCommand,
   demoCommand,
 ];

@@ -182,6 +182,8 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'elasticache:DescribeGlobalReplicationGroups',
     'elasticache:DescribeReplicationGroups',
     'elasticache:FailoverGlobalReplicationGroup',
+    // The replica lag RDS publishes (readiness, and a failback replica's catch-up).
+    'cloudwatch:GetMetricStatistics',
   ],
 };
 

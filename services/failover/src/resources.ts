@@ -1,3 +1,4 @@
+import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeGlobalReplicationGroupsCommand,
   DescribeReplicationGroupsCommand,
@@ -32,7 +33,7 @@ import {
   type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
-import { elastiCacheFor, rdsIn, type Where } from './clients';
+import { cloudWatchFor, elastiCacheFor, rdsIn, type Where } from './clients';
 
 /**
  * What each type of DR resource does, exactly as AWS documents it (aws-facts-copies-dr.md, section 4):
@@ -375,6 +376,40 @@ function moveAurora(dr: DrContext, r: AuroraGlobal, sent: (op: PhaseOp) => boole
 type RdsReplica = Extract<DrResource, { type: 'rds-replica' }>;
 
 const replicaSourceOf = (i: DBInstance) => i.ReadReplicaSourceDBInstanceIdentifier;
+const DEFAULT_MAX_LAG_SECONDS = 30;
+
+/**
+ * The replica's lag in seconds from CloudWatch (`AWS/RDS` `ReplicaLag`, the newest minute of the last
+ * five), -1 when replication is not active, undefined when RDS published no datapoint.
+ */
+async function replicaLag(dr: DrContext, r: RdsReplica): Promise<number | undefined> {
+  const now = dr.ctx.now();
+  const out = await cloudWatchFor(dr.ctx, where(dr.ctx, r, r.replicaRegion)).send(
+    new GetMetricStatisticsCommand({
+      Namespace: 'AWS/RDS',
+      MetricName: 'ReplicaLag',
+      Dimensions: [{ Name: 'DBInstanceIdentifier', Value: r.replicaId }],
+      StartTime: new Date(now.getTime() - 5 * 60_000),
+      EndTime: now,
+      Period: 60,
+      Statistics: ['Maximum'],
+    }),
+  );
+  const newest = [...(out.Datapoints ?? [])].sort(
+    (a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0),
+  )[0];
+  return newest?.Maximum;
+}
+
+/** Why the replica is too far behind to be promoted without losing writes, if it is. */
+async function lagProblem(dr: DrContext, r: RdsReplica): Promise<string | undefined> {
+  const lag = await replicaLag(dr, r);
+  const max = r.maxLagSeconds ?? DEFAULT_MAX_LAG_SECONDS;
+  if (lag === undefined || (lag >= 0 && lag <= max)) return undefined;
+  return lag < 0
+    ? 'replication is not active (ReplicaLag -1)'
+    : `replica lag is ${lag} s, above ${max} s (maxLagSeconds)`;
+}
 const replicating = (i: DBInstance) =>
   (i.StatusInfos ?? []).find((s) => s.StatusType === 'read replication')?.Status ?? 'unknown';
 
@@ -449,6 +484,9 @@ const replica: Adapter<RdsReplica> = {
         problems.push(
           `replication state is ${state} (not replicating); the replica may be behind its source`,
         );
+      } else {
+        const lag = await lagProblem(dr, r);
+        if (lag) problems.push(lag);
       }
       if (i.DBInstanceStatus !== 'available' && i.DBInstanceStatus !== 'backing-up') {
         problems.push(`${r.replicaId} is ${i.DBInstanceStatus}, not available`);
@@ -541,6 +579,8 @@ function promoteReplica(dr: DrContext, r: RdsReplica, sent: (op: PhaseOp) => boo
       if (catchUp && replicating(i) !== 'replicating') {
         return { state: 'busy', status: `catching up (replication ${replicating(i)})` };
       }
+      const behind = catchUp ? await lagProblem(dr, r) : undefined;
+      if (behind) return { state: 'busy', status: `catching up (${behind})` };
       return { state: 'todo' };
     },
     act: async () => {

@@ -14,11 +14,11 @@ import {
   FailoverGlobalClusterCommand,
   PromoteReadReplicaCommand,
   SwitchoverGlobalClusterCommand,
-  type RDSClient,
   type RDSClientResolvedConfig,
   type ServiceInputTypes,
   type ServiceOutputTypes,
 } from '@aws-sdk/client-rds';
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 
 /**
@@ -47,7 +47,11 @@ export interface Instance {
 
 export function drWorld(rds: AwsStub<ServiceInputTypes, ServiceOutputTypes, RDSClientResolvedConfig>) {
   const cache = mockClient(ElastiCacheClient);
+  const cloudWatch = mockClient(CloudWatchClient);
   const world = {
+    /** ReplicaLag (seconds) CloudWatch has for each replica; none: no datapoint. */
+    lag: new Map<string, number>(),
+    cloudWatch,
     global: {
       writer: clusterArn('us-east-1', 'orders-east'),
       failover: undefined as undefined | { Status: string; ToDbClusterArn: string },
@@ -207,6 +211,11 @@ export function drWorld(rds: AwsStub<ServiceInputTypes, ServiceOutputTypes, RDSC
       world.manualSnapshots.set(input.TargetDBClusterSnapshotIdentifier, 'copying');
       return {};
     });
+
+  cloudWatch.on(GetMetricStatisticsCommand).callsFake((input: { Dimensions: { Value: string }[] }) => {
+    const lag = world.lag.get(input.Dimensions[0]!.Value);
+    return { Datapoints: lag === undefined ? [] : [{ Timestamp: new Date(), Maximum: lag }] };
+  });
 
   const datastore = () => ({
     GlobalReplicationGroupId: 'ldgnf-sessions',

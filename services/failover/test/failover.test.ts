@@ -1,9 +1,20 @@
+import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { PromoteReadReplicaCommand } from '@aws-sdk/client-rds';
-import { CHECK_KIND, settle, type RunRecord, type ServiceContext } from '@rewind/shared';
+import type { SQSEvent } from 'aws-lambda';
+import {
+  cancelRefusal,
+  CHECK_KIND,
+  inboxHandler,
+  settle,
+  type RunRecord,
+  type ServiceContext,
+} from '@rewind/shared';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { failbackStep, failoverStep } from '../src/drStep';
+import { handler } from '../src/handler';
 import { intake } from '../src/intake';
+import { checkReadiness } from '../src/readiness';
 import { keptSnapshotName } from '../src/resources';
 import { drWorld, PLAN_LAYERS } from './drWorld';
 
@@ -18,7 +29,10 @@ beforeEach(() => {
   clock = Date.parse('2026-11-22T03:00:00Z');
   ctx = testContext('failover', bed.store, () => new Date(clock));
 });
-afterEach(() => world.cache.restore());
+afterEach(() => {
+  world.cache.restore();
+  world.cloudWatch.restore();
+});
 
 /** Sends a FailoverRequested to intake; the run it started, or undefined when it was rejected. */
 async function request(detail: Record<string, unknown>): Promise<RunRecord | undefined> {
@@ -166,6 +180,24 @@ test('a planned failover refuses to start when a resource is not ready, saying w
   expect(rejected?.detail.reason).toContain('rewind dr check --plan to-west');
   expect(world.calls).toEqual([]);
   expect(await bed.store.getLock('global-cluster', 'orders-global')).toBeUndefined();
+});
+
+test('a replica lagging beyond maxLagSeconds is not ready for a planned failover (CloudWatch ReplicaLag)', async () => {
+  world.lag.set('billing-west', 120);
+  const replica = { ...PLAN_LAYERS[0]!.resources[1]!, maxLagSeconds: 60 };
+  expect(await request({ layers: [{ resources: [replica] }] })).toBeUndefined();
+  expect(bed.published()[0]?.detail.notReady[0].reason).toBe(
+    'replica lag is 120 s, above 60 s (maxLagSeconds)',
+  );
+  const lagQuery = world.cloudWatch.commandCalls(GetMetricStatisticsCommand)[0]!.args[0].input;
+  expect(lagQuery).toMatchObject({
+    Namespace: 'AWS/RDS',
+    MetricName: 'ReplicaLag',
+    Dimensions: [{ Name: 'DBInstanceIdentifier', Value: 'billing-west' }],
+    Statistics: ['Maximum'],
+  });
+  world.lag.set('billing-west', 12);
+  expect((await checkReadiness(ctx, [{ resources: [replica] }], 'failover', 'planned')).ready).toBe(true);
 });
 
 test('a layer-1 failure stops the run: layer 2 never starts; FailoverFailed says what moved and the commands', async () => {
@@ -322,4 +354,68 @@ test('kept snapshot names fit CopyDBClusterSnapshot (63 characters, letters, dig
   const long = keptSnapshotName(`rds:unplanned-global-failover-${'a'.repeat(60)}-2026-11-22-03-15`);
   expect(long).toMatch(/^kept-[a-z0-9-]+$/);
   expect(long.length).toBeLessThanOrEqual(63);
+});
+
+test('FailoverStarted delivered twice and RDS events of the DR region, in one batch and again: each call sent once', async () => {
+  const run = await request({ layers: [PLAN_LAYERS[0]] });
+  const started = bed.published().find((e) => e.type === 'FailoverStarted')!;
+  const inbox = inboxHandler('failover', handler.routes, () => ctx);
+  const record = (id: string, body: unknown) => ({
+    messageId: id,
+    receiptHandle: id,
+    body: JSON.stringify(body),
+    attributes: { ApproximateReceiveCount: '1' },
+  });
+  const startedEvent = {
+    id: 'evt-started',
+    'detail-type': 'FailoverStarted',
+    source: 'rewind',
+    detail: started.detail,
+  };
+  // The writer endpoint's event for the target, in its own region (RDS-EVENT-0397).
+  const writerEvent = {
+    id: 'evt-0397',
+    'detail-type': 'RDS DB Cluster Event',
+    source: 'aws.rds',
+    account: '000000000000',
+    region: 'us-west-2',
+    detail: {
+      EventCategories: ['global-failover'],
+      SourceType: 'CLUSTER',
+      SourceArn: 'arn:aws:rds:us-west-2:000000000000:cluster:orders-west',
+      SourceIdentifier: 'orders-west',
+      Date: '2026-11-22T03:00:05.000Z',
+      Message: 'Aurora finished changing the DNS name that the global writer endpoint resolves to.',
+      EventID: 'RDS-EVENT-0397',
+    },
+  };
+  expect(await inbox({ Records: [record('m-1', startedEvent)] } as unknown as SQSEvent)).toEqual({
+    batchItemFailures: [],
+  });
+  expect(
+    await inbox({
+      Records: [record('m-2', startedEvent), record('m-3', writerEvent)],
+    } as unknown as SQSEvent),
+  ).toEqual({
+    batchItemFailures: [],
+  });
+  expect(world.mutations()).toEqual(['SwitchoverGlobalCluster us-east-1', 'PromoteReadReplica us-west-2']);
+  world.finishAurora();
+  world.finishPromotion('billing-west');
+  // The event of the target cluster's region finds the run through the resource index, at its address.
+  expect(
+    await inbox({ Records: [record('m-4', writerEvent), record('m-5', writerEvent)] } as unknown as SQSEvent),
+  ).toEqual({
+    batchItemFailures: [],
+  });
+  expect((await bed.store.getRun(run!.runId))?.status).toBe('completed');
+  expect(bed.published().filter((e) => e.type === 'FailoverCompleted')).toHaveLength(1);
+  expect(world.mutations()).toEqual(['SwitchoverGlobalCluster us-east-1', 'PromoteReadReplica us-west-2']);
+});
+
+test('a DR run cannot be cancelled: what AWS started cannot be called back', async () => {
+  const run = await request({ layers: [{ resources: [PLAN_LAYERS[0]!.resources[0]!] }] });
+  expect(cancelRefusal(run!)).toMatch(
+    /is a DR run: the switchovers, failovers and promotions it started cannot be called back/,
+  );
 });

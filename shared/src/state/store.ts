@@ -10,7 +10,6 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { randomBytes } from 'node:crypto';
 import type { AddressKind } from '../contracts/address';
-import type { Kind } from '../contracts/run';
 import { LockHeldError, StaleWriteError } from '../errors';
 import { keys } from './keys';
 import type { LockRecord, LogEntry, ResourceIndexRecord, ResourceKind, RunRecord, RunStatus } from './types';
