@@ -50,9 +50,9 @@ test('a configuration file with a mistake in its plans stops the generation, nam
     },
   });
   expect(() => buildSettings({ REWIND_CONFIG_FILE: file })).toThrow(
-    `${file}: DR plans are not valid:\n  - plan "to-west", layer 1, aurora-global orders: targetRegion: targetRegion must be a region name such as us-west-2; name the region the resource moves to`,
+    `${file}: drPlans: plan "to-west", layer 1, aurora-global orders: targetRegion: targetRegion must be a region name such as us-west-2; name the region the resource moves to`,
   );
   expect(() => buildSettings({ REWIND_CONFIG_FILE: join(tmpdir(), 'no-such-rewind.json') })).toThrow(
-    /REWIND_CONFIG_FILE=.*no-such-rewind\.json: cannot read it as JSON/,
+    /no-such-rewind\.json: cannot read the file .*check the path/,
   );
 });
