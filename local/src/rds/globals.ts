@@ -17,7 +17,7 @@ import { ANSWERING_STATUSES, type AnsweringEndpoint } from './observe';
 import { paginate } from './paging';
 import { xmlList, type Params, type XmlObject } from './protocol';
 import { normaliseId, validateIdentifier } from './settings';
-import type { RdsState } from './state';
+import { RdsState } from './state';
 import type { EventName } from './catalog';
 
 export interface Member {
@@ -424,3 +424,11 @@ export function setReplicationLag(
     'name a cluster (global secondary) or an instance (read replica)',
   );
 }
+
+RdsState.onChange.push(refreshGlobalEndpoint);
+RdsState.answering.push((s) =>
+  [...s.globalClusters.values()].flatMap((g) => {
+    const writer = globalWriterEndpoint(s, g);
+    return writer ? [writer] : [];
+  }),
+);

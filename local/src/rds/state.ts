@@ -21,7 +21,6 @@ import type {
   Tag,
 } from './model';
 import { Naming } from './naming';
-import { globalWriterEndpoint, refreshGlobalEndpoint } from './globals';
 import { ANSWERING_STATUSES, Observer, type AnsweringEndpoint } from './observe';
 
 /** Every account's and region's RDS, for calls that reach across (copies, replicas, sharing). */
@@ -80,6 +79,10 @@ export const EXPORT_KEY = 'export:';
 export class RdsState {
   /** Called when an instance or cluster becomes `available` (daily backups arm themselves: backups.ts). */
   static readonly onAvailable: ((s: RdsState, res: DbInstance | DbCluster) => void)[] = [];
+  /** Hooks run on every change of a resource (global databases re-evaluate their writer endpoint: globals.ts). */
+  static readonly onChange: ((s: RdsState, res: Resource) => void)[] = [];
+  /** Endpoints other modules answer for, added to the availability timeline (a global writer endpoint). */
+  static readonly answering: ((s: RdsState) => AnsweringEndpoint[])[] = [];
   /** Keys of the databases whose next daily backup is set. */
   readonly dailyBackups = new Set<string>();
   behaviour: Behaviour = {
@@ -183,14 +186,14 @@ export class RdsState {
     this.refreshAvailability();
     if (status === 'available' && (res.kind === 'instance' || res.kind === 'cluster'))
       for (const hook of RdsState.onAvailable) hook(this, res);
-    refreshGlobalEndpoint(this, res);
+    for (const hook of RdsState.onChange) hook(this, res);
   }
 
   /** Records a change that is not a status change (e.g. a rename) in the resource's history. */
   note(res: Resource, note: string): void {
     this.observer.record(res.kind, res.key, res.id, res.status, note);
     this.refreshAvailability();
-    refreshGlobalEndpoint(this, res);
+    for (const hook of RdsState.onChange) hook(this, res);
   }
 
   refreshAvailability(): void {
@@ -214,10 +217,7 @@ export class RdsState {
         });
       }
     }
-    for (const g of this.globalClusters.values()) {
-      const writer = globalWriterEndpoint(this, g);
-      if (writer) answering.push(writer);
-    }
+    for (const more of RdsState.answering) answering.push(...more(this));
     this.observer.updateAvailability(answering);
   }
 
