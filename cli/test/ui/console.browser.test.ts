@@ -189,22 +189,25 @@ describeInBrowser('the console in a browser', () => {
 
   test('a dead letter is redriven from the page, and its run completes', async () => {
     const requestId = 'console-dlq-1';
-    await env.clients.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: await queueUrl(env.clients.sqs, env.cloud.names.inboxDlq('restore')),
-        MessageBody: JSON.stringify({
-          version: '0',
-          id: `evt-${requestId}`,
-          'detail-type': 'RestoreRequested',
-          source: 'my.team',
-          account: '000000000000',
-          time: new Date().toISOString(),
-          region: 'us-east-1',
-          resources: [],
-          detail: { identifier: 'letters-db', task: 'create_snapshot_only', requestId },
+    // What a function failed on every receive: a request, moved to the restore inbox's DLQ by SQS.
+    const deadLetter = async (identifier: string, id: string) =>
+      env.clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: await queueUrl(env.clients.sqs, env.cloud.names.inboxDlq('restore')),
+          MessageBody: JSON.stringify({
+            version: '0',
+            id: `evt-${id}`,
+            'detail-type': 'RestoreRequested',
+            source: 'my.team',
+            account: '000000000000',
+            time: new Date().toISOString(),
+            region: 'us-east-1',
+            resources: [],
+            detail: { identifier, task: 'create_snapshot_only', requestId: id },
+          }),
         }),
-      }),
-    );
+      );
+    await deadLetter('letters-db', requestId);
 
     await page.goto(`${web.url}dead-letters`);
     const row = page.locator('#svc-restore').locator('..').locator('tr[data-message]');
@@ -216,14 +219,23 @@ describeInBrowser('the console in a browser', () => {
     expect(await page.locator('main').innerText()).toMatch(
       /rewind-local-restore-inbox-dlq → rewind-local-restore-inbox: 1 message/,
     );
+    // A message that arrives after the confirmation is not moved: only what was shown is.
+    await deadLetter('queue-db', 'console-dlq-late');
     await page.getByRole('button', { name: 'Redrive 1 message(s)' }).click();
-    expect(await page.locator('[role="status"].panel').innerText()).toContain('1 message(s) moved back');
+    const done = await page.locator('[role="status"].panel').innerText();
+    expect(done).toContain('1 message(s) moved back');
+    expect(done).toContain('1 message(s) left in place');
 
     const run = await awaitRun(env.clients, `evt-${requestId}`);
     await page.goto(`${web.url}runs/${encodeURIComponent(run.runId)}`);
     await page.locator('tr[data-event="RunCompleted"]').waitFor({ timeout: 60_000 });
     await page.goto(`${web.url}dead-letters`);
+    expect(await page.locator('main').innerText()).toContain('1 message(s) in all.');
+    await page.getByRole('link', { name: 'Redrive restore…' }).click();
+    await page.getByRole('button', { name: 'Redrive 1 message(s)' }).click();
+    await page.goto(`${web.url}dead-letters`);
     expect(await page.locator('main').innerText()).toContain('All dead-letter queues are empty.');
+    expect((await awaitRun(env.clients, 'evt-console-dlq-late')).identifier).toBe('queue-db');
   });
 
   test('a run held up by RDS is cancelled from its page, after a confirmation that says what happens', async () => {
