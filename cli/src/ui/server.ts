@@ -168,7 +168,7 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
           await cancelPost(ctx, runId, form);
           return redirect(res, `/runs/${encodeURIComponent(runId)}`);
         }
-        return redirect(res, `/runs/${encodeURIComponent(await replayPost(ctx, runId))}`);
+        return redirect(res, `/runs/${encodeURIComponent(await replayPost(ctx, runId, form))}`);
       } catch (err) {
         if (err instanceof CliError) return sendPage(req, res, problemPage('Not done', err, 409));
         throw err;

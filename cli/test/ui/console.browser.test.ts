@@ -180,9 +180,33 @@ describeInBrowser('the console in a browser', () => {
     expect(await page.getByRole('link', { name: 'Replay…' }).count()).toBe(1);
     await shot('run-failed');
 
+    // Replayed from its page (the fault is gone): the confirmation shows the request; sent twice, one run.
+    await page.getByRole('link', { name: 'Replay…' }).click();
+    const replayRequest = JSON.parse(await page.locator('pre').innerText()) as Record<string, unknown>;
+    expect(replayRequest).toMatchObject({
+      identifier: 'billing-db',
+      task: 'create_snapshot',
+      replayOf: failingRunId,
+    });
+    const fields = {
+      token: await page.locator('input[name="token"]').inputValue(),
+      requestId: await page.locator('input[name="requestId"]').inputValue(),
+    };
+    expect(fields.requestId).toBe(`replay-${failingRunId}-1`);
+    await page.getByRole('button', { name: `Replay ${failingRunId}` }).click();
+    await page.waitForURL(
+      (url) => /\/runs\/[^/]+$/.test(url.pathname) && !url.pathname.endsWith(failingRunId),
+    );
+    const replayId = decodeURIComponent(page.url().split('/runs/')[1]!);
+    expect(await page.locator('main').innerText()).toContain(`Replay of\n${failingRunId}`);
+    const again = await page.request.post(`${web.url}runs/${encodeURIComponent(failingRunId)}/replay`, {
+      form: fields,
+    });
+    expect(again.url()).toBe(`${web.url}runs/${encodeURIComponent(replayId)}`);
+
     await page.goto(`${web.url}databases`);
     expect(await page.locator('tr[data-database="billing-db"]').innerText()).toMatch(
-      /yes\s+free\s+run-\S+\s+failed/,
+      new RegExp(`yes\\s+locked by ${replayId}[\\s\\S]*${replayId}\\s+running`),
     );
     await shot('databases');
   });
