@@ -157,6 +157,9 @@ describeInBrowser('the console in a browser', () => {
     expect(await page.locator('#live-status').innerText()).toContain('Finished');
     expect(await page.locator('.gantt .seg.rds').count()).toBeGreaterThanOrEqual(4);
     expect(await page.locator('h1 .badge').innerText()).toBe('completed');
+    expect(await page.locator('dl.facts').innerText()).toMatch(
+      /Database\s+instance orders-db in 000000000000\/us-east-1/,
+    );
     await shot('run');
 
     await page.getByRole('link', { name: 'Where it is in the choreography' }).click();
