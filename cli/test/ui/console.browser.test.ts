@@ -40,6 +40,8 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchBrowser();
   page = await browser.context.newPage();
+  // The address rewind ui prints: it gives the browser the session's cookie.
+  await page.goto(web.url);
 }, 60_000);
 
 afterAll(async () => {
@@ -54,11 +56,14 @@ test('rewind ui serves the console on 127.0.0.1 for the target, prints where, an
   const exited = run(['ui', '--endpoint', env.cloud.endpoint, '--refresh', '500'], io);
   let url: string | undefined;
   for (let i = 0; i < 100 && !url; i++) {
-    url = /Rewind console on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(io.out())?.[1];
+    url = /Rewind console on (http:\/\/127\.0\.0\.1:\d+\/\?session=\S+) /.exec(io.out())?.[1];
     if (!url) await new Promise((r) => setTimeout(r, 50));
   }
   expect(io.out()).toContain(`reading the local cloud at ${env.cloud.endpoint}, prefix rewind-local`);
-  const page = await fetch(`${url!}databases`);
+  const opened = await fetch(url!, { redirect: 'manual' });
+  expect(opened.status).toBe(303);
+  const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
+  const page = await fetch(new URL('/databases', url).href, { headers: { cookie } });
   expect(page.status).toBe(200);
   expect(await page.text()).toContain('data-database="orders-db"');
   process.emit('SIGINT');
@@ -90,7 +95,7 @@ describeInBrowser('the console in a browser', () => {
       }),
     );
 
-    await page.goto(`${web.url}runs`);
+    await page.goto(`${web.origin}/runs`);
     await page.locator(`tr[data-run="${started.runId}"]`).waitFor();
     await page.locator('tr[data-run]', { hasText: hostile }).waitFor({ timeout: 30_000 });
     expect(await page.locator('main img').count()).toBe(0);
@@ -125,7 +130,7 @@ describeInBrowser('the console in a browser', () => {
     ).runId;
 
     // Started from the databases page: restore, with a confirmation that shows the exact request.
-    await page.goto(`${web.url}databases`);
+    await page.goto(`${web.origin}/databases`);
     await page.getByRole('link', { name: 'Restore orders-db…' }).click();
     await page.getByLabel('Task').selectOption('create_snapshot');
     await page.getByRole('button', { name: 'Review…' }).click();
@@ -170,7 +175,7 @@ describeInBrowser('the console in a browser', () => {
   });
 
   test('a failed run shows the failed step, the reason, the rollback and the alert', async () => {
-    await page.goto(`${web.url}runs/${encodeURIComponent(failingRunId)}`);
+    await page.goto(`${web.origin}/runs/${encodeURIComponent(failingRunId)}`);
     await page.locator('tr[data-event="RunFailed"]').waitFor({ timeout: 60_000 });
     const failure = await page.locator('section[aria-labelledby="h-failure"]').innerText();
     expect(failure).toMatch(/Failed step\s+restore/);
@@ -202,12 +207,12 @@ describeInBrowser('the console in a browser', () => {
     );
     const replayId = decodeURIComponent(page.url().split('/runs/')[1]!);
     expect(await page.locator('main').innerText()).toContain(`Replay of\n${failingRunId}`);
-    const again = await page.request.post(`${web.url}runs/${encodeURIComponent(failingRunId)}/replay`, {
+    const again = await page.request.post(`${web.origin}/runs/${encodeURIComponent(failingRunId)}/replay`, {
       form: fields,
     });
-    expect(again.url()).toBe(`${web.url}runs/${encodeURIComponent(replayId)}`);
+    expect(again.url()).toBe(`${web.origin}/runs/${encodeURIComponent(replayId)}`);
 
-    await page.goto(`${web.url}databases`);
+    await page.goto(`${web.origin}/databases`);
     expect(await page.locator('tr[data-database="billing-db"]').innerText()).toMatch(
       new RegExp(`yes\\s+locked by ${replayId}[\\s\\S]*${replayId}\\s+running`),
     );
@@ -236,7 +241,7 @@ describeInBrowser('the console in a browser', () => {
       );
     await deadLetter('letters-db', requestId);
 
-    await page.goto(`${web.url}dead-letters`);
+    await page.goto(`${web.origin}/dead-letters`);
     const row = page.locator('#svc-restore').locator('..').locator('tr[data-message]');
     await row.first().waitFor();
     expect(await row.first().innerText()).toMatch(/transient[\s\S]*RestoreRequested/);
@@ -254,13 +259,13 @@ describeInBrowser('the console in a browser', () => {
     expect(done).toContain('1 message(s) left in place');
 
     const run = await awaitRun(env.clients, `evt-${requestId}`);
-    await page.goto(`${web.url}runs/${encodeURIComponent(run.runId)}`);
+    await page.goto(`${web.origin}/runs/${encodeURIComponent(run.runId)}`);
     await page.locator('tr[data-event="RunCompleted"]').waitFor({ timeout: 60_000 });
-    await page.goto(`${web.url}dead-letters`);
+    await page.goto(`${web.origin}/dead-letters`);
     expect(await page.locator('main').innerText()).toContain('1 message(s) in all.');
     await page.getByRole('link', { name: 'Redrive restore…' }).click();
     await page.getByRole('button', { name: 'Redrive 1 message(s)' }).click();
-    await page.goto(`${web.url}dead-letters`);
+    await page.goto(`${web.origin}/dead-letters`);
     expect(await page.locator('main').innerText()).toContain('All dead-letter queues are empty.');
     expect((await awaitRun(env.clients, 'evt-console-dlq-late')).identifier).toBe('queue-db');
   });
@@ -272,7 +277,7 @@ describeInBrowser('the console in a browser', () => {
     });
     const { runId } = json<{ runId: string }>((await rewind('snapshot', 'hold-db', '--json')).out);
 
-    await page.goto(`${web.url}runs/${encodeURIComponent(runId)}`);
+    await page.goto(`${web.origin}/runs/${encodeURIComponent(runId)}`);
     await page.getByRole('link', { name: 'Cancel…' }).click();
     expect(await page.locator('main').innerText()).toMatch(
       /at step snapshot[\s\S]*hold-db has not been touched: the run ends at once/,
