@@ -100,6 +100,12 @@ describeInBrowser('the console in a browser', () => {
     await page.locator('tr[data-run]', { hasText: hostile }).waitFor({ timeout: 30_000 });
     expect(await page.locator('main img').count()).toBe(0);
     expect(await page.title()).toBe('Runs · Rewind');
+    await page.locator('tr[data-run]', { hasText: hostile }).getByRole('link').first().click();
+    expect(await page.locator('section[aria-labelledby="h-failure"]').innerText()).toMatch(
+      /Rejected[\s\S]*rejected \(invalid-input\)/,
+    );
+    expect(await page.locator('main img').count()).toBe(0);
+    await page.goto(`${web.origin}/runs`);
     // The keyboard's first stop skips the navigation.
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe(
