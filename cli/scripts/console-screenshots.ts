@@ -56,8 +56,9 @@ async function main() {
   const browser = await launchBrowser();
   try {
     const page = await browser.context.newPage();
+    await page.goto(web.url); // the session's cookie
     const shot = async (name: string, path: string) => {
-      await page.goto(`${web.url}${path}`);
+      await page.goto(`${web.origin}/${path}`);
       await page.screenshot({ path: `${OUT}/${name}.png`, fullPage: true });
       process.stdout.write(`  docs/console/${name}.png\n`);
     };

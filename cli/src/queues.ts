@@ -327,19 +327,26 @@ export interface RedriveResult {
   to: string;
   moved: number;
   failed: number;
-  /** Poison messages left in place. */
+  /** Messages left in place: poison ones (unless included), and those not asked for. */
   kept: PeekedMessage[];
 }
 
 /** Moves the DLQ messages of every service (or of one) back to its inbox, poison ones only when asked: `rewind redrive`. */
 export async function redriveDlqs(
   clients: Clients,
-  options: { service?: ServiceName; includePoison: boolean },
+  options: {
+    service?: ServiceName;
+    includePoison: boolean;
+    /** Only these messages (ids), e.g. those a confirmation showed; the others stay and are counted as kept. */
+    only?: ReadonlySet<string>;
+  },
 ): Promise<RedriveResult[]> {
   const results: RedriveResult[] = [];
   for (const dlq of dlqsOf(clients.target.names, options.service)) {
     const url = await queueUrl(clients.sqs, dlq.name);
-    const keep = (m: Message) => !options.includePoison && failureClassOf(m, dlq.kind) === 'poison';
+    const keep = (m: Message) =>
+      (!options.includePoison && failureClassOf(m, dlq.kind) === 'poison') ||
+      (options.only !== undefined && !options.only.has(m.MessageId ?? ''));
     const { moved, failed, kept } = (await approximateCount(clients.sqs, url))
       ? await moveMessages(clients.sqs, url, await queueUrl(clients.sqs, dlq.inboxName), keep)
       : { moved: 0, failed: 0, kept: [] };

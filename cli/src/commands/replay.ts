@@ -70,11 +70,18 @@ const REFUSED: Partial<Record<RunRecord['status'], (run: RunRecord) => [string, 
 export async function replayRequestOf(
   clients: Clients,
   runId: string,
+  /** The request id a confirmation showed (`replay-<run-id>-<n>`): sent twice, it starts one run. */
+  requestId?: string,
 ): Promise<EventInput<'RestoreRequested'> & { requestId: string }> {
   const old = await getRunOrExplain(clients, runId);
   const refused = REFUSED[old.status]?.(old);
   if (refused) throw new CliError(...refused);
-  const request = replayRequest(old, await nextReplayId(clients, old));
+  if (requestId !== undefined && !requestId.startsWith(`replay-${old.runId}-`))
+    throw new CliError(
+      `request id ${requestId} is not a replay of ${old.runId}`,
+      'open the replay page again',
+    );
+  const request = replayRequest(old, requestId ?? (await nextReplayId(clients, old)));
   const valid = parseEvent('RestoreRequested', request);
   if (!valid.ok) {
     throw new CliError(

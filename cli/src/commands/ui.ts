@@ -9,10 +9,11 @@ import { startConsole } from '../ui/server';
 const USAGE = `Usage: rewind ui [--port N] [--refresh MS]
 
   The operations console: a web page on http://127.0.0.1:<port>/ that reads what the CLI reads (runs and
-  their timelines, databases, dead-letter queues, the topology) and acts as the CLI does (replay, redrive,
-  restore, snapshot), each action after a confirmation that says exactly what it does. It creates nothing
+  their timelines, databases, dead-letter queues, the topology) and acts as the CLI does (replay, cancel,
+  redrive, restore, snapshot), each action after a confirmation that says exactly what it does. It creates nothing
   in the account, listens on 127.0.0.1 only, answers only to that address (not to another host name: DNS
-  rebinding), sends no CORS headers, and acts only on a POST carrying this session's token. Ctrl-C stops it.
+  rebinding) and to whoever opened the address it prints (it carries the session: keep it to yourself),
+  sends no CORS headers, and acts only on a POST carrying this session's token. Ctrl-C stops it.
 
   --port N       the port (default: a free one, printed)
   --refresh MS   how often live pages refresh (default 1000 on an endpoint, 5000 on AWS)

@@ -34,13 +34,26 @@ export interface ConsoleOptions {
 }
 
 export interface RunningConsole {
+  /** What to open: the address with the session, once. */
   url: string;
+  /** `http://127.0.0.1:<port>`. */
+  origin: string;
   port: number;
   token: string;
   close(): Promise<void>;
 }
 
 const HOST = '127.0.0.1';
+const COOKIE = 'rewind_console';
+
+/** The session cookie of the request, if any. */
+function cookieOf(req: IncomingMessage): string | null {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return value.join('=');
+  }
+  return null;
+}
 const MAX_FORM_BYTES = 64 * 1024;
 
 /** Headers of every answer: nothing from elsewhere, no framing, no referrer beyond this origin (so that a form sends its real Origin, checked on POST), nothing cached; no CORS headers at all. */
@@ -141,6 +154,22 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
     const url = new URL(req.url ?? '/', `http://${HOST}:${port}`);
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    // The session: the address printed at start carries it once (?session=), a cookie afterwards. Other
+    // users of this machine reach 127.0.0.1 too; without it they get nothing but the stylesheet and script.
+    const session = url.searchParams.get('session');
+    if (session !== null && (method === 'GET' || method === 'HEAD')) {
+      if (!sameToken(session, token))
+        throw new HttpError(401, 'this session address is not (or no longer) valid');
+      url.searchParams.delete('session');
+      res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+      return redirect(res, `${path === '/' ? '/runs' : path}${url.search}`);
+    }
+    if (!path.startsWith('/assets/') && !sameToken(cookieOf(req), token)) {
+      throw new HttpError(
+        401,
+        'no session: open the address rewind ui printed (it carries the session once, a cookie keeps it); a console restarted since prints a new one',
+      );
+    }
     const runMatch = /^\/runs\/([^/]+?)(\.json|\/replay|\/cancel)?$/.exec(path);
     const posts = ['/actions/request', '/dead-letters/redrive'];
     const isPost = posts.includes(path) || runMatch?.[2] === '/replay' || runMatch?.[2] === '/cancel';
@@ -168,7 +197,7 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
           await cancelPost(ctx, runId, form);
           return redirect(res, `/runs/${encodeURIComponent(runId)}`);
         }
-        return redirect(res, `/runs/${encodeURIComponent(await replayPost(ctx, runId))}`);
+        return redirect(res, `/runs/${encodeURIComponent(await replayPost(ctx, runId, form))}`);
       } catch (err) {
         if (err instanceof CliError) return sendPage(req, res, problemPage('Not done', err, 409));
         throw err;
@@ -219,7 +248,7 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
             }
           : problemPage(`Could not read from ${clients.target.description}`, explained, status);
       if (res.headersSent) return res.end();
-      if (status === 421 || status === 403)
+      if (status === 421 || status === 403 || status === 401)
         send(res, status, 'text/plain; charset=utf-8', `${(err as Error).message}\n`);
       else sendPage(req, res, page);
     });
@@ -230,7 +259,8 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
   });
   port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${HOST}:${port}/`,
+    url: `http://${HOST}:${port}/?session=${token}`,
+    origin: `http://${HOST}:${port}`,
     port,
     token,
     close: () =>

@@ -40,6 +40,8 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchBrowser();
   page = await browser.context.newPage();
+  // The address rewind ui prints: it gives the browser the session's cookie.
+  await page.goto(web.url);
 }, 60_000);
 
 afterAll(async () => {
@@ -54,11 +56,14 @@ test('rewind ui serves the console on 127.0.0.1 for the target, prints where, an
   const exited = run(['ui', '--endpoint', env.cloud.endpoint, '--refresh', '500'], io);
   let url: string | undefined;
   for (let i = 0; i < 100 && !url; i++) {
-    url = /Rewind console on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(io.out())?.[1];
+    url = /Rewind console on (http:\/\/127\.0\.0\.1:\d+\/\?session=\S+) /.exec(io.out())?.[1];
     if (!url) await new Promise((r) => setTimeout(r, 50));
   }
   expect(io.out()).toContain(`reading the local cloud at ${env.cloud.endpoint}, prefix rewind-local`);
-  const page = await fetch(`${url!}databases`);
+  const opened = await fetch(url!, { redirect: 'manual' });
+  expect(opened.status).toBe(303);
+  const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
+  const page = await fetch(new URL('/databases', url).href, { headers: { cookie } });
   expect(page.status).toBe(200);
   expect(await page.text()).toContain('data-database="orders-db"');
   process.emit('SIGINT');
@@ -90,11 +95,17 @@ describeInBrowser('the console in a browser', () => {
       }),
     );
 
-    await page.goto(`${web.url}runs`);
+    await page.goto(`${web.origin}/runs`);
     await page.locator(`tr[data-run="${started.runId}"]`).waitFor();
     await page.locator('tr[data-run]', { hasText: hostile }).waitFor({ timeout: 30_000 });
     expect(await page.locator('main img').count()).toBe(0);
     expect(await page.title()).toBe('Runs · Rewind');
+    await page.locator('tr[data-run]', { hasText: hostile }).getByRole('link').first().click();
+    expect(await page.locator('section[aria-labelledby="h-failure"]').innerText()).toMatch(
+      /Rejected[\s\S]*rejected \(invalid-input\)/,
+    );
+    expect(await page.locator('main img').count()).toBe(0);
+    await page.goto(`${web.origin}/runs`);
     // The keyboard's first stop skips the navigation.
     await page.keyboard.press('Tab');
     expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe(
@@ -107,11 +118,11 @@ describeInBrowser('the console in a browser', () => {
     await page.getByLabel('Database').fill('queue-db');
     await page.getByLabel('Status').selectOption('completed');
     await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/status=completed/);
     await page.locator(`tr[data-run="${started.runId}"]`).waitFor({ timeout: 30_000 });
     const rows = await page.locator('tbody tr[data-run]').allInnerTexts();
     expect(rows.length).toBeGreaterThan(0);
     for (const row of rows) expect(row).toMatch(/completed.*queue-db/s);
-    expect(page.url()).toContain('status=completed');
     await shot('runs');
   });
 
@@ -125,7 +136,7 @@ describeInBrowser('the console in a browser', () => {
     ).runId;
 
     // Started from the databases page: restore, with a confirmation that shows the exact request.
-    await page.goto(`${web.url}databases`);
+    await page.goto(`${web.origin}/databases`);
     await page.getByRole('link', { name: 'Restore orders-db…' }).click();
     await page.getByLabel('Task').selectOption('create_snapshot');
     await page.getByRole('button', { name: 'Review…' }).click();
@@ -157,6 +168,9 @@ describeInBrowser('the console in a browser', () => {
     expect(await page.locator('#live-status').innerText()).toContain('Finished');
     expect(await page.locator('.gantt .seg.rds').count()).toBeGreaterThanOrEqual(4);
     expect(await page.locator('h1 .badge').innerText()).toBe('completed');
+    expect(await page.locator('dl.facts').innerText()).toMatch(
+      /Database\s+instance orders-db in 000000000000\/us-east-1/,
+    );
     await shot('run');
 
     await page.getByRole('link', { name: 'Where it is in the choreography' }).click();
@@ -167,7 +181,7 @@ describeInBrowser('the console in a browser', () => {
   });
 
   test('a failed run shows the failed step, the reason, the rollback and the alert', async () => {
-    await page.goto(`${web.url}runs/${encodeURIComponent(failingRunId)}`);
+    await page.goto(`${web.origin}/runs/${encodeURIComponent(failingRunId)}`);
     await page.locator('tr[data-event="RunFailed"]').waitFor({ timeout: 60_000 });
     const failure = await page.locator('section[aria-labelledby="h-failure"]').innerText();
     expect(failure).toMatch(/Failed step\s+restore/);
@@ -180,33 +194,60 @@ describeInBrowser('the console in a browser', () => {
     expect(await page.getByRole('link', { name: 'Replay…' }).count()).toBe(1);
     await shot('run-failed');
 
-    await page.goto(`${web.url}databases`);
+    // Replayed from its page (the fault is gone): the confirmation shows the request; sent twice, one run.
+    await page.getByRole('link', { name: 'Replay…' }).click();
+    const replayRequest = JSON.parse(await page.locator('pre').innerText()) as Record<string, unknown>;
+    expect(replayRequest).toMatchObject({
+      identifier: 'billing-db',
+      task: 'create_snapshot',
+      replayOf: failingRunId,
+    });
+    const fields = {
+      token: await page.locator('input[name="token"]').inputValue(),
+      requestId: await page.locator('input[name="requestId"]').inputValue(),
+    };
+    expect(fields.requestId).toBe(`replay-${failingRunId}-1`);
+    await page.getByRole('button', { name: `Replay ${failingRunId}` }).click();
+    await page.waitForURL(
+      (url) => /\/runs\/[^/]+$/.test(url.pathname) && !url.pathname.endsWith(failingRunId),
+    );
+    const replayId = decodeURIComponent(page.url().split('/runs/')[1]!);
+    expect(await page.locator('main').innerText()).toContain(`Replay of\n${failingRunId}`);
+    const again = await page.request.post(`${web.origin}/runs/${encodeURIComponent(failingRunId)}/replay`, {
+      form: fields,
+    });
+    expect(again.url()).toBe(`${web.origin}/runs/${encodeURIComponent(replayId)}`);
+
+    await page.goto(`${web.origin}/databases`);
     expect(await page.locator('tr[data-database="billing-db"]').innerText()).toMatch(
-      /yes\s+free\s+run-\S+\s+failed/,
+      new RegExp(`yes\\s+locked by ${replayId}[\\s\\S]*${replayId}\\s+running`),
     );
     await shot('databases');
   });
 
   test('a dead letter is redriven from the page, and its run completes', async () => {
     const requestId = 'console-dlq-1';
-    await env.clients.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: await queueUrl(env.clients.sqs, env.cloud.names.inboxDlq('restore')),
-        MessageBody: JSON.stringify({
-          version: '0',
-          id: `evt-${requestId}`,
-          'detail-type': 'RestoreRequested',
-          source: 'my.team',
-          account: '000000000000',
-          time: new Date().toISOString(),
-          region: 'us-east-1',
-          resources: [],
-          detail: { identifier: 'letters-db', task: 'create_snapshot_only', requestId },
+    // What a function failed on every receive: a request, moved to the restore inbox's DLQ by SQS.
+    const deadLetter = async (identifier: string, id: string) =>
+      env.clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: await queueUrl(env.clients.sqs, env.cloud.names.inboxDlq('restore')),
+          MessageBody: JSON.stringify({
+            version: '0',
+            id: `evt-${id}`,
+            'detail-type': 'RestoreRequested',
+            source: 'my.team',
+            account: '000000000000',
+            time: new Date().toISOString(),
+            region: 'us-east-1',
+            resources: [],
+            detail: { identifier, task: 'create_snapshot_only', requestId: id },
+          }),
         }),
-      }),
-    );
+      );
+    await deadLetter('letters-db', requestId);
 
-    await page.goto(`${web.url}dead-letters`);
+    await page.goto(`${web.origin}/dead-letters`);
     const row = page.locator('#svc-restore').locator('..').locator('tr[data-message]');
     await row.first().waitFor();
     expect(await row.first().innerText()).toMatch(/transient[\s\S]*RestoreRequested/);
@@ -216,14 +257,23 @@ describeInBrowser('the console in a browser', () => {
     expect(await page.locator('main').innerText()).toMatch(
       /rewind-local-restore-inbox-dlq → rewind-local-restore-inbox: 1 message/,
     );
+    // A message that arrives after the confirmation is not moved: only what was shown is.
+    await deadLetter('queue-db', 'console-dlq-late');
     await page.getByRole('button', { name: 'Redrive 1 message(s)' }).click();
-    expect(await page.locator('[role="status"].panel').innerText()).toContain('1 message(s) moved back');
+    const done = await page.locator('[role="status"].panel').innerText();
+    expect(done).toContain('1 message(s) moved back');
+    expect(done).toContain('1 message(s) left in place');
 
     const run = await awaitRun(env.clients, `evt-${requestId}`);
-    await page.goto(`${web.url}runs/${encodeURIComponent(run.runId)}`);
+    await page.goto(`${web.origin}/runs/${encodeURIComponent(run.runId)}`);
     await page.locator('tr[data-event="RunCompleted"]').waitFor({ timeout: 60_000 });
-    await page.goto(`${web.url}dead-letters`);
+    await page.goto(`${web.origin}/dead-letters`);
+    expect(await page.locator('main').innerText()).toContain('1 message(s) in all.');
+    await page.getByRole('link', { name: 'Redrive restore…' }).click();
+    await page.getByRole('button', { name: 'Redrive 1 message(s)' }).click();
+    await page.goto(`${web.origin}/dead-letters`);
     expect(await page.locator('main').innerText()).toContain('All dead-letter queues are empty.');
+    expect((await awaitRun(env.clients, 'evt-console-dlq-late')).identifier).toBe('queue-db');
   });
 
   test('a run held up by RDS is cancelled from its page, after a confirmation that says what happens', async () => {
@@ -233,7 +283,7 @@ describeInBrowser('the console in a browser', () => {
     });
     const { runId } = json<{ runId: string }>((await rewind('snapshot', 'hold-db', '--json')).out);
 
-    await page.goto(`${web.url}runs/${encodeURIComponent(runId)}`);
+    await page.goto(`${web.origin}/runs/${encodeURIComponent(runId)}`);
     await page.getByRole('link', { name: 'Cancel…' }).click();
     expect(await page.locator('main').innerText()).toMatch(
       /at step snapshot[\s\S]*hold-db has not been touched: the run ends at once/,

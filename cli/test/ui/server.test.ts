@@ -37,6 +37,7 @@ function call(
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
+const SESSION = { Cookie: 'rewind_console=the-session-token' };
 
 beforeAll(async () => {
   clients = createClients({
@@ -54,13 +55,30 @@ afterAll(async () => {
 });
 
 describe('the console stays on this machine', () => {
-  test('it listens on 127.0.0.1, on a free port', () => {
-    expect(web.url).toBe(`http://127.0.0.1:${web.port}/`);
+  test('it listens on 127.0.0.1, on a free port, and its address carries the session', () => {
+    expect(web.url).toBe(`http://127.0.0.1:${web.port}/?session=the-session-token`);
     expect(web.port).toBeGreaterThan(0);
   });
 
+  test('without the session (the printed address once, then its cookie) only the stylesheet and script are served', async () => {
+    const host = { Host: `127.0.0.1:${web.port}` };
+    const stranger = await call('GET', '/runs', host);
+    expect(stranger.status).toBe(401);
+    expect(stranger.body).toContain('open the address rewind ui printed');
+    expect((await call('GET', '/runs?session=guess', host)).status).toBe(401);
+    expect((await call('GET', '/runs', { ...host, Cookie: 'rewind_console=guess' })).status).toBe(401);
+    expect((await call('GET', '/assets/console.css', host)).status).toBe(200);
+
+    const opened = await call('GET', '/?session=the-session-token', host);
+    expect(opened.status).toBe(303);
+    expect(opened.headers.location).toBe('/runs');
+    expect(opened.headers['set-cookie']).toEqual([
+      'rewind_console=the-session-token; HttpOnly; SameSite=Strict; Path=/',
+    ]);
+  });
+
   test('a request for another host name (DNS rebinding) is refused before anything is read', async () => {
-    const rebound = await call('GET', '/runs', { Host: `attacker.example:${web.port}` });
+    const rebound = await call('GET', '/runs', { Host: `attacker.example:${web.port}`, ...SESSION });
     expect(rebound.status).toBe(421);
     expect(rebound.body).toContain(`answers only to 127.0.0.1:${web.port} or localhost:${web.port}`);
     const otherPort = await call('GET', '/assets/console.css', { Host: '127.0.0.1:80' });
@@ -81,6 +99,7 @@ describe('the console stays on this machine', () => {
     );
     expect(answer.headers['x-frame-options']).toBe('DENY');
     const preflight = await call('OPTIONS', '/actions/request', {
+      ...SESSION,
       Host: `127.0.0.1:${web.port}`,
       Origin: 'https://attacker.example',
       'Access-Control-Request-Method': 'POST',
@@ -90,7 +109,7 @@ describe('the console stays on this machine', () => {
   });
 
   test('a POST acts only with the session token, from a page of this console', async () => {
-    const host = { Host: `127.0.0.1:${web.port}`, ...FORM };
+    const host = { Host: `127.0.0.1:${web.port}`, ...FORM, ...SESSION };
     const fields = { identifier: 'orders-db', kind: 'instance', task: 'create_snapshot_only' };
 
     const noToken = await call('POST', '/actions/request', host, form(fields));
@@ -118,7 +137,7 @@ describe('the console stays on this machine', () => {
     const notAForm = await call(
       'POST',
       '/actions/request',
-      { Host: host.Host, 'Content-Type': 'application/json' },
+      { Host: host.Host, 'Content-Type': 'application/json', ...SESSION },
       JSON.stringify(token),
     );
     expect(notAForm.status).toBe(415);
@@ -138,9 +157,7 @@ describe('the console stays on this machine', () => {
     const page = await call(
       'GET',
       '/actions/request?identifier=orders-db&kind=instance&task=create_snapshot_only&step=review',
-      {
-        Host: `127.0.0.1:${web.port}`,
-      },
+      { Host: `127.0.0.1:${web.port}`, ...SESSION },
     );
     expect(page.status).toBe(200);
     expect(page.body).toContain('<form method="post" action="/actions/request"');
@@ -148,6 +165,7 @@ describe('the console stays on this machine', () => {
     expect(page.body).toContain('&quot;task&quot;: &quot;create_snapshot_only&quot;');
     const invalid = await call('GET', '/actions/request?identifier=orders%20db&kind=instance&step=review', {
       Host: `127.0.0.1:${web.port}`,
+      ...SESSION,
     });
     expect(invalid.status).toBe(400);
     expect(invalid.body).toContain('the request is not valid: identifier');

@@ -185,6 +185,7 @@ export async function replayConfirmPage(ctx: ConsoleContext, runId: string): Pro
       ${requestPanel(ctx, request, html`Runs the request of ${runId} (${old.status}: ${old.failure?.reason ?? old.rejection?.reason ?? ''}) again as a new run linked to it, as <code>rewind replay ${runId}</code> would. Fix the cause first.`)}
       <form method="post" action="/runs/${encodeURIComponent(runId)}/replay" class="actions">
         <input type="hidden" name="token" value="${ctx.token}" />
+        <input type="hidden" name="requestId" value="${request.requestId}" />
         <button type="submit">Replay ${runId}</button>
         <a class="button secondary" href="/runs/${encodeURIComponent(runId)}">Cancel</a>
       </form>`,
@@ -192,8 +193,8 @@ export async function replayConfirmPage(ctx: ConsoleContext, runId: string): Pro
 }
 
 /** Publishes the replay; the new run's id. */
-export async function replayPost(ctx: ConsoleContext, runId: string): Promise<string> {
-  const request = await replayRequestOf(ctx.clients, runId);
+export async function replayPost(ctx: ConsoleContext, runId: string, form: URLSearchParams): Promise<string> {
+  const request = await replayRequestOf(ctx.clients, runId, form.get('requestId') ?? undefined);
   const eventId = await publishRequest(ctx.clients, request, 'the console');
   return (await awaitRun(ctx.clients, eventId)).runId;
 }

@@ -109,8 +109,8 @@ export async function redriveConfirmPage(ctx: ConsoleContext, params: URLSearchP
     body: html`<h1>Redrive the dead letters of ${what}?</h1>
       <div class="panel warn">
         <p>
-          This moves ${moving.length} message(s) back to the inbox they came from, where the function
-          processes them again (the same as
+          This moves these ${moving.length} message(s), and only these, back to the inbox they came from,
+          where the function processes them again (as
           <code>rewind redrive${service ? ` ${service}` : ''}${includePoison ? ' --include-poison' : ''}</code
           >):
         </p>
@@ -131,6 +131,7 @@ export async function redriveConfirmPage(ctx: ConsoleContext, params: URLSearchP
         <input type="hidden" name="token" value="${ctx.token}" />
         <input type="hidden" name="service" value="${service ?? ''}" />
         <input type="hidden" name="poison" value="${includePoison ? '1' : ''}" />
+        <input type="hidden" name="ids" value="${moving.map(({ m }) => m.messageId).join(',')}" />
         <button type="submit" ${moving.length ? '' : html` disabled`}>
           Redrive ${moving.length} message(s)
         </button>
@@ -149,7 +150,13 @@ export async function redrivePost(ctx: ConsoleContext, form: URLSearchParams): P
       status: 400,
       body: html`<p class="panel bad" role="alert">${service.message}</p>`,
     };
-  const results = await redriveDlqs(ctx.clients, { service, includePoison: form.get('poison') === '1' });
+  // Exactly the messages the confirmation showed: one that arrived since stays for the next look.
+  const only = new Set((form.get('ids') ?? '').split(',').filter(Boolean));
+  const results = await redriveDlqs(ctx.clients, {
+    service,
+    includePoison: form.get('poison') === '1',
+    only,
+  });
   const moved = results.reduce((n, r) => n + r.moved, 0);
   const failed = results.reduce((n, r) => n + r.failed, 0);
   const kept = results.flatMap((r) => r.kept);
@@ -160,7 +167,7 @@ export async function redrivePost(ctx: ConsoleContext, form: URLSearchParams): P
       <div class="panel ${failed ? 'bad' : 'ok'}" role="status">
         <p>
           ${moved} message(s) moved
-          back${failed ? `, ${failed} could not be sent (still in their DLQ)` : ''}.${kept.length ? ` ${kept.length} poison message(s) left in place.` : ''}
+          back${failed ? `, ${failed} could not be sent (still in their DLQ)` : ''}.${kept.length ? ` ${kept.length} message(s) left in place (poison ones, or ones that arrived after the confirmation: look again).` : ''}
         </p>
       </div>
       <table aria-label="Redrive results">
@@ -169,7 +176,7 @@ export async function redrivePost(ctx: ConsoleContext, form: URLSearchParams): P
             <th scope="col">From</th>
             <th scope="col">To</th>
             <th scope="col" class="num">Moved</th>
-            <th scope="col" class="num">Poison left</th>
+            <th scope="col" class="num">Left in place</th>
             <th scope="col" class="num">Failed</th>
           </tr>
         </thead>

@@ -1,4 +1,4 @@
-import { cancelRefusal, type LogEntry, type RunRecord } from '@rewind/shared';
+import { cancelRefusal, formatAddress, type LogEntry, type RunRecord } from '@rewind/shared';
 import { formatDuration } from '../../output';
 import { isActive } from '../../runList';
 import { nextStepOf, reasonOf, runDurationMs, taskOf, timelineRows } from '../../runView';
@@ -265,6 +265,17 @@ export async function runPage(ctx: ConsoleContext, runId: string): Promise<Page>
         >
       </div>
       <dl class="facts">
+        ${
+          run.source && run.target && JSON.stringify(run.source) !== JSON.stringify(run.target)
+            ? html`<dt>From</dt>
+                <dd class="mono">${formatAddress(run.source)}</dd>
+                <dt>To</dt>
+                <dd class="mono">${formatAddress(run.target)}</dd>`
+            : run.target
+              ? html`<dt>Database</dt>
+                  <dd class="mono">${formatAddress(run.target)}</dd>`
+              : ''
+        }
         <dt>Plan</dt>
         <dd>${run.run.plan.join(' → ') || '-'}</dd>
         ${
