@@ -53,6 +53,25 @@ interface Result extends Case {
   down: Map<string, Span[]>;
   own: Span[];
   renames: number;
+  /** RDS API calls the run made, by action. */
+  calls: Record<string, number>;
+}
+
+interface Calls {
+  byIdentifier: Record<string, Record<string, number>>;
+}
+
+/** The calls made on the database's resources (named by identifier or ARN) between two counts. */
+function callsOf(identifier: string, before: Calls, after: Calls): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [id, actions] of Object.entries(after.byIdentifier)) {
+    if (!(id.split(':').pop() ?? id).startsWith(identifier)) continue;
+    for (const [action, n] of Object.entries(actions)) {
+      const d = n - (before.byIdentifier[id]?.[action] ?? 0);
+      if (d > 0) out[action] = (out[action] ?? 0) + d;
+    }
+  }
+  return out;
 }
 
 async function createCase(e2e: E2E, kind: Case['kind'], strategy: string): Promise<Case> {
@@ -92,6 +111,7 @@ async function main() {
       for (const strategy of STRATEGIES) cases.push(await createCase(e2e, kind, strategy));
     await e2e.cloud.admin.post('/_rewind/rds/config', { profile: 'realistic', timeScale: SCALE });
 
+    const callsBefore = await e2e.cloud.admin.get<Calls>('/_rewind/rds/calls');
     console.log(`running ${cases.length} create_snapshot runs side by side...`);
     const steal = stealMeter();
     const started = Date.now();
@@ -116,6 +136,7 @@ async function main() {
     const stealLine = steal.line();
 
     const histories = await e2e.cloud.admin.get<StatusHistory[]>('/_rewind/rds/history');
+    const callsAfter = await e2e.cloud.admin.get<Calls>('/_rewind/rds/calls');
     const timelines =
       await e2e.cloud.admin.get<{ address: string; intervals: AnsweringInterval[] }[]>(
         '/_rewind/rds/availability',
@@ -145,7 +166,7 @@ async function main() {
         .filter((e) =>
           main.some((s) => Date.parse(e.time) >= s.from - 1 && Date.parse(e.time) <= s.to),
         ).length;
-      return { ...c, outcome, down, own, renames };
+      return { ...c, outcome, down, own, renames, calls: callsOf(c.identifier, callsBefore, callsAfter) };
     });
 
     console.log('\nper run (production seconds: real time / time scale):');
@@ -158,6 +179,10 @@ async function main() {
       }
       console.log(
         `    renames during the outage: ${r.renames}; Rewind's own part (RDS idle, endpoint down): ${seconds(prod(total(r.own)))}${r.own.map((s) => ` [${seconds(prod(s.to - s.from))}]`).join('')}`,
+      );
+      const calls = Object.entries(r.calls).sort((a, b) => b[1] - a[1]);
+      console.log(
+        `    RDS API calls of the run (production wait settings, realistic durations): ${calls.reduce((n, [, v]) => n + v, 0)} (${calls.map(([k, v]) => `${k} ${v}`).join(', ')})`,
       );
     }
 
