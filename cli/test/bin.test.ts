@@ -71,6 +71,16 @@ describe('the rewind process (node cli/bin/rewind.js)', () => {
     const r = await rewindProcess(['restore', '--endpoint', endpoint]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('Usage: rewind restore <identifier>');
+    const strategy = await rewindProcess([
+      'restore',
+      'orders-db',
+      '--strategy',
+      'blue-green',
+      '--endpoint',
+      endpoint,
+    ]);
+    expect(strategy.code).toBe(2);
+    expect(strategy.err).toContain('rewind: --strategy must be one of in-place, swap, not "blue-green"');
   });
 
   test('demo: restores the sample instance and cluster in place with the same endpoints and configuration, exit 0', async () => {

@@ -24,12 +24,16 @@ export function rejectedMessage(e: EventDetail<'RestoreRejected'>): Notification
 }
 
 export function runFailedMessage(e: EventDetail<'RunFailed'>): Notification {
-  const touched = e.run.plan.includes('set-aside') && e.failedStep !== 'snapshot';
-  const state = e.rolledBack
-    ? `${e.run.identifier} is back under its name, as it was before the run`
-    : touched
-      ? `${e.run.identifier} may not be under its name: see the rollback alert`
-      : `${e.run.identifier} was not touched`;
+  // A swap's original is untouched until its set-aside: a failed restore-beside only discards the copy.
+  const beside = e.failedStep === 'restore-beside';
+  const touched = e.run.plan.includes('set-aside') && e.failedStep !== 'snapshot' && !beside;
+  const state = beside
+    ? `${e.run.identifier} was not touched: it served throughout${e.rolledBack ? '; the copy restored beside it was discarded' : '; the copy restored beside it may remain: see the rollback alert'}`
+    : e.rolledBack
+      ? `${e.run.identifier} is back under its name, as it was before the run`
+      : touched
+        ? `${e.run.identifier} may not be under its name: see the rollback alert`
+        : `${e.run.identifier} was not touched`;
   return {
     severity: e.rolledBack || !touched ? 'error' : 'critical',
     subject: `Rewind: ${e.run.task} of ${e.run.identifier} failed at ${e.failedStep}${e.rolledBack ? ' (rolled back)' : ''}`,

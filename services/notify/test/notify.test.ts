@@ -46,6 +46,24 @@ const envelope = () => ({
   detail: {},
 });
 
+test('swap: a failed restore-beside says the database was not touched; a rollback that failed there is no page', () => {
+  const plan = ['snapshot', 'restore-beside', 'set-aside', 'take-name', 'cleanup', 'discard'] as const;
+  const failed = (rolledBack: boolean) =>
+    runFailedMessage({
+      ...runFailed,
+      run: { ...runFailed.run, strategy: 'swap', plan: [...plan], next: null },
+      failedStep: 'restore-beside',
+      rolledBack,
+    });
+  expect(Object.fromEntries(failed(true).lines)['Database state']).toBe(
+    'orders-db was not touched: it served throughout; the copy restored beside it was discarded',
+  );
+  expect(failed(false).severity).toBe('error');
+  expect(Object.fromEntries(failed(false).lines)['Database state']).toMatch(
+    /may remain: see the rollback alert/,
+  );
+});
+
 test('a failure alert says which database, which run, what failed, its state now and what to do', () => {
   const text = runFailedMessage(runFailed);
   expect(text.subject).toBe('Rewind: create_snapshot of orders-db failed at restore (rolled back)');

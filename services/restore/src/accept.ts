@@ -108,6 +108,7 @@ export async function accept(
           replayOf: req.replayOf,
           snapshotIdentifier: names.restoreFrom ?? names.snapshot,
           temporaryIdentifier: run.plan.includes('set-aside') ? names.temporary : undefined,
+          stagingIdentifier: names.staging,
           snapshotSource: assessed?.snapshotSource,
           warnings: assessed?.warnings.length ? assessed.warnings : undefined,
           startedAt: now.toISOString(),

@@ -18,11 +18,15 @@ import { removeTags, type Database, type DatabaseApi } from './databases';
 
 export const runTagOf = (run: RunRecord) => ({ Key: REWIND_TAGS.runId, Value: run.runId });
 
-/** Whether this run created the database now under `db.name` (never one carrying an original's id). */
+/**
+ * Whether this run created the database now under `db.name` (never one carrying an original's id): its
+ * resource id is one the run recorded, under whatever name it was created (a swap's copy takes the
+ * original's names), or it still carries the run's tag.
+ */
 export function createdByRun(run: RunRecord, db: Database, originalId: string | undefined): boolean {
   if (db.resourceId !== undefined && db.resourceId === originalId) return false;
-  const recorded = run.resources.createdIds?.[db.name];
-  return (recorded !== undefined && recorded === db.resourceId) || taggedByRun(db.tags, run.runId);
+  const recorded = Object.values(run.resources.createdIds ?? {});
+  return (db.resourceId !== undefined && recorded.includes(db.resourceId)) || taggedByRun(db.tags, run.runId);
 }
 
 /** Records the resource id of a database the run created (a conditional write; lost races re-read). */

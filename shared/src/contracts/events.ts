@@ -118,6 +118,10 @@ export const RunStarted = z.object({
   replayOf: z.string().optional(),
   snapshotIdentifier: z.string().optional().describe('Snapshot to restore from (db_restore) or to create'),
   temporaryIdentifier: z.string().optional().describe('Name the original is renamed to while restoring'),
+  stagingIdentifier: z
+    .string()
+    .optional()
+    .describe('swap: name the copy is restored under beside the original, until it takes the name'),
   snapshotSource: z
     .object({
       identifier: z.string().optional(),
