@@ -9,6 +9,7 @@ import {
   instanceConfigOf,
   isRdsError,
   nameOf,
+  stagingIdentifier,
   type OpState,
   type PhaseOp,
   type Phases,
@@ -106,7 +107,7 @@ function takeNameOf(run: RunRecord): { main: Rename; members: Rename[] } {
   return {
     main: staged('cluster', run.identifier, staging),
     members: clusterConfigOf(run).members.map((m) =>
-      staged('instance', m.identifier, derivedIdentifier(m.identifier, run.runId, 'new')),
+      staged('instance', m.identifier, stagingIdentifier(m.identifier, run.runId)),
     ),
   };
 }

@@ -119,13 +119,16 @@ function phases(ctx: ServiceContext, run: RunRecord): Phases {
 function advice(run: RunRecord) {
   const api = DATABASES[run.kind];
   const temp = nameOf(run, 'temporary');
+  // The copy of a swap is recorded under its staging name, and may hold the original's by now.
   const recorded = (name: string) => {
-    const id = run.resources.createdIds?.[name];
+    const ids = run.resources.createdIds ?? {};
+    const id = ids[name] ?? (run.strategy === 'swap' ? ids[stagingIdentifier(name, run.runId)] : undefined);
     return id ? ` (check that its resource id is ${id}, the one this run created)` : '';
   };
   const members = run.kind === 'cluster' ? clusterConfigOf(run).members.map((m) => m.identifier) : [];
   // The names the copy may hold, each with the resource id to check before deleting it.
-  const where = (id: string) => copyNames(run, id).filter((n) => n === id || recorded(n) !== '');
+  const where = (id: string) =>
+    copyNames(run, id).filter((n) => n === id || run.resources.createdIds?.[n] !== undefined);
   const memberCopies = members.flatMap((m) => (run.strategy === 'swap' ? where(m) : [m]));
   const copies = run.strategy === 'swap' ? where(run.identifier) : [run.identifier];
   const plan = run.run.plan;
@@ -137,7 +140,7 @@ function advice(run: RunRecord) {
           `delete the half-restored members (${memberCopies.map((m) => `${INSTANCE.deleteCommand(m)}${recorded(m)}`).join('; ')})`,
         ]
       : []),
-    `delete the half-restored ${api.noun} (${copies.map((c) => `${api.deleteCommand(c)}${recorded(c)}`).join('; ')})`,
+    `delete the half-restored ${api.noun} ${copies.map((c) => `(${api.deleteCommand(c)})${recorded(c)}`).join('; ')}`,
     ...(originalAway
       ? [
           `rename the original back (${api.renameCommand(temp, run.identifier)}${members.length ? ', then each member likewise' : ''})`,

@@ -18,7 +18,7 @@ import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
 import { discard } from '../src/discard';
 import { restoreBeside } from '../src/restoreStep';
-import { describedDatabases, stepReadback } from './stepTestBed';
+import { describedDatabases, rdsError, stepReadback } from './stepTestBed';
 
 /**
  * The swap strategy's side of the restore service: the copy restored beside the original under its
@@ -166,5 +166,38 @@ describe('discard of a swap copy', () => {
         detail: expect.objectContaining({ run: expect.objectContaining({ next: 'rename-back' }) }),
       }),
     ]);
+  });
+});
+
+test('a discard that fails after take-name failed: RollbackFailed names both names the copy may hold, its id, and the rename back', async () => {
+  const ctx = testContext('restore', bed.store);
+  const { instances } = describedDatabases(rds);
+  const base = await swapRun('take-name');
+  const staging = base.names.staging!;
+  const run = await bed.store.updateRun(base, {
+    run: beginCompensation(base.run, 'take-name'),
+    status: 'rolling-back',
+    failure: { step: 'take-name', reason: 'rename refused' },
+    resources: { ...base.resources, createdIds: { [staging]: 'db-COPY' } },
+  });
+  instances.set(
+    'orders-db',
+    dbInstanceFixture('orders-db', { DbiResourceId: 'db-COPY', DeletionProtection: false }),
+  );
+  rds.on(DeleteDBInstanceCommand).rejects(rdsError('InvalidParameterCombination', 'cannot delete'));
+
+  await discard.start(ctx, run);
+  const [failed] = discarding.published();
+  const check = '(check that its resource id is db-COPY, the one this run created)';
+  expect(failed).toMatchObject({
+    type: 'RollbackFailed',
+    detail: {
+      compensationStep: 'discard',
+      state: `a half-restored instance may still hold the name ${staging} or orders-db; the original is safe under ${run.names.temporary}`,
+      action:
+        `delete the half-restored instance (aws rds delete-db-instance --db-instance-identifier ${staging} --skip-final-snapshot) ${check}; ` +
+        `(aws rds delete-db-instance --db-instance-identifier orders-db --skip-final-snapshot) ${check}, then rename the original back ` +
+        `(aws rds modify-db-instance --db-instance-identifier ${run.names.temporary} --new-db-instance-identifier orders-db --apply-immediately)`,
+    },
   });
 });
