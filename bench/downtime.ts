@@ -1,10 +1,11 @@
 /**
- * Downtime benchmark (run: `npm run bench:downtime`; DOWNTIME_TIME_SCALE=0.1, DOWNTIME_STRATEGIES=in-place,swap,
- * DOWNTIME_KINDS=instance,cluster). Restores production-like databases with `create_snapshot` at RDS's
- * realistic durations compressed by one factor (default 1/10: a ten-minute restore takes 60 s), with
- * Rewind's own wait settings (first check, backoff ceiling, rename confirmation) compressed by the same
- * factor, and prints for each run how long the database's endpoint did not answer, read from the
- * emulator's endpoint availability timeline (`GET /_rewind/rds/availability`), converted back to
+ * Downtime benchmark (run: `npm run bench:downtime`; DOWNTIME_TIME_SCALE=0.2,
+ * DOWNTIME_STRATEGIES=in-place,swap, DOWNTIME_KINDS=instance,cluster). Restores production-like databases
+ * with `create_snapshot` at RDS's realistic durations compressed by one factor (default 1/5: every
+ * production wait setting stays a whole number of seconds, as SQS delays must; a ten-minute restore takes
+ * two minutes), with Rewind's own wait settings (first check, backoff ceiling, rename check, confirmation)
+ * compressed by the same factor, and prints for each run how long the database's endpoint did not answer,
+ * read from the emulator's endpoint availability timeline (`GET /_rewind/rds/availability`), converted to
  * production seconds. In-place and swap run side by side on one local cloud, instance and cluster.
  *
  * Rewind's own part of the downtime: the time the endpoint did not answer while RDS had nothing in
@@ -31,7 +32,7 @@ import {
 setMaxListeners(64);
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const SCALE = Number(process.env.DOWNTIME_TIME_SCALE ?? 1 / 10);
+const SCALE = Number(process.env.DOWNTIME_TIME_SCALE ?? 1 / 5);
 const STRATEGIES = (process.env.DOWNTIME_STRATEGIES ?? 'in-place,swap').split(',');
 const KINDS = (process.env.DOWNTIME_KINDS ?? 'instance,cluster').split(',') as ('instance' | 'cluster')[];
 /** RDS Blue/Green: "The switchover typically takes under a minute" (CreateBlueGreenDeployment, API reference). */
@@ -53,6 +54,40 @@ interface Result extends Case {
   down: Map<string, Span[]>;
   own: Span[];
   renames: number;
+  histories: StatusHistory[];
+  /** RDS API calls the run made, by action. */
+  calls: Record<string, number>;
+}
+
+interface Calls {
+  byIdentifier: Record<string, Record<string, number>>;
+}
+
+/** The calls made on the database's resources (named by identifier or ARN) between two counts. */
+function callsOf(identifier: string, before: Calls, after: Calls): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [id, actions] of Object.entries(after.byIdentifier)) {
+    if (!(id.split(':').pop() ?? id).startsWith(identifier)) continue;
+    for (const [action, n] of Object.entries(actions)) {
+      const d = n - (before.byIdentifier[id]?.[action] ?? 0);
+      if (d > 0) out[action] = (out[action] ?? 0) + d;
+    }
+  }
+  return out;
+}
+
+/** What RDS finished before a span of Rewind's own part, and what came next (the resource, its status). */
+function explain(histories: StatusHistory[], span: Span): string {
+  const entries = histories
+    .filter((h) => h.kind === 'instance' || h.kind === 'cluster')
+    .flatMap((h) => h.entries)
+    .map((e) => ({ ...e, t: Date.parse(e.time) }))
+    .sort((a, b) => a.t - b.t);
+  const before = entries.filter((e) => e.t <= span.from).pop();
+  const after = entries.find((e) => e.t >= span.to);
+  const what = (e?: { identifier: string; status: string }) =>
+    e ? `${e.identifier} ${e.status}` : 'nothing';
+  return `${seconds(prod(span.to - span.from))}: after ${what(before)}, until ${what(after)}`;
 }
 
 async function createCase(e2e: E2E, kind: Case['kind'], strategy: string): Promise<Case> {
@@ -92,6 +127,7 @@ async function main() {
       for (const strategy of STRATEGIES) cases.push(await createCase(e2e, kind, strategy));
     await e2e.cloud.admin.post('/_rewind/rds/config', { profile: 'realistic', timeScale: SCALE });
 
+    const callsBefore = await e2e.cloud.admin.get<Calls>('/_rewind/rds/calls');
     console.log(`running ${cases.length} create_snapshot runs side by side...`);
     const steal = stealMeter();
     const started = Date.now();
@@ -116,6 +152,7 @@ async function main() {
     const stealLine = steal.line();
 
     const histories = await e2e.cloud.admin.get<StatusHistory[]>('/_rewind/rds/history');
+    const callsAfter = await e2e.cloud.admin.get<Calls>('/_rewind/rds/calls');
     const timelines =
       await e2e.cloud.admin.get<{ address: string; intervals: AnsweringInterval[] }[]>(
         '/_rewind/rds/availability',
@@ -145,7 +182,15 @@ async function main() {
         .filter((e) =>
           main.some((s) => Date.parse(e.time) >= s.from - 1 && Date.parse(e.time) <= s.to),
         ).length;
-      return { ...c, outcome, down, own, renames };
+      return {
+        ...c,
+        outcome,
+        down,
+        own,
+        renames,
+        histories: mine,
+        calls: callsOf(c.identifier, callsBefore, callsAfter),
+      };
     });
 
     console.log('\nper run (production seconds: real time / time scale):');
@@ -158,6 +203,11 @@ async function main() {
       }
       console.log(
         `    renames during the outage: ${r.renames}; Rewind's own part (RDS idle, endpoint down): ${seconds(prod(total(r.own)))}${r.own.map((s) => ` [${seconds(prod(s.to - s.from))}]`).join('')}`,
+      );
+      for (const span of r.own) console.log(`      ${explain(r.histories, span)}`);
+      const calls = Object.entries(r.calls).sort((a, b) => b[1] - a[1]);
+      console.log(
+        `    RDS API calls of the run (production wait settings, realistic durations): ${calls.reduce((n, [, v]) => n + v, 0)} (${calls.map(([k, v]) => `${k} ${v}`).join(', ')})`,
       );
     }
 
