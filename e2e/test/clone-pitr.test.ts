@@ -435,6 +435,7 @@ describe('swap from a point in time', () => {
       const restored = e2e.observer.ofRun(runId).find((e) => e['detail-type'] === 'RestoreCompleted')!;
       expect(restored.detail).toMatchObject({ restoreTime: time, stagingIdentifier: run.names.staging });
       expect(restored.detail.snapshotIdentifier).toBeUndefined();
+      expect(terminal.detail).toMatchObject({ restoreTime: time }); // the alert says which time
       await expectSwapped(identifier, before, runId);
       expect(await swapMutations(before, runId)).toEqual(INSTANCE_PITR_SWAP);
       expect(await findSnapshot(e2e.rds, run.names.finalSnapshot!)).toBeDefined();
@@ -458,6 +459,7 @@ describe('swap from a point in time', () => {
       [],
     ]);
     expect(choreography(e2e, runId)).toEqual(SWAPPED_FROM_BACKUPS);
+    expect(terminal.detail).toMatchObject({ restoreTime: time });
     const run = (await e2e.store.getRun(runId))!;
     expect(run.pointInTime).toEqual({
       time,
