@@ -18,7 +18,7 @@ import {
   type InstanceConfig,
 } from '@rewind/shared';
 import { choreography, createProductionCluster, describeCluster, expectSameCluster } from '../clusterHarness';
-import { expectNotified } from '../failures';
+import { expectNotified, expectOriginalIntact } from '../failures';
 import { createProductionInstance, startE2E, type E2E } from '../harness';
 import { MEMBER_SWAP, mutations, swapChecks, SWAPPED } from '../swapChecks';
 
@@ -38,9 +38,8 @@ afterEach(async () => {
   await faults({});
 });
 
-const { calls, expectClusterSwapped, expectDownOnlyForTheRenames, expectSwapped, swapMutations } = swapChecks(
-  () => e2e,
-);
+const { answering, calls, expectClusterSwapped, expectDownOnlyForTheRenames, expectSwapped, swapMutations } =
+  swapChecks(() => e2e);
 
 type History = { key: string; identifiers: string[]; entries: { status: string }[] }[];
 const history = (identifier: string) =>
@@ -469,6 +468,49 @@ describe('swap from a point in time', () => {
     await expectClusterSwapped(runId, before);
     expect(await swapMutations(before, runId)).toEqual(CLUSTER_PITR_SWAP);
     await expectDownOnlyForTheRenames(runId, before.endpointAddress!, 'cluster swap to a time');
+  });
+
+  test('a time the backups refuse at the restore call (out of the window since intake): only the copy goes, the original served throughout', async () => {
+    const before = await createProductionInstance(e2e.rds, 'ebb-db');
+    const time = (await restorableTime('ebb-db')).toISOString();
+    await faults({
+      apiErrors: [
+        {
+          action: 'RestoreDBInstanceToPointInTime',
+          code: 'InvalidRestoreFault',
+          message: `Restore time ${time} is outside the restorable window.`,
+          status: 400,
+          identifier: 'ebb-db-rw*-new',
+        },
+      ],
+    });
+    const { terminal, runId } = await e2e.request({
+      identifier: 'ebb-db',
+      task: 'db_restore',
+      strategy: 'swap',
+      restoreTime: time,
+    });
+    expect(terminal['detail-type']).toBe('RunFailed');
+    expect(terminal.detail).toMatchObject({ failedStep: 'restore-beside', rolledBack: true });
+    expect(String(terminal.detail.reason)).toContain(`Restore time ${time} is outside the restorable window`);
+    expect(choreography(e2e, runId)).toEqual([
+      'RunStarted',
+      'RestoreFailed',
+      'RollbackCompleted',
+      'RunFailed',
+    ]);
+    await expectOriginalIntact(e2e, 'ebb-db', before);
+    const served = await answering(before.endpointAddress!);
+    expect(served.map((i) => [i.identifier, i.to ?? 'still answering'])).toEqual([
+      ['ebb-db', 'still answering'],
+    ]);
+    // one refused restore call; nothing renamed, modified or deleted
+    expect(await swapMutations(before, runId)).toEqual({
+      original: { CreateDBInstance: 1 },
+      staging: { RestoreDBInstanceToPointInTime: 1 },
+      setAside: {},
+    });
+    await expectNotified(e2e, 'ebb-db', runId, /failed at restore-beside/);
   });
 
   test('a swap to a time outside the window is rejected with the window; nothing is touched', async () => {
