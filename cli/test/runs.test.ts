@@ -280,6 +280,40 @@ describe('rewind clone / restore --time', () => {
     expect(failedView.out).toMatch(/discard\s+done in \S+\s+RollbackCompleted/);
   });
 
+  test('restore --strategy swap --time latest --wait --json: restored beside from the backups, then two renames', async () => {
+    const r = await rewind(
+      'restore',
+      'billing-db',
+      '--strategy',
+      'swap',
+      '--time',
+      'latest',
+      '--wait',
+      '--json',
+    );
+    expect([r.code, r.err]).toEqual([0, '']);
+    const doc = json<RunDoc>(r.out);
+    expect(doc.status).toBe('completed');
+    expect(doc.steps.map((s) => [s.step, s.state])).toEqual([
+      ['restore-beside', 'done'],
+      ['set-aside', 'done'],
+      ['take-name', 'done'],
+      ['cleanup', 'done'],
+    ]);
+    expect(doc.timeline.filter((t) => t.direction === 'out').map((t) => t.type)).toEqual([
+      'RunStarted',
+      'RestoreCompleted',
+      'RenameCompleted',
+      'RenameCompleted',
+      'CleanupCompleted',
+      'RunCompleted',
+    ]);
+    const usage = await rewindIn('http://127.0.0.1:9', ['restore', '--help']);
+    expect(usage.out + usage.err).toMatch(
+      /--time T\|latest +restore to a point in time instead \(db_restore\), in place or with --strategy swap/,
+    );
+  });
+
   test('usage errors name the flag to fix, before anything is sent', async () => {
     const cases: [string[], RegExp][] = [
       [['clone', 'billing-db'], /Usage: rewind clone <identifier> <target>/],

@@ -1,4 +1,8 @@
-import { CreateDBSnapshotCommand, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterSnapshotCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBInstancesCommand,
+} from '@aws-sdk/client-rds';
 import {
   captureInstanceConfig,
   cloneClusterConfig,
@@ -6,6 +10,7 @@ import {
   diffClusterConfig,
   diffInstanceConfig,
   findCluster,
+  findClusterSnapshot,
   findInstance,
   findSnapshot,
   formatDifferences,
@@ -13,8 +18,9 @@ import {
   type InstanceConfig,
 } from '@rewind/shared';
 import { choreography, createProductionCluster, describeCluster, expectSameCluster } from '../clusterHarness';
-import { expectNotified } from '../failures';
+import { expectNotified, expectOriginalIntact } from '../failures';
 import { createProductionInstance, startE2E, type E2E } from '../harness';
+import { MEMBER_SWAP, swapChecks, SWAPPED } from '../swapChecks';
 
 /**
  * Clones (task clone: a new database with the source's whole configuration, the source never touched) and
@@ -34,7 +40,6 @@ afterEach(async () => {
 
 type Counts = { byIdentifier: Record<string, Record<string, number>> };
 const MUTATIONS = /^(Create|Modify|Delete|Restore|Reboot|Add|Remove|Stop|Start)/;
-const calls = () => e2e.cloud.admin.get<Counts>('/_rewind/rds/calls');
 /** Mutations sent to a database, by name or by ARN (tagging calls name their resource by ARN). */
 function mutations(counts: Counts, identifier: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -47,6 +52,8 @@ function mutations(counts: Counts, identifier: string): Record<string, number> {
   }
   return out;
 }
+const { answering, calls, expectClusterSwapped, expectDownOnlyForTheRenames, expectSwapped, swapMutations } =
+  swapChecks(() => e2e);
 
 type History = { key: string; identifiers: string[]; entries: { status: string }[] }[];
 const history = (identifier: string) =>
@@ -148,6 +155,47 @@ describe('clone', () => {
       RemoveTagsFromResource: 1,
     });
     expect(await e2e.store.getLock('instance', 'shop-db-copy')).toBeUndefined();
+  });
+
+  test('cluster from its newest snapshot: cluster and members under new names, the source untouched', async () => {
+    const source = await createProductionCluster(e2e.rds, 'atlas');
+    await e2e.rds.send(
+      new CreateDBClusterSnapshotCommand({
+        DBClusterIdentifier: 'atlas',
+        DBClusterSnapshotIdentifier: 'atlas-nightly',
+      }),
+    );
+    while ((await findClusterSnapshot(e2e.rds, 'atlas-nightly'))?.Status !== 'available') {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    while ((await findCluster(e2e.rds, 'atlas'))?.Status !== 'available') {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const memberNames = source.members.map((m) => m.identifier);
+    const before = await sourceSnapshotOf(['atlas', ...memberNames]);
+
+    const { terminal, runId } = await e2e.request({
+      identifier: 'atlas',
+      isCluster: true,
+      task: 'clone',
+      targetIdentifier: 'atlas-copy',
+    });
+    expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
+    expect(terminal.detail.snapshotIdentifier).toBe('atlas-nightly');
+    expect(choreography(e2e, runId)).toEqual(['RunStarted', 'RestoreCompleted', 'RunCompleted']);
+    const restored = e2e.observer.ofRun(runId).find((e) => e['detail-type'] === 'RestoreCompleted')!;
+    expect(restored.detail).toMatchObject({ snapshotIdentifier: 'atlas-nightly' });
+    expect(restored.detail.restoreTime).toBeUndefined();
+
+    await expectClusterCloneOf(source, 'atlas-copy');
+    expect(await sourceSnapshotOf(['atlas', ...memberNames])).toEqual(before);
+    const counts = await calls();
+    // one restore and one modification of the new cluster, one creation per member: nothing twice
+    expect(mutations(counts, 'atlas-copy')).toEqual({ RestoreDBClusterFromSnapshot: 1, ModifyDBCluster: 1 });
+    for (const m of memberNames) {
+      expect(mutations(counts, m.replace('atlas', 'atlas-copy'))).toEqual({ CreateDBInstance: 1 });
+    }
+    expect(await e2e.store.getLock('cluster', 'atlas-copy')).toBeUndefined();
   });
 
   test('cluster at a point in time: cluster and members under new names, the source untouched', async () => {
@@ -355,5 +403,171 @@ describe('point in time', () => {
     expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
     await expectSameCluster(e2e, runId, before);
     expect(mutations(await calls(), 'books')).toMatchObject({ RestoreDBClusterToPointInTime: 1 });
+  });
+});
+
+/**
+ * What a swap from a point in time sends: no snapshot; the copy is restored beside the original from the
+ * original's own backups (by its resource id), configured, and renamed to the name; the original is
+ * renamed aside, its deletion protection lifted, and deleted (with its final snapshot).
+ */
+const INSTANCE_PITR_SWAP = {
+  original: { CreateDBInstance: 1, ModifyDBInstance: 1 },
+  staging: { RestoreDBInstanceToPointInTime: 1, ModifyDBInstance: 2 },
+  setAside: { ModifyDBInstance: 1, DeleteDBInstance: 1 },
+};
+const CLUSTER_PITR_SWAP = {
+  cluster: {
+    original: { CreateDBCluster: 1, ModifyDBCluster: 1 },
+    staging: { RestoreDBClusterToPointInTime: 1, ModifyDBCluster: 2 },
+    setAside: { ModifyDBCluster: 1, DeleteDBCluster: 1 },
+  },
+  members: [MEMBER_SWAP, MEMBER_SWAP, MEMBER_SWAP],
+};
+const SWAPPED_FROM_BACKUPS = SWAPPED.filter((t) => t !== 'SnapshotReady');
+
+describe('swap from a point in time', () => {
+  test('instance at a time and at the latest: restored beside from its own backups while it serves, then two renames', async () => {
+    const ids = ['tide-db', 'tide-latest-db'];
+    const befores = await Promise.all(ids.map((id) => createProductionInstance(e2e.rds, id)));
+    const times = [(await restorableTime('tide-db')).toISOString(), 'latest'];
+    await restorableTime('tide-latest-db');
+    const results = await Promise.all(
+      ids.map((identifier, i) =>
+        e2e.request({ identifier, task: 'db_restore', strategy: 'swap', restoreTime: times[i] }),
+      ),
+    );
+    for (const [i, { terminal, runId }] of results.entries()) {
+      const [identifier, before, time] = [ids[i]!, befores[i]!, times[i]!];
+      expect([identifier, terminal['detail-type'], terminal.detail.reason, terminal.detail.warnings]).toEqual(
+        [identifier, 'RunCompleted', undefined, []],
+      );
+      expect(choreography(e2e, runId)).toEqual(SWAPPED_FROM_BACKUPS);
+      const run = (await e2e.store.getRun(runId))!;
+      expect(run.run.plan).toEqual(['restore-beside', 'set-aside', 'take-name', 'cleanup']);
+      // from the original's backups, by its resource id
+      expect(run.pointInTime).toEqual({
+        time,
+        sourceIdentifier: identifier,
+        sourceResourceId: before.dbiResourceId,
+      });
+      const restored = e2e.observer.ofRun(runId).find((e) => e['detail-type'] === 'RestoreCompleted')!;
+      expect(restored.detail).toMatchObject({ restoreTime: time, stagingIdentifier: run.names.staging });
+      expect(restored.detail.snapshotIdentifier).toBeUndefined();
+      expect(terminal.detail).toMatchObject({ restoreTime: time }); // the alert says which time
+      await expectSwapped(identifier, before, runId);
+      expect(await swapMutations(before, runId)).toEqual(INSTANCE_PITR_SWAP);
+      expect(await findSnapshot(e2e.rds, run.names.finalSnapshot!)).toBeDefined();
+      await expectDownOnlyForTheRenames(runId, before.endpointAddress!, `instance swap to ${time}`);
+    }
+  });
+
+  test('cluster at a time: the cluster restored beside from its backups, then its members; the names exchanged', async () => {
+    const before = await createProductionCluster(e2e.rds, 'tally');
+    const time = (await clusterRestorableTime('tally')).toISOString();
+    const { terminal, runId } = await e2e.request({
+      identifier: 'tally',
+      isCluster: true,
+      task: 'db_restore',
+      strategy: 'swap',
+      restoreTime: time,
+    });
+    expect([terminal['detail-type'], terminal.detail.reason, terminal.detail.warnings]).toEqual([
+      'RunCompleted',
+      undefined,
+      [],
+    ]);
+    expect(choreography(e2e, runId)).toEqual(SWAPPED_FROM_BACKUPS);
+    expect(terminal.detail).toMatchObject({ restoreTime: time });
+    const run = (await e2e.store.getRun(runId))!;
+    expect(run.pointInTime).toEqual({
+      time,
+      sourceIdentifier: 'tally',
+      sourceResourceId: before.dbClusterResourceId,
+    });
+    await expectClusterSwapped(runId, before);
+    expect(await swapMutations(before, runId)).toEqual(CLUSTER_PITR_SWAP);
+    await expectDownOnlyForTheRenames(runId, before.endpointAddress!, 'cluster swap to a time');
+  });
+
+  test('a time the backups refuse at the restore call (out of the window since intake): only the copy goes, the original served throughout', async () => {
+    const before = await createProductionInstance(e2e.rds, 'ebb-db');
+    const time = (await restorableTime('ebb-db')).toISOString();
+    await faults({
+      apiErrors: [
+        {
+          action: 'RestoreDBInstanceToPointInTime',
+          code: 'InvalidRestoreFault',
+          message: `Restore time ${time} is outside the restorable window.`,
+          status: 400,
+          identifier: 'ebb-db-rw*-new',
+        },
+      ],
+    });
+    const { terminal, runId } = await e2e.request({
+      identifier: 'ebb-db',
+      task: 'db_restore',
+      strategy: 'swap',
+      restoreTime: time,
+    });
+    expect(terminal['detail-type']).toBe('RunFailed');
+    expect(terminal.detail).toMatchObject({ failedStep: 'restore-beside', rolledBack: true });
+    expect(String(terminal.detail.reason)).toContain(`Restore time ${time} is outside the restorable window`);
+    expect(choreography(e2e, runId)).toEqual([
+      'RunStarted',
+      'RestoreFailed',
+      'RollbackCompleted',
+      'RunFailed',
+    ]);
+    await expectOriginalIntact(e2e, 'ebb-db', before);
+    const served = await answering(before.endpointAddress!);
+    expect(served.map((i) => [i.identifier, i.to ?? 'still answering'])).toEqual([
+      ['ebb-db', 'still answering'],
+    ]);
+    // one refused restore call; nothing renamed, modified or deleted
+    expect(await swapMutations(before, runId)).toEqual({
+      original: { CreateDBInstance: 1 },
+      staging: { RestoreDBInstanceToPointInTime: 1 },
+      setAside: {},
+    });
+    await expectNotified(e2e, 'ebb-db', runId, /failed at restore-beside/);
+  });
+
+  test('a swap to a time outside the window is rejected with the window; nothing is touched', async () => {
+    const instance = (await findInstance(e2e.rds, 'tide-db'))!;
+    const cluster = (await findCluster(e2e.rds, 'tally'))!;
+    const cases = [
+      { identifier: 'tide-db', isCluster: false, earliest: instance.InstanceCreateTime! },
+      { identifier: 'tally', isCluster: true, earliest: cluster.EarliestRestorableTime! },
+    ];
+    const members = (cluster.DBClusterMembers ?? []).map((m) => m.DBInstanceIdentifier!);
+    const before = await sourceSnapshotOf(['tide-db', 'tally', ...members]);
+    for (const { identifier, isCluster, earliest } of cases) {
+      for (const restoreTime of ['2020-01-01T00:00:00Z', new Date(Date.now() + 3_600_000).toISOString()]) {
+        const { terminal, runId } = await e2e.request({
+          identifier,
+          isCluster,
+          task: 'db_restore',
+          strategy: 'swap',
+          restoreTime,
+        });
+        expect([identifier, terminal['detail-type'], terminal.detail.code]).toEqual([
+          identifier,
+          'RestoreRejected',
+          'outside-restorable-window',
+        ]);
+        const reason = String(terminal.detail.reason);
+        expect(reason).toContain(
+          `outside the restorable window of ${identifier}: from ${earliest.toISOString()} to `,
+        );
+        expect(reason).toMatch(/Pick a time inside it, or "latest"/);
+        expect(choreography(e2e, runId)).toEqual(['RestoreRejected']);
+      }
+    }
+    expect(await sourceSnapshotOf(['tide-db', 'tally', ...members])).toEqual(before);
+    expect(await findInstance(e2e.rds, 'tide-db')).toMatchObject({ DbiResourceId: instance.DbiResourceId });
+    expect(await findCluster(e2e.rds, 'tally')).toMatchObject({
+      DbClusterResourceId: cluster.DbClusterResourceId,
+    });
   });
 });

@@ -1,17 +1,9 @@
+import { CreateDBClusterSnapshotCommand, CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
 import {
-  CreateDBClusterSnapshotCommand,
-  CreateDBSnapshotCommand,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-} from '@aws-sdk/client-rds';
-import {
-  captureInstanceConfig,
   derivedIdentifier,
-  diffInstanceConfig,
   findClusterSnapshot,
   findInstance,
   findSnapshot,
-  formatDifferences,
   type ClusterConfig,
   type InstanceConfig,
 } from '@rewind/shared';
@@ -25,6 +17,7 @@ import { expectNotified, expectOriginalIntact } from '../failures';
 import { bufferIo } from '@rewind/cli/src/io';
 import { run as rewind } from '@rewind/cli/src/main';
 import { createProductionInstance, startE2E, waitForStatus, type E2E } from '../harness';
+import { MEMBER_SWAP, swapChecks, SWAPPED } from '../swapChecks';
 
 /**
  * The swap strategy end to end: the copy is restored beside the original under staging names while the
@@ -44,67 +37,14 @@ afterEach(async () => {
   await faults({});
 });
 
-interface Interval {
-  from: string;
-  to?: string;
-  identifier: string;
-}
-type Timeline = { address: string; intervals: Interval[] }[];
-type Counts = { byIdentifier: Record<string, Record<string, number>> };
-const MUTATIONS = /^(Create|Modify|Delete|Restore|Reboot|Add|Remove)/;
-
-function mutations(counts: Counts, identifier: string): Record<string, number> {
-  return Object.fromEntries(
-    Object.entries(counts.byIdentifier[identifier] ?? {}).filter(([action]) => MUTATIONS.test(action)),
-  );
-}
-
-/** When the endpoint at `address` answered. */
-async function answering(address: string): Promise<Interval[]> {
-  const timelines = await e2e.cloud.admin.get<Timeline>(
-    `/_rewind/rds/availability?address=${encodeURIComponent(address)}`,
-  );
-  return timelines.flatMap((t) => t.intervals);
-}
-
-/** When the run logged its outgoing event `type` (the `nth` one). */
-async function loggedAt(runId: string, type: string, nth = 0): Promise<number> {
-  const entries = (await e2e.store.getTimeline(runId)).filter(
-    (t) => t.direction === 'out' && t.type === type,
-  );
-  if (!entries[nth]) throw new Error(`run ${runId} logged no ${type} #${nth}`);
-  return Date.parse(entries[nth]!.at);
-}
-
-/**
- * The original's endpoint answered from its creation until after the copy was restored beside it, then
- * went down only for the renames (a renamed instance flashes `available` before its reboot: such blips
- * fall inside), and answers for the copy from before take-name was confirmed. Prints and returns how long
- * it did not answer (ms).
- */
-async function expectDownOnlyForTheRenames(runId: string, address: string, label: string): Promise<number> {
-  const intervals = await answering(address);
-  expect(intervals.length).toBeGreaterThanOrEqual(2);
-  const first = intervals[0]!;
-  const last = intervals[intervals.length - 1]!;
-  expect(last.to).toBeUndefined();
-  const restoredBeside = await loggedAt(runId, 'RestoreCompleted');
-  const tookName = await loggedAt(runId, 'RenameCompleted', 1);
-  // the original served through the whole restore beside; the name went down only with the set-aside
-  expect(Date.parse(first.to!)).toBeGreaterThanOrEqual(restoredBeside);
-  // and the copy answered under the name before take-name was confirmed
-  expect(Date.parse(last.from)).toBeLessThanOrEqual(tookName);
-  let down = 0;
-  for (let i = 1; i < intervals.length; i++) {
-    down += Date.parse(intervals[i]!.from) - Date.parse(intervals[i - 1]!.to!);
-  }
-  const run = await e2e.store.getRun(runId);
-  const besideMs = restoredBeside - Date.parse(run!.createdAt);
-  console.log(
-    `${label}: the name did not answer for ${down} ms (two renames); the run restored beside it for ${besideMs} ms`,
-  );
-  return down;
-}
+const {
+  answering,
+  expectDownOnlyForTheRenames,
+  expectNoClusterCopies,
+  expectOnly,
+  expectSwapped,
+  swapMutations,
+} = swapChecks(() => e2e);
 
 async function snapshotOf(identifier: string, name: string) {
   await e2e.rds.send(
@@ -115,43 +55,6 @@ async function snapshotOf(identifier: string, name: string) {
     await new Promise((r) => setTimeout(r, 50));
   }
   await waitForStatus(e2e.rds, identifier, 'available');
-}
-
-/** The copy serves under the name with the original's configuration and endpoint; nothing of the run is left. */
-async function expectSwapped(identifier: string, before: InstanceConfig, runId: string) {
-  const db = await findInstance(e2e.rds, identifier);
-  const after = captureInstanceConfig(db!);
-  const differences = diffInstanceConfig(before, after);
-  if (differences.length) console.log(`${identifier}: ${formatDifferences(differences)}`);
-  expect(differences).toEqual([]);
-  expect(after.endpointAddress).toBe(before.endpointAddress);
-  expect(after.dbiResourceId).not.toBe(before.dbiResourceId);
-  const run = await e2e.store.getRun(runId);
-  expect(after.dbiResourceId).toBe(run!.resources.createdIds![run!.names.staging!]);
-  await expectOnly(identifier, [identifier]);
-  expect(await e2e.store.getLock('instance', identifier)).toBeUndefined();
-}
-
-/** The instances whose names start with `prefix` are exactly `names` (no staging or set-aside copy left). */
-async function expectOnly(prefix: string, names: string[]) {
-  const all = await e2e.rds.send(new DescribeDBInstancesCommand({}));
-  const related = (all.DBInstances ?? [])
-    .map((d) => d.DBInstanceIdentifier!)
-    .filter((n) => n.startsWith(prefix));
-  expect(related.sort()).toEqual([...names].sort());
-}
-
-/** RDS mutations per role of a swap: the original (under its name, then set aside) and the copy (staging). */
-async function swapMutations(before: InstanceConfig | ClusterConfig, runId: string) {
-  const counts = await e2e.cloud.admin.get<Counts>('/_rewind/rds/calls');
-  const of = (name: string) => ({
-    original: mutations(counts, name),
-    staging: mutations(counts, derivedIdentifier(name, runId, 'new')),
-    setAside: mutations(counts, derivedIdentifier(name, runId, 'old')),
-  });
-  return 'members' in before
-    ? { cluster: of(before.identifier), members: before.members.map((m) => of(m.identifier)) }
-    : of(before.identifier);
 }
 
 /**
@@ -165,11 +68,6 @@ const INSTANCE_SWAP = {
   staging: { RestoreDBInstanceFromDBSnapshot: 1, ModifyDBInstance: 2 },
   setAside: { ModifyDBInstance: 1, DeleteDBInstance: 1 },
 };
-const MEMBER_SWAP = {
-  original: { CreateDBInstance: 1, ModifyDBInstance: 1 },
-  staging: { CreateDBInstance: 1, ModifyDBInstance: 1 },
-  setAside: { DeleteDBInstance: 1 },
-};
 const CLUSTER_SWAP = {
   cluster: {
     original: { CreateDBCluster: 1, CreateDBClusterSnapshot: 1, ModifyDBCluster: 1 },
@@ -178,16 +76,6 @@ const CLUSTER_SWAP = {
   },
   members: [MEMBER_SWAP, MEMBER_SWAP, MEMBER_SWAP],
 };
-
-const SWAPPED = [
-  'RunStarted',
-  'SnapshotReady',
-  'RestoreCompleted',
-  'RenameCompleted',
-  'RenameCompleted',
-  'CleanupCompleted',
-  'RunCompleted',
-];
 
 describe('swap, instance', () => {
   test('create_snapshot: restored beside while the original serves; down only for the two renames', async () => {
@@ -377,20 +265,6 @@ describe('swap, instance: from the CLI; failures before, between and after the r
     await expectNotified(e2e, 'swap-after-db', afterRun!.runId, /completed with warnings/);
   }, 120_000);
 });
-
-/** No staging or set-aside cluster or member of the run is left. */
-async function expectNoClusterCopies(original: ClusterConfig) {
-  const clusters = await e2e.rds.send(new DescribeDBClustersCommand({}));
-  expect(
-    (clusters.DBClusters ?? [])
-      .map((c) => c.DBClusterIdentifier!)
-      .filter((n) => n.startsWith(original.identifier)),
-  ).toEqual([original.identifier]);
-  await expectOnly(
-    original.identifier,
-    original.members.map((m) => m.identifier),
-  );
-}
 
 async function clusterSnapshotOf(identifier: string, name: string) {
   await e2e.rds.send(

@@ -15,11 +15,13 @@ const RESTORE_USAGE = `Usage: rewind restore <identifier> [--cluster] [--task TA
                      <identifier>-snapshot), create_snapshot (snapshot first, then restore from it),
                      create_snapshot_only
   --snapshot ID      snapshot to restore from (db_restore)
-  --time T|latest    restore to a point in time instead (db_restore): an ISO 8601 time with its zone
-                     (2026-01-31T14:05:00Z), or latest (the latest restorable time)
+  --time T|latest    restore to a point in time instead (db_restore), in place or with --strategy swap:
+                     an ISO 8601 time with its zone (2026-01-31T14:05:00Z), or latest (the latest
+                     restorable time, about five minutes ago); a time outside the database's restorable
+                     window is rejected with the window
   --strategy S       in-place (default: the original is renamed aside, then restored under its name: down
                      for the whole restore), or swap (restored beside the original while it serves, then
-                     two renames exchange the names: down only for the renames)
+                     two renames exchange the names: down only for the renames), from a snapshot or --time
   --request-id ID    idempotency key (default cli-<time>-<random>); repeating it shows the same run
   --wait             follow the run live until it ends; exit 0 only when it completes
 

@@ -74,6 +74,12 @@ export function rollbackFailedMessage(e: EventDetail<'RollbackFailed'>): Notific
   };
 }
 
+/** The point in time a run restored, as a person reads it (`latest` is resolved by RDS at the restore call). */
+const pointInTimeLine = (time: string) =>
+  time === 'latest'
+    ? 'the latest restorable time when the restore started (about five minutes before it)'
+    : time;
+
 export function runCompletedMessage(e: EventDetail<'RunCompleted'>): Notification {
   const warned = e.warnings.length > 0;
   return {
@@ -85,6 +91,7 @@ export function runCompletedMessage(e: EventDetail<'RunCompleted'>): Notificatio
       ['Task', e.run.task],
       ['Duration', `${Math.round(e.durationMs / 1000)} s`],
       ...(e.snapshotIdentifier ? ([['Snapshot', e.snapshotIdentifier]] as [string, string][]) : []),
+      ...(e.restoreTime ? ([['Point in time', pointInTimeLine(e.restoreTime)]] as [string, string][]) : []),
       ['Database state', `${e.run.identifier} is available under its name`],
       ...e.warnings.map((w) => ['Warning', w] as [string, string]),
     ],

@@ -10,6 +10,7 @@ import {
   failoverFailedMessage,
   failoverRejectedMessage,
   rollbackFailedMessage,
+  runCompletedMessage,
   runFailedMessage,
 } from '../src/messages';
 
@@ -174,6 +175,23 @@ test('completions are quiet unless configured, except with warnings', async () =
   expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
   expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Content?.Simple?.Subject?.Data).toContain(
     'completed with warnings',
+  );
+});
+
+test('a completion says what was restored: the snapshot, or the point in time', () => {
+  const completed = parseEventOrThrow('RunCompleted', EVENT_EXAMPLES.RunCompleted);
+  const row = (e: typeof completed, name: string) => runCompletedMessage(e).lines.find(([k]) => k === name);
+  expect(row({ ...completed, snapshotIdentifier: 'orders-db-nightly' }, 'Snapshot')).toEqual([
+    'Snapshot',
+    'orders-db-nightly',
+  ]);
+  expect(row({ ...completed, snapshotIdentifier: 'orders-db-nightly' }, 'Point in time')).toBeUndefined();
+  expect(row({ ...completed, restoreTime: '2026-11-22T03:10:00.000Z' }, 'Point in time')).toEqual([
+    'Point in time',
+    '2026-11-22T03:10:00.000Z',
+  ]);
+  expect(row({ ...completed, restoreTime: 'latest' }, 'Point in time')?.[1]).toMatch(
+    /^the latest restorable time when the restore started/,
   );
 });
 

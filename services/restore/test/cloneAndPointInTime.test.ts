@@ -6,13 +6,20 @@ import {
   RestoreDBClusterToPointInTimeCommand,
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
-import { beginCompensation, captureInstanceConfig, settle, type RunRecord } from '@rewind/shared';
+import {
+  beginCompensation,
+  captureInstanceConfig,
+  planFor,
+  settle,
+  stagingIdentifier,
+  type RunRecord,
+} from '@rewind/shared';
 import { requestEnvelope, useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { dbInstanceFixture, runFixture } from '@rewind/shared/src/testing/fixtures';
 import { discard } from '../src/discard';
 import { intake } from '../src/intake';
-import { restoreWait, startRestore } from '../src/restoreStep';
+import { restoreBeside, restoreWait, startRestore } from '../src/restoreStep';
 import { clusterRun, describedDatabases, stepReadback } from './stepTestBed';
 
 /**
@@ -130,6 +137,43 @@ describe('intake', () => {
   });
 });
 
+test('intake: a swap from a point in time gets a staging name and the point in time, no snapshot; outside the window: rejected', async () => {
+  sourceInstance();
+  const ctx = testContext('restore', bed.store);
+  // the database is free (an earlier test's run holds no lock on it)
+  const held = await bed.store.getLock('instance', 'orders-db');
+  if (held) await bed.store.releaseLock('instance', 'orders-db', held.runId);
+  const swap = { identifier: 'orders-db', task: 'db_restore', strategy: 'swap', restoreTime: 'latest' };
+  await intake(swap, requestEnvelope(), ctx);
+  const [started] = answers();
+  expect(started).toMatchObject({
+    type: 'RunStarted',
+    detail: {
+      run: { plan: ['restore-beside', 'set-aside', 'take-name', 'cleanup'], next: 'restore-beside' },
+      restoreTime: 'latest',
+    },
+  });
+  expect(started!.detail.snapshotIdentifier).toBeUndefined();
+  const run = (await bed.store.getRun(started!.detail.run.id))!;
+  expect(run.names).toEqual({
+    temporary: expect.stringMatching(/^orders-db-rw\w+-old$/),
+    staging: stagingIdentifier('orders-db', run.runId),
+  });
+  expect(run.pointInTime).toEqual({
+    time: 'latest',
+    sourceIdentifier: 'orders-db',
+    sourceResourceId: 'db-ORIGINAL0000000000000000',
+  });
+  await intake({ ...swap, restoreTime: '2026-11-30T10:00:00Z' }, requestEnvelope(), ctx);
+  expect(answers()[1]).toMatchObject({
+    type: 'RestoreRejected',
+    detail: {
+      code: 'outside-restorable-window',
+      reason: expect.stringContaining('from 2026-12-01T10:00:00.000Z to 2026-12-05T11:55:00.000Z (UTC)'),
+    },
+  });
+});
+
 describe('restore calls from a point in time', () => {
   test('instance: RestoreDBInstanceToPointInTime by resource id, with every captured setting and the run tag', async () => {
     const ctx = testContext('restore', bed.store);
@@ -211,6 +255,44 @@ describe('restore calls from a point in time', () => {
     // What the call does not take (the source decides them) is not sent.
     expect(Object.keys(input!)).not.toEqual(expect.arrayContaining(['Engine']));
     expect(input).not.toHaveProperty('SnapshotIdentifier');
+  });
+
+  test('swap: restore-beside from a point in time, under the staging name, by the original resource id', async () => {
+    const ctx = testContext('restore', bed.store);
+    describedDatabases(rds);
+    const fixture = runFixture('orders-db', 'db_restore');
+    const staging = stagingIdentifier('orders-db', fixture.runId);
+    const plan = planFor('db_restore', 'swap');
+    const run: RunRecord = await bed.store.createRun({
+      ...fixture,
+      strategy: 'swap',
+      run: { ...fixture.run, strategy: 'swap', plan, next: 'restore-beside' },
+      names: { temporary: fixture.names.temporary, staging },
+      pointInTime: {
+        time: '2026-12-05T10:00:00.000Z',
+        sourceIdentifier: 'orders-db',
+        sourceResourceId: 'db-ORIGINAL',
+      },
+    });
+    rds.on(RestoreDBInstanceToPointInTimeCommand).resolves({ DBInstance: { DbiResourceId: 'db-NEW' } });
+    await restoreBeside.start(ctx, run);
+    const sent = inputs(RestoreDBInstanceToPointInTimeCommand);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({
+      TargetDBInstanceIdentifier: staging,
+      SourceDbiResourceId: 'db-ORIGINAL',
+      RestoreTime: new Date('2026-12-05T10:00:00.000Z'),
+      DBParameterGroupName: 'orders-pg15',
+      DBSubnetGroupName: 'orders-subnets',
+      MultiAZ: true,
+    });
+    expect(sent[0]).not.toHaveProperty('SourceDBInstanceIdentifier');
+    expect(sent[0]).not.toHaveProperty('UseLatestRestorableTime');
+    // the copy is recognised by its own id under the staging name; the original is not renamed yet
+    expect((await bed.store.getRun(run.runId))!.resources).toEqual({
+      original: 'orders-db',
+      createdIds: { [staging]: 'db-NEW' },
+    });
   });
 });
 

@@ -250,6 +250,10 @@ export const RunCompleted = z.object({
   ...base,
   durationMs: z.number().int().nonnegative(),
   snapshotIdentifier: z.string().optional(),
+  restoreTime: z
+    .string()
+    .optional()
+    .describe('The point in time restored (ISO 8601, or "latest"), instead of a snapshot'),
   warnings: z.array(z.string()),
 });
 

@@ -167,6 +167,7 @@ export async function completeStep(
         run: next,
         durationMs: elapsedMs(ctx, run),
         snapshotIdentifier: run.names.restoreFrom ?? run.names.snapshot,
+        restoreTime: run.pointInTime?.time,
         warnings,
       }),
     );
