@@ -26,7 +26,7 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnLocalCloud, type LocalCloud } from '../../src';
@@ -376,7 +376,27 @@ it('keeps the cloud clock and the schedules across a restart (--state-dir)', asy
 
 it("provisions the deployment's schedules (REWIND_SCHEDULES_FILE) and fires them as the deployment's role", async () => {
   const before = process.env.REWIND_SCHEDULES_FILE;
-  process.env.REWIND_SCHEDULES_FILE = join(__dirname, '../../../deploy/schedules.example.json');
+  // Two scheduled runs, as a deployment's policy file holds them (rewind.config.example.json has these too).
+  const policyDir = await mkdtemp(join(tmpdir(), 'rewind-schedules-'));
+  process.env.REWIND_SCHEDULES_FILE = join(policyDir, 'rewind.config.json');
+  await writeFile(
+    process.env.REWIND_SCHEDULES_FILE,
+    JSON.stringify({
+      schedules: [
+        {
+          name: 'refresh-staging',
+          expression: 'cron(0 3 ? * MON-FRI *)',
+          timezone: 'Europe/Paris',
+          request: { identifier: 'staging-db', task: 'db_restore', isCluster: false },
+        },
+        {
+          name: 'nightly-snapshot',
+          expression: 'rate(1 day)',
+          request: { identifier: 'orders-db', task: 'create_snapshot_only' },
+        },
+      ],
+    }),
+  );
   let deployed: LocalCloud | undefined;
   try {
     deployed = await spawnLocalCloud({ functions: false, quiet: true });
@@ -411,5 +431,6 @@ it("provisions the deployment's schedules (REWIND_SCHEDULES_FILE) and fires them
     if (before === undefined) delete process.env.REWIND_SCHEDULES_FILE;
     else process.env.REWIND_SCHEDULES_FILE = before;
     await deployed?.stop();
+    await rm(policyDir, { recursive: true, force: true });
   }
 });
