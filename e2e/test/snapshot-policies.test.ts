@@ -15,6 +15,10 @@ import {
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { parsePolicyConfig, policySnapshotName, SCHEDULER_SOURCE, schedulerSchedules } from '@rewind/shared';
 import { createSampleCluster, createSampleInstance } from '@rewind/local';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rewindIn } from '../../cli/test/helpers';
 import { startE2E, type E2E, type ObservedEvent } from '../harness';
 
 /**
@@ -213,6 +217,70 @@ test('every 12 h, keep 50 days, copy to us-west-2 and keep 1 day: exactly those 
     expect.objectContaining({ snapshotIdentifier: name(f3), reason: 'younger than 50 days (maxAgeDays)' }),
   ]);
   expect(e2e.observer.events.filter((e) => e['detail-type'] === 'SnapshotFailed')).toEqual([]);
+
+  // The operator's view: rewind snapshots list / prune --dry-run / schedules, on the same local cloud.
+  const config = join(mkdtempSync(join(tmpdir(), 'rewind-e2e-')), 'rewind.config.json');
+  writeFileSync(config, JSON.stringify(file));
+  const listed = await rewindIn(e2e.cloud.endpoint, [
+    'snapshots',
+    'list',
+    'orders-db',
+    '--config',
+    config,
+    '--as-of',
+    f4.toISOString(),
+    '--json',
+  ]);
+  expect(listed.code).toBe(0);
+  const rows = JSON.parse(listed.out).snapshots as {
+    region: string;
+    snapshotIdentifier: string;
+    retention: string;
+  }[];
+  expect(
+    rows
+      .filter((r) => !r.snapshotIdentifier.startsWith('rds:'))
+      .map((r) => [r.region, r.snapshotIdentifier, r.retention]),
+  ).toEqual([
+    [
+      e2e.cloud.identity.region,
+      name(f4),
+      'kept by orders-twice-daily: newest available snapshot: always kept',
+    ],
+    [e2e.cloud.identity.region, name(f3), 'kept by orders-twice-daily: younger than 50 days (maxAgeDays)'],
+    [e2e.cloud.identity.region, 'orders-by-hand', 'not made by Rewind: never deleted by Rewind'],
+    [WEST, name(f4), 'kept by orders-twice-daily: newest available snapshot: always kept'],
+    [WEST, 'orders-by-hand-dr', 'not made by Rewind: never deleted by Rewind'],
+  ]);
+  // A day later, f3 is past 50 days: the dry run says so and deletes nothing.
+  const dry = await rewindIn(e2e.cloud.endpoint, [
+    'snapshots',
+    'prune',
+    'orders-db',
+    '--dry-run',
+    '--config',
+    config,
+    '--as-of',
+    plus(f4, 24).toISOString(),
+    '--json',
+  ]);
+  expect(JSON.parse(dry.out).wouldDelete).toEqual([
+    expect.objectContaining({
+      region: e2e.cloud.identity.region,
+      snapshotIdentifier: name(f3),
+      ageDays: 50.5,
+      reason: 'older than 50 days (maxAgeDays)',
+    }),
+  ]);
+  expect(await instanceSnapshots(e2e.rds, 'orders-db')).toEqual(homeLeft);
+  const schedules = await rewindIn(e2e.cloud.endpoint, ['schedules', '--config', config, '--json']);
+  expect(JSON.parse(schedules.out).schedules).toEqual([
+    expect.objectContaining({
+      name: 'snapshot-orders-twice-daily',
+      deployed: 'ENABLED',
+      nextRuns: [expect.stringMatching(/T(00|12):00:00Z$/), expect.anything(), expect.anything()],
+    }),
+  ]);
 }, 240_000);
 
 test('a cluster policy: cluster snapshots, their copies, retention in both regions', async () => {
