@@ -3,14 +3,12 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { nextFiring, parseExpression } from '@rewind/local/src/scheduler/expressions';
 import {
-  isPolicySnapshot,
   POLICY_FILE_ENV,
   policyFileFromEnv,
   policyTime,
   readPolicyFile,
   REWIND_TAGS,
   retentionInRegion,
-  SCHEDULER_SOURCE,
   schedulerSchedules,
   snapshotsInUse,
   SNAPSHOT_KINDS,
