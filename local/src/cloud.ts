@@ -23,7 +23,7 @@ import { createSesSink } from './sinks/sesSink';
 import { createWebhookSink } from './sinks/webhookSink';
 import { createFauxqsService } from './sqs/fauxqsService';
 import { createLocalIam, type IamAuthorizer } from './iam';
-import { SCHEDULER_PRINCIPAL } from './iam/roles';
+import { EXPORT_PRINCIPAL, SCHEDULER_PRINCIPAL } from './iam/roles';
 import { createScheduler } from './scheduler';
 import type { EmulatedService, LocalIdentity } from './types';
 
@@ -103,7 +103,11 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
         : createLocalIam({ names, identity, values: { senderEmail: LOCAL_SENDER }, rds: () => rdsRef, log });
     const rdsSns = iam ? iam.guardRdsPublisher(fauxqs.sns, fauxqs) : fauxqs.sns;
     const kms = createKms(callers);
-    const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log, clock));
+    const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log, clock, {
+      s3: fauxqs.s3,
+      // RDS exports assume the task's IamRoleArn (trusting export.rds.amazonaws.com) to write to S3.
+      checkRole: iam && ((arn, requests) => iam.authorizer.checkAssumedRole(arn, EXPORT_PRINCIPAL, requests)),
+    }));
     closers.push(() => rds.close());
     const scheduler = createScheduler({
       ...callers,

@@ -9,7 +9,7 @@ import type { CloudClock } from './clock';
 /** RDS emulator settings a local cloud passes through (durations profile, time scale, seed, ...). */
 export type RdsSettings = Omit<
   CreateRdsOptions,
-  'identity' | 'bus' | 'sns' | 'log' | 'kms' | 'accounts' | 'clock'
+  'identity' | 'bus' | 'sns' | 'log' | 'kms' | 'accounts' | 'clock' | 's3' | 'checkRole'
 >;
 
 export function startEventBridge(
@@ -29,9 +29,11 @@ export function startRds(
   settings: RdsSettings | undefined,
   log: (line: string) => void,
   clock: CloudClock,
+  extra: Pick<CreateRdsOptions, 's3' | 'checkRole'> = {},
 ): RdsEmulator {
   return createRds({
     ...settings,
+    ...extra,
     clock,
     identity: identity.identity,
     accounts: identity.accounts,

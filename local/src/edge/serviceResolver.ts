@@ -19,7 +19,7 @@ const QUERY_ACTIONS: Record<string, string> = {
 const SNS_ACTIONS =
   /^(Publish|PublishBatch|CreateTopic|DeleteTopic|ListTopics|Subscribe|Unsubscribe|ConfirmSubscription|ListSubscriptions|ListSubscriptionsByTopic|GetTopicAttributes|SetTopicAttributes|GetSubscriptionAttributes|SetSubscriptionAttributes|TagResource|UntagResource|ListTagsForResource)$/;
 const RDS_ACTIONS =
-  /DB|^DescribeEvent|EventSubscription|^DescribeOrderable|^DescribeEngineDefault|^DescribeAccountAttributes$/;
+  /DB|^DescribeEvent|EventSubscription|ExportTask|^DescribeOrderable|^DescribeEngineDefault|^DescribeAccountAttributes$/;
 
 export interface ResolvedService {
   name: string;

@@ -7,7 +7,9 @@
 import { jsonResponse } from '../http';
 import { awsErrorResponse } from '../edge/awsError';
 import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
-import { evaluate, type AuthorizationRequest, type PolicyDocument } from './evaluate';
+import { evaluate, type AuthorizationRequest, type PolicyDocument, type RoleRefusal } from './evaluate';
+
+export type { AssumedRoleCheck, RoleRefusal } from './evaluate';
 import { authorizationRequests, type ContextSources } from './requestContext';
 import { roleArn, type LocalRole } from './roles';
 
@@ -63,14 +65,14 @@ export class IamAuthorizer {
    * What a service (e.g. `scheduler.amazonaws.com`) may do with a role it assumes: undefined when every
    * request is allowed, else the refusal (recorded with the denials).
    */
-  checkAssumedRole(arn: string, service: string, requests: AuthorizationRequest[]): string | undefined {
+  checkAssumedRole(arn: string, service: string, requests: AuthorizationRequest[]): RoleRefusal | undefined {
     const role = this.byRoleArn.get(arn);
     if (!role) {
       const message =
         `${service} could not assume role ${arn}: the local cloud knows no such role (the deployment's ` +
         `roles are known; register another with POST /_rewind/iam/roles {"name", "policies"})`;
       this.record(service, requests[0] ?? { action: 'sts:AssumeRole', resource: arn, context: {} }, message);
-      return message;
+      return { reason: 'unknown-role', message };
     }
     for (const request of requests) {
       const decision = evaluate(role.policies, request);
@@ -81,7 +83,7 @@ export class IamAuthorizer {
         decision.reason === 'explicit-deny',
       );
       this.record(role.name, request, message);
-      return message;
+      return { reason: 'denied', message };
     }
     return undefined;
   }

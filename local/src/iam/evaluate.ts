@@ -39,6 +39,15 @@ export interface AuthorizationRequest {
   context: ContextValues;
 }
 
+/** Why a service may not act with a role: the role is unknown, or its policies refuse a request. */
+export interface RoleRefusal {
+  reason: 'unknown-role' | 'denied';
+  message: string;
+}
+
+/** What a service may do with a role it assumes: undefined if every request is allowed, else why not. */
+export type AssumedRoleCheck = (roleArn: string, requests: AuthorizationRequest[]) => RoleRefusal | undefined;
+
 export type Decision =
   | { allowed: true; statement?: string }
   | { allowed: false; reason: 'explicit-deny'; statement?: string }

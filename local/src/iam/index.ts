@@ -10,7 +10,7 @@ import { IamAuthorizer } from './authorizer';
 import { guardRdsPublisher } from './rdsTopicGuard';
 import { localRoles, type LocalDeployValues, type LocalRole } from './roles';
 
-export { IamAuthorizer, type Denial } from './authorizer';
+export { IamAuthorizer, type AssumedRoleCheck, type Denial, type RoleRefusal } from './authorizer';
 export { evaluate, type PolicyDocument, type Statement } from './evaluate';
 export { localRoles, roleCredentials, type LocalRole } from './roles';
 

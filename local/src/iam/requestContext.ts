@@ -128,6 +128,17 @@ const RDS_TOUCHES: Record<string, Touch[]> = {
   StartDBInstance: [{ param: 'DBInstanceIdentifier', type: 'db' }],
   StopDBInstance: [{ param: 'DBInstanceIdentifier', type: 'db' }],
   RebootDBInstance: [{ param: 'DBInstanceIdentifier', type: 'db' }],
+  // Copies are authorised on the source (an ARN in another region or account, as given) and the new copy.
+  CopyDBSnapshot: [
+    { param: 'SourceDBSnapshotIdentifier', type: 'snapshot' },
+    { param: 'TargetDBSnapshotIdentifier', type: 'snapshot', creates: true },
+  ],
+  CopyDBClusterSnapshot: [
+    { param: 'SourceDBClusterSnapshotIdentifier', type: 'cluster-snapshot' },
+    { param: 'TargetDBClusterSnapshotIdentifier', type: 'cluster-snapshot', creates: true },
+  ],
+  DeleteDBSnapshot: [{ param: 'DBSnapshotIdentifier', type: 'snapshot' }],
+  DeleteDBClusterSnapshot: [{ param: 'DBClusterSnapshotIdentifier', type: 'cluster-snapshot' }],
 };
 /** Tag-taking calls whose tags RDS authorises as `rds:AddTagsToResource` on the created resource. */
 const SOURCE_OF_COPIED_TAGS: Record<string, string> = {
@@ -140,6 +151,10 @@ const SOURCE_OF_COPIED_TAGS: Record<string, string> = {
 const USES_KMS_KEY: Record<string, { keyParam?: string; snapshotParam?: string }> = {
   RestoreDBInstanceFromDBSnapshot: { keyParam: 'KmsKeyId', snapshotParam: 'DBSnapshotIdentifier' },
   RestoreDBClusterFromSnapshot: { keyParam: 'KmsKeyId', snapshotParam: 'SnapshotIdentifier' },
+  CopyDBSnapshot: { keyParam: 'KmsKeyId' },
+  CopyDBClusterSnapshot: { keyParam: 'KmsKeyId' },
+  // "The caller of this operation must be authorized to run kms:CreateGrant, kms:DescribeKey" (StartExportTask).
+  StartExportTask: { keyParam: 'KmsKeyId' },
 };
 
 function formTags(params: URLSearchParams): Tag[] {
@@ -184,6 +199,24 @@ function rdsRequests(req: LocalRequest, src: ContextSources): AuthorizationReque
         .map(([, v]) => v);
     }
     return [{ action: `rds:${action}`, resource: arn, context }];
+  }
+  if (action === 'StartExportTask') {
+    // The source snapshot (by ARN), and passing the export role to RDS.
+    const source = params.get('SourceArn') ?? '*';
+    const facts = src.rdsResource(source);
+    out.push({
+      action: 'rds:StartExportTask',
+      resource: source,
+      context: facts ? resourceTagContext(source, facts.tags) : {},
+    });
+    const role = params.get('IamRoleArn');
+    if (role)
+      out.push({
+        action: 'iam:PassRole',
+        resource: role,
+        context: { 'iam:PassedToService': 'rds.amazonaws.com' },
+      });
+    touches = [];
   }
   if (!touches) return [{ action: `rds:${action}`, resource: '*', context: requestContext }];
   for (const t of touches) {
@@ -321,7 +354,35 @@ function snsRequests(req: LocalRequest, src: ContextSources): AuthorizationReque
   return [{ action: `sns:${params.get('Action') ?? ''}`, resource: topic, context: {} }];
 }
 
+/** Scheduler's REST operations by method and path (`/schedules/{Name}`, `/schedule-groups/{Name}`). */
+function schedulerRequests(req: LocalRequest, src: ContextSources): AuthorizationRequest[] {
+  const [, collection, name] = req.path.split('/');
+  const groups = collection === 'schedule-groups';
+  const verb =
+    { POST: 'Create', PUT: 'Update', GET: name ? 'Get' : 'List', DELETE: 'Delete' }[req.method] ?? '';
+  const action = `scheduler:${verb}${groups ? 'ScheduleGroup' : 'Schedule'}${name ? '' : 's'}`;
+  const body = jsonBody(req);
+  const group = (body.GroupName as string | undefined) ?? req.query.get('groupName') ?? 'default';
+  const base = `arn:aws:scheduler:${src.region}:${src.accountId}`;
+  const resource = !name
+    ? '*'
+    : groups
+      ? `${base}:schedule-group/${decodeURIComponent(name)}`
+      : `${base}:schedule/${group}/${decodeURIComponent(name)}`;
+  const out: AuthorizationRequest[] = [{ action, resource, context: {} }];
+  // Creating or updating a schedule passes its target role to Scheduler.
+  const role = (body.Target as { RoleArn?: string } | undefined)?.RoleArn;
+  if (role && (verb === 'Create' || verb === 'Update'))
+    out.push({
+      action: 'iam:PassRole',
+      resource: role,
+      context: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+    });
+  return out;
+}
+
 const BY_SERVICE: Record<string, (req: LocalRequest, src: ContextSources) => AuthorizationRequest[]> = {
+  scheduler: schedulerRequests,
   rds: rdsRequests,
   sqs: sqsRequests,
   dynamodb: dynamodbRequests,

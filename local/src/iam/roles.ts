@@ -37,6 +37,8 @@ export interface LocalDeployValues {
 
 /** The service principal that assumes schedule target roles. */
 export const SCHEDULER_PRINCIPAL = 'scheduler.amazonaws.com';
+/** The service principal that assumes the role of an RDS export to S3. */
+export const EXPORT_PRINCIPAL = 'export.rds.amazonaws.com';
 
 /** The IAM ARN of a local role (`arn:aws:iam::<account>:role/<name>`). */
 export const roleArn = (accountId: string, name: string): string => `arn:aws:iam::${accountId}:role/${name}`;

@@ -1,4 +1,7 @@
 /** Action name -> handler. A handler returns the `<ActionResult>` content, or undefined for none. */
+// Daily automated backups arm themselves when a database becomes available.
+import { cancelExportTask, describeExportTasks, startExportTask } from './exports';
+import './backups';
 import {
   createDBCluster,
   deleteDBCluster,
@@ -48,7 +51,7 @@ import { createDBInstanceReadReplica, promoteReadReplica } from './replicas';
 import type { RdsState } from './state';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tagsApi';
 
-export type Handler = (s: RdsState, p: Params) => XmlObject | undefined;
+export type Handler = (s: RdsState, p: Params) => XmlObject | undefined | Promise<XmlObject | undefined>;
 
 export const ACTIONS: Record<string, Handler> = {
   CreateDBInstance: createDBInstance,
@@ -92,6 +95,9 @@ export const ACTIONS: Record<string, Handler> = {
   DescribeOptionGroups: describeOptionGroups,
   CreateDBSubnetGroup: createDBSubnetGroup,
   DescribeDBSubnetGroups: describeDBSubnetGroups,
+  StartExportTask: startExportTask,
+  DescribeExportTasks: describeExportTasks,
+  CancelExportTask: cancelExportTask,
 };
 
 const IDENTIFIER_PARAMS = [
@@ -104,6 +110,7 @@ const IDENTIFIER_PARAMS = [
   'TargetDBClusterSnapshotIdentifier',
   'ResourceName',
   'SubscriptionName',
+  'ExportTaskIdentifier',
 ];
 
 /** The identifier a call is about, for call counts and identifier-scoped API error faults. */

@@ -70,6 +70,12 @@ export const EVENTS = {
     'notification',
     'Canceled snapshot copy request of {source} from region {region}.',
   ),
+  exportFailed: spec('0159', 'notification', 'The snapshot export task failed.'),
+  exportCanceled: spec('0160', 'notification', 'The snapshot export task was canceled.'),
+  exportCompleted: spec('0161', 'notification', 'The snapshot export task completed.'),
+  clusterExportFailed: spec('0162', 'notification', 'The cluster snapshot export task failed.'),
+  clusterExportCanceled: spec('0163', 'notification', 'The cluster snapshot export task was canceled.'),
+  clusterExportCompleted: spec('0164', 'notification', 'The cluster snapshot export task completed.'),
   instanceCreateFailed: spec('0278', 'creation', 'The creation of the DB instance has failed.'),
   insufficientCapacity: spec(
     '0353',

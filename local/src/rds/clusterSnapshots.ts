@@ -1,4 +1,5 @@
 /** DB cluster snapshots: CreateDBClusterSnapshot, DescribeDBClusterSnapshots, DeleteDBClusterSnapshot. */
+import { checkManualSnapshotQuota } from './quotas';
 import { err, RdsError } from './errors';
 import type { ClusterSettings, DbCluster, DbClusterSnapshot, Tag } from './model';
 import { DEFAULT_VPC_ID } from './naming';
@@ -83,6 +84,7 @@ export function createDBClusterSnapshot(s: RdsState, p: Params): XmlObject {
   const c = s.cluster(p.req('DBClusterIdentifier'));
   if (c.status !== 'available') throw err.clusterState(`DB cluster ${c.id} is not in available state.`);
   if (s.clusterSnapshots.has(id)) throw err.clusterSnapshotExists(id);
+  checkManualSnapshotQuota(s, 'cluster-snapshot');
   const outcome =
     s.faults.takeOperation('cluster-snapshot', id) ?? s.faults.takeOperation('cluster-snapshot', c.id);
   if (outcome === 'quota-exceeded') {

@@ -1,4 +1,5 @@
 /** Aurora DB clusters: create, describe, modify (incl. rename), delete, restore from a cluster snapshot. */
+import { checkManualSnapshotQuota } from './quotas';
 import { clusterReplicationSource } from './replicas';
 import { startClusterSnapshot } from './clusterSnapshots';
 import { targetKey } from './encryption';
@@ -288,6 +289,7 @@ export function deleteDBCluster(s: RdsState, p: Params): XmlObject {
     throw err.combination('FinalDBSnapshotIdentifier is required unless SkipFinalSnapshot is specified.');
   }
   if (finalId !== undefined && s.clusterSnapshots.has(finalId)) throw err.clusterSnapshotExists(finalId);
+  if (finalId !== undefined) checkManualSnapshotQuota(s, 'cluster-snapshot');
   const outcome = s.faults.takeOperation('cluster-delete', c.id);
   if (outcome === 'error') throw err.clusterState(`Cluster ${c.id} cannot be deleted at this time.`);
   s.sched.cancel(c);

@@ -10,6 +10,7 @@
  * - `PreSignedUrl` is accepted and ignored (outside GovCloud RDS authorises the copy itself);
  * - at most 20 (instance) / 5 (cluster) cross-region copies in progress per destination region.
  */
+import { checkManualSnapshotQuota } from './quotas';
 import { missingTargetKey, requireSourceKey, targetKey } from './encryption';
 import { err, RdsError } from './errors';
 import { defineTask } from './lifecycle';
@@ -69,6 +70,7 @@ function copySnapshot<T extends AnySnapshot>(s: RdsState, p: Params, k: CopyKind
       );
     }
   }
+  checkManualSnapshotQuota(s, k.kind);
   const outcome = s.faults.takeOperation('snapshot', id);
   if (outcome === 'quota-exceeded') {
     throw new RdsError('SnapshotQuotaExceeded', 'Cannot create more than 100 manual snapshots');

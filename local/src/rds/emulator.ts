@@ -1,5 +1,7 @@
 /** What the RDS emulator offers its callers (the edge, the admin API, tests) and how it is created. */
 import type { CloudClock } from '../clock';
+import type { AssumedRoleCheck } from '../iam/evaluate';
+import type { S3Writer } from '../sqs/fauxqsService';
 import type { KmsKeys } from '../kms/keys';
 import type {
   BusIngress,
@@ -37,6 +39,10 @@ export interface CreateRdsOptions extends Omit<RdsConfig, 'profile'> {
   kms?: KmsKeys;
   /** The cloud clock (default: its own). */
   clock?: CloudClock;
+  /** S3, where StartExportTask writes (absent: exports fail at their end, the bucket unreachable). */
+  s3?: S3Writer;
+  /** What RDS may do with a role it assumes (an export's IamRoleArn); absent = IAM off, anything goes. */
+  checkRole?: AssumedRoleCheck;
   /** Access key id -> account id (see `edge/identity.ts`), for requests that did not come through the edge. */
   accounts?: Readonly<Record<string, string>>;
 }

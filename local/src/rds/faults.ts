@@ -24,7 +24,8 @@ export type OperationName =
   | 'cluster-restore'
   | 'cluster-snapshot'
   | 'cluster-delete'
-  | 'cluster-rename';
+  | 'cluster-rename'
+  | 'export';
 
 /**
  * Outcomes:
@@ -38,7 +39,8 @@ export type OperationName =
  * - delete / cluster-delete: `error` (API error InvalidDBInstanceState / InvalidDBClusterStateFault), `stuck`
  *   (stays `deleting`);
  * - rename / cluster-rename: `stuck` (stays `renaming`);
- * - reboot: `stuck` (stays `rebooting`).
+ * - reboot: `stuck` (stays `rebooting`);
+ * - export (by export task identifier): `failed` (the task ends FAILED, RDS-EVENT-0159 / 0162).
  */
 interface OperationFault {
   operation: OperationName;

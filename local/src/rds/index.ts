@@ -5,6 +5,8 @@
  */
 import { Partitions, resolveCaller } from '../edge/identity';
 import { CloudClock } from '../clock';
+import type { AssumedRoleCheck } from '../iam/evaluate';
+import type { S3Writer } from '../sqs/fauxqsService';
 import { KmsKeys } from '../kms/keys';
 import { partitionedState } from '../persistence/partitioned';
 import type { LocalIdentity, LocalRequest, LocalResponse, ServiceState } from '../types';
@@ -42,6 +44,8 @@ class Rds implements RdsEmulator, RdsWorld {
   readonly adminPrefix = 'rds';
   readonly kms: KmsKeys;
   readonly clock: CloudClock;
+  readonly s3?: S3Writer;
+  readonly checkRole?: AssumedRoleCheck;
   readonly persistence: ServiceState;
   private readonly identity: LocalIdentity;
   private readonly partitions: Partitions<RdsPartition>;
@@ -58,6 +62,8 @@ class Rds implements RdsEmulator, RdsWorld {
     this.identity = opts.identity;
     this.kms = opts.kms ?? new KmsKeys();
     this.clock = opts.clock ?? new CloudClock();
+    this.s3 = opts.s3;
+    this.checkRole = opts.checkRole;
     this.faults = new Faults(seededRandom(opts.seed ?? 1));
     this.settings = {
       durations: resolveDurations(opts.profile),
@@ -142,7 +148,7 @@ class Rds implements RdsEmulator, RdsWorld {
     state.observer.countCall(action, identifier);
     try {
       state.faults.throwApiError(action, identifier);
-      return xmlResponse(action, handler(state, p), requestId);
+      return xmlResponse(action, await handler(state, p), requestId);
     } catch (e) {
       state.observer.countError(action);
       if (e instanceof RdsError) return errorResponse(e, requestId);

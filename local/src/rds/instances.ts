@@ -1,4 +1,5 @@
 /** DB instances: create, describe, modify (incl. rename), reboot, delete. */
+import { checkManualSnapshotQuota } from './quotas';
 import { targetKey } from './encryption';
 import { detachReplica, relinkAfterRename, releaseReplicas } from './replicaLinks';
 import { err, RdsError } from './errors';
@@ -474,6 +475,7 @@ export function deleteDBInstance(s: RdsState, p: Params): XmlObject {
     if (finalId !== undefined) {
       validateIdentifier(finalId, 'FinalDBSnapshotIdentifier', SNAPSHOT_ID_MAX);
       if (s.snapshots.has(finalId)) throw err.snapshotExists(finalId);
+      checkManualSnapshotQuota(s, 'snapshot');
     }
   }
   const outcome = s.faults.takeOperation('delete', inst.id);

@@ -36,6 +36,12 @@ export interface Durations {
   replicaCreate: number;
   /** DeleteDBSnapshot: `deleting`. */
   snapshotDelete: number;
+  /** StartExportTask: `STARTING` ("restores and scales the entire database")... */
+  exportStarting: number;
+  /** ...then `IN_PROGRESS` until `COMPLETE` (a tiny export took about 12.5 min in all). */
+  exportRunning: number;
+  /** CancelExportTask: `CANCELING` before `CANCELED`. */
+  exportCanceling: number;
   clusterCreate: number;
   /** RestoreDBClusterFromSnapshot: `creating` (30 min and more). */
   clusterRestore: number;
@@ -69,6 +75,9 @@ const REALISTIC: Durations = {
   snapshotCopyCrossRegion: 45 * MIN,
   replicaCreate: 40 * MIN,
   snapshotDelete: 30_000,
+  exportStarting: 5 * MIN,
+  exportRunning: 7.5 * MIN,
+  exportCanceling: 1 * MIN,
   clusterCreate: 5 * MIN,
   clusterRestore: 30 * MIN,
   clusterModify: 1 * MIN,
@@ -107,7 +116,7 @@ export interface PendingTask extends TaskRef {
   dueAt: number;
 }
 
-type TaskFn = (state: never, owner: never, args: never) => void;
+type TaskFn = (state: never, owner: never, args: never) => void | Promise<void>;
 const TASKS = new Map<string, TaskFn>();
 
 /**
@@ -116,7 +125,7 @@ const TASKS = new Map<string, TaskFn>();
  */
 export function defineTask<S, O extends { key: string }, A extends TaskArgs = Record<string, never>>(
   name: string,
-  fn: (state: S, owner: O, args: A) => void,
+  fn: (state: S, owner: O, args: A) => void | Promise<void>,
 ): (owner: O, args?: A) => TaskRef {
   if (TASKS.has(name)) throw new Error(`lifecycle task ${name} is defined twice`);
   TASKS.set(name, fn as TaskFn);
@@ -125,8 +134,8 @@ export function defineTask<S, O extends { key: string }, A extends TaskArgs = Re
 
 export function taskFunction<S>(
   name: string,
-): ((state: S, owner: unknown, args: TaskArgs) => void) | undefined {
-  return TASKS.get(name) as ((state: S, owner: unknown, args: TaskArgs) => void) | undefined;
+): ((state: S, owner: unknown, args: TaskArgs) => void | Promise<void>) | undefined {
+  return TASKS.get(name) as ((state: S, owner: unknown, args: TaskArgs) => void | Promise<void>) | undefined;
 }
 
 interface Timer {
@@ -140,7 +149,7 @@ interface Timer {
  */
 export class Scheduler {
   private readonly timers = new Map<number, Timer>();
-  private runner: (ref: TaskRef) => void = () => undefined;
+  private runner: (ref: TaskRef) => void | Promise<void> = () => undefined;
 
   constructor(
     public timeScale: number,
@@ -148,7 +157,7 @@ export class Scheduler {
   ) {}
 
   /** How named tasks run (the state resolves the owner by key and calls the task). */
-  setRunner(runner: (ref: TaskRef) => void): void {
+  setRunner(runner: (ref: TaskRef) => void | Promise<void>): void {
     this.runner = runner;
   }
 
@@ -162,15 +171,21 @@ export class Scheduler {
     this.afterReal(ms * this.timeScale, () => this.runner(ref), owner, ref);
   }
 
+  /** Runs a named task when the cloud clock reaches `dueAt` (no time scale: e.g. a daily backup window). */
+  taskAt(dueAt: number, owner: object, ref: TaskRef): void {
+    this.at(dueAt, () => this.runner(ref), owner, ref);
+  }
+
   /** Runs fn after `ms` milliseconds of the cloud clock (no time scale). */
-  afterReal(ms: number, fn: () => void, owner?: object, ref?: TaskRef): void {
+  afterReal(ms: number, fn: () => void | Promise<void>, owner?: object, ref?: TaskRef): void {
     this.at(this.clock.now() + Math.max(0, ms), fn, owner, ref);
   }
 
-  private at(dueAt: number, fn: () => void, owner?: object, ref?: TaskRef): void {
+  private at(dueAt: number, fn: () => void | Promise<void>, owner?: object, ref?: TaskRef): void {
+    // A task returning a promise (e.g. writing to S3) is awaited by an advance of the clock.
     const id = this.clock.at(dueAt, () => {
       this.timers.delete(id);
-      fn();
+      return fn();
     });
     this.timers.set(id, { owner, ref });
   }

@@ -217,6 +217,34 @@ export interface DbClusterSnapshot extends Tracked {
 
 export type Resource = DbInstance | DbCluster | DbSnapshot | DbClusterSnapshot;
 
+/** StartExportTask: a snapshot or cluster snapshot exported to S3. */
+export interface ExportTask {
+  /** `export:<id>` (lifecycle steps find the task by it). */
+  key: string;
+  id: string;
+  sourceArn: string;
+  sourceType: 'SNAPSHOT' | 'CLUSTER';
+  /** The exported snapshot's identifier and key (its events name it). */
+  sourceId: string;
+  snapshotTime: Date;
+  s3Bucket: string;
+  s3Prefix?: string;
+  iamRoleArn: string;
+  kmsKeyId: string;
+  exportOnly: string[];
+  status: 'STARTING' | 'IN_PROGRESS' | 'COMPLETE' | 'FAILED' | 'CANCELING' | 'CANCELED';
+  percentProgress: number;
+  totalExtractedDataInGB: number;
+  taskStartTime: Date;
+  taskEndTime?: Date;
+  failureCause?: string;
+  /** Decided at the start by an injected fault: the task ends FAILED with this cause. */
+  plannedFailure?: string;
+  /** What is written (engine and database name of the source). */
+  engine: string;
+  databaseName: string;
+}
+
 export interface EventSubscription {
   name: string;
   snsTopicArn: string;

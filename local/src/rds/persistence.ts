@@ -1,7 +1,7 @@
 import type { PlaceState } from '../persistence/partitioned';
 import type { RdsEventRecord } from './events';
 import { taskFunction, type PendingTask } from './lifecycle';
-import type { RdsState } from './state';
+import { RdsState } from './state';
 
 /** Every map of resources the emulator keeps, by name in the dump. */
 function resourceMaps(s: RdsState) {
@@ -11,6 +11,7 @@ function resourceMaps(s: RdsState) {
     snapshots: s.snapshots,
     clusterSnapshots: s.clusterSnapshots,
     subscriptions: s.subscriptions,
+    exportTasks: s.exportTasks,
     parameterGroups: s.groups.parameterGroups,
     clusterParameterGroups: s.groups.clusterParameterGroups,
     optionGroups: s.groups.optionGroups,
@@ -62,7 +63,12 @@ export const rdsState: PlaceState<{ state: RdsState }, RdsDump> = {
     s.keySequence = dump.keySequence;
     s.random.position = dump.randomPosition;
     s.events.restore(dump.events);
-    s.sched.resume(dump.tasks, (key) => s.byKey(key));
+    s.sched.resume(dump.tasks, (key) => s.ownerOf(key));
+    s.dailyBackups.clear();
+    for (const t of dump.tasks) if (t.task === 'backup.daily') s.dailyBackups.add(t.key);
+    // A state saved before daily backups existed: arm them for the databases that are available.
+    for (const res of [...s.instances.values(), ...s.clusters.values()])
+      if (res.status === 'available') for (const hook of RdsState.onAvailable) hook(s, res);
     s.refreshAvailability();
   },
 };

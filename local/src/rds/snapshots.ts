@@ -1,4 +1,5 @@
 /** DB snapshots: manual, automated, final, copies; CreateDBSnapshot, DescribeDBSnapshots, DeleteDBSnapshot, CopyDBSnapshot. */
+import { checkManualSnapshotQuota } from './quotas';
 import { err, RdsError } from './errors';
 import type { DbClusterSnapshot, DbInstance, DbSnapshot, InstanceSettings, Tag } from './model';
 import { defineTask, type TaskRef } from './lifecycle';
@@ -121,6 +122,7 @@ export function createDBSnapshot(s: RdsState, p: Params): XmlObject {
     );
   }
   if (s.snapshots.has(id)) throw err.snapshotExists(id);
+  checkManualSnapshotQuota(s, 'snapshot');
   const outcome = s.faults.takeOperation('snapshot', id) ?? s.faults.takeOperation('snapshot', inst.id);
   if (outcome === 'quota-exceeded') {
     throw new RdsError('SnapshotQuotaExceeded', 'Cannot create more than 100 manual snapshots');

@@ -1,6 +1,8 @@
 /** Everything the emulator holds, and the helpers the operation modules share. */
 import type { KmsKeys } from '../kms/keys';
 import type { CloudClock } from '../clock';
+import type { AssumedRoleCheck } from '../iam/evaluate';
+import type { S3Writer } from '../sqs/fauxqsService';
 import type { BusIngress, LocalIdentity } from '../types';
 import { err } from './errors';
 import { RdsEvents, type SnsPublisher } from './events';
@@ -13,6 +15,7 @@ import type {
   DbInstance,
   DbSnapshot,
   EventSubscription,
+  ExportTask,
   Resource,
   Tag,
 } from './model';
@@ -26,6 +29,10 @@ export interface RdsWorld {
   /** Every existing account's and region's state. */
   all(): RdsState[];
   readonly kms: KmsKeys;
+  /** S3 (export tasks write there), when the local cloud has it. */
+  readonly s3?: S3Writer;
+  /** What RDS may do with a role it assumes; undefined when IAM is off. */
+  readonly checkRole?: AssumedRoleCheck;
 }
 
 export interface StateOptions {
@@ -50,14 +57,27 @@ export interface Behaviour {
   instanceBackingUpDuringSnapshot: boolean;
   /** Statuses in which ModifyDBInstance is accepted (default available, storage-optimization). */
   modifiableStatuses: string[];
+  /** Manual DB snapshots per account and region (AWS default 100, adjustable). */
+  manualSnapshotQuota: number;
+  /** Manual DB cluster snapshots per account and region (AWS default 100, adjustable). */
+  manualClusterSnapshotQuota: number;
 }
 
 const DEFAULT_BEHAVIOUR: Behaviour = {
   instanceBackingUpDuringSnapshot: true,
   modifiableStatuses: ['available', 'storage-optimization'],
+  manualSnapshotQuota: 100,
+  manualClusterSnapshotQuota: 100,
 };
 
+/** Key prefix of export tasks (their identifier follows: unique per account and region). */
+export const EXPORT_KEY = 'export:';
+
 export class RdsState {
+  /** Called when an instance or cluster becomes `available` (daily backups arm themselves: backups.ts). */
+  static readonly onAvailable: ((s: RdsState, res: DbInstance | DbCluster) => void)[] = [];
+  /** Keys of the databases whose next daily backup is set. */
+  readonly dailyBackups = new Set<string>();
   behaviour: Behaviour = {
     ...DEFAULT_BEHAVIOUR,
     modifiableStatuses: [...DEFAULT_BEHAVIOUR.modifiableStatuses],
@@ -79,6 +99,8 @@ export class RdsState {
   readonly snapshots = new Map<string, DbSnapshot>();
   readonly clusterSnapshots = new Map<string, DbClusterSnapshot>();
   readonly subscriptions = new Map<string, EventSubscription>();
+  /** S3 export tasks by identifier (keys `export:<id>`). */
+  readonly exportTasks = new Map<string, ExportTask>();
   private seq = 0;
 
   constructor(o: StateOptions) {
@@ -121,11 +143,16 @@ export class RdsState {
   }
 
   /** Runs a lifecycle task now: a scheduled one when due, or a follow-up such as a snapshot's `onDone`. */
-  runTask(ref: TaskRef): void {
+  runTask(ref: TaskRef): void | Promise<void> {
     const fn = taskFunction<RdsState>(ref.task);
     if (!fn) throw new Error(`unknown lifecycle task ${ref.task}`);
-    const owner = this.byKey(ref.key);
-    if (owner) fn(this, owner, ref.args);
+    const owner = this.ownerOf(ref.key);
+    if (owner) return fn(this, owner, ref.args);
+  }
+
+  /** What a lifecycle task belongs to: a resource, or an export task (`export:<id>`). */
+  ownerOf(key: string): Resource | ExportTask | undefined {
+    return key.startsWith(EXPORT_KEY) ? this.exportTasks.get(key.slice(EXPORT_KEY.length)) : this.byKey(key);
   }
 
   /** The sequence behind `nextKey` (saved, so keys stay unique after a restart). */
@@ -147,6 +174,8 @@ export class RdsState {
     res.status = status;
     this.observer.record(res.kind, res.key, res.id, status, note);
     this.refreshAvailability();
+    if (status === 'available' && (res.kind === 'instance' || res.kind === 'cluster'))
+      for (const hook of RdsState.onAvailable) hook(this, res);
   }
 
   /** Records a change that is not a status change (e.g. a rename) in the resource's history. */
@@ -252,11 +281,13 @@ export class RdsState {
 
   reset(): void {
     this.sched.close();
+    this.dailyBackups.clear();
     this.instances.clear();
     this.clusters.clear();
     this.snapshots.clear();
     this.clusterSnapshots.clear();
     this.subscriptions.clear();
+    this.exportTasks.clear();
     this.groups.reset();
     this.observer.reset();
     this.events.reset();

@@ -8,13 +8,11 @@
  * to the schedule's dead-letter queue at once with the error, and is recorded.
  */
 import { randomBytes } from 'node:crypto';
+import type { AssumedRoleCheck } from '../iam/evaluate';
 import type { AuthorizationRequest } from '../iam/evaluate';
 import type { SqsSender } from '../eventbridge/router';
 import type { BusIngress, LocalIdentity } from '../types';
 import type { Firing, Schedule } from './model';
-
-/** Evaluates what a service does with a role it assumes: undefined if allowed, else the refusal. */
-export type AssumedRoleCheck = (roleArn: string, requests: AuthorizationRequest[]) => string | undefined;
 
 export interface DeliveryDeps {
   bus: BusIngress;
@@ -88,7 +86,7 @@ function busEntries(s: Schedule, input: string, where: LocalIdentity): BusEntry[
 
 function authorize(deps: DeliveryDeps, s: Schedule, requests: AuthorizationRequest[]): void {
   const refusal = deps.checkRole?.(s.target.RoleArn, requests);
-  if (refusal) throw new DeliveryError('AccessDeniedException', refusal);
+  if (refusal) throw new DeliveryError('AccessDeniedException', refusal.message);
 }
 
 async function toTarget(deps: DeliveryDeps, s: Schedule, input: string, where: LocalIdentity): Promise<void> {

@@ -90,12 +90,13 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
   async function handleS3(req: LocalRequest, accountId: string, region: string): Promise<LocalResponse> {
     const queues = swap(accountId) ? await byAccount(accountId) : own;
     const bucket = req.path.split('/')[1] ?? '';
+    const onBucket = bucket !== '' && req.path.replace(/\/+$/, '') === `/${bucket}`;
     const res = await queues.handle(req);
-    if (req.method === 'PUT' && bucket && req.path === `/${bucket}` && res.status === 200) {
+    if (req.method === 'PUT' && onBucket && res.status === 200) {
       const constraint = /<LocationConstraint>([^<]+)<\/LocationConstraint>/.exec(req.body.toString('utf8'));
       bucketRegions.set(`${accountId}/${bucket}`, constraint?.[1] ?? region);
     }
-    if (req.method === 'DELETE' && req.path === `/${bucket}` && res.status < 300)
+    if (req.method === 'DELETE' && onBucket && res.status < 300)
       bucketRegions.delete(`${accountId}/${bucket}`);
     return res;
   }

@@ -183,3 +183,85 @@ describe('what IAM authorises for a request', () => {
     ]);
   });
 });
+
+describe('snapshot lifecycle calls', () => {
+  const via = { 'kms:ViaService': 'rds.us-east-1.amazonaws.com', 'kms:CallerAccount': '000000000000' };
+  const key = 'arn:aws:kms:us-west-2:000000000000:key/dr';
+
+  test('a cross-region copy: the source ARN as given, the new copy, and the grant on the destination key', () => {
+    const source = 'arn:aws:rds:us-east-1:000000000000:snapshot:vault-snap';
+    const needed = authorizationRequests(
+      'rds',
+      form({
+        Action: 'CopyDBSnapshot',
+        SourceDBSnapshotIdentifier: source,
+        TargetDBSnapshotIdentifier: 'vault-dr',
+        KmsKeyId: key,
+      }),
+      sources,
+    );
+    expect(needed?.map((r) => [r.action, r.resource])).toEqual([
+      ['rds:CopyDBSnapshot', source],
+      ['rds:CopyDBSnapshot', ARN('snapshot', 'vault-dr')],
+      ['kms:DescribeKey', key],
+      ['kms:CreateGrant', key],
+    ]);
+    expect(needed?.[2]?.context).toEqual(via);
+  });
+
+  test('an export: the snapshot, passing its role to RDS, and the grant on its key', () => {
+    const needed = authorizationRequests(
+      'rds',
+      form({
+        Action: 'StartExportTask',
+        ExportTaskIdentifier: 'e-1',
+        SourceArn: ARN('snapshot', 'vault-snap'),
+        S3BucketName: 'exports',
+        IamRoleArn: 'arn:aws:iam::000000000000:role/export',
+        KmsKeyId: key,
+      }),
+      sources,
+    );
+    expect(needed).toEqual([
+      { action: 'rds:StartExportTask', resource: ARN('snapshot', 'vault-snap'), context: {} },
+      {
+        action: 'iam:PassRole',
+        resource: 'arn:aws:iam::000000000000:role/export',
+        context: { 'iam:PassedToService': 'rds.amazonaws.com' },
+      },
+      { action: 'kms:DescribeKey', resource: key, context: via },
+      { action: 'kms:CreateGrant', resource: key, context: { ...via, 'kms:GrantIsForAWSResource': 'true' } },
+    ]);
+  });
+
+  test('a schedule: the operation on the schedule in its group, and passing the target role', () => {
+    const req: LocalRequest = {
+      method: 'POST',
+      path: '/schedules/nightly',
+      query: new URLSearchParams(),
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(
+        JSON.stringify({ GroupName: 'rewind', Target: { RoleArn: 'arn:aws:iam::000000000000:role/s' } }),
+      ),
+    };
+    expect(authorizationRequests('scheduler', req, sources)).toEqual([
+      {
+        action: 'scheduler:CreateSchedule',
+        resource: 'arn:aws:scheduler:us-east-1:000000000000:schedule/rewind/nightly',
+        context: {},
+      },
+      {
+        action: 'iam:PassRole',
+        resource: 'arn:aws:iam::000000000000:role/s',
+        context: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
+      },
+    ]);
+    expect(
+      authorizationRequests(
+        'scheduler',
+        { ...req, method: 'GET', path: '/schedules', body: Buffer.alloc(0) },
+        sources,
+      ),
+    ).toEqual([{ action: 'scheduler:ListSchedules', resource: '*', context: {} }]);
+  });
+});

@@ -26,6 +26,9 @@ import {
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnLocalCloud, type LocalCloud } from '../../src';
 import type { Firing } from '../../src/scheduler';
 
@@ -335,4 +338,38 @@ it('fires a one-time schedule once and deletes it when asked; stops a schedule a
   expect(await errorName(scheduler.send(new GetScheduleCommand({ Name: 'once' })))).toMatch(
     /^ResourceNotFoundException/,
   );
+});
+
+it('keeps the cloud clock and the schedules across a restart (--state-dir)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rewind-scheduler-'));
+  let kept: LocalCloud | undefined;
+  const client = () =>
+    new SchedulerClient({
+      endpoint: kept!.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  try {
+    kept = await spawnLocalCloud({ provision: false, functions: false, quiet: true, stateDir: dir });
+    const before = client();
+    await before.send(
+      new CreateScheduleCommand(busSchedule('kept-daily', { ScheduleExpression: 'cron(0 6 * * ? *)' })),
+    );
+    before.destroy();
+    const { now: jumped } = await kept.admin.advanceClock({ seconds: 30 * 86_400 });
+    await kept.stop();
+
+    kept = await spawnLocalCloud({ provision: false, functions: false, quiet: true, stateDir: dir });
+    const clock = await kept.admin.clock();
+    expect(Date.parse(clock.now)).toBeGreaterThanOrEqual(Date.parse(jumped));
+    expect(clock.nextFiring).toMatch(/T06:00:00.000Z$/);
+    const after = client();
+    expect((await after.send(new GetScheduleCommand({ Name: 'kept-daily' }))).ScheduleExpression).toBe(
+      'cron(0 6 * * ? *)',
+    );
+    after.destroy();
+  } finally {
+    await kept?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
