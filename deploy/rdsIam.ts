@@ -75,8 +75,10 @@ export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
   'rds:CopyDBClusterSnapshot': { policy: ['cluster-snapshot'] },
   'rds:DeleteDBSnapshot': { policyTagged: ['snapshot'] },
   'rds:DeleteDBClusterSnapshot': { policyTagged: ['cluster-snapshot'] },
-  'rds:DescribeDBSnapshotAttributes': { policy: ['snapshot'] },
-  'rds:DescribeDBClusterSnapshotAttributes': { policy: ['cluster-snapshot'] },
+  // Who a snapshot is shared with (read only). Scoped to "*": the local cloud authorises these two calls
+  // on "*" (RDS itself takes the snapshot's ARN; `policy` would be enough there).
+  'rds:DescribeDBSnapshotAttributes': { unscoped: true },
+  'rds:DescribeDBClusterSnapshotAttributes': { unscoped: true },
   'rds:StartExportTask': { policy: ['snapshot', 'cluster-snapshot'] },
   'rds:DescribeExportTasks': { unscoped: true },
   'rds:DescribeAccountAttributes': { unscoped: true },

@@ -36,10 +36,7 @@ let roleArn: string;
 const GROUP = 'rewind-local-schedules';
 
 beforeAll(async () => {
-  // IAM off for this file until the local cloud authorises CopyDB*Snapshot, DeleteDB*Snapshot and
-  // Describe*SnapshotAttributes per resource (it checks them against "*" today, which no scoped grant
-  // matches); the lifecycle role's grants for them are checked by the packaging test.
-  e2e = await startE2E({ iam: false });
+  e2e = await startE2E();
   const { accountId, region } = e2e.cloud.identity;
   const common = {
     endpoint: e2e.cloud.endpoint,
@@ -373,3 +370,66 @@ test('failures: a copy refused (no accessible key in us-west-2) is alerted, rete
     /snapshot policy ledger-broken-dr: copy failed for ledger in us-west-2/,
   );
 }, 240_000);
+
+test('an export that fails, then the quota reached: alerted with what to do; retention frees space; the next firing snapshots again', async () => {
+  const { accountId, region } = e2e.cloud.identity;
+  await createSampleInstance(e2e.rds, 'billing-db');
+  const kmsEast = new KMSClient({
+    endpoint: e2e.cloud.endpoint,
+    region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const key = await kmsEast.send(new CreateKeyCommand({ Description: 'billing exports' }));
+  kmsEast.destroy();
+  const policy = {
+    name: 'billing-hourly',
+    databases: { identifiers: ['billing-db'] },
+    schedule: 'cron(0 * * * ? *)',
+    retention: { keepLast: 1 },
+    export: {
+      bucket: 'no-such-bucket-for-rewind',
+      iamRoleArn: `arn:aws:iam::${accountId}:role/rewind-export`,
+      kmsKeyId: key.KeyMetadata!.Arn!,
+    },
+  };
+  await deploySchedules({ snapshotPolicies: [policy] });
+  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED', true);
+  const now = await cloudNow();
+  const first = new Date(Math.ceil(now.getTime() / 3600_000) * 3600_000);
+  const firings = [0, 1, 2, 3].map((h) => plus(first, h));
+  const name = (at: Date) => policySnapshotName(policy.name, 'billing-db', at);
+  const manual = async () =>
+    ((await e2e.rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? [])
+      .length;
+  for (const [i, at] of firings.entries()) {
+    // Before the third firing the account has no room left for a manual snapshot.
+    if (i === 2)
+      await e2e.cloud.admin.post('rds/config', { behaviour: { manualSnapshotQuota: await manual() } });
+    await advanceTo(at);
+    await settled(policy.name, at, [region]);
+    if (i === 2) await e2e.cloud.admin.post('rds/config', { behaviour: { manualSnapshotQuota: 100 } });
+  }
+  const failed = e2e.observer.events.filter(
+    (e) => e['detail-type'] === 'SnapshotFailed' && e.detail.policy === policy.name,
+  );
+  expect(failed.map((e) => [e.detail.scheduledTime, e.detail.stage])).toEqual([
+    [firings[0]!.toISOString().replace('.000Z', 'Z'), 'export'],
+    [firings[1]!.toISOString().replace('.000Z', 'Z'), 'export'],
+    [firings[2]!.toISOString().replace('.000Z', 'Z'), 'quota'],
+    [firings[3]!.toISOString().replace('.000Z', 'Z'), 'export'],
+  ]);
+  expect(String(failed[0]!.detail.reason)).toMatch(/StartExportTask .* refused/);
+  expect(String(failed[2]!.detail.reason)).toMatch(
+    /SnapshotQuotaExceeded.*no snapshot of billing-db was taken; policy billing-hourly's retention frees 1 now/,
+  );
+  // The firing after the quota alert found room again (its retention had freed it): keepLast 1.
+  const left = [name(firings[3]!)];
+  const policySnapshots = async () =>
+    (await instanceSnapshots(e2e.rds, 'billing-db')).filter((s) => s.startsWith('rewind-'));
+  expect(await eventually(policySnapshots, left)).toEqual(left);
+}, 240_000);
+
+test('the lifecycle service was refused nothing by IAM (its generated policy covers every call it made)', async () => {
+  const denials = await e2e.cloud.admin.get<unknown[]>('iam/denials');
+  expect(JSON.stringify(denials)).not.toMatch(/rewind-local-lifecycle/);
+});
