@@ -148,10 +148,11 @@ function otherStatements(actions: readonly string[], service: string): IamStatem
           Resource: arn('iam', 'role/*', { region: false }),
           Condition: {
             StringEquals: {
-              // The lifecycle service passes only an export's role, to RDS's export service.
+              // The lifecycle service passes only an export's role, to RDS (UNVERIFIED which of the two
+              // names IAM sees for StartExportTask: the role trusts export.rds.amazonaws.com).
               'iam:PassedToService':
                 service === 'lifecycle'
-                  ? ['export.rds.amazonaws.com']
+                  ? ['export.rds.amazonaws.com', 'rds.amazonaws.com']
                   : ['rds.amazonaws.com', 'monitoring.rds.amazonaws.com'],
             },
           },

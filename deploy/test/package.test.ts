@@ -409,7 +409,7 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
     }
     const pass = granting('iam:PassRole').filter((g) => g.stack === 'lifecycle');
     expect(pass.map((g) => conditionText(g.statement).StringEquals)).toEqual([
-      { 'iam:PassedToService': ['export.rds.amazonaws.com'] },
+      { 'iam:PassedToService': ['export.rds.amazonaws.com', 'rds.amazonaws.com'] },
     ]);
     // Its KMS grants: through RDS only (a copy uses a key of its destination region).
     const kms = all().filter(

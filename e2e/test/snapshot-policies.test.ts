@@ -385,7 +385,8 @@ test('an export that fails, then the quota reached: alerted with what to do; ret
     name: 'billing-hourly',
     databases: { identifiers: ['billing-db'] },
     schedule: 'cron(0 * * * ? *)',
-    retention: { keepLast: 1 },
+    // 1.2 hours: a snapshot goes at the second firing after it.
+    retention: { maxAgeDays: 0.05 },
     export: {
       bucket: 'no-such-bucket-for-rewind',
       iamRoleArn: `arn:aws:iam::${accountId}:role/rewind-export`,
@@ -407,8 +408,13 @@ test('an export that fails, then the quota reached: alerted with what to do; ret
       await e2e.cloud.admin.post('rds/config', { behaviour: { manualSnapshotQuota: await manual() } });
     await advanceTo(at);
     await settled(policy.name, at, [region]);
-    if (i === 2) await e2e.cloud.admin.post('rds/config', { behaviour: { manualSnapshotQuota: 100 } });
+    // The quota alert's retention freed the first snapshot: room for the next firing.
+    if (i === 2) {
+      const gone = async () => (await instanceSnapshots(e2e.rds, 'billing-db')).includes(name(firings[0]!));
+      expect(await eventually(gone, false)).toBe(false);
+    }
   }
+  await e2e.cloud.admin.post('rds/config', { behaviour: { manualSnapshotQuota: 100 } });
   const failed = e2e.observer.events.filter(
     (e) => e['detail-type'] === 'SnapshotFailed' && e.detail.policy === policy.name,
   );
@@ -422,7 +428,7 @@ test('an export that fails, then the quota reached: alerted with what to do; ret
   expect(String(failed[2]!.detail.reason)).toMatch(
     /SnapshotQuotaExceeded.*no snapshot of billing-db was taken; policy billing-hourly's retention frees 1 now/,
   );
-  // The firing after the quota alert found room again (its retention had freed it): keepLast 1.
+  // The firing after the quota alert found room again; its retention took the second snapshot.
   const left = [name(firings[3]!)];
   const policySnapshots = async () =>
     (await instanceSnapshots(e2e.rds, 'billing-db')).filter((s) => s.startsWith('rewind-'));
