@@ -1,4 +1,11 @@
-import { ENV, resourceNames, serviceSpec, type ServiceName, type ServiceSpec } from '@rewind/shared';
+import {
+  ENV,
+  readPolicyFile,
+  resourceNames,
+  serviceSpec,
+  type ServiceName,
+  type ServiceSpec,
+} from '@rewind/shared';
 import {
   arn,
   dlqAlarm,
@@ -111,6 +118,12 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, optInTagKey: string): Rec
       [ENV.deadlineDeleteSeconds, 'deadlineDeleteSeconds'],
     ]),
   };
+}
+
+/** The regions the policy file's snapshot policies copy to: the lifecycle service's IAM reaches them only. */
+function copyRegions(settings: BuildSettings): string[] {
+  const { snapshotPolicies } = readPolicyFile(settings.schedulesFile);
+  return [...new Set(snapshotPolicies.flatMap((p) => p.copies.map((c) => c.region)))].sort();
 }
 
 /** Statements for the non-RDS actions in a service's topology permissions (SES, SSM, IAM). */
@@ -315,6 +328,7 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
       spec.permissions,
       { key: settings.optInTagKey, value: param('optInTagValue') },
       spec.name,
+      name === 'lifecycle' ? copyRegions(settings) : [],
     ),
     ...otherStatements(spec.permissions, spec.name),
     ifCondition('HasVpc', {

@@ -362,9 +362,9 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
   });
 
   it('tags snapshots only under the names Rewind gives them, and databases only at creation', () => {
-    // Runs' snapshots in the home region; snapshot policies' (`rewind-*`) in any region they copy to.
+    // Runs' snapshots in the home region; snapshot policies' (`rewind-*`) there and where they copy to.
     const rewindSnapshot =
-      /:rds:(us-east-1|\*):123456789012:(snapshot|cluster-snapshot):(\*-rw\?{8}-(snapshot|final)-\*|rewind-\*)$/;
+      /:rds:(us-east-1|us-west-2):123456789012:(snapshot|cluster-snapshot):(\*-rw\?{8}-(snapshot|final)-\*|rewind-\*)$/;
     const tagging = granting('rds:AddTagsToResource');
     expect(new Set(tagging.map((t) => t.stack))).toEqual(
       new Set(['snapshot', 'restore', 'cleanup', 'lifecycle']),
@@ -399,7 +399,7 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
       for (const { statement } of grants) {
         expect(
           resourcesOf(statement).every((r) =>
-            /:rds:\*:123456789012:(snapshot|cluster-snapshot):rewind-\*$/.test(r),
+            /:rds:(us-east-1|us-west-2):123456789012:(snapshot|cluster-snapshot):rewind-\*$/.test(r),
           ),
         ).toBe(true);
         expect(conditionText(statement).StringEquals).toEqual({

@@ -35,7 +35,26 @@ let busArn: string;
 let roleArn: string;
 const GROUP = 'rewind-local-schedules';
 
+/** The policy file the deployment (here: the local cloud's roles) is generated with: it copies to us-west-2. */
+const DEPLOYED_CONFIG = {
+  snapshotPolicies: [
+    {
+      name: 'dr-copies',
+      databases: { tag: { key: 'rewind:allow', value: 'true' } },
+      schedule: 'rate(1 day)',
+      enabled: false,
+      retention: { keepLast: 1 },
+      copies: [{ region: WEST, retention: { keepLast: 1 } }],
+    },
+  ],
+};
+const previousConfigFile = process.env.REWIND_CONFIG_FILE;
+
 beforeAll(async () => {
+  // The lifecycle role reaches the regions the policy file copies to, and only those.
+  const file = join(mkdtempSync(join(tmpdir(), 'rewind-e2e-')), 'rewind.config.json');
+  writeFileSync(file, JSON.stringify(DEPLOYED_CONFIG));
+  process.env.REWIND_CONFIG_FILE = file;
   e2e = await startE2E();
   const { accountId, region } = e2e.cloud.identity;
   const common = {
@@ -56,6 +75,8 @@ afterEach(async () => {
   pause = undefined;
 });
 afterAll(async () => {
+  if (previousConfigFile === undefined) delete process.env.REWIND_CONFIG_FILE;
+  else process.env.REWIND_CONFIG_FILE = previousConfigFile;
   west?.destroy();
   kmsWest?.destroy();
   scheduler?.destroy();
