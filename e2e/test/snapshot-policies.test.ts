@@ -5,19 +5,14 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import {
-  CreateScheduleCommand,
-  CreateScheduleGroupCommand,
-  SchedulerClient,
-  UpdateScheduleCommand,
-  type CreateScheduleCommandInput,
-} from '@aws-sdk/client-scheduler';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { parsePolicyConfig, policySnapshotName, SCHEDULER_SOURCE, schedulerSchedules } from '@rewind/shared';
+import { parsePolicyConfig, policySnapshotName, schedulerSchedules } from '@rewind/shared';
 import { createSampleCluster, createSampleInstance } from '@rewind/local';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { applySchedules } from '../../cli/src/schedules';
 import { rewindIn } from '../../cli/test/helpers';
 import { startE2E, type E2E, type ObservedEvent } from '../harness';
 
@@ -66,7 +61,6 @@ beforeAll(async () => {
   kmsWest = new KMSClient({ ...common, region: WEST });
   busArn = `arn:aws:events:${region}:${accountId}:event-bus/${e2e.cloud.names.busName}`;
   roleArn = `arn:aws:iam::${accountId}:role/${e2e.cloud.names.prefix}-scheduler`;
-  await scheduler.send(new CreateScheduleGroupCommand({ Name: GROUP }));
 }, 120_000);
 /** Each test's schedules stop firing when it ends, whatever its outcome. */
 let pause: (() => Promise<void>) | undefined;
@@ -83,26 +77,14 @@ afterAll(async () => {
   await e2e?.stop();
 });
 
-/** The policy file's schedules, created through the Scheduler API with what the deployment gives them. */
-async function deploySchedules(file: unknown, state: 'ENABLED' | 'DISABLED' = 'ENABLED', update = false) {
-  const schedules = schedulerSchedules(parsePolicyConfig(file));
-  for (const s of schedules) {
-    const input: CreateScheduleCommandInput = {
-      Name: s.name,
-      GroupName: GROUP,
-      ScheduleExpression: s.expression,
-      ScheduleExpressionTimezone: s.timezone,
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      State: state,
-      Target: {
-        Arn: busArn,
-        RoleArn: roleArn,
-        Input: s.input,
-        EventBridgeParameters: { DetailType: s.detailType, Source: SCHEDULER_SOURCE },
-      },
-    };
-    await scheduler.send(update ? new UpdateScheduleCommand(input) : new CreateScheduleCommand(input));
-  }
+/** The policy file's schedules, created (or updated) through the Scheduler API as the deployment makes them. */
+async function deploySchedules(file: unknown, state: 'ENABLED' | 'DISABLED' = 'ENABLED') {
+  await applySchedules(scheduler, schedulerSchedules(parsePolicyConfig(file)), {
+    group: GROUP,
+    busArn,
+    roleArn,
+    state,
+  });
 }
 
 /** Cloud time, and a move of the clock to `to` (every firing due on the way happens, in order). */
@@ -173,7 +155,7 @@ test('every 12 h, keep 50 days, copy to us-west-2 and keep 1 day: exactly those 
   const file = { snapshotPolicies: [policy] };
   const day0 = await nextAt();
   await deploySchedules(file);
-  pause = () => deploySchedules(file, 'DISABLED', true);
+  pause = () => deploySchedules(file, 'DISABLED');
   const name = (at: Date) => policySnapshotName(policy.name, 'orders-db', at);
   const [f1, f2, f3] = [day0, plus(day0, 12), plus(day0, 24)];
   for (const at of [f1, f2, f3]) {
@@ -199,10 +181,10 @@ test('every 12 h, keep 50 days, copy to us-west-2 and keep 1 day: exactly those 
   expect(await eventually(westPolicy, [name(f2), name(f3)].sort())).toEqual([name(f2), name(f3)].sort());
 
   // The policy is paused 49 days (an operator disables its schedule), then runs again.
-  await deploySchedules(file, 'DISABLED', true);
+  await deploySchedules(file, 'DISABLED');
   const f4 = plus(day0, 50 * 24 + 12);
   await advanceTo(plus(f4, -1));
-  await deploySchedules(file, 'ENABLED', true);
+  await deploySchedules(file, 'ENABLED');
   await advanceTo(f4);
   const events = await settled(policy.name, f4, [e2e.cloud.identity.region, WEST]);
 
@@ -314,7 +296,7 @@ test('a cluster policy: cluster snapshots, their copies, retention in both regio
     copies: [{ region: WEST, kmsKeyId: key.KeyMetadata!.Arn!, retention: { keepLast: 1 } }],
   };
   await deploySchedules({ snapshotPolicies: [policy] });
-  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED', true);
+  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED');
   const first = await nextAt(6);
   const firings = [first, plus(first, 24), plus(first, 48)];
   for (const at of firings) {
@@ -354,7 +336,7 @@ test('failures: a copy refused (no accessible key in us-west-2) is alerted, rete
     ],
   };
   await deploySchedules({ snapshotPolicies: [policy] });
-  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED', true);
+  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED');
   const first = await nextAt(9);
   const firings = [first, plus(first, 24)];
   for (const at of firings) {
@@ -415,7 +397,7 @@ test('an export that fails, then the quota reached: alerted with what to do; ret
     },
   };
   await deploySchedules({ snapshotPolicies: [policy] });
-  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED', true);
+  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED');
   const now = await cloudNow();
   const first = new Date(Math.ceil(now.getTime() / 3600_000) * 3600_000);
   const firings = [0, 1, 2, 3].map((h) => plus(first, h));
