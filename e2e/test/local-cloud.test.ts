@@ -206,7 +206,9 @@ describe('rewind local up --state-dir', () => {
       const { Messages } = await again.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 5 }));
       again.destroy();
       expect(Messages?.map((m) => m.Body)).toEqual(['kept across restarts']);
-      expect(second.output()).toMatch(/State: loaded sqs, dynamodb, events, kms, rds from /);
+      expect(second.output()).toMatch(
+        /State: loaded clock, sqs, dynamodb, events, kms, rds, scheduler from /,
+      );
       const sns = snsClient(await second.ready);
       const topic = 'arn:aws:sns:us-east-1:000000000000:kept-topic';
       const { Subscriptions } = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topic }));
@@ -266,11 +268,13 @@ describe('rewind local up --state-dir', () => {
       expect(cloud.output()).toContain('SIGINT: stopping');
       // the save at stop wrote every service's state, and the claim on the directory is gone
       expect((await readdir(fresh)).sort()).toEqual([
+        'clock.json',
         'dynamodb.json',
         'events.json',
         'kms.json',
         'local-cloud.json',
         'rds.json',
+        'scheduler.json',
         'sqs.json',
       ]);
     } finally {

@@ -13,6 +13,7 @@ import { jsonResponse } from './http';
 import { StateDir } from './persistence/stateDir';
 import { DEFAULT_IDENTITY, DEFAULT_PORT, DEFAULT_PREFIX, type LocalCloudOptions } from './options';
 import { provision, type ProvisionedResources } from './provision/provision';
+import { provisionSchedules } from './provision/schedules';
 import { LOCAL_SENDER, rewindEnvironment } from './rewindEnvironment';
 import { topologyFunctions } from './runtime/functions';
 import { startFunctionRuntime, type FunctionRuntime } from './runtime/functionRuntime';
@@ -150,6 +151,14 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     closers.unshift(() => edge.close());
     if (opts.provision !== false) {
       resources = await provision({ endpoint: edge.endpoint, region: identity.region, prefix: names.prefix });
+      // The deployment's schedules (REWIND_SCHEDULES_FILE), fired by the local Scheduler on the cloud clock.
+      const schedules = await provisionSchedules({
+        endpoint: edge.endpoint,
+        region: identity.region,
+        accountId: identity.accountId,
+        names,
+      });
+      if (schedules.length > 0) log(`Schedules: ${schedules.map((x) => `${x.group}/${x.name}`).join(', ')}`);
     }
     stateDir?.startAutosave(opts.saveIntervalMs ?? DEFAULT_SAVE_INTERVAL_MS);
     if (opts.functions !== false) {

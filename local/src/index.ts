@@ -3,6 +3,9 @@ export { spawnLocalCloud, type SpawnOptions } from './spawn';
 export type { LocalCloudOptions } from './options';
 export { DEFAULT_IDENTITY, DEFAULT_PORT, DEFAULT_PREFIX } from './options';
 export { AdminClient } from './admin/adminClient';
+export type { AdvanceRequest, AdvanceResult } from './clock';
+export type { ClockView } from './clockService';
+export type { Firing } from './scheduler';
 export {
   provision,
   type ProvisionOptions,

@@ -400,6 +400,8 @@ export function authorizationRequests(
 ): AuthorizationRequest[] | undefined {
   if (service === 'sts') return undefined;
   const build = BY_SERVICE[service];
-  if (build) return build(req, src);
+  // Resources are named in the account and region the request acts in (its SigV4 scope).
+  const here = req.caller ? { ...src, region: req.caller.region, accountId: req.caller.accountId } : src;
+  if (build) return build(req, here);
   return [{ action: `${service}:${actionName(req) ?? '*'}`, resource: '*', context: {} }];
 }

@@ -1,5 +1,6 @@
 /** Action name -> handler. A handler returns the `<ActionResult>` content, or undefined for none. */
 // Daily automated backups arm themselves when a database becomes available.
+import { describeAccountAttributes } from './quotas';
 import { cancelExportTask, describeExportTasks, startExportTask } from './exports';
 import './backups';
 import {
@@ -98,6 +99,7 @@ export const ACTIONS: Record<string, Handler> = {
   StartExportTask: startExportTask,
   DescribeExportTasks: describeExportTasks,
   CancelExportTask: cancelExportTask,
+  DescribeAccountAttributes: describeAccountAttributes,
 };
 
 const IDENTIFIER_PARAMS = [

@@ -232,7 +232,13 @@ class Rds implements RdsEmulator, RdsWorld {
 
   resourceFacts(arn: string): RdsResourceFacts | undefined {
     type Facts = { tags: RdsResourceFacts['tags']; copyTagsToSnapshot?: boolean; kmsKeyId?: string };
-    const found = this.state.taggable(arn.replace(/[^:]+$/, (id) => id.toLowerCase())) as
+    // The resource's own account and region, as its ARN names them.
+    const [, , , region, accountId] = arn.split(':');
+    const owner =
+      region && accountId && /^\d{12}$/.test(accountId)
+        ? this.partitions.peek({ accountId, region })?.state
+        : this.state;
+    const found = owner?.taggable(arn.replace(/[^:]+$/, (id) => id.toLowerCase())) as
       (Facts & { source?: { kmsKeyId?: string } }) | undefined;
     if (!found) return undefined;
     return {

@@ -188,25 +188,28 @@ describe('snapshot lifecycle calls', () => {
   const via = { 'kms:ViaService': 'rds.us-east-1.amazonaws.com', 'kms:CallerAccount': '000000000000' };
   const key = 'arn:aws:kms:us-west-2:000000000000:key/dr';
 
-  test('a cross-region copy: the source ARN as given, the new copy, and the grant on the destination key', () => {
+  test('a cross-region copy, called in the destination: the source ARN as given, the new copy there, the grant on its key', () => {
     const source = 'arn:aws:rds:us-east-1:000000000000:snapshot:vault-snap';
     const needed = authorizationRequests(
       'rds',
-      form({
-        Action: 'CopyDBSnapshot',
-        SourceDBSnapshotIdentifier: source,
-        TargetDBSnapshotIdentifier: 'vault-dr',
-        KmsKeyId: key,
-      }),
+      {
+        ...form({
+          Action: 'CopyDBSnapshot',
+          SourceDBSnapshotIdentifier: source,
+          TargetDBSnapshotIdentifier: 'vault-dr',
+          KmsKeyId: key,
+        }),
+        caller: { accountId: '000000000000', region: 'us-west-2' },
+      },
       sources,
     );
     expect(needed?.map((r) => [r.action, r.resource])).toEqual([
       ['rds:CopyDBSnapshot', source],
-      ['rds:CopyDBSnapshot', ARN('snapshot', 'vault-dr')],
+      ['rds:CopyDBSnapshot', 'arn:aws:rds:us-west-2:000000000000:snapshot:vault-dr'],
       ['kms:DescribeKey', key],
       ['kms:CreateGrant', key],
     ]);
-    expect(needed?.[2]?.context).toEqual(via);
+    expect(needed?.[2]?.context).toEqual({ ...via, 'kms:ViaService': 'rds.us-west-2.amazonaws.com' });
   });
 
   test('an export: the snapshot, passing its role to RDS, and the grant on its key', () => {

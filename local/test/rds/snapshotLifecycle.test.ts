@@ -11,6 +11,7 @@ import {
   CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
   DeleteDBSnapshotCommand,
+  DescribeAccountAttributesCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
@@ -21,8 +22,8 @@ import {
 } from '@aws-sdk/client-rds';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { spawnLocalCloud, type LocalCloud } from '../../src';
-import { adminGet, clientsFor, errorOf, eventually, type Clients } from '../regions/places';
+import type { LocalCloud } from '../../src';
+import { adminGet, clientsFor, errorOf, eventually, spawnRdsCloud, type Clients } from '../regions/places';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
@@ -33,11 +34,7 @@ let east: Clients;
 let s3: S3Client;
 
 beforeAll(async () => {
-  cloud = await spawnLocalCloud({
-    provision: false,
-    functions: false,
-    rds: { profile: 'realistic', timeScale: 0.0005, throttle: { enabled: false } },
-  });
+  cloud = await spawnRdsCloud();
   east = clientsFor(cloud.endpoint, 'test', REGION);
   s3 = new S3Client({
     endpoint: cloud.endpoint,
@@ -125,6 +122,12 @@ it('refuses a manual snapshot beyond the quota, counting manual ones only, whate
         ),
       ),
     ).toEqual({ name: 'SnapshotQuotaExceeded', message: 'Cannot create more than 3 manual snapshots' });
+    // What a tool checks before taking one: DescribeAccountAttributes gives the quota and its usage.
+    const { AccountQuotas } = await east.rds.send(new DescribeAccountAttributesCommand({}));
+    expect(AccountQuotas).toEqual([
+      { AccountQuotaName: 'ManualSnapshots', Used: 3, Max: 3 },
+      { AccountQuotaName: 'ManualClusterSnapshots', Used: 0, Max: 100 },
+    ]);
     await eventually(
       () => east.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'quota-1' })),
       (x) => x.DBSnapshots?.[0]?.Status === 'available',

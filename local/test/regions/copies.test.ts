@@ -20,7 +20,7 @@ import {
 import { CreateAliasCommand, CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { spawnLocalCloud, type LocalCloud } from '../../src';
+import type { LocalCloud } from '../../src';
 import {
   adminGet,
   clientsFor,
@@ -30,6 +30,7 @@ import {
   statusesOf,
   ACCOUNT_A,
   type Clients,
+  spawnRdsCloud,
 } from './places';
 
 let cloud: LocalCloud;
@@ -37,11 +38,7 @@ let east: Clients;
 let west: Clients;
 
 beforeAll(async () => {
-  cloud = await spawnLocalCloud({
-    provision: false,
-    functions: false,
-    rds: { profile: 'realistic', timeScale: 0.0005, throttle: { enabled: false } },
-  });
+  cloud = await spawnRdsCloud();
   east = clientsFor(cloud.endpoint, 'test', 'us-east-1');
   west = clientsFor(cloud.endpoint, 'test', 'us-west-2');
 });

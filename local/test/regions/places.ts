@@ -4,11 +4,21 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { spawnLocalCloud, type LocalCloud } from '../../src';
 
 /** Account A is the local cloud's default; B and C are named by their 12-digit access keys. */
 export const ACCOUNT_A = '000000000000';
 export const ACCOUNT_B = '222222222222';
 export const ACCOUNT_C = '333333333333';
+
+/** A local cloud (child process) without provisioning or functions; RDS at time scale 0.0005, unthrottled. */
+export function spawnRdsCloud(): Promise<LocalCloud> {
+  return spawnLocalCloud({
+    provision: false,
+    functions: false,
+    rds: { profile: 'realistic', timeScale: 0.0005, throttle: { enabled: false } },
+  });
+}
 
 /** Real SDK v3 clients for one account (its access key) in one region (the SigV4 scope). */
 export function clientsFor(endpoint: string, accessKeyId: string, region: string) {

@@ -22,6 +22,7 @@ import {
   eventually,
   statusesOf,
   type Clients,
+  spawnRdsCloud,
 } from './places';
 
 let cloud: LocalCloud;
@@ -30,11 +31,7 @@ let aWest: Clients;
 let b: Clients;
 
 beforeAll(async () => {
-  cloud = await spawnLocalCloud({
-    provision: false,
-    functions: false,
-    rds: { profile: 'realistic', timeScale: 0.0005, throttle: { enabled: false } },
-  });
+  cloud = await spawnRdsCloud();
   a = clientsFor(cloud.endpoint, 'test', 'us-east-1');
   aWest = clientsFor(cloud.endpoint, 'test', 'us-west-2');
   b = clientsFor(cloud.endpoint, ACCOUNT_B, 'us-east-1');

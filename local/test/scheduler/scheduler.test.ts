@@ -373,3 +373,43 @@ it('keeps the cloud clock and the schedules across a restart (--state-dir)', asy
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it("provisions the deployment's schedules (REWIND_SCHEDULES_FILE) and fires them as the deployment's role", async () => {
+  const before = process.env.REWIND_SCHEDULES_FILE;
+  process.env.REWIND_SCHEDULES_FILE = join(__dirname, '../../../deploy/schedules.example.json');
+  let deployed: LocalCloud | undefined;
+  try {
+    deployed = await spawnLocalCloud({ functions: false, quiet: true });
+    const client = new SchedulerClient({
+      endpoint: deployed.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const listed = await client.send(new ListSchedulesCommand({ GroupName: 'rewind-local-schedules' }));
+    expect(listed.Schedules?.map((s) => s.Name)).toEqual(['nightly-snapshot', 'refresh-staging']);
+    const staging = await client.send(
+      new GetScheduleCommand({ Name: 'refresh-staging', GroupName: 'rewind-local-schedules' }),
+    );
+    client.destroy();
+    expect(staging).toMatchObject({
+      ScheduleExpression: 'cron(0 3 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Paris',
+      Target: {
+        Arn: BUS_ARN,
+        RoleArn: SCHEDULER_ROLE,
+        DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:rewind-local-schedules-dlq` },
+      },
+    });
+
+    await deployed.admin.advanceClock({ seconds: 7 * 86_400 });
+
+    const fired = (await deployed.admin.get<{ firings: Firing[] }>('scheduler/firings')).firings;
+    expect(fired.filter((f) => f.schedule === 'nightly-snapshot')).toHaveLength(7);
+    expect(fired.filter((f) => f.schedule === 'refresh-staging')).toHaveLength(5);
+    expect(fired.every((f) => f.outcome === 'delivered')).toBe(true);
+  } finally {
+    if (before === undefined) delete process.env.REWIND_SCHEDULES_FILE;
+    else process.env.REWIND_SCHEDULES_FILE = before;
+    await deployed?.stop();
+  }
+});
