@@ -12,7 +12,7 @@ import { createSampleCluster, createSampleInstance } from '@rewind/local';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applySchedules } from '../../cli/src/schedules';
+import { applySchedules } from '../schedules';
 import { rewindIn } from '../../cli/test/helpers';
 import { startE2E, type E2E, type ObservedEvent } from '../harness';
 
@@ -429,7 +429,7 @@ test('an export that fails, then the quota reached: alerted with what to do; ret
   ]);
   expect(String(failed[0]!.detail.reason)).toMatch(/StartExportTask .* refused/);
   expect(String(failed[2]!.detail.reason)).toMatch(
-    /SnapshotQuotaExceeded.*no snapshot of billing-db was taken; policy billing-hourly's retention frees 1 now/,
+    /the manual snapshot quota is reached in us-east-1 \((\d+) of \1 DB snapshots\): no snapshot of billing-db was taken; policy billing-hourly's retention frees 1 now/,
   );
   // The firing after the quota alert found room again; its retention took the second snapshot.
   const left = [name(firings[3]!)];

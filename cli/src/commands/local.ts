@@ -1,11 +1,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DEFAULT_PORT, runAgainst, startLocalCloud, type FunctionStatus } from '@rewind/local';
 import { POLICY_FILE_ENV, policyFileFromEnv, readPolicyFile, schedulerSchedules } from '@rewind/shared';
 import type { Command } from '../command';
 import { CliError, UsageError } from '../errors';
-import { applySchedules } from '../schedules';
 
 const DEFAULT_TIME_SCALE = 0.01;
 
@@ -22,9 +20,9 @@ const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir D
                    rules, archives, pending deliveries, KMS keys, RDS resources and their lifecycle steps
                    (resumed at their due times). Saved every second and at stop; not kept: injected
                    faults, histories and call counts, the invocation log
-  --config FILE    the policy file (default $${POLICY_FILE_ENV}): its schedules (scheduled runs, snapshot
-                   policies) are created through the Scheduler API as the deployment creates them, and the
-                   lifecycle role reaches the regions its policies copy to
+  --config FILE    the policy file (default $${POLICY_FILE_ENV}): provisioning creates its schedules
+                   (scheduled runs, snapshot policies) through the Scheduler API as the deployment does,
+                   and the lifecycle role reaches the regions its policies copy to
   --endpoint URL   start no emulators: provision and run the functions against this endpoint
   --aws            start no emulators: provision and run the functions against the real account
   --prefix NAME    resource name prefix (default rewind-local)
@@ -130,19 +128,6 @@ async function up(args: string[]): Promise<number> {
   });
   const { identity, endpoint, names } = cloud;
   const schedules = schedulerSchedules(policies);
-  if (schedules.length) {
-    const scheduler = new SchedulerClient({
-      endpoint,
-      region: identity.region,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
-    await applySchedules(scheduler, schedules, {
-      group: `${names.prefix}-schedules`,
-      busArn: `arn:aws:events:${identity.region}:${identity.accountId}:event-bus/${names.busName}`,
-      roleArn: `arn:aws:iam::${identity.accountId}:role/${names.prefix}-scheduler`,
-    });
-    scheduler.destroy();
-  }
   console.log(
     [
       `Rewind local cloud on ${endpoint} (account ${identity.accountId}, region ${identity.region})`,

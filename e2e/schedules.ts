@@ -8,9 +8,9 @@ import {
 import { SCHEDULER_SOURCE, type SchedulerSchedule } from '@rewind/shared';
 
 /**
- * Creates (or updates) the policy file's schedules through the EventBridge Scheduler API, as the
- * deployment's CloudFormation does: same names, expressions, inputs, source and role. Used by
- * `rewind local up --config` and the end-to-end tests.
+ * Creates (or updates) a test's policy schedules through the EventBridge Scheduler API, as the
+ * deployment's CloudFormation does (same names, expressions, inputs, source and role); the local cloud's
+ * provisioning creates the policy file's own the same way (`local/src/provision/schedules.ts`).
  */
 export interface ScheduleTarget {
   group: string;
