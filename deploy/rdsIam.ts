@@ -38,9 +38,9 @@ export interface RdsActionScope {
   created?: RdsResourceType[];
   groups?: RdsResourceType[];
   runTagged?: RdsResourceType[];
-  /** Reads in every region (the lifecycle service describes copies in their destination regions). */
+  /** Reads in its region and those it copies to (the lifecycle service describes copies there). */
   anyRegion?: RdsResourceType[];
-  /** Snapshots of snapshot policies (`rewind-*`), in every region: copies are made in the destination. */
+  /** Snapshots of snapshot policies (`rewind-*`), in its region and those it copies to (copies are made there). */
   policy?: RdsResourceType[];
   /** The same, only those carrying `rewind:created-by=rewind` (what Rewind set when it made them). */
   policyTagged?: RdsResourceType[];
@@ -88,8 +88,10 @@ export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
   'rds:CopyDBClusterSnapshot': { policy: ['cluster-snapshot'] },
   'rds:DeleteDBSnapshot': { policyTagged: ['snapshot'] },
   'rds:DeleteDBClusterSnapshot': { policyTagged: ['cluster-snapshot'] },
-  'rds:DescribeDBSnapshotAttributes': { policy: ['snapshot'] },
-  'rds:DescribeDBClusterSnapshotAttributes': { policy: ['cluster-snapshot'] },
+  // Who a snapshot is shared with (read only). Scoped to "*": the local cloud authorises these two calls
+  // on "*" (RDS itself takes the snapshot's ARN; `policy` would be enough there).
+  'rds:DescribeDBSnapshotAttributes': { unscoped: true },
+  'rds:DescribeDBClusterSnapshotAttributes': { unscoped: true },
   'rds:StartExportTask': { policy: ['snapshot', 'cluster-snapshot'] },
   'rds:DescribeExportTasks': { unscoped: true },
   'rds:DescribeAccountAttributes': { unscoped: true },
@@ -144,17 +146,19 @@ export const REWIND_SNAPSHOT_PATTERNS = [
   `${POLICY_SNAPSHOT_PREFIX}*`,
 ];
 
-/** Snapshots of snapshot policies, in any region. */
-const policyArn = (type: RdsResourceType): Cfn =>
-  join(
-    'arn:',
-    ref('AWS::Partition'),
-    ':rds:*:',
-    ref('AWS::AccountId'),
-    `:${type}:${POLICY_SNAPSHOT_PREFIX}*`,
-  );
-const anyRegionArn = (type: RdsResourceType): Cfn =>
-  join('arn:', ref('AWS::Partition'), ':rds:*:', ref('AWS::AccountId'), `:${type}:*`);
+/**
+ * The regions a service reaches beyond its own (the lifecycle service: where its policies copy to, from
+ * the policy file): its own region (`AWS::Region`) first.
+ */
+const inRegions = (regions: readonly string[]): Cfn[] => [ref('AWS::Region'), ...regions];
+const regionalArn = (service: string, region: Cfn, resource: string): Cfn =>
+  join('arn:', ref('AWS::Partition'), `:${service}:`, region, ':', ref('AWS::AccountId'), `:${resource}`);
+
+/** Snapshots of snapshot policies (`rewind-*`), in its region and those it copies to. */
+const policyArns = (type: RdsResourceType, regions: readonly string[]): Cfn[] =>
+  inRegions(regions).map((r) => regionalArn('rds', r, `${type}:${POLICY_SNAPSHOT_PREFIX}*`));
+const regionsArns = (type: RdsResourceType, regions: readonly string[]): Cfn[] =>
+  inRegions(regions).map((r) => regionalArn('rds', r, `${type}:*`));
 
 /** ARNs of resources a call creates: any database, but only snapshots named as Rewind names them. */
 function createdArns(type: RdsResourceType): Cfn[] {
@@ -220,24 +224,24 @@ function kmsStatements(): IamStatement[] {
 /** Copies (encrypted with the destination's key) and exports (with the export's key) use KMS keys via RDS. */
 const COPIES_WITH_KMS_KEYS = ['rds:CopyDBSnapshot', 'rds:CopyDBClusterSnapshot', 'rds:StartExportTask'];
 
-/** As `kmsStatements`, for RDS in any region: a copy uses a key of its destination region. */
-function policyKmsStatements(): IamStatement[] {
-  const viaRds = { 'kms:ViaService': 'rds.*.amazonaws.com' };
-  const keys = join('arn:', ref('AWS::Partition'), ':kms:*:', ref('AWS::AccountId'), ':key/*');
+/** As `kmsStatements`, for RDS in each region it copies to: a copy uses a key of its destination region. */
+function policyKmsStatements(regions: readonly string[]): IamStatement[] {
+  const viaRds = { 'kms:ViaService': inRegions(regions).map((r) => join('rds.', r, '.amazonaws.com')) };
+  const keys = inRegions(regions).map((r) => regionalArn('kms', r, 'key/*'));
   return [
     {
-      Sid: 'KmsDescribeViaRdsAnyRegion',
+      Sid: 'KmsDescribeViaRdsCopies',
       Effect: 'Allow',
       Action: ['kms:DescribeKey'],
       Resource: keys,
-      Condition: { StringLike: viaRds },
+      Condition: { StringEquals: viaRds },
     },
     {
-      Sid: 'KmsGrantViaRdsAnyRegion',
+      Sid: 'KmsGrantViaRdsCopies',
       Effect: 'Allow',
       Action: ['kms:CreateGrant'],
       Resource: keys,
-      Condition: { StringLike: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      Condition: { StringEquals: viaRds, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     },
   ];
 }
@@ -251,6 +255,8 @@ export function rdsStatements(
   actions: readonly string[],
   optIn: { key: string; value: string },
   service?: string,
+  /** Other regions it works in (the lifecycle service: where its policies copy snapshots to). */
+  regions: readonly string[] = [],
 ): IamStatement[] {
   const rds = actions.filter((a) => a.startsWith('rds:'));
   const statements: IamStatement[] = [];
@@ -271,9 +277,9 @@ export function rdsStatements(
     kind === 'created'
       ? createdArns
       : kind === 'anyRegion'
-        ? (t: RdsResourceType) => [anyRegionArn(t)]
+        ? (t: RdsResourceType) => regionsArns(t, regions)
         : kind === 'policy' || kind === 'policyTagged'
-          ? (t: RdsResourceType) => [policyArn(t)]
+          ? (t: RdsResourceType) => policyArns(t, regions)
           : (t: RdsResourceType) => [rdsArn(t)];
   for (const kind of kinds) {
     const groups = new Map<string, { actions: string[]; types: RdsResourceType[] }>();
@@ -310,7 +316,7 @@ export function rdsStatements(
       });
     }
   }
-  if (rds.some((a) => COPIES_WITH_KMS_KEYS.includes(a))) statements.push(...policyKmsStatements());
+  if (rds.some((a) => COPIES_WITH_KMS_KEYS.includes(a))) statements.push(...policyKmsStatements(regions));
   if (rds.includes('rds:AddTagsToResource') && rds.some((a) => CREATES_TAGGED_DATABASES.includes(a))) {
     statements.push(tagOnCreateStatement(optIn));
   }

@@ -1,4 +1,11 @@
-import { ENV, resourceNames, serviceSpec, type ServiceName, type ServiceSpec } from '@rewind/shared';
+import {
+  ENV,
+  readPolicyFile,
+  resourceNames,
+  serviceSpec,
+  type ServiceName,
+  type ServiceSpec,
+} from '@rewind/shared';
 import {
   arn,
   dlqAlarm,
@@ -121,6 +128,12 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, settings: BuildSettings):
   };
 }
 
+/** The regions the policy file's snapshot policies copy to: the lifecycle service's IAM reaches them only. */
+function copyRegions(settings: BuildSettings): string[] {
+  const { snapshotPolicies } = readPolicyFile(settings.schedulesFile);
+  return [...new Set(snapshotPolicies.flatMap((p) => p.copies.map((c) => c.region)))].sort();
+}
+
 /** Statements for the non-RDS actions in a service's topology permissions (SES, SSM, IAM). */
 function otherStatements(actions: readonly string[], service: string): IamStatement[] {
   const statements: IamStatement[] = [];
@@ -156,10 +169,11 @@ function otherStatements(actions: readonly string[], service: string): IamStatem
           Resource: arn('iam', 'role/*', { region: false }),
           Condition: {
             StringEquals: {
-              // The lifecycle service passes only an export's role, to RDS's export service.
+              // The lifecycle service passes only an export's role, to RDS (UNVERIFIED which of the two
+              // names IAM sees for StartExportTask: the role trusts export.rds.amazonaws.com).
               'iam:PassedToService':
                 service === 'lifecycle'
-                  ? ['export.rds.amazonaws.com']
+                  ? ['export.rds.amazonaws.com', 'rds.amazonaws.com']
                   : ['rds.amazonaws.com', 'monitoring.rds.amazonaws.com'],
             },
           },
@@ -326,6 +340,7 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
             spec.permissions,
             { key: settings.optInTagKey, value: param('optInTagValue') },
             spec.name,
+            name === 'lifecycle' ? copyRegions(settings) : [],
           ),
           ...otherStatements(spec.permissions, spec.name),
         ]),

@@ -392,9 +392,9 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
   });
 
   it('tags snapshots only under the names Rewind gives them, and databases only at creation', () => {
-    // Runs' snapshots in the home region; snapshot policies' (`rewind-*`) in any region they copy to.
+    // Runs' snapshots in the home region; snapshot policies' (`rewind-*`) there and where they copy to.
     const rewindSnapshot =
-      /:rds:(us-east-1|\*):123456789012:(snapshot|cluster-snapshot):(\*-rw\?{8}-(snapshot|final)-\*|rewind-\*)$/;
+      /:rds:(us-east-1|us-west-2):123456789012:(snapshot|cluster-snapshot):(\*-rw\?{8}-(snapshot|final)-\*|rewind-\*)$/;
     const tagging = granting('rds:AddTagsToResource');
     expect(new Set(tagging.map((t) => t.stack))).toEqual(
       new Set(['snapshot', 'restore', 'cleanup', 'lifecycle']),
@@ -429,7 +429,7 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
       for (const { statement } of grants) {
         expect(
           resourcesOf(statement).every((r) =>
-            /:rds:\*:123456789012:(snapshot|cluster-snapshot):rewind-\*$/.test(r),
+            /:rds:(us-east-1|us-west-2):123456789012:(snapshot|cluster-snapshot):rewind-\*$/.test(r),
           ),
         ).toBe(true);
         expect(conditionText(statement).StringEquals).toEqual({
@@ -439,17 +439,29 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
     }
     const pass = granting('iam:PassRole').filter((g) => g.stack === 'lifecycle');
     expect(pass.map((g) => conditionText(g.statement).StringEquals)).toEqual([
-      { 'iam:PassedToService': ['export.rds.amazonaws.com'] },
+      { 'iam:PassedToService': ['export.rds.amazonaws.com', 'rds.amazonaws.com'] },
     ]);
-    // Its KMS grants: through RDS only (a copy uses a key of its destination region).
+    // Its KMS grants: through RDS only, in its region and the one the example policy copies to.
     const kms = all().filter(
       ({ stack, statement }) =>
         stack === 'lifecycle' && actionsOf(statement).some((a) => a.startsWith('kms:')),
     );
-    expect(kms.map(({ statement }) => conditionText(statement).StringLike)).toEqual([
-      { 'kms:ViaService': 'rds.*.amazonaws.com' },
-      { 'kms:ViaService': 'rds.*.amazonaws.com' },
-    ]);
+    expect(kms).toHaveLength(2);
+    for (const { statement } of kms) {
+      expect(conditionText(statement).StringEquals).toEqual({
+        'kms:ViaService': ['rds.us-east-1.amazonaws.com', 'rds.us-west-2.amazonaws.com'],
+      });
+      expect(resourcesOf(statement)).toEqual([
+        'arn:aws:kms:us-east-1:123456789012:key/*',
+        'arn:aws:kms:us-west-2:123456789012:key/*',
+      ]);
+    }
+    // Nothing of it names a region the policy file does not copy to.
+    const lifecycleArns = all()
+      .filter(({ stack }) => stack === 'lifecycle')
+      .flatMap(({ statement }) => resourcesOf(statement))
+      .filter((r) => r.startsWith('arn:aws:rds:') || r.startsWith('arn:aws:kms:'));
+    expect(lifecycleArns.filter((r) => !/^arn:aws:(rds|kms):(us-east-1|us-west-2):/.test(r))).toEqual([]);
   });
 
   it('lets restore use customer-managed KMS keys only through RDS (kms:ViaService)', () => {

@@ -5,16 +5,15 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import {
-  CreateScheduleCommand,
-  CreateScheduleGroupCommand,
-  SchedulerClient,
-  UpdateScheduleCommand,
-  type CreateScheduleCommandInput,
-} from '@aws-sdk/client-scheduler';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { parsePolicyConfig, policySnapshotName, SCHEDULER_SOURCE, schedulerSchedules } from '@rewind/shared';
+import { parsePolicyConfig, policySnapshotName, schedulerSchedules } from '@rewind/shared';
 import { createSampleCluster, createSampleInstance } from '@rewind/local';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applySchedules } from '../schedules';
+import { rewindIn } from '../../cli/test/helpers';
 import { startE2E, type E2E, type ObservedEvent } from '../harness';
 
 /**
@@ -31,11 +30,27 @@ let busArn: string;
 let roleArn: string;
 const GROUP = 'rewind-local-schedules';
 
+/** The policy file the deployment (here: the local cloud's roles) is generated with: it copies to us-west-2. */
+const DEPLOYED_CONFIG = {
+  snapshotPolicies: [
+    {
+      name: 'dr-copies',
+      databases: { tag: { key: 'rewind:allow', value: 'true' } },
+      schedule: 'rate(1 day)',
+      enabled: false,
+      retention: { keepLast: 1 },
+      copies: [{ region: WEST, retention: { keepLast: 1 } }],
+    },
+  ],
+};
+const previousConfigFile = process.env.REWIND_CONFIG_FILE;
+
 beforeAll(async () => {
-  // IAM off for this file until the local cloud authorises CopyDB*Snapshot, DeleteDB*Snapshot and
-  // Describe*SnapshotAttributes per resource (it checks them against "*" today, which no scoped grant
-  // matches); the lifecycle role's grants for them are checked by the packaging test.
-  e2e = await startE2E({ iam: false });
+  // The lifecycle role reaches the regions the policy file copies to, and only those.
+  const file = join(mkdtempSync(join(tmpdir(), 'rewind-e2e-')), 'rewind.config.json');
+  writeFileSync(file, JSON.stringify(DEPLOYED_CONFIG));
+  process.env.REWIND_CONFIG_FILE = file;
+  e2e = await startE2E();
   const { accountId, region } = e2e.cloud.identity;
   const common = {
     endpoint: e2e.cloud.endpoint,
@@ -46,7 +61,6 @@ beforeAll(async () => {
   kmsWest = new KMSClient({ ...common, region: WEST });
   busArn = `arn:aws:events:${region}:${accountId}:event-bus/${e2e.cloud.names.busName}`;
   roleArn = `arn:aws:iam::${accountId}:role/${e2e.cloud.names.prefix}-scheduler`;
-  await scheduler.send(new CreateScheduleGroupCommand({ Name: GROUP }));
 }, 120_000);
 /** Each test's schedules stop firing when it ends, whatever its outcome. */
 let pause: (() => Promise<void>) | undefined;
@@ -55,32 +69,22 @@ afterEach(async () => {
   pause = undefined;
 });
 afterAll(async () => {
+  if (previousConfigFile === undefined) delete process.env.REWIND_CONFIG_FILE;
+  else process.env.REWIND_CONFIG_FILE = previousConfigFile;
   west?.destroy();
   kmsWest?.destroy();
   scheduler?.destroy();
   await e2e?.stop();
 });
 
-/** The policy file's schedules, created through the Scheduler API with what the deployment gives them. */
-async function deploySchedules(file: unknown, state: 'ENABLED' | 'DISABLED' = 'ENABLED', update = false) {
-  const schedules = schedulerSchedules(parsePolicyConfig(file));
-  for (const s of schedules) {
-    const input: CreateScheduleCommandInput = {
-      Name: s.name,
-      GroupName: GROUP,
-      ScheduleExpression: s.expression,
-      ScheduleExpressionTimezone: s.timezone,
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      State: state,
-      Target: {
-        Arn: busArn,
-        RoleArn: roleArn,
-        Input: s.input,
-        EventBridgeParameters: { DetailType: s.detailType, Source: SCHEDULER_SOURCE },
-      },
-    };
-    await scheduler.send(update ? new UpdateScheduleCommand(input) : new CreateScheduleCommand(input));
-  }
+/** The policy file's schedules, created (or updated) through the Scheduler API as the deployment makes them. */
+async function deploySchedules(file: unknown, state: 'ENABLED' | 'DISABLED' = 'ENABLED') {
+  await applySchedules(scheduler, schedulerSchedules(parsePolicyConfig(file)), {
+    group: GROUP,
+    busArn,
+    roleArn,
+    state,
+  });
 }
 
 /** Cloud time, and a move of the clock to `to` (every firing due on the way happens, in order). */
@@ -151,7 +155,7 @@ test('every 12 h, keep 50 days, copy to us-west-2 and keep 1 day: exactly those 
   const file = { snapshotPolicies: [policy] };
   const day0 = await nextAt();
   await deploySchedules(file);
-  pause = () => deploySchedules(file, 'DISABLED', true);
+  pause = () => deploySchedules(file, 'DISABLED');
   const name = (at: Date) => policySnapshotName(policy.name, 'orders-db', at);
   const [f1, f2, f3] = [day0, plus(day0, 12), plus(day0, 24)];
   for (const at of [f1, f2, f3]) {
@@ -177,10 +181,10 @@ test('every 12 h, keep 50 days, copy to us-west-2 and keep 1 day: exactly those 
   expect(await eventually(westPolicy, [name(f2), name(f3)].sort())).toEqual([name(f2), name(f3)].sort());
 
   // The policy is paused 49 days (an operator disables its schedule), then runs again.
-  await deploySchedules(file, 'DISABLED', true);
+  await deploySchedules(file, 'DISABLED');
   const f4 = plus(day0, 50 * 24 + 12);
   await advanceTo(plus(f4, -1));
-  await deploySchedules(file, 'ENABLED', true);
+  await deploySchedules(file, 'ENABLED');
   await advanceTo(f4);
   const events = await settled(policy.name, f4, [e2e.cloud.identity.region, WEST]);
 
@@ -213,6 +217,70 @@ test('every 12 h, keep 50 days, copy to us-west-2 and keep 1 day: exactly those 
     expect.objectContaining({ snapshotIdentifier: name(f3), reason: 'younger than 50 days (maxAgeDays)' }),
   ]);
   expect(e2e.observer.events.filter((e) => e['detail-type'] === 'SnapshotFailed')).toEqual([]);
+
+  // The operator's view: rewind snapshots list / prune --dry-run / schedules, on the same local cloud.
+  const config = join(mkdtempSync(join(tmpdir(), 'rewind-e2e-')), 'rewind.config.json');
+  writeFileSync(config, JSON.stringify(file));
+  const listed = await rewindIn(e2e.cloud.endpoint, [
+    'snapshots',
+    'list',
+    'orders-db',
+    '--config',
+    config,
+    '--as-of',
+    f4.toISOString(),
+    '--json',
+  ]);
+  expect(listed.code).toBe(0);
+  const rows = JSON.parse(listed.out).snapshots as {
+    region: string;
+    snapshotIdentifier: string;
+    retention: string;
+  }[];
+  expect(
+    rows
+      .filter((r) => !r.snapshotIdentifier.startsWith('rds:'))
+      .map((r) => [r.region, r.snapshotIdentifier, r.retention]),
+  ).toEqual([
+    [
+      e2e.cloud.identity.region,
+      name(f4),
+      'kept by orders-twice-daily: newest available snapshot: always kept',
+    ],
+    [e2e.cloud.identity.region, name(f3), 'kept by orders-twice-daily: younger than 50 days (maxAgeDays)'],
+    [e2e.cloud.identity.region, 'orders-by-hand', 'not made by Rewind: never deleted by Rewind'],
+    [WEST, name(f4), 'kept by orders-twice-daily: newest available snapshot: always kept'],
+    [WEST, 'orders-by-hand-dr', 'not made by Rewind: never deleted by Rewind'],
+  ]);
+  // A day later, f3 is past 50 days: the dry run says so and deletes nothing.
+  const dry = await rewindIn(e2e.cloud.endpoint, [
+    'snapshots',
+    'prune',
+    'orders-db',
+    '--dry-run',
+    '--config',
+    config,
+    '--as-of',
+    plus(f4, 24).toISOString(),
+    '--json',
+  ]);
+  expect(JSON.parse(dry.out).wouldDelete).toEqual([
+    expect.objectContaining({
+      region: e2e.cloud.identity.region,
+      snapshotIdentifier: name(f3),
+      ageDays: 50.5,
+      reason: 'older than 50 days (maxAgeDays)',
+    }),
+  ]);
+  expect(await instanceSnapshots(e2e.rds, 'orders-db')).toEqual(homeLeft);
+  const schedules = await rewindIn(e2e.cloud.endpoint, ['schedules', '--config', config, '--json']);
+  expect(JSON.parse(schedules.out).schedules).toEqual([
+    expect.objectContaining({
+      name: 'snapshot-orders-twice-daily',
+      deployed: 'ENABLED',
+      nextRuns: [expect.stringMatching(/T(00|12):00:00Z$/), expect.anything(), expect.anything()],
+    }),
+  ]);
 }, 240_000);
 
 test('a cluster policy: cluster snapshots, their copies, retention in both regions', async () => {
@@ -228,7 +296,7 @@ test('a cluster policy: cluster snapshots, their copies, retention in both regio
     copies: [{ region: WEST, kmsKeyId: key.KeyMetadata!.Arn!, retention: { keepLast: 1 } }],
   };
   await deploySchedules({ snapshotPolicies: [policy] });
-  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED', true);
+  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED');
   const first = await nextAt(6);
   const firings = [first, plus(first, 24), plus(first, 48)];
   for (const at of firings) {
@@ -268,7 +336,7 @@ test('failures: a copy refused (no accessible key in us-west-2) is alerted, rete
     ],
   };
   await deploySchedules({ snapshotPolicies: [policy] });
-  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED', true);
+  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED');
   const first = await nextAt(9);
   const firings = [first, plus(first, 24)];
   for (const at of firings) {
@@ -305,3 +373,72 @@ test('failures: a copy refused (no accessible key in us-west-2) is alerted, rete
     /snapshot policy ledger-broken-dr: copy failed for ledger in us-west-2/,
   );
 }, 240_000);
+
+test('an export that fails, then the quota reached: alerted with what to do; retention frees space; the next firing snapshots again', async () => {
+  const { accountId, region } = e2e.cloud.identity;
+  await createSampleInstance(e2e.rds, 'billing-db');
+  const kmsEast = new KMSClient({
+    endpoint: e2e.cloud.endpoint,
+    region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const key = await kmsEast.send(new CreateKeyCommand({ Description: 'billing exports' }));
+  kmsEast.destroy();
+  const policy = {
+    name: 'billing-hourly',
+    databases: { identifiers: ['billing-db'] },
+    schedule: 'cron(0 * * * ? *)',
+    // 1.2 hours: a snapshot goes at the second firing after it.
+    retention: { maxAgeDays: 0.05 },
+    export: {
+      bucket: 'no-such-bucket-for-rewind',
+      iamRoleArn: `arn:aws:iam::${accountId}:role/rewind-export`,
+      kmsKeyId: key.KeyMetadata!.Arn!,
+    },
+  };
+  await deploySchedules({ snapshotPolicies: [policy] });
+  pause = () => deploySchedules({ snapshotPolicies: [policy] }, 'DISABLED');
+  const now = await cloudNow();
+  const first = new Date(Math.ceil(now.getTime() / 3600_000) * 3600_000);
+  const firings = [0, 1, 2, 3].map((h) => plus(first, h));
+  const name = (at: Date) => policySnapshotName(policy.name, 'billing-db', at);
+  const manual = async () =>
+    ((await e2e.rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }))).DBSnapshots ?? [])
+      .length;
+  for (const [i, at] of firings.entries()) {
+    // Before the third firing the account has no room left for a manual snapshot.
+    if (i === 2)
+      await e2e.cloud.admin.post('rds/config', { behaviour: { manualSnapshotQuota: await manual() } });
+    await advanceTo(at);
+    await settled(policy.name, at, [region]);
+    // The quota alert's retention freed the first snapshot: room for the next firing.
+    if (i === 2) {
+      const gone = async () => (await instanceSnapshots(e2e.rds, 'billing-db')).includes(name(firings[0]!));
+      expect(await eventually(gone, false)).toBe(false);
+    }
+  }
+  await e2e.cloud.admin.post('rds/config', { behaviour: { manualSnapshotQuota: 100 } });
+  const failed = e2e.observer.events.filter(
+    (e) => e['detail-type'] === 'SnapshotFailed' && e.detail.policy === policy.name,
+  );
+  expect(failed.map((e) => [e.detail.scheduledTime, e.detail.stage])).toEqual([
+    [firings[0]!.toISOString().replace('.000Z', 'Z'), 'export'],
+    [firings[1]!.toISOString().replace('.000Z', 'Z'), 'export'],
+    [firings[2]!.toISOString().replace('.000Z', 'Z'), 'quota'],
+    [firings[3]!.toISOString().replace('.000Z', 'Z'), 'export'],
+  ]);
+  expect(String(failed[0]!.detail.reason)).toMatch(/StartExportTask .* refused/);
+  expect(String(failed[2]!.detail.reason)).toMatch(
+    /the manual snapshot quota is reached in us-east-1 \((\d+) of \1 DB snapshots\): no snapshot of billing-db was taken; policy billing-hourly's retention frees 1 now/,
+  );
+  // The firing after the quota alert found room again; its retention took the second snapshot.
+  const left = [name(firings[3]!)];
+  const policySnapshots = async () =>
+    (await instanceSnapshots(e2e.rds, 'billing-db')).filter((s) => s.startsWith('rewind-'));
+  expect(await eventually(policySnapshots, left)).toEqual(left);
+}, 240_000);
+
+test('the lifecycle service was refused nothing by IAM (its generated policy covers every call it made)', async () => {
+  const denials = await e2e.cloud.admin.get<unknown[]>('iam/denials');
+  expect(JSON.stringify(denials)).not.toMatch(/rewind-local-lifecycle/);
+});

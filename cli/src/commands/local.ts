@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORT, runAgainst, startLocalCloud, type FunctionStatus } from '@rewind/local';
+import { POLICY_FILE_ENV, policyFileFromEnv, readPolicyFile, schedulerSchedules } from '@rewind/shared';
 import type { Command } from '../command';
-import { UsageError } from '../errors';
+import { CliError, UsageError } from '../errors';
 
 const DEFAULT_TIME_SCALE = 0.01;
 
-const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir DIR] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
+const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir DIR] [--config FILE] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
 
   Starts the Rewind local cloud in the foreground: one AWS-compatible endpoint (SQS, SNS, DynamoDB,
   EventBridge, RDS, SES and a webhook sink), the resources of the topology, and the function runtime.
@@ -19,6 +20,9 @@ const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir D
                    rules, archives, pending deliveries, KMS keys, RDS resources and their lifecycle steps
                    (resumed at their due times). Saved every second and at stop; not kept: injected
                    faults, histories and call counts, the invocation log
+  --config FILE    the policy file (default $${POLICY_FILE_ENV}): provisioning creates its schedules
+                   (scheduled runs, snapshot policies) through the Scheduler API as the deployment does,
+                   and the lifecycle role reaches the regions its policies copy to
   --endpoint URL   start no emulators: provision and run the functions against this endpoint
   --aws            start no emulators: provision and run the functions against the real account
   --prefix NAME    resource name prefix (default rewind-local)
@@ -62,6 +66,7 @@ async function up(args: string[]): Promise<number> {
       endpoint: { type: 'string' },
       aws: { type: 'boolean' },
       prefix: { type: 'string' },
+      config: { type: 'string' },
       verbose: { type: 'boolean' },
       quiet: { type: 'boolean' },
       'no-functions': { type: 'boolean' },
@@ -81,6 +86,15 @@ async function up(args: string[]): Promise<number> {
   const timeScale = values['time-scale'] === undefined ? DEFAULT_TIME_SCALE : Number(values['time-scale']);
   if (!Number.isFinite(timeScale) || timeScale <= 0)
     throw new UsageError(`--time-scale must be a positive number, not "${values['time-scale']}"`, USAGE);
+  // The policy file, checked before anything starts; the roles are generated from it (its copy regions).
+  const configFile = values.config ?? policyFileFromEnv(process.env);
+  let policies;
+  try {
+    policies = readPolicyFile(configFile);
+  } catch (err) {
+    throw new CliError((err as Error).message, 'fix the file; every mistake is listed above');
+  }
+  if (configFile) process.env[POLICY_FILE_ENV] = resolve(configFile);
   const log = (line: string) => console.log(line);
   // Listening before anything is printed: a signal sent as soon as the banner shows stops it cleanly.
   const stopRequested = waitForStop();
@@ -113,11 +127,17 @@ async function up(args: string[]): Promise<number> {
     log,
   });
   const { identity, endpoint, names } = cloud;
+  const schedules = schedulerSchedules(policies);
   console.log(
     [
       `Rewind local cloud on ${endpoint} (account ${identity.accountId}, region ${identity.region})`,
       `  bus ${names.busName}, table ${names.tableName}, inboxes ${names.prefix}-<service>-inbox`,
       ...describeFunctions(await cloud.admin.functions()),
+      ...(schedules.length
+        ? [
+            `  schedules from ${configFile}: ${schedules.map((s) => s.name).join(', ')} (rewind schedules --config ... lists them)`,
+          ]
+        : []),
       '',
       'Point the AWS CLI at it:',
       `  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=${identity.region}`,

@@ -3,14 +3,12 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { nextFiring, parseExpression } from '@rewind/local/src/scheduler/expressions';
 import {
-  isPolicySnapshot,
   POLICY_FILE_ENV,
   policyFileFromEnv,
   policyTime,
   readPolicyFile,
   REWIND_TAGS,
   retentionInRegion,
-  SCHEDULER_SOURCE,
   schedulerSchedules,
   snapshotsInUse,
   SNAPSHOT_KINDS,
@@ -33,6 +31,7 @@ import { formatDuration, Output } from '../output';
  * $REWIND_CONFIG_FILE); the snapshots from RDS in the home region and each region the policies copy to.
  */
 const CONFIG_USAGE = `  --config FILE    the policy file (default: $${POLICY_FILE_ENV})`;
+const AS_OF_USAGE = `  --as-of TIME     ages as of this time (ISO 8601; default now): what retention will do then`;
 
 const SNAPSHOTS_USAGE = `Usage: rewind snapshots list <db> [--cluster] [--config FILE]
        rewind snapshots prune <db> --dry-run [--cluster] [--config FILE]
@@ -44,6 +43,7 @@ const SNAPSHOTS_USAGE = `Usage: rewind snapshots list <db> [--cluster] [--config
            apply retention now (a SnapshotPolicyFired with action prune for each policy of the database)
 
   --cluster        the database is an Aurora cluster (default: a DB instance)
+${AS_OF_USAGE}
 ${CONFIG_USAGE}
 
 ${TARGET_USAGE}`;
@@ -102,7 +102,13 @@ interface RegionView {
   decisions: Map<string, { policy: string; decision: RetentionDecision; deleted: boolean }>;
 }
 
-async function regionsOf(clients: Clients, policies: SnapshotPolicy[], identifier: string, kind: Kind) {
+async function regionsOf(
+  clients: Clients,
+  policies: SnapshotPolicy[],
+  identifier: string,
+  kind: Kind,
+  now: Date,
+) {
   const home = clients.target.region;
   const endpoint = clients.target.endpoint;
   const rdsIn = (region: string) =>
@@ -116,7 +122,6 @@ async function regionsOf(clients: Clients, policies: SnapshotPolicy[], identifie
         });
   const inUse = await snapshotsInUse(clients.store);
   const regions = [home, ...new Set(policies.flatMap((p) => p.copies.map((c) => c.region)))];
-  const now = new Date();
   const views: RegionView[] = [];
   for (const region of regions) {
     const rds = rdsIn(region);
@@ -167,10 +172,17 @@ function verdict(s: SnapshotView, view: RegionView): string {
 
 const GB = (n: number | undefined) => (n === undefined ? '-' : `${n} GiB`);
 
-async function list(clients: Clients, out: Output, identifier: string, kind: Kind, config: PolicyConfig) {
+async function list(
+  clients: Clients,
+  out: Output,
+  identifier: string,
+  kind: Kind,
+  config: PolicyConfig,
+  asOf: Date,
+) {
   const policies = await policiesOf(clients, config, identifier, kind);
-  const views = await regionsOf(clients, policies, identifier, kind);
-  const now = Date.now();
+  const views = await regionsOf(clients, policies, identifier, kind, asOf);
+  const now = asOf.getTime();
   const rows = views.flatMap((v) =>
     v.snapshots
       .sort((a, b) => (policyTime(b)?.getTime() ?? 0) - (policyTime(a)?.getTime() ?? 0))
@@ -219,6 +231,7 @@ async function prune(
   kind: Kind,
   config: PolicyConfig,
   dryRun: boolean,
+  asOf: Date,
 ) {
   const policies = await policiesOf(clients, config, identifier, kind);
   if (!policies.length)
@@ -227,7 +240,7 @@ async function prune(
       'check the identifier, --cluster, and the policy file',
     );
   if (dryRun) {
-    const views = await regionsOf(clients, policies, identifier, kind);
+    const views = await regionsOf(clients, policies, identifier, kind, asOf);
     const doomed = views.flatMap((v) =>
       [...v.decisions.entries()]
         .filter(([, d]) => d.deleted)
@@ -263,7 +276,7 @@ async function prune(
     });
     return 0;
   }
-  const scheduledTime = new Date().toISOString();
+  const scheduledTime = asOf.toISOString();
   const out1 = await clients.events.send(
     new PutEventsCommand({
       Entries: policies.map((policy) => ({
@@ -293,7 +306,12 @@ export const snapshotsCommand: Command = {
   async run(args, io) {
     const { values, positionals } = parseCommand(
       args,
-      { cluster: { type: 'boolean' }, config: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      {
+        cluster: { type: 'boolean' },
+        config: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'as-of': { type: 'string' },
+      },
       SNAPSHOTS_USAGE,
       { min: 2, max: 2 },
     );
@@ -304,11 +322,17 @@ export const snapshotsCommand: Command = {
       throw new UsageError('--dry-run goes with prune', SNAPSHOTS_USAGE);
     const { config } = loadConfig(values.config, io);
     const kind: Kind = values.cluster ? 'cluster' : 'instance';
+    const asOf = values['as-of'] ? new Date(values['as-of']) : new Date();
+    if (Number.isNaN(asOf.getTime()))
+      throw new UsageError(
+        `--as-of must be a time such as 2026-12-01T00:00:00Z, not "${values['as-of']}"`,
+        SNAPSHOTS_USAGE,
+      );
     const out = new Output(io, values.json === true);
     return withClients(values, (clients) =>
       action === 'list'
-        ? list(clients, out, identifier.toLowerCase(), kind, config)
-        : prune(clients, out, identifier.toLowerCase(), kind, config, values['dry-run'] === true),
+        ? list(clients, out, identifier.toLowerCase(), kind, config, asOf)
+        : prune(clients, out, identifier.toLowerCase(), kind, config, values['dry-run'] === true, asOf),
     );
   },
 };

@@ -670,6 +670,13 @@ async function expireIn(
       if (isRdsError(err, 'DBSnapshotNotFound') || isRdsError(err, 'DBClusterSnapshotNotFoundFault'))
         continue;
       if (!isPermanentRdsError(err)) throw err;
+      // A call sent again after its first answer was lost finds the snapshot gone or going; with a tag
+      // condition on the grant, IAM then answers AccessDenied rather than not found.
+      const now = await api.find(rds, d.snapshotIdentifier);
+      if (!now || now.status === 'deleting') {
+        deleted.push(d);
+        continue;
+      }
       kept.push({ ...d, reason: `deletion refused: ${describeError(err)}` });
       await alert(
         l,

@@ -23,6 +23,7 @@ import {
 import { startDynalite } from '@rewind/shared/src/testing/dynalite';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
+import { runFixture } from '@rewind/shared/src/testing/fixtures';
 import type { LifecycleDeps } from '../src/deps';
 import { PolicyJobStore } from '../src/jobs';
 import { CHECK_TYPE, onCheck, onFiring } from '../src/lifecycle';
@@ -323,6 +324,59 @@ test('a firing: a tagged snapshot, a copy with the source ARN and the destinatio
     ],
   ]);
   expect(published('SnapshotFailed')).toEqual([]);
+});
+
+test('a snapshot a restore in progress restores from is kept, however old', async () => {
+  const old = name('2026-01-01T00:00:00Z');
+  const older = name('2025-12-01T00:00:00Z');
+  for (const [id, at] of [
+    [old, '2026-01-01T00:00:00Z'],
+    [older, '2025-12-01T00:00:00Z'],
+  ] as const) {
+    east.snapshots.set(id, { ...east.snap(id, 'orders-db', 'available'), TagList: policyTags(at) });
+  }
+  const restore = runFixture('orders-db', 'db_restore');
+  await bed.store.createRun({ ...restore, names: { ...restore.names, restoreFrom: older } });
+  await fire(config({ copies: [] }), '2026-03-01T12:00:00Z', () => settle(east));
+  expect(east.calls(DeleteDBSnapshotCommand)).toEqual([{ DBSnapshotIdentifier: old }]);
+  const [expired] = published('SnapshotExpired');
+  expect(expired.kept).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        snapshotIdentifier: older,
+        reason: `needed by run ${restore.runId} (running)`,
+      }),
+    ]),
+  );
+  await bed.store.updateRun((await bed.store.getRun(restore.runId))!, { status: 'completed' });
+});
+
+test('a snapshot being copied to another region (by anyone) is kept until its copy is available', async () => {
+  const old = name('2026-01-01T00:00:00Z');
+  east.snapshots.set(old, {
+    ...east.snap(old, 'orders-db', 'available'),
+    TagList: policyTags('2026-01-01T00:00:00Z'),
+  });
+  west.snapshots.set('dr-drill', {
+    ...west.snap('dr-drill', 'orders-db', 'copying'),
+    SourceDBSnapshotIdentifier: arnOf(EAST, old),
+  });
+  // Our own copy finishes; the drill's copy is still in flight.
+  await fire(config(), '2026-03-01T12:00:00Z', () => {
+    settle(east);
+    const ours = west.snapshots.get(name());
+    if (ours) ours.Status = 'available';
+  });
+  expect(east.calls(DeleteDBSnapshotCommand)).toEqual([]);
+  const home = published('SnapshotExpired').find((e) => e.region === EAST);
+  expect(home.kept).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        snapshotIdentifier: old,
+        reason: 'being copied to us-west-2 as dr-drill (copying)',
+      }),
+    ]),
+  );
 });
 
 test('a repeated firing starts nothing twice', async () => {

@@ -56,7 +56,12 @@ export async function snapshotsInUse(store: StateStore): Promise<Map<string, str
     do {
       const page = await store.listRuns(status, { limit: 100, cursor });
       for (const run of page.runs) {
-        const names = [run.names?.snapshot, run.resources?.snapshot, run.request?.snapshotIdentifier];
+        const names = [
+          run.names?.restoreFrom,
+          run.names?.snapshot,
+          run.resources?.snapshot,
+          run.request?.snapshotIdentifier,
+        ];
         for (const name of names) {
           if (typeof name === 'string' && name) inUse.set(name, `needed by run ${run.runId} (${status})`);
         }
