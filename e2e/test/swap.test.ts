@@ -1,12 +1,5 @@
 import { CreateDBClusterSnapshotCommand, CreateDBSnapshotCommand } from '@aws-sdk/client-rds';
-import {
-  derivedIdentifier,
-  findClusterSnapshot,
-  findInstance,
-  findSnapshot,
-  type ClusterConfig,
-  type InstanceConfig,
-} from '@rewind/shared';
+import { derivedIdentifier, findClusterSnapshot, findInstance, findSnapshot } from '@rewind/shared';
 import {
   choreography,
   createProductionCluster,
