@@ -191,9 +191,16 @@ describe('clone', () => {
     expect(await sourceSnapshotOf(['atlas', ...memberNames])).toEqual(before);
     const counts = await calls();
     // one restore and one modification of the new cluster, one creation per member: nothing twice
-    expect(mutations(counts, 'atlas-copy')).toEqual({ RestoreDBClusterFromSnapshot: 1, ModifyDBCluster: 1 });
+    expect(mutations(counts, 'atlas-copy')).toEqual({
+      RestoreDBClusterFromSnapshot: 1,
+      ModifyDBCluster: 1,
+      RemoveTagsFromResource: 1,
+    });
     for (const m of memberNames) {
-      expect(mutations(counts, m.replace('atlas', 'atlas-copy'))).toEqual({ CreateDBInstance: 1 });
+      expect(mutations(counts, m.replace('atlas', 'atlas-copy'))).toEqual({
+        CreateDBInstance: 1,
+        RemoveTagsFromResource: 1,
+      });
     }
     expect(await e2e.store.getLock('cluster', 'atlas-copy')).toBeUndefined();
   });
