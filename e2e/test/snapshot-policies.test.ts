@@ -7,14 +7,14 @@ import {
 } from '@aws-sdk/client-rds';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { parsePolicyConfig, policySnapshotName, schedulerSchedules } from '@rewind/shared';
+import { findInstance, parsePolicyConfig, policySnapshotName, schedulerSchedules } from '@rewind/shared';
 import { createSampleCluster, createSampleInstance } from '@rewind/local';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applySchedules } from '../schedules';
 import { rewindIn } from '../../cli/test/helpers';
-import { startE2E, type E2E, type ObservedEvent } from '../harness';
+import { startE2E, TERMINAL, type E2E, type ObservedEvent } from '../harness';
 
 /**
  * Snapshot policies on the local cloud with two regions: the policy file's schedules created through the
@@ -437,6 +437,113 @@ test('an export that fails, then the quota reached: alerted with what to do; ret
     (await instanceSnapshots(e2e.rds, 'billing-db')).filter((s) => s.startsWith('rewind-'));
   expect(await eventually(policySnapshots, left)).toEqual(left);
 }, 240_000);
+
+/** A one-time Scheduler expression at that cloud time (UTC, to the second). */
+const atExpression = (at: Date) => `at(${at.toISOString().slice(0, 19)})`;
+/** The next whole minute of the cloud clock at least `leadSeconds` ahead. */
+async function nextMinute(leadSeconds = 5): Promise<Date> {
+  const now = (await cloudNow()).getTime() + leadSeconds * 1000;
+  return new Date(Math.ceil(now / 60_000) * 60_000);
+}
+const expiredIn = (events: ObservedEvent[], region: string) =>
+  events.find((e) => e['detail-type'] === 'SnapshotExpired' && e.detail.region === region)!.detail as {
+    deleted: { snapshotIdentifier: string; reason: string }[];
+    kept: { snapshotIdentifier: string; reason: string }[];
+  };
+/** RDS durations for what follows (simulated ms, merged into the realistic profile); 'realistic' resets them. */
+const durations = (profile: Record<string, number> | 'realistic') =>
+  e2e.cloud.admin.post('/_rewind/rds/config', { profile });
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+async function snapshotStatus(rds: RDSClient, name: string): Promise<string | undefined> {
+  const out = await rds
+    .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: name }))
+    .catch((err: Error) => {
+      if (err.name === 'DBSnapshotNotFoundFault' || err.name === 'DBSnapshotNotFound') return undefined;
+      throw err;
+    });
+  return out?.DBSnapshots?.[0]?.Status;
+}
+
+test('in use by a restore in progress: kept with the run named, deleted by the retention after the run ended', async () => {
+  const { region } = e2e.cloud.identity;
+  await createSampleInstance(e2e.rds, 'inventory-db');
+  const a = await nextMinute();
+  const [t1, t2, t3] = [a, plus(a, 1 / 60), plus(a, 3 / 60)];
+  const policy = {
+    name: 'inventory-minutely',
+    databases: { identifiers: ['inventory-db'] },
+    schedule: [t1, t2].map(atExpression),
+    pruneSchedule: atExpression(t3),
+    retention: { keepLast: 1 },
+  };
+  const file = { snapshotPolicies: [policy] };
+  await deploySchedules(file);
+  pause = () => deploySchedules(file, 'DISABLED');
+  const name = (at: Date) => policySnapshotName(policy.name, 'inventory-db', at);
+  await advanceTo(t1);
+  await settled(policy.name, t1, [region]);
+
+  // A swap restore from t1's snapshot (the database keeps serving, so t2 snapshots it), held in `creating`
+  // beside it: RestoreDBInstanceFromDBSnapshot takes 750 simulated minutes, 90 s of cloud time here.
+  await durations({ instanceRestore: 750 * 60_000 });
+  const requestId = `keep-in-use-${process.pid}`;
+  await e2e.publish({
+    identifier: 'inventory-db',
+    task: 'db_restore',
+    strategy: 'swap',
+    snapshotIdentifier: name(t1),
+    requestId,
+  });
+  const started = await e2e.observer.waitFor(
+    (e) => e.detail.requestId === requestId && ['RunStarted', 'RestoreRejected'].includes(e['detail-type']),
+  );
+  expect([started['detail-type'], started.detail.reason]).toEqual(['RunStarted', undefined]);
+  const runId = started.detail.run!.id;
+  const staging = String(started.detail.stagingIdentifier);
+  await until(
+    async () => (await findInstance(e2e.rds, staging))?.DBInstanceStatus,
+    (s) => s === 'creating',
+    `the copy ${staging} being restored`,
+  );
+  await durations('realistic');
+
+  // t2: a newer snapshot; keepLast 1 would delete t1's, which the run restores from.
+  await advanceTo(t2);
+  const during = expiredIn(await settled(policy.name, t2, [region]), region);
+  expect((await e2e.store.getRun(runId))?.status).toBe('running');
+  expect(during.deleted).toEqual([]);
+  expect(during.kept).toEqual([
+    expect.objectContaining({
+      snapshotIdentifier: name(t2),
+      reason: 'newest available snapshot: always kept',
+    }),
+    expect.objectContaining({ snapshotIdentifier: name(t1), reason: `needed by run ${runId} (running)` }),
+  ]);
+  expect(await snapshotStatus(e2e.rds, name(t1))).toBe('available');
+
+  // The clock passes the restore; the run ends; the retention at t3 deletes t1's snapshot.
+  await advanceTo(plus(t2, 40 / 3600));
+  const terminal = await e2e.observer.waitFor(
+    (e) => TERMINAL.includes(e['detail-type']) && e.detail.run?.id === runId,
+    60_000,
+  );
+  expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
+  await advanceTo(t3);
+  const after = expiredIn(await settled(policy.name, t3, [region]), region);
+  expect(after.deleted).toEqual([
+    expect.objectContaining({ snapshotIdentifier: name(t1), reason: 'not among the newest 1 (keepLast)' }),
+  ]);
+  expect(await eventually(() => snapshotStatus(e2e.rds, name(t1)), undefined)).toBeUndefined();
+  expect(await snapshotStatus(e2e.rds, name(t2))).toBe('available');
+}, 120_000);
 
 test('the lifecycle service was refused nothing by IAM (its generated policy covers every call it made)', async () => {
   const denials = await e2e.cloud.admin.get<unknown[]>('iam/denials');
