@@ -545,6 +545,90 @@ test('in use by a restore in progress: kept with the run named, deleted by the r
   expect(await snapshotStatus(e2e.rds, name(t2))).toBe('available');
 }, 120_000);
 
+test('being copied to us-west-2: kept while the copy runs, deleted by the retention after it ended', async () => {
+  const { region } = e2e.cloud.identity;
+  await createSampleInstance(e2e.rds, 'catalog-db');
+  const a = await nextMinute();
+  const [t1, t2, t3] = [a, plus(a, 1 / 60), plus(a, 2 / 60)];
+  const policy = {
+    name: 'catalog-minutely',
+    databases: { identifiers: ['catalog-db'] },
+    schedule: [t1, t2].map(atExpression),
+    pruneSchedule: atExpression(t3),
+    retention: { keepLast: 1 },
+    copies: [{ region: WEST, retention: { keepLast: 1 } }],
+  };
+  const file = { snapshotPolicies: [policy] };
+  await deploySchedules(file);
+  pause = () => deploySchedules(file, 'DISABLED');
+  const name = (at: Date) => policySnapshotName(policy.name, 'catalog-db', at);
+  const created = (at: Date) =>
+    e2e.observer.waitFor(
+      (e) =>
+        e['detail-type'] === 'SnapshotCreated' &&
+        e.detail.policy === policy.name &&
+        e.detail.scheduledTime === at.toISOString().replace('.000Z', 'Z'),
+    );
+
+  // t1's copy transfers for 125 simulated hours (15 min of cloud time here); t2's waits behind it (RDS
+  // copies one snapshot of a database to a region at a time).
+  await durations({ snapshotCopyCrossRegion: 125 * 3600_000 });
+  await advanceTo(t1);
+  await until(
+    () => snapshotStatus(west, name(t1)),
+    (s) => s === 'copying',
+    `the copy of ${name(t1)}`,
+  );
+  await durations('realistic');
+  await advanceTo(t2);
+  await created(t2);
+
+  // t3, retention alone: t1's snapshot, no longer the newest and beyond keepLast 1, is kept for its copy.
+  await advanceTo(t3);
+  const during = await settled(policy.name, t3, [region, WEST]);
+  expect(expiredIn(during, region).deleted).toEqual([]);
+  expect(expiredIn(during, region).kept).toEqual([
+    expect.objectContaining({
+      snapshotIdentifier: name(t2),
+      reason: 'newest available snapshot: always kept',
+    }),
+    expect.objectContaining({
+      snapshotIdentifier: name(t1),
+      reason: `being copied to ${WEST} as ${name(t1)} (copying)`,
+    }),
+  ]);
+  expect(expiredIn(during, WEST).deleted).toEqual([]);
+  expect(await snapshotStatus(e2e.rds, name(t1))).toBe('available');
+
+  // The clock passes both copies: the jobs of t1 and t2 (whichever looks first) delete t1's snapshot at
+  // home and its copy in us-west-2, now that no copy of it runs.
+  await advanceTo(plus(t3, 0.5));
+  const ended = [
+    ...(await settled(policy.name, t1, [region, WEST])),
+    ...(await settled(policy.name, t2, [region, WEST])),
+  ];
+  const deletedIn = (where: string) =>
+    ended
+      .filter((e) => e['detail-type'] === 'SnapshotExpired' && e.detail.region === where)
+      .flatMap((e) => (e.detail as ReturnType<typeof expiredIn>).deleted);
+  for (const where of [region, WEST]) {
+    expect(deletedIn(where)).toEqual([
+      expect.objectContaining({ snapshotIdentifier: name(t1), reason: 'not among the newest 1 (keepLast)' }),
+    ]);
+  }
+  const left = [name(t2)];
+  for (const rds of [e2e.rds, west]) {
+    const policySnapshots = async () =>
+      (await instanceSnapshots(rds, 'catalog-db')).filter((s) => s.startsWith('rewind-'));
+    expect(await eventually(policySnapshots, left)).toEqual(left);
+  }
+  expect(
+    e2e.observer.events.filter(
+      (e) => e['detail-type'] === 'SnapshotFailed' && e.detail.policy === policy.name,
+    ),
+  ).toEqual([]);
+}, 120_000);
+
 test('the lifecycle service was refused nothing by IAM (its generated policy covers every call it made)', async () => {
   const denials = await e2e.cloud.admin.get<unknown[]>('iam/denials');
   expect(JSON.stringify(denials)).not.toMatch(/rewind-local-lifecycle/);
