@@ -1,11 +1,13 @@
 import {
   CopyDBSnapshotCommand,
+  DescribeExportTasksCommand,
   CreateDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { findInstance, parsePolicyConfig, policySnapshotName, schedulerSchedules } from '@rewind/shared';
 import { createSampleCluster, createSampleInstance } from '@rewind/local';
@@ -627,6 +629,120 @@ test('being copied to us-west-2: kept while the copy runs, deleted by the retent
       (e) => e['detail-type'] === 'SnapshotFailed' && e.detail.policy === policy.name,
     ),
   ).toEqual([]);
+}, 120_000);
+
+test('an export that fails after it started (FAILED, RDS-EVENT-0159): alerted; the snapshot and its copy untouched', async () => {
+  const { accountId, region } = e2e.cloud.identity;
+  await createSampleInstance(e2e.rds, 'exports-db');
+  const common = {
+    endpoint: e2e.cloud.endpoint,
+    region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  const s3 = new S3Client({ ...common, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: 'rewind-exports' }));
+  s3.destroy();
+  const kmsEast = new KMSClient(common);
+  const key = await kmsEast.send(new CreateKeyCommand({ Description: 'exports-db exports' }));
+  kmsEast.destroy();
+  // The export's role: trusted by export.rds.amazonaws.com, allowed to write the bucket.
+  const { arn: exportRole } = await e2e.cloud.admin.post<{ arn: string }>('iam/roles', {
+    name: 'rewind-exports-writer',
+    policies: [
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['s3:PutObject*', 's3:GetObject*', 's3:DeleteObject*'],
+            Resource: 'arn:aws:s3:::rewind-exports/*',
+          },
+          {
+            Effect: 'Allow',
+            Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+            Resource: 'arn:aws:s3:::rewind-exports',
+          },
+        ],
+      },
+    ],
+  });
+  expect(exportRole).toBe(`arn:aws:iam::${accountId}:role/rewind-exports-writer`);
+  const at = await nextMinute();
+  const policy = {
+    name: 'exports-daily',
+    databases: { identifiers: ['exports-db'] },
+    schedule: atExpression(at),
+    retention: { keepLast: 1 },
+    copies: [{ region: WEST, retention: { keepLast: 1 } }],
+    export: {
+      bucket: 'rewind-exports',
+      prefix: 'daily',
+      iamRoleArn: exportRole,
+      kmsKeyId: key.KeyMetadata!.Arn!,
+    },
+  };
+  const file = { snapshotPolicies: [policy] };
+  await deploySchedules(file);
+  pause = () => deploySchedules(file, 'DISABLED');
+  const name = policySnapshotName(policy.name, 'exports-db', at);
+  // RDS accepts the task, then the task fails while it runs. (The copy takes 5 simulated minutes, not 45:
+  // the test waits less.)
+  await e2e.cloud.admin.post('/_rewind/rds/faults', {
+    operations: [{ operation: 'export', identifier: `${name}*`, outcome: 'failed' }],
+  });
+  await durations({ snapshotCopyCrossRegion: 5 * 60_000 });
+  try {
+    await advanceTo(at);
+    await settled(policy.name, at, [region, WEST]);
+    const failed = await e2e.observer.waitFor(
+      (e) => e['detail-type'] === 'SnapshotFailed' && e.detail.policy === policy.name,
+    );
+    const events = e2e.observer.events.filter((e) => e.detail.policy === policy.name);
+    expect(failed.detail).toMatchObject({
+      stage: 'export',
+      region,
+      errorCode: 'FAILED',
+      snapshotIdentifier: name,
+      scheduledTime: at.toISOString().replace('.000Z', 'Z'),
+    });
+    expect(String(failed.detail.reason)).toMatch(
+      new RegExp(`^export task ${name} ended FAILED: The export task failed because of an internal error`),
+    );
+    expect(String(failed.detail.action)).toMatch(
+      /check the bucket rewind-exports, the role .*rewind-exports-writer/,
+    );
+    // RDS started the task and said it failed (RDS-EVENT-0159): it is not a refusal of StartExportTask.
+    const rdsEvents =
+      await e2e.cloud.admin.get<{ eventId: string; sourceIdentifier: string }[]>('rds/events');
+    expect(
+      rdsEvents.filter((e) => e.sourceIdentifier === name && /^RDS-EVENT-01(59|61)$/.test(e.eventId)),
+    ).toEqual([expect.objectContaining({ eventId: 'RDS-EVENT-0159' })]);
+    const tasks = await e2e.rds.send(new DescribeExportTasksCommand({ ExportTaskIdentifier: name }));
+    expect(tasks.ExportTasks?.map((t) => [t.Status, t.S3Bucket, t.S3Prefix])).toEqual([
+      ['FAILED', 'rewind-exports', 'daily'],
+    ]);
+    // The rest of the firing went on: the snapshot, its copy, retention in both regions deleting nothing.
+    expect(events.map((e) => e['detail-type']).sort()).toEqual(
+      ['SnapshotCopied', 'SnapshotCreated', 'SnapshotExpired', 'SnapshotExpired', 'SnapshotFailed'].sort(),
+    );
+    expect(expiredIn(events, region).deleted).toEqual([]);
+    expect(expiredIn(events, WEST).deleted).toEqual([]);
+    expect(await snapshotStatus(e2e.rds, name)).toBe('available');
+    expect(await snapshotStatus(west, name)).toBe('available');
+    // The on-call people heard of it.
+    const email = await until(
+      async () =>
+        (await e2e.cloud.admin.sentEmails()).filter((m) => JSON.stringify(m).includes('exports-daily')),
+      (m) => m.length > 0,
+      'the alert email',
+    );
+    expect(JSON.stringify(email[0])).toMatch(
+      /snapshot policy exports-daily: export failed for exports-db in us-east-1/,
+    );
+  } finally {
+    await e2e.cloud.admin.post('/_rewind/rds/faults', {});
+    await durations('realistic');
+  }
 }, 120_000);
 
 test('the lifecycle service was refused nothing by IAM (its generated policy covers every call it made)', async () => {
