@@ -478,7 +478,7 @@ test('in use by a restore in progress: kept with the run named, deleted by the r
   const { region } = e2e.cloud.identity;
   await createSampleInstance(e2e.rds, 'inventory-db');
   const a = await nextMinute();
-  const [t1, t2, t3] = [a, plus(a, 1 / 60), plus(a, 3 / 60)];
+  const [t1, t2, t3] = [a, plus(a, 1 / 60), plus(a, 5 / 60)];
   const policy = {
     name: 'inventory-minutely',
     databases: { identifiers: ['inventory-db'] },
@@ -531,8 +531,9 @@ test('in use by a restore in progress: kept with the run named, deleted by the r
   ]);
   expect(await snapshotStatus(e2e.rds, name(t1))).toBe('available');
 
-  // The clock passes the restore; the run ends; the retention at t3 deletes t1's snapshot.
-  await advanceTo(plus(t2, 40 / 3600));
+  // The clock passes the restore (requested before now: done 90 s after at the latest, well within the
+  // run's 180 s deadline for it); the run ends; the retention at t3 deletes t1's snapshot.
+  await advanceTo(plus(await cloudNow(), 95 / 3600));
   const terminal = await e2e.observer.waitFor(
     (e) => TERMINAL.includes(e['detail-type']) && e.detail.run?.id === runId,
     60_000,
