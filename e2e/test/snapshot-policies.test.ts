@@ -1,20 +1,22 @@
 import {
   CopyDBSnapshotCommand,
+  DescribeExportTasksCommand,
   CreateDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { parsePolicyConfig, policySnapshotName, schedulerSchedules } from '@rewind/shared';
+import { findInstance, parsePolicyConfig, policySnapshotName, schedulerSchedules } from '@rewind/shared';
 import { createSampleCluster, createSampleInstance } from '@rewind/local';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applySchedules } from '../schedules';
 import { rewindIn } from '../../cli/test/helpers';
-import { startE2E, type E2E, type ObservedEvent } from '../harness';
+import { startE2E, TERMINAL, type E2E, type ObservedEvent } from '../harness';
 
 /**
  * Snapshot policies on the local cloud with two regions: the policy file's schedules created through the
@@ -437,6 +439,312 @@ test('an export that fails, then the quota reached: alerted with what to do; ret
     (await instanceSnapshots(e2e.rds, 'billing-db')).filter((s) => s.startsWith('rewind-'));
   expect(await eventually(policySnapshots, left)).toEqual(left);
 }, 240_000);
+
+/** A one-time Scheduler expression at that cloud time (UTC, to the second). */
+const atExpression = (at: Date) => `at(${at.toISOString().slice(0, 19)})`;
+/** The next whole minute of the cloud clock at least `leadSeconds` ahead. */
+async function nextMinute(leadSeconds = 5): Promise<Date> {
+  const now = (await cloudNow()).getTime() + leadSeconds * 1000;
+  return new Date(Math.ceil(now / 60_000) * 60_000);
+}
+const expiredIn = (events: ObservedEvent[], region: string) =>
+  events.find((e) => e['detail-type'] === 'SnapshotExpired' && e.detail.region === region)!.detail as {
+    deleted: { snapshotIdentifier: string; reason: string }[];
+    kept: { snapshotIdentifier: string; reason: string }[];
+  };
+/** RDS durations for what follows (simulated ms, merged into the realistic profile); 'realistic' resets them. */
+const durations = (profile: Record<string, number> | 'realistic') =>
+  e2e.cloud.admin.post('/_rewind/rds/config', { profile });
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+async function snapshotStatus(rds: RDSClient, name: string): Promise<string | undefined> {
+  const out = await rds
+    .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: name }))
+    .catch((err: Error) => {
+      if (err.name === 'DBSnapshotNotFoundFault' || err.name === 'DBSnapshotNotFound') return undefined;
+      throw err;
+    });
+  return out?.DBSnapshots?.[0]?.Status;
+}
+
+test('in use by a restore in progress: kept with the run named, deleted by the retention after the run ended', async () => {
+  const { region } = e2e.cloud.identity;
+  await createSampleInstance(e2e.rds, 'inventory-db');
+  const a = await nextMinute();
+  const [t1, t2, t3] = [a, plus(a, 1 / 60), plus(a, 5 / 60)];
+  const policy = {
+    name: 'inventory-minutely',
+    databases: { identifiers: ['inventory-db'] },
+    schedule: [t1, t2].map(atExpression),
+    pruneSchedule: atExpression(t3),
+    retention: { keepLast: 1 },
+  };
+  const file = { snapshotPolicies: [policy] };
+  await deploySchedules(file);
+  pause = () => deploySchedules(file, 'DISABLED');
+  const name = (at: Date) => policySnapshotName(policy.name, 'inventory-db', at);
+  await advanceTo(t1);
+  await settled(policy.name, t1, [region]);
+
+  // A swap restore from t1's snapshot (the database keeps serving, so t2 snapshots it), held in `creating`
+  // beside it: RestoreDBInstanceFromDBSnapshot takes 750 simulated minutes, 90 s of cloud time here.
+  await durations({ instanceRestore: 750 * 60_000 });
+  const requestId = `keep-in-use-${process.pid}`;
+  await e2e.publish({
+    identifier: 'inventory-db',
+    task: 'db_restore',
+    strategy: 'swap',
+    snapshotIdentifier: name(t1),
+    requestId,
+  });
+  const started = await e2e.observer.waitFor(
+    (e) => e.detail.requestId === requestId && ['RunStarted', 'RestoreRejected'].includes(e['detail-type']),
+  );
+  expect([started['detail-type'], started.detail.reason]).toEqual(['RunStarted', undefined]);
+  const runId = started.detail.run!.id;
+  const staging = String(started.detail.stagingIdentifier);
+  await until(
+    async () => (await findInstance(e2e.rds, staging))?.DBInstanceStatus,
+    (s) => s === 'creating',
+    `the copy ${staging} being restored`,
+  );
+  await durations('realistic');
+
+  // t2: a newer snapshot; keepLast 1 would delete t1's, which the run restores from.
+  await advanceTo(t2);
+  const during = expiredIn(await settled(policy.name, t2, [region]), region);
+  expect((await e2e.store.getRun(runId))?.status).toBe('running');
+  expect(during.deleted).toEqual([]);
+  expect(during.kept).toEqual([
+    expect.objectContaining({
+      snapshotIdentifier: name(t2),
+      reason: 'newest available snapshot: always kept',
+    }),
+    expect.objectContaining({ snapshotIdentifier: name(t1), reason: `needed by run ${runId} (running)` }),
+  ]);
+  expect(await snapshotStatus(e2e.rds, name(t1))).toBe('available');
+
+  // The clock passes the restore (requested before now: done 90 s after at the latest, well within the
+  // run's 180 s deadline for it); the run ends; the retention at t3 deletes t1's snapshot.
+  await advanceTo(plus(await cloudNow(), 95 / 3600));
+  const terminal = await e2e.observer.waitFor(
+    (e) => TERMINAL.includes(e['detail-type']) && e.detail.run?.id === runId,
+    60_000,
+  );
+  expect([terminal['detail-type'], terminal.detail.reason]).toEqual(['RunCompleted', undefined]);
+  await advanceTo(t3);
+  const after = expiredIn(await settled(policy.name, t3, [region]), region);
+  expect(after.deleted).toEqual([
+    expect.objectContaining({ snapshotIdentifier: name(t1), reason: 'not among the newest 1 (keepLast)' }),
+  ]);
+  expect(await eventually(() => snapshotStatus(e2e.rds, name(t1)), undefined)).toBeUndefined();
+  expect(await snapshotStatus(e2e.rds, name(t2))).toBe('available');
+}, 120_000);
+
+test('being copied to us-west-2: kept while the copy runs, deleted by the retention after it ended', async () => {
+  const { region } = e2e.cloud.identity;
+  await createSampleInstance(e2e.rds, 'catalog-db');
+  const a = await nextMinute();
+  const [t1, t2, t3] = [a, plus(a, 1 / 60), plus(a, 2 / 60)];
+  const policy = {
+    name: 'catalog-minutely',
+    databases: { identifiers: ['catalog-db'] },
+    schedule: [t1, t2].map(atExpression),
+    pruneSchedule: atExpression(t3),
+    retention: { keepLast: 1 },
+    copies: [{ region: WEST, retention: { keepLast: 1 } }],
+  };
+  const file = { snapshotPolicies: [policy] };
+  await deploySchedules(file);
+  pause = () => deploySchedules(file, 'DISABLED');
+  const name = (at: Date) => policySnapshotName(policy.name, 'catalog-db', at);
+  const created = (at: Date) =>
+    e2e.observer.waitFor(
+      (e) =>
+        e['detail-type'] === 'SnapshotCreated' &&
+        e.detail.policy === policy.name &&
+        e.detail.scheduledTime === at.toISOString().replace('.000Z', 'Z'),
+    );
+
+  // t1's copy transfers for 125 simulated hours (15 min of cloud time here); t2's waits behind it (RDS
+  // copies one snapshot of a database to a region at a time).
+  await durations({ snapshotCopyCrossRegion: 125 * 3600_000 });
+  await advanceTo(t1);
+  await until(
+    () => snapshotStatus(west, name(t1)),
+    (s) => s === 'copying',
+    `the copy of ${name(t1)}`,
+  );
+  await durations('realistic');
+  await advanceTo(t2);
+  await created(t2);
+
+  // t3, retention alone: t1's snapshot, no longer the newest and beyond keepLast 1, is kept for its copy.
+  await advanceTo(t3);
+  const during = await settled(policy.name, t3, [region, WEST]);
+  expect(expiredIn(during, region).deleted).toEqual([]);
+  expect(expiredIn(during, region).kept).toEqual([
+    expect.objectContaining({
+      snapshotIdentifier: name(t2),
+      reason: 'newest available snapshot: always kept',
+    }),
+    expect.objectContaining({
+      snapshotIdentifier: name(t1),
+      reason: `being copied to ${WEST} as ${name(t1)} (copying)`,
+    }),
+  ]);
+  expect(expiredIn(during, WEST).deleted).toEqual([]);
+  expect(await snapshotStatus(e2e.rds, name(t1))).toBe('available');
+
+  // The clock passes both copies: the jobs of t1 and t2 (whichever looks first) delete t1's snapshot at
+  // home and its copy in us-west-2, now that no copy of it runs.
+  await advanceTo(plus(t3, 0.5));
+  const ended = [
+    ...(await settled(policy.name, t1, [region, WEST])),
+    ...(await settled(policy.name, t2, [region, WEST])),
+  ];
+  const deletedIn = (where: string) =>
+    ended
+      .filter((e) => e['detail-type'] === 'SnapshotExpired' && e.detail.region === where)
+      .flatMap((e) => (e.detail as ReturnType<typeof expiredIn>).deleted);
+  for (const where of [region, WEST]) {
+    expect(deletedIn(where)).toEqual([
+      expect.objectContaining({ snapshotIdentifier: name(t1), reason: 'not among the newest 1 (keepLast)' }),
+    ]);
+  }
+  const left = [name(t2)];
+  for (const rds of [e2e.rds, west]) {
+    const policySnapshots = async () =>
+      (await instanceSnapshots(rds, 'catalog-db')).filter((s) => s.startsWith('rewind-'));
+    expect(await eventually(policySnapshots, left)).toEqual(left);
+  }
+  expect(
+    e2e.observer.events.filter(
+      (e) => e['detail-type'] === 'SnapshotFailed' && e.detail.policy === policy.name,
+    ),
+  ).toEqual([]);
+}, 120_000);
+
+test('an export that fails after it started (FAILED, RDS-EVENT-0159): alerted; the snapshot and its copy untouched', async () => {
+  const { accountId, region } = e2e.cloud.identity;
+  await createSampleInstance(e2e.rds, 'exports-db');
+  const common = {
+    endpoint: e2e.cloud.endpoint,
+    region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  const s3 = new S3Client({ ...common, forcePathStyle: true });
+  await s3.send(new CreateBucketCommand({ Bucket: 'rewind-exports' }));
+  s3.destroy();
+  const kmsEast = new KMSClient(common);
+  const key = await kmsEast.send(new CreateKeyCommand({ Description: 'exports-db exports' }));
+  kmsEast.destroy();
+  // The export's role: trusted by export.rds.amazonaws.com, allowed to write the bucket.
+  const { arn: exportRole } = await e2e.cloud.admin.post<{ arn: string }>('iam/roles', {
+    name: 'rewind-exports-writer',
+    policies: [
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['s3:PutObject*', 's3:GetObject*', 's3:DeleteObject*'],
+            Resource: 'arn:aws:s3:::rewind-exports/*',
+          },
+          {
+            Effect: 'Allow',
+            Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+            Resource: 'arn:aws:s3:::rewind-exports',
+          },
+        ],
+      },
+    ],
+  });
+  expect(exportRole).toBe(`arn:aws:iam::${accountId}:role/rewind-exports-writer`);
+  const at = await nextMinute();
+  const policy = {
+    name: 'exports-daily',
+    databases: { identifiers: ['exports-db'] },
+    schedule: atExpression(at),
+    retention: { keepLast: 1 },
+    copies: [{ region: WEST, retention: { keepLast: 1 } }],
+    export: {
+      bucket: 'rewind-exports',
+      prefix: 'daily',
+      iamRoleArn: exportRole,
+      kmsKeyId: key.KeyMetadata!.Arn!,
+    },
+  };
+  const file = { snapshotPolicies: [policy] };
+  await deploySchedules(file);
+  pause = () => deploySchedules(file, 'DISABLED');
+  const name = policySnapshotName(policy.name, 'exports-db', at);
+  // RDS accepts the task, then the task fails while it runs. (The copy takes 5 simulated minutes, not 45:
+  // the test waits less.)
+  await e2e.cloud.admin.post('/_rewind/rds/faults', {
+    operations: [{ operation: 'export', identifier: `${name}*`, outcome: 'failed' }],
+  });
+  await durations({ snapshotCopyCrossRegion: 5 * 60_000 });
+  try {
+    await advanceTo(at);
+    await settled(policy.name, at, [region, WEST]);
+    const failed = await e2e.observer.waitFor(
+      (e) => e['detail-type'] === 'SnapshotFailed' && e.detail.policy === policy.name,
+    );
+    const events = e2e.observer.events.filter((e) => e.detail.policy === policy.name);
+    expect(failed.detail).toMatchObject({
+      stage: 'export',
+      region,
+      errorCode: 'FAILED',
+      snapshotIdentifier: name,
+      scheduledTime: at.toISOString().replace('.000Z', 'Z'),
+    });
+    expect(String(failed.detail.reason)).toMatch(
+      new RegExp(`^export task ${name} ended FAILED: The export task failed because of an internal error`),
+    );
+    expect(String(failed.detail.action)).toMatch(
+      /check the bucket rewind-exports, the role .*rewind-exports-writer/,
+    );
+    // RDS started the task and said it failed (RDS-EVENT-0159): it is not a refusal of StartExportTask.
+    const rdsEvents =
+      await e2e.cloud.admin.get<{ eventId: string; sourceIdentifier: string }[]>('rds/events');
+    expect(
+      rdsEvents.filter((e) => e.sourceIdentifier === name && /^RDS-EVENT-01(59|61)$/.test(e.eventId)),
+    ).toEqual([expect.objectContaining({ eventId: 'RDS-EVENT-0159' })]);
+    const tasks = await e2e.rds.send(new DescribeExportTasksCommand({ ExportTaskIdentifier: name }));
+    expect(tasks.ExportTasks?.map((t) => [t.Status, t.S3Bucket, t.S3Prefix])).toEqual([
+      ['FAILED', 'rewind-exports', 'daily'],
+    ]);
+    // The rest of the firing went on: the snapshot, its copy, retention in both regions deleting nothing.
+    expect(events.map((e) => e['detail-type']).sort()).toEqual(
+      ['SnapshotCopied', 'SnapshotCreated', 'SnapshotExpired', 'SnapshotExpired', 'SnapshotFailed'].sort(),
+    );
+    expect(expiredIn(events, region).deleted).toEqual([]);
+    expect(expiredIn(events, WEST).deleted).toEqual([]);
+    expect(await snapshotStatus(e2e.rds, name)).toBe('available');
+    expect(await snapshotStatus(west, name)).toBe('available');
+    // The on-call people heard of it.
+    const email = await until(
+      async () =>
+        (await e2e.cloud.admin.sentEmails()).filter((m) => JSON.stringify(m).includes('exports-daily')),
+      (m) => m.length > 0,
+      'the alert email',
+    );
+    expect(JSON.stringify(email[0])).toMatch(
+      /snapshot policy exports-daily: export failed for exports-db in us-east-1/,
+    );
+  } finally {
+    await e2e.cloud.admin.post('/_rewind/rds/faults', {});
+    await durations('realistic');
+  }
+}, 120_000);
 
 test('the lifecycle service was refused nothing by IAM (its generated policy covers every call it made)', async () => {
   const denials = await e2e.cloud.admin.get<unknown[]>('iam/denials');
