@@ -234,9 +234,8 @@ describe('a two-layer plan moves to the DR region and back', () => {
     await e2e.cloud.admin.post('/_rewind/rds/outage', { region: 'us-east-1', reachable: true });
   }, 180_000);
 
-  // Needs the local cloud's IAM request context for CopyDBClusterSnapshot (branch lcemu): without it the
-  // copy is authorised on "*" and refused. To be enabled when both are merged.
-  test.skip('failback after the unplanned failover keeps the snapshot Aurora took of the old primary', async () => {
+  test('failback after the unplanned failover keeps the snapshot Aurora took of the old primary', async () => {
+    const before = { east: await callsNow('us-east-1'), west: await callsNow('us-west-2') };
     // The region comes back: Aurora snapshots the old primary and rebuilds it as a secondary.
     await e2e.cloud.admin.post('/_rewind/rds/outage', { region: 'us-east-1', reachable: true });
     await eventually(
@@ -260,6 +259,17 @@ describe('a two-layer plan moves to the DR region and back', () => {
     );
     expect(copy.DBClusterSnapshots?.[0]).toMatchObject({ SnapshotType: 'manual', Status: 'available' });
     expect(await writerOf('orders')).toBe(clusterArn('us-east-1', 'orders-east'));
+    // One copy in the old primary's region, one switchover in the current primary's; IAM refused nothing.
+    expect(await mutationsSince('us-east-1', before.east)).toEqual({
+      [kept[0]!.toLowerCase()]: { CopyDBClusterSnapshot: 1 },
+    });
+    expect(await mutationsSince('us-west-2', before.west)).toEqual({
+      orders: { SwitchoverGlobalCluster: 1 },
+    });
+    const { denials } = await e2e.cloud.admin.get<{ denials: { role: string; message: string }[] }>(
+      '/_rewind/iam/denials',
+    );
+    expect(denials.filter((d) => /failover/.test(d.role)).map((d) => d.message)).toEqual([]);
   }, 240_000);
 });
 
