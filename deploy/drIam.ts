@@ -1,11 +1,13 @@
 import { join, ref, type Cfn } from './cfn';
-import type { IamStatement } from './rdsIam';
+import { tagOnCreateStatement, type IamStatement } from './rdsIam';
 
 /**
  * IAM of the failover service: a DR plan moves primaries between regions, so its grants name resources
  * in every region of the account (`arn:<partition>:rds:*:<account>:...`); global clusters and global
- * datastores have ARNs without a region. Every grant is scoped by resource type and account; intake
- * refuses a plan whose databases do not carry the opt-in tag.
+ * datastores have ARNs without a region. What changes an existing database (a switchover's or failover's
+ * target cluster, a promoted replica) is limited to databases carrying the opt-in tag; a replica a
+ * failback creates must be created with that tag (and the run's id). The global cluster and datastore
+ * themselves are scoped by type (the plan names them; intake checks their members' tags).
  */
 
 const anyRegion = (service: string, resource: string): Cfn =>
@@ -22,6 +24,7 @@ export const DR_ACTIONS = [
   'rds:DescribeDBInstances',
   'rds:PromoteReadReplica',
   'rds:CreateDBInstanceReadReplica',
+  'rds:AddTagsToResource',
   'rds:DescribeDBClusterSnapshots',
   'rds:CopyDBClusterSnapshot',
   'elasticache:DescribeGlobalReplicationGroups',
@@ -30,11 +33,16 @@ export const DR_ACTIONS = [
   'cloudwatch:GetMetricStatistics',
 ] as const;
 
-export function drStatements(actions: readonly string[]): IamStatement[] {
+export function drStatements(
+  actions: readonly string[],
+  optIn: { key: string; value: string },
+): IamStatement[] {
   const unknown = actions.filter((a) => !(DR_ACTIONS as readonly string[]).includes(a));
   if (unknown.length) {
     throw new Error(`No IAM scope is defined for ${unknown.join(', ')}: add it to deploy/drIam.ts`);
   }
+  const optedIn = { StringEquals: { [`aws:ResourceTag/${optIn.key}`]: optIn.value } };
+  const createdOptedIn = { StringEquals: { [`aws:RequestTag/${optIn.key}`]: optIn.value } };
   const statements: IamStatement[] = [
     {
       Sid: 'DrRead',
@@ -52,28 +60,40 @@ export function drStatements(actions: readonly string[]): IamStatement[] {
         anyRegion('rds', 'cluster-snapshot:*'),
       ],
     },
-    // The global cluster (its ARN has no region) and its member that becomes the primary; a promoted
-    // replica. Scoped by type: intake refuses a plan whose databases do not carry the opt-in tag (a
-    // tag condition here is not evaluated by the local cloud for databases outside its home region yet).
+    // The global cluster (its ARN has no region) and, below, its member that becomes the primary.
     {
-      Sid: 'DrMove',
+      Sid: 'DrGlobalCluster',
       Effect: 'Allow',
       Action: ['rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
-      Resource: [global('rds', 'global-cluster:*'), anyRegion('rds', 'cluster:*')],
+      Resource: global('rds', 'global-cluster:*'),
+    },
+    {
+      Sid: 'DrTargetCluster',
+      Effect: 'Allow',
+      Action: ['rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
+      Resource: anyRegion('rds', 'cluster:*'),
+      Condition: optedIn,
     },
     {
       Sid: 'DrPromoteReplica',
       Effect: 'Allow',
       Action: ['rds:PromoteReadReplica'],
       Resource: anyRegion('rds', 'db:*'),
+      Condition: optedIn,
     },
-    // Failback: a new replica (no tags yet) of the new primary; intake checked the primary's opt-in tag.
+    // Failback: a new replica of the new primary, created with the opt-in tag (it has no tags before the
+    // call, so the request's tag is what IAM can check; the request's tags apply to the source too, whose
+    // own tag intake checked) ...
     {
       Sid: 'DrCreateReplica',
       Effect: 'Allow',
       Action: ['rds:CreateDBInstanceReadReplica'],
       Resource: anyRegion('rds', 'db:*'),
+      Condition: createdOptedIn,
     },
+    // ... and tagged at creation, as restore tags what it creates (rdsIam.ts: the opt-in tag and the run
+    // id, on a database without an opt-in tag yet).
+    tagOnCreateStatement(optIn, [anyRegion('rds', 'db:*')], 'DrTagNewReplica'),
     // The snapshot Aurora takes of an old primary after an unplanned failover, and its manual copy.
     {
       Sid: 'DrKeepSnapshot',

@@ -182,12 +182,16 @@ export interface IamStatement {
  * tag yet (a new one). It can never change an existing opt-in tag (`rewind:allow=false` stays false);
  * what it cannot prevent is written in docs/deploy.md.
  */
-function tagOnCreateStatement(optIn: { key: string; value: string }): IamStatement {
+export function tagOnCreateStatement(
+  optIn: { key: string; value: string },
+  resources: Cfn[] = [rdsArn('cluster'), rdsArn('db')],
+  sid = 'RdsTagOnCreate',
+): IamStatement {
   return {
-    Sid: 'RdsTagOnCreate',
+    Sid: sid,
     Effect: 'Allow',
     Action: ['rds:AddTagsToResource'],
-    Resource: [rdsArn('cluster'), rdsArn('db')],
+    Resource: resources,
     Condition: {
       StringEquals: { [`aws:RequestTag/${optIn.key}`]: optIn.value },
       Null: { [`aws:RequestTag/${REWIND_TAGS.runId}`]: 'false', [`aws:ResourceTag/${optIn.key}`]: 'true' },

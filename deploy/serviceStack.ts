@@ -334,7 +334,7 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
     },
     // A DR plan moves primaries between regions: the failover service's grants name every region.
     ...(spec.name === 'failover'
-      ? drStatements(spec.permissions)
+      ? drStatements(spec.permissions, { key: settings.optInTagKey, value: param('optInTagValue') })
       : [
           ...rdsStatements(
             spec.permissions,

@@ -275,8 +275,8 @@ describe('IAM of the packaged stacks', () => {
   it.each(SERVICE_NAMES)('%s: grants only RDS actions of its topology that its source calls', (name) => {
     const files = reachableFiles(join(ROOT, 'services', name, 'src'), join(ROOT, 'shared', 'src'));
     const called = rdsActionsCalled(files);
-    // Creating a resource with Tags also needs AddTagsToResource (the failover service's replica has none).
-    if ([...called].some((a) => /^rds:(Create|Restore)/.test(a) && a !== 'rds:CreateDBInstanceReadReplica')) {
+    // Creating a resource with Tags also needs AddTagsToResource.
+    if ([...called].some((a) => /^rds:(Create|Restore)/.test(a))) {
       called.add('rds:AddTagsToResource');
     }
     // Deleting with a final snapshot needs CreateDBSnapshot (cleanup keeps one by default), and tagging
@@ -317,6 +317,38 @@ describe('IAM of the packaged stacks', () => {
       if (name === 'failover') expect(DR_ACTIONS).toContain(action);
       else expect(RDS_ACTION_SCOPES[action]).toBeDefined();
     }
+  });
+
+  it('failover: moves only opted-in databases; a replica it creates is tagged with the opt-in tag and the run id', () => {
+    const rds = statements(packaged.templates.failover).filter(({ statement }) =>
+      actionsOf(statement).some((a) => /^rds:(Promote|Switchover|Failover|Create|AddTags)/.test(a)),
+    );
+    const optIn = { StringEquals: { 'aws:ResourceTag/rewind:allow': 'true' } };
+    const created = { StringEquals: { 'aws:RequestTag/rewind:allow': 'true' } };
+    expect(
+      rds.map(({ statement }) => [actionsOf(statement), resourcesOf(statement), statement.Condition]),
+    ).toEqual([
+      [
+        ['rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
+        [expect.stringMatching(/:rds::[^:]+:global-cluster:\*$/)],
+        undefined,
+      ],
+      [
+        ['rds:FailoverGlobalCluster', 'rds:SwitchoverGlobalCluster'],
+        [expect.stringMatching(/:rds:\*:[^:]+:cluster:\*$/)],
+        optIn,
+      ],
+      [['rds:PromoteReadReplica'], [expect.stringMatching(/:rds:\*:[^:]+:db:\*$/)], optIn],
+      [['rds:CreateDBInstanceReadReplica'], [expect.stringMatching(/:rds:\*:[^:]+:db:\*$/)], created],
+      [
+        ['rds:AddTagsToResource'],
+        [expect.stringMatching(/:rds:\*:[^:]+:db:\*$/)],
+        {
+          ...created,
+          Null: { 'aws:RequestTag/rewind:run-id': 'false', 'aws:ResourceTag/rewind:allow': 'true' },
+        },
+      ],
+    ]);
   });
 
   it.each(SERVICE_NAMES)(
@@ -395,7 +427,8 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
     // Runs' snapshots in the home region; snapshot policies' (`rewind-*`) there and where they copy to.
     const rewindSnapshot =
       /:rds:(us-east-1|us-west-2):123456789012:(snapshot|cluster-snapshot):(\*-rw\?{8}-(snapshot|final)-\*|rewind-\*)$/;
-    const tagging = granting('rds:AddTagsToResource');
+    // The failover service's (a failback replica, tagged at creation) is checked above.
+    const tagging = granting('rds:AddTagsToResource').filter((t) => t.stack !== 'failover');
     expect(new Set(tagging.map((t) => t.stack))).toEqual(
       new Set(['snapshot', 'restore', 'cleanup', 'lifecycle']),
     );

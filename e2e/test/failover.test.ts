@@ -10,17 +10,26 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeDBClusterSnapshotsCommand } from '@aws-sdk/client-rds';
+import {
+  AddTagsToResourceCommand,
+  DescribeDBClusterSnapshotsCommand,
+  PromoteReadReplicaCommand,
+  RDSClient,
+  RemoveTagsFromResourceCommand,
+  SwitchoverGlobalClusterCommand,
+} from '@aws-sdk/client-rds';
 import { findInstance } from '@rewind/shared';
 import {
   ACCOUNT,
   clusterArn,
   connectRegions,
+  dbArn,
   disconnectRegions,
   eventually,
   globalDatabase,
   globalDatastore,
   globalOf,
+  OPT_IN,
   primaryGroupOf,
   rdsIn,
   replica,
@@ -29,6 +38,7 @@ import {
   writerOf,
 } from '../drHarness';
 import { rewindIn } from '../../cli/test/helpers';
+import { roleCredentials } from '../../local/src/iam/roles';
 import { expectNotified } from '../failures';
 import { startE2E, type E2E, type ObservedEvent } from '../harness';
 
@@ -234,9 +244,8 @@ describe('a two-layer plan moves to the DR region and back', () => {
     await e2e.cloud.admin.post('/_rewind/rds/outage', { region: 'us-east-1', reachable: true });
   }, 180_000);
 
-  // Needs the local cloud's IAM request context for CopyDBClusterSnapshot (branch lcemu): without it the
-  // copy is authorised on "*" and refused. To be enabled when both are merged.
-  test.skip('failback after the unplanned failover keeps the snapshot Aurora took of the old primary', async () => {
+  test('failback after the unplanned failover keeps the snapshot Aurora took of the old primary', async () => {
+    const before = { east: await callsNow('us-east-1'), west: await callsNow('us-west-2') };
     // The region comes back: Aurora snapshots the old primary and rebuilds it as a secondary.
     await e2e.cloud.admin.post('/_rewind/rds/outage', { region: 'us-east-1', reachable: true });
     await eventually(
@@ -260,6 +269,17 @@ describe('a two-layer plan moves to the DR region and back', () => {
     );
     expect(copy.DBClusterSnapshots?.[0]).toMatchObject({ SnapshotType: 'manual', Status: 'available' });
     expect(await writerOf('orders')).toBe(clusterArn('us-east-1', 'orders-east'));
+    // One copy in the old primary's region, one switchover in the current primary's; IAM refused nothing.
+    expect(await mutationsSince('us-east-1', before.east)).toEqual({
+      [kept[0]!.toLowerCase()]: { CopyDBClusterSnapshot: 1 },
+    });
+    expect(await mutationsSince('us-west-2', before.west)).toEqual({
+      orders: { SwitchoverGlobalCluster: 1 },
+    });
+    const { denials } = await e2e.cloud.admin.get<{ denials: { role: string; message: string }[] }>(
+      '/_rewind/iam/denials',
+    );
+    expect(denials.filter((d) => /failover/.test(d.role)).map((d) => d.message)).toEqual([]);
   }, 240_000);
 });
 
@@ -343,4 +363,65 @@ describe('failures: the right terminal event, alerts with the commands, nothing 
     expect(await mutationsSince('us-east-1', before)).toEqual({ stock: { SwitchoverGlobalCluster: 1 } });
     await expectNotified(e2e, 'stock', runId, /switchover rolled back/);
   }, 180_000);
+
+  test("the failover service's own IAM moves only opted-in databases, in whichever region they are", async () => {
+    const asFailover = (region: string) =>
+      new RDSClient({
+        endpoint: e2e.cloud.endpoint,
+        region,
+        credentials: roleCredentials(`${e2e.cloud.names.prefix}-failover`),
+        maxAttempts: 1,
+      });
+    const refusal = (call: Promise<unknown>) =>
+      call.then(
+        () => 'allowed',
+        (err: Error) => `${err.name}: ${err.message}`,
+      );
+    // Opted out: the secondary of stock in us-west-2, the replica ledger-west (promotion refused earlier).
+    const target = clusterArn('us-west-2', 'stock-west');
+    const ledger = dbArn('us-west-2', 'ledger-west');
+    for (const arn of [target, ledger]) {
+      await rdsIn['us-west-2']!.send(
+        new RemoveTagsFromResourceCommand({ ResourceName: arn, TagKeys: ['rewind:allow'] }),
+      );
+    }
+    const before = { east: await callsNow('us-east-1'), west: await callsNow('us-west-2') };
+    const east = asFailover('us-east-1');
+    const west = asFailover('us-west-2');
+    try {
+      // A switchover is called in the primary's region (us-east-1) and names the target in us-west-2.
+      expect(
+        await refusal(
+          east.send(
+            new SwitchoverGlobalClusterCommand({
+              GlobalClusterIdentifier: 'stock',
+              TargetDbClusterIdentifier: target,
+            }),
+          ),
+        ),
+      ).toMatch(new RegExp(`^AccessDenied: .*rds:SwitchoverGlobalCluster on resource: ${target}`));
+      expect(
+        await refusal(west.send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: 'ledger-west' }))),
+      ).toMatch(new RegExp(`^AccessDenied: .*rds:PromoteReadReplica on resource: ${ledger}`));
+      // Nor can it opt them in by tagging them itself.
+      expect(
+        await refusal(
+          west.send(
+            new AddTagsToResourceCommand({
+              ResourceName: ledger,
+              Tags: [{ Key: 'rewind:allow', Value: 'true' }],
+            }),
+          ),
+        ),
+      ).toMatch(/^AccessDenied: .*rds:AddTagsToResource/);
+      expect(await mutationsSince('us-east-1', before.east)).toEqual({});
+      expect(await mutationsSince('us-west-2', before.west)).toEqual({});
+    } finally {
+      east.destroy();
+      west.destroy();
+      for (const arn of [target, ledger]) {
+        await rdsIn['us-west-2']!.send(new AddTagsToResourceCommand({ ResourceName: arn, Tags: OPT_IN }));
+      }
+    }
+  }, 60_000);
 });

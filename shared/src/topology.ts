@@ -177,6 +177,8 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:DescribeDBInstances',
     'rds:PromoteReadReplica',
     'rds:CreateDBInstanceReadReplica',
+    // A failback replica is created with the opt-in tag (RDS authorises tags at creation as this).
+    'rds:AddTagsToResource',
     'rds:DescribeDBClusterSnapshots',
     'rds:CopyDBClusterSnapshot',
     'elasticache:DescribeGlobalReplicationGroups',

@@ -257,13 +257,21 @@ class Rds implements RdsEmulator, RdsWorld {
 
   resourceFacts(arn: string): RdsResourceFacts | undefined {
     type Facts = { tags: RdsResourceFacts['tags']; copyTagsToSnapshot?: boolean; kmsKeyId?: string };
-    // The resource's own account and region, as its ARN names them.
-    const [, , , region, accountId] = arn.split(':');
+    // The resource's own account and region, as its ARN names them; a global cluster (its ARN has no
+    // region) is kept by one region of its account.
+    const [, , , region, accountId, type, id] = arn.split(':');
+    const global =
+      !region && type === 'global-cluster' && id
+        ? this.all()
+            .filter((s) => s.identity.accountId === accountId)
+            .map((s) => s.globalClusters.get(id.toLowerCase()))
+            .find((g) => g !== undefined)
+        : undefined;
     const owner =
       region && accountId && /^\d{12}$/.test(accountId)
         ? this.partitions.peek({ accountId, region })?.state
         : this.state;
-    const found = owner?.taggable(arn.replace(/[^:]+$/, (id) => id.toLowerCase())) as
+    const found = (global ?? owner?.taggable(arn.replace(/[^:]+$/, (id) => id.toLowerCase()))) as
       (Facts & { source?: { kmsKeyId?: string } }) | undefined;
     if (!found) return undefined;
     return {

@@ -568,3 +568,28 @@ test('an empty global cluster: the first member is the primary (it needs a maste
     ),
   ).toMatchObject({ name: 'InvalidDBClusterStateFault', message: expect.stringContaining('headless') });
 });
+
+test('IAM reads the tags of a global cluster (its ARN has no region) and of a cluster in another region', async () => {
+  const optIn = [{ Key: 'rewind:allow', Value: 'true' }];
+  // Both kept by us-west-2; the emulator's home region is us-east-1.
+  await west.send(
+    new CreateGlobalClusterCommand({
+      GlobalClusterIdentifier: 'Tagged',
+      Engine: 'aurora-postgresql',
+      Tags: optIn,
+    }),
+  );
+  await west.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: 'tagged-west',
+      Engine: 'aurora-postgresql',
+      MasterUsername: 'app',
+      MasterUserPassword: 'secret123',
+      Tags: optIn,
+    }),
+  );
+  expect(h.rds.resourceFacts(`arn:aws:rds::${ACCOUNT}:global-cluster:tagged`)?.tags).toEqual(optIn);
+  expect(h.rds.resourceFacts(arn('us-west-2', 'tagged-west'))?.tags).toEqual(optIn);
+  expect(h.rds.resourceFacts(arn('us-east-1', 'tagged-west'))).toBeUndefined();
+  expect(h.rds.resourceFacts(`arn:aws:rds::111111111111:global-cluster:tagged`)).toBeUndefined();
+});

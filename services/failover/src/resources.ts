@@ -25,6 +25,7 @@ import {
   errorName,
   isRdsError,
   resourceKey,
+  REWIND_TAGS,
   type AddressKind,
   type DrOrigin,
   type DrResource,
@@ -527,12 +528,18 @@ function createReplica(dr: DrContext, r: RdsReplica): PhaseOp {
       const source = dr.run?.dr?.origins[resourceKey(r)]?.arn;
       if (!source) throw new Error(`the run recorded no ARN for ${r.sourceId}`);
       try {
-        // Called in the replica's region with the source's ARN (the SDK presigns for the source region).
+        // Called in the replica's region with the source's ARN (the SDK presigns for the source region);
+        // opted in from its creation, so that Rewind may promote it (and move it in a later plan).
+        const { key, value } = dr.ctx.config.optIn;
         await rds.send(
           new CreateDBInstanceReadReplicaCommand({
             DBInstanceIdentifier: r.replicaId,
             SourceDBInstanceIdentifier: source,
             KmsKeyId: r.kmsKeyId,
+            Tags: [
+              { Key: key, Value: value },
+              { Key: REWIND_TAGS.runId, Value: dr.run!.runId },
+            ],
           }),
         );
       } catch (err) {

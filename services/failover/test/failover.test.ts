@@ -328,6 +328,11 @@ test('failback: keeps the snapshot Aurora took of the old primary, builds the re
       input: {
         DBInstanceIdentifier: 'billing-east-2',
         SourceDBInstanceIdentifier: 'arn:aws:rds:us-west-2:000000000000:db:billing-west',
+        // Opted in from its creation (the generated IAM lets Rewind promote only opted-in replicas).
+        Tags: [
+          { Key: 'rewind:allow', Value: 'true' },
+          { Key: 'rewind:run-id', Value: run!.runId },
+        ],
       },
     },
   ]);
