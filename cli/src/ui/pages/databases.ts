@@ -27,7 +27,7 @@ function actionsOf(row: DatabaseRow): Html {
 export async function databasesPage(ctx: ConsoleContext): Promise<Page> {
   const rows = await listDatabases(ctx.clients);
   const facets = databaseFacets();
-  const loaded = await Promise.all(facets.map((f) => f.load(ctx.clients, rows)));
+  const loaded = await Promise.all(facets.map((f) => f.load(ctx, rows)));
   const tag = optInTag();
   return {
     title: 'Databases',
@@ -89,6 +89,7 @@ export async function databasesPage(ctx: ConsoleContext): Promise<Page> {
               </tbody>
             </table>`
           : html`<p class="panel">No RDS instances or clusters in ${ctx.clients.target.region}.</p>`
-      }`,
+      }
+      ${facets.map((f, i) => f.summary?.(loaded[i]))}`,
   };
 }
