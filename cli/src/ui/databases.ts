@@ -23,7 +23,7 @@ export interface DatabaseRow {
 }
 
 /**
- * A column of the databases page contributed by another capability: snapshots with the policy that keeps
+ * What another capability shows of each database on the databases page (under its row): snapshots with the policy that keeps
  * each, a DR plan's readiness. `load` runs once per page for all rows (one batch of calls, not one per
  * database); `cell` renders a row's value, `summary` what belongs to no row (under the table). Register with `registerDatabaseFacet` where the capability
  * starts (its module's top level, imported by the console's server).

@@ -367,7 +367,7 @@ describeInBrowser('the console in a browser', () => {
     }
 
     await page.goto(`${web.origin}/databases`);
-    const row = page.locator('tr[data-database="kept-db"]');
+    const row = page.locator('tr[data-facets-of="kept-db"]');
     expect(await row.locator(`li[data-snapshot="${today!.name}"]`).innerText()).toMatch(
       /kept by kept-daily[\s\S]*available[\s\S]*newest available snapshot: always kept/,
     );
@@ -382,7 +382,7 @@ describeInBrowser('the console in a browser', () => {
     expect(listed.snapshots.find((s) => s.snapshotIdentifier === old!.name)?.retention).toMatch(
       /^expires \(kept-daily\)/,
     );
-    expect(await page.locator('tr[data-database="orders-db"]').innerText()).toContain('no snapshot policy');
+    expect(await page.locator('tr[data-facets-of="orders-db"]').innerText()).toContain('no snapshot policy');
 
     // kept-db stands alone (a promoted replica): already moved; the plan's other replica does not exist.
     expect(await row.locator('li[data-plan="to-west"]').innerText()).toMatch(
