@@ -13,7 +13,7 @@ import { html, type Html } from './html';
 import { badge } from './layout';
 
 /**
- * The databases page's columns from the policy file (`rewind ui --config`, else REWIND_CONFIG_FILE): each
+ * What the databases page shows under each database from the policy file (`rewind ui --config`, else REWIND_CONFIG_FILE): each
  * database's snapshots with the policy that keeps each (what `rewind snapshots list` shows), and the DR
  * plans that move it with their readiness (what `rewind dr check` shows). Both read the file at every
  * refresh, so an edited file shows without a restart; a file with a mistake shows the mistake.
@@ -60,9 +60,10 @@ interface SnapshotsOfDatabase {
   error?: string;
 }
 
-type LoadedSnapshots = { error: string } | { file?: string; byDatabase: Map<string, SnapshotsOfDatabase> };
+type LoadedSnapshots =
+  { error: string } | { file?: string; home: string; byDatabase: Map<string, SnapshotsOfDatabase> };
 
-/** How many snapshots of a policy a cell lists; the rest are counted (rewind snapshots list shows all). */
+/** How many policy snapshots a database shows; the rest are counted (rewind snapshots list shows all). */
 const SHOWN = 3;
 
 function snapshotsCell(row: DatabaseRow, loaded: LoadedSnapshots): Html {
@@ -72,7 +73,6 @@ function snapshotsCell(row: DatabaseRow, loaded: LoadedSnapshots): Html {
   if (mine.error) return html`<span class="problem">${mine.error}</span>`;
   const decided = mine.rows.filter((r) => r.policy);
   const others = mine.rows.length - decided.length;
-  const home = mine.rows[0]?.region;
   return html`<div class="facet-snapshots">
     <div class="muted">
       ${
@@ -90,7 +90,7 @@ function snapshotsCell(row: DatabaseRow, loaded: LoadedSnapshots): Html {
               (r) =>
                 html`<li data-snapshot="${r.s.snapshotIdentifier}">
                   <span class="mono">${r.s.snapshotIdentifier}</span
-                  >${r.region === home ? '' : html` <span class="muted">(${r.region})</span>`}
+                  >${r.region === loaded.home ? '' : html` <span class="muted">(${r.region})</span>`}
                   ${r.expires ? badge('warning', `expires (${r.policy})`) : badge('ok', `kept by ${r.policy}`)}
                   <span class="muted"
                     >${r.s.status}, ${formatDuration(r.age)} old; ${r.verdict.replace(/^[^:]*: /, '')}</span
@@ -129,7 +129,7 @@ registerDatabaseFacet<LoadedSnapshots>({
         byDatabase.set(keyOf(row), { policies: mine.map((p) => p.name), rows: [], error: problemOf(err) });
       }
     });
-    return { file: policies.file, byDatabase };
+    return { file: policies.file, home: ctx.clients.target.region, byDatabase };
   },
   cell: snapshotsCell,
 });
