@@ -396,5 +396,15 @@ describeInBrowser('the console in a browser', () => {
     expect(checked.out).toContain('kept-db-west -> us-west-2');
     expect(checked.out).toContain('instance kept-db-west not found in us-west-2');
     await shot('databases-policies');
+
+    // The file is read at every refresh: a mistake made while the console runs is shown, then its fix.
+    writeFileSync(policyFile, JSON.stringify({ ...POLICIES, snapshotPolicies: [{ name: 'Kept' }] }));
+    await page.goto(`${web.origin}/databases`);
+    expect(await page.locator('tr[data-facets-of="kept-db"]').innerText()).toMatch(
+      /policy file: [\s\S]*snapshotPolicies/,
+    );
+    writeFileSync(policyFile, JSON.stringify(POLICIES));
+    await page.goto(`${web.origin}/databases`);
+    await row.locator(`li[data-snapshot="${today!.name}"]`).waitFor();
   });
 });
