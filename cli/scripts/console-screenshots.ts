@@ -3,12 +3,13 @@
  * cloud in this process (a completed restore, a failed one rolled back, a run under way, a dead letter),
  * taken by headless chromium. Run it again after changing a page.
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createSampleCluster, createSampleInstance, startLocalCloud } from '@rewind/local';
-import type { RunRecord } from '@rewind/shared';
+import { policySnapshotName, policySnapshotTags, SNAPSHOT_KINDS, type RunRecord } from '@rewind/shared';
 import { createClients, type Clients } from '../src/context';
 import { queueUrl } from '../src/queues';
 import { awaitRun, publishRequest } from '../src/requests';
@@ -32,6 +33,64 @@ async function until(clients: Clients, runId: string, done: (r: RunRecord) => bo
 }
 const ended = (r: RunRecord) => r.status !== 'running' && r.status !== 'rolling-back';
 
+/** The policy file the databases page reads: a snapshot policy of orders-db, a DR plan of ledger not yet set up. */
+const POLICY_FILE = {
+  snapshotPolicies: [
+    {
+      name: 'orders-daily',
+      kind: 'instance',
+      databases: { identifiers: ['orders-db'] },
+      schedule: 'cron(0 2 * * ? *)',
+      retention: { maxAgeDays: 30 },
+    },
+  ],
+  drPlans: {
+    failover: 'to-west',
+    plans: {
+      'to-west': {
+        layers: [
+          {
+            resources: [
+              {
+                type: 'aurora-global',
+                globalClusterId: 'ledger-global',
+                targetClusterId: 'ledger',
+                targetRegion: 'us-east-1',
+              },
+            ],
+          },
+        ],
+      },
+    },
+  },
+};
+
+/** Policy snapshots of orders-db as the lifecycle service names and tags them, `daysAgo` each. */
+async function policySnapshots(clients: Clients, daysAgo: number[]): Promise<void> {
+  const names: string[] = [];
+  for (const days of daysAgo) {
+    const when = new Date(Date.now() - days * 86_400_000);
+    const name = policySnapshotName('orders-daily', 'orders-db', when);
+    names.push(name);
+    await SNAPSHOT_KINDS.instance.create(
+      clients.rds,
+      'orders-db',
+      name,
+      policySnapshotTags('orders-daily', 'orders-db', when.toISOString()),
+    );
+  }
+  for (let i = 0; i < 1200; i++) {
+    const listed = await SNAPSHOT_KINDS.instance.list(clients.rds, 'orders-db');
+    if (
+      listed.filter((s) => names.includes(s.snapshotIdentifier) && s.status === 'available').length ===
+      names.length
+    )
+      return;
+    await sleep(100);
+  }
+  throw new Error('the policy snapshots of orders-db did not become available in 2 minutes');
+}
+
 async function main() {
   if (!chromiumAvailable())
     throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set REWIND_CHROMIUM)`);
@@ -52,7 +111,9 @@ async function main() {
     names: cloud.names,
     description: `the local cloud at ${cloud.endpoint}`,
   });
-  const web = await startConsole(clients, { liveMs: 500 });
+  const policyFile = join(mkdtempSync(join(tmpdir(), 'rewind-screenshots-')), 'rewind.config.json');
+  writeFileSync(policyFile, JSON.stringify(POLICY_FILE));
+  const web = await startConsole(clients, { liveMs: 500, policyFile });
   const browser = await launchBrowser();
   try {
     const page = await browser.context.newPage();
@@ -65,6 +126,7 @@ async function main() {
     for (const id of ['orders-db', 'billing-db', 'reports-db']) await createSampleInstance(clients.rds, id);
     await createSampleCluster(clients.rds, 'ledger');
     await createSampleInstance(clients.rds, 'scratch-db', { Tags: [] });
+    await policySnapshots(clients, [40, 1, 0]);
 
     await cloud.admin.post('/_rewind/rds/faults', {
       operations: [{ operation: 'restore', identifier: 'billing-db', outcome: 'failed', times: 1 }],

@@ -1,21 +1,18 @@
 import { readFileSync } from 'node:fs';
 import {
   choosePlan,
-  createLogger,
   drPlansOf,
   DrPlanError,
-  loadConfig,
   parseEvent,
   type DrLayer,
   type DrPlansSection,
   type EventDetail,
   type LogEntry,
   type RunRecord,
-  type ServiceContext,
 } from '@rewind/shared';
-import { checkReadiness } from '../../../services/failover/src/readiness';
 import type { Command } from '../command';
 import { withClients, type Clients } from '../context';
+import { planReadiness } from '../drReadiness';
 import { CliError, UsageError } from '../errors';
 import type { Io } from '../io';
 import { parseCommand, TARGET_USAGE } from '../options';
@@ -87,33 +84,6 @@ function planFrom(section: DrPlansSection, direction: 'failover' | 'failback', n
   }
 }
 
-/** What the readiness check needs of a service context, on the CLI's target. */
-function checkContext(clients: Clients): ServiceContext {
-  // The failover service's per-region clients read the endpoint and credentials from the environment:
-  // the same the CLI's own clients use.
-  const { endpoint, local, profile } = clients.target;
-  if (endpoint) process.env.AWS_ENDPOINT_URL = endpoint;
-  if (profile) process.env.AWS_PROFILE = profile;
-  if (endpoint && (local || (!profile && !process.env.AWS_ACCESS_KEY_ID))) {
-    process.env.AWS_ACCESS_KEY_ID ??= 'test';
-    process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
-  }
-  const config = loadConfig({
-    REWIND_BUS_NAME: clients.target.names.busName,
-    REWIND_TABLE_NAME: clients.target.names.tableName,
-  });
-  return {
-    service: 'failover',
-    config: { ...config, home: { account: '000000000000', region: clients.target.region } },
-    store: clients.store,
-    publisher: undefined as unknown as ServiceContext['publisher'],
-    rds: clients.rds,
-    sqs: clients.sqs,
-    log: createLogger('failover', 'silent'),
-    now: () => new Date(),
-  };
-}
-
 async function check(args: string[], io: Io): Promise<number> {
   const { values } = parseCommand(
     args,
@@ -135,7 +105,7 @@ async function check(args: string[], io: Io): Promise<number> {
   const { name, plan } = planFrom(section, direction, values.plan);
   const out = new Output(io, values.json === true);
   return withClients(values, async (clients) => {
-    const readiness = await checkReadiness(checkContext(clients), plan.layers, direction, mode);
+    const readiness = await planReadiness(clients, plan.layers, direction, mode);
     out.line(`Plan ${name} (${mode} ${direction}) on ${clients.target.description}:`);
     for (const r of readiness.resources) {
       const state = r.inspection.atTarget

@@ -1,29 +1,19 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { RDSClient } from '@aws-sdk/client-rds';
 import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { nextFiring, parseExpression } from '@rewind/local/src/scheduler/expressions';
 import {
   POLICY_FILE_ENV,
-  policyFileFromEnv,
   policyTime,
-  readPolicyFile,
-  REWIND_TAGS,
-  retentionInRegion,
   schedulerSchedules,
-  snapshotsInUse,
-  SNAPSHOT_KINDS,
   type Kind,
   type PolicyConfig,
-  type RetentionDecision,
-  type SnapshotPolicy,
-  type SnapshotView,
 } from '@rewind/shared';
 import type { Command } from '../command';
 import { withClients, type Clients } from '../context';
 import { CliError, UsageError } from '../errors';
-import type { Io } from '../io';
 import { parseCommand, TARGET_USAGE } from '../options';
 import { formatDuration, Output } from '../output';
+import { loadPolicyConfig, policiesOf, regionsOf, snapshotRows } from '../policySnapshots';
 
 /**
  * `rewind snapshots list|prune <db>` and `rewind schedules`: what snapshot policies keep, what they would
@@ -58,118 +48,6 @@ ${CONFIG_USAGE}
 
 ${TARGET_USAGE}`;
 
-function loadConfig(file: string | undefined, io: Io): { config: PolicyConfig; file: string } {
-  const path = file ?? policyFileFromEnv(io.env);
-  if (!path) {
-    throw new CliError(
-      'no policy file given',
-      `pass --config rewind.config.json or set ${POLICY_FILE_ENV} (example: rewind.config.example.json)`,
-    );
-  }
-  try {
-    return { config: readPolicyFile(path), file: path };
-  } catch (err) {
-    throw new CliError((err as Error).message, 'fix the file; every mistake is listed above');
-  }
-}
-
-/** The policies of a database: by identifier, or by a tag the database carries. */
-async function policiesOf(clients: Clients, config: PolicyConfig, identifier: string, kind: Kind) {
-  const mine = config.snapshotPolicies.filter((p) => p.kind === kind);
-  const byTag = mine.filter((p) => p.databases.tag);
-  let tags: Record<string, string> = {};
-  if (byTag.length) {
-    const { DescribeDBInstancesCommand, DescribeDBClustersCommand } = await import('@aws-sdk/client-rds');
-    const list =
-      kind === 'cluster'
-        ? (await clients.rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier })))
-            .DBClusters?.[0]?.TagList
-        : (await clients.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier })))
-            .DBInstances?.[0]?.TagList;
-    tags = Object.fromEntries((list ?? []).map((t) => [t.Key, t.Value]));
-  }
-  return mine.filter((p) =>
-    p.databases.identifiers
-      ? p.databases.identifiers.includes(identifier)
-      : tags[p.databases.tag!.key] === p.databases.tag!.value,
-  );
-}
-
-interface RegionView {
-  region: string;
-  snapshots: SnapshotView[];
-  /** Per policy: what its retention keeps and deletes in this region, as of now. */
-  decisions: Map<string, { policy: string; decision: RetentionDecision; deleted: boolean }>;
-}
-
-async function regionsOf(
-  clients: Clients,
-  policies: SnapshotPolicy[],
-  identifier: string,
-  kind: Kind,
-  now: Date,
-) {
-  const home = clients.target.region;
-  const endpoint = clients.target.endpoint;
-  const rdsIn = (region: string) =>
-    region === home
-      ? clients.rds
-      : new RDSClient({
-          ...(endpoint ? { endpoint } : {}),
-          region,
-          maxAttempts: 8,
-          credentials: clients.rds.config.credentials,
-        });
-  const inUse = await snapshotsInUse(clients.store);
-  const regions = [home, ...new Set(policies.flatMap((p) => p.copies.map((c) => c.region)))];
-  const views: RegionView[] = [];
-  for (const region of regions) {
-    const rds = rdsIn(region);
-    const view: RegionView = {
-      region,
-      snapshots: await SNAPSHOT_KINDS[kind].list(rds, identifier),
-      decisions: new Map(),
-    };
-    for (const p of policies) {
-      const retention = region === home ? p.retention : p.copies.find((c) => c.region === region)?.retention;
-      if (!retention) continue;
-      const { plan } = await retentionInRegion({
-        rds,
-        region,
-        kind,
-        policy: p.name,
-        identifier,
-        retention,
-        asOf: now,
-        inUse: region === home ? inUse : undefined,
-        checkExports: region === home && p.export !== undefined,
-        copyTargets: region === home ? p.copies.map((c) => ({ region: c.region, rds: rdsIn(c.region) })) : [],
-      });
-      for (const d of plan.keep)
-        view.decisions.set(d.snapshotIdentifier, { policy: p.name, decision: d, deleted: false });
-      for (const d of plan.delete)
-        view.decisions.set(d.snapshotIdentifier, { policy: p.name, decision: d, deleted: true });
-    }
-    views.push(view);
-    if (rds !== clients.rds) rds.destroy();
-  }
-  return views;
-}
-
-function verdict(s: SnapshotView, view: RegionView): string {
-  const d = view.decisions.get(s.snapshotIdentifier);
-  if (d)
-    return d.deleted
-      ? `expires (${d.policy}): ${d.decision.reason}`
-      : `kept by ${d.policy}: ${d.decision.reason}`;
-  if (s.type !== 'manual') return `${s.type}: RDS manages it; Rewind never deletes it`;
-  if (s.tags[REWIND_TAGS.createdBy] === 'rewind')
-    return s.tags['rewind:policy']
-      ? `policy ${s.tags['rewind:policy']} (not in this file): never deleted from here`
-      : "a run's snapshot: retention never deletes it";
-  return 'not made by Rewind: never deleted by Rewind';
-}
-
 const GB = (n: number | undefined) => (n === undefined ? '-' : `${n} GiB`);
 
 async function list(
@@ -182,17 +60,7 @@ async function list(
 ) {
   const policies = await policiesOf(clients, config, identifier, kind);
   const views = await regionsOf(clients, policies, identifier, kind, asOf);
-  const now = asOf.getTime();
-  const rows = views.flatMap((v) =>
-    v.snapshots
-      .sort((a, b) => (policyTime(b)?.getTime() ?? 0) - (policyTime(a)?.getTime() ?? 0))
-      .map((s) => ({
-        region: v.region,
-        s,
-        age: now - (policyTime(s)?.getTime() ?? now),
-        verdict: verdict(s, v),
-      })),
-  );
+  const rows = snapshotRows(views, asOf);
   out.line(
     `${identifier} (${kind}): policies ${policies.map((p) => p.name).join(', ') || '(none in this file)'}; regions ${views.map((v) => v.region).join(', ')}`,
   );
@@ -217,7 +85,7 @@ async function list(
       createdAt: policyTime(r.s)?.toISOString(),
       ageSeconds: Math.round(r.age / 1000),
       sizeGb: r.s.sizeGb,
-      policy: views.find((v) => v.region === r.region)?.decisions.get(r.s.snapshotIdentifier)?.policy ?? null,
+      policy: r.policy,
       retention: r.verdict,
     })),
   });
@@ -320,7 +188,7 @@ export const snapshotsCommand: Command = {
       throw new UsageError(`unknown action "${action}": list or prune`, SNAPSHOTS_USAGE);
     if (action === 'list' && values['dry-run'])
       throw new UsageError('--dry-run goes with prune', SNAPSHOTS_USAGE);
-    const { config } = loadConfig(values.config, io);
+    const { config } = loadPolicyConfig(values.config, io.env);
     const kind: Kind = values.cluster ? 'cluster' : 'instance';
     const asOf = values['as-of'] ? new Date(values['as-of']) : new Date();
     if (Number.isNaN(asOf.getTime()))
@@ -351,7 +219,7 @@ export const schedulesCommand: Command = {
     const count = values.count === undefined ? 3 : Number(values.count);
     if (!Number.isInteger(count) || count < 1 || count > 50)
       throw new UsageError(`--count must be 1-50, not "${values.count}"`, SCHEDULES_USAGE);
-    const { config, file } = loadConfig(values.config, io);
+    const { config, file } = loadPolicyConfig(values.config, io.env);
     const out = new Output(io, values.json === true);
     return withClients(values, async (clients) => {
       const scheduler = new SchedulerClient({

@@ -37,6 +37,11 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monosp
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; margin: 10px 0; }
 .panel.bad { background: var(--bad-bg); border-color: #f1a8a1; } .panel.warn { background: var(--warn-bg); border-color: #ecc870; }
 .panel.ok { background: var(--ok-bg); border-color: #9fd3ae; }
+ul.plain { list-style: none; margin: 4px 0 0; padding: 0; } ul.plain > li { margin: 2px 0 6px; } .problem { color: var(--bad); }
+tr:has(+ tr.facets) > * { border-bottom: none; } tr.facets > td { padding-top: 0; }
+dl.facets { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 4px 24px; margin: 0; }
+dl.facets dt { font-size: 13px; font-weight: 600; color: var(--muted); } dl.facets dd { margin: 0; overflow-wrap: anywhere; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 6px 0; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 form.filters { display: flex; flex-wrap: wrap; gap: 10px 16px; align-items: end; margin: 8px 0 12px; }

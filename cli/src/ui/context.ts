@@ -7,4 +7,6 @@ export interface ConsoleContext {
   token: string;
   /** How often live pages refresh (ms). */
   liveMs: number;
+  /** The policy file (snapshot policies, DR plans) the databases page reads, if one was given. */
+  policyFile?: string;
 }

@@ -1,6 +1,7 @@
 import { paginateDescribeDBClusters, paginateDescribeDBInstances, type Tag } from '@aws-sdk/client-rds';
 import { ENV, type Kind, type LockRecord, type RunRecord } from '@rewind/shared';
 import type { Clients } from '../context';
+import type { ConsoleContext } from './context';
 import { isActive, recentRuns } from '../runList';
 import type { Html } from './html';
 
@@ -13,6 +14,7 @@ export interface DatabaseRow {
   /** Cluster members, writer first. */
   members: string[];
   optedIn: boolean;
+  tags: Record<string, string>;
   /** The run holding the database's lock, if any. */
   lock?: LockRecord;
   lastRun?: RunRecord;
@@ -21,16 +23,18 @@ export interface DatabaseRow {
 }
 
 /**
- * A column of the databases page contributed by another capability: snapshots with the policy that keeps
+ * What another capability shows of each database on the databases page (under its row): snapshots with the policy that keeps
  * each, a DR plan's readiness. `load` runs once per page for all rows (one batch of calls, not one per
- * database); `cell` renders a row's value. Register with `registerDatabaseFacet` where the capability
+ * database); `cell` renders a row's value, `summary` what belongs to no row (under the table). Register with `registerDatabaseFacet` where the capability
  * starts (its module's top level, imported by the console's server).
  */
 export interface DatabaseFacet<T = unknown> {
   id: string;
   heading: string;
-  load(clients: Clients, rows: readonly DatabaseRow[]): Promise<T>;
+  load(ctx: ConsoleContext, rows: readonly DatabaseRow[]): Promise<T>;
   cell(row: DatabaseRow, loaded: T): Html | string;
+  /** What the column cannot say per database (under the table), if anything. */
+  summary?(loaded: T): Html | string | undefined;
 }
 
 const FACETS: DatabaseFacet[] = [];
@@ -46,8 +50,8 @@ export function optInTag(env: Record<string, string | undefined> = process.env) 
   return { key: env[ENV.optInTagKey] || 'rewind:allow', value: env[ENV.optInTagValue] || 'true' };
 }
 
-const optedIn = (tags: Tag[] | undefined, tag: { key: string; value: string }) =>
-  (tags ?? []).some((t) => t.Key === tag.key && t.Value === tag.value);
+const tagsOf = (tags: Tag[] | undefined) =>
+  Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 
 /**
  * Every instance and cluster (cluster members under their cluster), whether it opted in, who holds its
@@ -64,26 +68,30 @@ export async function listDatabases(
       const members = [...(c.DBClusterMembers ?? [])]
         .sort((a, b) => Number(b.IsClusterWriter) - Number(a.IsClusterWriter))
         .map((m) => m.DBInstanceIdentifier!);
+      const tags = tagsOf(c.TagList);
       rows.push({
         kind: 'cluster',
         identifier: c.DBClusterIdentifier!,
         status: c.Status ?? '?',
         engine: [c.Engine, c.EngineVersion].filter(Boolean).join(' '),
         members,
-        optedIn: optedIn(c.TagList, tag),
+        optedIn: tags[tag.key] === tag.value,
+        tags,
       });
     }
   }
   for await (const page of paginateDescribeDBInstances({ client: clients.rds }, {})) {
     for (const d of page.DBInstances ?? []) {
       if (d.DBClusterIdentifier) continue;
+      const tags = tagsOf(d.TagList);
       rows.push({
         kind: 'instance',
         identifier: d.DBInstanceIdentifier!,
         status: d.DBInstanceStatus ?? '?',
         engine: [d.Engine, d.EngineVersion].filter(Boolean).join(' '),
         members: [],
-        optedIn: optedIn(d.TagList, tag),
+        optedIn: tags[tag.key] === tag.value,
+        tags,
       });
     }
   }

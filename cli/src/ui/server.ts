@@ -20,6 +20,7 @@ import {
 } from './pages/actions';
 import { choreographyPage } from './pages/choreography';
 import { databasesPage } from './pages/databases';
+import './facets';
 import { deadLettersPage, redriveConfirmPage, redrivePost } from './pages/deadLetters';
 import { runPage } from './pages/run';
 import { runsPage } from './pages/runs';
@@ -31,6 +32,8 @@ export interface ConsoleOptions {
   liveMs?: number;
   /** The session token (default: 32 random bytes). */
   token?: string;
+  /** The policy file the databases page reads (snapshot policies, DR plans). */
+  policyFile?: string;
 }
 
 export interface RunningConsole {
@@ -110,7 +113,12 @@ const sameToken = (given: string | null, token: string) =>
  */
 export async function startConsole(clients: Clients, options: ConsoleOptions = {}): Promise<RunningConsole> {
   const token = options.token ?? randomBytes(32).toString('base64url');
-  const ctx: ConsoleContext = { clients, token, liveMs: options.liveMs ?? 1000 };
+  const ctx: ConsoleContext = {
+    clients,
+    token,
+    liveMs: options.liveMs ?? 1000,
+    policyFile: options.policyFile,
+  };
   let port = 0;
   const origins = () => [`http://${HOST}:${port}`, `http://localhost:${port}`];
   const hosts = () => [`${HOST}:${port}`, `localhost:${port}`];

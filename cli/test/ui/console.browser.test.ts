@@ -1,7 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { policySnapshotName, policySnapshotTags, SNAPSHOT_KINDS } from '@rewind/shared';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable, CHROMIUM, launchBrowser } from '../../scripts/browser';
 import { queueUrl } from '../../src/queues';
@@ -29,13 +31,54 @@ let web: RunningConsole;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 let failingRunId: string;
+let policyFile: string;
+
+/** A snapshot policy of kept-db, and a DR plan: kept-db (a promoted replica) and a replica that does not exist. */
+const POLICIES = {
+  snapshotPolicies: [
+    {
+      name: 'kept-daily',
+      kind: 'instance',
+      databases: { identifiers: ['kept-db'] },
+      schedule: 'rate(1 day)',
+      retention: { maxAgeDays: 30 },
+    },
+  ],
+  drPlans: {
+    failover: 'to-west',
+    plans: {
+      'to-west': {
+        layers: [
+          {
+            resources: [
+              {
+                type: 'rds-replica',
+                replicaId: 'kept-db',
+                replicaRegion: 'us-east-1',
+                sourceRegion: 'us-west-2',
+              },
+              {
+                type: 'rds-replica',
+                replicaId: 'kept-db-west',
+                replicaRegion: 'us-west-2',
+                sourceRegion: 'us-east-1',
+              },
+            ],
+          },
+        ],
+      },
+    },
+  },
+};
 
 const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
 const rewind = (...args: string[]) => rewindIn(env.cloud.endpoint, args);
 
 beforeAll(async () => {
-  env = await startCloud(['orders-db', 'billing-db', 'queue-db', 'letters-db', 'hold-db']);
-  web = await startConsole(env.clients, { liveMs: 300 });
+  env = await startCloud(['orders-db', 'billing-db', 'queue-db', 'letters-db', 'hold-db', 'kept-db']);
+  policyFile = join(mkdtempSync(join(tmpdir(), 'rewind-console-')), 'rewind.config.json');
+  writeFileSync(policyFile, JSON.stringify(POLICIES));
+  web = await startConsole(env.clients, { liveMs: 300, policyFile });
   if (!available) return;
   mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchBrowser();
@@ -53,13 +96,17 @@ afterAll(async () => {
 
 test('rewind ui serves the console on 127.0.0.1 for the target, prints where, and stops on Ctrl-C', async () => {
   const io = bufferIo();
-  const exited = run(['ui', '--endpoint', env.cloud.endpoint, '--refresh', '500'], io);
+  const exited = run(
+    ['ui', '--endpoint', env.cloud.endpoint, '--refresh', '500', '--config', policyFile],
+    io,
+  );
   let url: string | undefined;
   for (let i = 0; i < 100 && !url; i++) {
     url = /Rewind console on (http:\/\/127\.0\.0\.1:\d+\/\?session=\S+) /.exec(io.out())?.[1];
     if (!url) await new Promise((r) => setTimeout(r, 50));
   }
   expect(io.out()).toContain(`reading the local cloud at ${env.cloud.endpoint}, prefix rewind-local`);
+  expect(io.out()).toContain(`Snapshot policies and DR plans from ${policyFile}.`);
   const opened = await fetch(url!, { redirect: 'manual' });
   expect(opened.status).toBe(303);
   const cookie = opened.headers.get('set-cookie')!.split(';')[0]!;
@@ -70,6 +117,10 @@ test('rewind ui serves the console on 127.0.0.1 for the target, prints where, an
   expect(await exited).toBe(0);
   expect(io.out()).toContain('SIGINT: console stopped.');
   expect(await run(['ui', '--port', 'x'], bufferIo())).toBe(2);
+  // A policy file with a mistake is said at once, before anything is served.
+  const bad = bufferIo();
+  expect(await run(['ui', '--config', `${policyFile}.missing`], bad)).toBe(1);
+  expect(bad.err()).toMatch(/cannot read the file/);
 });
 
 describeInBrowser('the console in a browser', () => {
@@ -296,5 +347,64 @@ describeInBrowser('the console in a browser', () => {
       /Cancelled[\s\S]*RDS throttles it/,
     );
     await env.cloud.admin.post('/_rewind/rds/faults', {});
+  });
+
+  test("the databases page shows each policy snapshot with the policy that keeps it, and the DR plan's readiness", async () => {
+    // Two snapshots of kept-daily as the lifecycle service names and tags them: one of today, one of 60 days ago.
+    const at = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000);
+    const [today, old] = [at(0), at(60)].map((when) => ({
+      name: policySnapshotName('kept-daily', 'kept-db', when),
+      tags: policySnapshotTags('kept-daily', 'kept-db', when.toISOString()),
+    }));
+    for (const s of [today!, old!])
+      await SNAPSHOT_KINDS.instance.create(env.clients.rds, 'kept-db', s.name, s.tags);
+    const names = [today!.name, old!.name];
+    for (let i = 0; i < 300; i++) {
+      const listed = await SNAPSHOT_KINDS.instance.list(env.clients.rds, 'kept-db');
+      if (listed.filter((s) => names.includes(s.snapshotIdentifier) && s.status === 'available').length === 2)
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    await page.goto(`${web.origin}/databases`);
+    const row = page.locator('tr[data-facets-of="kept-db"]');
+    expect(await row.locator(`li[data-snapshot="${today!.name}"]`).innerText()).toMatch(
+      /kept by kept-daily[\s\S]*available[\s\S]*newest available snapshot: always kept/,
+    );
+    expect(await row.locator(`li[data-snapshot="${old!.name}"]`).innerText()).toMatch(
+      /expires \(kept-daily\)[\s\S]*older than 30 days \(maxAgeDays\)/,
+    );
+    expect(await row.innerText()).toContain('policies kept-daily');
+    // The same as rewind snapshots list.
+    const listed = json<{
+      snapshots: { snapshotIdentifier: string; policy: string | null; retention: string }[];
+    }>((await rewind('snapshots', 'list', 'kept-db', '--config', policyFile, '--json')).out);
+    expect(listed.snapshots.find((s) => s.snapshotIdentifier === old!.name)?.retention).toMatch(
+      /^expires \(kept-daily\)/,
+    );
+    expect(await page.locator('tr[data-facets-of="orders-db"]').innerText()).toContain('no snapshot policy');
+
+    // kept-db stands alone (a promoted replica): already moved; the plan's other replica does not exist.
+    expect(await row.locator('li[data-plan="to-west"]').innerText()).toMatch(
+      /to-west \(failover\)\s+already moved[\s\S]*rewind dr check --plan to-west/,
+    );
+    expect(await page.locator('tr[data-plan="to-west"]').innerText()).toMatch(
+      /not ready[\s\S]*rds-replica kept-db-west \(us-west-2\): instance kept-db-west not found in us-west-2/,
+    );
+    const checked = await rewind('dr', 'check', '--config', policyFile);
+    expect(checked.code).toBe(1);
+    expect(checked.out).toContain('kept-db-west -> us-west-2');
+    expect(checked.out).toContain('instance kept-db-west not found in us-west-2');
+    await shot('databases-policies');
+
+    // The file is read at every refresh: a mistake made while the console runs is shown, then its fix.
+    writeFileSync(policyFile, JSON.stringify({ ...POLICIES, snapshotPolicies: [{ name: 'Kept' }] }));
+    await page.goto(`${web.origin}/databases`);
+    expect(await page.locator('tr[data-facets-of="kept-db"]').innerText()).toMatch(
+      /policy file: [\s\S]*snapshotPolicies/,
+    );
+    writeFileSync(policyFile, JSON.stringify(POLICIES));
+    await page.goto(`${web.origin}/databases`);
+    await row.locator(`li[data-snapshot="${today!.name}"]`).waitFor();
   });
 });

@@ -27,6 +27,11 @@ function install(): void {
         (env !== undefined && typeof key === 'string' && Object.hasOwn(env, key)) || Reflect.has(target, key)
       );
     },
+    // A write is the process's own, an assignment to the real environment (through the proxy, replacing a
+    // variable would reach it as a property definition without its attributes, which process.env refuses).
+    set(target, key, value) {
+      return Reflect.set(target, key, value, target);
+    },
   });
 }
 

@@ -21,13 +21,14 @@ function actionsOf(row: DatabaseRow): Html {
 }
 
 /**
- * The databases page: every instance and cluster, opted in or not, its lock and last run. Columns of
- * later capabilities (snapshots and their policies, DR readiness) come from registered facets.
+ * The databases page: every instance and cluster, opted in or not, its lock and last run. What later
+ * capabilities know of each (snapshots and their policies, DR readiness) comes from registered facets, in
+ * a row under the database's (side by side: the table stays as wide as a laptop's screen).
  */
 export async function databasesPage(ctx: ConsoleContext): Promise<Page> {
   const rows = await listDatabases(ctx.clients);
   const facets = databaseFacets();
-  const loaded = await Promise.all(facets.map((f) => f.load(ctx.clients, rows)));
+  const loaded = await Promise.all(facets.map((f) => f.load(ctx, rows)));
   const tag = optInTag();
   return {
     title: 'Databases',
@@ -51,7 +52,6 @@ export async function databasesPage(ctx: ConsoleContext): Promise<Page> {
                   <th scope="col">Opted in</th>
                   <th scope="col">Lock</th>
                   <th scope="col">Last run</th>
-                  ${facets.map((f) => html`<th scope="col">${f.heading}</th>`)}
                   <th scope="col">Actions</th>
                 </tr>
               </thead>
@@ -59,36 +59,53 @@ export async function databasesPage(ctx: ConsoleContext): Promise<Page> {
                 ${rows.map(
                   (r) =>
                     html`<tr data-database="${r.identifier}">
-                      <th scope="row">
-                        <span class="mono">${r.identifier}</span
-                        >${r.members.length ? html`<br /><span class="muted">${r.members.join(', ')}</span>` : ''}
-                        ${
-                          r.inUseBy
-                            ? html`<br />${badge('running', `${r.inUseBy.as} of ${r.inUseBy.run.identifier}`)}
-                                by
-                                <a class="mono" href="/runs/${encodeURIComponent(r.inUseBy.run.runId)}"
-                                  >${r.inUseBy.run.runId}</a
-                                >`
-                            : ''
-                        }
-                      </th>
-                      <td>${r.kind}</td>
-                      <td>${r.engine}</td>
-                      <td>${r.status}</td>
-                      <td>${r.optedIn ? badge('ok', 'yes') : badge('none', 'no')}</td>
-                      <td>
-                        ${r.lock ? html`${badge('locked', 'locked')} by <a class="mono" href="/runs/${encodeURIComponent(r.lock.runId)}">${r.lock.runId}</a> since ${time(r.lock.acquiredAt)}` : badge('none', 'free')}
-                      </td>
-                      <td>
-                        ${r.lastRun ? html`<a class="mono" href="/runs/${encodeURIComponent(r.lastRun.runId)}">${r.lastRun.runId}</a> ${runBadge(r.lastRun)}<br /><span class="muted">${r.lastRun.task}, ${time(r.lastRun.createdAt)}</span> · <a href="/runs${query({ database: r.identifier })}">all</a>` : html`<span class="muted">none recent</span>`}
-                      </td>
-                      ${facets.map((f, i) => html`<td>${f.cell(r, loaded[i])}</td>`)}
-                      <td>${actionsOf(r)}</td>
-                    </tr>`,
+                        <th scope="row">
+                          <span class="mono">${r.identifier}</span
+                          >${r.members.length ? html`<br /><span class="muted">${r.members.join(', ')}</span>` : ''}
+                          ${
+                            r.inUseBy
+                              ? html`<br />${badge('running', `${r.inUseBy.as} of ${r.inUseBy.run.identifier}`)}
+                                  by
+                                  <a class="mono" href="/runs/${encodeURIComponent(r.inUseBy.run.runId)}"
+                                    >${r.inUseBy.run.runId}</a
+                                  >`
+                              : ''
+                          }
+                        </th>
+                        <td>${r.kind}</td>
+                        <td>${r.engine}</td>
+                        <td>${r.status}</td>
+                        <td>${r.optedIn ? badge('ok', 'yes') : badge('none', 'no')}</td>
+                        <td>
+                          ${r.lock ? html`${badge('locked', 'locked')} by <a class="mono" href="/runs/${encodeURIComponent(r.lock.runId)}">${r.lock.runId}</a> since ${time(r.lock.acquiredAt)}` : badge('none', 'free')}
+                        </td>
+                        <td>
+                          ${r.lastRun ? html`<a class="mono" href="/runs/${encodeURIComponent(r.lastRun.runId)}">${r.lastRun.runId}</a> ${runBadge(r.lastRun)}<br /><span class="muted">${r.lastRun.task}, ${time(r.lastRun.createdAt)}</span> · <a href="/runs${query({ database: r.identifier })}">all</a>` : html`<span class="muted">none recent</span>`}
+                        </td>
+                        <td>${actionsOf(r)}</td>
+                      </tr>
+                      ${
+                        facets.length
+                          ? html`<tr class="facets" data-facets-of="${r.identifier}">
+                              <td colspan="8">
+                                <dl class="facets">
+                                  ${facets.map(
+                                    (f, i) =>
+                                      html`<div>
+                                        <dt>${f.heading} <span class="sr-only">of ${r.identifier}</span></dt>
+                                        <dd>${f.cell(r, loaded[i])}</dd>
+                                      </div>`,
+                                  )}
+                                </dl>
+                              </td>
+                            </tr>`
+                          : ''
+                      }`,
                 )}
               </tbody>
             </table>`
           : html`<p class="panel">No RDS instances or clusters in ${ctx.clients.target.region}.</p>`
-      }`,
+      }
+      ${facets.map((f, i) => f.summary?.(loaded[i]))}`,
   };
 }
