@@ -47,6 +47,7 @@ export interface Found {
 interface RenameApi {
   failedStatuses: Set<string>;
   notFound: string;
+  alreadyExists: string;
   find(ctx: ServiceContext, name: string): Promise<Found | undefined>;
   rename(ctx: ServiceContext, from: string, to: string): Promise<unknown>;
 }
@@ -55,6 +56,7 @@ const API: Record<Rename['kind'], RenameApi> = {
   instance: {
     failedStatuses: FAILED_INSTANCE_STATUSES,
     notFound: 'DBInstanceNotFound',
+    alreadyExists: 'DBInstanceAlreadyExists',
     find: async (ctx, name) => {
       const db = await findInstance(ctx.rds, name);
       return db && { status: db.DBInstanceStatus ?? 'unknown', resourceId: db.DbiResourceId };
@@ -71,6 +73,7 @@ const API: Record<Rename['kind'], RenameApi> = {
   cluster: {
     failedStatuses: FAILED_CLUSTER_STATUSES,
     notFound: 'DBClusterNotFoundFault',
+    alreadyExists: 'DBClusterAlreadyExistsFault',
     find: async (ctx, name) => {
       const c = await findCluster(ctx.rds, name);
       return c && { status: c.Status ?? 'unknown', resourceId: c.DbClusterResourceId };
@@ -142,8 +145,12 @@ export function renamesOf(run: RunRecord, purpose: Purpose): { main: Rename; mem
 export const isOurs = (found: Found | undefined, r: Rename): found is Found =>
   found !== undefined && found.resourceId === r.resourceId;
 
-/** Where a rename stands, from the name it takes (`target`) and, when needed, the name it leaves. */
-async function lookAt(ctx: ServiceContext, r: Rename, begun: boolean): Promise<OpState> {
+/**
+ * Where a rename stands, from the name it takes (`target`) and, when needed, the name it leaves.
+ * `nameFreed`: done as soon as the database is under its new name (any status but a failed one) and the
+ * old name no longer answers for it; RDS frees the old name at the call, before the rename's reboot.
+ */
+async function lookAt(ctx: ServiceContext, r: Rename, begun: boolean, nameFreed = false): Promise<OpState> {
   const api = API[r.kind];
   const target = await api.find(ctx, r.to);
   if (target) {
@@ -161,7 +168,7 @@ async function lookAt(ctx: ServiceContext, r: Rename, begun: boolean): Promise<O
         errorCode: target.status,
       };
     }
-    if (target.status !== 'available') return { state: 'busy', status: target.status };
+    if (target.status !== 'available' && !nameFreed) return { state: 'busy', status: target.status };
     // Another database under the old name is not ours: only the same resource id still answering waits.
     const left = await api.find(ctx, r.from);
     return isOurs(left, r) ? { state: 'busy', status: `${r.from} still answers` } : { state: 'done' };
@@ -189,13 +196,21 @@ async function lookAt(ctx: ServiceContext, r: Rename, begun: boolean): Promise<O
     : { state: 'busy', status: `${r.from} is ${source.status}` };
 }
 
-function renameOp(ctx: ServiceContext, run: RunRecord, purpose: Purpose, r: Rename): PhaseOp {
+function renameOp(
+  ctx: ServiceContext,
+  run: RunRecord,
+  purpose: Purpose,
+  r: Rename,
+  nameFreed = false,
+): PhaseOp {
   const api = API[r.kind];
   return {
     kind: r.kind,
     name: r.to,
     label: `rename ${r.kind} ${r.from} to ${r.to}`,
-    look: () => lookAt(ctx, r, run.expectation?.step === purpose),
+    look: () => lookAt(ctx, r, run.expectation?.step === purpose, nameFreed),
+    // Taking a name its old holder left a moment ago: should RDS still hold it back, the call is sent again.
+    ...(purpose === 'take-name' && { notNow: [api.alreadyExists] }),
     act: async () => {
       try {
         await api.rename(ctx, r.from, r.to);
@@ -226,10 +241,16 @@ export function renameStep(purpose: Purpose) {
 /**
  * Set-aside and take-name: the database first, then (a cluster) its members. Rename-back: all at once,
  * each when it can.
+ * A swap's set-aside ends its last phase (the instance, or a cluster's members) once the original's names
+ * are free and it is found under its temporary names by resource id, whatever its status: take-name
+ * overlaps the original's reboot instead of following it. The original is not renamed again before
+ * rename-back or cleanup, and both wait until it can be renamed or deleted. A cluster's own rename is
+ * still confirmed available before its members are renamed.
  */
 export function renamePhases(ctx: ServiceContext, run: RunRecord, purpose: Purpose): Phases {
   const { main, members } = renamesOf(run, purpose);
-  const op = (r: Rename) => renameOp(ctx, run, purpose, r);
-  if (purpose === 'rename-back') return [[main, ...members].map(op)];
-  return members.length ? [[op(main)], members.map(op)] : [[op(main)]];
+  const early = purpose === 'set-aside' && run.strategy === 'swap';
+  const op = (r: Rename, last: boolean) => renameOp(ctx, run, purpose, r, early && last);
+  if (purpose === 'rename-back') return [[main, ...members].map((r) => op(r, false))];
+  return members.length ? [[op(main, false)], members.map((r) => op(r, true))] : [[op(main, true)]];
 }

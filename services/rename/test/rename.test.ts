@@ -1,10 +1,16 @@
-import { settle } from '@rewind/shared';
+import { planFor, settle, startRun, type RunRecord } from '@rewind/shared';
 import { setAside } from '../src/setAside';
 import { ORIGINAL_ID, OTHER_ID, useRenameTestBed } from './renameTestBed';
 
 const t = useRenameTestBed();
 const { world, put, move, ctx, instanceRenames, clusterRenames, published, detailOf, stored } = t;
 const { instanceRun, clusterRun, member } = t;
+
+/** The run as a swap whose copy was restored beside the original: set-aside is next. */
+async function asSwap(run: RunRecord): Promise<RunRecord> {
+  const block = { ...startRun({ ...run.run, strategy: 'swap', plan: planFor('db_restore', 'swap') }) };
+  return t.store.updateRun(run, { strategy: 'swap', run: { ...block, next: 'set-aside' } });
+}
 
 // ---- set-aside ----
 
@@ -181,4 +187,72 @@ describe('set-aside', () => {
       expect(detailOf('RestoreFailed')).toMatchObject({ step: 'set-aside', compensation: ['rename-back'] });
     },
   );
+
+  test('swap: done once the name is free and the original is under its temporary name, before its reboot ends', async () => {
+    const run = await asSwap(await instanceRun());
+    const temp = run.names.temporary!;
+    put('instance', 'orders-db', 'available', ORIGINAL_ID);
+    await setAside.start(ctx(), run);
+    expect(instanceRenames()).toHaveLength(1);
+
+    // the old name still answers for the original: not done
+    put('instance', temp, 'renaming', ORIGINAL_ID);
+    expect(await settle(ctx(), await stored(run), setAside.wait)).toBe('waiting');
+    expect((await stored(run)).expectation!.confirmations).toBe(0);
+    // the name is free, the original renaming then rebooting under its temporary name: two sightings
+    world.instance.delete('orders-db');
+    expect(await settle(ctx(), await stored(run), setAside.wait)).toBe('waiting');
+    expect((await stored(run)).expectation!.confirmations).toBe(1);
+    put('instance', temp, 'rebooting', ORIGINAL_ID);
+    expect(await settle(ctx(), await stored(run), setAside.wait)).toBe('done');
+
+    expect(published()).toEqual(['RenameCompleted']);
+    expect(detailOf('RenameCompleted')).toMatchObject({
+      from: 'orders-db',
+      to: temp,
+      run: { next: 'take-name' },
+    });
+    expect((await stored(run)).resources).toMatchObject({ setAside: temp });
+    expect(instanceRenames()).toHaveLength(1);
+  });
+
+  test('swap: another database under the temporary name, or the original failed, is no sighting but a failure', async () => {
+    for (const [id, status, code] of [
+      [OTHER_ID, 'rebooting', 'NameTaken'],
+      [ORIGINAL_ID, 'failed', 'failed'],
+    ] as const) {
+      const run = await asSwap(await instanceRun());
+      const temp = run.names.temporary!;
+      put('instance', 'orders-db', 'available', ORIGINAL_ID);
+      await setAside.start(ctx(), run);
+      world.instance.delete('orders-db');
+      put('instance', temp, status, id);
+      expect(await settle(ctx(), await stored(run), setAside.wait)).toBe('failed');
+      expect((await stored(run)).failure).toMatchObject({ step: 'set-aside', errorCode: code });
+      expect(published()).not.toContain('RenameCompleted');
+      world.instance.clear();
+    }
+  });
+
+  test('swap cluster: the cluster is confirmed available before its members are renamed; members end once their names are free', async () => {
+    const run = await asSwap(await clusterRun());
+    const temp = run.names.temporary!;
+    put('cluster', 'ledger', 'available', 'cluster-LEDGER');
+    put('instance', 'ledger-1', 'available', 'db-LEDGER1');
+    put('instance', 'ledger-2', 'available', 'db-LEDGER2');
+    await setAside.start(ctx(), run);
+
+    move('cluster', 'ledger', temp, 'renaming');
+    expect(await settle(ctx(), await stored(run), setAside.wait)).toBe('waiting');
+    expect(instanceRenames()).toEqual([]);
+    world.cluster.get(temp)!.status = 'available';
+    expect(await settle(ctx(), await stored(run), setAside.wait)).toBe('waiting');
+    expect(instanceRenames()).toHaveLength(2);
+
+    move('instance', 'ledger-1', member(run, 'ledger-1'), 'rebooting');
+    move('instance', 'ledger-2', member(run, 'ledger-2'), 'renaming');
+    expect(await settle(ctx(), await stored(run), setAside.wait)).toBe('waiting');
+    expect(await settle(ctx(), await stored(run), setAside.wait)).toBe('done');
+    expect(published()).toEqual(['RenameCompleted']);
+  });
 });

@@ -1,3 +1,4 @@
+import { ModifyDBInstanceCommand } from '@aws-sdk/client-rds';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import {
   planFor,
@@ -88,6 +89,35 @@ describe('take-name (swap)', () => {
       compensation: ['discard', 'rename-back'],
       run: { next: 'discard' },
     });
+  });
+
+  test('RDS still holding back the name its old holder just left: the call is sent again later, the step does not fail', async () => {
+    const base = await t.instanceRun();
+    const staging = stagingIdentifier('orders-db', base.runId);
+    const run = await swapAtTakeName(base, { [staging]: COPY_ID });
+    put('instance', base.names.temporary!, 'rebooting', ORIGINAL_ID);
+    put('instance', staging, 'available', COPY_ID);
+    const taken = Object.assign(new Error('DB instance already exists'), {
+      name: 'DBInstanceAlreadyExists',
+      $fault: 'client',
+      $metadata: {},
+    });
+    t.rds.on(ModifyDBInstanceCommand).rejectsOnce(taken).resolves({});
+
+    await takeName.start(ctx(), run);
+    expect(instanceRenames()).toHaveLength(1);
+    expect((await stored(run)).status).not.toBe('rolling-back');
+    expect(published()).toEqual([]);
+    // within the act timeout nothing is sent again; after it, the rename is sent again and goes through
+    expect(await settle(ctx(), await stored(run), takeName.wait)).toBe('waiting');
+    expect(instanceRenames()).toHaveLength(1);
+    const later = t.later(ctx().config.wait.actTimeoutSeconds + 1);
+    expect(await settle(later, await stored(run), takeName.wait)).toBe('waiting');
+    expect(instanceRenames()).toEqual([
+      { DBInstanceIdentifier: staging, NewDBInstanceIdentifier: 'orders-db', ApplyImmediately: true },
+      { DBInstanceIdentifier: staging, NewDBInstanceIdentifier: 'orders-db', ApplyImmediately: true },
+    ]);
+    expect(published()).toEqual([]);
   });
 
   test('a staging name held by a database the run did not create is never renamed', async () => {
