@@ -424,3 +424,29 @@ test('a DR run cannot be cancelled: what AWS started cannot be called back', asy
     /is a DR run: the switchovers, failovers and promotions it started cannot be called back/,
   );
 });
+
+test('every DR request is answered, whatever it holds: malformed ones are rejected with a reason, nothing starts', async () => {
+  const hostile: Record<string, unknown>[] = [
+    {},
+    { plan: 42 },
+    { plan: 'to-west', mode: 'eventually' },
+    { plan: 'no-such-plan' },
+    { layers: 'not a list' },
+    { layers: [{ resources: [{ type: 'teleport', id: 'x' }] }] },
+    { plan: 'x'.repeat(5000), direction: 'sideways' },
+    JSON.parse('{"__proto__": {"polluted": true}, "plan": "to-west", "mode": "planned"}') as Record<
+      string,
+      unknown
+    >,
+  ];
+  for (const detail of hostile) {
+    expect(await request(detail)).toBeUndefined();
+    const answers = bed.published();
+    expect({ detail, answers: answers.map((a) => a.type) }).toEqual({
+      detail,
+      answers: ['FailoverRejected'],
+    });
+    expect(String(answers[0]!.detail.reason).length).toBeGreaterThan(0);
+  }
+  expect(world.calls).toEqual([]);
+});
