@@ -30,6 +30,9 @@ import { handler as notify } from '../notify/src/handler';
 import { handler as rename } from '../rename/src/handler';
 import { handler as restore } from '../restore/src/handler';
 import { handler as snapshot } from '../snapshot/src/handler';
+import { handler as replication } from '../replication/src/handler';
+import { SOURCE_CHECK_TYPE } from '../replication/src/source';
+import { DESTINATION_CHECK_TYPE } from '../replication/src/destination';
 import { intake } from '../restore/src/intake';
 
 /**
@@ -46,9 +49,13 @@ const HANDLERS: Record<ServiceName, InboxHandler> = {
   notify,
   lifecycle,
   failover,
+  replication,
 };
 /** Raw routes for messages a service sends its own inbox (no rule delivers them). */
-const OWN_MESSAGES: Partial<Record<ServiceName, string[]>> = { lifecycle: [CHECK_TYPE] };
+const OWN_MESSAGES: Partial<Record<ServiceName, string[]>> = {
+  lifecycle: [CHECK_TYPE],
+  replication: [SOURCE_CHECK_TYPE, DESTINATION_CHECK_TYPE],
+};
 const bed = useServiceTestBed();
 const specs = topology.services;
 const sorted = <T>(values: Iterable<T>) => [...new Set(values)].sort();

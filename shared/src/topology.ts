@@ -10,7 +10,8 @@ import type { StepName } from './contracts/run';
 /** An EventBridge event pattern (JSON object). */
 export type EventPattern = Record<string, unknown>;
 
-export type ServiceName = 'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify' | 'lifecycle' | 'failover';
+export type ServiceName =
+  'snapshot' | 'rename' | 'restore' | 'cleanup' | 'notify' | 'lifecycle' | 'failover' | 'replication';
 export const SERVICE_NAMES: readonly ServiceName[] = [
   'snapshot',
   'rename',
@@ -19,6 +20,7 @@ export const SERVICE_NAMES: readonly ServiceName[] = [
   'notify',
   'lifecycle',
   'failover',
+  'replication',
 ];
 
 interface RuleSpec {
@@ -187,6 +189,38 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     // The replica lag RDS publishes (readiness, and a failback replica's catch-up).
     'cloudwatch:GetMetricStatistics',
   ],
+  // Source account: snapshot, re-encrypt with the shareable key, share, expire; destination account: copy
+  // the shared snapshot with its own key, keep versions (delete the oldest), write the endpoint into a
+  // secret. RDS checks the caller's KMS rights on the keys of a copy (CreateGrant, DescribeKey).
+  replication: [
+    'rds:DescribeDBInstances',
+    'rds:DescribeDBClusters',
+    'rds:CreateDBSnapshot',
+    'rds:CreateDBClusterSnapshot',
+    'rds:DescribeDBSnapshots',
+    'rds:DescribeDBClusterSnapshots',
+    'rds:CopyDBSnapshot',
+    'rds:CopyDBClusterSnapshot',
+    'rds:ModifyDBSnapshotAttribute',
+    'rds:ModifyDBClusterSnapshotAttribute',
+    'rds:DescribeDBSnapshotAttributes',
+    'rds:DescribeDBClusterSnapshotAttributes',
+    'rds:DeleteDBSnapshot',
+    'rds:DeleteDBClusterSnapshot',
+    'rds:DeleteDBInstance',
+    'rds:DeleteDBCluster',
+    'rds:AddTagsToResource',
+    'kms:DescribeKey',
+    'kms:CreateGrant',
+    'kms:Decrypt',
+    'kms:Encrypt',
+    'kms:ReEncrypt*',
+    'kms:GenerateDataKey*',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:CreateSecret',
+  ],
 };
 
 function service(
@@ -215,6 +249,8 @@ const TERMINAL_NOTIFY_EVENTS = [
   'FailoverRejected',
   'FailoverFailed',
   'FailoverCompleted',
+  'ReplicationFailed',
+  'ReplicationCompleted',
 ] as const;
 
 export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSpec } = {
@@ -360,6 +396,57 @@ export const topology: { services: readonly ServiceSpec[]; rdsForwarding: RuleSp
         {
           name: 'rds',
           description: 'Snapshot events from RDS',
+          pattern: rdsEventPattern(['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event']),
+        },
+      ],
+    ),
+    service(
+      'replication',
+      'Cross-account replication: snapshot, re-encrypt, share (source account); copy, restore, report back (destination account)',
+      {
+        steps: [],
+        emits: [
+          'ReplicationStarted',
+          'SnapshotShared',
+          'ReplicationReceived',
+          'ReplicationCompleted',
+          'ReplicationFailed',
+          'RestoreRequested',
+        ],
+      },
+      [
+        {
+          name: 'intake',
+          description: 'Firings of replication policies (EventBridge Scheduler, rewind replicate)',
+          pattern: { 'detail-type': ['ReplicationRequested'], ...NOT_REPLAYED },
+        },
+        {
+          name: 'peers',
+          description:
+            'Shared snapshots announced by source accounts, and the answers of destination accounts (forwarded bus to bus)',
+          pattern: {
+            source: ['rewind'],
+            'detail-type': [
+              'SnapshotShared',
+              'ReplicationReceived',
+              'ReplicationCompleted',
+              'ReplicationFailed',
+            ],
+            ...NOT_REPLAYED,
+          },
+        },
+        {
+          name: 'runs',
+          description: 'The outcome of the restore runs a destination starts',
+          pattern: {
+            source: ['rewind'],
+            'detail-type': ['RunStarted', 'RequestRepeated', 'RestoreRejected', 'RunCompleted', 'RunFailed'],
+            ...NOT_REPLAYED,
+          },
+        },
+        {
+          name: 'rds',
+          description: 'Snapshot events from RDS (snapshots taken and copied)',
           pattern: rdsEventPattern(['RDS DB Snapshot Event', 'RDS DB Cluster Snapshot Event']),
         },
       ],

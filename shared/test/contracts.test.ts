@@ -55,10 +55,25 @@ const INVALID: { [N in EventName]: [unknown, RegExp] } = {
   FailoverStarted: [{ ...EVENT_EXAMPLES.FailoverStarted, layers: undefined }, /layers: is required/],
   FailoverCompleted: [{ ...EVENT_EXAMPLES.FailoverCompleted, resources: [{ layer: 0 }] }, /resources.0/],
   FailoverFailed: [{ ...EVENT_EXAMPLES.FailoverFailed, action: undefined }, /action: is required/],
+  ReplicationRequested: [{ policy: 'orders-to-staging', destinations: ['2222'] }, /destinations.0/],
+  ReplicationStarted: [{ ...EVENT_EXAMPLES.ReplicationStarted, sourceAccount: 'me' }, /sourceAccount/],
+  SnapshotShared: [{ ...EVENT_EXAMPLES.SnapshotShared, snapshotArn: undefined }, /snapshotArn: is required/],
+  ReplicationReceived: [{ ...EVENT_EXAMPLES.ReplicationReceived, mode: 'sideways' }, /mode/],
+  ReplicationCompleted: [
+    { ...EVENT_EXAMPLES.ReplicationCompleted, lineage: {} },
+    /lineage.sourceSnapshotArn/,
+  ],
+  ReplicationFailed: [{ ...EVENT_EXAMPLES.ReplicationFailed, stage: 'lunch' }, /stage/],
 };
 
-/** Snapshot policy events: about a policy and a database, not a run (no routing slip either). */
+/** Snapshot policy and replication events: about a policy and a database, not a run (no routing slip either). */
 const POLICY_EVENTS = new Set<EventName>([
+  'ReplicationRequested',
+  'ReplicationStarted',
+  'SnapshotShared',
+  'ReplicationReceived',
+  'ReplicationCompleted',
+  'ReplicationFailed',
   'SnapshotPolicyFired',
   'SnapshotCreated',
   'SnapshotCopied',

@@ -61,6 +61,7 @@ describe('the policy file', () => {
       ],
       snapshotPolicies: [],
       drPlans: { plans: {} },
+      replication: [],
     });
   });
 
@@ -79,7 +80,7 @@ describe('the policy file', () => {
       snapshotPolicy: [],
     });
     expect(lines).toEqual([
-      'snapshotPolicy: is not a section; the sections are schedules, snapshotPolicies, drPlans (and "$comment")',
+      'snapshotPolicy: is not a section; the sections are schedules, snapshotPolicies, drPlans, replication (and "$comment")',
       expect.stringMatching(/^snapshotPolicies\[0\] \(orders-twice-daily\)\.schedule: .*rate\(12 hours\)/),
       expect.stringMatching(
         /^snapshotPolicies\[0\] \(orders-twice-daily\)\.retention: says nothing: give "keepLast".*"maxAgeDays"/,
@@ -107,7 +108,7 @@ describe('the policy file', () => {
         snapshotPolicies: [policy()],
       }),
     ).toEqual([
-      'schedules: snapshot-orders-twice-daily: two schedules would have this name (a scheduled run and a snapshot policy); rename one',
+      'schedules: snapshot-orders-twice-daily: two schedules would have this name (scheduled runs, snapshot policies and replication policies share one list of names); rename one',
     ]);
   });
 
@@ -148,6 +149,7 @@ describe('the policy file', () => {
       schedules: [],
       snapshotPolicies: [],
       drPlans: { plans: {} },
+      replication: [],
     });
   });
 });

@@ -10,6 +10,14 @@ import {
   SnapshotPolicyFired,
 } from './lifecycle';
 import {
+  ReplicationCompleted,
+  ReplicationFailed,
+  ReplicationReceived,
+  ReplicationRequested,
+  ReplicationStarted,
+  SnapshotShared,
+} from './replication';
+import {
   compensationStepSchema,
   drDirectionSchema,
   drModeSchema,
@@ -397,6 +405,12 @@ export const EVENT_SCHEMAS = {
   FailoverStarted,
   FailoverCompleted,
   FailoverFailed,
+  ReplicationRequested,
+  ReplicationStarted,
+  SnapshotShared,
+  ReplicationReceived,
+  ReplicationCompleted,
+  ReplicationFailed,
 } as const;
 
 export type EventName = keyof typeof EVENT_SCHEMAS;
@@ -503,5 +517,32 @@ export const EVENT_DOCS: Record<EventName, EventDoc> = {
     producer: 'failover',
     meaning:
       'Terminal: a resource failed; later layers never started; says what moved, what did not, and the commands',
+  },
+  ReplicationRequested: {
+    producer: 'EventBridge Scheduler (a replication policy), or any client (rewind replicate)',
+    meaning: 'Replicate a database to other accounts per a replication policy',
+  },
+  ReplicationStarted: {
+    producer: 'replication (source account)',
+    meaning: 'A replication began: the source snapshot is being taken',
+  },
+  SnapshotShared: {
+    producer: 'replication (source account)',
+    meaning:
+      "A snapshot was shared with a destination account: forwarded to that account's bus, whose Rewind copies and restores it",
+  },
+  ReplicationReceived: {
+    producer: 'replication (destination account)',
+    meaning: 'The destination accepted a shared snapshot and is copying it: forwarded back to the source',
+  },
+  ReplicationCompleted: {
+    producer: 'replication (destination account)',
+    meaning:
+      'Terminal: the destination database holds the source data (lineage, endpoint, secret, versions): forwarded back to the source',
+  },
+  ReplicationFailed: {
+    producer: 'replication (either account)',
+    meaning:
+      'Terminal: a stage failed in the account named; says why, what was cleaned up and what to do (forwarded back to the source)',
   },
 };

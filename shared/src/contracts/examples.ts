@@ -19,6 +19,12 @@ const firing = {
   scheduledTime: '2026-11-22T12:00:00Z',
 };
 const policySnapshot = 'rewind-orders-twice-daily-orders-db-20261122-1200';
+const replication = {
+  replicationId: 'repl-orders-to-staging-20261122T030000Z',
+  policy: 'orders-to-staging',
+  sourceAccount: '111111111111',
+};
+const sourceArn = 'arn:aws:rds:us-east-1:111111111111:snapshot:rewind-repl-orders-to-staging-202611220300';
 const drRun: RunBlock = {
   id: 'run-20261122-031500-d7r8f9x0',
   identifier: 'to-west',
@@ -228,5 +234,68 @@ export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
     action:
       'aws rds promote-read-replica --region us-west-2 --db-instance-identifier billing-west; then rewind failover --plan to-west (moved resources are left as they are)',
     durationMs: 98_000,
+  },
+  ReplicationRequested: { policy: 'orders-to-staging', scheduledTime: '2026-11-22T03:00:00Z' },
+  ReplicationStarted: {
+    ...replication,
+    kind: 'instance',
+    sourceRegion: 'us-east-1',
+    sourceIdentifier: 'orders-db',
+    destinations: ['222222222222'],
+    scheduledTime: '2026-11-22T03:00:00Z',
+    snapshotIdentifier: 'rewind-repl-orders-to-staging-202611220300',
+    startedAt: '2026-11-22T03:00:02.000Z',
+  },
+  SnapshotShared: {
+    ...replication,
+    kind: 'instance',
+    sourceRegion: 'us-east-1',
+    sourceIdentifier: 'orders-db',
+    destinationAccount: '222222222222',
+    snapshotIdentifier: 'rewind-repl-orders-to-staging-202611220300-shared',
+    snapshotArn: `${sourceArn}-shared`,
+    kmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/4f7b9a2e-share',
+    reencrypted: true,
+    snapshotCreateTime: '2026-11-22T03:00:05.000Z',
+    sharedAt: '2026-11-22T03:09:40.000Z',
+  },
+  ReplicationReceived: {
+    ...replication,
+    destinationAccount: '222222222222',
+    mode: 'in-place',
+    copyIdentifier: 'rewind-repl-orders-to-staging-202611220300-copy',
+    receivedAt: '2026-11-22T03:09:41.000Z',
+  },
+  ReplicationCompleted: {
+    ...replication,
+    kind: 'instance',
+    sourceIdentifier: 'orders-db',
+    destinationAccount: '222222222222',
+    destinationRegion: 'us-east-1',
+    mode: 'in-place',
+    identifier: 'orders-staging',
+    resourceId: 'db-7XQ2MZ4K9PLW3RTA6YB5NCVD1E',
+    endpoint: { address: 'orders-staging.c2bkdiq45.us-east-1.rds.amazonaws.com', port: 5432 },
+    runId: 'run-20261122-031200-m4n5b6v7',
+    lineage: {
+      sourceSnapshotArn: sourceArn,
+      sharedSnapshotArn: `${sourceArn}-shared`,
+      copySnapshotArn:
+        'arn:aws:rds:us-east-1:222222222222:snapshot:rewind-repl-orders-to-staging-202611220300-copy',
+    },
+    warnings: [],
+    durationMs: 1_920_000,
+  },
+  ReplicationFailed: {
+    ...replication,
+    account: '222222222222',
+    destinationAccount: '222222222222',
+    stage: 'copy',
+    reason:
+      'CopyDBSnapshot refused: KMSKeyNotAccessibleFault: The source snapshot KMS key [arn:aws:kms:us-east-1:111111111111:key/4f7b9a2e-share] does not exist, is not enabled or you do not have permissions to access it.',
+    errorCode: 'KMSKeyNotAccessibleFault',
+    cleanedUp: ['rewind-repl-orders-to-staging-202611220300-copy (deleted in 222222222222)'],
+    action:
+      'let account 222222222222 use the key: add the statements of `rewind replication key-policy --policy orders-to-staging` to the key policy of arn:aws:kms:us-east-1:111111111111:key/4f7b9a2e-share; the next firing replicates again',
   },
 };

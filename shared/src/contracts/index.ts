@@ -6,3 +6,4 @@ export * from './jsonSchema';
 export * from './examples';
 export * from './address';
 export * from './lifecycle';
+export * from './replication';

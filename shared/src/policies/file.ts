@@ -3,6 +3,7 @@ import { DrPlanError, parseDrPlans, type DrPlansSection } from './drPlans';
 import { PolicyFileError, PolicyIssues } from './issues';
 import { scheduleConflicts, schedulerSchedules } from './policySchedules';
 import { parseSchedules } from './schedules';
+import { parseReplicationPolicies } from './replication';
 import { parseSnapshotPolicies } from './snapshotPolicies';
 
 /**
@@ -14,6 +15,7 @@ const SECTIONS = {
   schedules: parseSchedules,
   snapshotPolicies: parseSnapshotPolicies,
   drPlans: drPlansSection,
+  replication: parseReplicationPolicies,
 } as const;
 
 /** The DR plans (`drPlans`, docs/dr.md): its problems join the file's, one line each. */
@@ -38,6 +40,7 @@ export const EMPTY_POLICY_CONFIG: PolicyConfig = {
   schedules: [],
   snapshotPolicies: [],
   drPlans: { plans: {} },
+  replication: [],
 };
 
 /** Validates a parsed file; throws `PolicyFileError` listing every mistake. */

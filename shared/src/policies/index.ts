@@ -5,3 +5,4 @@ export * from './snapshotPolicies';
 export * from './policySchedules';
 export * from './expressions';
 export * from './retention';
+export * from './replication';

@@ -1,4 +1,5 @@
 import type { ScheduleSpec } from './schedules';
+import { replicationExpressions, type ReplicationPolicy } from './replication';
 import { policyExpressions, type SnapshotPolicy } from './snapshotPolicies';
 
 /**
@@ -16,7 +17,7 @@ export interface SchedulerSchedule {
   timezone?: string;
   enabled: boolean;
   description: string;
-  detailType: 'RestoreRequested' | 'SnapshotPolicyFired';
+  detailType: 'RestoreRequested' | 'SnapshotPolicyFired' | 'ReplicationRequested';
   /** The event's detail, with `<aws.scheduler.scheduled-time>` where the firing's time goes. */
   input: string;
 }
@@ -31,10 +32,27 @@ export function policyScheduleNames(policy: SnapshotPolicy): { snapshot: string[
   };
 }
 
-export function schedulerSchedules(config: {
-  schedules: ScheduleSpec[];
-  snapshotPolicies: SnapshotPolicy[];
-}): SchedulerSchedule[] {
+/** A replication policy's schedule names (`replicate-<policy>[-<n>]`). */
+export function replicationScheduleNames(policy: ReplicationPolicy): string[] {
+  const expressions = replicationExpressions(policy);
+  return expressions.map((_, i) =>
+    expressions.length === 1 ? `replicate-${policy.name}` : `replicate-${policy.name}-${i + 1}`,
+  );
+}
+
+/**
+ * The schedules of a policy file. Replication policies fire in their source account only: with
+ * `accountId`, those of other source accounts are left out (the same file is deployed in every account);
+ * without it, all are listed (validation, `rewind schedules`).
+ */
+export function schedulerSchedules(
+  config: {
+    schedules: ScheduleSpec[];
+    snapshotPolicies: SnapshotPolicy[];
+    replication?: ReplicationPolicy[];
+  },
+  accountId?: string,
+): SchedulerSchedule[] {
   const runs = config.schedules.map((s): SchedulerSchedule => ({
     name: s.name,
     expression: s.expression,
@@ -71,7 +89,21 @@ export function schedulerSchedules(config: {
     }
     return list;
   });
-  return [...runs, ...policies];
+  const replication = (config.replication ?? [])
+    .filter((policy) => accountId === undefined || policy.source.account === accountId)
+    .flatMap((policy) => {
+      const names = replicationScheduleNames(policy);
+      return replicationExpressions(policy).map((expression, i): SchedulerSchedule => ({
+        name: names[i]!,
+        expression,
+        timezone: policy.timezone,
+        enabled: policy.enabled,
+        description: (policy.description ?? `Rewind replication ${policy.name}`).slice(0, 512),
+        detailType: 'ReplicationRequested',
+        input: JSON.stringify({ policy: policy.name, scheduledTime: SCHEDULED_TIME }),
+      }));
+    });
+  return [...runs, ...policies, ...replication];
 }
 
 /** Scheduler's Target.Input limit (characters). */
@@ -84,7 +116,7 @@ export function scheduleConflicts(schedules: SchedulerSchedule[]): string[] {
   for (const s of schedules) {
     if (seen.has(s.name)) {
       problems.push(
-        `${s.name}: two schedules would have this name (a scheduled run and a snapshot policy); rename one`,
+        `${s.name}: two schedules would have this name (scheduled runs, snapshot policies and replication policies share one list of names); rename one`,
       );
     }
     seen.add(s.name);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { identifierSchema } from '../contracts/identifier';
-import type { PolicyIssues } from './issues';
+import { parseNamedPolicies, type PolicyIssues } from './issues';
 import { EXPRESSION_FIX, SCHEDULE_EXPRESSION } from './expressions';
 
 /**
@@ -128,34 +128,11 @@ export function policyExpressions(policy: SnapshotPolicy): string[] {
 
 /** Validates the section: every mistake of every policy, each named by the policy and the field. */
 export function parseSnapshotPolicies(raw: unknown, issues: PolicyIssues): SnapshotPolicy[] {
-  if (!Array.isArray(raw)) {
-    issues.add(
-      'snapshotPolicies',
-      'must be a list: "snapshotPolicies": [ { "name": ..., "databases": ..., ... } ]',
-    );
-    return [];
-  }
-  const seen = new Set<string>();
-  return raw.flatMap((entry: unknown, i) => {
-    const name = (entry as { name?: unknown } | null)?.name;
-    const where = `snapshotPolicies[${i}]${typeof name === 'string' ? ` (${name})` : ''}`;
-    const parsed = snapshotPolicySchema.safeParse(entry);
-    if (!parsed.success) {
-      for (const x of parsed.error.issues) {
-        const path = x.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-        const problem =
-          x.code === 'unrecognized_keys'
-            ? `unknown field${x.keys.length > 1 ? 's' : ''} ${x.keys.map((k) => `"${k}"`).join(', ')}: remove or correct the spelling`
-            : x.message;
-        issues.add(`${where}${path}`, problem);
-      }
-      return [];
-    }
-    if (seen.has(parsed.data.name)) {
-      issues.add(`${where}.name`, 'is used twice; give each policy its own name');
-      return [];
-    }
-    seen.add(parsed.data.name);
-    return [parsed.data];
-  });
+  return parseNamedPolicies(
+    'snapshotPolicies',
+    snapshotPolicySchema,
+    raw,
+    issues,
+    '{ "name": ..., "databases": ..., ... }',
+  );
 }

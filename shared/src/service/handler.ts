@@ -19,6 +19,15 @@ export interface Envelope {
   resources?: string[];
   detail: unknown;
   'replay-name'?: string;
+  /** The account that put the event (kept when a rule forwards it to another account's bus). */
+  account?: string;
+  region?: string;
+  /**
+   * Set when the message is an event EventBridge could not deliver to a rule's target and put in this
+   * queue as that target's dead-letter queue (its `ERROR_CODE` / `ERROR_MESSAGE` / `TARGET_ARN`
+   * attributes), e.g. another account's bus refusing it.
+   */
+  deadLettered?: { code: string; message: string; targetArn?: string };
 }
 
 export type EventRoutes = {
@@ -60,6 +69,18 @@ function runIdOf(body: string): string | undefined {
   }
 }
 
+/** The attributes EventBridge sets on an event it dead-letters (absent on an ordinary delivery). */
+function deadLetterOf(record: SQSRecord): Envelope['deadLettered'] {
+  const attrs = record.messageAttributes ?? {};
+  const code = attrs.ERROR_CODE?.stringValue;
+  if (!code) return undefined;
+  return {
+    code,
+    message: attrs.ERROR_MESSAGE?.stringValue ?? '',
+    targetArn: attrs.TARGET_ARN?.stringValue,
+  };
+}
+
 async function route(record: SQSRecord, routes: InboxRoutes, ctx: ServiceContext): Promise<void> {
   let body: unknown;
   try {
@@ -81,6 +102,8 @@ async function route(record: SQSRecord, routes: InboxRoutes, ctx: ServiceContext
       'message is neither an EventBridge event, a deadline check nor an outbox flush',
     );
   }
+  const deadLettered = deadLetterOf(record);
+  if (deadLettered) envelope.deadLettered = deadLettered;
   const type = envelope['detail-type'];
   if ((RDS_EVENT_SOURCES as readonly string[]).includes(envelope.source)) {
     const rdsEvent = normaliseRdsEvent(envelope as Parameters<typeof normaliseRdsEvent>[0]);

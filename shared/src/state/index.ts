@@ -3,3 +3,4 @@ export * from './types';
 export * from './store';
 export * from './tableDefinition';
 export * from './runConfig';
+export * from './jobs';

@@ -1,0 +1,3 @@
+import { serviceStack } from '../../deploy/serviceStack';
+
+export default serviceStack('replication');

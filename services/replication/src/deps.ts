@@ -1,0 +1,85 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  JobStore,
+  replicationPolicySchema,
+  type Job,
+  type ReplicationPolicy,
+  type ServiceContext,
+} from '@rewind/shared';
+
+/** Where the deployment puts the replication policies (the `replication` section, as JSON). */
+export const REPLICATION_POLICIES_ENV = 'REWIND_REPLICATION_POLICIES';
+
+/** What the replication service needs beyond the service context. */
+export interface ReplicationDeps {
+  /** Jobs of both sides (source: `REPLSRC#...`, destination: `REPLDST#...`). */
+  jobs: JobStore<Job & Record<string, unknown>>;
+  /** This account (where this Rewind runs) and its home region. */
+  accountId: string;
+  homeRegion: string;
+  /** The replication policies of the configuration file (both sides read the same list). */
+  policies: ReplicationPolicy[];
+  /** RDS in a region (the home region's client is the context's). */
+  rdsIn(region: string): RDSClient;
+  secretsIn(region: string): SecretsManagerClient;
+}
+
+/** Reads the policies the deployment put in the environment; a broken value is an error naming the fix. */
+export function policiesFromEnv(env: NodeJS.ProcessEnv): ReplicationPolicy[] {
+  const raw = env[REPLICATION_POLICIES_ENV];
+  if (!raw) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new Error(
+      `${REPLICATION_POLICIES_ENV} is not JSON (${(err as Error).message}): redeploy from a valid rewind.config.json`,
+    );
+  }
+  if (!Array.isArray(parsed))
+    throw new Error(`${REPLICATION_POLICIES_ENV} must be a JSON list of replication policies`);
+  return parsed.map((p) => replicationPolicySchema.parse(p));
+}
+
+let cached: ReplicationDeps | undefined;
+
+export function replicationDeps(ctx: ServiceContext, env: NodeJS.ProcessEnv = process.env): ReplicationDeps {
+  if (cached) return cached;
+  const endpoint = env.AWS_ENDPOINT_URL || undefined;
+  const homeRegion = env.AWS_REGION || 'us-east-1';
+  const rds = new Map<string, RDSClient>([[homeRegion, ctx.rds]]);
+  const secrets = new Map<string, SecretsManagerClient>();
+  const accountId = ctx.config.home?.account ?? env.REWIND_ACCOUNT_ID;
+  if (!accountId)
+    throw new Error('REWIND_ACCOUNT_ID is not set: the replication service must know its account');
+  cached = {
+    jobs: new JobStore(new DynamoDBClient({ endpoint, region: homeRegion }), ctx.config.tableName),
+    accountId,
+    homeRegion,
+    policies: policiesFromEnv(env),
+    rdsIn: (region) => {
+      let client = rds.get(region);
+      if (!client) {
+        client = new RDSClient({ endpoint, region, maxAttempts: 8, retryMode: 'adaptive' });
+        rds.set(region, client);
+      }
+      return client;
+    },
+    secretsIn: (region) => {
+      let client = secrets.get(region);
+      if (!client) {
+        client = new SecretsManagerClient({ endpoint, region });
+        secrets.set(region, client);
+      }
+      return client;
+    },
+  };
+  return cached;
+}
+
+/** For tests: forget the cached dependencies. */
+export function resetReplicationDeps(): void {
+  cached = undefined;
+}
