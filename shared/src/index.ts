@@ -23,3 +23,4 @@ export * from './policies';
 export * from './rds/policySnapshots';
 export * from './rds/policyRetention';
 export * from './policies/drPlans';
+export * from './replication/forwarding';
