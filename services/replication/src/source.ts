@@ -31,7 +31,14 @@ import {
 import type { ReplicationDeps } from './deps';
 import { duration, isRefusal, once, passed, sourceJobs, type Look } from './sourceLook';
 import { selectPart } from './sourceSelect';
-import { deleteCommand, deleteEverything, shareableSnapshot, sharePart, unshare } from './sourceSnapshots';
+import {
+  deleteCommand,
+  deleteEverything,
+  deleteOurs,
+  shareableSnapshot,
+  sharePart,
+  unshare,
+} from './sourceSnapshots';
 
 /**
  * The source side of a replication (docs/replication.md). A firing or request becomes a job; each look at
@@ -430,7 +437,11 @@ async function answersPart(l: Look): Promise<boolean> {
     l.pending = true;
     return false;
   }
-  await once(l, 'retention', () => retention(l));
+  await once(l, 'retention', async () => {
+    // A plain snapshot whose deletion after the re-encryption did not go through goes now.
+    if (job.plan?.reencrypt) await deleteOurs(l, job.snapshotName);
+    await retention(l);
+  });
   await jobs.mark(job, 'done', ctx.now().toISOString());
   ctx.log.info('replication finished at the source', { replicationId: job.replicationId });
   return true;

@@ -1,14 +1,22 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, KMSClient, type KeyMetadata } from '@aws-sdk/client-kms';
 import {
+  CopyDBClusterSnapshotCommand,
   CopyDBSnapshotCommand,
+  CreateDBClusterSnapshotCommand,
   CreateDBSnapshotCommand,
+  DeleteDBClusterSnapshotCommand,
   DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotAttributesCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBClusterSnapshotAttributeCommand,
   ModifyDBSnapshotAttributeCommand,
   RDSClient,
+  type DBClusterSnapshot,
   type DBInstance,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
@@ -880,5 +888,105 @@ describe('destinations that do not take the snapshot', () => {
       { id: 'forged', 'detail-type': 'ReplicationCompleted', source: 'rewind', detail: {}, account: DST2 },
     );
     expect((await job()).marks[`outcome:${DST}`]).toBeUndefined();
+  });
+});
+
+describe('an Aurora cluster', () => {
+  const clusterArn = (id: string) => `arn:aws:rds:${REGION}:${SRC}:cluster-snapshot:${id}`;
+  const clusterSnapshots = new Map<string, DBClusterSnapshot>();
+  const clusterPolicy = () => policy({ kind: 'cluster' }, { identifier: 'orders' });
+
+  function answerForClusters(key: string | null) {
+    clusterSnapshots.clear();
+    bed.rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'orders',
+          DbClusterResourceId: 'cluster-ORDERS',
+          StorageEncrypted: key !== null,
+          KmsKeyId: key ?? undefined,
+          TagList: [{ Key: 'rewind:allow', Value: 'true' }],
+        },
+      ],
+    });
+    bed.rds.on(DescribeDBClusterSnapshotsCommand).callsFake((input) => {
+      if (input.DBClusterSnapshotIdentifier) {
+        const found = clusterSnapshots.get(input.DBClusterSnapshotIdentifier);
+        if (!found) throw awsError('DBClusterSnapshotNotFoundFault', 'not found', 404);
+        return { DBClusterSnapshots: [found] };
+      }
+      return { DBClusterSnapshots: [...clusterSnapshots.values()] };
+    });
+    const add = (id: string, tags: DBClusterSnapshot['TagList'], kmsKeyId = key ?? undefined) =>
+      clusterSnapshots.set(id, {
+        DBClusterSnapshotIdentifier: id,
+        DBClusterSnapshotArn: clusterArn(id),
+        DBClusterIdentifier: 'orders',
+        Status: 'creating',
+        SnapshotType: 'manual',
+        StorageEncrypted: key !== null,
+        KmsKeyId: kmsKeyId,
+        TagList: tags,
+      });
+    bed.rds.on(CreateDBClusterSnapshotCommand).callsFake((input) => {
+      add(input.DBClusterSnapshotIdentifier!, input.Tags);
+      return {};
+    });
+    bed.rds.on(CopyDBClusterSnapshotCommand).callsFake((input) => {
+      add(input.TargetDBClusterSnapshotIdentifier!, input.Tags, input.KmsKeyId);
+      return {};
+    });
+    bed.rds.on(DeleteDBClusterSnapshotCommand).callsFake((input) => {
+      clusterSnapshots.delete(input.DBClusterSnapshotIdentifier!);
+      return {};
+    });
+    bed.rds.on(ModifyDBClusterSnapshotAttributeCommand).resolves({});
+    bed.rds.on(DescribeDBClusterSnapshotAttributesCommand).resolves({
+      DBClusterSnapshotAttributesResult: { DBClusterSnapshotAttributes: [] },
+    });
+  }
+  const finish = async () => {
+    for (const c of clusterSnapshots.values()) c.Status = 'available';
+    await check();
+  };
+
+  test('encrypted with aws/rds: the cluster snapshot is copied with the key and the copy shared', async () => {
+    useDeps([clusterPolicy()]);
+    answerForClusters(AWS_RDS_KEY);
+    await requested();
+    await finish();
+    await finish();
+    expect(calls(CreateDBClusterSnapshotCommand)).toEqual([
+      { DBClusterIdentifier: 'orders', DBClusterSnapshotIdentifier: NAME, Tags: expect.any(Array) },
+    ]);
+    expect(calls(CopyDBClusterSnapshotCommand)).toEqual([
+      {
+        SourceDBClusterSnapshotIdentifier: clusterArn(NAME),
+        TargetDBClusterSnapshotIdentifier: SHARED,
+        KmsKeyId: CMK,
+        Tags: expect.arrayContaining([{ Key: 'rewind:source', Value: 'orders' }]),
+      },
+    ]);
+    expect(calls(DeleteDBClusterSnapshotCommand)).toEqual([{ DBClusterSnapshotIdentifier: NAME }]);
+    expect(calls(ModifyDBClusterSnapshotAttributeCommand)).toEqual([
+      { DBClusterSnapshotIdentifier: SHARED, AttributeName: 'restore', ValuesToAdd: [DST] },
+    ]);
+    expect(published('SnapshotShared')).toEqual([
+      expect.objectContaining({ kind: 'cluster', snapshotArn: clusterArn(SHARED), reencrypted: true }),
+    ]);
+  });
+
+  test('unencrypted: shared as it is (a cluster copy refuses a key for an unencrypted source)', async () => {
+    useDeps([clusterPolicy()]);
+    answerForClusters(null);
+    await requested();
+    await finish();
+    expect(calls(CopyDBClusterSnapshotCommand)).toEqual([]);
+    expect(calls(ModifyDBClusterSnapshotAttributeCommand)).toEqual([
+      { DBClusterSnapshotIdentifier: NAME, AttributeName: 'restore', ValuesToAdd: [DST] },
+    ]);
+    expect(published('SnapshotShared')).toEqual([
+      expect.objectContaining({ snapshotIdentifier: NAME, kmsKeyId: null, reencrypted: false }),
+    ]);
   });
 });
