@@ -873,6 +873,36 @@ describe('destinations that do not take the snapshot', () => {
     expect(fake.snapshots.size).toBe(0);
   });
 
+  test('an unshare AWS refuses is alerted with the command that does it by hand', async () => {
+    await sharedAndAnnounced();
+    fake.fail.set('ModifyDBSnapshotAttribute', [awsError('InvalidDBSnapshotStateFault', 'snapshot is busy')]);
+    await received();
+    await completed();
+    expect(published('ReplicationFailed')).toEqual([
+      expect.objectContaining({
+        stage: 'cleanup',
+        destinationAccount: DST,
+        errorCode: 'UnshareRefused',
+        reason: expect.stringContaining('InvalidDBSnapshotStateFault: snapshot is busy'),
+        action: `stop sharing it by hand: aws rds modify-db-snapshot-attribute --db-snapshot-identifier ${SHARED} --attribute-name restore --values-to-remove ${DST} --region ${REGION}`,
+      }),
+    ]);
+    expect(sourceStatus(await job()).state).toBe('finished');
+  });
+
+  test('throttled unsharing is tried again by the next check', async () => {
+    await sharedAndAnnounced();
+    fake.fail.set('ModifyDBSnapshotAttribute', [awsError('ThrottlingException', 'Rate exceeded')]);
+    await received();
+    await completed();
+    expect(fake.sharedWith.get(SHARED)).toEqual([DST]);
+    expect((await job()).marks.done).toBeUndefined();
+    await check();
+    expect(fake.sharedWith.get(SHARED)).toEqual([]);
+    expect(published('ReplicationFailed')).toEqual([]);
+    expect((await job()).marks.done).toBeDefined();
+  });
+
   test('an answer put by another account than the destination it names is ignored', async () => {
     await sharedAndAnnounced();
     await onPeerAnswer(
