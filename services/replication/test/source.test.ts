@@ -476,6 +476,23 @@ describe('a replication of an instance encrypted with aws/rds, with a shareable 
     expect(calls(ModifyDBSnapshotAttributeCommand)).toHaveLength(1);
   });
 
+  test('a plain snapshot whose deletion was refused goes once every destination answered', async () => {
+    ordersDb();
+    await requested();
+    await rdsFinishes();
+    fake.fail.set('DeleteDBSnapshot', [awsError('InvalidDBSnapshotStateFault', 'busy')]);
+    await rdsFinishes();
+    expect(fake.snapshots.has(NAME)).toBe(true);
+    expect(published('SnapshotShared')).toHaveLength(1);
+    await received();
+    await completed();
+    expect(calls(DeleteDBSnapshotCommand)).toEqual([
+      { DBSnapshotIdentifier: NAME },
+      { DBSnapshotIdentifier: NAME },
+    ]);
+    expect([...fake.snapshots.keys()]).toEqual([SHARED]);
+  });
+
   test('a repeated firing, check or RDS event changes nothing', async () => {
     ordersDb();
     await requested({}, 'same-event');
