@@ -130,6 +130,11 @@ function snapshot(id: string, status: string, extra: Partial<DBSnapshot> = {}): 
   };
 }
 
+function put(s: DBSnapshot) {
+  fake.snapshots.set(s.DBSnapshotIdentifier!, s);
+  return { DBSnapshot: s };
+}
+
 function answerFromFake() {
   bed.rds.on(DescribeDBInstancesCommand).callsFake((input) => {
     const i = fake.instances.get(input.DBInstanceIdentifier!);
@@ -151,23 +156,21 @@ function answerFromFake() {
   bed.rds.on(CreateDBSnapshotCommand).callsFake((input) => {
     failing('CreateDBSnapshot');
     const i = fake.instances.get(input.DBInstanceIdentifier!)!;
-    const s = snapshot(input.DBSnapshotIdentifier!, 'creating', {
-      TagList: input.Tags,
-      Encrypted: i.StorageEncrypted,
-      KmsKeyId: i.KmsKeyId,
-    });
-    fake.snapshots.set(s.DBSnapshotIdentifier!, s);
-    return { DBSnapshot: s };
+    const { StorageEncrypted: Encrypted, KmsKeyId } = i;
+    return put(
+      snapshot(input.DBSnapshotIdentifier!, 'creating', { TagList: input.Tags, Encrypted, KmsKeyId }),
+    );
   });
   bed.rds.on(CopyDBSnapshotCommand).callsFake((input) => {
     failing('CopyDBSnapshot');
-    const s = snapshot(input.TargetDBSnapshotIdentifier!, 'pending', {
-      TagList: input.Tags,
-      KmsKeyId: input.KmsKeyId,
-      SourceDBSnapshotIdentifier: input.SourceDBSnapshotIdentifier,
-    });
-    fake.snapshots.set(s.DBSnapshotIdentifier!, s);
-    return { DBSnapshot: s };
+    const { Tags: TagList, KmsKeyId, SourceDBSnapshotIdentifier } = input;
+    return put(
+      snapshot(input.TargetDBSnapshotIdentifier!, 'pending', {
+        TagList,
+        KmsKeyId,
+        SourceDBSnapshotIdentifier,
+      }),
+    );
   });
   bed.rds.on(DeleteDBSnapshotCommand).callsFake((input) => {
     failing('DeleteDBSnapshot');
