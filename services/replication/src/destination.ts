@@ -13,8 +13,6 @@ import {
   SNAPSHOT_KINDS,
   type Envelope,
   type EventDetail,
-  type EventInput,
-  type EventName,
   type RdsEvent,
   type ReplicationDestination,
   type ReplicationPolicy,
