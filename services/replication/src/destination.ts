@@ -154,7 +154,7 @@ export async function onSnapshotShared(
   const existing = await store.get(jobKey(detail.replicationId));
   if (existing) {
     ctx.log.info('announcement repeated: its replication is under way', { job: existing.pk });
-    if (!existing.marks.done) await sendCheck(ctx, existing, 0);
+    if (!existing.marks.done) await acknowledge(ctx, deps, existing);
     return;
   }
   const verdict = trust(deps, detail, envelope);
@@ -208,19 +208,23 @@ export async function onSnapshotShared(
     createdAt: now.toISOString(),
   };
   if (await jobsOf(deps).create(job, now)) await jobsOf(deps).index(copyKey(job.copyIdentifier), job, now);
-  const created = (await store.get(job.pk))!;
-  await once({ ctx, deps, job: created, pending: false }, 'received', () =>
+  await acknowledge(ctx, deps, (await store.get(job.pk))!);
+}
+
+/** `ReplicationReceived` (once), and the job's first look: the copy starts. */
+async function acknowledge(ctx: ServiceContext, deps: ReplicationDeps, job: DestinationJob) {
+  await once({ ctx, deps, job, pending: false }, 'received', () =>
     publish(ctx, 'ReplicationReceived', {
       replicationId: job.replicationId,
       policy: job.policy,
       sourceAccount: job.sourceAccount,
       destinationAccount: deps.accountId,
-      mode: destination.mode,
+      mode: job.destination.mode,
       copyIdentifier: job.copyIdentifier,
-      receivedAt: now.toISOString(),
+      receivedAt: ctx.now().toISOString(),
     }),
   );
-  await sendCheck(ctx, created, 0);
+  await sendCheck(ctx, job, 0);
 }
 
 // ---- checks and events ----------------------------------------------------------------------------
