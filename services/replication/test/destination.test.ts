@@ -1,10 +1,13 @@
 import {
   CopyDBSnapshotCommand,
+  DeleteDBClusterCommand,
+  DescribeDBClustersCommand,
   DeleteDBInstanceCommand,
   DeleteDBSnapshotCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
+  type DBCluster,
   type DBInstance,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
@@ -17,7 +20,9 @@ import {
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
+  idempotencyKey,
   JobStore,
+  newRunId,
   replicationPolicySchema,
   type Envelope,
   type EventDetail,
@@ -25,6 +30,7 @@ import {
   type ReplicationPolicyInput,
 } from '@rewind/shared';
 import { startDynalite } from '@rewind/shared/src/testing/dynalite';
+import { runFixture } from '@rewind/shared/src/testing/fixtures';
 import { testContext } from '@rewind/shared/src/testing/context';
 import { useServiceTestBed } from '@rewind/shared/src/testing/serviceTestBed';
 import type { ReplicationDeps } from '../src/deps';
@@ -35,7 +41,8 @@ import {
   onRunEvent,
   onSnapshotShared,
 } from '../src/destination';
-import { destinationStore } from '../src/destinationJobs';
+import { destinationStore, jobsOf } from '../src/destinationJobs';
+import { pruneVersions } from '../src/destinationVersions';
 
 const bed = useServiceTestBed();
 const secrets = mockClient(SecretsManagerClient);
@@ -680,6 +687,145 @@ describe('restore refused', () => {
     expect(failed!.detail).toMatchObject({ stage: 'restore' });
     expect(failed!.detail.action).toMatch(/add "template"/);
     expect(snapshots.has(copy)).toBe(false);
+  });
+});
+
+describe('prune of cluster versions', () => {
+  test('members first, then the cluster once they are going, with a final snapshot when the policy asks', async () => {
+    const policy = policyOf({
+      name: 'aurora-copies',
+      kind: 'cluster',
+      destinations: [
+        {
+          account: DST,
+          kmsKeyId: DST_KEY,
+          mode: 'versioned',
+          prefix: 'aurora-copy',
+          keep: 1,
+          finalSnapshot: true,
+        },
+      ],
+    });
+    const clusters = new Map<string, DBCluster>([
+      [
+        'aurora-copy-1',
+        {
+          DBClusterIdentifier: 'aurora-copy-1',
+          DbClusterResourceId: 'cluster-V1',
+          Status: 'available',
+          DBClusterMembers: [{ DBInstanceIdentifier: 'aurora-copy-1-writer' }],
+        },
+      ],
+      [
+        'aurora-copy-2',
+        { DBClusterIdentifier: 'aurora-copy-2', DbClusterResourceId: 'cluster-V2', Status: 'available' },
+      ],
+    ]);
+    instances.set(
+      'aurora-copy-1-writer',
+      instance('aurora-copy-1-writer', 'db-W1', { DBClusterIdentifier: 'aurora-copy-1' }),
+    );
+    bed.rds.on(DescribeDBClustersCommand).callsFake((input: { DBClusterIdentifier?: string }) => {
+      const c = clusters.get(input.DBClusterIdentifier!);
+      if (!c) throw notFound('DBClusterNotFoundFault');
+      return { DBClusters: [c] };
+    });
+    // RDS refuses the cluster while its member is still being deleted, then accepts it.
+    bed.rds
+      .on(DeleteDBClusterCommand)
+      .rejectsOnce(
+        Object.assign(new Error('Cluster cannot be deleted, it still contains DB instances'), {
+          name: 'InvalidDBClusterStateFault',
+          $fault: 'client',
+        }),
+      )
+      .resolves({});
+    const store = destinationStore(deps);
+    const item = await store.versions('aurora-copies', new Date());
+    await store.setVersions(item, [
+      {
+        identifier: 'aurora-copy-1',
+        number: 1,
+        resourceId: 'cluster-V1',
+        replicationId: 'r1',
+        createdAt: '2026-11-01T03:00:00Z',
+      },
+      {
+        identifier: 'aurora-copy-2',
+        number: 2,
+        resourceId: 'cluster-V2',
+        replicationId: 'r2',
+        createdAt: '2026-11-02T03:00:00Z',
+      },
+    ]);
+    const runId = newRunId();
+    const job = {
+      pk: 'REPLDST#repl-aurora-2',
+      seq: 0,
+      marks: {},
+      replicationId: 'repl-aurora-2',
+      policy: 'aurora-copies',
+      kind: 'cluster' as const,
+      destination: policy.destinations[0]!,
+      region: REGION,
+      sourceAccount: SRC,
+      sourceRegion: REGION,
+      sourceIdentifier: 'orders-db',
+      sharedSnapshotArn: 'arn:aws:rds:us-east-1:111111111111:cluster-snapshot:s',
+      sharedKmsKeyId: null,
+      reencrypted: false,
+      copyIdentifier: 's-copy',
+      requestId: 'replication/repl-aurora-2',
+      runId,
+      createdAt: new Date().toISOString(),
+    };
+    await jobsOf(deps).create(job, new Date());
+    const look = { ctx: ctx(), deps, job, pending: false };
+
+    expect(await pruneVersions(look)).toBe(false);
+    expect(look.pending).toBe(true);
+    expect(await pruneVersions(look)).toBe(true);
+
+    expect(sent(DeleteDBInstanceCommand).map((i) => i.DBInstanceIdentifier)).toEqual([
+      'aurora-copy-1-writer',
+      'aurora-copy-1-writer',
+    ]);
+    const clusterDeletes = sent(DeleteDBClusterCommand);
+    expect(clusterDeletes).toHaveLength(2);
+    expect(clusterDeletes[1]).toEqual({
+      DBClusterIdentifier: 'aurora-copy-1',
+      FinalDBSnapshotIdentifier: expect.stringMatching(
+        new RegExp(`^aurora-copy-1-rw${runId.slice(-8)}-final-`),
+      ),
+    });
+    expect(job).toMatchObject({ versions: { kept: ['aurora-copy-2'], deleted: ['aurora-copy-1'] } });
+  });
+});
+
+describe('lost run events', () => {
+  test('a check finds the run by its requestId and goes on from the run record', async () => {
+    instances.set('orders-staging', instance('orders-staging', 'db-STAGING-2'));
+    const { detail, envelope, copy } = announcement('orders-staging');
+    await onSnapshotShared(ctx(), deps, detail, envelope);
+    await onDestinationCheck(ctx(), deps, { job: `REPLDST#${detail.replicationId}`, seq: 0 });
+    await copyFinishes(copy);
+    const requestId = `replication/${detail.replicationId}`;
+    // The run the request started, completed; none of its events arrived.
+    const record = runFixture('orders-staging', 'db_restore', { status: 'completed', requestId });
+    await bed.store.createRun(record);
+    await bed.store.claimRequestId(
+      idempotencyKey.request('instance', 'orders-staging', requestId),
+      record.runId,
+    );
+
+    await onDestinationCheck(ctx(), deps, { job: `REPLDST#${detail.replicationId}`, seq: 1 });
+
+    const [completed] = published('ReplicationCompleted');
+    expect(completed!.detail).toMatchObject({
+      identifier: 'orders-staging',
+      resourceId: 'db-STAGING-2',
+      runId: record.runId,
+    });
   });
 });
 
