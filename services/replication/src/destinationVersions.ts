@@ -245,13 +245,13 @@ export async function pruneVersions(l: Look): Promise<boolean> {
   const newestFirst = [...item.versions].sort((a, b) => b.number - a.number);
   const kept = newestFirst.slice(0, d.keep);
   const remaining: VersionRecord[] = [...kept];
-  const deleted = [...(job.versions?.deleted ?? [])];
+  const deleted: string[] = [];
   const warnings: string[] = [];
   let waiting = false;
   for (const v of newestFirst.slice(d.keep)) {
     const seen = await describe(rds, job.kind, v.identifier);
+    // Gone, or going since an earlier replication deleted it: dropped from the record once gone.
     if (!seen || seen.status === 'deleting') {
-      if (!deleted.includes(v.identifier)) deleted.push(v.identifier);
       if (seen) remaining.push(v);
       continue;
     }
