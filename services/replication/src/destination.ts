@@ -319,6 +319,8 @@ export async function onRunEvent<N extends RunEventName>(
     return;
   }
   if (name === 'RestoreRejected') {
+    // A run of this request exists: the rejection answers a duplicate of the request, not the request.
+    if (job.runId) return;
     const rejected = d as EventDetail<'RestoreRejected'>;
     await failRestoreRejected(l, rejected.code, rejected.reason, rejected.runId);
   } else if (name === 'RunFailed') {
