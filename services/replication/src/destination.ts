@@ -407,6 +407,42 @@ function keyFix(job: DestinationJob): string {
   );
 }
 
+/**
+ * In place, before hours of copying: the destination database exists and carries the opt-in tag (the
+ * restore run would refuse it anyway, after the copy). False when the replication failed.
+ */
+async function destinationReady(l: Look): Promise<boolean> {
+  const { ctx, deps, job } = l;
+  const d = job.destination;
+  if (d.mode !== 'in-place') return true;
+  const rds = deps.rdsIn(job.region);
+  const db =
+    job.kind === 'cluster'
+      ? await findCluster(rds, d.identifier).then((c) => c && { arn: c.DBClusterArn, tags: c.TagList })
+      : await findInstance(rds, d.identifier).then((i) => i && { arn: i.DBInstanceArn, tags: i.TagList });
+  const { key, value } = ctx.config.optIn;
+  const where = `account ${deps.accountId} (${job.region})`;
+  if (!db) {
+    await fail(
+      l,
+      'receive',
+      `the destination ${job.kind} ${d.identifier} of policy ${job.policy} does not exist in ${where}: nothing was copied`,
+      `create it (restored in place, it keeps its name and endpoint), or correct destinations[].identifier of policy ${job.policy} and redeploy; then run the replication again (rewind replicate)`,
+    );
+    return false;
+  }
+  if (!(db.tags ?? []).some((t) => t.Key === key && t.Value === value)) {
+    await fail(
+      l,
+      'receive',
+      `the destination ${job.kind} ${d.identifier} of policy ${job.policy} has no tag ${key}=${value}: Rewind does not restore it; nothing was copied`,
+      `tag it: aws rds add-tags-to-resource --resource-name ${db.arn ?? d.identifier} --tags Key=${key},Value=${value}; then run the replication again (rewind replicate)`,
+    );
+    return false;
+  }
+  return true;
+}
+
 /** The copy of the shared snapshot with this account's key: started once, then waited on. */
 async function copyPart(l: Look): Promise<boolean> {
   const { ctx, deps, job } = l;
@@ -424,6 +460,7 @@ async function copyPart(l: Look): Promise<boolean> {
       );
       return false;
     }
+    if (!(await destinationReady(l))) return false;
     if (!(await jobsOf(deps).mark(job, 'copy:requested', ctx.now().toISOString()))) {
       l.pending = true;
       return false;

@@ -89,6 +89,7 @@ function instance(id: string, resourceId: string, extra: Partial<DBInstance> = {
     DBInstanceStatus: 'available',
     Endpoint: { Address: `${id}.abc.${REGION}.rds.amazonaws.com`, Port: 5432 },
     DeletionProtection: false,
+    TagList: [{ Key: 'rewind:allow', Value: 'true' }],
     ...extra,
   };
 }
@@ -168,6 +169,8 @@ beforeEach(() => {
   instances.clear();
   secrets.reset();
   fakeRds();
+  // The in-place destination database, opted in.
+  instances.set('orders-staging', instance('orders-staging', 'db-STAGING'));
   deps = {
     jobs: new JobStore<Job & Record<string, unknown>>(jobsDb.client, jobsDb.tableName),
     accountId: DST,
@@ -289,6 +292,26 @@ describe('trust: only this account’s own copy of the policy counts', () => {
     expect(failed!.detail.reason).toMatch(
       /came from 333333333333 .*policy orders-staging here replicates from account 111111111111/,
     );
+    expect(sent(CopyDBSnapshotCommand)).toHaveLength(0);
+  });
+});
+
+describe('the in-place destination, before anything is copied', () => {
+  test.each([
+    ['missing', undefined, /orders-staging of policy orders-staging does not exist in account 222222222222/],
+    ['not opted in', instance('orders-staging', 'db-X', { TagList: [] }), /has no tag rewind:allow=true/],
+  ])('%s: a receive failure, nothing copied', async (_case, db, reason) => {
+    if (db) instances.set('orders-staging', db);
+    else instances.delete('orders-staging');
+    const { detail, envelope } = announcement('orders-staging');
+
+    await onSnapshotShared(ctx(), deps, detail, envelope);
+    await onDestinationCheck(ctx(), deps, { job: `REPLDST#${detail.replicationId}`, seq: 0 });
+
+    const failed = published('ReplicationFailed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.detail).toMatchObject({ stage: 'receive', cleanedUp: [] });
+    expect(failed[0]!.detail.reason).toMatch(reason);
     expect(sent(CopyDBSnapshotCommand)).toHaveLength(0);
   });
 });
