@@ -6,6 +6,7 @@ import {
   DeleteDBSnapshotCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBInstanceCommand,
   RDSClient,
   type DBCluster,
   type DBInstance,
@@ -133,9 +134,22 @@ function fakeRds() {
     }
     return { DBInstances: [...instances.values()] };
   });
+  bed.rds
+    .on(ModifyDBInstanceCommand)
+    .callsFake((input: { DBInstanceIdentifier: string; DeletionProtection?: boolean }) => {
+      const i = instances.get(input.DBInstanceIdentifier);
+      if (!i) throw notFound('DBInstanceNotFoundFault');
+      if (input.DeletionProtection !== undefined) i.DeletionProtection = input.DeletionProtection;
+      return { DBInstance: i };
+    });
   bed.rds.on(DeleteDBInstanceCommand).callsFake((input: { DBInstanceIdentifier: string }) => {
     const i = instances.get(input.DBInstanceIdentifier);
     if (!i) throw notFound('DBInstanceNotFoundFault');
+    if (i.DeletionProtection)
+      throw Object.assign(new Error('Cannot delete protected DB Instance'), {
+        name: 'InvalidParameterCombination',
+        $fault: 'client',
+      });
     i.DBInstanceStatus = 'deleting';
     return { DBInstance: i };
   });
@@ -506,7 +520,8 @@ describe('versioned', () => {
     // Recorded versions: 1 (since replaced by another database under its name) and 2 (ours).
     instances.set('orders-template', instance('orders-template', 'db-TEMPLATE'));
     instances.set('orders-copy-1', instance('orders-copy-1', 'db-SOMEONE-ELSES'));
-    instances.set('orders-copy-2', instance('orders-copy-2', 'db-V2'));
+    // Version 2 took the template's deletion protection.
+    instances.set('orders-copy-2', instance('orders-copy-2', 'db-V2', { DeletionProtection: true }));
     const store = destinationStore(deps);
     const item = await store.versions('orders-copies', new Date());
     await store.setVersions(item, [
@@ -566,7 +581,11 @@ describe('versioned', () => {
         }),
       },
     ]);
-    // keep 1: version 2 is deleted; version 1's name now holds another database: NOT deleted.
+    // keep 1: version 2 is deleted (its protection lifted first); version 1's name now holds another
+    // database: NOT deleted, nor modified.
+    expect(sent(ModifyDBInstanceCommand)).toEqual([
+      { DBInstanceIdentifier: 'orders-copy-2', DeletionProtection: false, ApplyImmediately: true },
+    ]);
     expect(sent(DeleteDBInstanceCommand)).toEqual([
       { DBInstanceIdentifier: 'orders-copy-2', SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
     ]);
