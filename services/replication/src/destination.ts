@@ -366,14 +366,16 @@ async function finishLook(l: Look): Promise<boolean> {
   if (!job.marks.ended && l.pending) {
     const expired =
       ctx.now().getTime() - new Date(job.createdAt).getTime() > DESTINATION_DEADLINE_SECONDS * 1000;
-    if (!expired) return false;
+    // A run under way ends by itself (completed, failed, rolled back): its end decides, never the clock,
+    // and its copy is not deleted under it.
+    if (!expired || job.runId) return false;
     await fail(
       l,
       job.copyArn ? 'restore' : 'copy',
-      `replication ${job.replicationId} was still ${job.copyArn ? `waiting for its restore${job.runId ? ` (run ${job.runId})` : ''}` : `copying ${job.copyIdentifier}`} after ${DESTINATION_DEADLINE_SECONDS / 3600} h`,
-      job.runId
-        ? `look at the run: rewind status ${job.runId}; the next replication runs as usual`
-        : 'look at the copy (aws rds describe-db-snapshots); the next replication runs as usual',
+      `replication ${job.replicationId} was still ${job.copyArn ? 'waiting for its restore run to start' : `copying ${job.copyIdentifier}`} after ${DESTINATION_DEADLINE_SECONDS / 3600} h`,
+      job.copyArn
+        ? `the restore service did not answer its request ${job.requestId}: look at its inbox and dead letters (rewind dlq); the next replication runs as usual`
+        : `look at the copy (aws rds describe-db-snapshots --db-snapshot-identifier ${job.copyIdentifier}); the next replication runs as usual`,
     );
   }
   if (!job.marks.ended) return false;

@@ -871,6 +871,32 @@ describe('lost run events', () => {
   });
 });
 
+describe('deadline', () => {
+  test('a copy still under way after 48 hours: a copy failure, the copy cancelled by its deletion', async () => {
+    const { detail, envelope, copy } = announcement('orders-staging');
+    await onSnapshotShared(ctx(), deps, detail, envelope);
+    await onDestinationCheck(ctx(), deps, { job: `REPLDST#${detail.replicationId}`, seq: 0 });
+    const later = new Date(Date.now() + 49 * 3600_000);
+
+    await onDestinationCheck(
+      testContext('replication', bed.store, () => later),
+      deps,
+      {
+        job: `REPLDST#${detail.replicationId}`,
+        seq: 1,
+      },
+    );
+
+    const [failed] = published('ReplicationFailed');
+    expect(failed!.detail).toMatchObject({
+      stage: 'copy',
+      cleanedUp: [`DB snapshot ${copy} (the copy in account ${DST})`],
+    });
+    expect(failed!.detail.reason).toMatch(/still copying .* after 48 h/);
+    expect(snapshots.has(copy)).toBe(false);
+  });
+});
+
 describe('checks', () => {
   test('a deadline check chain moves on while the copy is under way; a check of an older chain is dropped', async () => {
     const { detail, envelope } = announcement('orders-staging');
