@@ -27,6 +27,7 @@ import {
   jobKey,
   jobsOf,
   refusedKey,
+  REPLICATION_TAGS,
   REQUEST_PREFIX,
   runKey,
   type DestinationJob,
@@ -504,6 +505,16 @@ async function copyPart(l: Look): Promise<boolean> {
       }
     }
     l.pending = true;
+    return false;
+  }
+  if (found.tags[REPLICATION_TAGS.replicationId] !== job.replicationId) {
+    // Never restore from, nor delete, a snapshot this replication did not make.
+    await fail(
+      l,
+      'copy',
+      `a snapshot named ${name} exists in account ${deps.accountId} and is not the copy of replication ${job.replicationId} (its tag ${REPLICATION_TAGS.replicationId} is ${found.tags[REPLICATION_TAGS.replicationId] ?? 'absent'}): it is left alone`,
+      `rename or delete that snapshot if it is not needed; the next replication copies under its own name`,
+    );
     return false;
   }
   if (FAILED_SNAPSHOT.has(found.status)) {

@@ -109,6 +109,11 @@ function fakeRds() {
   bed.rds
     .on(CopyDBSnapshotCommand)
     .callsFake((input: { TargetDBSnapshotIdentifier: string; Tags?: { Key: string; Value: string }[] }) => {
+      if (snapshots.has(input.TargetDBSnapshotIdentifier))
+        throw Object.assign(new Error('A snapshot with the identifier already exists.'), {
+          name: 'DBSnapshotAlreadyExistsFault',
+          $fault: 'client',
+        });
       const s: DBSnapshot = {
         DBSnapshotIdentifier: input.TargetDBSnapshotIdentifier,
         DBSnapshotArn: snapshotArn(DST, input.TargetDBSnapshotIdentifier),
@@ -366,6 +371,29 @@ describe('copy', () => {
     expect(failed[0]!.detail.action).toContain(`${SRC_KEY} must let account ${DST} use it`);
     expect(failed[0]!.detail.action).toContain('kms:CreateGrant');
     expect(published('RestoreRequested')).toHaveLength(0);
+  });
+});
+
+describe('a snapshot under the copy’s name that is not this replication’s', () => {
+  test('is neither restored from nor deleted: a copy failure', async () => {
+    const { detail, envelope, copy } = announcement('orders-staging');
+    snapshots.set(copy, {
+      DBSnapshotIdentifier: copy,
+      DBSnapshotArn: snapshotArn(DST, copy),
+      Status: 'available',
+      SnapshotType: 'manual',
+      TagList: [{ Key: 'team', Value: 'payments' }],
+    });
+
+    await onSnapshotShared(ctx(), deps, detail, envelope);
+    await onDestinationCheck(ctx(), deps, { job: `REPLDST#${detail.replicationId}`, seq: 0 });
+
+    const [failed] = published('ReplicationFailed');
+    expect(failed!.detail).toMatchObject({ stage: 'copy', cleanedUp: [] });
+    expect(failed!.detail.reason).toMatch(/is not the copy of replication/);
+    expect(published('RestoreRequested')).toHaveLength(0);
+    expect(sent(DeleteDBSnapshotCommand)).toHaveLength(0);
+    expect(snapshots.has(copy)).toBe(true);
   });
 });
 
