@@ -201,6 +201,7 @@ export async function onSnapshotShared(
     sourceRegion: policy.source.region,
     sourceIdentifier: policy.source.identifier,
     sharedSnapshotArn: detail.snapshotArn,
+    sourceSnapshotArn: detail.sourceSnapshotArn,
     sharedKmsKeyId: detail.kmsKeyId,
     reencrypted: detail.reencrypted,
     copyIdentifier: copyIdentifier(detail.snapshotIdentifier),
@@ -693,10 +694,7 @@ async function complete(l: Look) {
       endpoint: result.address ? { address: result.address, port: result.port } : undefined,
       runId: job.runId!,
       lineage: {
-        // A re-encrypted shared snapshot is the copy `<name>-shared` of the source snapshot `<name>`.
-        sourceSnapshotArn: job.reencrypted
-          ? job.sharedSnapshotArn.replace(/-shared$/, '')
-          : job.sharedSnapshotArn,
+        sourceSnapshotArn: job.sourceSnapshotArn,
         sharedSnapshotArn: job.sharedSnapshotArn,
         copySnapshotArn: job.copyArn!,
       },

@@ -20,6 +20,8 @@ export type DestinationJob = Job & {
   sourceRegion: string;
   sourceIdentifier: string;
   sharedSnapshotArn: string;
+  /** The snapshot taken of the source database (the shared one, or the one it was re-encrypted from). */
+  sourceSnapshotArn: string;
   /** The key of the shared snapshot (null: unencrypted). */
   sharedKmsKeyId: string | null;
   reencrypted: boolean;

@@ -354,6 +354,7 @@ async function forward(l: Look): Promise<void> {
         destinationAccount: account,
         snapshotIdentifier: plan.sharedName,
         snapshotArn: arn,
+        sourceSnapshotArn: job.sourceSnapshotArn ?? arn,
         kmsKeyId: plan.kmsKeyId,
         reencrypted: plan.reencrypt,
         snapshotCreateTime: job.snapshotCreateTime,

@@ -197,6 +197,9 @@ beforeEach(() => {
     policies: [IN_PLACE, VERSIONED],
     rdsIn: () => rdsClient,
     secretsIn: () => smClient,
+    kmsIn: () => {
+      throw new Error('the destination side calls no KMS API of its own');
+    },
   };
 });
 
@@ -215,6 +218,7 @@ function announcement(policy: string, overrides: Partial<EventDetail<'SnapshotSh
     destinationAccount: DST,
     snapshotIdentifier: name,
     snapshotArn: snapshotArn(SRC, name),
+    sourceSnapshotArn: snapshotArn(SRC, name.replace(/-shared$/, '')),
     kmsKeyId: SRC_KEY,
     reencrypted: true,
     sharedAt: new Date().toISOString(),
@@ -842,6 +846,7 @@ describe('prune of cluster versions', () => {
       sourceRegion: REGION,
       sourceIdentifier: 'orders-db',
       sharedSnapshotArn: 'arn:aws:rds:us-east-1:111111111111:cluster-snapshot:s',
+      sourceSnapshotArn: 'arn:aws:rds:us-east-1:111111111111:cluster-snapshot:s',
       sharedKmsKeyId: null,
       reencrypted: false,
       copyIdentifier: 's-copy',

@@ -426,6 +426,7 @@ describe('a replication of an instance encrypted with aws/rds, with a shareable 
         destinationAccount: DST,
         snapshotIdentifier: SHARED,
         snapshotArn: arnOf(SHARED),
+        sourceSnapshotArn: arnOf(SHARED.replace(/-shared$/, '')),
         kmsKeyId: CMK,
         reencrypted: true,
         snapshotCreateTime: new Date(SCHEDULED).toISOString(),

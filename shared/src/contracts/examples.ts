@@ -254,6 +254,7 @@ export const EVENT_EXAMPLES: { [N in EventName]: EventInput<N> } = {
     destinationAccount: '222222222222',
     snapshotIdentifier: 'rewind-repl-orders-to-staging-202611220300-shared',
     snapshotArn: `${sourceArn}-shared`,
+    sourceSnapshotArn: sourceArn,
     kmsKeyId: 'arn:aws:kms:us-east-1:111111111111:key/4f7b9a2e-share',
     reencrypted: true,
     snapshotCreateTime: '2026-11-22T03:00:05.000Z',

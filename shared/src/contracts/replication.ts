@@ -79,6 +79,11 @@ export const SnapshotShared = z.object({
   destinationAccount: accountId.describe('The account this announcement is for (forwarded to its bus)'),
   snapshotIdentifier: z.string().describe('The shared snapshot, in the source account'),
   snapshotArn: z.string().describe('Its ARN: how the destination reaches it'),
+  sourceSnapshotArn: z
+    .string()
+    .describe(
+      'The snapshot taken of the source database (the shared one, or the one it was re-encrypted from)',
+    ),
   kmsKeyId: z
     .string()
     .nullable()
