@@ -35,8 +35,9 @@ import { destinationIamStatements, KMS_USE_ACTIONS, replicationKeysOf, viaRds } 
 
 /** Lambda's limit on a function's environment: every key and value together (UTF-8 bytes). */
 export const LAMBDA_ENVIRONMENT_LIMIT = 4096;
-/** What a value CloudFormation fills in at deploy time may take (a queue URL, a name with the stage). */
-const RESOLVED_VALUE_ALLOWANCE = 160;
+/** What a value filled in at deploy time may take: a parameter (a number, a name with the stage), a reference (a queue URL). */
+const PARAM_ALLOWANCE = 64;
+const REF_ALLOWANCE = 128;
 /** Snapshots of replication: `rewind-repl-<policy>-<time>[-shared|-copy]` (services/replication). */
 export const REPLICATION_SNAPSHOT_PREFIX = 'rewind-repl-';
 
@@ -46,7 +47,7 @@ export function environmentBytes(vars: Record<string, Cfn>): number {
     (sum, [k, v]) =>
       sum +
       Buffer.byteLength(k) +
-      (typeof v === 'string' && !v.includes('${') ? Buffer.byteLength(v) : RESOLVED_VALUE_ALLOWANCE),
+      (typeof v !== 'string' ? REF_ALLOWANCE : v.includes('${') ? PARAM_ALLOWANCE : Buffer.byteLength(v)),
     0,
   );
 }
@@ -66,11 +67,26 @@ export function replicationEnvironment(
     throw new Error(
       `The replication policies take ${Buffer.byteLength(value)} bytes as ${ENV.replicationPolicies}: with the ` +
         `function's other variables that is about ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}-byte ` +
-        `environment limit. Shorten descriptions, or deploy each account with a policy file holding only the ` +
-        `replication policies it takes part in (${policies.length} now).`,
+        `environment limit. This account takes part in ${policies.length} replication policies: shorten their ` +
+        `descriptions, or give one policy several destinations rather than one policy per destination.`,
     );
   }
   return { [ENV.replicationPolicies]: value };
+}
+
+/**
+ * The policies the function gets: those this account takes part in (source or destination). Another
+ * account's policy would be refused anyway ("unknown policy"), and Lambda's environment is small.
+ */
+export function accountPolicies(settings: {
+  replication: ReplicationPolicy[];
+  accountId?: string;
+}): ReplicationPolicy[] {
+  const account = settings.accountId;
+  if (!account) return [];
+  return settings.replication.filter(
+    (p) => p.source.account === account || p.destinations.some((d) => d.account === account),
+  );
 }
 
 /** A peer's Rewind bus: the same bus name, in this region, in the peer account. */
@@ -169,7 +185,7 @@ export function busPolicyResources(
         Type: 'AWS::Events::EventBusPolicy',
         Properties: {
           EventBusName: ref('EventBus'),
-          StatementId: `rewind-replication-${peer}`,
+          StatementId: `replication-from-${peer}`,
           Statement: {
             Effect: 'Allow',
             Principal: { AWS: join('arn:', ref('AWS::Partition'), `:iam::${peer}:root`) },

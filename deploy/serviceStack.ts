@@ -25,7 +25,12 @@ import {
 } from './cfn';
 import { PARAM_DEFAULTS, param, STACK_PREFIX, type DeployParam } from './params';
 import { drStatements } from './drIam';
-import { forwardingResources, replicationEnvironment, replicationStatements } from './replication';
+import {
+  accountPolicies,
+  forwardingResources,
+  replicationEnvironment,
+  replicationStatements,
+} from './replication';
 import { replicationRoleName } from './replicationKeys';
 import { rdsStatements, type IamStatement } from './rdsIam';
 import { buildSettings, deployingAccount, type BuildSettings } from './settings';
@@ -138,7 +143,7 @@ function functionEnvironment(
 ): Record<EnvName, Cfn> {
   const vars = environment(spec, inboxUrl, settings);
   if (spec.name !== 'replication') return vars;
-  return { ...vars, ...replicationEnvironment(settings.replication, vars) };
+  return { ...vars, ...replicationEnvironment(accountPolicies(settings), vars) };
 }
 
 /** The regions the policy file's snapshot policies copy to: the lifecycle service's IAM reaches them only. */
