@@ -10,6 +10,7 @@ const SERVICE_OF: Record<string, string> = {
   'client-eventbridge': 'events',
   'client-rds': 'rds',
   'client-dynamodb': 'dynamodb',
+  'lib-dynamodb': 'dynamodb',
   'client-scheduler': 'scheduler',
 };
 
@@ -35,7 +36,7 @@ function actionsCalled(): Set<string> {
     if (LOCAL_ONLY.includes(relative(SRC, file))) continue;
     const text = readFileSync(file, 'utf8');
     for (const [, names, client] of text.matchAll(
-      /import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[a-z]+)'/g,
+      /import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/((?:client|lib)-[a-z]+)'/g,
     )) {
       const service = SERVICE_OF[client!];
       if (!service) throw new Error(`${file} imports @aws-sdk/${client}: add its IAM prefix to SERVICE_OF`);
