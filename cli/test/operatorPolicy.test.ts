@@ -14,6 +14,13 @@ const SERVICE_OF: Record<string, string> = {
   'client-scheduler': 'scheduler',
 };
 
+const DOCUMENT_ACTIONS: Record<string, string> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
+};
+
 /** Commands that run a local cloud of their own (not against a deployed stage). */
 const LOCAL_ONLY = ['commands/local.ts', 'commands/demo.ts'];
 
@@ -46,7 +53,9 @@ function actionsCalled(): Set<string> {
         if (paginated && new RegExp(`${name}\\(`).test(text)) actions.add(`${service}:${paginated}`);
         const command = /^(\w+)Command$/.exec(name)?.[1];
         if (!command || !new RegExp(`new ${name}\\(`).test(text)) continue;
-        actions.add(`${service}:${command.replace(/Batch$/, '')}`);
+        // The document client's commands name the item actions shortly: GetCommand -> GetItem.
+        const action = client === 'lib-dynamodb' ? (DOCUMENT_ACTIONS[command] ?? command) : command;
+        actions.add(`${service}:${action.replace(/Batch$/, '')}`);
       }
     }
   }
