@@ -159,7 +159,11 @@ export function forwardingResources(
 }
 
 /** The event types each peer account may put on this account's bus. */
-function admittedTypes(policies: readonly ReplicationPolicy[], accountId: string, peer: string): string[] {
+export function admittedTypes(
+  policies: readonly ReplicationPolicy[],
+  accountId: string,
+  peer: string,
+): string[] {
   const peers = replicationPeers(policies, accountId);
   const types = new Set<string>();
   // A destination of ours answers; a source of ours announces.

@@ -1,8 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- generated CloudFormation is untyped JSON */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPolicyFile, replicationPolicySchema, type ReplicationPolicyInput } from '@rewind/shared';
 import { serviceStack } from '../serviceStack';
 import { sharedStack } from '../sharedStack';
+import { DEPLOY_DOC, generatedDeployDoc } from '../replicationDocs';
 import { replicationKeyRequirements } from '../replicationKeys';
 import { buildSettings, type BuildSettings } from '../settings';
 
@@ -209,5 +211,13 @@ describe('the KMS key policies a replication policy needs (generated)', () => {
     expect(req.destinationIam[0]!.statements[0]!.Resource).toEqual([
       'arn:aws:kms:us-east-1:123456789012:key/*',
     ]);
+  });
+});
+
+describe('docs/deploy.md', () => {
+  it('shows the key and bus policies generated from the example (npm run docs:generate)', () => {
+    const current = readFileSync(DEPLOY_DOC, 'utf8');
+    expect(current).toContain('"Sid": "RewindReplicationUseOrdersToStaging"');
+    expect(current === generatedDeployDoc()).toBe(true);
   });
 });
