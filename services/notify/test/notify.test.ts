@@ -242,7 +242,7 @@ describe('replication alerts', () => {
   });
 
   test('a failed in-place restore says whether the destination database is back as it was', () => {
-    const restore = { ...failed, stage: 'restore' as const, runId: 'run-1', cleanedUp: [] };
+    const restore = { ...failed, stage: 'restore' as typeof failed.stage, runId: 'run-1', cleanedUp: [] };
     const state = (e: typeof restore) =>
       Object.fromEntries(replicationFailedMessage(e).lines)['Database state'];
     expect(state({ ...restore, rolledBack: true })).toBe(
