@@ -88,6 +88,9 @@ export const RDS_ACTION_SCOPES: Record<string, RdsActionScope> = {
   'rds:CopyDBClusterSnapshot': { policy: ['cluster-snapshot'] },
   'rds:DeleteDBSnapshot': { policyTagged: ['snapshot'] },
   'rds:DeleteDBClusterSnapshot': { policyTagged: ['cluster-snapshot'] },
+  // Cross-account replication: who may restore (copy) a snapshot Rewind made and tagged.
+  'rds:ModifyDBSnapshotAttribute': { policyTagged: ['snapshot'] },
+  'rds:ModifyDBClusterSnapshotAttribute': { policyTagged: ['cluster-snapshot'] },
   // Who a snapshot is shared with (read only). Scoped to "*": the local cloud authorises these two calls
   // on "*" (RDS itself takes the snapshot's ARN; `policy` would be enough there).
   'rds:DescribeDBSnapshotAttributes': { unscoped: true },
@@ -106,6 +109,13 @@ export const SERVICE_SCOPES: Record<string, Record<string, RdsActionScope>> = {
     'rds:DescribeDBSnapshots': { anyRegion: ['db', 'snapshot'] },
     'rds:DescribeDBClusterSnapshots': { anyRegion: ['cluster', 'cluster-snapshot'] },
     // Tags given with CreateDB*Snapshot and CopyDB*Snapshot, on the new policy snapshot.
+    'rds:AddTagsToResource': { policy: ['snapshot', 'cluster-snapshot'] },
+  },
+  // Replication (deploy/replication.ts): its snapshots are named `rewind-repl-*`, in the regions of its
+  // policies; the source account's shared snapshots are granted by name in that account.
+  replication: {
+    'rds:DescribeDBSnapshots': { anyRegion: ['db', 'snapshot'] },
+    'rds:DescribeDBClusterSnapshots': { anyRegion: ['cluster', 'cluster-snapshot'] },
     'rds:AddTagsToResource': { policy: ['snapshot', 'cluster-snapshot'] },
   },
 };
@@ -154,9 +164,9 @@ const inRegions = (regions: readonly string[]): Cfn[] => [ref('AWS::Region'), ..
 const regionalArn = (service: string, region: Cfn, resource: string): Cfn =>
   join('arn:', ref('AWS::Partition'), `:${service}:`, region, ':', ref('AWS::AccountId'), `:${resource}`);
 
-/** Snapshots of snapshot policies (`rewind-*`), in its region and those it copies to. */
-const policyArns = (type: RdsResourceType, regions: readonly string[]): Cfn[] =>
-  inRegions(regions).map((r) => regionalArn('rds', r, `${type}:${POLICY_SNAPSHOT_PREFIX}*`));
+/** Snapshots of snapshot policies (`rewind-*`, or a narrower prefix), in its region and those it copies to. */
+const policyArns = (type: RdsResourceType, regions: readonly string[], prefix: string): Cfn[] =>
+  inRegions(regions).map((r) => regionalArn('rds', r, `${type}:${prefix}*`));
 const regionsArns = (type: RdsResourceType, regions: readonly string[]): Cfn[] =>
   inRegions(regions).map((r) => regionalArn('rds', r, `${type}:*`));
 
@@ -261,6 +271,12 @@ export function rdsStatements(
   service?: string,
   /** Other regions it works in (the lifecycle service: where its policies copy snapshots to). */
   regions: readonly string[] = [],
+  options: {
+    /** false: the caller grants KMS itself, on the keys it names (the replication service). */
+    kms?: boolean;
+    /** The names of its policy snapshots (default `rewind-`; replication: `rewind-repl-`). */
+    snapshotPrefix?: string;
+  } = {},
 ): IamStatement[] {
   const rds = actions.filter((a) => a.startsWith('rds:'));
   const statements: IamStatement[] = [];
@@ -283,7 +299,7 @@ export function rdsStatements(
       : kind === 'anyRegion'
         ? (t: RdsResourceType) => regionsArns(t, regions)
         : kind === 'policy' || kind === 'policyTagged'
-          ? (t: RdsResourceType) => policyArns(t, regions)
+          ? (t: RdsResourceType) => policyArns(t, regions, options.snapshotPrefix ?? POLICY_SNAPSHOT_PREFIX)
           : (t: RdsResourceType) => [rdsArn(t)];
   for (const kind of kinds) {
     const groups = new Map<string, { actions: string[]; types: RdsResourceType[] }>();
@@ -320,10 +336,12 @@ export function rdsStatements(
       });
     }
   }
-  if (rds.some((a) => COPIES_WITH_KMS_KEYS.includes(a))) statements.push(...policyKmsStatements(regions));
+  const kms = options.kms !== false;
+  if (kms && rds.some((a) => COPIES_WITH_KMS_KEYS.includes(a)))
+    statements.push(...policyKmsStatements(regions));
   if (rds.includes('rds:AddTagsToResource') && rds.some((a) => CREATES_TAGGED_DATABASES.includes(a))) {
     statements.push(tagOnCreateStatement(optIn));
   }
-  if (rds.some((a) => USES_KMS_KEYS.includes(a))) statements.push(...kmsStatements());
+  if (kms && rds.some((a) => USES_KMS_KEYS.includes(a))) statements.push(...kmsStatements());
   return statements;
 }

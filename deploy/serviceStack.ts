@@ -25,8 +25,15 @@ import {
 } from './cfn';
 import { PARAM_DEFAULTS, param, STACK_PREFIX, type DeployParam } from './params';
 import { drStatements } from './drIam';
+import {
+  accountPolicies,
+  forwardingResources,
+  replicationEnvironment,
+  replicationStatements,
+} from './replication';
+import { replicationRoleName } from './replicationKeys';
 import { rdsStatements, type IamStatement } from './rdsIam';
-import { buildSettings, type BuildSettings } from './settings';
+import { buildSettings, deployingAccount, type BuildSettings } from './settings';
 
 /** The subset of an osls service configuration this project generates. */
 export interface ServerlessConfig {
@@ -126,6 +133,17 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, settings: BuildSettings):
     // The DR plans of the configuration file, validated when the stack is generated.
     ...(spec.name === 'failover' ? { [ENV.drPlans]: JSON.stringify(settings.drPlans) } : {}),
   };
+}
+
+/** The function's environment: the replication policies too, within Lambda's limit. */
+function functionEnvironment(
+  spec: ServiceSpec,
+  inboxUrl: Cfn,
+  settings: BuildSettings,
+): Record<EnvName, Cfn> {
+  const vars = environment(spec, inboxUrl, settings);
+  if (spec.name !== 'replication') return vars;
+  return { ...vars, ...replicationEnvironment(accountPolicies(settings), vars) };
 }
 
 /** The regions the policy file's snapshot policies copy to: the lifecycle service's IAM reaches them only. */
@@ -280,6 +298,12 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
   };
 
   const ruleIds: string[] = [];
+  // Replication: the bus-to-bus rules to the peer accounts, dead-lettering into the inbox.
+  const account = name === 'replication' ? deployingAccount(settings) : undefined;
+  const forwarding = account
+    ? forwardingResources(settings.replication, account, (rule) => names.rule(name, rule))
+    : { resources: {}, ruleIds: [] };
+  Object.assign(resources, forwarding.resources);
   for (const rule of spec.rules) {
     const id = `${logicalId(rule.name)}Rule`;
     ruleIds.push(id);
@@ -304,7 +328,7 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
   }
   resources.InboxPolicy = eventBridgeQueuePolicy(
     ['Inbox', 'TargetDlq'],
-    ruleIds.map((id) => getAtt(id, 'Arn')),
+    [...ruleIds, ...forwarding.ruleIds].map((id) => getAtt(id, 'Arn')),
   );
 
   const statements: (IamStatement | Cfn)[] = [
@@ -335,15 +359,22 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
     // A DR plan moves primaries between regions: the failover service's grants name every region.
     ...(spec.name === 'failover'
       ? drStatements(spec.permissions, { key: settings.optInTagKey, value: param('optInTagValue') })
-      : [
-          ...rdsStatements(
+      : spec.name === 'replication'
+        ? replicationStatements(
             spec.permissions,
             { key: settings.optInTagKey, value: param('optInTagValue') },
-            spec.name,
-            name === 'lifecycle' ? copyRegions(settings) : [],
-          ),
-          ...otherStatements(spec.permissions, spec.name),
-        ]),
+            settings.replication,
+            account,
+          )
+        : [
+            ...rdsStatements(
+              spec.permissions,
+              { key: settings.optInTagKey, value: param('optInTagValue') },
+              spec.name,
+              name === 'lifecycle' ? copyRegions(settings) : [],
+            ),
+            ...otherStatements(spec.permissions, spec.name),
+          ]),
     ifCondition('HasVpc', {
       Sid: 'VpcNetworkInterfaces',
       Effect: 'Allow',
@@ -354,6 +385,8 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
   resources.WorkerRole = {
     Type: 'AWS::IAM::Role',
     Properties: {
+      // Named for replication: the KMS key policies of the peer accounts name it (deploy/replicationKeys.ts).
+      ...(name === 'replication' ? { RoleName: replicationRoleName(names.prefix) } : {}),
       Description: `Rewind ${name} function: only the calls it makes`,
       AssumeRolePolicyDocument: lambdaTrustPolicy,
       Policies: [
@@ -372,7 +405,7 @@ export function serviceStack(name: ServiceName, options: ServiceStackOptions = {
         timeout: fn.timeoutSeconds,
         memorySize: fn.memoryMb,
         role: 'WorkerRole',
-        environment: environment(spec, ref('Inbox'), settings),
+        environment: functionEnvironment(spec, ref('Inbox'), settings),
         events: [
           {
             sqs: {

@@ -24,9 +24,10 @@ import {
 } from './cfn';
 import { drPeerResources, HAS_DR_PEER } from './drPeer';
 import { param, SHARED_OUTPUTS, STACK_PREFIX } from './params';
+import { busPolicyResources } from './replication';
 import { scheduleResources } from './schedules';
 import { stackBase, type ServerlessConfig } from './serviceStack';
-import { buildSettings, type BuildSettings } from './settings';
+import { buildSettings, deployingAccount, type BuildSettings } from './settings';
 
 /**
  * RDS event-subscription source types (one subscription each: a subscription has one source type) and
@@ -49,6 +50,8 @@ const CREATE_TABLE = 'CreateStateTable';
  */
 export function sharedStack(options: { settings?: BuildSettings } = {}): ServerlessConfig {
   const settings = options.settings ?? buildSettings();
+  // Replication policies: this account's side only (its schedules, the peers its bus admits).
+  const account = deployingAccount(settings);
   const names = resourceNames(STACK_PREFIX);
   const table = stateTableDefinition(names.tableName);
   const adapterName = `${names.prefix}-rds-sns-adapter`;
@@ -259,11 +262,12 @@ export function sharedStack(options: { settings?: BuildSettings } = {}): Serverl
         },
       ]),
     ),
-    ...scheduleResources(schedulerSchedules(readPolicyFile(settings.schedulesFile)), {
+    ...scheduleResources(schedulerSchedules(readPolicyFile(settings.schedulesFile), account), {
       prefix: names.prefix,
       busLogicalId: 'EventBus',
       alarm: (queue) => alarm(queue, 'Rewind: scheduled restore requests that could not be delivered'),
     }),
+    ...busPolicyResources(settings.replication, account),
     ...drPeerResources(names, (queue) =>
       alarm(queue, 'Rewind: RDS events that could not be forwarded to the DR peer region', HAS_DR_PEER),
     ),

@@ -181,15 +181,19 @@ async function profileRegion(profile: string | undefined): Promise<string | unde
   }
 }
 
-/** SDK clients for the target. Endpoints other than AWS get test credentials unless some are configured. */
-export function createClients(target: Target): Clients {
+/**
+ * SDK clients for the target. Endpoints other than AWS get test credentials unless some are configured;
+ * on the local cloud, `account` picks one of its accounts (its access key is the account id).
+ */
+export function createClients(target: Target, account?: string): Clients {
   const useTestCredentials =
     target.endpoint !== undefined && (target.local || (!target.profile && !process.env.AWS_ACCESS_KEY_ID));
+  const accessKeyId = target.local && account ? account : 'test';
   const config = {
     region: target.region,
     ...(target.endpoint ? { endpoint: target.endpoint } : {}),
     ...(target.profile ? { profile: target.profile } : {}),
-    ...(useTestCredentials ? { credentials: { accessKeyId: 'test', secretAccessKey: 'test' } } : {}),
+    ...(useTestCredentials ? { credentials: { accessKeyId, secretAccessKey: 'test' } } : {}),
   };
   const rds = new RDSClient({ ...config, maxAttempts: 8 });
   const events = new EventBridgeClient(config);
@@ -212,8 +216,10 @@ export function createClients(target: Target): Clients {
 export async function withClients<T>(
   options: TargetOptions,
   fn: (clients: Clients) => Promise<T>,
+  /** On the local cloud: the account to act as (a replication's source, say). */
+  account?: string,
 ): Promise<T> {
-  const clients = createClients(await resolveTarget(options));
+  const clients = createClients(await resolveTarget(options), account);
   try {
     return await fn(clients);
   } catch (err) {

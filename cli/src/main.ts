@@ -8,6 +8,7 @@ import { eventsCommand } from './commands/events';
 import { listCommand } from './commands/list';
 import { localCommand } from './commands/local';
 import { replayCommand } from './commands/replay';
+import { replicateCommand, replicationCommand } from './commands/replication';
 import { cloneCommand, restoreCommand, snapshotCommand } from './commands/restore';
 import { statusCommand } from './commands/status';
 import { schedulesCommand, snapshotsCommand } from './commands/snapshots';
@@ -32,6 +33,8 @@ const COMMANDS: readonly Command[] = [
   drCommand,
   failoverCommand,
   failbackCommand,
+  replicateCommand,
+  replicationCommand,
   localCommand,
   demoCommand,
 ];

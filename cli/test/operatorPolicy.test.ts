@@ -10,7 +10,15 @@ const SERVICE_OF: Record<string, string> = {
   'client-eventbridge': 'events',
   'client-rds': 'rds',
   'client-dynamodb': 'dynamodb',
+  'lib-dynamodb': 'dynamodb',
   'client-scheduler': 'scheduler',
+};
+
+const DOCUMENT_ACTIONS: Record<string, string> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Update: 'UpdateItem',
+  Delete: 'DeleteItem',
 };
 
 /** Commands that run a local cloud of their own (not against a deployed stage). */
@@ -35,7 +43,7 @@ function actionsCalled(): Set<string> {
     if (LOCAL_ONLY.includes(relative(SRC, file))) continue;
     const text = readFileSync(file, 'utf8');
     for (const [, names, client] of text.matchAll(
-      /import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[a-z]+)'/g,
+      /import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/((?:client|lib)-[a-z]+)'/g,
     )) {
       const service = SERVICE_OF[client!];
       if (!service) throw new Error(`${file} imports @aws-sdk/${client}: add its IAM prefix to SERVICE_OF`);
@@ -45,7 +53,9 @@ function actionsCalled(): Set<string> {
         if (paginated && new RegExp(`${name}\\(`).test(text)) actions.add(`${service}:${paginated}`);
         const command = /^(\w+)Command$/.exec(name)?.[1];
         if (!command || !new RegExp(`new ${name}\\(`).test(text)) continue;
-        actions.add(`${service}:${command.replace(/Batch$/, '')}`);
+        // The document client's commands name the item actions shortly: GetCommand -> GetItem.
+        const action = client === 'lib-dynamodb' ? (DOCUMENT_ACTIONS[command] ?? command) : command;
+        actions.add(`${service}:${action.replace(/Batch$/, '')}`);
       }
     }
   }

@@ -2,6 +2,10 @@
 import { join } from 'node:path';
 import {
   ENV,
+  readPolicyFile,
+  ReplicationRequested,
+  replicationForwardingRules,
+  replicationPolicySchema,
   RestoreRequested,
   resourceNames,
   SnapshotPolicyFired,
@@ -12,7 +16,16 @@ import {
 import { DR_ACTIONS } from '../drIam';
 import { RDS_ACTION_SCOPES } from '../rdsIam';
 import { STATE_TABLE_ACTIONS } from '../serviceStack';
-import { packageAll, PREFIX, resourcesOfType, ROOT, type Packaged, type Template } from './packaging';
+import {
+  ACCOUNT,
+  packageAll,
+  PREFIX,
+  resourcesOfType,
+  ROOT,
+  SCHEDULES_FILE,
+  type Packaged,
+  type Template,
+} from './packaging';
 import { captureLocalProvisioning, type LocalProvisioning } from './localProvisioning';
 import { dynamoActionsCalled, rdsActionsCalled, reachableFiles, sourceFiles } from './sourceCalls';
 
@@ -24,7 +37,9 @@ beforeAll(async () => {
   const rows = packaged.bundles.map(
     (b) => `  ${b.stack.padEnd(9)} ${b.file.padEnd(20)} ${(b.bytes / 1024).toFixed(1)} KiB`,
   );
-  console.log(`serverless package (compose, 7 stacks): ${packaged.seconds.toFixed(1)} s\n${rows.join('\n')}`);
+  console.log(
+    `serverless package (compose, ${Object.keys(packaged.templates).length} stacks): ${packaged.seconds.toFixed(1)} s\n${rows.join('\n')}`,
+  );
 }, 180_000);
 
 const stacks = () => Object.entries(packaged.templates) as [string, Template][];
@@ -157,9 +172,10 @@ describe('serverless package of the compose project', () => {
 
   it('creates exactly the rules of the topology, each with its pattern, targeting the inbox', () => {
     for (const name of SERVICE_NAMES) {
-      const rules = resourcesOfType(packaged.templates[name], 'AWS::Events::Rule').map(
-        ([, r]) => r.Properties,
-      );
+      // Replication's bus-to-bus rules to peer accounts are checked below.
+      const rules = resourcesOfType(packaged.templates[name], 'AWS::Events::Rule')
+        .map(([, r]) => r.Properties)
+        .filter((r) => r.Targets[0].Id !== 'peer-bus');
       const expected = serviceSpec(name).rules;
       expect(rules.map((r) => r.Name).sort()).toEqual(expected.map((r) => names.rule(name, r.name)).sort());
       for (const rule of expected) {
@@ -227,16 +243,22 @@ describe('serverless package of the compose project', () => {
       'nightly-snapshot',
       'prune-aurora-nightly',
       'refresh-staging',
+      // This account is the replication policy's source: it fires it.
+      'replicate-orders-to-staging',
       'snapshot-aurora-nightly',
       'snapshot-orders-twice-daily',
     ]);
-    const contracts = { RestoreRequested, SnapshotPolicyFired } as const;
+    const contracts = { RestoreRequested, SnapshotPolicyFired, ReplicationRequested } as const;
     for (const s of schedules) {
       expect(s.Target.Arn).toEqual({ 'Fn::GetAtt': ['EventBus', 'Arn'] });
       const type = s.Target.EventBridgeParameters.DetailType as keyof typeof contracts;
       expect([s.Name, type]).toEqual([
         s.Name,
-        s.Name.match(/^(snapshot|prune)-/) ? 'SnapshotPolicyFired' : 'RestoreRequested',
+        s.Name.match(/^(snapshot|prune)-/)
+          ? 'SnapshotPolicyFired'
+          : s.Name.startsWith('replicate-')
+            ? 'ReplicationRequested'
+            : 'RestoreRequested',
       ]);
       const input = JSON.parse(
         s.Target.Input.replace('<aws.scheduler.scheduled-time>', '2025-01-01T03:00:00Z'),
@@ -293,6 +315,9 @@ describe('IAM of the packaged stacks', () => {
     );
     const permitted = serviceSpec(name).permissions.filter((a) => a.startsWith('rds:'));
     expect([...granted].filter((a) => !permitted.includes(a))).toEqual([]);
+    // The replication service's source and destination sides are built on their own branches: until they
+    // call RDS, its grants are checked against the topology only.
+    if (name === 'replication' && called.size === 0) return;
     expect([...granted].filter((a) => !called.has(a)).sort()).toEqual([]);
     expect([...called].filter((a) => !granted.has(a)).sort()).toEqual([]);
   });
@@ -376,7 +401,10 @@ describe('IAM of the packaged stacks', () => {
   it.each(SERVICE_NAMES)(
     '%s: publishes as source rewind on the bus and sends only to its own inbox and its DLQ (poison)',
     (name) => {
-      const all = statements(packaged.templates[name]).map((s) => s.statement);
+      // The function's role (replication's forwarding rules have a role of their own, checked below).
+      const all = statements(packaged.templates[name])
+        .filter((s) => s.role === 'WorkerRole')
+        .map((s) => s.statement);
       const put = all.filter((s) => actionsOf(s).includes('events:PutEvents'));
       expect(put).toHaveLength(1);
       expect(resourcesOf(put[0]!)).toEqual([expect.stringContaining(`event-bus/${names.busName}`)]);
@@ -426,11 +454,11 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
   it('tags snapshots only under the names Rewind gives them, and databases only at creation', () => {
     // Runs' snapshots in the home region; snapshot policies' (`rewind-*`) there and where they copy to.
     const rewindSnapshot =
-      /:rds:(us-east-1|us-west-2):123456789012:(snapshot|cluster-snapshot):(\*-rw\?{8}-(snapshot|final)-\*|rewind-\*)$/;
+      /:rds:(us-east-1|us-west-2):123456789012:(snapshot|cluster-snapshot):(\*-rw\?{8}-(snapshot|final)-\*|rewind-(repl-)?\*)$/;
     // The failover service's (a failback replica, tagged at creation) is checked above.
     const tagging = granting('rds:AddTagsToResource').filter((t) => t.stack !== 'failover');
     expect(new Set(tagging.map((t) => t.stack))).toEqual(
-      new Set(['snapshot', 'restore', 'cleanup', 'lifecycle']),
+      new Set(['snapshot', 'restore', 'cleanup', 'lifecycle', 'replication']),
     );
     for (const { stack, statement } of tagging) {
       const resources = resourcesOf(statement);
@@ -457,8 +485,10 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
 
   it('lets lifecycle delete only the snapshots of snapshot policies it tagged, and pass only export roles', () => {
     for (const action of ['rds:DeleteDBSnapshot', 'rds:DeleteDBClusterSnapshot']) {
-      const grants = granting(action);
-      expect(grants.map((g) => g.stack)).toEqual(['lifecycle']);
+      // Replication's (its own `rewind-repl-*` snapshots) are checked with its stack.
+      const all = granting(action);
+      expect(all.map((g) => g.stack).sort()).toEqual(['lifecycle', 'replication']);
+      const grants = all.filter((g) => g.stack === 'lifecycle');
       for (const { statement } of grants) {
         expect(
           resourcesOf(statement).every((r) =>
@@ -513,7 +543,9 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
         },
       ],
     ]);
-    expect(withKms.length).toBe(kms.length + dr.length + lifecycle.length);
+    // Replication's: on the keys its policies name, checked with its stack.
+    const replication = withKms.filter(({ stack }) => stack === 'replication');
+    expect(withKms.length).toBe(kms.length + dr.length + lifecycle.length + replication.length);
     expect(kms.map(({ stack, statement }) => [stack, actionsOf(statement)]).sort()).toEqual([
       ['restore', ['kms:CreateGrant']],
       ['restore', ['kms:DescribeKey']],
@@ -559,6 +591,134 @@ describe('IAM: what a real account would refuse (issue #15)', () => {
   });
 });
 
+describe('replication, in its source account (the example policy: 123456789012 -> two accounts)', () => {
+  const policies = () => readPolicyFile(SCHEDULES_FILE).replication;
+  const replication = () => packaged.templates.replication;
+  const peerRules = () =>
+    resourcesOfType(replication(), 'AWS::Events::Rule').filter(
+      ([, r]) => r.Properties.Targets[0].Id === 'peer-bus',
+    );
+
+  it('forwards each SnapshotShared to its destination account bus, dead-lettering refusals into the inbox', () => {
+    const expected = replicationForwardingRules(policies(), ACCOUNT);
+    expect(expected.map((r) => r.peerAccount)).toEqual(['210987654321', '345678901234']);
+    const rules = peerRules();
+    expect(rules.map(([, r]) => r.Properties.Name).sort()).toEqual(
+      expected.map((r) => names.rule('replication', r.name)).sort(),
+    );
+    const inboxPolicy = replication().Resources.InboxPolicy!.Properties.PolicyDocument.Statement.find(
+      (s: any) => s.Resource['Fn::GetAtt'][0] === 'Inbox',
+    );
+    for (const rule of expected) {
+      const [id, deployed] = rules.find(
+        ([, r]) => r.Properties.Name === names.rule('replication', rule.name),
+      )!;
+      expect(deployed.Properties.EventPattern).toEqual(rule.pattern);
+      expect(deployed.Properties.EventBusName).toBe(names.busName);
+      const [target] = deployed.Properties.Targets;
+      expect(text(target.Arn)).toBe(
+        `arn:aws:events:us-east-1:${rule.peerAccount}:event-bus/${names.busName}`,
+      );
+      expect(target.RoleArn).toEqual({ 'Fn::GetAtt': ['ReplicationForwardingRole', 'Arn'] });
+      expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['Inbox', 'Arn'] });
+      // EventBridge may put the refused event in the inbox (aws:SourceArn = the rule).
+      expect(inboxPolicy.Condition.ArnEquals['aws:SourceArn']).toContainEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+    }
+    const role = replication().Resources.ReplicationForwardingRole!.Properties;
+    expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
+    const [put] = role.Policies[0].PolicyDocument.Statement;
+    expect([put.Action, put.Resource.map(text)]).toEqual([
+      ['events:PutEvents'],
+      ['210987654321', '345678901234'].map((a) => `arn:aws:events:us-east-1:${a}:event-bus/${names.busName}`),
+    ]);
+  });
+
+  it('admits the destination accounts on its bus for their answers only, and fires the policy on its schedule', () => {
+    const shared = packaged.templates.shared;
+    const admitted = resourcesOfType(shared, 'AWS::Events::EventBusPolicy')
+      .filter(([id]) => id.startsWith('ReplicationBusPolicy'))
+      .map(([, p]) => p.Properties);
+    expect(admitted.map((p) => [p.StatementId, text(p.Statement.Principal.AWS)])).toEqual([
+      ['replication-from-210987654321', 'arn:aws:iam::210987654321:root'],
+      ['replication-from-345678901234', 'arn:aws:iam::345678901234:root'],
+    ]);
+    for (const p of admitted) {
+      expect(p.EventBusName).toEqual({ Ref: 'EventBus' });
+      expect(p.Statement.Action).toBe('events:PutEvents');
+      expect(p.Statement.Condition).toEqual({
+        StringEquals: {
+          'events:source': 'rewind',
+          'events:detail-type': ['ReplicationCompleted', 'ReplicationFailed', 'ReplicationReceived'],
+        },
+      });
+    }
+    const [, schedule] = resourcesOfType(shared, 'AWS::Scheduler::Schedule').find(
+      ([, s]) => s.Properties.Name === 'replicate-orders-to-staging',
+    )!;
+    expect(schedule.Properties.ScheduleExpression).toBe('cron(0 4 * * ? *)');
+    expect(schedule.Properties.ScheduleExpressionTimezone).toBe('Europe/Paris');
+  });
+
+  it('gives the function the policies as REWIND_REPLICATION_POLICIES, within Lambda environment limit', () => {
+    const [, fn] = resourcesOfType(replication(), 'AWS::Lambda::Function')[0]!;
+    const vars = fn.Properties.Environment.Variables;
+    const value = vars[ENV.replicationPolicies];
+    expect(JSON.parse(value).map((p: unknown) => replicationPolicySchema.parse(p))).toEqual(policies());
+    const bytes = Object.entries(vars).reduce(
+      (n, [k, v]) => n + k.length + (typeof v === 'string' ? v.length : 128),
+      0,
+    );
+    expect(bytes).toBeLessThan(4096);
+  });
+
+  it('grants KMS on the source key only through RDS, and shares, tags and deletes only its rewind-repl-* snapshots', () => {
+    const role = replication().Resources.WorkerRole!.Properties;
+    expect(role.RoleName).toBe(`${PREFIX}-replication`);
+    const all = statements(replication()).map((s) => s.statement);
+    const kms = all.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:')));
+    const key = policies()[0]!.source.kmsKeyId!;
+    expect(kms.map((s) => [s.Sid, resourcesOf(s), s.Condition])).toEqual([
+      ['KmsOwnKeysViaRds', [key], { StringEquals: { 'kms:ViaService': ['rds.us-east-1.amazonaws.com'] } }],
+      [
+        'KmsOwnKeyGrantsViaRds',
+        [key],
+        {
+          StringEquals: { 'kms:ViaService': ['rds.us-east-1.amazonaws.com'] },
+          Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        },
+      ],
+      // Which key encrypts the source database (aws/rds cannot be shared): a read of its own keys.
+      ['KmsDescribeSourceKeys', ['arn:aws:kms:us-east-1:123456789012:key/*'], undefined],
+    ]);
+    expect(actionsOf(kms[2]!)).toEqual(['kms:DescribeKey']);
+    // No versioned destination in this account: no secret.
+    expect(all.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')))).toEqual([]);
+    const snapshotActions = [
+      'rds:ModifyDBSnapshotAttribute',
+      'rds:ModifyDBClusterSnapshotAttribute',
+      'rds:DeleteDBSnapshot',
+      'rds:DeleteDBClusterSnapshot',
+    ];
+    for (const action of snapshotActions) {
+      const grants = all.filter((s) => actionsOf(s).includes(action));
+      expect([action, grants.length]).toEqual([action, 1]);
+      expect(resourcesOf(grants[0]!)).toEqual([
+        expect.stringMatching(
+          /^arn:aws:rds:us-east-1:123456789012:(snapshot|cluster-snapshot):rewind-repl-\*$/,
+        ),
+        expect.stringMatching(
+          /^arn:aws:rds:us-east-1:123456789012:(snapshot|cluster-snapshot):rewind-repl-\*$/,
+        ),
+      ]);
+      expect(grants[0]!.Condition).toEqual({
+        StringEquals: { 'aws:ResourceTag/rewind:created-by': 'rewind' },
+      });
+    }
+    // The source account copies nobody's snapshots: no cross-account grant.
+    expect(all.filter((s) => s.Sid === 'RdsSharedSnapshots')).toEqual([]);
+  });
+});
+
 describe('the deployed stacks and the local cloud come from the same topology', () => {
   let local: LocalProvisioning;
   beforeAll(async () => {
@@ -566,10 +726,11 @@ describe('the deployed stacks and the local cloud come from the same topology', 
   });
 
   // The DR peer rule exists only in a DR pair (drPeerRegion set): the local cloud runs one Rewind.
+  // Replication's rules to peer accounts exist only with replication policies (local/src/provision/replication.ts).
   const deployedRules = () =>
     stacks().flatMap(([, t]) =>
       resourcesOfType(t, 'AWS::Events::Rule')
-        .filter(([, r]) => r.Condition !== 'HasDrPeer')
+        .filter(([, r]) => r.Condition !== 'HasDrPeer' && r.Properties.Targets[0].Id !== 'peer-bus')
         .map(([, r]) => r.Properties),
     );
 

@@ -95,6 +95,8 @@ export async function packageAll(): Promise<Packaged> {
         SLS_TELEMETRY_DISABLED: '1',
         CI: '1',
         REWIND_CONFIG_FILE: SCHEDULES_FILE,
+        // The example's replication policy has this account as its source.
+        REWIND_ACCOUNT_ID: ACCOUNT,
       },
     });
   } catch (err) {

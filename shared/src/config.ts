@@ -34,6 +34,8 @@ export const ENV = {
   deadlineAckSeconds: 'REWIND_DEADLINE_ACK_SECONDS',
   /** The `drPlans` section of the configuration file, as JSON (services/failover). */
   drPlans: 'REWIND_DR_PLANS',
+  /** The `replication` section of the configuration file, as a JSON list (services/replication). */
+  replicationPolicies: 'REWIND_REPLICATION_POLICIES',
   logLevel: 'REWIND_LOG_LEVEL',
   /** The account Rewind runs in (the deployment sets it; with AWS_REGION it is the home of addresses). */
   accountId: 'REWIND_ACCOUNT_ID',

@@ -171,6 +171,85 @@ export function failoverCompletedMessage(e: EventDetail<'FailoverCompleted'>): N
   };
 }
 
+type ReplicationStage = EventDetail<'ReplicationFailed'>['stage'];
+const SOURCE_STAGES: readonly ReplicationStage[] = ['select', 'snapshot', 'encrypt', 'share', 'announce'];
+
+/** What state a failed replication leaves the databases in, by the stage it failed at. */
+function replicationState(e: EventDetail<'ReplicationFailed'>): string {
+  const destination = e.destinationAccount ? `account ${e.destinationAccount}` : 'the destinations';
+  if (SOURCE_STAGES.includes(e.stage) || e.stage === 'receive' || e.stage === 'copy')
+    return `no database was changed: the source is only snapshotted, and ${destination} restored nothing`;
+  switch (e.stage) {
+    case 'restore':
+      if (e.rolledBack === true)
+        return `the destination database is back as it was (run ${e.runId} rolled back)`;
+      if (e.rolledBack === false)
+        return `the destination database may not be as it was: see the alert of run ${e.runId} in ${destination}`;
+      return `the restore run${e.runId ? ` ${e.runId}` : ''} in ${destination} did not complete; nothing was kept of it`;
+    case 'secret':
+      return 'the new version is restored and available, but the secret still points at the previous one';
+    case 'prune':
+      return 'the new version is in use; versions beyond the number kept remain';
+    default:
+      return 'the data was replicated; something this replication made may remain (see what was cleaned up)';
+  }
+}
+
+export function replicationFailedMessage(e: EventDetail<'ReplicationFailed'>): Notification {
+  const route = `${e.sourceAccount} -> ${e.destinationAccount ?? 'every destination'}`;
+  return {
+    severity: e.rolledBack === false ? 'critical' : 'error',
+    subject: `Rewind: replication ${e.policy} (${route}) failed at ${e.stage} in account ${e.account}`,
+    lines: [
+      ['Policy', e.policy],
+      ['Replication', e.replicationId],
+      ['Accounts', route],
+      ['Failed in', `account ${e.account} (its Rewind alerted there)`],
+      ['Stage', e.stage],
+      ['Reason', `${e.reason}${e.errorCode ? ` (${e.errorCode})` : ''}`],
+      ['Database state', replicationState(e)],
+      ['Cleaned up', e.cleanedUp.length ? e.cleanedUp.join('; ') : 'nothing needed removing'],
+      ['What to do', e.action],
+      ...(e.runId
+        ? ([['Run', `${e.runId} (rewind status ${e.runId}, in that account)`]] as [string, string][])
+        : []),
+    ],
+  };
+}
+
+export function replicationCompletedMessage(e: EventDetail<'ReplicationCompleted'>): Notification {
+  const versions = e.versions;
+  return {
+    severity: e.warnings.length ? 'warning' : 'info',
+    subject: `Rewind: replication ${e.policy} completed: ${e.sourceIdentifier} (${e.sourceAccount}) -> ${e.identifier} (${e.destinationAccount})`,
+    lines: [
+      ['Policy', `${e.policy} (${e.mode})`],
+      ['Replication', e.replicationId],
+      ['Destination', `${e.identifier} in ${e.destinationAccount} (${e.destinationRegion})`],
+      ...(e.endpoint
+        ? ([['Endpoint', `${e.endpoint.address}${e.endpoint.port ? `:${e.endpoint.port}` : ''}`]] as [
+            string,
+            string,
+          ][])
+        : []),
+      ['Run', e.runId],
+      ['Restored from', e.lineage.copySnapshotArn],
+      ['Source snapshot', e.lineage.sourceSnapshotArn],
+      ...(e.secret
+        ? ([['Secret', `${e.secret.id}: ${e.secret.field} = ${e.secret.value}`]] as [string, string][])
+        : []),
+      ...(versions
+        ? ([
+            ['Versions kept', versions.kept.join(', ') || '(none)'],
+            ['Versions deleted', versions.deleted.join(', ') || '(none)'],
+          ] as [string, string][])
+        : []),
+      ['Duration', `${Math.round(e.durationMs / 1000)} s`],
+      ...e.warnings.map((w) => ['Warning', w] as [string, string]),
+    ],
+  };
+}
+
 export function renderText(n: Notification): string {
   return [n.subject, '', ...n.lines.map(([k, v]) => `${k}: ${v}`)].join('\n');
 }

@@ -7,6 +7,8 @@ import {
   failoverFailedMessage,
   failoverRejectedMessage,
   rejectedMessage,
+  replicationCompletedMessage,
+  replicationFailedMessage,
   rollbackFailedMessage,
   runCompletedMessage,
   runFailedMessage,
@@ -101,5 +103,17 @@ export function notifyRoutes(depsFactory: () => NotifyDeps = notifyDeps) {
     // A failover or failback is never routine: its completion is always announced.
     FailoverCompleted: (d: EventDetail<'FailoverCompleted'>, e: Envelope, ctx: ServiceContext) =>
       deliver(ctx, depsFactory(), e, failoverCompletedMessage(d), d.run.id),
+    // In the account where it failed; a source account also hears of its destinations' failures.
+    ReplicationFailed: (d: EventDetail<'ReplicationFailed'>, e: Envelope, ctx: ServiceContext) =>
+      deliver(ctx, depsFactory(), e, replicationFailedMessage(d), `replication:${d.replicationId}`),
+    // Routine, like a completed run: announced when asked (notifyOnSuccess) or when it has warnings.
+    ReplicationCompleted: async (
+      d: EventDetail<'ReplicationCompleted'>,
+      e: Envelope,
+      ctx: ServiceContext,
+    ) => {
+      if (!ctx.config.notifyOnSuccess && d.warnings.length === 0) return;
+      await deliver(ctx, depsFactory(), e, replicationCompletedMessage(d), `replication:${d.replicationId}`);
+    },
   };
 }

@@ -9,6 +9,8 @@ import { deliver, notifyRoutes, type NotifyDeps } from '../src/notify';
 import {
   failoverFailedMessage,
   failoverRejectedMessage,
+  replicationCompletedMessage,
+  replicationFailedMessage,
   rollbackFailedMessage,
   runCompletedMessage,
   runFailedMessage,
@@ -212,4 +214,85 @@ test('webhook URLs can come from an SSM parameter (JSON array or comma list)', a
       new SSMClient({ region: 'us-east-1' }),
     ),
   ).toHaveLength(2);
+});
+
+describe('replication alerts', () => {
+  const failed = parseEventOrThrow('ReplicationFailed', EVENT_EXAMPLES.ReplicationFailed);
+  const completed = parseEventOrThrow('ReplicationCompleted', EVENT_EXAMPLES.ReplicationCompleted);
+
+  test('a failure says where it failed, the stage, the reason, what was cleaned up and what to do', () => {
+    const message = replicationFailedMessage(failed);
+    expect(message.severity).toBe('error');
+    expect(message.subject).toBe(
+      'Rewind: replication orders-to-staging (111111111111 -> 222222222222) failed at copy in account 222222222222',
+    );
+    expect(Object.fromEntries(message.lines)).toMatchObject({
+      'Failed in': 'account 222222222222 (its Rewind alerted there)',
+      Stage: 'copy',
+      Reason: expect.stringMatching(
+        /^CopyDBSnapshot refused: KMSKeyNotAccessibleFault: .*\(KMSKeyNotAccessibleFault\)$/,
+      ),
+      'Database state':
+        'no database was changed: the source is only snapshotted, and account 222222222222 restored nothing',
+      'Cleaned up': 'rewind-repl-orders-to-staging-202611220300-copy (deleted in 222222222222)',
+      'What to do': expect.stringContaining('rewind replication key-policy --policy orders-to-staging'),
+    });
+    // Slack shows ten fields: what to do is among them.
+    expect(message.lines.findIndex(([k]) => k === 'What to do')).toBeLessThan(10);
+  });
+
+  test('a failed in-place restore says whether the destination database is back as it was', () => {
+    const restore = { ...failed, stage: 'restore' as typeof failed.stage, runId: 'run-1', cleanedUp: [] };
+    const state = (e: typeof restore) =>
+      Object.fromEntries(replicationFailedMessage(e).lines)['Database state'];
+    expect(state({ ...restore, rolledBack: true })).toBe(
+      'the destination database is back as it was (run run-1 rolled back)',
+    );
+    const notBack = replicationFailedMessage({ ...restore, rolledBack: false });
+    expect(notBack.severity).toBe('critical');
+    expect(Object.fromEntries(notBack.lines)['Database state']).toMatch(
+      /may not be as it was: see the alert of run run-1/,
+    );
+    expect(Object.fromEntries(notBack.lines)['Cleaned up']).toBe('nothing needed removing');
+    expect(state({ ...restore, stage: 'secret' })).toMatch(/secret still points at the previous one/);
+  });
+
+  test('a completion shows the lineage and, in versioned mode, the secret and the versions', () => {
+    const versioned = {
+      ...completed,
+      mode: 'versioned' as const,
+      identifier: 'orders-copy-4',
+      secret: { id: 'staging/orders', field: 'host', value: 'orders-copy-4.x.rds.amazonaws.com' },
+      versions: { kept: ['orders-copy-4', 'orders-copy-3'], deleted: ['orders-copy-2'] },
+    };
+    const lines = Object.fromEntries(replicationCompletedMessage(versioned).lines);
+    expect(lines).toMatchObject({
+      Policy: 'orders-to-staging (versioned)',
+      'Restored from': completed.lineage.copySnapshotArn,
+      'Source snapshot': completed.lineage.sourceSnapshotArn,
+      Secret: 'staging/orders: host = orders-copy-4.x.rds.amazonaws.com',
+      'Versions kept': 'orders-copy-4, orders-copy-3',
+      'Versions deleted': 'orders-copy-2',
+      Endpoint: 'orders-staging.c2bkdiq45.us-east-1.rds.amazonaws.com:5432',
+    });
+  });
+
+  test('failures are always sent; completions only when configured or with warnings', async () => {
+    const ctx = testContext('notify', store);
+    await notifyRoutes(deps).ReplicationFailed(failed, envelope(), ctx);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Content?.Simple?.Subject?.Data).toContain(
+      'failed at copy in account 222222222222',
+    );
+    expect(posts).toHaveLength(1);
+    await notifyRoutes(deps).ReplicationCompleted(completed, envelope(), ctx);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    await notifyRoutes(deps).ReplicationCompleted(
+      { ...completed, warnings: ['the previous version orders-copy-1 was not deleted: it changed since'] },
+      envelope(),
+      ctx,
+    );
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
+    expect(posts.at(-1)!.body.text).toMatch(/^:warning: Rewind: replication orders-to-staging completed/);
+  });
 });
