@@ -1,5 +1,6 @@
 import { DescribeDBClustersCommand, DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import {
+  exportInProgress,
   POLICY_FILE_ENV,
   policyFileFromEnv,
   policyTime,
@@ -135,7 +136,7 @@ export async function regionsOf(
           retention,
           asOf,
           inUse: region === home ? needed : undefined,
-          checkExports: region === home && p.export !== undefined,
+          exportOf: region === home && p.export !== undefined ? exportInProgress : undefined,
           copyTargets:
             region === home ? p.copies.map((c) => ({ region: c.region, rds: rdsIn(c.region) })) : [],
         });

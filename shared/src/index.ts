@@ -22,6 +22,7 @@ export * from './rds/cloneConfig';
 export * from './policies';
 export * from './rds/policySnapshots';
 export * from './rds/policyRetention';
+export * from './rds/exportTasks';
 export * from './policies/drPlans';
 export * from './replication/forwarding';
 export * from './replication/replsrc';

@@ -8,6 +8,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import {
+  exportInProgress,
   describeError,
   errorName,
   isPermanentRdsError,
@@ -657,7 +658,7 @@ async function expireIn(
     retention,
     asOf,
     inUse,
-    checkExports: home && job.policy.export !== undefined,
+    exportOf: home && job.policy.export !== undefined ? exportInProgress : undefined,
     copyTargets: home ? job.policy.copies.map((c) => ({ region: c.region, rds: deps.rdsIn(c.region) })) : [],
   });
   const deleted: typeof plan.delete = [];

@@ -1,4 +1,9 @@
 import {
+  ModifyDBClusterSnapshotAttributeCommand,
+  ModifyDBSnapshotAttributeCommand,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
+import {
   describeError,
   errorName,
   INTERMEDIATE_PURPOSE,
@@ -8,6 +13,7 @@ import {
   SHARED_PURPOSE,
   SNAPSHOT_KINDS,
   sourceJobBySnapshot,
+  type Kind,
   type SnapshotView,
   type SourceFailure,
 } from '@rewind/shared';
@@ -215,13 +221,26 @@ export async function shareableSnapshot(l: Look): Promise<string | undefined> {
   return job.sharedSnapshotArn;
 }
 
+/** Adds or removes accounts of a manual snapshot's `restore` attribute (who may copy or restore it). */
+function shareSnapshot(
+  kind: Kind,
+  rds: RDSClient,
+  name: string,
+  { add, remove }: { add?: string[]; remove?: string[] },
+): Promise<unknown> {
+  const change = { AttributeName: 'restore', ValuesToAdd: add, ValuesToRemove: remove };
+  return kind === 'cluster'
+    ? rds.send(new ModifyDBClusterSnapshotAttributeCommand({ DBClusterSnapshotIdentifier: name, ...change }))
+    : rds.send(new ModifyDBSnapshotAttributeCommand({ DBSnapshotIdentifier: name, ...change }));
+}
+
 /** Shares the snapshot with every destination (at most 20: the policy schema ensures it). */
 export async function sharePart(l: Look): Promise<boolean> {
   const { job } = l;
   if (job.marks.shared) return true;
   const name = job.plan!.sharedName;
   try {
-    await api(l).share(rdsOf(l), name, { add: job.destinations });
+    await shareSnapshot(job.kind, rdsOf(l), name, { add: job.destinations });
   } catch (err) {
     if (isRefusal(l, err)) {
       const action =
@@ -251,7 +270,7 @@ export async function unshare(
 ): Promise<{ cleaned?: string; refused?: string } | undefined> {
   const name = l.job.plan!.sharedName;
   try {
-    await api(l).share(rdsOf(l), name, { remove: [account] });
+    await shareSnapshot(l.job.kind, rdsOf(l), name, { remove: [account] });
     return { cleaned: `${name} no longer shared with ${account}` };
   } catch (err) {
     if (isRdsError(err, 'DBSnapshotNotFound') || isRdsError(err, 'DBClusterSnapshotNotFoundFault')) return {};

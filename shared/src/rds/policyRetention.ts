@@ -1,4 +1,4 @@
-import { DescribeExportTasksCommand, type RDSClient } from '@aws-sdk/client-rds';
+import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Kind } from '../contracts/run';
 import { planRetention, type RetentionPlan } from '../policies/retention';
 import type { Retention } from '../policies/snapshotPolicies';
@@ -29,11 +29,11 @@ export interface RegionRetention {
   /** Snapshots runs in progress need (home region): name -> why. */
   inUse?: ReadonlyMap<string, string>;
   /**
-   * Whether exports of the policy's snapshots are looked for (DescribeExportTasks): the policy exports.
-   * Exports Rewind does not start are not looked for: RDS lets a snapshot be deleted during its export,
-   * which completes (the snapshot's storage is billed until then).
+   * How exports of the policy's snapshots are looked for (`exportInProgress`, DescribeExportTasks), given
+   * when the policy exports. Exports Rewind does not start are not looked for: RDS lets a snapshot be
+   * deleted during its export, which completes (the snapshot's storage is billed until then).
    */
-  checkExports?: boolean;
+  exportOf?: (rds: RDSClient, arn: string) => Promise<string | undefined>;
   /** Where this region's snapshots are copied to: a copy in flight there protects its source here. */
   copyTargets?: { region: string; rds: RDSClient }[];
   /**
@@ -51,7 +51,6 @@ export interface RegionRetentionResult {
 }
 
 const ACTIVE_RUNS: RunStatus[] = ['running', 'rolling-back'];
-const EXPORTING = new Set(['STARTING', 'IN_PROGRESS', 'CANCELING']);
 
 /** Snapshots the runs in progress name (the one they restore from, the one they create): name -> why. */
 export async function snapshotsInUse(store: StateStore): Promise<Map<string, string>> {
@@ -75,11 +74,6 @@ export async function snapshotsInUse(store: StateStore): Promise<Map<string, str
     } while (cursor);
   }
   return inUse;
-}
-
-async function exportInProgress(rds: RDSClient, arn: string): Promise<string | undefined> {
-  const out = await rds.send(new DescribeExportTasksCommand({ SourceArn: arn }));
-  return out.ExportTasks?.find((t) => EXPORTING.has(t.Status ?? ''))?.ExportTaskIdentifier;
 }
 
 export async function retentionInRegion(input: RegionRetention): Promise<RegionRetentionResult> {
@@ -117,8 +111,7 @@ export async function retentionInRegion(input: RegionRetention): Promise<RegionR
   for (const decision of plan.delete) {
     const snap = mine.find((s) => s.snapshotIdentifier === decision.snapshotIdentifier)!;
     const accounts = await api.sharedWith(input.rds, snap.snapshotIdentifier);
-    const task =
-      accounts.length || !input.checkExports ? undefined : await exportInProgress(input.rds, snap.arn);
+    const task = accounts.length || !input.exportOf ? undefined : await input.exportOf(input.rds, snap.arn);
     if (accounts.length) confirmed.keep.push({ ...decision, reason: `shared with ${accounts.join(', ')}` });
     else if (task) confirmed.keep.push({ ...decision, reason: `being exported to S3 (export task ${task})` });
     else confirmed.delete.push(decision);

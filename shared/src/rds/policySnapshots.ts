@@ -10,8 +10,6 @@ import {
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
-  ModifyDBClusterSnapshotAttributeCommand,
-  ModifyDBSnapshotAttributeCommand,
   type DBClusterSnapshot,
   type DBSnapshot,
   type RDSClient,
@@ -159,8 +157,6 @@ export interface SnapshotKindApi {
   delete(rds: RDSClient, name: string): Promise<unknown>;
   /** Accounts the snapshot is shared with (`all` when public). */
   sharedWith(rds: RDSClient, name: string): Promise<string[]>;
-  /** Shares the snapshot with accounts, or stops sharing it (its `restore` attribute). */
-  share(rds: RDSClient, name: string, change: { add?: string[]; remove?: string[] }): Promise<unknown>;
 }
 
 async function pages<T>(fetch: (marker?: string) => Promise<{ items: T[]; marker?: string }>): Promise<T[]> {
@@ -228,15 +224,6 @@ export const SNAPSHOT_KINDS: Record<Kind, SnapshotKindApi> = {
         .filter((a) => a.AttributeName === 'restore')
         .flatMap((a) => a.AttributeValues ?? []);
     },
-    share: (rds, name, { add, remove }) =>
-      rds.send(
-        new ModifyDBSnapshotAttributeCommand({
-          DBSnapshotIdentifier: name,
-          AttributeName: 'restore',
-          ValuesToAdd: add,
-          ValuesToRemove: remove,
-        }),
-      ),
   },
   cluster: {
     noun: 'DB cluster snapshot',
@@ -296,14 +283,5 @@ export const SNAPSHOT_KINDS: Record<Kind, SnapshotKindApi> = {
         .filter((a) => a.AttributeName === 'restore')
         .flatMap((a) => a.AttributeValues ?? []);
     },
-    share: (rds, name, { add, remove }) =>
-      rds.send(
-        new ModifyDBClusterSnapshotAttributeCommand({
-          DBClusterSnapshotIdentifier: name,
-          AttributeName: 'restore',
-          ValuesToAdd: add,
-          ValuesToRemove: remove,
-        }),
-      ),
   },
 };
