@@ -296,6 +296,8 @@ describe('rewind replication status', () => {
       };
     }>(r.out);
     expect(out.replications.map((v) => [v.replicationId, v.state, v.failure?.stage])).toEqual([
+      // The request of the first test, taken by the replication service: orders-db does not exist here.
+      ['repl-orders-to-staging-cli-test-1', 'failed', 'select'],
       ['repl-orders-to-staging-cli-test-2', 'finished', undefined],
       ['repl-orders-to-staging-202612040300', 'failed', 'select'],
     ]);
