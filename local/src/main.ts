@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       identity: cloud.identity,
       prefix: cloud.names.prefix,
       resources: cloud.resources,
+      installs: cloud.installs,
     });
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

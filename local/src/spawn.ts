@@ -5,6 +5,7 @@ import { AdminClient } from './admin/adminClient';
 import type { LocalCloud } from './cloud';
 import { SpawnError } from './errors';
 import type { LocalCloudOptions } from './options';
+import type { InstallView } from './installs';
 import type { ProvisionedResources } from './provision/provision';
 import { REPO_ROOT } from './runtime/handlerLoader';
 import type { LocalIdentity } from './types';
@@ -25,13 +26,15 @@ export type ChildMessage =
       identity: LocalIdentity;
       prefix: string;
       resources?: ProvisionedResources;
+      installs: InstallView[];
     }
   | { type: 'error'; message: string };
 
 export const OPTIONS_ENV = 'REWIND_LOCAL_OPTIONS';
 const MAIN = resolve(__dirname, 'main.ts');
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+/** Resolves true once the child has exited, false after `ms`. */
+export function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((done) => {
     const timer = setTimeout(() => done(false), ms);
@@ -102,6 +105,7 @@ export async function spawnLocalCloud(opts: SpawnOptions = {}): Promise<LocalClo
     identity: ready.identity,
     names: resourceNames(ready.prefix),
     resources: ready.resources,
+    installs: ready.installs,
     admin: new AdminClient(ready.endpoint),
     stop: () => (stopped ??= stop()),
   };

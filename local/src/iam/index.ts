@@ -19,8 +19,13 @@ export interface LocalIam {
   roles: readonly LocalRole[];
   /** The RDS emulator's SNS publisher, checked against each topic's policy. */
   guardRdsPublisher(publisher: SnsPublisher, sns: EmulatedService): SnsPublisher;
-  /** The function with its role's credentials in its own environment (unchanged if no role runs it). */
-  withRole(fn: RuntimeFunction): RuntimeFunction;
+  /**
+   * The function with its role's credentials in its own environment (unchanged if no role runs it), the
+   * role of `accountId`'s install (default: the default account's).
+   */
+  withRole(fn: RuntimeFunction, accountId?: string): RuntimeFunction;
+  /** Access keys of the roles of installs in other accounts -> their account (for the edge). */
+  otherAccountKeys: Record<string, string>;
 }
 
 export function createLocalIam(opts: {
@@ -30,8 +35,17 @@ export function createLocalIam(opts: {
   /** The RDS emulator, once started (resource tags and keys). */
   rds: () => RdsEmulator | undefined;
   log: (line: string) => void;
+  /** Rewind installed in other accounts too: their roles, resolved for their account and names. */
+  otherInstalls?: readonly { accountId: string; names: ResourceNames }[];
 }): LocalIam {
-  const { roles } = localRoles(opts.names, opts.identity, opts.values);
+  const roles = [
+    ...localRoles(opts.names, opts.identity, opts.values).roles,
+    ...(opts.otherInstalls ?? []).flatMap(
+      (install) =>
+        localRoles(install.names, { ...opts.identity, accountId: install.accountId }, opts.values, true)
+          .roles,
+    ),
+  ];
   const authorizer = new IamAuthorizer(roles, {
     region: opts.identity.region,
     accountId: opts.identity.accountId,
@@ -42,8 +56,13 @@ export function createLocalIam(opts: {
     roles,
     guardRdsPublisher: (publisher, sns) =>
       guardRdsPublisher(publisher, sns, authorizer, opts.identity, opts.log),
-    withRole(fn) {
-      const role = roles.find((r) => r.functionName === fn.name);
+    otherAccountKeys: Object.fromEntries(
+      roles
+        .filter((r) => r.accountId !== opts.identity.accountId)
+        .map((r) => [r.credentials.accessKeyId, r.accountId]),
+    ),
+    withRole(fn, accountId = opts.identity.accountId) {
+      const role = roles.find((r) => r.functionName === fn.name && r.accountId === accountId);
       if (!role) return fn;
       const c = role.credentials;
       return {
