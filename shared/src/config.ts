@@ -30,6 +30,8 @@ export const ENV = {
   deadlineRollbackSeconds: 'REWIND_DEADLINE_ROLLBACK_SECONDS',
   /** A DR run's layers, all together (services/failover). */
   deadlineFailoverSeconds: 'REWIND_DEADLINE_FAILOVER_SECONDS',
+  /** How long a replication's source waits for a destination account to acknowledge a shared snapshot. */
+  deadlineAckSeconds: 'REWIND_DEADLINE_ACK_SECONDS',
   /** The `drPlans` section of the configuration file, as JSON (services/failover). */
   drPlans: 'REWIND_DR_PLANS',
   logLevel: 'REWIND_LOG_LEVEL',
@@ -65,6 +67,8 @@ export interface WaitConfig {
     rollback: number;
     /** A DR run (failback may build a cross-region replica first: hours). */
     failover: number;
+    /** A destination account's acknowledgement of a shared snapshot (services/replication). */
+    ack: number;
   };
 }
 
@@ -101,6 +105,7 @@ export const DEFAULT_WAIT: WaitConfig = {
     delete: 2 * 3600,
     rollback: 3 * 3600,
     failover: 8 * 3600,
+    ack: 15 * 60,
   },
 };
 
@@ -162,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RewindConfig {
         delete: seconds(env, ENV.deadlineDeleteSeconds, DEFAULT_WAIT.deadlines.delete),
         rollback: seconds(env, ENV.deadlineRollbackSeconds, DEFAULT_WAIT.deadlines.rollback),
         failover: seconds(env, ENV.deadlineFailoverSeconds, DEFAULT_WAIT.deadlines.failover),
+        ack: seconds(env, ENV.deadlineAckSeconds, DEFAULT_WAIT.deadlines.ack),
       },
     },
     logLevel,

@@ -24,3 +24,4 @@ export * from './rds/policySnapshots';
 export * from './rds/policyRetention';
 export * from './policies/drPlans';
 export * from './replication/forwarding';
+export * from './replication/replsrc';

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
@@ -24,6 +25,8 @@ export interface ReplicationDeps {
   /** RDS in a region (the home region's client is the context's). */
   rdsIn(region: string): RDSClient;
   secretsIn(region: string): SecretsManagerClient;
+  /** KMS in a region (the source side asks which key encrypts a database, and whether it can be shared). */
+  kmsIn(region: string): KMSClient;
 }
 
 /** Reads the policies the deployment put in the environment; a broken value is an error naming the fix. */
@@ -45,12 +48,23 @@ export function policiesFromEnv(env: NodeJS.ProcessEnv): ReplicationPolicy[] {
 
 let cached: ReplicationDeps | undefined;
 
+/** One client per region, made on first use. */
+function perRegion<C>(make: (region: string) => C, known: [string, C][] = []): (region: string) => C {
+  const clients = new Map<string, C>(known);
+  return (region) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = make(region);
+      clients.set(region, client);
+    }
+    return client;
+  };
+}
+
 export function replicationDeps(ctx: ServiceContext, env: NodeJS.ProcessEnv = process.env): ReplicationDeps {
   if (cached) return cached;
   const endpoint = env.AWS_ENDPOINT_URL || undefined;
   const homeRegion = env.AWS_REGION || 'us-east-1';
-  const rds = new Map<string, RDSClient>([[homeRegion, ctx.rds]]);
-  const secrets = new Map<string, SecretsManagerClient>();
   const accountId = ctx.config.home?.account ?? env.REWIND_ACCOUNT_ID;
   if (!accountId)
     throw new Error('REWIND_ACCOUNT_ID is not set: the replication service must know its account');
@@ -59,22 +73,12 @@ export function replicationDeps(ctx: ServiceContext, env: NodeJS.ProcessEnv = pr
     accountId,
     homeRegion,
     policies: policiesFromEnv(env),
-    rdsIn: (region) => {
-      let client = rds.get(region);
-      if (!client) {
-        client = new RDSClient({ endpoint, region, maxAttempts: 8, retryMode: 'adaptive' });
-        rds.set(region, client);
-      }
-      return client;
-    },
-    secretsIn: (region) => {
-      let client = secrets.get(region);
-      if (!client) {
-        client = new SecretsManagerClient({ endpoint, region });
-        secrets.set(region, client);
-      }
-      return client;
-    },
+    rdsIn: perRegion(
+      (region) => new RDSClient({ endpoint, region, maxAttempts: 8, retryMode: 'adaptive' }),
+      [[homeRegion, ctx.rds]],
+    ),
+    secretsIn: perRegion((region) => new SecretsManagerClient({ endpoint, region })),
+    kmsIn: perRegion((region) => new KMSClient({ endpoint, region })),
   };
   return cached;
 }

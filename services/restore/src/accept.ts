@@ -44,7 +44,7 @@ export async function accept(
   now: Date,
 ) {
   const kind = req.isCluster ? 'cluster' : 'instance';
-  checkRequestShape(req, envelope.detail);
+  checkRequestShape(req, envelope.detail, envelope.source);
   const clone = req.task === 'clone';
   // The run's identifier is the database it changes: the original in place, the new database for a clone.
   const identifier = clone ? req.targetIdentifier! : req.identifier;

@@ -11,11 +11,14 @@ import { Rejection } from './rejection';
 
 type Request = EventDetail<'RestoreRequested'>;
 
+/** The source of events Rewind's own services publish (their typed publisher's). */
+const REWIND_SOURCE = 'rewind';
+
 /**
  * Intake rules of clones and point-in-time restores that the request alone decides: the fields that go
- * together, and those that make no sense together, each rejected with the fix.
+ * together, and those that make no sense together, each rejected with the fix. `source`: the event's.
  */
-export function checkRequestShape(req: Request, raw: unknown): void {
+export function checkRequestShape(req: Request, raw: unknown, source?: string): void {
   const invalid = (reason: string) => new Rejection('invalid-input', reason);
   const example = `{"identifier": "${req.identifier}", "task": "clone", "targetIdentifier": "${req.identifier}-copy"}`;
   if (req.task === 'clone') {
@@ -27,8 +30,10 @@ export function checkRequestShape(req: Request, raw: unknown): void {
         `targetIdentifier must differ from identifier: a clone creates a new database and never replaces its source; to restore ${req.identifier} itself use task "db_restore"`,
       );
     }
-    // The schema defaults the strategy: whether the client sent one is read from what it sent.
-    if (raw && typeof raw === 'object' && (raw as { strategy?: unknown }).strategy !== undefined) {
+    // The schema defaults the strategy: whether the client sent one is read from what it sent. A Rewind
+    // service (the replication's versions) publishes through the typed publisher, which fills the default in.
+    const sent = raw && typeof raw === 'object' ? (raw as { strategy?: unknown }).strategy : undefined;
+    if (sent !== undefined && !(source === REWIND_SOURCE && sent === 'in-place')) {
       throw invalid(
         `"strategy" does not apply to task "clone": a clone creates a new database and never touches the source; remove "strategy"`,
       );

@@ -36,6 +36,11 @@ export interface RegionRetention {
   checkExports?: boolean;
   /** Where this region's snapshots are copied to: a copy in flight there protects its source here. */
   copyTargets?: { region: string; rds: RDSClient }[];
+  /**
+   * Which of the database's snapshots the policy owns; default: those a snapshot policy of this name made
+   * (its tags). Replication passes its own test (the tags of its shared snapshots).
+   */
+  belongs?: (s: SnapshotView) => boolean;
 }
 
 export interface RegionRetentionResult {
@@ -80,7 +85,8 @@ async function exportInProgress(rds: RDSClient, arn: string): Promise<string | u
 export async function retentionInRegion(input: RegionRetention): Promise<RegionRetentionResult> {
   const api = SNAPSHOT_KINDS[input.kind];
   const snapshots = await api.list(input.rds, input.identifier);
-  const mine = snapshots.filter((s) => isPolicySnapshot(s, input.policy, input.identifier));
+  const belongs = input.belongs ?? ((s: SnapshotView) => isPolicySnapshot(s, input.policy, input.identifier));
+  const mine = snapshots.filter(belongs);
   const reasons = new Map(input.inUse ?? []);
   for (const target of input.copyTargets ?? []) {
     const there = await api.list(target.rds, input.identifier);

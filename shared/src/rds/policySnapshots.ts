@@ -10,6 +10,8 @@ import {
   DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
+  ModifyDBClusterSnapshotAttributeCommand,
+  ModifyDBSnapshotAttributeCommand,
   type DBClusterSnapshot,
   type DBSnapshot,
   type RDSClient,
@@ -35,7 +37,8 @@ export const POLICY_SNAPSHOT_PREFIX = 'rewind-';
 /** Cluster snapshot identifiers (and copy targets) are at most 63 characters. */
 const NAME_MAX = 63;
 
-function stamp(at: Date): string {
+/** `yyyymmddhhmm` (UTC): the minute of a firing, in snapshot names. */
+export function minuteStamp(at: Date): string {
   return at.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '');
 }
 
@@ -45,7 +48,7 @@ function stamp(at: Date): string {
  */
 export function policySnapshotName(policy: string, identifier: string, scheduledTime: Date): string {
   const hash = createHash('sha256').update(`${policy}/${identifier}`).digest('hex').slice(0, 6);
-  const suffix = `-${stamp(scheduledTime)}-${hash}`;
+  const suffix = `-${minuteStamp(scheduledTime)}-${hash}`;
   const room = NAME_MAX - POLICY_SNAPSHOT_PREFIX.length - suffix.length;
   const db = identifier.toLowerCase().slice(0, room).replace(/-+$/, '');
   return `${POLICY_SNAPSHOT_PREFIX}${db}${suffix}`;
@@ -156,6 +159,8 @@ export interface SnapshotKindApi {
   delete(rds: RDSClient, name: string): Promise<unknown>;
   /** Accounts the snapshot is shared with (`all` when public). */
   sharedWith(rds: RDSClient, name: string): Promise<string[]>;
+  /** Shares the snapshot with accounts, or stops sharing it (its `restore` attribute). */
+  share(rds: RDSClient, name: string, change: { add?: string[]; remove?: string[] }): Promise<unknown>;
 }
 
 async function pages<T>(fetch: (marker?: string) => Promise<{ items: T[]; marker?: string }>): Promise<T[]> {
@@ -223,6 +228,15 @@ export const SNAPSHOT_KINDS: Record<Kind, SnapshotKindApi> = {
         .filter((a) => a.AttributeName === 'restore')
         .flatMap((a) => a.AttributeValues ?? []);
     },
+    share: (rds, name, { add, remove }) =>
+      rds.send(
+        new ModifyDBSnapshotAttributeCommand({
+          DBSnapshotIdentifier: name,
+          AttributeName: 'restore',
+          ValuesToAdd: add,
+          ValuesToRemove: remove,
+        }),
+      ),
   },
   cluster: {
     noun: 'DB cluster snapshot',
@@ -282,5 +296,14 @@ export const SNAPSHOT_KINDS: Record<Kind, SnapshotKindApi> = {
         .filter((a) => a.AttributeName === 'restore')
         .flatMap((a) => a.AttributeValues ?? []);
     },
+    share: (rds, name, { add, remove }) =>
+      rds.send(
+        new ModifyDBClusterSnapshotAttributeCommand({
+          DBClusterSnapshotIdentifier: name,
+          AttributeName: 'restore',
+          ValuesToAdd: add,
+          ValuesToRemove: remove,
+        }),
+      ),
   },
 };

@@ -1,0 +1,95 @@
+import {
+  describeError,
+  isPermanentRdsError,
+  isRdsError,
+  SNAPSHOT_KINDS,
+  type EventDetail,
+  type EventInput,
+  type EventName,
+  type ServiceContext,
+} from '@rewind/shared';
+import type { ReplicationDeps } from './deps';
+import { jobsOf, REPLICATION_TAGS, type DestinationJob } from './destinationJobs';
+
+/**
+ * One look at a destination job, and the end of a replication that failed: what every part of the
+ * destination side shares.
+ */
+
+export type Stage = EventDetail<'ReplicationFailed'>['stage'];
+
+export interface Look {
+  ctx: ServiceContext;
+  deps: ReplicationDeps;
+  job: DestinationJob;
+  /** Something is still under way: look again later. */
+  pending: boolean;
+}
+
+export async function publish<N extends EventName>(ctx: ServiceContext, name: N, detail: EventInput<N>) {
+  await ctx.publisher.publish(name, detail);
+}
+
+/** Runs `action` once per job: the mark is claimed first, and given back if the action throws. */
+export async function once(l: Look, mark: string, action: () => Promise<void>): Promise<boolean> {
+  if (l.job.marks[mark]) return false;
+  if (!(await jobsOf(l.deps).mark(l.job, mark, l.ctx.now().toISOString()))) return false;
+  try {
+    await action();
+    return true;
+  } catch (err) {
+    await jobsOf(l.deps).unmark(l.job, mark);
+    throw err;
+  }
+}
+
+/**
+ * Ends the replication with `ReplicationFailed` (once): what this replication made and no longer needs
+ * (its copy) is deleted first, and listed.
+ */
+export async function fail(
+  l: Look,
+  stage: Stage,
+  reason: string,
+  action: string,
+  extra: { errorCode?: string; runId?: string; rolledBack?: boolean } = {},
+): Promise<void> {
+  const { ctx, deps, job } = l;
+  await once(l, 'ended', async () => {
+    const cleanedUp = await removeCopy(l);
+    ctx.log.warn('replication failed', { job: job.pk, stage, reason });
+    await publish(ctx, 'ReplicationFailed', {
+      replicationId: job.replicationId,
+      policy: job.policy,
+      account: deps.accountId,
+      sourceAccount: job.sourceAccount,
+      destinationAccount: deps.accountId,
+      stage,
+      reason,
+      errorCode: extra.errorCode,
+      runId: extra.runId ?? job.runId,
+      rolledBack: extra.rolledBack,
+      cleanedUp,
+      action,
+    });
+  });
+}
+
+/** Deletes this replication's copy (a half-made one is cancelled by its deletion); what was removed. */
+async function removeCopy(l: Look): Promise<string[]> {
+  const { deps, job } = l;
+  const api = SNAPSHOT_KINDS[job.kind];
+  const rds = deps.rdsIn(job.region);
+  const found = await api.find(rds, job.copyIdentifier);
+  if (!found || found.status === 'deleting') return [];
+  if (found.tags[REPLICATION_TAGS.replicationId] !== job.replicationId) return [];
+  try {
+    await api.delete(rds, job.copyIdentifier);
+  } catch (err) {
+    if (isRdsError(err, 'DBSnapshotNotFound') || isRdsError(err, 'DBClusterSnapshotNotFoundFault')) return [];
+    if (!isPermanentRdsError(err)) throw err;
+    l.ctx.log.warn('the copy could not be deleted', { job: job.pk, error: describeError(err) });
+    return [];
+  }
+  return [`${api.noun} ${job.copyIdentifier} (the copy in account ${deps.accountId})`];
+}
