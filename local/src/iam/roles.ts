@@ -3,6 +3,7 @@
  * `deploy/serviceStack.ts` and `deploy/sharedStack.ts`), their CloudFormation intrinsics and osls
  * `${param:...}` variables resolved with the local cloud's names, account and region.
  */
+import { ENV } from '@rewind/shared/src/config';
 import { SERVICE_NAMES, serviceSpec, type ServiceName } from '@rewind/shared/src/topology';
 import type { ResourceNames } from '@rewind/shared/src/resourceNames';
 import { PARAM_DEFAULTS, STACK_PREFIX } from '../../../deploy/params';
@@ -158,7 +159,8 @@ export function localRoles(
   };
   const refs = { 'AWS::Partition': 'aws', 'AWS::Region': region, 'AWS::AccountId': accountId };
   const conditions = { HasVpc: false, WithRdsSubscription: true, HasAlarmEmail: false };
-  const settings = buildSettings(process.env);
+  // Generated for this account, as each account deploys its own side of the replication policies.
+  const settings = buildSettings({ ...process.env, [ENV.accountId]: accountId });
   const roles: LocalRole[] = SERVICE_NAMES.map((service: ServiceName) => {
     const stack = serviceStack(service, { settings });
     const inboxArn = arn('sqs', names.inboxQueue(service));
