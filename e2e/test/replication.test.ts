@@ -30,9 +30,9 @@ import {
   type ReplicationWorld,
 } from '../replicationHarness';
 
-const SHARED_KEY = keyAlias(SOURCE, 'repl-shared');
-const NO_GRANT_KEY = keyAlias(SOURCE, 'repl-nogrant');
-const STAGING_KEY = keyAlias(DEST, 'repl-staging');
+const SHARED_KEY = keyAlias(SOURCE, 'shared');
+const NO_GRANT_KEY = keyAlias(SOURCE, 'nogrant');
+const STAGING_KEY = keyAlias(DEST, 'staging');
 
 const source = (identifier: string, kmsKeyId?: string) => ({
   account: SOURCE,
@@ -47,16 +47,19 @@ const inPlace = (identifier: string) => ({
   identifier,
 });
 
-/** The policy file deployed in both accounts. */
+/**
+ * The policy file deployed in both accounts (short names: the policies an account takes part in are
+ * its replication function's environment, and Lambda's is 4 KB).
+ */
 const POLICIES: ReplicationPolicyInput[] = [
   {
-    name: 'orders-inplace',
+    name: 'inplace',
     source: source('orders', SHARED_KEY),
     schedule: 'cron(0 3 * * ? *)',
-    destinations: [inPlace('orders-staging')],
+    destinations: [inPlace('staging')],
   },
   {
-    name: 'orders-versioned',
+    name: 'versioned',
     source: source('orders', SHARED_KEY),
     schedule: ['cron(0 5 * * ? *)', 'cron(0 6 * * ? *)'],
     destinations: [
@@ -66,29 +69,18 @@ const POLICIES: ReplicationPolicyInput[] = [
         mode: 'versioned',
         prefix: 'orders-v',
         keep: 1,
-        template: 'orders-template',
+        template: 'template',
         secret: { id: 'staging/orders', field: 'host' },
       },
     ],
   },
-  {
-    name: 'ledger-nogrant',
-    source: source('ledger', NO_GRANT_KEY),
-    destinations: [inPlace('ledger-staging')],
-  },
-  {
-    name: 'billing-rekey',
-    source: source('billing', SHARED_KEY),
-    destinations: [inPlace('billing-staging')],
-  },
-  { name: 'billing-nokey', source: source('billing'), destinations: [inPlace('billing-staging')] },
-  {
-    name: 'inventory-restore',
-    source: source('inventory', SHARED_KEY),
-    destinations: [inPlace('inventory-staging')],
-  },
-  { name: 'orders-bounce', source: source('orders', SHARED_KEY), destinations: [inPlace('orders-staging')] },
+  { name: 'nogrant', source: source('ledger', NO_GRANT_KEY), destinations: [inPlace('ledger')] },
+  { name: 'rekey', source: source('billing', SHARED_KEY), destinations: [inPlace('billing')] },
+  { name: 'nokey', source: source('billing'), destinations: [inPlace('billing')] },
 ];
+
+/** The destination account's databases: restored in place (same names as the sources), a template. */
+const DEST_DATABASES = ['staging', 'ledger', 'billing', 'template'];
 
 let world: ReplicationWorld;
 const keys: Record<string, string> = {};
@@ -96,17 +88,16 @@ const keys: Record<string, string> = {};
 beforeAll(async () => {
   world = await startReplicationWorld(POLICIES);
   const { source: src, dest } = world;
-  keys.shared = await createKey(src, 'repl-shared', { peer: DEST });
-  keys.noGrant = await createKey(src, 'repl-nogrant', { peer: DEST, grants: false });
-  keys.staging = await createKey(dest, 'repl-staging');
+  keys.shared = await createKey(src, 'shared', { peer: DEST });
+  keys.noGrant = await createKey(src, 'nogrant', { peer: DEST, grants: false });
+  keys.staging = await createKey(dest, 'staging');
   await Promise.all([
     createDatabase(src, 'orders', { kmsKeyId: keys.shared, owner: 'orders_owner' }),
     createDatabase(src, 'ledger', { kmsKeyId: keys.noGrant, owner: 'ledger_owner' }),
     // Encrypted with the account's default aws/rds key, which can never be shared.
     createDatabase(src, 'billing', { owner: 'billing_owner' }),
-    createDatabase(src, 'inventory', { kmsKeyId: keys.shared, owner: 'inventory_owner' }),
-    ...['orders-staging', 'ledger-staging', 'billing-staging', 'inventory-staging', 'orders-template'].map(
-      (id) => createDatabase(dest, id, { kmsKeyId: keys.staging, owner: 'staging_owner' }),
+    ...DEST_DATABASES.map((id) =>
+      createDatabase(dest, id, { kmsKeyId: keys.staging, owner: 'staging_owner' }),
     ),
   ]);
   await world.dest.secrets.send(
@@ -115,14 +106,8 @@ beforeAll(async () => {
       SecretString: JSON.stringify({ host: 'old.example.com', port: 5432, username: 'app' }),
     }),
   );
-  await databasesAvailable(src, ['orders', 'ledger', 'billing', 'inventory']);
-  await databasesAvailable(dest, [
-    'orders-staging',
-    'ledger-staging',
-    'billing-staging',
-    'inventory-staging',
-    'orders-template',
-  ]);
+  await databasesAvailable(src, ['orders', 'ledger', 'billing']);
+  await databasesAvailable(dest, DEST_DATABASES);
 }, 180_000);
 
 afterAll(async () => {
@@ -174,21 +159,21 @@ async function expectNothingShared(policy: string) {
 type Lineage = { sourceSnapshotArn: string; sharedSnapshotArn: string; copySnapshotArn: string };
 
 test('scheduled, in place: the destination database holds the source data under its own name', async () => {
-  const before = await state('orders-staging');
+  const before = await state('staging');
   const since = world.source.observer.events.length;
   await fireAt(world, await nextAt(world, 3));
-  const end = await replicationEnd(world, 'orders-inplace', since);
+  const end = await replicationEnd(world, 'inplace', since);
 
   expect(end['detail-type']).toBe('ReplicationCompleted');
   expect(end.detail).toMatchObject({
-    policy: 'orders-inplace',
+    policy: 'inplace',
     sourceAccount: SOURCE,
     destinationAccount: DEST,
     mode: 'in-place',
-    identifier: 'orders-staging',
+    identifier: 'staging',
   });
   // The source's data, in the destination database under its name and endpoint, with the destination's key.
-  expect(await state('orders-staging')).toEqual({
+  expect(await state('staging')).toEqual({
     status: 'available',
     owner: 'orders_owner',
     resourceId: expect.not.stringMatching(before.resourceId!),
@@ -204,13 +189,13 @@ test('scheduled, in place: the destination database holds the source data under 
     KmsKeyId: keys.staging,
   });
   expect(lineage.sharedSnapshotArn).toBe(lineage.sourceSnapshotArn);
-  expect(lineage.sharedSnapshotArn).toContain(`:${SOURCE}:snapshot:rewind-repl-orders-inplace-`);
+  expect(lineage.sharedSnapshotArn).toContain(`:${SOURCE}:snapshot:rewind-repl-inplace-`);
   const shared = await snapshotAt('source', lineage.sharedSnapshotArn);
   expect(shared === undefined || shared.DBInstanceIdentifier === 'orders').toBe(true);
   // Cleaned up: nothing shared any more, no intermediate snapshot, at most the newest of each kept.
-  await expectNothingShared('orders-inplace');
-  expect((await snapshotsOf(world.source, 'rewind-repl-orders-inplace')).length).toBeLessThanOrEqual(1);
-  expect((await snapshotsOf(world.dest, 'rewind-repl-orders-inplace')).length).toBeLessThanOrEqual(1);
+  await expectNothingShared('inplace');
+  expect((await snapshotsOf(world.source, 'rewind-repl-inplace')).length).toBeLessThanOrEqual(1);
+  expect((await snapshotsOf(world.dest, 'rewind-repl-inplace')).length).toBeLessThanOrEqual(1);
 }, 120_000);
 
 test('scheduled, versioned: two firings make <prefix>-1 then <prefix>-2, keep the newest, the secret follows', async () => {
@@ -218,7 +203,7 @@ test('scheduled, versioned: two firings make <prefix>-1 then <prefix>-2, keep th
   for (const hour of [5, 6]) {
     const since = world.source.observer.events.length;
     await fireAt(world, await nextAt(world, hour));
-    ends.push(await replicationEnd(world, 'orders-versioned', since));
+    ends.push(await replicationEnd(world, 'versioned', since));
   }
   expect(ends.map((e) => [e['detail-type'], e.detail.identifier])).toEqual([
     ['ReplicationCompleted', 'orders-v-1'],
@@ -236,7 +221,7 @@ test('scheduled, versioned: two firings make <prefix>-1 then <prefix>-2, keep th
     (ids) => ids.length === 1 && ids[0] === 'orders-v-2',
     30_000,
   );
-  expect((await state('orders-template')).owner).toBe('staging_owner');
+  expect((await state('template')).owner).toBe('staging_owner');
   const secret = await world.dest.secrets.send(new GetSecretValueCommand({ SecretId: 'staging/orders' }));
   expect(JSON.parse(secret.SecretString!)).toMatchObject({ host: newest.address, username: 'app' });
   expect(ends[1]!.detail.secret).toMatchObject({
@@ -244,14 +229,14 @@ test('scheduled, versioned: two firings make <prefix>-1 then <prefix>-2, keep th
     field: 'host',
     value: newest.address,
   });
-  await expectNothingShared('orders-versioned');
+  await expectNothingShared('versioned');
 }, 120_000);
 
 test('the destination cannot use the source key: copy fails there, alerted there, the source told, nothing left', async () => {
-  const before = await state('ledger-staging');
+  const before = await state('ledger');
   const since = world.source.observer.events.length;
-  await requestReplication(world, 'ledger-nogrant');
-  const end = await replicationEnd(world, 'ledger-nogrant', since);
+  await requestReplication(world, 'nogrant');
+  const end = await replicationEnd(world, 'nogrant', since);
 
   expect(end['detail-type']).toBe('ReplicationFailed');
   expect(end.detail).toMatchObject({
@@ -265,32 +250,32 @@ test('the destination cannot use the source key: copy fails there, alerted there
   expect((end as unknown as { account: string }).account).toBe(DEST);
   await alerted(world, DEST, String(end.detail.replicationId));
   // Nothing orphaned: no copy in the destination, its database untouched, the source snapshot unshared.
-  expect(await snapshotsOf(world.dest, 'rewind-repl-ledger-nogrant')).toEqual([]);
-  expect(await state('ledger-staging')).toEqual(before);
-  await expectNothingShared('ledger-nogrant');
+  expect(await snapshotsOf(world.dest, 'rewind-repl-nogrant')).toEqual([]);
+  expect(await state('ledger')).toEqual(before);
+  await expectNothingShared('nogrant');
 }, 120_000);
 
 test('a source on the default aws/rds key: rejected with the fix without a key of its own', async () => {
   const since = world.source.observer.events.length;
-  await requestReplication(world, 'billing-nokey');
-  const end = await replicationEnd(world, 'billing-nokey', since);
+  await requestReplication(world, 'nokey');
+  const end = await replicationEnd(world, 'nokey', since);
 
   expect(end['detail-type']).toBe('ReplicationFailed');
   expect(end.detail).toMatchObject({ stage: 'select', account: SOURCE });
   expect(String(end.detail.reason)).toMatch(/aws\/rds/);
-  expect(String(end.detail.action)).toContain('rewind replication key-policy --policy billing-nokey');
+  expect(String(end.detail.action)).toContain('rewind replication key-policy --policy nokey');
   await alerted(world, SOURCE, String(end.detail.replicationId));
   // Decided before anything was taken.
-  expect(await snapshotsOf(world.source, 'rewind-repl-billing-nokey')).toEqual([]);
+  expect(await snapshotsOf(world.source, 'rewind-repl-nokey')).toEqual([]);
 }, 60_000);
 
 test('a source on the default aws/rds key: re-encrypted with the policy key and replicated', async () => {
   const since = world.source.observer.events.length;
-  await requestReplication(world, 'billing-rekey');
-  const end = await replicationEnd(world, 'billing-rekey', since);
+  await requestReplication(world, 'rekey');
+  const end = await replicationEnd(world, 'rekey', since);
 
   expect(end['detail-type']).toBe('ReplicationCompleted');
-  expect((await state('billing-staging')).owner).toBe('billing_owner');
+  expect((await state('billing')).owner).toBe('billing_owner');
   const lineage = end.detail.lineage as Lineage;
   expect(lineage.sharedSnapshotArn).not.toBe(lineage.sourceSnapshotArn);
   const copy = await snapshotAt('dest', lineage.copySnapshotArn);
@@ -303,32 +288,34 @@ test('a source on the default aws/rds key: re-encrypted with the policy key and 
     (s) => s === undefined,
     20_000,
   );
-  await expectNothingShared('billing-rekey');
+  await expectNothingShared('rekey');
 }, 120_000);
 
 test('the in-place restore fails in the destination: rolled back, alerted there, the source told', async () => {
-  const before = await state('inventory-staging');
+  const before = await state('staging');
   await world.cloud.admin.post('/_rewind/rds/faults', {
     apiErrors: [
       {
         action: 'RestoreDBInstanceFromDBSnapshot',
         code: 'InsufficientDBInstanceCapacity',
-        identifier: 'inventory-staging',
+        identifier: 'staging',
       },
     ],
   });
   try {
     const since = world.source.observer.events.length;
-    await requestReplication(world, 'inventory-restore');
-    const end = await replicationEnd(world, 'inventory-restore', since);
+    await requestReplication(world, 'inplace');
+    const end = await replicationEnd(world, 'inplace', since);
 
     expect(end['detail-type']).toBe('ReplicationFailed');
     expect(end.detail).toMatchObject({ stage: 'restore', account: DEST, rolledBack: true });
     expect(end.detail.runId).toEqual(expect.any(String));
     // Rolled back as any failed run: the original database back under its name, as it was.
-    expect(await state('inventory-staging')).toEqual(before);
+    expect(await state('staging')).toEqual(before);
+    // Alerted in the destination: its run's failure, and the replication's.
+    await alerted(world, DEST, String(end.detail.runId));
     await alerted(world, DEST, String(end.detail.replicationId));
-    await expectNothingShared('inventory-restore');
+    await expectNothingShared('inplace');
   } finally {
     await world.cloud.admin.post('/_rewind/rds/faults', {});
   }
@@ -342,20 +329,23 @@ test('the destination bus refuses the announcement: failed at announce in the so
   try {
     const since = world.source.observer.events.length;
     const destSince = dest.observer.events.length;
-    await requestReplication(world, 'orders-bounce');
-    const end = await replicationEnd(world, 'orders-bounce', since);
+    await requestReplication(world, 'inplace');
+    const end = await replicationEnd(world, 'inplace', since);
 
     expect(end['detail-type']).toBe('ReplicationFailed');
     expect(end.detail).toMatchObject({ stage: 'announce', account: SOURCE, destinationAccount: DEST });
     expect(String(end.detail.reason)).toMatch(/events:PutEvents|not allow|refused/i);
     await alerted(world, SOURCE, String(end.detail.replicationId));
-    // Nothing reached the destination, and the source removed what it made for it.
-    expect(dest.observer.events.slice(destSince).filter((e) => e.detail.policy === 'orders-bounce')).toEqual(
-      [],
+    // Nothing reached the destination, and the source removed the snapshot it took for it.
+    const id = end.detail.replicationId;
+    expect(dest.observer.events.slice(destSince).filter((e) => e.detail.replicationId === id)).toEqual([]);
+    const started = world.source.observer.events.find(
+      (e) => e['detail-type'] === 'ReplicationStarted' && e.detail.replicationId === id,
     );
+    await expectNothingShared('inplace');
     await eventually(
-      () => snapshotsOf(world.source, 'rewind-repl-orders-bounce'),
-      (left) => left.length === 0,
+      () => snapshotAt('source', String(started?.detail.snapshotIdentifier)),
+      (left) => left === undefined,
       20_000,
     );
   } finally {

@@ -3,7 +3,11 @@
  * the options and the policy file. The default account's install is first.
  */
 import { policyFileFromEnv, readPolicyFile } from '@rewind/shared/src/policies/file';
-import type { ReplicationPolicy } from '@rewind/shared/src/policies/replication';
+import {
+  replicationAsDestination,
+  replicationAsSource,
+  type ReplicationPolicy,
+} from '@rewind/shared/src/policies/replication';
 import { resourceNames, type ResourceNames } from '@rewind/shared/src/resourceNames';
 import { LocalCloudError } from './errors';
 import type { LocalCloudOptions } from './options';
@@ -18,7 +22,7 @@ export interface Install {
   env: Record<string, string>;
   /** What provisioning and the runtime sign with in this account (an administrator's key). */
   credentials: { accessKeyId: string; secretAccessKey: string };
-  /** The policy file's `replication` section: the same file in every account. */
+  /** The policies of the policy file's `replication` section this account takes part in (source or destination). */
   replicationPolicies: ReplicationPolicy[];
   resources?: ProvisionedResources;
   replication?: ProvisionedReplication;
@@ -70,6 +74,15 @@ export function installsOf(
     // A 12-digit access key is that account (edge/identity.ts); the default account keeps the test key.
     credentials:
       install === home ? LOCAL_CREDENTIALS : { accessKeyId: install.accountId, secretAccessKey: 'test' },
-    replicationPolicies: replication,
+    replicationPolicies: takingPart(replication, install.accountId),
   }));
+}
+
+/** The policies an account is the source or a destination of, in the file's order. */
+function takingPart(policies: readonly ReplicationPolicy[], accountId: string): ReplicationPolicy[] {
+  const mine = new Set([
+    ...replicationAsSource(policies, accountId),
+    ...replicationAsDestination(policies, accountId).map((x) => x.policy),
+  ]);
+  return policies.filter((p) => mine.has(p));
 }
