@@ -270,9 +270,14 @@ export async function snapshotsOf(a: Account, prefix: string): Promise<DBSnapsho
   return (out.DBSnapshots ?? []).filter((s) => s.DBSnapshotIdentifier?.startsWith(prefix));
 }
 
-/** The accounts a snapshot is shared with. */
+/** The accounts a snapshot is shared with (none once it is deleted). */
 export async function sharedWith(a: Account, snapshot: string): Promise<string[]> {
-  const out = await a.rds.send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: snapshot }));
+  const out = await a.rds
+    .send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: snapshot }))
+    .catch((err: Error) => {
+      if (/DBSnapshotNotFound/.test(err.name)) return {} as { DBSnapshotAttributesResult: undefined };
+      throw err;
+    });
   return (
     out.DBSnapshotAttributesResult?.DBSnapshotAttributes?.find((x) => x.AttributeName === 'restore')
       ?.AttributeValues ?? []
@@ -309,4 +314,13 @@ export async function nextAt(world: ReplicationWorld, hour: number): Promise<Dat
 /** Moves the cloud clock to `at`, stopping right after the first schedule firing on the way. */
 export async function fireAt(world: ReplicationWorld, at: Date): Promise<void> {
   await world.cloud.admin.advanceClock({ to: at.toISOString(), stopAfter: 'scheduler' });
+}
+
+/** The end event, which must be a `ReplicationCompleted` (else an error saying where and why it failed). */
+export function completed(end: ObservedEvent): ObservedEvent {
+  if (end['detail-type'] === 'ReplicationCompleted') return end;
+  const d = end.detail;
+  throw new Error(
+    `replication ${String(d.replicationId)} failed at ${String(d.stage)} in ${String(d.account)}: ${String(d.reason)} (action: ${String(d.action)})`,
+  );
 }

@@ -13,6 +13,7 @@ import { peerStatementId } from '../../local/src/provision/replication';
 import { eventually } from '../drHarness';
 import {
   alerted,
+  completed,
   createDatabase,
   createKey,
   databasesAvailable,
@@ -162,9 +163,8 @@ test('scheduled, in place: the destination database holds the source data under 
   const before = await state('staging');
   const since = world.source.observer.events.length;
   await fireAt(world, await nextAt(world, 3));
-  const end = await replicationEnd(world, 'inplace', since);
+  const end = completed(await replicationEnd(world, 'inplace', since));
 
-  expect(end['detail-type']).toBe('ReplicationCompleted');
   expect(end.detail).toMatchObject({
     policy: 'inplace',
     sourceAccount: SOURCE,
@@ -203,7 +203,7 @@ test('scheduled, versioned: two firings make <prefix>-1 then <prefix>-2, keep th
   for (const hour of [5, 6]) {
     const since = world.source.observer.events.length;
     await fireAt(world, await nextAt(world, hour));
-    ends.push(await replicationEnd(world, 'versioned', since));
+    ends.push(completed(await replicationEnd(world, 'versioned', since)));
   }
   expect(ends.map((e) => [e['detail-type'], e.detail.identifier])).toEqual([
     ['ReplicationCompleted', 'orders-v-1'],
@@ -272,9 +272,8 @@ test('a source on the default aws/rds key: rejected with the fix without a key o
 test('a source on the default aws/rds key: re-encrypted with the policy key and replicated', async () => {
   const since = world.source.observer.events.length;
   await requestReplication(world, 'rekey');
-  const end = await replicationEnd(world, 'rekey', since);
+  const end = completed(await replicationEnd(world, 'rekey', since));
 
-  expect(end['detail-type']).toBe('ReplicationCompleted');
   expect((await state('billing')).owner).toBe('billing_owner');
   const lineage = end.detail.lineage as Lineage;
   expect(lineage.sharedSnapshotArn).not.toBe(lineage.sourceSnapshotArn);

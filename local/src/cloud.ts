@@ -102,6 +102,8 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
   try {
     // IAM hook: function roles from the deployment's generators, evaluated on every request (opt out: iam: false).
     let rdsRef: ReturnType<typeof startRds> | undefined;
+    let kmsRef: ReturnType<typeof createKms> | undefined;
+    let secretsRef: ReturnType<typeof createSecretsManager> | undefined;
     const iam =
       opts.iam === false
         ? undefined
@@ -110,6 +112,8 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
             identity,
             values: { senderEmail: LOCAL_SENDER },
             rds: () => rdsRef,
+            kmsKeys: () => kmsRef?.keys,
+            secrets: () => secretsRef,
             log,
             otherInstalls: others,
           });
@@ -125,7 +129,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     const events = startEventBridge(callers, fauxqs.sqs, log, clock);
     closers.push(() => events.close());
     const rdsSns = iam ? iam.guardRdsPublisher(fauxqs.sns, fauxqs) : fauxqs.sns;
-    const kms = createKms(callers);
+    const kms = (kmsRef = createKms(callers));
     const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log, clock, {
       s3: fauxqs.s3,
       // RDS exports assume the task's IamRoleArn (trusting export.rds.amazonaws.com) to write to S3.
@@ -175,7 +179,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       // KMS before RDS: a saved RDS step may resume as soon as RDS is loaded, and may need a key.
       kms,
       rds,
-      createSecretsManager(callers),
+      (secretsRef = createSecretsManager(callers)),
       scheduler,
       elasticache,
       cloudwatch,

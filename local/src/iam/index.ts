@@ -3,7 +3,9 @@
  * edge consults on every request, and the RDS -> SNS publication check.
  */
 import type { ResourceNames } from '@rewind/shared/src/resourceNames';
+import type { KmsKeys } from '../kms/keys';
 import type { RdsEmulator, SnsPublisher } from '../rds';
+import type { SecretsManagerEmulator } from '../secretsmanager';
 import type { RuntimeFunction } from '../runtime/functions';
 import type { EmulatedService, LocalIdentity } from '../types';
 import { IamAuthorizer } from './authorizer';
@@ -34,6 +36,10 @@ export function createLocalIam(opts: {
   values: LocalDeployValues;
   /** The RDS emulator, once started (resource tags and keys). */
   rds: () => RdsEmulator | undefined;
+  /** The KMS keys, once started (aliases resolved to keys). */
+  kmsKeys?: () => KmsKeys | undefined;
+  /** The secrets, once started (a name resolved to the secret's full ARN). */
+  secrets?: () => SecretsManagerEmulator | undefined;
   log: (line: string) => void;
   /** Rewind installed in other accounts too: their roles, resolved for their account and names. */
   otherInstalls?: readonly { accountId: string; names: ResourceNames }[];
@@ -50,6 +56,8 @@ export function createLocalIam(opts: {
     region: opts.identity.region,
     accountId: opts.identity.accountId,
     rdsResource: (arn) => opts.rds()?.resourceFacts(arn),
+    kmsKeyArn: (ref, where) => opts.kmsKeys?.()?.find(ref, where)?.arn,
+    secretArn: (id, where) => opts.secrets?.()?.secretArn(id, where),
   });
   return {
     authorizer,
