@@ -25,7 +25,7 @@ import {
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { findInstance, type ReplicationPolicyInput } from '@rewind/shared';
 import { spawnLocalCloud, type LocalCloud, type SentEmail } from '@rewind/local';
-import { Observer, type ObservedEvent } from './harness';
+import { observeBus, type Observer, type ObservedEvent } from './harness';
 import { eventually, OPT_IN } from './drHarness';
 
 export const SOURCE = '111111111111';
@@ -62,23 +62,6 @@ async function connect(cloud: LocalCloud, id: string): Promise<Account> {
   };
   const sqs = new SQSClient(config);
   const events = new EventBridgeClient(config);
-  // Another system on this account's bus: its own queue and rule, matching everything Rewind emits.
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'e2e-observer' }));
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  await events.send(
-    new PutRuleCommand({
-      Name: 'e2e-observer',
-      EventBusName: cloud.names.busName,
-      EventPattern: JSON.stringify({ source: ['rewind'] }),
-    }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: 'e2e-observer',
-      EventBusName: cloud.names.busName,
-      Targets: [{ Id: 'observer', Arn: attrs.Attributes!.QueueArn! }],
-    }),
-  );
   return {
     id,
     rds: new RDSClient({ ...config, maxAttempts: 8 }),
@@ -86,7 +69,7 @@ async function connect(cloud: LocalCloud, id: string): Promise<Account> {
     events,
     sqs,
     secrets: new SecretsManagerClient(config),
-    observer: new Observer(sqs, QueueUrl!),
+    observer: await observeBus(sqs, events, cloud.names.busName),
   };
 }
 

@@ -5,13 +5,13 @@
  * cannot share a process). Options as JSON in `REWIND_INSTALL_OPTIONS`; reports readiness, invocations and
  * function statuses over IPC; stops on a `stop` message and dies with its parent.
  */
+import { exitWithParent } from '../childProcess';
 import { startFunctionRuntime, type FunctionRuntime } from './functionRuntime';
 import { InvocationLog, type InvocationRecord } from './invocationLog';
 import { INSTALL_OPTIONS_ENV, type InstallChildMessage, type InstallRuntimeOptions } from './installProcess';
 
 const send = (m: InstallChildMessage) => process.send?.(m);
 let runtime: FunctionRuntime | undefined;
-let stopping = false;
 
 /** Keeps nothing: each invocation goes to the parent's log (the local cloud's runtime admin API). */
 class ForwardingLog extends InvocationLog {
@@ -23,25 +23,8 @@ class ForwardingLog extends InvocationLog {
   }
 }
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    try {
-      await runtime?.stop();
-    } catch (err) {
-      process.stderr.write(`${String(err)}\n`);
-      code = code || 1;
-    }
-  }
-  process.exit(code);
-}
-
 function main(): void {
-  process.on('message', (m: { type?: string }) => void (m?.type === 'stop' && shutdown(0)));
-  process.on('disconnect', () => void shutdown(0));
-  process.stdin.on('end', () => void shutdown(0));
-  process.stdin.resume();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(0));
+  const shutdown = exitWithParent(async () => runtime?.stop());
   try {
     const o = JSON.parse(process.env[INSTALL_OPTIONS_ENV] ?? '{}') as InstallRuntimeOptions;
     runtime = startFunctionRuntime({

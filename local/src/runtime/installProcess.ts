@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { SpawnError } from '../errors';
-import { waitForExit } from '../spawn';
+import { stopChild } from '../childProcess';
 import type { FunctionRuntime, FunctionRuntimeOptions } from './functionRuntime';
 import { REPO_ROOT } from './handlerLoader';
 import type { FunctionStatus, InvocationLog, InvocationRecord } from './invocationLog';
@@ -68,15 +68,5 @@ export async function spawnInstallRuntime(
   });
   child.removeAllListeners('exit');
   let stopped: Promise<void> | undefined;
-  const stop = async () => {
-    if (child.connected) child.send({ type: 'stop' });
-    if (!(await waitForExit(child, 10_000))) {
-      child.kill('SIGKILL');
-      await waitForExit(child, 5_000);
-    }
-    child.stdin?.destroy();
-    child.stdout?.destroy();
-    child.stderr?.destroy();
-  };
-  return { status: () => functions.map((f) => ({ ...f })), stop: () => (stopped ??= stop()) };
+  return { status: () => functions.map((f) => ({ ...f })), stop: () => (stopped ??= stopChild(child)) };
 }
