@@ -190,8 +190,11 @@ test('scheduled, in place: the destination database holds the source data under 
   });
   expect(lineage.sharedSnapshotArn).toBe(lineage.sourceSnapshotArn);
   expect(lineage.sharedSnapshotArn).toContain(`:${SOURCE}:snapshot:rewind-repl-inplace-`);
-  const shared = await snapshotAt('source', lineage.sharedSnapshotArn);
-  expect(shared === undefined || shared.DBInstanceIdentifier === 'orders').toBe(true);
+  // Kept by the policy's retention (the newest one), no longer shared.
+  expect(await snapshotAt('source', lineage.sharedSnapshotArn)).toMatchObject({
+    DBInstanceIdentifier: 'orders',
+    KmsKeyId: keys.shared,
+  });
   // Cleaned up: nothing shared any more, no intermediate snapshot, at most the newest of each kept.
   await expectNothingShared('inplace');
   expect((await snapshotsOf(world.source, 'rewind-repl-inplace')).length).toBeLessThanOrEqual(1);
@@ -280,8 +283,10 @@ test('a source on the default aws/rds key: re-encrypted with the policy key and 
   const copy = await snapshotAt('dest', lineage.copySnapshotArn);
   expect(copy?.SourceDBSnapshotIdentifier).toBe(lineage.sharedSnapshotArn);
   // The shared copy is encrypted with the shareable key; the plain intermediate snapshot is gone.
-  const shared = await snapshotAt('source', lineage.sharedSnapshotArn);
-  expect(shared === undefined || shared.KmsKeyId === keys.shared).toBe(true);
+  expect(await snapshotAt('source', lineage.sharedSnapshotArn)).toMatchObject({
+    DBInstanceIdentifier: 'billing',
+    KmsKeyId: keys.shared,
+  });
   await eventually(
     () => snapshotAt('source', lineage.sourceSnapshotArn),
     (s) => s === undefined,
