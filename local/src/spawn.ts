@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { resourceNames } from '@rewind/shared/src/resourceNames';
 import { AdminClient } from './admin/adminClient';
