@@ -209,6 +209,9 @@ const SERVICE_PERMISSIONS: Record<ServiceName, readonly string[]> = {
     'rds:DeleteDBClusterSnapshot',
     'rds:DeleteDBInstance',
     'rds:DeleteDBCluster',
+    // Deletion protection a version took from its template, lifted before the version is deleted.
+    'rds:ModifyDBInstance',
+    'rds:ModifyDBCluster',
     'rds:AddTagsToResource',
     'kms:DescribeKey',
     'kms:CreateGrant',

@@ -39,6 +39,7 @@ export function policiesFromEnv(env: NodeJS.ProcessEnv): ReplicationPolicy[] {
   } catch (err) {
     throw new Error(
       `${REPLICATION_POLICIES_ENV} is not JSON (${(err as Error).message}): redeploy from a valid rewind.config.json`,
+      { cause: err },
     );
   }
   if (!Array.isArray(parsed))

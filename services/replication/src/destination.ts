@@ -13,8 +13,6 @@ import {
   SNAPSHOT_KINDS,
   type Envelope,
   type EventDetail,
-  type EventInput,
-  type EventName,
   type RdsEvent,
   type ReplicationDestination,
   type ReplicationPolicy,
@@ -29,6 +27,7 @@ import {
   jobKey,
   jobsOf,
   refusedKey,
+  REPLICATION_TAGS,
   REQUEST_PREFIX,
   runKey,
   type DestinationJob,
@@ -156,7 +155,7 @@ export async function onSnapshotShared(
   const existing = await store.get(jobKey(detail.replicationId));
   if (existing) {
     ctx.log.info('announcement repeated: its replication is under way', { job: existing.pk });
-    if (!existing.marks.done) await sendCheck(ctx, existing, 0);
+    if (!existing.marks.done) await acknowledge(ctx, deps, existing);
     return;
   }
   const verdict = trust(deps, detail, envelope);
@@ -210,19 +209,23 @@ export async function onSnapshotShared(
     createdAt: now.toISOString(),
   };
   if (await jobsOf(deps).create(job, now)) await jobsOf(deps).index(copyKey(job.copyIdentifier), job, now);
-  const created = (await store.get(job.pk))!;
-  await once({ ctx, deps, job: created, pending: false }, 'received', () =>
+  await acknowledge(ctx, deps, (await store.get(job.pk))!);
+}
+
+/** `ReplicationReceived` (once), and the job's first look: the copy starts. */
+async function acknowledge(ctx: ServiceContext, deps: ReplicationDeps, job: DestinationJob) {
+  await once({ ctx, deps, job, pending: false }, 'received', () =>
     publish(ctx, 'ReplicationReceived', {
       replicationId: job.replicationId,
       policy: job.policy,
       sourceAccount: job.sourceAccount,
       destinationAccount: deps.accountId,
-      mode: destination.mode,
+      mode: job.destination.mode,
       copyIdentifier: job.copyIdentifier,
-      receivedAt: now.toISOString(),
+      receivedAt: ctx.now().toISOString(),
     }),
   );
-  await sendCheck(ctx, created, 0);
+  await sendCheck(ctx, job, 0);
 }
 
 // ---- checks and events ----------------------------------------------------------------------------
@@ -317,6 +320,8 @@ export async function onRunEvent<N extends RunEventName>(
     return;
   }
   if (name === 'RestoreRejected') {
+    // A run of this request exists: the rejection answers a duplicate of the request, not the request.
+    if (job.runId) return;
     const rejected = d as EventDetail<'RestoreRejected'>;
     await failRestoreRejected(l, rejected.code, rejected.reason, rejected.runId);
   } else if (name === 'RunFailed') {
@@ -362,14 +367,16 @@ async function finishLook(l: Look): Promise<boolean> {
   if (!job.marks.ended && l.pending) {
     const expired =
       ctx.now().getTime() - new Date(job.createdAt).getTime() > DESTINATION_DEADLINE_SECONDS * 1000;
-    if (!expired) return false;
+    // A run under way ends by itself (completed, failed, rolled back): its end decides, never the clock,
+    // and its copy is not deleted under it.
+    if (!expired || job.runId) return false;
     await fail(
       l,
       job.copyArn ? 'restore' : 'copy',
-      `replication ${job.replicationId} was still ${job.copyArn ? `waiting for its restore${job.runId ? ` (run ${job.runId})` : ''}` : `copying ${job.copyIdentifier}`} after ${DESTINATION_DEADLINE_SECONDS / 3600} h`,
-      job.runId
-        ? `look at the run: rewind status ${job.runId}; the next replication runs as usual`
-        : 'look at the copy (aws rds describe-db-snapshots); the next replication runs as usual',
+      `replication ${job.replicationId} was still ${job.copyArn ? 'waiting for its restore run to start' : `copying ${job.copyIdentifier}`} after ${DESTINATION_DEADLINE_SECONDS / 3600} h`,
+      job.copyArn
+        ? `the restore service did not answer its request ${job.requestId}: look at its inbox and dead letters (rewind dlq); the next replication runs as usual`
+        : `look at the copy (aws rds describe-db-snapshots --db-snapshot-identifier ${job.copyIdentifier}); the next replication runs as usual`,
     );
   }
   if (!job.marks.ended) return false;
@@ -403,6 +410,42 @@ function keyFix(job: DestinationJob): string {
   );
 }
 
+/**
+ * In place, before hours of copying: the destination database exists and carries the opt-in tag (the
+ * restore run would refuse it anyway, after the copy). False when the replication failed.
+ */
+async function destinationReady(l: Look): Promise<boolean> {
+  const { ctx, deps, job } = l;
+  const d = job.destination;
+  if (d.mode !== 'in-place') return true;
+  const rds = deps.rdsIn(job.region);
+  const db =
+    job.kind === 'cluster'
+      ? await findCluster(rds, d.identifier).then((c) => c && { arn: c.DBClusterArn, tags: c.TagList })
+      : await findInstance(rds, d.identifier).then((i) => i && { arn: i.DBInstanceArn, tags: i.TagList });
+  const { key, value } = ctx.config.optIn;
+  const where = `account ${deps.accountId} (${job.region})`;
+  if (!db) {
+    await fail(
+      l,
+      'receive',
+      `the destination ${job.kind} ${d.identifier} of policy ${job.policy} does not exist in ${where}: nothing was copied`,
+      `create it (restored in place, it keeps its name and endpoint), or correct destinations[].identifier of policy ${job.policy} and redeploy; then run the replication again (rewind replicate)`,
+    );
+    return false;
+  }
+  if (!(db.tags ?? []).some((t) => t.Key === key && t.Value === value)) {
+    await fail(
+      l,
+      'receive',
+      `the destination ${job.kind} ${d.identifier} of policy ${job.policy} has no tag ${key}=${value}: Rewind does not restore it; nothing was copied`,
+      `tag it: aws rds add-tags-to-resource --resource-name ${db.arn ?? d.identifier} --tags Key=${key},Value=${value}; then run the replication again (rewind replicate)`,
+    );
+    return false;
+  }
+  return true;
+}
+
 /** The copy of the shared snapshot with this account's key: started once, then waited on. */
 async function copyPart(l: Look): Promise<boolean> {
   const { ctx, deps, job } = l;
@@ -420,6 +463,7 @@ async function copyPart(l: Look): Promise<boolean> {
       );
       return false;
     }
+    if (!(await destinationReady(l))) return false;
     if (!(await jobsOf(deps).mark(job, 'copy:requested', ctx.now().toISOString()))) {
       l.pending = true;
       return false;
@@ -461,6 +505,16 @@ async function copyPart(l: Look): Promise<boolean> {
       }
     }
     l.pending = true;
+    return false;
+  }
+  if (found.tags[REPLICATION_TAGS.replicationId] !== job.replicationId) {
+    // Never restore from, nor delete, a snapshot this replication did not make.
+    await fail(
+      l,
+      'copy',
+      `a snapshot named ${name} exists in account ${deps.accountId} and is not the copy of replication ${job.replicationId} (its tag ${REPLICATION_TAGS.replicationId} is ${found.tags[REPLICATION_TAGS.replicationId] ?? 'absent'}): it is left alone`,
+      `rename or delete that snapshot if it is not needed; the next replication copies under its own name`,
+    );
     return false;
   }
   if (FAILED_SNAPSHOT.has(found.status)) {

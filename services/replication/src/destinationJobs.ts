@@ -79,13 +79,15 @@ const NAME_MAX = 63;
 
 /**
  * The destination's copy of a shared snapshot: the shared snapshot's name (without its `-shared`
- * suffix) with `-copy`, within 63 characters (a cluster snapshot copy's limit).
+ * suffix) with `-copy`, starting with `rewind-`, within 63 characters (a cluster snapshot copy's limit).
  */
 export function copyIdentifier(sharedSnapshotIdentifier: string): string {
-  const base = sharedSnapshotIdentifier
+  const bare = sharedSnapshotIdentifier
     .split(':')
     .at(-1)!
     .replace(/-shared$/, '');
+  // Rewind's snapshot names start with `rewind-` (what IAM and the RDS event filter know them by).
+  const base = bare.startsWith('rewind-') ? bare : `rewind-${bare}`;
   const name = `${base}-copy`;
   if (name.length <= NAME_MAX) return name;
   const hash = createHash('sha256').update(base).digest('hex').slice(0, 6);

@@ -3,6 +3,7 @@ import {
   DeleteDBInstanceCommand,
   DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import {
@@ -11,6 +12,7 @@ import {
   PutSecretValueCommand,
 } from '@aws-sdk/client-secrets-manager';
 import {
+  deleteInstance,
   describeError,
   errorName,
   finalSnapshotIdentifier,
@@ -233,8 +235,9 @@ export async function updateSecret(l: Look): Promise<boolean> {
 
 /**
  * Deletes the versions beyond `keep` (the newest N recorded), each only if RDS shows, right before the
- * delete, the resource id recorded when it was created. A version in deletion protection, or whose
- * resource id differs, is kept and said. True when done; false while a cluster's members are going.
+ * delete, the resource id recorded when it was created: one whose resource id differs is left alone and
+ * said. Deletion protection (a version takes the template's) is lifted first, on those only. True when
+ * done; false while a cluster's members are going.
  */
 export async function pruneVersions(l: Look): Promise<boolean> {
   const { deps, job, ctx } = l;
@@ -245,13 +248,13 @@ export async function pruneVersions(l: Look): Promise<boolean> {
   const newestFirst = [...item.versions].sort((a, b) => b.number - a.number);
   const kept = newestFirst.slice(0, d.keep);
   const remaining: VersionRecord[] = [...kept];
-  const deleted = [...(job.versions?.deleted ?? [])];
+  const deleted: string[] = [];
   const warnings: string[] = [];
   let waiting = false;
   for (const v of newestFirst.slice(d.keep)) {
     const seen = await describe(rds, job.kind, v.identifier);
+    // Gone, or going since an earlier replication deleted it: dropped from the record once gone.
     if (!seen || seen.status === 'deleting') {
-      if (!deleted.includes(v.identifier)) deleted.push(v.identifier);
       if (seen) remaining.push(v);
       continue;
     }
@@ -259,13 +262,6 @@ export async function pruneVersions(l: Look): Promise<boolean> {
       warnings.push(
         `${v.identifier} was not deleted: it is now another database (resource id ${seen.resourceId}, not ${v.resourceId} that replication ${v.replicationId} created); it is no longer counted as a version`,
       );
-      continue;
-    }
-    if (seen.deletionProtection) {
-      warnings.push(
-        `${v.identifier} was not deleted: it has deletion protection on; turn it off (aws rds modify-${job.kind === 'cluster' ? 'db-cluster --db-cluster-identifier' : 'db-instance --db-instance-identifier'} ${v.identifier} --no-deletion-protection) and the next replication deletes it`,
-      );
-      remaining.push(v);
       continue;
     }
     try {
@@ -293,8 +289,8 @@ export async function pruneVersions(l: Look): Promise<boolean> {
 }
 
 /**
- * Deletes one version: an instance (with a final snapshot when the policy asks), or a cluster's members
- * then the cluster. True when the cluster must be asked again once its members are going.
+ * Deletes one version (its deletion protection lifted first): an instance, with a final snapshot when the
+ * policy asks, or a cluster's members then the cluster. True when the cluster must be asked again once its members are going.
  */
 async function deleteVersion(
   l: Look,
@@ -303,22 +299,30 @@ async function deleteVersion(
   seen: Seen,
   finalSnapshot: boolean,
 ): Promise<boolean> {
-  const final = finalSnapshot
+  const final: { FinalDBSnapshotIdentifier?: string; SkipFinalSnapshot?: boolean } = finalSnapshot
     ? { FinalDBSnapshotIdentifier: finalSnapshotIdentifier(identifier, l.job.runId!, l.ctx.now()) }
     : { SkipFinalSnapshot: true };
   if (l.job.kind === 'instance') {
-    try {
-      await rds.send(
-        new DeleteDBInstanceCommand({
-          DBInstanceIdentifier: identifier,
-          ...final,
-          DeleteAutomatedBackups: true,
-        }),
-      );
-    } catch (err) {
-      if (!isAlreadyGoing(err, 'DBInstanceNotFound')) throw err;
-    }
+    await deleteInstance(
+      rds,
+      identifier,
+      { DeletionProtection: seen.deletionProtection },
+      {
+        finalSnapshot: final.FinalDBSnapshotIdentifier,
+        deleteAutomatedBackups: true,
+      },
+    );
     return false;
+  }
+  // A version takes the template's deletion protection: lifted on what this service created, and only that.
+  if (seen.deletionProtection) {
+    await rds.send(
+      new ModifyDBClusterCommand({
+        DBClusterIdentifier: identifier,
+        DeletionProtection: false,
+        ApplyImmediately: true,
+      }),
+    );
   }
   for (const member of seen.members) {
     try {

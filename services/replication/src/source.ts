@@ -10,7 +10,6 @@ import {
   replicationSnapshotName,
   retentionInRegion,
   sendToOwnInbox,
-  sharedSnapshotName,
   snapshotsInUse,
   SNAPSHOT_KINDS,
   sourceFailureOf,
@@ -38,6 +37,7 @@ import {
   shareableSnapshot,
   sharePart,
   unshare,
+  unshareCommand,
 } from './sourceSnapshots';
 
 /**
@@ -135,10 +135,8 @@ export async function onReplicationRequested(
     snapshotName,
     createdAt: now.toISOString(),
   };
-  // Index first (idempotent puts): an RDS event or an answer always finds the job.
+  // Indexed first (an idempotent put): an answer always finds the job.
   await jobs.index(sourceJobByReplication(job.replicationId), job, now);
-  await jobs.index(sourceJobBySnapshot(snapshotName), job, now);
-  await jobs.index(sourceJobBySnapshot(sharedSnapshotName(snapshotName)), job, now);
   if (!(await jobs.create(job, now)))
     ctx.log.info('replication asked again: its job goes on', { replicationId: job.replicationId });
   const current = await jobs.get(job.pk);
@@ -420,8 +418,25 @@ async function answersPart(l: Look): Promise<boolean> {
   // A destination that answered no longer needs the snapshot: it stops being shared with it.
   for (const account of job.destinations) {
     if (!outcomeOf(job, account) || job.marks[`unshared:${account}`]) continue;
-    const done = await unshare(l, account);
-    await jobs.mark(job, `unshared:${account}`, done ?? '');
+    const result = await unshare(l, account);
+    if (!result) continue;
+    if (result.refused) {
+      await once(l, `unshare-alerted:${account}`, () =>
+        publish(ctx, 'ReplicationFailed', {
+          replicationId: job.replicationId,
+          policy: job.policyName,
+          account: deps.accountId,
+          sourceAccount: job.sourceAccount,
+          destinationAccount: account,
+          stage: 'cleanup',
+          reason: `could not stop sharing ${job.plan!.sharedName} with ${account}: ${result.refused}`,
+          errorCode: 'UnshareRefused',
+          cleanedUp: [],
+          action: `stop sharing it by hand: ${unshareCommand(l, account)}`,
+        }),
+      );
+    }
+    await jobs.mark(job, `unshared:${account}`, result.cleaned ?? '');
   }
   const answered = job.destinations.every((a) => outcomeOf(job, a));
   const used = job.destinations.some((a) => outcomeOf(job, a)?.state === 'completed');

@@ -7,6 +7,7 @@ import {
   replicationSnapshotTags,
   SHARED_PURPOSE,
   SNAPSHOT_KINDS,
+  sourceJobBySnapshot,
   type SnapshotView,
   type SourceFailure,
 } from '@rewind/shared';
@@ -81,6 +82,8 @@ async function made(
     }
     try {
       await start();
+      // Only the job that made the snapshot hears RDS's events about it.
+      await sourceJobs(l.deps).index(sourceJobBySnapshot(name), job, ctx.now());
     } catch (err) {
       if (isRdsError(err, api(l).alreadyExists)) {
         // Made by an earlier attempt whose answer was lost, or by someone else: the next look tells.
@@ -238,24 +241,30 @@ export async function sharePart(l: Look): Promise<boolean> {
   return true;
 }
 
-/** Stops sharing the snapshot with one account; a description of what was done (for `cleanedUp`). */
-export async function unshare(l: Look, account: string): Promise<string | undefined> {
+/**
+ * Stops sharing the snapshot with one account: what was done (for `cleanedUp`; nothing when the snapshot
+ * is gone), or AWS's refusal; undefined when the call should be made again at the next look.
+ */
+export async function unshare(
+  l: Look,
+  account: string,
+): Promise<{ cleaned?: string; refused?: string } | undefined> {
   const name = l.job.plan!.sharedName;
   try {
     await api(l).share(rdsOf(l), name, { remove: [account] });
-    return `${name} no longer shared with ${account}`;
+    return { cleaned: `${name} no longer shared with ${account}` };
   } catch (err) {
-    const gone = isRdsError(err, 'DBSnapshotNotFound') || isRdsError(err, 'DBClusterSnapshotNotFoundFault');
-    if (gone) return undefined;
-    if (!isRefusal(l, err)) throw err;
-    l.ctx.log.error('could not stop sharing a snapshot', {
-      replicationId: l.job.replicationId,
-      snapshot: name,
-      account,
-      error: describeError(err),
-    });
-    return undefined;
+    if (isRdsError(err, 'DBSnapshotNotFound') || isRdsError(err, 'DBClusterSnapshotNotFoundFault')) return {};
+    return isRefusal(l, err) ? { refused: describeError(err) } : undefined;
   }
+}
+
+/** The command that stops sharing a snapshot with an account by hand. */
+export function unshareCommand(l: Look, account: string): string {
+  const name = l.job.plan!.sharedName;
+  return l.job.kind === 'cluster'
+    ? `aws rds modify-db-cluster-snapshot-attribute --db-cluster-snapshot-identifier ${name} --attribute-name restore --values-to-remove ${account} --region ${l.job.sourceRegion}`
+    : `aws rds modify-db-snapshot-attribute --db-snapshot-identifier ${name} --attribute-name restore --values-to-remove ${account} --region ${l.job.sourceRegion}`;
 }
 
 export type Deletion = 'deleted' | 'gone' | 'busy' | 'not-ours' | { refused: string };

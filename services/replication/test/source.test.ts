@@ -130,6 +130,11 @@ function snapshot(id: string, status: string, extra: Partial<DBSnapshot> = {}): 
   };
 }
 
+function put(s: DBSnapshot) {
+  fake.snapshots.set(s.DBSnapshotIdentifier!, s);
+  return { DBSnapshot: s };
+}
+
 function answerFromFake() {
   bed.rds.on(DescribeDBInstancesCommand).callsFake((input) => {
     const i = fake.instances.get(input.DBInstanceIdentifier!);
@@ -151,23 +156,21 @@ function answerFromFake() {
   bed.rds.on(CreateDBSnapshotCommand).callsFake((input) => {
     failing('CreateDBSnapshot');
     const i = fake.instances.get(input.DBInstanceIdentifier!)!;
-    const s = snapshot(input.DBSnapshotIdentifier!, 'creating', {
-      TagList: input.Tags,
-      Encrypted: i.StorageEncrypted,
-      KmsKeyId: i.KmsKeyId,
-    });
-    fake.snapshots.set(s.DBSnapshotIdentifier!, s);
-    return { DBSnapshot: s };
+    const { StorageEncrypted: Encrypted, KmsKeyId } = i;
+    return put(
+      snapshot(input.DBSnapshotIdentifier!, 'creating', { TagList: input.Tags, Encrypted, KmsKeyId }),
+    );
   });
   bed.rds.on(CopyDBSnapshotCommand).callsFake((input) => {
     failing('CopyDBSnapshot');
-    const s = snapshot(input.TargetDBSnapshotIdentifier!, 'pending', {
-      TagList: input.Tags,
-      KmsKeyId: input.KmsKeyId,
-      SourceDBSnapshotIdentifier: input.SourceDBSnapshotIdentifier,
-    });
-    fake.snapshots.set(s.DBSnapshotIdentifier!, s);
-    return { DBSnapshot: s };
+    const { Tags: TagList, KmsKeyId, SourceDBSnapshotIdentifier } = input;
+    return put(
+      snapshot(input.TargetDBSnapshotIdentifier!, 'pending', {
+        TagList,
+        KmsKeyId,
+        SourceDBSnapshotIdentifier,
+      }),
+    );
   });
   bed.rds.on(DeleteDBSnapshotCommand).callsFake((input) => {
     failing('DeleteDBSnapshot');
@@ -474,6 +477,23 @@ describe('a replication of an instance encrypted with aws/rds, with a shareable 
     await completed();
     await check();
     expect(calls(ModifyDBSnapshotAttributeCommand)).toHaveLength(1);
+  });
+
+  test('a plain snapshot whose deletion was refused goes once every destination answered', async () => {
+    ordersDb();
+    await requested();
+    await rdsFinishes();
+    fake.fail.set('DeleteDBSnapshot', [awsError('InvalidDBSnapshotStateFault', 'busy')]);
+    await rdsFinishes();
+    expect(fake.snapshots.has(NAME)).toBe(true);
+    expect(published('SnapshotShared')).toHaveLength(1);
+    await received();
+    await completed();
+    expect(calls(DeleteDBSnapshotCommand)).toEqual([
+      { DBSnapshotIdentifier: NAME },
+      { DBSnapshotIdentifier: NAME },
+    ]);
+    expect([...fake.snapshots.keys()]).toEqual([SHARED]);
   });
 
   test('a repeated firing, check or RDS event changes nothing', async () => {
@@ -871,6 +891,36 @@ describe('destinations that do not take the snapshot', () => {
     ]);
     // No destination holds the data: the shared snapshot is deleted.
     expect(fake.snapshots.size).toBe(0);
+  });
+
+  test('an unshare AWS refuses is alerted with the command that does it by hand', async () => {
+    await sharedAndAnnounced();
+    fake.fail.set('ModifyDBSnapshotAttribute', [awsError('InvalidDBSnapshotStateFault', 'snapshot is busy')]);
+    await received();
+    await completed();
+    expect(published('ReplicationFailed')).toEqual([
+      expect.objectContaining({
+        stage: 'cleanup',
+        destinationAccount: DST,
+        errorCode: 'UnshareRefused',
+        reason: expect.stringContaining('InvalidDBSnapshotStateFault: snapshot is busy'),
+        action: `stop sharing it by hand: aws rds modify-db-snapshot-attribute --db-snapshot-identifier ${SHARED} --attribute-name restore --values-to-remove ${DST} --region ${REGION}`,
+      }),
+    ]);
+    expect(sourceStatus(await job()).state).toBe('finished');
+  });
+
+  test('throttled unsharing is tried again by the next check', async () => {
+    await sharedAndAnnounced();
+    fake.fail.set('ModifyDBSnapshotAttribute', [awsError('ThrottlingException', 'Rate exceeded')]);
+    await received();
+    await completed();
+    expect(fake.sharedWith.get(SHARED)).toEqual([DST]);
+    expect((await job()).marks.done).toBeUndefined();
+    await check();
+    expect(fake.sharedWith.get(SHARED)).toEqual([]);
+    expect(published('ReplicationFailed')).toEqual([]);
+    expect((await job()).marks.done).toBeDefined();
   });
 
   test('an answer put by another account than the destination it names is ignored', async () => {

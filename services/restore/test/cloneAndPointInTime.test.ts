@@ -98,6 +98,29 @@ describe('intake', () => {
     expect(await bed.store.getLock('instance', 'orders-db')).toBeUndefined();
   });
 
+  test('a clone from a Rewind service carries the contract’s default strategy and starts; a client’s strategy is refused', async () => {
+    sourceInstance();
+    const ctx = testContext('restore', bed.store);
+    // What a Rewind service's typed publisher sends: the parsed request, with the defaulted strategy.
+    const published = {
+      identifier: 'orders-db',
+      task: 'clone',
+      targetIdentifier: 'orders-db-v2',
+      isCluster: false,
+      strategy: 'in-place',
+    };
+    await intake(published, { ...requestEnvelope(), source: 'rewind', detail: published }, ctx);
+    await intake(
+      { ...published, targetIdentifier: 'orders-db-v3' },
+      { ...requestEnvelope(), detail: { ...published, targetIdentifier: 'orders-db-v3' } },
+      ctx,
+    );
+    expect(answers().map((a) => [a.type, a.detail.run?.identifier ?? a.detail.reason])).toEqual([
+      ['RunStarted', 'orders-db-v2'],
+      ['RestoreRejected', expect.stringMatching(/"strategy" does not apply to task "clone"/)],
+    ]);
+  });
+
   test('restoreTime inside the window: the run records the source by resource id; outside: rejected with the window', async () => {
     sourceInstance();
     const ctx = testContext('restore', bed.store);
