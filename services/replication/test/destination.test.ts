@@ -197,6 +197,10 @@ beforeEach(() => {
     policies: [IN_PLACE, VERSIONED],
     rdsIn: () => rdsClient,
     secretsIn: () => smClient,
+    // The destination side calls no KMS (the source side's `kmsIn`, merged from replsrc).
+    kmsIn: () => {
+      throw new Error('the destination side called KMS');
+    },
   };
 });
 
