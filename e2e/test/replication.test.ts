@@ -252,7 +252,13 @@ test('the destination cannot use the source key: copy fails there, alerted there
   // The source learnt it on its own bus (forwarded from the destination's), and the destination alerted.
   expect((end as unknown as { account: string }).account).toBe(DEST);
   await alerted(world, DEST, String(end.detail.replicationId));
-  // Nothing orphaned: no copy in the destination, its database untouched, the source snapshot unshared.
+  // Nothing orphaned: no copy in the destination (not the one it announced either), its database
+  // untouched, the source snapshot unshared.
+  const received = world.source.observer.events.find(
+    (e) => e['detail-type'] === 'ReplicationReceived' && e.detail.replicationId === end.detail.replicationId,
+  );
+  expect(received?.detail.copyIdentifier).toEqual(expect.stringMatching(/^rewind-repl-nogrant-.*-copy$/));
+  expect(await snapshotAt('dest', String(received?.detail.copyIdentifier))).toBeUndefined();
   expect(await snapshotsOf(world.dest, 'rewind-repl-nogrant')).toEqual([]);
   expect(await state('ledger')).toEqual(before);
   await expectNothingShared('nogrant');
