@@ -157,13 +157,23 @@ async function expectNothingShared(policy: string) {
   );
 }
 
+/** The source's `ReplicationStarted` of a replication. */
+const startOf = (replicationId: string) =>
+  world.source.observer.events.find(
+    (e) => e['detail-type'] === 'ReplicationStarted' && e.detail.replicationId === replicationId,
+  );
+
 type Lineage = { sourceSnapshotArn: string; sharedSnapshotArn: string; copySnapshotArn: string };
 
 test('scheduled, in place: the destination database holds the source data under its own name', async () => {
   const before = await state('staging');
   const since = world.source.observer.events.length;
-  await fireAt(world, await nextAt(world, 3));
+  const at = await nextAt(world, 3);
+  await fireAt(world, at);
   const end = completed(await replicationEnd(world, 'inplace', since));
+  expect(startOf(String(end.detail.replicationId))?.detail.scheduledTime).toBe(
+    at.toISOString().replace('.000Z', 'Z'),
+  );
 
   expect(end.detail).toMatchObject({
     policy: 'inplace',
@@ -199,6 +209,12 @@ test('scheduled, in place: the destination database holds the source data under 
   await expectNothingShared('inplace');
   expect((await snapshotsOf(world.source, 'rewind-repl-inplace')).length).toBeLessThanOrEqual(1);
   expect((await snapshotsOf(world.dest, 'rewind-repl-inplace')).length).toBeLessThanOrEqual(1);
+  // Each account's replication function did its side under its own role, and IAM refused none of it.
+  const invocations = await world.cloud.admin.invocations(
+    world.cloud.names.functionName('replication', 'worker'),
+  );
+  expect([...new Set(invocations.map((i) => i.accountId ?? SOURCE))].sort()).toEqual([SOURCE, DEST]);
+  expect(await world.cloud.admin.get('iam/denials')).toEqual({ denials: [] });
 }, 120_000);
 
 test('scheduled, versioned: two firings make <prefix>-1 then <prefix>-2, keep the newest, the secret follows', async () => {
@@ -349,9 +365,7 @@ test('the destination bus refuses the announcement: failed at announce in the so
     // Nothing reached the destination, and the source removed the snapshot it took for it.
     const id = end.detail.replicationId;
     expect(dest.observer.events.slice(destSince).filter((e) => e.detail.replicationId === id)).toEqual([]);
-    const started = world.source.observer.events.find(
-      (e) => e['detail-type'] === 'ReplicationStarted' && e.detail.replicationId === id,
-    );
+    const started = startOf(String(id));
     await expectNothingShared('inplace');
     await eventually(
       () => snapshotAt('source', String(started?.detail.snapshotIdentifier)),
