@@ -94,6 +94,34 @@ export class Observer {
 
 export const TERMINAL = ['RunCompleted', 'RunFailed', 'RestoreRejected'];
 
+/**
+ * Another system hooked onto a Rewind bus (in the clients' account): its own queue and rule, matching
+ * everything Rewind emits.
+ */
+export async function observeBus(
+  sqs: SQSClient,
+  events: EventBridgeClient,
+  busName: string,
+): Promise<Observer> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'e2e-observer' }));
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await events.send(
+    new PutRuleCommand({
+      Name: 'e2e-observer',
+      EventBusName: busName,
+      EventPattern: JSON.stringify({ source: ['rewind'] }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: 'e2e-observer',
+      EventBusName: busName,
+      Targets: [{ Id: 'observer', Arn: attrs.Attributes!.QueueArn! }],
+    }),
+  );
+  return new Observer(sqs, QueueUrl!);
+}
+
 export interface E2E {
   cloud: LocalCloud;
   rds: RDSClient;
@@ -130,24 +158,7 @@ export async function startE2E(options: SpawnOptions = {}): Promise<E2E> {
   const dynamo = new DynamoDBClient(common);
   const store = new StateStore(dynamo, cloud.names.tableName);
 
-  // Another system hooked onto the bus: its own queue and rule, matching everything Rewind emits.
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'e2e-observer' }));
-  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  await events.send(
-    new PutRuleCommand({
-      Name: 'e2e-observer',
-      EventBusName: cloud.names.busName,
-      EventPattern: JSON.stringify({ source: ['rewind'] }),
-    }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: 'e2e-observer',
-      EventBusName: cloud.names.busName,
-      Targets: [{ Id: 'observer', Arn: attrs.Attributes!.QueueArn! }],
-    }),
-  );
-  const observer = new Observer(sqs, QueueUrl!);
+  const observer = await observeBus(sqs, events, cloud.names.busName);
 
   const publish = async (detail: Record<string, unknown>, source = 'my.team') => {
     const out = await events.send(

@@ -23,6 +23,18 @@ describe('rewind CLI', () => {
     expect(out.stderr).toContain('--endpoint and --aws exclude each other');
   });
 
+  it('rejects --accounts that are not distinct 12-digit ids, or with --aws', () => {
+    const bad = rewindSync(['local', 'up', '--accounts', '111111111111,prod']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain(
+      '--accounts takes 12-digit account ids separated by commas (e.g. 111111111111,222222222222), not "prod"',
+    );
+    const twice = rewindSync(['local', 'up', '--accounts', '111111111111,111111111111']);
+    expect(twice.stderr).toContain('--accounts names an account twice');
+    const aws = rewindSync(['local', 'up', '--accounts', '111111111111', '--aws']);
+    expect(aws.stderr).toContain('--accounts installs Rewind in accounts of the local cloud');
+  });
+
   it('`local up` serves a provisioned endpoint, prints how to use it, and stops cleanly on SIGINT', async () => {
     const child = spawn(process.execPath, [BIN, 'local', 'up', '--port', '0', '--quiet'], {
       stdio: ['ignore', 'pipe', 'pipe'],

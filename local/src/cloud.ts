@@ -15,11 +15,14 @@ import { LocalCloudError } from './errors';
 import { jsonResponse } from './http';
 import { StateDir } from './persistence/stateDir';
 import { DEFAULT_IDENTITY, DEFAULT_PORT, DEFAULT_PREFIX, type LocalCloudOptions } from './options';
+import { installsOf, viewOf, type Install, type InstallView } from './installs';
 import { provision, type ProvisionedResources } from './provision/provision';
+import { provisionReplication } from './provision/replication';
 import { provisionSchedules } from './provision/schedules';
 import { LOCAL_SENDER, rewindEnvironment } from './rewindEnvironment';
 import { topologyFunctions } from './runtime/functions';
 import { startFunctionRuntime, type FunctionRuntime } from './runtime/functionRuntime';
+import { spawnInstallRuntime } from './runtime/installProcess';
 import { createRuntimeAdmin, InvocationLog } from './runtime/invocationLog';
 import { inProcessQueueTransport } from './runtime/queueTransport';
 import { internalQueueUrl } from './sqs/queueUrls';
@@ -40,6 +43,8 @@ export interface LocalCloud {
   names: ResourceNames;
   /** What provisioning created (undefined when `provision: false`). */
   resources?: ProvisionedResources;
+  /** Rewind in each account (the default account's first): its names, resources and replication wiring. */
+  installs: InstallView[];
   admin: AdminClient;
   stop(): Promise<void>;
 }
@@ -84,29 +89,47 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
   const log = opts.log ?? ((line: string) => console.log(line));
   const identity: LocalIdentity = { ...DEFAULT_IDENTITY, ...opts.identity };
   validateAccounts(opts.accounts);
-  const callers: IdentityOptions = { identity, accounts: opts.accounts };
-  const names = resourceNames(opts.prefix ?? DEFAULT_PREFIX);
+  // Rewind in each account: the default account's install runs here, the others in their own processes.
+  const installs = installsOf(opts, identity, resourceNames(opts.prefix ?? DEFAULT_PREFIX));
+  const [home, ...others] = installs as [Install, ...Install[]];
+  const names = home.names;
   const closers: (() => Promise<void>)[] = [];
   const invocationLog = new InvocationLog();
-  let runtime: FunctionRuntime | undefined;
+  const runtimes: FunctionRuntime[] = [];
   let resources: ProvisionedResources | undefined;
   const clock = new CloudClock();
   closers.push(async () => clock.close());
   try {
+    // IAM hook: function roles from the deployment's generators, evaluated on every request (opt out: iam: false).
+    let rdsRef: ReturnType<typeof startRds> | undefined;
+    let kmsRef: ReturnType<typeof createKms> | undefined;
+    let secretsRef: ReturnType<typeof createSecretsManager> | undefined;
+    const iam =
+      opts.iam === false
+        ? undefined
+        : createLocalIam({
+            names,
+            identity,
+            values: { senderEmail: LOCAL_SENDER },
+            rds: () => rdsRef,
+            kmsKeys: () => kmsRef?.keys,
+            secrets: () => secretsRef,
+            log,
+            otherInstalls: others,
+          });
+    // The roles of other accounts' installs sign with keys of their account.
+    const callers: IdentityOptions = {
+      identity,
+      accounts: others.length > 0 ? { ...iam?.otherAccountKeys, ...opts.accounts } : opts.accounts,
+    };
     const fauxqs = await createFauxqsService(callers);
     closers.push(() => fauxqs.close?.() ?? Promise.resolve());
     const dynamodb = await createDynaliteService(callers);
     closers.push(() => dynamodb.close?.() ?? Promise.resolve());
     const events = startEventBridge(callers, fauxqs.sqs, log, clock);
     closers.push(() => events.close());
-    // IAM hook: function roles from the deployment's generators, evaluated on every request (opt out: iam: false).
-    let rdsRef: ReturnType<typeof startRds> | undefined;
-    const iam =
-      opts.iam === false
-        ? undefined
-        : createLocalIam({ names, identity, values: { senderEmail: LOCAL_SENDER }, rds: () => rdsRef, log });
     const rdsSns = iam ? iam.guardRdsPublisher(fauxqs.sns, fauxqs) : fauxqs.sns;
-    const kms = createKms(callers);
+    const kms = (kmsRef = createKms(callers));
     const rds = (rdsRef = startRds(callers, events, rdsSns, kms.keys, opts.rds, log, clock, {
       s3: fauxqs.s3,
       // RDS exports assume the task's IamRoleArn (trusting export.rds.amazonaws.com) to write to S3.
@@ -126,7 +149,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     // ElastiCache follows RDS's time scale unless given its own.
     const elasticache = createElastiCache({
       identity,
-      accounts: opts.accounts,
+      accounts: callers.accounts,
       log,
       ...opts.elasticache,
       timeScale: opts.elasticache?.timeScale ?? opts.rds?.timeScale,
@@ -156,13 +179,13 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       // KMS before RDS: a saved RDS step may resume as soon as RDS is loaded, and may need a key.
       kms,
       rds,
-      createSecretsManager(callers),
+      (secretsRef = createSecretsManager(callers)),
       scheduler,
       elasticache,
       cloudwatch,
-      createSesSink(),
+      createSesSink(callers),
       createWebhookSink(),
-      createRuntimeAdmin(invocationLog, () => runtime?.status() ?? []),
+      createRuntimeAdmin(invocationLog, () => runtimes.flatMap((r) => r.status())),
       resourcesAdmin,
       ...(iam ? [iam.authorizer.adminService()] : []),
     ];
@@ -171,43 +194,75 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
     if (stateDir) closers.unshift(() => stateDir.stop());
     closers.unshift(() => edge.close());
     if (opts.provision !== false) {
-      resources = await provision({ endpoint: edge.endpoint, region: identity.region, prefix: names.prefix });
-      // The deployment's schedules (REWIND_SCHEDULES_FILE), fired by the local Scheduler on the cloud clock.
-      const schedules = await provisionSchedules({
-        endpoint: edge.endpoint,
-        region: identity.region,
-        accountId: identity.accountId,
-        names,
-      });
-      if (schedules.length > 0) log(`Schedules: ${schedules.map((x) => `${x.group}/${x.name}`).join(', ')}`);
+      for (const install of installs) {
+        const where = { endpoint: edge.endpoint, region: identity.region, credentials: install.credentials };
+        install.resources = await provision({ ...where, prefix: install.names.prefix });
+        // The deployment's schedules (REWIND_SCHEDULES_FILE), fired by the local Scheduler on the cloud clock.
+        const schedules = await provisionSchedules({
+          ...where,
+          accountId: install.accountId,
+          names: install.names,
+        });
+        const inAccount = others.length > 0 ? ` in ${install.accountId}` : '';
+        if (schedules.length > 0)
+          log(`Schedules${inAccount}: ${schedules.map((x) => `${x.group}/${x.name}`).join(', ')}`);
+        if (install.resources.bus)
+          install.replication = await provisionReplication({
+            ...where,
+            accountId: install.accountId,
+            names: install.names,
+            resources: install.resources,
+            policies: install.replicationPolicies,
+          });
+      }
+      resources = home.resources;
     }
     stateDir?.startAutosave(opts.saveIntervalMs ?? DEFAULT_SAVE_INTERVAL_MS);
     if (opts.functions !== false) {
+      const runtimeOptions = (install: Install) => ({
+        endpoint: edge.endpoint,
+        region: identity.region,
+        accountId: install.accountId,
+        env: {
+          ...rewindEnvironment({
+            names: install.names,
+            resources: install.resources,
+            endpoint: edge.endpoint,
+            localCloud: true,
+            verbose: opts.verbose,
+            accountId: install.accountId,
+            replicationPolicies: install.replicationPolicies,
+          }),
+          ...opts.env,
+          ...install.env,
+        },
+        visibilityTimeoutSeconds: opts.runtime?.visibilityTimeoutSeconds,
+        pollWaitSeconds: opts.runtime?.pollWaitSeconds,
+        logInvocations: !opts.quiet,
+      });
+      // Other accounts first: their processes start from this one's environment, before the home
+      // install's runtime sets its own into it.
+      for (const install of others) {
+        const functions =
+          opts.topologyFunctions === false
+            ? []
+            : topologyFunctions(install.names).map((fn) => iam?.withRole(fn, install.accountId) ?? fn);
+        const started = await spawnInstallRuntime(
+          { ...runtimeOptions(install), functions, credentials: install.credentials },
+          { invocationLog, log },
+        );
+        runtimes.push(started);
+        closers.unshift(() => started.stop());
+      }
       const functions = [
         ...(opts.topologyFunctions === false ? [] : topologyFunctions(names)),
         ...(opts.extraFunctions ?? []),
       ].map((fn) => iam?.withRole(fn) ?? fn);
-      runtime = startFunctionRuntime({
+      const started = startFunctionRuntime({
+        ...runtimeOptions(home),
         functions,
-        endpoint: edge.endpoint,
-        region: identity.region,
-        accountId: identity.accountId,
-        env: {
-          ...rewindEnvironment({
-            names,
-            resources,
-            endpoint: edge.endpoint,
-            localCloud: true,
-            verbose: opts.verbose,
-            accountId: identity.accountId,
-          }),
-          ...opts.env,
-        },
-        visibilityTimeoutSeconds: opts.runtime?.visibilityTimeoutSeconds,
-        pollWaitSeconds: opts.runtime?.pollWaitSeconds,
         invocationLog,
         log,
-        logInvocations: !opts.quiet,
         queues:
           opts.runtime?.transport === 'http'
             ? undefined
@@ -215,7 +270,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
                 internalQueueUrl(identity.region, identity.accountId, name),
               ),
       });
-      const started = runtime;
+      runtimes.unshift(started);
       closers.unshift(() => started.stop());
     }
     let stopped: Promise<void> | undefined;
@@ -225,6 +280,7 @@ export async function startLocalCloud(opts: StartOptions = {}): Promise<LocalClo
       identity,
       names,
       resources,
+      installs: installs.map(viewOf),
       admin: new AdminClient(edge.endpoint),
       stop: () => (stopped ??= closeAll(closers)),
     };

@@ -1,6 +1,8 @@
 export { startLocalCloud, type LocalCloud, type StartOptions } from './cloud';
 export { spawnLocalCloud, type SpawnOptions } from './spawn';
-export type { LocalCloudOptions } from './options';
+export type { LocalCloudOptions, RewindInstall } from './options';
+export type { InstallView } from './installs';
+export type { ProvisionedReplication } from './provision/replication';
 export { DEFAULT_IDENTITY, DEFAULT_PORT, DEFAULT_PREFIX } from './options';
 export { AdminClient } from './admin/adminClient';
 export type { AdvanceRequest, AdvanceResult } from './clock';

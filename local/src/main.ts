@@ -3,33 +3,16 @@
  * REWIND_LOCAL_OPTIONS. Reports readiness over IPC; stops on a `stop` message, and dies with its parent
  * (IPC disconnect or stdin end).
  */
+import { exitWithParent } from './childProcess';
 import { startLocalCloud, type LocalCloud } from './cloud';
 import type { ChildMessage } from './spawn';
 import { OPTIONS_ENV } from './spawn';
 
 const send = (m: ChildMessage) => process.send?.(m);
 let cloud: LocalCloud | undefined;
-let stopping = false;
-
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    try {
-      await cloud?.stop();
-    } catch (err) {
-      process.stderr.write(`${String(err)}\n`);
-      code = code || 1;
-    }
-  }
-  process.exit(code);
-}
 
 async function main(): Promise<void> {
-  process.on('message', (m: { type?: string }) => void (m?.type === 'stop' && shutdown(0)));
-  process.on('disconnect', () => void shutdown(0));
-  process.stdin.on('end', () => void shutdown(0));
-  process.stdin.resume();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown(0));
+  const shutdown = exitWithParent(async () => cloud?.stop());
   try {
     const options = JSON.parse(process.env[OPTIONS_ENV] ?? '{}') as Parameters<typeof startLocalCloud>[0];
     cloud = await startLocalCloud({ ...options, log: (line) => process.stdout.write(`${line}\n`) });
@@ -40,6 +23,7 @@ async function main(): Promise<void> {
       identity: cloud.identity,
       prefix: cloud.names.prefix,
       resources: cloud.resources,
+      installs: cloud.installs,
     });
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -21,6 +21,13 @@ export interface LocalCloudOptions {
   quiet?: boolean;
   /** Create the topology's resources at start (default true). */
   provision?: boolean;
+  /**
+   * Rewind installed in several accounts (cross-account replication, docs/replication.md): each install
+   * has its own table, bus, queues, rules and schedules in its account, its functions run with that
+   * account's roles, and the replication policies of the policy file wire the buses to each other.
+   * Default: one install, in the default account (`identity.accountId`).
+   */
+  installs?: RewindInstall[];
   /** Run the function runtime (default true). */
   functions?: boolean;
   /** Include the functions of `topology.services` (default true; those whose handler cannot be loaded are skipped). */
@@ -54,6 +61,16 @@ export interface LocalCloudOptions {
      */
     transport?: 'in-process' | 'http';
   };
+}
+
+/** One account's Rewind on the local cloud. */
+export interface RewindInstall {
+  /** The account it is installed in (12 digits). */
+  accountId: string;
+  /** Its resource name prefix; default the cloud's `prefix` (replication forwards to the same bus name). */
+  prefix?: string;
+  /** More environment for this install's functions (after the generated one). */
+  env?: Record<string, string>;
 }
 
 export const DEFAULT_IDENTITY: LocalIdentity = { accountId: '000000000000', region: 'us-east-1' };

@@ -1,4 +1,6 @@
+import type { ReplicationPolicy } from '@rewind/shared/src/policies/replication';
 import type { ResourceNames } from '@rewind/shared/src/resourceNames';
+import { REPLICATION_POLICIES_ENV } from '../../services/replication/src/deps';
 import { LOCAL_WAIT, serviceEnvironment } from '@rewind/shared/src/serviceEnv';
 import type { ProvisionedResources } from './provision/provision';
 
@@ -12,6 +14,8 @@ export interface RewindEnvironmentInput {
   verbose?: boolean;
   /** The account the functions run in (the home of resource addresses). */
   accountId: string;
+  /** The policy file's `replication` section (the replication service acts on its side of each). */
+  replicationPolicies?: readonly ReplicationPolicy[];
 }
 
 /** The sender of the local cloud's notifications (its SES sink accepts it; its IAM allows it). */
@@ -27,16 +31,23 @@ export function rewindEnvironment(input: RewindEnvironmentInput): Record<string,
       ? {
           senderEmail: LOCAL_SENDER,
           recipientEmails: ['oncall@example.com'],
-          slackWebhookUrls: [`${input.endpoint}/_rewind/webhook/slack`],
+          // The account in the URL: the sink records which account's Rewind sent each message.
+          slackWebhookUrls: [`${input.endpoint}/_rewind/webhook/slack?account=${input.accountId}`],
         }
       : {};
-  return serviceEnvironment({
-    busName: input.names.busName,
-    tableName: input.names.tableName,
-    inboxUrls,
-    ...(input.endpoint === undefined ? {} : { wait: LOCAL_WAIT }),
-    ...sinks,
-    logLevel: input.verbose ? 'info' : 'warn',
-    accountId: input.accountId,
-  });
+  const replication: Record<string, string> = input.replicationPolicies?.length
+    ? { [REPLICATION_POLICIES_ENV]: JSON.stringify(input.replicationPolicies) }
+    : {};
+  return {
+    ...serviceEnvironment({
+      busName: input.names.busName,
+      tableName: input.names.tableName,
+      inboxUrls,
+      ...(input.endpoint === undefined ? {} : { wait: LOCAL_WAIT }),
+      ...sinks,
+      logLevel: input.verbose ? 'info' : 'warn',
+      accountId: input.accountId,
+    }),
+    ...replication,
+  };
 }

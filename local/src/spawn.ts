@@ -1,10 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { resourceNames } from '@rewind/shared/src/resourceNames';
 import { AdminClient } from './admin/adminClient';
+import { stopChild } from './childProcess';
 import type { LocalCloud } from './cloud';
 import { SpawnError } from './errors';
 import type { LocalCloudOptions } from './options';
+import type { InstallView } from './installs';
 import type { ProvisionedResources } from './provision/provision';
 import { REPO_ROOT } from './runtime/handlerLoader';
 import type { LocalIdentity } from './types';
@@ -25,19 +27,12 @@ export type ChildMessage =
       identity: LocalIdentity;
       prefix: string;
       resources?: ProvisionedResources;
+      installs: InstallView[];
     }
   | { type: 'error'; message: string };
 
 export const OPTIONS_ENV = 'REWIND_LOCAL_OPTIONS';
 const MAIN = resolve(__dirname, 'main.ts');
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((done) => {
-    const timer = setTimeout(() => done(false), ms);
-    child.once('exit', () => (clearTimeout(timer), done(true)));
-  });
-}
 
 /**
  * Starts the local cloud in a child Node process (`node --import tsx local/src/main.ts`), for callers
@@ -82,14 +77,7 @@ export async function spawnLocalCloud(opts: SpawnOptions = {}): Promise<LocalClo
 
   let stopped: Promise<void> | undefined;
   const stop = async () => {
-    if (child.connected) child.send({ type: 'stop' });
-    if (!(await waitForExit(child, 10_000))) {
-      child.kill('SIGKILL');
-      await waitForExit(child, 5_000);
-    }
-    child.stdin?.destroy();
-    child.stdout?.destroy();
-    child.stderr?.destroy();
+    await stopChild(child);
     if (child.exitCode !== 0 && child.exitCode !== null) {
       throw new SpawnError(
         `The local cloud child exited with code ${child.exitCode}.\n${kept.join('').slice(-4000)}`,
@@ -102,6 +90,7 @@ export async function spawnLocalCloud(opts: SpawnOptions = {}): Promise<LocalClo
     identity: ready.identity,
     names: resourceNames(ready.prefix),
     resources: ready.resources,
+    installs: ready.installs,
     admin: new AdminClient(ready.endpoint),
     stop: () => (stopped ??= stop()),
   };

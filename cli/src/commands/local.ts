@@ -7,7 +7,7 @@ import { CliError, UsageError } from '../errors';
 
 const DEFAULT_TIME_SCALE = 0.01;
 
-const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir DIR] [--config FILE] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
+const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir DIR] [--config FILE] [--accounts ID,ID...] [--endpoint URL | --aws] [--prefix NAME] [--verbose] [--quiet]
 
   Starts the Rewind local cloud in the foreground: one AWS-compatible endpoint (SQS, SNS, DynamoDB,
   EventBridge, RDS, SES and a webhook sink), the resources of the topology, and the function runtime.
@@ -23,6 +23,10 @@ const USAGE = `Usage: rewind local up [--port N] [--time-scale F] [--state-dir D
   --config FILE    the policy file (default $${POLICY_FILE_ENV}): provisioning creates its schedules
                    (scheduled runs, snapshot policies) through the Scheduler API as the deployment does,
                    and the lifecycle role reaches the regions its policies copy to
+  --accounts IDS   install Rewind in each of these accounts (comma-separated 12-digit ids; the first is the
+                   default account, the one the test key acts in; AWS_ACCESS_KEY_ID=<id> acts in another):
+                   each its own bus, table, queues, schedules and roles, the policy file's replication
+                   policies wired between their buses (cross-account replication)
   --endpoint URL   start no emulators: provision and run the functions against this endpoint
   --aws            start no emulators: provision and run the functions against the real account
   --prefix NAME    resource name prefix (default rewind-local)
@@ -47,9 +51,23 @@ function waitForStop(): Promise<string> {
   });
 }
 
+/** `--accounts 111111111111,222222222222`: distinct 12-digit ids. */
+function accountList(text: string): string[] {
+  const ids = text.split(',').map((x) => x.trim());
+  const wrong = ids.filter((id) => !/^\d{12}$/.test(id));
+  if (wrong.length)
+    throw new UsageError(
+      `--accounts takes 12-digit account ids separated by commas (e.g. 111111111111,222222222222), not ${wrong.map((w) => `"${w}"`).join(', ')}`,
+      USAGE,
+    );
+  if (new Set(ids).size !== ids.length) throw new UsageError('--accounts names an account twice', USAGE);
+  return ids;
+}
+
 function describeFunctions(functions: FunctionStatus[]): string[] {
-  const running = functions.filter((f) => f.state === 'running').map((f) => f.name);
-  const skipped = functions.filter((f) => f.state === 'skipped').map((f) => f.name);
+  const label = (f: FunctionStatus) => (f.accountId ? `${f.name} (${f.accountId})` : f.name);
+  const running = functions.filter((f) => f.state === 'running').map(label);
+  const skipped = functions.filter((f) => f.state === 'skipped').map(label);
   return [
     `  functions running: ${running.length ? running.join(', ') : 'none'}`,
     ...(skipped.length ? [`  not running (handler not loadable, see above): ${skipped.join(', ')}`] : []),
@@ -67,6 +85,7 @@ async function up(args: string[]): Promise<number> {
       aws: { type: 'boolean' },
       prefix: { type: 'string' },
       config: { type: 'string' },
+      accounts: { type: 'string' },
       verbose: { type: 'boolean' },
       quiet: { type: 'boolean' },
       'no-functions': { type: 'boolean' },
@@ -80,6 +99,12 @@ async function up(args: string[]): Promise<number> {
       USAGE,
     );
   if (values['state-dir'] === '') throw new UsageError('--state-dir needs a directory', USAGE);
+  const accounts = values.accounts === undefined ? undefined : accountList(values.accounts);
+  if (accounts && (values.endpoint || values.aws))
+    throw new UsageError(
+      '--accounts installs Rewind in accounts of the local cloud; not with --endpoint or --aws',
+      USAGE,
+    );
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port must be 0-65535, not "${values.port}"`, USAGE);
@@ -124,14 +149,23 @@ async function up(args: string[]): Promise<number> {
     functions: !values['no-functions'],
     stateDir: values['state-dir'],
     rds: { profile: 'realistic', timeScale },
+    ...(accounts
+      ? { identity: { accountId: accounts[0]! }, installs: accounts.map((accountId) => ({ accountId })) }
+      : {}),
     log,
   });
   const { identity, endpoint, names } = cloud;
+  const others = cloud.installs.slice(1).map((i) => i.accountId);
   const schedules = schedulerSchedules(policies);
   console.log(
     [
       `Rewind local cloud on ${endpoint} (account ${identity.accountId}, region ${identity.region})`,
       `  bus ${names.busName}, table ${names.tableName}, inboxes ${names.prefix}-<service>-inbox`,
+      ...(others.length
+        ? [
+            `  Rewind also installed in account${others.length > 1 ? 's' : ''} ${others.join(', ')} (same names there; AWS_ACCESS_KEY_ID=<account id> acts in it)`,
+          ]
+        : []),
       ...describeFunctions(await cloud.admin.functions()),
       ...(schedules.length
         ? [

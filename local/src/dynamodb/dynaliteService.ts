@@ -67,6 +67,9 @@ async function startPartition(): Promise<DynamoPartition> {
   };
 }
 
+/** The account and region dynalite writes into every ARN it returns. */
+const DYNALITE_IDENTITY: LocalIdentity = { accountId: '000000000000', region: 'us-east-1' };
+
 /** dynalite names every ARN after the process's default account and region; another partition's tables get theirs. */
 function withOwnArns(res: LocalResponse, where: LocalIdentity): LocalResponse {
   if (typeof res.body !== 'string' && !Buffer.isBuffer(res.body)) return res;
@@ -146,8 +149,8 @@ export async function createDynaliteService(callers: IdentityOptions): Promise<E
       return timeToLive(part, req, target);
     }
     const res = await part.forward(req);
-    const isDefault = partitionKey(where) === partitionKey(callers.identity);
-    return isDefault ? res : withOwnArns(res, where);
+    // dynalite's own ARNs are right only for the account and region it names (whatever the default is).
+    return partitionKey(where) === partitionKey(DYNALITE_IDENTITY) ? res : withOwnArns(res, where);
   }
 
   return {

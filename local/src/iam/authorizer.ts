@@ -52,7 +52,7 @@ export class IamAuthorizer {
   ) {
     for (const role of roles) {
       this.byAccessKey.set(role.credentials.accessKeyId, role);
-      this.byRoleArn.set(roleArn(sources.accountId, role.name), role);
+      this.byRoleArn.set(roleArn(role.accountId, role.name), role);
     }
   }
 

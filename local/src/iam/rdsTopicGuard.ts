@@ -56,14 +56,16 @@ export function guardRdsPublisher(
     async publish(topicArn, message, subject) {
       const notification = JSON.parse(message) as Record<string, string>;
       const type = SOURCE_TYPES[notification['Event Source'] ?? ''] ?? 'db';
-      const sourceArn = `arn:aws:rds:${identity.region}:${identity.accountId}:${type}:${notification['Source ID'] ?? ''}`;
+      // The topic's account is the subscription's, hence the resource's (an account's subscriptions).
+      const account = topicArn.split(':')[4] || identity.accountId;
+      const sourceArn = `arn:aws:rds:${identity.region}:${account}:${type}:${notification['Source ID'] ?? ''}`;
       const allowed = authorizer.allowsServicePublish(
         await topicPolicy(sns, topicArn),
         RDS_EVENTS_PRINCIPAL,
         {
           action: 'sns:Publish',
           resource: topicArn,
-          context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': identity.accountId },
+          context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': account },
         },
       );
       if (!allowed) {

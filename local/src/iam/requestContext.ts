@@ -14,6 +14,23 @@ export interface ContextSources {
   accountId: string;
   /** Facts about an existing RDS resource by ARN; undefined when it does not exist. */
   rdsResource(arn: string): RdsResourceFacts | undefined;
+  /**
+   * The ARN of the KMS key a reference names (key id, key ARN, alias name or alias ARN) for a caller in
+   * `where`, as KMS resolves it; undefined when no such key exists.
+   */
+  kmsKeyArn?(ref: string, where: { accountId: string; region: string }): string | undefined;
+  /** The full ARN of the secret a `SecretId` names for a caller in `where`; undefined when none exists. */
+  secretArn?(id: string, where: { accountId: string; region: string }): string | undefined;
+}
+
+/** A KMS key reference as IAM sees it: the key's ARN (aliases resolved), else the reference as an ARN. */
+function keyArnOf(ref: string, src: ContextSources): string {
+  return (
+    src.kmsKeyArn?.(ref, src) ??
+    (ref.startsWith('arn:')
+      ? ref
+      : `arn:aws:kms:${src.region}:${src.accountId}:${ref.startsWith('alias/') ? ref : `key/${ref}`}`)
+  );
 }
 
 type Tag = { Key: string; Value: string };
@@ -150,6 +167,11 @@ const RDS_TOUCHES: Record<string, Touch[]> = {
   ],
   DeleteDBSnapshot: [{ param: 'DBSnapshotIdentifier', type: 'snapshot' }],
   DeleteDBClusterSnapshot: [{ param: 'DBClusterSnapshotIdentifier', type: 'cluster-snapshot' }],
+  // Sharing (the `restore` attribute): on the snapshot.
+  ModifyDBSnapshotAttribute: [{ param: 'DBSnapshotIdentifier', type: 'snapshot' }],
+  ModifyDBClusterSnapshotAttribute: [{ param: 'DBClusterSnapshotIdentifier', type: 'cluster-snapshot' }],
+  DescribeDBSnapshotAttributes: [{ param: 'DBSnapshotIdentifier', type: 'snapshot' }],
+  DescribeDBClusterSnapshotAttributes: [{ param: 'DBClusterSnapshotIdentifier', type: 'cluster-snapshot' }],
   // Aurora global databases: the global cluster (its ARN has no region) and the member cluster named.
   CreateGlobalCluster: [
     { param: 'GlobalClusterIdentifier', type: 'global-cluster', creates: true },
@@ -300,7 +322,7 @@ function rdsRequests(req: LocalRequest, src: ContextSources): AuthorizationReque
       (kms.keyParam && params.get(kms.keyParam)) ||
       (snapshotId ? src.rdsResource(rdsArn(snapshotType, snapshotId))?.kmsKeyId : undefined);
     if (key && !/alias\/aws\/rds$/.test(key)) {
-      const keyArn = key.startsWith('arn:') ? key : `arn:aws:kms:${src.region}:${src.accountId}:key/${key}`;
+      const keyArn = keyArnOf(key, src);
       const via = { 'kms:ViaService': `rds.${src.region}.amazonaws.com`, 'kms:CallerAccount': src.accountId };
       out.push({ action: 'kms:DescribeKey', resource: keyArn, context: via });
       out.push({
@@ -311,6 +333,35 @@ function rdsRequests(req: LocalRequest, src: ContextSources): AuthorizationReque
     }
   }
   return out;
+}
+
+/**
+ * KMS: a call on a key (`KeyId`) is authorised on the key's ARN, whichever way the caller named it (an
+ * alias is resolved to its key); calls on no key (CreateKey, ListKeys, ListAliases) on "*".
+ */
+function kmsRequests(req: LocalRequest, src: ContextSources): AuthorizationRequest[] {
+  const action = `kms:${actionName(req) ?? '*'}`;
+  const ref = jsonBody(req).KeyId;
+  const context = { 'kms:CallerAccount': src.accountId };
+  if (typeof ref !== 'string' || ref === '') return [{ action, resource: '*', context }];
+  return [{ action, resource: keyArnOf(ref, src), context }];
+}
+
+/**
+ * Secrets Manager: a call on a secret is authorised on its full ARN (the six characters Secrets Manager
+ * appends to the name included); a secret not created yet has its name and `-??????` there.
+ */
+function secretsRequests(req: LocalRequest, src: ContextSources): AuthorizationRequest[] {
+  const action = `secretsmanager:${actionName(req) ?? '*'}`;
+  const body = jsonBody(req);
+  const id = typeof body.SecretId === 'string' ? body.SecretId : body.Name;
+  if (typeof id !== 'string' || id === '') return [{ action, resource: '*', context: {} }];
+  const resource =
+    src.secretArn?.(id, src) ??
+    (id.startsWith('arn:')
+      ? id
+      : `arn:aws:secretsmanager:${src.region}:${src.accountId}:secret:${id}-??????`);
+  return [{ action, resource, context: {} }];
 }
 
 const SQS_ACTION_ALIASES: Record<string, string> = {
@@ -455,6 +506,8 @@ const BY_SERVICE: Record<string, (req: LocalRequest, src: ContextSources) => Aut
   elasticache: elasticacheRequests,
   monitoring: cloudwatchRequests,
   rds: rdsRequests,
+  kms: kmsRequests,
+  secretsmanager: secretsRequests,
   sqs: sqsRequests,
   dynamodb: dynamodbRequests,
   events: eventsRequests,

@@ -3,6 +3,7 @@
  * `deploy/serviceStack.ts` and `deploy/sharedStack.ts`), their CloudFormation intrinsics and osls
  * `${param:...}` variables resolved with the local cloud's names, account and region.
  */
+import { ENV } from '@rewind/shared/src/config';
 import { SERVICE_NAMES, serviceSpec, type ServiceName } from '@rewind/shared/src/topology';
 import type { ResourceNames } from '@rewind/shared/src/resourceNames';
 import { PARAM_DEFAULTS, STACK_PREFIX } from '../../../deploy/params';
@@ -22,6 +23,8 @@ export interface RoleCredentials {
 export interface LocalRole {
   /** `<prefix>-<service>` */
   name: string;
+  /** The account the role is in. */
+  accountId: string;
   /** The function running with this role. */
   functionName: string;
   /** The session ARN AccessDenied messages name, as Lambda's assumed role would appear. */
@@ -103,17 +106,21 @@ class Resolver {
   }
 }
 
-/** Deterministic per-role credentials: the edge maps the access key back to the role. */
-export function roleCredentials(roleName: string): RoleCredentials {
+/**
+ * Deterministic per-role credentials: the edge maps the access key back to the role. A role of another
+ * account than the local cloud's default one (`account`) has the account in its key, so that the same role
+ * name in two accounts (Rewind installed in both) has two keys, each mapped to its account.
+ */
+export function roleCredentials(roleName: string, account?: string): RoleCredentials {
   const id = roleName
     .toUpperCase()
     .replace(/[^A-Z0-9]/g, '')
     .slice(-16)
     .padStart(16, 'X');
   return {
-    accessKeyId: `ASIA${id}`,
+    accessKeyId: `ASIA${id}${account ?? ''}`,
     secretAccessKey: 'local-role-secret',
-    sessionToken: `local/${roleName}`,
+    sessionToken: account === undefined ? `local/${roleName}` : `local/${account}/${roleName}`,
   };
 }
 
@@ -134,8 +141,11 @@ export function localRoles(
   names: ResourceNames,
   identity: LocalIdentity,
   values: LocalDeployValues,
+  /** Roles of an install in another account than the default one: credentials naming their account. */
+  otherAccount = false,
 ): { roles: LocalRole[]; rdsEventsTopicPolicy: PolicyDocument } {
   const { region, accountId } = identity;
+  const credentialsOf = (role: string) => roleCredentials(role, otherAccount ? accountId : undefined);
   const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${accountId}:${resource}`;
   const params: Record<string, string> = {
     ...PARAM_DEFAULTS,
@@ -149,7 +159,8 @@ export function localRoles(
   };
   const refs = { 'AWS::Partition': 'aws', 'AWS::Region': region, 'AWS::AccountId': accountId };
   const conditions = { HasVpc: false, WithRdsSubscription: true, HasAlarmEmail: false };
-  const settings = buildSettings(process.env);
+  // Generated for this account, as each account deploys its own side of the replication policies.
+  const settings = buildSettings({ ...process.env, [ENV.accountId]: accountId });
   const roles: LocalRole[] = SERVICE_NAMES.map((service: ServiceName) => {
     const stack = serviceStack(service, { settings });
     const inboxArn = arn('sqs', names.inboxQueue(service));
@@ -165,9 +176,10 @@ export function localRoles(
     const functionName = names.functionName(service, serviceSpec(service).function.name);
     return {
       name,
+      accountId,
       functionName,
       principalArn: `arn:aws:sts::${accountId}:assumed-role/${name}/${functionName}`,
-      credentials: roleCredentials(name),
+      credentials: credentialsOf(name),
       policies: resolver.resolve(policiesOf(stack.resources.Resources.WorkerRole)) as PolicyDocument[],
     };
   });
@@ -184,9 +196,10 @@ export function localRoles(
   const adapterName = `${names.prefix}-rds-sns-adapter`;
   roles.push({
     name: adapterName,
+    accountId,
     functionName: adapterName,
     principalArn: `arn:aws:sts::${accountId}:assumed-role/${adapterName}/${adapterName}`,
-    credentials: roleCredentials(adapterName),
+    credentials: credentialsOf(adapterName),
     policies: sharedResolver.resolve(policiesOf(shared.resources.Resources.AdapterRole)) as PolicyDocument[],
   });
   // The role EventBridge Scheduler assumes to deliver the schedules' firings (deploy/schedules.ts).
@@ -205,9 +218,10 @@ export function localRoles(
   );
   roles.push({
     name: schedulerRoleName,
+    accountId,
     functionName: SCHEDULER_PRINCIPAL,
     principalArn: `arn:aws:sts::${accountId}:assumed-role/${schedulerRoleName}/${SCHEDULER_PRINCIPAL}`,
-    credentials: roleCredentials(schedulerRoleName),
+    credentials: credentialsOf(schedulerRoleName),
     policies: scheduleResolver.resolve(policiesOf(scheduling.SchedulerRole)) as PolicyDocument[],
   });
   const topicPolicy = sharedResolver.resolve(

@@ -8,12 +8,16 @@ import { LOCAL_CREDENTIALS } from '../runtime/functionRuntime';
 export interface AwsTarget {
   endpoint?: string;
   region: string;
+  /** Against `endpoint`: the account's credentials (default: the test key, the local cloud's default account). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export function awsClients(target: AwsTarget) {
   const config = {
     region: target.region,
-    ...(target.endpoint ? { endpoint: target.endpoint, credentials: LOCAL_CREDENTIALS } : {}),
+    ...(target.endpoint
+      ? { endpoint: target.endpoint, credentials: target.credentials ?? LOCAL_CREDENTIALS }
+      : {}),
   };
   return {
     events: new EventBridgeClient(config),

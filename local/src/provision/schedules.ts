@@ -1,8 +1,9 @@
 /**
  * The deployment's schedules on the local cloud: the `AWS::Scheduler::ScheduleGroup` and
- * `AWS::Scheduler::Schedule` resources the shared stack generates (`deploy/sharedStack.ts`, from the
- * schedules file `REWIND_SCHEDULES_FILE`), created through the Scheduler API with their dead-letter
- * queues, so the local cloud fires what a deployment would. References are resolved for the local names:
+ * `AWS::Scheduler::Schedule` resources the shared stack generates (`deploy/schedules.ts`, from the
+ * policy file `REWIND_CONFIG_FILE`, in an account: replication policies of other source accounts left
+ * out), created through the Scheduler API with their dead-letter queues, so the local cloud fires what a
+ * deployment would. References are resolved for the local names:
  * `Ref` to a group -> its name; `Fn::GetAtt [X, Arn]` of the bus, a queue or a role -> its local ARN.
  */
 import {
@@ -14,8 +15,9 @@ import {
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
 import { STACK_PREFIX } from '../../../deploy/params';
-import { sharedStack } from '../../../deploy/sharedStack';
+import { scheduleResources } from '../../../deploy/schedules';
 import { buildSettings } from '../../../deploy/settings';
+import { readPolicyFile, schedulerSchedules } from '@rewind/shared/src/policies';
 import type { ResourceNames } from '@rewind/shared/src/resourceNames';
 import { ProvisionError } from '../errors';
 import { LOCAL_CREDENTIALS } from '../runtime/functionRuntime';
@@ -76,17 +78,24 @@ export async function provisionSchedules(opts: {
   accountId: string;
   names: ResourceNames;
   env?: NodeJS.ProcessEnv;
+  /** The account's credentials (default: the test key, the default account). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }): Promise<ProvisionedSchedule[]> {
   const settings = buildSettings(opts.env ?? process.env);
   if (!settings.schedulesFile) return [];
-  const resources = sharedStack({ settings }).resources.Resources as Record<string, CfnResource>;
+  const schedules = schedulerSchedules(readPolicyFile(settings.schedulesFile), opts.accountId);
+  const resources: Record<string, CfnResource> = {
+    EventBus: { Type: 'AWS::Events::EventBus', Properties: { Name: STACK_PREFIX } },
+    ...(scheduleResources(schedules, {
+      prefix: STACK_PREFIX,
+      busLogicalId: 'EventBus',
+      alarm: () => ({ Type: 'AWS::CloudWatch::Alarm', Properties: {} }),
+    }) as Record<string, CfnResource>),
+  };
   const { resolve, local } = resolver(resources, opts.names, opts.region, opts.accountId);
-  const scheduler = new SchedulerClient({
-    endpoint: opts.endpoint,
-    region: opts.region,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  const clients = awsClients({ endpoint: opts.endpoint, region: opts.region });
+  const credentials = opts.credentials ?? LOCAL_CREDENTIALS;
+  const scheduler = new SchedulerClient({ endpoint: opts.endpoint, region: opts.region, credentials });
+  const clients = awsClients({ endpoint: opts.endpoint, region: opts.region, credentials });
   const out: ProvisionedSchedule[] = [];
   try {
     for (const r of Object.values(resources)) {

@@ -24,6 +24,11 @@ export interface FunctionRuntimeOptions {
   repoRoot?: string;
   /** How to reach the queues; default: the SDK against `endpoint` (or AWS). */
   queues?: QueueTransport;
+  /**
+   * The credentials of the account the functions run in, against `endpoint` (default: the test key, the
+   * local cloud's default account); a function's role credentials (`ownEnv`) take precedence in it.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export interface FunctionRuntime {
@@ -35,16 +40,17 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' 
 
 /** The process environment handlers see: endpoint, region and test credentials, then `env`. */
 export function handlerEnvironment(
-  opts: Pick<FunctionRuntimeOptions, 'endpoint' | 'region' | 'env'>,
+  opts: Pick<FunctionRuntimeOptions, 'endpoint' | 'region' | 'env' | 'credentials'>,
 ): Record<string, string> {
+  const credentials = opts.credentials ?? LOCAL_CREDENTIALS;
   return {
     AWS_REGION: opts.region,
     AWS_DEFAULT_REGION: opts.region,
     ...(opts.endpoint
       ? {
           AWS_ENDPOINT_URL: opts.endpoint,
-          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         }
       : {}),
     ...(opts.env ?? {}),
@@ -67,7 +73,9 @@ export function startFunctionRuntime(opts: FunctionRuntimeOptions): FunctionRunt
   const sqs = agent
     ? new SQSClient({
         region: opts.region,
-        ...(opts.endpoint ? { endpoint: opts.endpoint, credentials: LOCAL_CREDENTIALS } : {}),
+        ...(opts.endpoint
+          ? { endpoint: opts.endpoint, credentials: opts.credentials ?? LOCAL_CREDENTIALS }
+          : {}),
         requestHandler: { httpAgent: agent, requestTimeout: 0 },
       })
     : undefined;

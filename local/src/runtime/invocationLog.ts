@@ -5,6 +5,8 @@ export type InvocationOutcome = 'success' | 'partial' | 'error' | 'timeout';
 
 export interface InvocationRecord {
   functionName: string;
+  /** The account of the install the function belongs to, when Rewind is installed in several. */
+  accountId?: string;
   requestId: string;
   records: number;
   messageIds: string[];
@@ -33,7 +35,9 @@ export class InvocationLog {
   add(entry: InvocationRecord): void {
     this.entries.push(entry);
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
-    const c = this.counts.get(entry.functionName) ?? {
+    const key =
+      entry.accountId === undefined ? entry.functionName : `${entry.accountId}:${entry.functionName}`;
+    const c = this.counts.get(key) ?? {
       invocations: 0,
       records: 0,
       failedRecords: 0,
@@ -43,7 +47,7 @@ export class InvocationLog {
     c.records += entry.records;
     c.failedRecords += entry.failedMessageIds.length;
     if (entry.outcome === 'error' || entry.outcome === 'timeout') c.errors++;
-    this.counts.set(entry.functionName, c);
+    this.counts.set(key, c);
   }
 
   list(functionName?: string): InvocationRecord[] {
@@ -62,6 +66,8 @@ export class InvocationLog {
 
 export interface FunctionStatus {
   name: string;
+  /** As in `InvocationRecord`. */
+  accountId?: string;
   queueName: string;
   handler: string;
   state: 'running' | 'skipped';

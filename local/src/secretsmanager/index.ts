@@ -55,7 +55,13 @@ function secretValue(input: JsonInput): SecretVersion['value'] | undefined {
   return string !== undefined ? { string } : { binary };
 }
 
-export function createSecretsManager(opts: IdentityOptions): EmulatedService {
+/** The local Secrets Manager, and what IAM asks of it. */
+export interface SecretsManagerEmulator extends EmulatedService {
+  /** The full ARN of the secret a `SecretId` names (name, ARN, ARN without its suffix) for a caller in `where`. */
+  secretArn(id: string, where: LocalIdentity): string | undefined;
+}
+
+export function createSecretsManager(opts: IdentityOptions): SecretsManagerEmulator {
   const places = new Partitions<Place>(() => new Map());
 
   function arnOf(where: LocalIdentity, name: string): string {
@@ -309,6 +315,12 @@ export function createSecretsManager(opts: IdentityOptions): EmulatedService {
   };
 
   return {
+    secretArn(id, where) {
+      for (const sec of places.peek(where)?.values() ?? [])
+        if (sec.name === id || sec.arn === id || (id.startsWith('arn:') && sec.arn.startsWith(`${id}-`)))
+          return sec.arn;
+      return undefined;
+    },
     signingNames: ['secretsmanager'],
     persistence: partitionedState<Place, Secret[]>('secretsmanager', places, {
       dump: (place) => [...place.values()],

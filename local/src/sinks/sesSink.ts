@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { jsonResponse } from '../http';
 import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
 import { awsErrorResponse } from '../edge/awsError';
+import { resolveCaller, type IdentityOptions } from '../edge/identity';
 
 /** An email the SES sink accepted. */
 export interface SentEmail {
   messageId: string;
+  /** The account that sent it (the caller's, from its access key). */
+  account: string;
   api: 'ses-v1' | 'ses-v2';
   action: 'SendEmail' | 'SendRawEmail';
   from?: string;
@@ -32,7 +35,7 @@ function members(form: URLSearchParams, prefix: string): string[] {
 function v1Email(
   form: URLSearchParams,
   action: 'SendEmail' | 'SendRawEmail',
-): Omit<SentEmail, 'messageId' | 'sentAt'> {
+): Omit<SentEmail, 'messageId' | 'sentAt' | 'account'> {
   if (action === 'SendRawEmail') {
     const data = form.get('RawMessage.Data') ?? '';
     return {
@@ -70,7 +73,7 @@ interface V2Input {
   };
 }
 
-function v2Email(input: V2Input): Omit<SentEmail, 'messageId' | 'sentAt'> {
+function v2Email(input: V2Input): Omit<SentEmail, 'messageId' | 'sentAt' | 'account'> {
   const simple = input.Content?.Simple;
   const raw = input.Content?.Raw?.Data;
   return {
@@ -93,15 +96,18 @@ function v2Email(input: V2Input): Omit<SentEmail, 'messageId' | 'sentAt'> {
  * (`POST /v2/email/outbound-emails`), records each email; `/_rewind/ses/messages` reads them back
  * (GET) and clears them (DELETE).
  */
-export function createSesSink(): EmulatedService & { readonly sent: readonly SentEmail[] } {
+export function createSesSink(
+  callers: IdentityOptions,
+): EmulatedService & { readonly sent: readonly SentEmail[] } {
   const sent: SentEmail[] = [];
-  const record = (email: Omit<SentEmail, 'messageId' | 'sentAt'>): string => {
+  const record = (email: Omit<SentEmail, 'messageId' | 'sentAt' | 'account'>, account: string): string => {
     const messageId = `${randomUUID()}-local`;
-    sent.push({ ...email, messageId, sentAt: new Date().toISOString() });
+    sent.push({ ...email, messageId, account, sentAt: new Date().toISOString() });
     return messageId;
   };
 
   async function handle(req: LocalRequest): Promise<LocalResponse> {
+    const account = resolveCaller(req, callers).accountId;
     if (req.path.startsWith('/v2/email/')) {
       if (req.method !== 'POST' || req.path !== '/v2/email/outbound-emails') {
         return awsErrorResponse(
@@ -120,7 +126,7 @@ export function createSesSink(): EmulatedService & { readonly sent: readonly Sen
           'Destination.ToAddresses must name at least one recipient',
         );
       }
-      return jsonResponse(200, { MessageId: record(v2Email(input)) });
+      return jsonResponse(200, { MessageId: record(v2Email(input), account) });
     }
     const form = new URLSearchParams(req.body.toString('utf8'));
     const action = form.get('Action') ?? req.query.get('Action') ?? '';
@@ -141,7 +147,7 @@ export function createSesSink(): EmulatedService & { readonly sent: readonly Sen
         'Missing final @domain: no recipient in Destination',
       );
     }
-    const messageId = record(email);
+    const messageId = record(email, account);
     const body =
       `<${action}Response xmlns="${V1_NS}"><${action}Result><MessageId>${messageId}</MessageId></${action}Result>` +
       `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;

@@ -4,6 +4,8 @@ import type { EmulatedService, LocalRequest, LocalResponse } from '../types';
 /** One POST to a webhook, accepted or failed on purpose. */
 export interface WebhookDelivery {
   name: string;
+  /** The sender's account when its URL names one (`?account=`: the local cloud gives each install its own). */
+  account?: string;
   status: number;
   /** Parsed JSON body (Slack-style: `text` and/or `blocks`). */
   body: unknown;
@@ -18,7 +20,8 @@ function isSlackPayload(value: unknown): value is { text?: unknown; blocks?: unk
 
 /**
  * Slack-style webhook sink under `/_rewind/webhook/`:
- * - `POST <name>`: a delivery (JSON with `text`, `blocks` or `attachments`; else 400 `invalid_payload`);
+ * - `POST <name>[?account=<id>]`: a delivery (JSON with `text`, `blocks` or `attachments`; else 400
+ *   `invalid_payload`), recorded with the sender's account when the URL names it;
  * - `POST <name>/failures` `{ "count": n, "status"?: 500 }`: the next n deliveries to `<name>` fail;
  * - `GET` (all) or `GET <name>`: deliveries, failed ones included with their status;
  * - `DELETE`: clears deliveries and pending failures.
@@ -35,17 +38,19 @@ export function createWebhookSink(): EmulatedService {
       body = undefined;
     }
     const receivedAt = new Date().toISOString();
+    const account = req.query.get('account') ?? undefined;
+    const from = account === undefined ? {} : { account };
     if (!isSlackPayload(body)) {
-      deliveries.push({ name, status: 400, body: req.body.toString('utf8'), receivedAt });
+      deliveries.push({ name, ...from, status: 400, body: req.body.toString('utf8'), receivedAt });
       return { status: 400, headers: { 'content-type': 'text/plain' }, body: 'invalid_payload' };
     }
     const failure = failures.get(name);
     if (failure && failure.remaining > 0) {
       failure.remaining--;
-      deliveries.push({ name, status: failure.status, body, receivedAt });
+      deliveries.push({ name, ...from, status: failure.status, body, receivedAt });
       return { status: failure.status, headers: { 'content-type': 'text/plain' }, body: 'injected_failure' };
     }
-    deliveries.push({ name, status: 200, body, receivedAt });
+    deliveries.push({ name, ...from, status: 200, body, receivedAt });
     return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' };
   }
 

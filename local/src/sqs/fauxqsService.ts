@@ -67,7 +67,9 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
   );
   const byAccount = (accountId: string) => apps.get({ accountId, region: '*' });
   const own = await byAccount(identity.accountId);
-  const swap = (accountId: string) => accountId !== identity.accountId && accountId !== FAUXQS_ACCOUNT;
+  // Every account but fauxqs's own is swapped, the default one too when it is another (identity.accountId).
+  const swap = (accountId: string) => accountId !== FAUXQS_ACCOUNT;
+  const unswapped = () => byAccount(FAUXQS_ACCOUNT);
 
   // S3 buckets' regions by account (fauxqs keeps none): from the CreateBucket request's signing region.
   const bucketRegions = new Map<string, string>();
@@ -75,7 +77,7 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
   async function handle(req: LocalRequest): Promise<LocalResponse> {
     const { accountId, region } = resolveCaller(req, callers);
     if (signingNameOf(req.headers) === 's3') return handleS3(req, accountId, region);
-    if (!swap(accountId)) return own.handle(req);
+    if (!swap(accountId)) return (await unswapped()).handle(req);
     const queues = await byAccount(accountId);
     const res = await queues.handle({
       ...req,
@@ -88,7 +90,7 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
 
   /** S3 (path-style): each account has its own buckets, in its own fauxqs. */
   async function handleS3(req: LocalRequest, accountId: string, region: string): Promise<LocalResponse> {
-    const queues = swap(accountId) ? await byAccount(accountId) : own;
+    const queues = await byAccount(accountId);
     const bucket = req.path.split('/')[1] ?? '';
     const onBucket = bucket !== '' && req.path.replace(/\/+$/, '') === `/${bucket}`;
     const res = await queues.handle(req);
@@ -103,7 +105,7 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
 
   const s3: S3Writer = {
     async bucketRegion(accountId, bucket) {
-      const queues = swap(accountId) ? await byAccount(accountId) : own;
+      const queues = await byAccount(accountId);
       const res = await queues.handle({
         method: 'HEAD',
         path: `/${bucket}`,
@@ -115,7 +117,7 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
       return bucketRegions.get(`${accountId}/${bucket}`) ?? identity.region;
     },
     async putObject(accountId, bucket, key, body) {
-      const queues = swap(accountId) ? await byAccount(accountId) : own;
+      const queues = await byAccount(accountId);
       const res = await queues.handle({
         method: 'PUT',
         path: `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
@@ -130,7 +132,7 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
   const sqs: SqsSender = {
     async send(queueArn, body, opts) {
       const accountId = queueArn.split(':')[4] ?? identity.accountId;
-      if (!swap(accountId)) return own.sqs.send(queueArn, body, opts);
+      if (!swap(accountId)) return (await unswapped()).sqs.send(queueArn, body, opts);
       const queues = await byAccount(accountId);
       return queues.sqs.send(swapAccount(queueArn, accountId, FAUXQS_ACCOUNT), body, opts);
     },
@@ -139,7 +141,7 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
   const sns: SnsPublisher = {
     async publish(topicArn, message, subject) {
       const accountId = topicArn.split(':')[4] ?? identity.accountId;
-      if (!swap(accountId)) return own.sns.publish(topicArn, message, subject);
+      if (!swap(accountId)) return (await unswapped()).sns.publish(topicArn, message, subject);
       const queues = await byAccount(accountId);
       return queues.sns.publish(swapAccount(topicArn, accountId, FAUXQS_ACCOUNT), message, subject);
     },
@@ -151,7 +153,16 @@ export async function createFauxqsService(callers: IdentityOptions): Promise<Fau
     sqs,
     s3,
     sns,
-    sqsCall: own.sqsCall,
+    sqsCall: swap(identity.accountId)
+      ? async (action, input) => {
+          const swapped = swapAccount(JSON.stringify(input), identity.accountId, FAUXQS_ACCOUNT);
+          const out = await own.sqsCall(action, JSON.parse(swapped) as Record<string, unknown>);
+          return JSON.parse(swapAccount(JSON.stringify(out), FAUXQS_ACCOUNT, identity.accountId)) as Record<
+            string,
+            unknown
+          >;
+        }
+      : own.sqsCall,
     // Every account's queues and topics, as its fauxqs holds them (with fauxqs's own account id).
     persistence:
       own.state &&

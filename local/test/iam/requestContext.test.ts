@@ -314,3 +314,80 @@ describe('snapshot lifecycle calls', () => {
     ).toEqual([{ action: 'scheduler:ListSchedules', resource: '*', context: {} }]);
   });
 });
+
+describe('cross-account replication calls', () => {
+  const KEY = 'arn:aws:kms:us-east-1:111111111111:key/shared-1';
+  const SECRET = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:staging/orders-AbC123';
+  const withLookups = {
+    ...sources,
+    kmsKeyArn: (ref: string) =>
+      ['alias/shared', 'arn:aws:kms:us-east-1:111111111111:alias/shared'].includes(ref) ? KEY : undefined,
+    secretArn: (id: string) => (id === 'staging/orders' ? SECRET : undefined),
+  };
+
+  test('a KMS call on an alias is authorised on the key it names; a call on no key on "*"', () => {
+    for (const KeyId of ['alias/shared', 'arn:aws:kms:us-east-1:111111111111:alias/shared'])
+      expect(authorizationRequests('kms', json('TrentService.DescribeKey', { KeyId }), withLookups)).toEqual([
+        { action: 'kms:DescribeKey', resource: KEY, context: { 'kms:CallerAccount': '000000000000' } },
+      ]);
+    expect(authorizationRequests('kms', json('TrentService.ListAliases', {}), withLookups)).toEqual([
+      { action: 'kms:ListAliases', resource: '*', context: { 'kms:CallerAccount': '000000000000' } },
+    ]);
+  });
+
+  test("a copy with a key named by alias asks for RDS's grant on the key itself", () => {
+    const needed = authorizationRequests(
+      'rds',
+      form({
+        Action: 'CopyDBSnapshot',
+        SourceDBSnapshotIdentifier: 'arn:aws:rds:us-east-1:111111111111:snapshot:shared-1',
+        TargetDBSnapshotIdentifier: 'copy-1',
+        KmsKeyId: 'alias/shared',
+      }),
+      withLookups,
+    );
+    expect(needed?.filter((r) => r.action.startsWith('kms:')).map((r) => [r.action, r.resource])).toEqual([
+      ['kms:DescribeKey', KEY],
+      ['kms:CreateGrant', KEY],
+    ]);
+  });
+
+  test('a secret by name is authorised on its full ARN; one not created yet on <name>-??????', () => {
+    expect(
+      authorizationRequests(
+        'secretsmanager',
+        json('secretsmanager.GetSecretValue', { SecretId: 'staging/orders' }),
+        withLookups,
+      ),
+    ).toEqual([{ action: 'secretsmanager:GetSecretValue', resource: SECRET, context: {} }]);
+    expect(
+      authorizationRequests(
+        'secretsmanager',
+        json('secretsmanager.CreateSecret', { Name: 'staging/new' }),
+        withLookups,
+      ),
+    ).toEqual([
+      {
+        action: 'secretsmanager:CreateSecret',
+        resource: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:staging/new-??????',
+        context: {},
+      },
+    ]);
+  });
+
+  test('sharing a snapshot is authorised on the snapshot', () => {
+    const needed = authorizationRequests(
+      'rds',
+      form({
+        Action: 'ModifyDBSnapshotAttribute',
+        DBSnapshotIdentifier: 'rewind-repl-orders-1',
+        AttributeName: 'restore',
+        'ValuesToAdd.member.1': '222222222222',
+      }),
+      sources,
+    );
+    expect(needed?.map((r) => [r.action, r.resource])).toEqual([
+      ['rds:ModifyDBSnapshotAttribute', ARN('snapshot', 'rewind-repl-orders-1')],
+    ]);
+  });
+});
