@@ -78,6 +78,13 @@ describe('the replication section', () => {
           destinations: [
             { account: SOURCE, kmsKeyId: key(SOURCE), mode: 'in-place', identifier: 'orders-db' },
             { account: STAGING, kmsKeyId: key(ANALYTICS, 'eu-west-1'), mode: 'in-place', identifier: 'x' },
+            {
+              account: ANALYTICS,
+              region: 'eu-west-1',
+              kmsKeyId: key(ANALYTICS, 'eu-west-1'),
+              mode: 'in-place',
+              identifier: 'x',
+            },
           ],
         }),
         policy({ name: 'second', destinations: [] }),
@@ -97,6 +104,9 @@ describe('the replication section', () => {
       ),
       expect.stringMatching(
         /^replication\[1\] \(second\)\.destinations\[1\]\.kmsKeyId: is a key in eu-west-1/,
+      ),
+      expect.stringMatching(
+        /^replication\[1\] \(second\)\.destinations\[2\]\.region: is not the source region us-east-1: a shared encrypted snapshot/,
       ),
       expect.stringMatching(/^replication\[2\] \(second\)\.destinations: lists no destination account/),
     ]);

@@ -47,7 +47,9 @@ const expression = z
 
 const destinationCommon = {
   account,
-  region: region.optional().describe("The destination region; default: the source's region"),
+  region: region
+    .optional()
+    .describe("The destination region: the source's (the default; another region is not supported yet)"),
   kmsKeyId: kmsKey.describe(
     "The destination account's customer managed key the shared snapshot is copied with (in the destination region)",
   ),
@@ -172,6 +174,13 @@ export const replicationPolicySchema = z
           code: 'custom',
           path: ['destinations', i, 'kmsKeyId'],
           message: `is a key of account ${keyAccount}: give a key of the destination account ${d.account} (its copy is encrypted with it)`,
+        });
+      }
+      if (d.region !== undefined && d.region !== p.source.region) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['destinations', i, 'region'],
+          message: `is not the source region ${p.source.region}: a shared encrypted snapshot can be copied only in its own region, and Rewind does not yet make the second, cross-region copy; restore in ${p.source.region} (remove "region"), then copy across regions with a snapshot policy in the destination account`,
         });
       }
       const keyRegion = d.kmsKeyId.split(':')[3];
