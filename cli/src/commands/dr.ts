@@ -148,6 +148,8 @@ const terminalOf = (timeline: LogEntry[]) =>
     (e) => e.direction === 'out' && (e.type === 'FailoverCompleted' || e.type === 'FailoverFailed'),
   );
 
+const TERMINAL_ENTRY_WAIT_MS = 30_000;
+
 /** Follows a DR run: a line per layer as it starts, where it waits, and every resource's outcome at the end. */
 async function follow(
   clients: Clients,
@@ -155,6 +157,7 @@ async function follow(
   runId: string,
 ): Promise<{ run: RunRecord; terminal?: Terminal }> {
   let said = '';
+  let endedAt: number | undefined;
   for (;;) {
     const run = (await clients.store.getRun(runId))!;
     const phase = run.expectation?.phase;
@@ -164,8 +167,13 @@ async function follow(
     if (line && line !== said) out.line(line);
     said = line || said;
     if (run.status !== 'running') {
+      // The run's status is written before its terminal event is published and logged: wait for the
+      // entry a little, so the outcome of every resource is printed (not only the status).
       const entry = terminalOf(await clients.store.getTimeline(runId));
-      return { run, terminal: entry?.detail as Terminal | undefined };
+      endedAt ??= Date.now();
+      if (entry || Date.now() - endedAt > TERMINAL_ENTRY_WAIT_MS) {
+        return { run, terminal: entry?.detail as Terminal | undefined };
+      }
     }
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -25,6 +25,9 @@ if (!available)
     `Skipping the console's browser tests: no chromium at ${CHROMIUM} (apt-get install chromium, as .ci/run does; or set REWIND_CHROMIUM)\n`,
   );
 const describeInBrowser = available ? describe : describe.skip;
+// A case follows a whole run in the page (each wait up to 60 s): on a loaded machine it can pass the
+// suite's default 60 s per test.
+jest.setTimeout(150_000);
 
 let env: Awaited<ReturnType<typeof startCloud>>;
 let web: RunningConsole;
