@@ -37,15 +37,10 @@ beforeEach(() => {
   refuseRepeats = false;
 });
 
+/** What every run of this service says of itself. */
+const own = { identifier: 'test-plan', kind: 'cluster', task: 'failover', strategy: 'planned' } as const;
 const block = (runId: string, next: boolean) => {
-  const run = startRun({
-    id: runId,
-    identifier: 'test-plan',
-    kind: 'cluster',
-    task: 'failover',
-    strategy: 'planned',
-    plan: ['failover'],
-  });
+  const run = startRun({ id: runId, ...own, plan: ['failover'] });
   return next ? run : { ...run, next: null };
 };
 
@@ -65,17 +60,14 @@ const spec: IntakeSpec<'FailoverRequested', Refusal> = {
     const run = block(runId, true);
     return {
       runId,
-      identifier: 'test-plan',
-      kind: 'cluster',
-      task: 'failover',
-      strategy: 'planned',
+      ...own,
       run,
-      status: 'running',
-      request: { ...req, source: envelope.source },
-      requestId: req.requestId,
       names: {},
       warnings: [],
       resources: {},
+      status: 'running',
+      requestId: req.requestId,
+      request: { ...req, source: envelope.source },
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
       outbox: [
@@ -95,10 +87,7 @@ const spec: IntakeSpec<'FailoverRequested', Refusal> = {
     };
   },
   rejected: (runId, { req, invalid }: Rejected<Request>, refusal) => ({
-    identifier: 'test-plan',
-    kind: 'cluster',
-    task: 'failover',
-    strategy: 'planned',
+    ...own,
     run: block(runId, false),
     request: req ? { ...req } : { invalid: true, preview: invalid.preview, plan: invalid.text('plan', 10) },
     requestId: req?.requestId,

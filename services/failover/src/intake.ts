@@ -11,10 +11,9 @@ import {
   startRun,
   type DrLayer,
   type DrPlansSection,
-  type Envelope,
   type EventDetail,
   type LockRef,
-  type NewRun,
+  type IntakeSpec,
   type Rejected,
   type RejectedRun,
   type ServiceContext,
@@ -132,13 +131,7 @@ function rejected(runId: string, { req, invalid }: Rejected<Request>, refusal: R
   };
 }
 
-async function accept(
-  ctx: ServiceContext,
-  runId: string,
-  req: Request,
-  envelope: Envelope,
-  now: Date,
-): Promise<NewRun> {
+const accept: IntakeSpec<'FailoverRequested', Refusal>['accept'] = async (ctx, runId, req, envelope, now) => {
   const { name, layers } = resolvePlan(req);
   const readiness = await checkReadiness(ctx, layers, req.direction, req.mode);
   if (!readiness.ready) {
@@ -211,7 +204,7 @@ async function accept(
       },
     ],
   };
-}
+};
 
 /**
  * Intake of `FailoverRequested` (the shared `requestIntake` answers it): `FailoverStarted`, or

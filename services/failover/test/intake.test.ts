@@ -129,8 +129,8 @@ describe('DR intake answers every request, whatever it contains', () => {
     fc.string({ maxLength: 20 }),
   );
   // The plan's resources, and well-formed ones that do not exist.
-  const resource = fc.constantFrom(
-    ...PLAN_LAYERS.flatMap((l) => l.resources),
+  const resource = fc.constantFrom<Record<string, unknown>>(
+    ...PLAN_LAYERS.flatMap((l): Record<string, unknown>[] => l.resources),
     {
       type: 'rds-replica',
       replicaId: 'ghost-replica',
