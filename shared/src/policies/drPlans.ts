@@ -103,8 +103,8 @@ export const drResourceSchema = z.discriminatedUnion(
  * A plan's size is bounded: its run keeps every resource (where it stood, its lock) in one DynamoDB item
  * (400 KB) and announces them in one EventBridge entry (256 KB). 10 layers of 25 stay well inside both.
  */
-export const MAX_PLAN_LAYERS = 10;
-export const MAX_LAYER_RESOURCES = 25;
+const MAX_PLAN_LAYERS = 10;
+const MAX_LAYER_RESOURCES = 25;
 
 export const drLayerSchema = z.strictObject({
   name: z.string().min(1).max(64).optional(),

@@ -93,9 +93,9 @@ export interface IntakeSpec<E extends RequestEvent, R extends IntakeRefusal> {
 }
 
 /** The most a rejection's reason quotes of a contract's messages. */
-export const INVALID_REASON_MAX = 1500;
+const INVALID_REASON_MAX = 1500;
 /** The most of an invalid request a rejection keeps (its JSON). */
-export const PREVIEW_MAX = 1000;
+const PREVIEW_MAX = 1000;
 /** How long a repeated request waits for the run an earlier one is creating, before its message is retried. */
 const CREATION_WAIT_MS = 2000;
 
@@ -222,7 +222,7 @@ export async function acquireLocks(
 }
 
 /** At most `max` characters, saying how many were cut. */
-export function bounded(text: string, max: number): string {
+function bounded(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}... (${text.length - max} more characters)`;
 }
 
