@@ -136,5 +136,9 @@ describe('DR plans (the drPlans section of the configuration file)', () => {
       'no plan named and no default failback plan: pass --plan <name> (defined: a) or set drPlans.failback',
     );
     expect(() => choosePlan(section, 'failover', 'b')).toThrow('plan "b" is not defined (defined: a)');
+    // A name JavaScript objects answer to is not a plan of the configuration.
+    expect(() => choosePlan(section, 'failover', 'constructor')).toThrow(
+      'plan "constructor" is not defined (defined: a)',
+    );
   });
 });

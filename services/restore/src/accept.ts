@@ -1,24 +1,21 @@
 import {
+  acquireLocks,
   addressScope,
   cloneClusterConfig,
   cloneInstanceConfig,
   event,
-  flushOutbox,
-  LockHeldError,
   planFor,
-  publishCreated,
   snapshotIdentifier,
   stagingIdentifier,
-  StaleWriteError,
   startRun,
   temporaryIdentifier,
   type Envelope,
   type CapturedConfig,
   type EventDetail,
+  type NewRun,
   type PointInTime,
   type ResourceAddress,
   type RunNames,
-  type RunRecord,
   type ServiceContext,
 } from '@rewind/shared';
 import { checkCloneTarget, checkRequestShape, storedRequest } from './clone';
@@ -33,8 +30,8 @@ type Request = EventDetail<'RestoreRequested'>;
  * A valid request becomes a run: the database (a clone's source) inspected (one inspection per kind),
  * the snapshot resolved and assessed or the point in time checked against the restorable window, a
  * clone's names checked free, the lock taken (on the database the run changes: a clone's target), the run
- * written with its captured configuration and RunStarted in its outbox. Anything wrong is a Rejection
- * (intake answers it).
+ * returned with its captured configuration and RunStarted in its outbox (intake writes it). Anything
+ * wrong is a Rejection (intake answers it).
  */
 export async function accept(
   ctx: ServiceContext,
@@ -42,7 +39,7 @@ export async function accept(
   req: Request,
   envelope: Envelope,
   now: Date,
-) {
+): Promise<NewRun> {
   const kind = req.isCluster ? 'cluster' : 'instance';
   checkRequestShape(req, envelope.detail, envelope.source);
   const clone = req.task === 'clone';
@@ -74,23 +71,17 @@ export async function accept(
     await checkCloneTarget(ctx, kind, config);
   }
 
-  try {
-    await ctx.store.acquireLock(
-      kind,
-      identifier,
-      runId,
-      now,
-      target ? addressScope(target, ctx.config.home) : '',
-    );
-  } catch (err) {
-    if (err instanceof LockHeldError) {
-      throw new Rejection(
+  await acquireLocks(
+    ctx,
+    runId,
+    [{ kind, identifier, scope: target ? addressScope(target, ctx.config.home) : '' }],
+    now,
+    (holder) =>
+      new Rejection(
         'already-running',
-        `${identifier} already has a run in progress (${err.holderRunId}); wait for it to finish (rewind status ${err.holderRunId})`,
-      );
-    }
-    throw err;
-  }
+        `${identifier} already has a run in progress (${holder}); wait for it to finish (rewind status ${holder})`,
+      ),
+  );
   const run = startRun({
     id: runId,
     identifier,
@@ -99,7 +90,7 @@ export async function accept(
     strategy: req.strategy,
     plan: planFor(req.task, req.strategy),
   });
-  const record: Omit<RunRecord, 'version'> = {
+  const record: NewRun = {
     runId,
     // An in-place run reads from and changes the same database; a clone reads one and creates another.
     source,
@@ -141,28 +132,5 @@ export async function accept(
       },
     ],
   };
-  // The timeline entry does not gate the run: written alongside it.
-  await Promise.all([
-    ctx.store.appendLog({
-      runId,
-      at: now.toISOString(),
-      direction: 'in',
-      type: 'RestoreRequested',
-      detail: req,
-      source: envelope.source,
-    }),
-    createOrFlush(ctx, record),
-  ]);
-}
-
-/** Writes a new run record and publishes its outbox; a concurrent delivery that wrote it first wins. */
-export async function createOrFlush(ctx: ServiceContext, record: Omit<RunRecord, 'version'>) {
-  try {
-    await publishCreated(ctx, await ctx.store.createRun(record));
-  } catch (err) {
-    if (!(err instanceof StaleWriteError)) throw err;
-    // A concurrent delivery of the same request created it first.
-    const existing = await ctx.store.getRun(record.runId);
-    if (existing) await flushOutbox(ctx, existing);
-  }
+  return record;
 }

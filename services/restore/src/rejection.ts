@@ -1,13 +1,6 @@
-import type { EventDetail } from '@rewind/shared';
+import { IntakeRefusal, type EventDetail } from '@rewind/shared';
 
 export type RejectionCode = EventDetail<'RestoreRejected'>['code'];
 
 /** A request intake refuses, with a reason that says what to fix. */
-export class Rejection extends Error {
-  constructor(
-    readonly code: RejectionCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class Rejection extends IntakeRefusal<RejectionCode> {}

@@ -71,6 +71,7 @@ export const rdsReplicaResource = z.strictObject({
   kmsKeyId: z
     .string()
     .min(1)
+    .max(2048, 'kmsKeyId must be at most 2048 characters: a KMS key ARN, alias or id')
     .optional()
     .describe('KMS key in replicaRegion, required to create an encrypted cross-region replica'),
   maxLagSeconds: z
@@ -98,16 +99,25 @@ export const drResourceSchema = z.discriminatedUnion(
   { error: `type must be one of ${DR_RESOURCE_TYPES.join(', ')}` },
 );
 
+/**
+ * A plan's size is bounded: its run keeps every resource (where it stood, its lock) in one DynamoDB item
+ * (400 KB) and announces them in one EventBridge entry (256 KB). 10 layers of 25 stay well inside both.
+ */
+const MAX_PLAN_LAYERS = 10;
+const MAX_LAYER_RESOURCES = 25;
+
 export const drLayerSchema = z.strictObject({
   name: z.string().min(1).max(64).optional(),
   resources: z
     .array(drResourceSchema, { error: 'resources must be a list of resources' })
-    .min(1, 'a layer needs at least one resource'),
+    .min(1, 'a layer needs at least one resource')
+    .max(MAX_LAYER_RESOURCES, `a layer holds at most ${MAX_LAYER_RESOURCES} resources: split it into layers`),
 });
 
 export const drLayersSchema = z
   .array(drLayerSchema, { error: 'layers must be a list of layers' })
-  .min(1, 'a plan needs at least one layer');
+  .min(1, 'a plan needs at least one layer')
+  .max(MAX_PLAN_LAYERS, `a plan holds at most ${MAX_PLAN_LAYERS} layers: split it into plans`);
 
 export const drPlanSchema = z.strictObject({
   description: z.string().max(500).optional(),
@@ -283,7 +293,8 @@ export function choosePlan(
       `no plan named and no default ${direction} plan: pass --plan <name> (defined: ${defined.join(', ') || 'none'}) or set drPlans.${direction}`,
     ]);
   }
-  const plan = section.plans[chosen];
+  // Own plans only: a name like "constructor" is not a plan of the configuration.
+  const plan = Object.hasOwn(section.plans, chosen) ? section.plans[chosen] : undefined;
   if (!plan) {
     throw new DrPlanError([
       `plan "${chosen}" is not defined (defined: ${defined.join(', ') || 'none'}): add it under drPlans.plans or fix the name`,

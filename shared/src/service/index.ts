@@ -8,3 +8,4 @@ export * from './cancel';
 export * from './phases';
 export * from './protocol';
 export * from './clients';
+export * from './intake';

@@ -13,6 +13,8 @@ export const idempotencyKey = {
   request: (kind: Kind, identifier: string, requestId: string) =>
     `request:${kind}:${identifier}:${requestId}`,
   event: (eventId: string) => `event:${eventId}`,
+  /** A DR request's requestId: one per deployment (a plan spans databases). */
+  dr: (requestId: string) => `dr:${requestId}`,
 };
 
 export const keys = {

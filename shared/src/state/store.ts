@@ -233,7 +233,7 @@ export class StateStore {
       );
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const holder = await this.getLock(kind, identifier);
+      const holder = await this.getLock(kind, identifier, scope);
       throw new LockHeldError(key.pk, holder?.runId, { cause: err });
     }
   }
