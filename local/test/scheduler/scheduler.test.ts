@@ -310,7 +310,9 @@ it('fires a one-time schedule once and deletes it when asked; stops a schedule a
     await scheduler.send(new DeleteScheduleCommand({ Name: s.Name, GroupName: s.GroupName }));
   await cloud.admin.delete('scheduler/firings');
   const now = Date.parse((await cloud.admin.clock()).now);
-  const at = new Date(now + 3_600_000).toISOString().slice(0, 19);
+  // A second before the hourly schedule's first firing (now + 1 h): the two never fall in the same
+  // millisecond, whatever the clock's milliseconds are now.
+  const at = new Date(now + 3_600_000 - 1_000).toISOString().slice(0, 19);
   await scheduler.send(
     new CreateScheduleCommand(
       busSchedule('once', { ScheduleExpression: `at(${at})`, ActionAfterCompletion: 'DELETE' }),
