@@ -302,9 +302,9 @@ describe('replicate now', () => {
     expect(shown).toContain('Replicate orders-db now, by policy orders-to-staging?');
     expect(shown).toContain(`shares the snapshot with ${PEER}, ${OTHER}`);
     expect(shown).toContain(
-      `${PEER} (in-place): in place: orders-staging is restored under its own name (in-place plan; the name and endpoint stay)`,
+      `${PEER} : in place: orders-staging is restored under its own name (in-place plan; the name and endpoint stay)`,
     );
-    expect(shown).toContain(`${OTHER} (versioned): versioned: a new database orders-copy-<n+1>`);
+    expect(shown).toContain(`${OTHER} : versioned: a new database orders-copy-<n+1>`);
     expect(shown).toContain('the source keeps the newest 1 shared snapshots');
     const request = JSON.parse(
       /<pre>([\s\S]*?)<\/pre>/

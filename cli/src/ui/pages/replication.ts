@@ -100,9 +100,13 @@ function sourceTable(views: ReplicationJobView[]): Html {
                 ${stateBadge(v.state)}${v.lastMark ? html`<br /><span class="muted">last: ${v.lastMark.name}</span>` : ''}
               </td>
               <td>
-                <ul class="plain" aria-label="Destinations of ${v.replicationId}">
-                  ${v.destinations.map(destinationItem)}
-                </ul>
+                ${
+                  v.destinations.length
+                    ? html`<ul class="plain" aria-label="Destinations of ${v.replicationId}">
+                        ${v.destinations.map(destinationItem)}
+                      </ul>`
+                    : html`<span class="muted">none announced</span>`
+                }
               </td>
             </tr>
             ${
@@ -411,7 +415,7 @@ export async function replicateConfirmPage(ctx: ConsoleContext, params: URLSearc
           <li>
             Each destination copies it with its own key, then:
             <ul data-destinations>
-              ${destinations.map((d) => html`<li data-destination="${d.account}"><span class="mono">${d.account}</span> (${d.mode}): ${destinationText(d)}</li>`)}
+              ${destinations.map((d) => html`<li data-destination="${d.account}"><span class="mono">${d.account}</span>: ${destinationText(d)}</li>`)}
             </ul>
           </li>
           <li>
