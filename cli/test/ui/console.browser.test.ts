@@ -438,8 +438,19 @@ describeInBrowser('the console in a browser', () => {
 
   test("the replication page lists this account's replications, and replicate now starts one after a confirmation", async () => {
     // This account as a destination: a job as the replication service leaves it (versioned, completed),
-    // its restore run a real run of this cloud; a reason carrying markup, shown as text.
-    const { runId } = json<{ runId: string }>((await rewind('snapshot', 'letters-db', '--json')).out);
+    // its run a real run of this cloud, asked for as the replication service asks; a warning carrying
+    // markup, shown as text.
+    const { runId } = json<{ runId: string }>(
+      (
+        await rewind(
+          'snapshot',
+          'letters-db',
+          '--request-id',
+          'replication/repl-billing-to-here-202612050200',
+          '--json',
+        )
+      ).out,
+    );
     const hostile = '<img src=x onerror="document.title=1">';
     await DynamoDBDocumentClient.from(env.clients.dynamo).send(
       new PutCommand({
@@ -543,5 +554,11 @@ describeInBrowser('the console in a browser', () => {
     await dst.getByRole('link', { name: runId }).click();
     await page.waitForURL(new RegExp(`/runs/${runId}$`));
     expect(await page.locator('h1').innerText()).toContain(runId);
+    // and back from the run to the replication it restores.
+    expect(await page.locator('dl.facts').innerText()).toMatch(
+      /Replication\s+the restore of replication repl-billing-to-here-202612050200/,
+    );
+    await page.getByRole('link', { name: 'repl-billing-to-here-202612050200' }).click();
+    await page.waitForURL(/\/replication$/);
   });
 });
