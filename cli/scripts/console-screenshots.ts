@@ -9,7 +9,14 @@ import { join, resolve } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createSampleCluster, createSampleInstance, startLocalCloud } from '@rewind/local';
-import { policySnapshotName, policySnapshotTags, SNAPSHOT_KINDS, type RunRecord } from '@rewind/shared';
+import {
+  policySnapshotName,
+  policySnapshotTags,
+  readPolicyFile,
+  SNAPSHOT_KINDS,
+  type RunRecord,
+} from '@rewind/shared';
+import { publishReplication, replicationRequestOf, replicationStatus } from '../src/commands/replication';
 import { createClients, type Clients } from '../src/context';
 import { queueUrl } from '../src/queues';
 import { awaitRun, publishRequest } from '../src/requests';
@@ -33,8 +40,33 @@ async function until(clients: Clients, runId: string, done: (r: RunRecord) => bo
 }
 const ended = (r: RunRecord) => r.status !== 'running' && r.status !== 'rolling-back';
 
+/**
+ * A replication policy of orders-db to another account, which has no Rewind here: nothing acknowledges
+ * the announcement, so the replication page shows that destination failed at announce (no answer within
+ * the ack deadline, 60 s on the local cloud), unshared and cleaned up.
+ */
+const REPLICATION = {
+  replication: [
+    {
+      name: 'orders-to-staging',
+      source: { account: '000000000000', region: 'us-east-1', identifier: 'orders-db' },
+      destinations: [
+        {
+          account: '222222222222',
+          kmsKeyId: 'arn:aws:kms:us-east-1:222222222222:key/0b7d5e2a-93c4-4f6b-8e1d-5a2c7f9e4b10',
+          mode: 'versioned',
+          prefix: 'orders-copy',
+          keep: 2,
+          secret: { id: 'orders/endpoint' },
+        },
+      ],
+    },
+  ],
+};
+
 /** The policy file the databases page reads: a snapshot policy of orders-db, a DR plan of ledger not yet set up. */
 const POLICY_FILE = {
+  ...REPLICATION,
   snapshotPolicies: [
     {
       name: 'orders-daily',
@@ -96,6 +128,10 @@ async function main() {
     throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set REWIND_CHROMIUM)`);
   mkdirSync(OUT, { recursive: true });
   setMaxListeners(64);
+  // The deployment's replication policies (what its functions get): the replication section alone.
+  const dir = mkdtempSync(join(tmpdir(), 'rewind-screenshots-'));
+  writeFileSync(join(dir, 'deployed.json'), JSON.stringify(REPLICATION));
+  process.env.REWIND_CONFIG_FILE = join(dir, 'deployed.json');
   const cloud = await startLocalCloud({
     port: 0,
     quiet: true,
@@ -111,7 +147,7 @@ async function main() {
     names: cloud.names,
     description: `the local cloud at ${cloud.endpoint}`,
   });
-  const policyFile = join(mkdtempSync(join(tmpdir(), 'rewind-screenshots-')), 'rewind.config.json');
+  const policyFile = join(dir, 'rewind.config.json');
   writeFileSync(policyFile, JSON.stringify(POLICY_FILE));
   const web = await startConsole(clients, { liveMs: 500, policyFile });
   const browser = await launchBrowser();
@@ -174,6 +210,21 @@ async function main() {
 
     await shot('run', `runs/${encodeURIComponent(completed.runId)}`);
     await shot('run-failed', `runs/${encodeURIComponent(failed.runId)}`);
+    // A replication asked for now, as the console's Replicate now does; shown once the destination's part ended.
+    const request = replicationRequestOf(
+      readPolicyFile(policyFile).replication[0]!,
+      ['222222222222'],
+      'docs-replication',
+      'screenshots',
+    );
+    await shot('replicate-confirm', 'replication/replicate?policy=orders-to-staging');
+    await publishReplication(clients, request);
+    for (let i = 0; i < 1200; i++) {
+      const [view] = await replicationStatus(clients, { policy: 'orders-to-staging' }, 1);
+      if (view && (view.failure || view.destinations.some((d) => d.action))) break;
+      await sleep(100);
+    }
+    await shot('replication', 'replication');
     await shot('dead-letters', 'dead-letters');
     await shot('redrive', 'dead-letters/redrive?service=restore');
   } finally {

@@ -34,6 +34,24 @@ export interface DestinationState {
   runId?: string;
   identifier?: string;
   unshared: boolean;
+  /** in-place | versioned: what the destination does with the snapshot (its answer, else the policy). */
+  mode?: string;
+  /** A failure's restore run rolled back. */
+  rolledBack?: boolean;
+  /** A failure's: what was removed, and what to do (from the ReplicationFailed that ended it). */
+  cleanedUp?: string[];
+  action?: string;
+}
+
+/** Why a replication failed (one side's), as its ReplicationFailed said. */
+export interface ReplicationFailure {
+  stage: string;
+  reason: string;
+  action?: string;
+  cleanedUp?: string[];
+  errorCode?: string;
+  rolledBack?: boolean;
+  at?: string;
 }
 
 /** One replication as one account knows it. */
@@ -49,13 +67,18 @@ export interface ReplicationJobView {
   snapshot?: string;
   /** Source: what each destination answered. */
   destinations: DestinationState[];
-  /** Source: why the source side failed. */
-  failure?: { stage: string; reason: string; action?: string; at?: string };
-  /** Destination: the copy, the restore run, the database restored, the secret and the versions. */
+  /** Why this side failed (source: before anything was shared; destination: where it stopped). */
+  failure?: ReplicationFailure;
+  /** Destination: the mode, the copy, the restore run, the database restored, the secret and the versions. */
+  mode?: string;
   copy?: string;
   runId?: string;
+  /** Versioned: the version number asked for (`<prefix>-<n>`). */
+  version?: number;
   result?: { identifier: string; address?: string; port?: number };
   secret?: { id: string; field: string; value: string };
+  /** Versioned: the secret was written with the new endpoint. */
+  secretUpdated?: boolean;
   versions?: { kept: string[]; deleted: string[] };
   warnings: string[];
   /** The last stage reached (its mark) and when. */
@@ -74,31 +97,43 @@ function lastMark(marks: Marks): { name: string; at: string } | undefined {
   return timed.at(-1);
 }
 
+/** What an alert said (`alerted`, `alerted:<account>` marks carry it as JSON). */
+type Alerted = { cleanedUp?: string[]; action?: string };
+
 /** A source job (`REPLSRC#...`): the replication's state and each destination's. */
 export function sourceView(item: JobItem): ReplicationJobView {
   const marks = item.marks ?? {};
-  const failure = parsed<{ stage: string; reason: string; action?: string; at?: string }>(marks.failed);
+  const failed = parsed<ReplicationFailure>(marks.failed);
+  // The alert of a source failure says what its cleanup removed, and the action with what is left.
+  const alerted = parsed<Alerted>(marks.alerted);
+  const failure = failed && {
+    ...failed,
+    ...(alerted?.cleanedUp ? { cleanedUp: alerted.cleanedUp } : {}),
+    ...(alerted?.action ? { action: alerted.action } : {}),
+  };
+  const policy = item.policy as { destinations?: { account: string; mode?: string }[] } | undefined;
   const destinations = (Array.isArray(item.destinations) ? (item.destinations as string[]) : []).map(
     (account): DestinationState => {
-      const outcome = parsed<{
-        state: string;
-        at?: string;
-        stage?: string;
-        reason?: string;
-        runId?: string;
-        identifier?: string;
-      }>(marks[`outcome:${account}`]);
-      const ack = parsed<{ at?: string }>(marks[`ack:${account}`]);
+      const outcome = parsed<Omit<DestinationState, 'account' | 'unshared'> & Alerted>(
+        marks[`outcome:${account}`],
+      );
+      const ack = parsed<{ at?: string; mode?: string }>(marks[`ack:${account}`]);
       const announced = marks[`announced:${account}`];
+      // A destination that failed here (refused the announcement, never answered): what the alert said.
+      const local = parsed<Alerted>(marks[`alerted:${account}`]);
       return {
         account,
         state: outcome?.state ?? (ack ? 'received' : announced ? 'announced' : 'pending'),
         at: outcome?.at ?? ack?.at ?? announced,
         reason: outcome?.reason,
-        stage: outcome?.stage,
+        stage: outcome?.stage ?? (local ? 'announce' : undefined),
         runId: outcome?.runId,
         identifier: outcome?.identifier,
         unshared: Boolean(marks[`unshared:${account}`]),
+        mode: ack?.mode ?? policy?.destinations?.find((d) => d.account === account)?.mode,
+        rolledBack: outcome?.rolledBack,
+        cleanedUp: outcome?.cleanedUp ?? local?.cleanedUp,
+        action: outcome?.action ?? local?.action,
       };
     },
   );
@@ -122,6 +157,7 @@ export function sourceView(item: JobItem): ReplicationJobView {
 /** A destination job (`REPLDST#<replicationId>`): copy, restore run, secret, versions. */
 export function destinationView(item: JobItem): ReplicationJobView {
   const marks = item.marks ?? {};
+  const destination = item.destination as { mode?: string; secret?: unknown } | undefined;
   const state = marks.done
     ? 'completed'
     : marks.ended
@@ -141,10 +177,15 @@ export function destinationView(item: JobItem): ReplicationJobView {
     sourceIdentifier: str(item.sourceIdentifier),
     snapshot: str(item.sharedSnapshotArn),
     destinations: [],
+    failure: item.failure as ReplicationFailure | undefined,
+    mode: destination?.mode,
     copy: str(item.copyIdentifier),
     runId: str(item.runId),
+    version: (item.restore as { versionNumber?: number } | undefined)?.versionNumber,
     result: item.result as ReplicationJobView['result'],
     secret: item.secret as ReplicationJobView['secret'],
+    // The job records the secret once it is written; the policy says whether there is one to write.
+    secretUpdated: item.secret ? true : destination?.secret ? false : undefined,
     versions: item.versions as ReplicationJobView['versions'],
     warnings: Array.isArray(item.warnings) ? (item.warnings as string[]) : [],
     lastMark: lastMark(marks),
@@ -191,4 +232,31 @@ export async function replicationJobs(
     start = page.LastEvaluatedKey;
   } while (start);
   return views.sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
+}
+
+/** What an operator filters replications by (`rewind replication status --state`, the console). */
+export const REPLICATION_OUTCOMES = ['under-way', 'completed', 'failed'] as const;
+export type ReplicationOutcome = (typeof REPLICATION_OUTCOMES)[number];
+
+const FAILED_STATES = ['failed', 'bounced', 'no-answer'];
+
+/**
+ * `failed` when this side failed or a destination failed (refused the announcement, never answered),
+ * `completed` when it ended with every destination completed, else `under-way`.
+ */
+export function outcomeOfView(view: ReplicationJobView): ReplicationOutcome {
+  if (view.failure || FAILED_STATES.includes(view.state)) return 'failed';
+  if (view.destinations.some((d) => FAILED_STATES.includes(d.state))) return 'failed';
+  return view.state === 'finished' || view.state === 'completed' ? 'completed' : 'under-way';
+}
+
+/** The views of a policy and an outcome (either left out: all). */
+export function filterReplications(
+  views: readonly ReplicationJobView[],
+  filter: { policy?: string; state?: ReplicationOutcome },
+): ReplicationJobView[] {
+  return views.filter(
+    (v) =>
+      (!filter.policy || v.policy === filter.policy) && (!filter.state || outcomeOfView(v) === filter.state),
+  );
 }

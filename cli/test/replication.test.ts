@@ -307,6 +307,20 @@ describe('rewind replication status', () => {
 
     const text = await rewind('replication', 'status', '--policy', 'orders-to-staging');
     expect(text.out).toContain('failed at select: orders-db is encrypted with the default aws/rds key');
+    expect(text.out).toContain('    what to do: set source.kmsKeyId');
+    // --state: only the failed ones (the console's filter, the same function).
+    const failedOnly = json<{ replications: { replicationId: string }[] }>(
+      (await rewind('replication', 'status', '--state', 'failed', '--json')).out,
+    );
+    expect(failedOnly.replications.map((v) => v.replicationId)).toEqual([
+      'repl-orders-to-staging-cli-test-1',
+      'repl-orders-to-staging-202612040300',
+    ]);
+    const badState = await rewind('replication', 'status', '--state', 'done');
+    expect([badState.code, badState.err.split('\n')[0]]).toEqual([
+      2,
+      'rewind: --state must be one of under-way, completed, failed, not "done"',
+    ]);
     const local = await rewind('replication', 'status', '--peer-endpoint', endpoint);
     expect([local.code, local.err.split('\n')[0]]).toEqual([
       2,

@@ -1,5 +1,11 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { parseEvent, replicationPeers, type PolicyConfig, type ReplicationPolicy } from '@rewind/shared';
+import {
+  parseEvent,
+  replicationPeers,
+  type EventInput,
+  type PolicyConfig,
+  type ReplicationPolicy,
+} from '@rewind/shared';
 import { replicationKeyRequirements } from '../../../deploy/replicationKeys';
 import type { Command } from '../command';
 import { createClients, resolveTarget, withClients, type Clients } from '../context';
@@ -9,8 +15,11 @@ import { parseCommand, TARGET_USAGE } from '../options';
 import { formatTime, Output } from '../output';
 import { loadPolicyConfig } from '../policySnapshots';
 import {
+  filterReplications,
+  REPLICATION_OUTCOMES,
   replicationJobs,
   SOURCE_PREFIX,
+  type ReplicationOutcome,
   sourceView,
   type JobItem,
   type ReplicationJobView,
@@ -39,13 +48,14 @@ ${CONFIG_OPTION}
 ${TARGET_USAGE}
   On the local cloud, the request is put in the policy's source account.`;
 
-const STATUS_USAGE = `Usage: rewind replication status [--policy NAME] [--peer-endpoint URL | --peer-profile P] [--limit N]
+const STATUS_USAGE = `Usage: rewind replication status [--policy NAME] [--state S] [--peer-endpoint URL | --peer-profile P] [--limit N]
 
   The replications this account knows (source side: each destination's answer; destination side: the
   copy, the restore run, the secret, the versions), newest first, and with --peer-* the peer account's
   too (the other side of the same replications).
 
   --policy NAME        only this policy
+  --state S            only those ${REPLICATION_OUTCOMES.join(', ')} (failed: this side or a destination)
   --peer-endpoint URL  the peer account's Rewind on an endpoint (the local cloud: --peer-account picks it)
   --peer-profile P     the peer account's AWS profile (with --peer-region if its region differs)
   --peer-region R      the peer's region (default: this target's)
@@ -119,6 +129,46 @@ export function choosePolicy(
   return matching[0]!;
 }
 
+export type ReplicationRequest = EventInput<'ReplicationRequested'> & { requestId: string };
+
+/**
+ * The `ReplicationRequested` of `rewind replicate` and of the console's "Replicate now": the policy, the
+ * destinations asked for (each one of the policy's), a request id (fixed by the caller so that a repeated
+ * request starts nothing new), who asks. Checked against the event's contract.
+ */
+export function replicationRequestOf(
+  policy: ReplicationPolicy,
+  destinations: readonly string[],
+  requestId: string | undefined,
+  requestedBy: string,
+  invalid: (issues: string[]) => Error = (issues) => new CliError(issues.join('; ')),
+): ReplicationRequest {
+  const accounts = policy.destinations.map((d) => d.account);
+  const unknown = destinations.filter((a) => !accounts.includes(a));
+  if (unknown.length)
+    throw new CliError(
+      `policy ${policy.name} does not replicate to account ${unknown.join(', ')}`,
+      `its destinations: ${accounts.join(', ')}; add the account to the policy and redeploy in both accounts`,
+    );
+  const request = {
+    policy: policy.name,
+    destinations: [...destinations],
+    requestId: requestId ?? newRequestId(),
+    requestedBy,
+  };
+  const parsed = parseEvent('ReplicationRequested', request);
+  if (!parsed.ok) throw invalid(parsed.issues);
+  return request;
+}
+
+/** The source job the replication service keeps for a request (`REPLSRC#<policy>#<requestId>`). */
+export const replicationJobKey = (request: ReplicationRequest) =>
+  `${SOURCE_PREFIX}${request.policy}#${request.requestId}`;
+
+/** Publishes a replication request on the target's bus (the policy's source account); the event id. */
+export const publishReplication = (clients: Clients, request: ReplicationRequest) =>
+  putClientEvent(clients, 'ReplicationRequested', request, 'replication request');
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function sourceJob(clients: Clients, pk: string): Promise<ReplicationJobView | undefined> {
@@ -183,20 +233,19 @@ async function replicate(args: string[], io: Io): Promise<number> {
     throw new UsageError(`--to must be a 12-digit account id, not "${values.to}"`, REPLICATE_USAGE);
   const { config, file } = loadPolicyConfig(values.config, io.env);
   const policy = choosePolicy(policiesOf(config, file), db, values.to, values.policy);
-  const request = {
-    policy: policy.name,
-    destinations: [values.to],
-    requestId: values['request-id'] ?? newRequestId(),
-    requestedBy: 'rewind-cli',
-  };
-  const parsed = parseEvent('ReplicationRequested', request);
-  if (!parsed.ok) throw new UsageError(parsed.issues.join('; '), REPLICATE_USAGE);
+  const request = replicationRequestOf(
+    policy,
+    [values.to],
+    values['request-id'],
+    'rewind-cli',
+    (issues) => new UsageError(issues.join('; '), REPLICATE_USAGE),
+  );
   const out = new Output(io, values.json === true);
-  const pk = `${SOURCE_PREFIX}${policy.name}#${request.requestId}`;
+  const pk = replicationJobKey(request);
   return withClients(
     values,
     async (clients) => {
-      await putClientEvent(clients, 'ReplicationRequested', request, 'replication request');
+      await publishReplication(clients, request);
       out.line(
         `Requested replication of ${db} (account ${policy.source.account}) to account ${values.to} by policy ${policy.name} (request ${request.requestId}) on ${clients.target.description}`,
       );
@@ -235,14 +284,23 @@ function printJobs(out: Output, title: string, views: ReplicationJobView[]): voi
     out.line(
       `  ${v.side.padEnd(11)} ${v.replicationId}  ${out.paint(colour, v.state)}  started ${formatTime(v.startedAt)}${v.lastMark ? `, last ${v.lastMark.name} ${formatTime(v.lastMark.at)}` : ''}`,
     );
-    if (v.failure) out.line(`    failed at ${v.failure.stage}: ${v.failure.reason}`);
-    for (const d of v.destinations) out.line(`    -> ${destinationLine(d)}`);
+    if (v.failure) {
+      out.line(`    failed at ${v.failure.stage}: ${v.failure.reason}`);
+      if (v.failure.cleanedUp?.length) out.line(`    cleaned up: ${v.failure.cleanedUp.join('; ')}`);
+      if (v.failure.action) out.line(`    what to do: ${v.failure.action}`);
+    }
+    for (const d of v.destinations) {
+      out.line(`    -> ${destinationLine(d)}`);
+      if (d.cleanedUp?.length) out.line(`       cleaned up: ${d.cleanedUp.join('; ')}`);
+      if (d.action) out.line(`       what to do: ${d.action}`);
+    }
     if (v.side === 'destination') {
       const parts = [
         v.copy ? `copy ${v.copy}` : '',
         v.runId ? `run ${v.runId}` : '',
         v.result ? `restored ${v.result.identifier}${v.result.address ? ` (${v.result.address})` : ''}` : '',
-        v.secret ? `secret ${v.secret.id}.${v.secret.field}` : '',
+        v.mode ? `mode ${v.mode}` : '',
+        v.secret ? `secret ${v.secret.id}.${v.secret.field} updated` : '',
         v.versions
           ? `versions kept ${v.versions.kept.join(', ') || '-'}, deleted ${v.versions.deleted.join(', ') || '-'}`
           : '',
@@ -251,6 +309,19 @@ function printJobs(out: Output, title: string, views: ReplicationJobView[]): voi
       for (const w of v.warnings) out.line(`    warning: ${w}`);
     }
   }
+}
+
+/**
+ * One account's replications as `rewind replication status --json` lists them (and the console shows):
+ * newest first, filtered, at most `limit`.
+ */
+export async function replicationStatus(
+  clients: Pick<Clients, 'dynamo' | 'target'>,
+  filter: { policy?: string; state?: ReplicationOutcome },
+  limit: number,
+): Promise<ReplicationJobView[]> {
+  const views = await replicationJobs(clients.dynamo, clients.target.names.tableName, filter.policy);
+  return filterReplications(views, filter).slice(0, limit);
 }
 
 /** --peer-account, checked. */
@@ -265,6 +336,7 @@ async function status(args: string[], io: Io): Promise<number> {
     args,
     {
       policy: { type: 'string' },
+      state: { type: 'string' },
       'peer-endpoint': { type: 'string' },
       'peer-profile': { type: 'string' },
       'peer-region': { type: 'string' },
@@ -279,14 +351,17 @@ async function status(args: string[], io: Io): Promise<number> {
   const limit = values.limit === undefined ? 20 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1)
     throw new UsageError(`--limit must be an integer >= 1, not "${values.limit}"`, STATUS_USAGE);
+  const state = values.state as ReplicationOutcome | undefined;
+  if (state !== undefined && !REPLICATION_OUTCOMES.includes(state))
+    throw new UsageError(
+      `--state must be one of ${REPLICATION_OUTCOMES.join(', ')}, not "${values.state}"`,
+      STATUS_USAGE,
+    );
   const out = new Output(io, values.json === true);
   const peerWanted = Boolean(values['peer-endpoint'] || values['peer-profile']);
   const peer = peerAccount(values['peer-account']);
   return withClients(values, async (clients) => {
-    const own = (await replicationJobs(clients.dynamo, clients.target.names.tableName, values.policy)).slice(
-      0,
-      limit,
-    );
+    const own = await replicationStatus(clients, { policy: values.policy, state }, limit);
     printJobs(out, `This account (${clients.target.description}):`, own);
     let peerViews: ReplicationJobView[] | undefined;
     let peerDescription: string | undefined;
@@ -306,10 +381,7 @@ async function status(args: string[], io: Io): Promise<number> {
       const peerClients = createClients(target, peer);
       try {
         peerDescription = `${peer ? `account ${peer} on ` : ''}${target.description}`;
-        peerViews = (await replicationJobs(peerClients.dynamo, target.names.tableName, values.policy)).slice(
-          0,
-          limit,
-        );
+        peerViews = await replicationStatus(peerClients, { policy: values.policy, state }, limit);
       } finally {
         peerClients.close();
       }

@@ -11,8 +11,9 @@ import { startConsole } from '../ui/server';
 const USAGE = `Usage: rewind ui [--port N] [--refresh MS] [--config FILE]
 
   The operations console: a web page on http://127.0.0.1:<port>/ that reads what the CLI reads (runs and
-  their timelines, databases, dead-letter queues, the topology) and acts as the CLI does (replay, cancel,
-  redrive, restore, snapshot), each action after a confirmation that says exactly what it does. It creates nothing
+  their timelines, databases, replications, dead-letter queues, the topology) and acts as the CLI does
+  (replay, cancel, redrive, restore, snapshot, replicate), each action after a confirmation that says
+  exactly what it does. It creates nothing
   in the account, listens on 127.0.0.1 only, answers only to that address (not to another host name: DNS
   rebinding) and to whoever opened the address it prints (it carries the session: keep it to yourself),
   sends no CORS headers, and acts only on a POST carrying this session's token. Ctrl-C stops it.
@@ -20,13 +21,15 @@ const USAGE = `Usage: rewind ui [--port N] [--refresh MS] [--config FILE]
   --port N       the port (default: a free one, printed)
   --refresh MS   how often live pages refresh (default 1000 on an endpoint, 5000 on AWS)
   --config FILE  the policy file (default: $${POLICY_FILE_ENV}): the databases page shows which snapshot
-                 policy keeps each snapshot and the DR plans' readiness (read again at every refresh)
+                 policy keeps each snapshot, the DR plans' readiness and the replication policies; the
+                 replication page, the policies to replicate now (read again at every refresh)
 
 ${TARGET_USAGE}`;
 
 export const uiCommand: Command = {
   name: 'ui',
-  summary: 'The operations console: runs, timelines, choreography, databases, dead letters (web, localhost)',
+  summary:
+    'The operations console: runs, timelines, choreography, databases, replication, dead letters (web, localhost)',
   usage: USAGE,
   async run(args, io) {
     const { values } = parseCommand(

@@ -21,7 +21,8 @@ import { badge } from './layout';
 
 type Policies = { config: PolicyConfig; file?: string } | { error: string };
 
-function policiesOfConsole(ctx: ConsoleContext): Policies {
+/** The console's policy file, read now (an edited file shows without a restart), or what is wrong with it. */
+export function policiesOfConsole(ctx: ConsoleContext): Policies {
   if (!ctx.policyFile) return { config: EMPTY_POLICY_CONFIG };
   try {
     return { config: readPolicyFile(ctx.policyFile), file: ctx.policyFile };

@@ -2,12 +2,13 @@ import type { RunRecord } from '@rewind/shared';
 import { formatTime } from '../output';
 import { html, type Html } from './html';
 
-export type Section = 'runs' | 'choreography' | 'databases' | 'dead-letters';
+export type Section = 'runs' | 'choreography' | 'databases' | 'replication' | 'dead-letters';
 
 const NAV: readonly [Section, string, string][] = [
   ['runs', '/runs', 'Runs'],
   ['choreography', '/choreography', 'Choreography'],
   ['databases', '/databases', 'Databases'],
+  ['replication', '/replication', 'Replication'],
   ['dead-letters', '/dead-letters', 'Dead letters'],
 ];
 

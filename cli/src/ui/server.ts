@@ -21,7 +21,9 @@ import {
 import { choreographyPage } from './pages/choreography';
 import { databasesPage } from './pages/databases';
 import './facets';
+import './replication';
 import { deadLettersPage, redriveConfirmPage, redrivePost } from './pages/deadLetters';
+import { replicateConfirmPage, replicatePost, replicationPage } from './pages/replication';
 import { runPage } from './pages/run';
 import { runsPage } from './pages/runs';
 
@@ -179,7 +181,7 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
       );
     }
     const runMatch = /^\/runs\/([^/]+?)(\.json|\/replay|\/cancel)?$/.exec(path);
-    const posts = ['/actions/request', '/dead-letters/redrive'];
+    const posts = ['/actions/request', '/dead-letters/redrive', '/replication/replicate'];
     const isPost = posts.includes(path) || runMatch?.[2] === '/replay' || runMatch?.[2] === '/cancel';
 
     if (method === 'POST') {
@@ -200,6 +202,7 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
         if (path === '/actions/request')
           return redirect(res, `/runs/${encodeURIComponent(await requestPost(ctx, form))}`);
         if (path === '/dead-letters/redrive') return sendPage(req, res, await redrivePost(ctx, form));
+        if (path === '/replication/replicate') return redirect(res, await replicatePost(ctx, form));
         const runId = decodeURIComponent(runMatch![1]!);
         if (runMatch![2] === '/cancel') {
           await cancelPost(ctx, runId, form);
@@ -235,6 +238,9 @@ export async function startConsole(clients: Clients, options: ConsoleOptions = {
     if (path === '/choreography') return sendPage(req, res, await choreographyPage(ctx, url.searchParams));
     if (path === '/databases') return sendPage(req, res, await databasesPage(ctx));
     if (path === '/dead-letters') return sendPage(req, res, await deadLettersPage(ctx));
+    if (path === '/replication') return sendPage(req, res, await replicationPage(ctx, url.searchParams));
+    if (path === '/replication/replicate')
+      return sendPage(req, res, await replicateConfirmPage(ctx, url.searchParams));
     if (path === '/dead-letters/redrive')
       return sendPage(req, res, await redriveConfirmPage(ctx, url.searchParams));
     if (path === '/actions/request') return sendPage(req, res, requestPage(ctx, url.searchParams));

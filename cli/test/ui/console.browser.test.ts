@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { policySnapshotName, policySnapshotTags, SNAPSHOT_KINDS } from '@rewind/shared';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable, CHROMIUM, launchBrowser } from '../../scripts/browser';
@@ -36,8 +37,35 @@ let page: Page;
 let failingRunId: string;
 let policyFile: string;
 
-/** A snapshot policy of kept-db, and a DR plan: kept-db (a promoted replica) and a replica that does not exist. */
+const ME = '000000000000';
+const PEER = '222222222222';
+const OTHER = '333333333333';
+const kmsKey = (account: string) =>
+  `arn:aws:kms:us-east-1:${account}:key/0b7d5e2a-93c4-4f6b-8e1d-5a2c7f9e4b10`;
+
+/**
+ * A snapshot policy of kept-db, a DR plan: kept-db (a promoted replica) and a replica that does not
+ * exist; a replication policy of kept-db to two accounts (this cloud's replication service is deployed
+ * without it: a request for it fails at select, as in an account whose configuration lacks it).
+ */
 const POLICIES = {
+  replication: [
+    {
+      name: 'kept-to-staging',
+      source: { account: ME, region: 'us-east-1', identifier: 'kept-db' },
+      destinations: [
+        {
+          account: PEER,
+          kmsKeyId: kmsKey(PEER),
+          mode: 'versioned',
+          prefix: 'kept-copy',
+          keep: 2,
+          secret: { id: 'kept/endpoint' },
+        },
+        { account: OTHER, kmsKeyId: kmsKey(OTHER), mode: 'in-place', identifier: 'kept-staging' },
+      ],
+    },
+  ],
   snapshotPolicies: [
     {
       name: 'kept-daily',
@@ -409,5 +437,131 @@ describeInBrowser('the console in a browser', () => {
     writeFileSync(policyFile, JSON.stringify(POLICIES));
     await page.goto(`${web.origin}/databases`);
     await row.locator(`li[data-snapshot="${today!.name}"]`).waitFor();
+  });
+
+  test("the replication page lists this account's replications, and replicate now starts one after a confirmation", async () => {
+    // This account as a destination: a job as the replication service leaves it (versioned, completed),
+    // its run a real run of this cloud, asked for as the replication service asks; a warning carrying
+    // markup, shown as text.
+    const { runId } = json<{ runId: string }>(
+      (
+        await rewind(
+          'snapshot',
+          'letters-db',
+          '--request-id',
+          'replication/repl-billing-to-here-202612050200',
+          '--json',
+        )
+      ).out,
+    );
+    const hostile = '<img src=x onerror="document.title=1">';
+    await DynamoDBDocumentClient.from(env.clients.dynamo).send(
+      new PutCommand({
+        TableName: env.cloud.names.tableName,
+        Item: {
+          pk: 'REPLDST#repl-billing-to-here-202612050200',
+          sk: 'JOB',
+          seq: 5,
+          replicationId: 'repl-billing-to-here-202612050200',
+          policy: 'billing-to-here',
+          destination: { account: ME, mode: 'versioned', prefix: 'billing-copy', keep: 2 },
+          sourceAccount: PEER,
+          sourceIdentifier: 'billing-db',
+          copyIdentifier: 'rewind-repl-billing-to-here-202612050200-copy',
+          runId,
+          result: { identifier: 'billing-copy-3', address: 'billing-copy-3.local', port: 5432 },
+          versions: { kept: ['billing-copy-3', 'billing-copy-2'], deleted: ['billing-copy-1'] },
+          warnings: [`a warning about ${hostile}`],
+          createdAt: new Date(Date.now() - 3_600_000).toISOString(),
+          marks: { done: new Date().toISOString() },
+        },
+      }),
+    );
+
+    // The databases page: kept-db is the source of the policy; from there, Replicate now.
+    await page.goto(`${web.origin}/databases`);
+    expect(
+      await page
+        .locator('tr[data-facets-of="kept-db"] li[data-replication-policy="kept-to-staging"]')
+        .innerText(),
+    ).toMatch(new RegExp(`source of kept-to-staging → ${PEER} \\(versioned\\), ${OTHER} \\(in-place\\)`));
+    await page.getByRole('link', { name: 'Replicate kept-to-staging now…' }).first().click();
+    const confirm = await page.locator('main').innerText();
+    expect(confirm).toContain('Replicate kept-db now, by policy kept-to-staging?');
+    expect(confirm).toContain(`shares the snapshot with ${PEER}, ${OTHER}`);
+    expect(await page.locator(`ul[data-destinations] li[data-destination="${PEER}"]`).innerText()).toContain(
+      `${PEER}: versioned: a new database kept-copy-<n+1>, the newest 2 kept`,
+    );
+    expect(await page.locator(`ul[data-destinations] li[data-destination="${OTHER}"]`).innerText()).toContain(
+      `${OTHER}: in place: kept-staging is restored under its own name`,
+    );
+    const request = JSON.parse(await page.locator('pre').innerText()) as { requestId: string };
+    expect(request).toMatchObject({ policy: 'kept-to-staging', destinations: [PEER, OTHER] });
+    const fields = {
+      token: await page.locator('input[name="token"]').inputValue(),
+      policy: 'kept-to-staging',
+      requestId: await page.locator('input[name="requestId"]').inputValue(),
+    };
+    expect(fields.requestId).toBe(request.requestId);
+    await shot('replicate-confirm');
+    await page.getByRole('button', { name: 'Replicate kept-to-staging now' }).click();
+    await page.waitForURL(/\/replication\?policy=kept-to-staging&requested=/);
+
+    // Taken by this account's replication service, whose configuration lacks the policy: failed at
+    // select, with the reason and what to do, shown live on the page.
+    const replicationId = `repl-kept-to-staging-${request.requestId}`;
+    const failure = page.locator(`tr[data-failure-of="${replicationId}"]`);
+    await failure.waitFor({ timeout: 30_000 });
+    const failureText = await failure.innerText();
+    expect(failureText).toMatch(/Failed at\s+select/);
+    expect(failureText).toMatch(/Reason\s+no replication policy named kept-to-staging in this deployment/);
+    expect(failureText).toMatch(/Cleaned up\s+nothing/);
+    expect(failureText).toMatch(/What to do\s+\S/);
+    // The form sent again (a double click, a reload): the same request id, one replication.
+    await page.request.post(`${web.origin}/replication/replicate`, { form: fields });
+    await page.request.post(`${web.origin}/replication/replicate`, { form: fields });
+    // The same data as rewind replication status --json.
+    const status = json<{
+      replications: { replicationId: string; state: string; failure?: { stage: string; reason: string } }[];
+    }>((await rewind('replication', 'status', '--json')).out);
+    const mine = status.replications.filter((v) => v.replicationId === replicationId);
+    expect(mine).toHaveLength(1);
+    expect(failureText).toContain(mine[0]!.failure!.reason);
+    expect(await page.locator(`tr[data-replication="${replicationId}"]`).innerText()).toMatch(
+      // The deployment knows no such policy: no database, no destination.
+      new RegExp(
+        `kept-to-staging\\s+-\\s+rewind-repl-kept-to-staging-\\d+\\s[\\s\\S]*${mine[0]!.state}[\\s\\S]*none announced`,
+      ),
+    );
+
+    // The destination side: mode, restored version, versions, the run linked to its page.
+    await page.goto(`${web.origin}/replication`);
+    const dst = page.locator('tr[data-replication="repl-billing-to-here-202612050200"]');
+    expect(await dst.innerText()).toMatch(
+      new RegExp(
+        `account ${PEER}\\s+billing-db[\\s\\S]*versioned[\\s\\S]*completed[\\s\\S]*billing-copy-3[\\s\\S]*${runId}[\\s\\S]*kept billing-copy-3, billing-copy-2\\s+deleted billing-copy-1`,
+      ),
+    );
+    expect(await page.locator('main').innerText()).toContain(`warning: a warning about ${hostile}`);
+    expect(await page.locator('main img').count()).toBe(0);
+    await shot('replication');
+
+    // Filtered by state: only the failed ones.
+    await page.getByLabel('State').selectOption('failed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/state=failed/);
+    expect(await page.locator(`tr[data-replication="${replicationId}"]`).count()).toBe(1);
+    expect(await page.locator('tr[data-replication="repl-billing-to-here-202612050200"]').count()).toBe(0);
+
+    await page.goto(`${web.origin}/replication`);
+    await dst.getByRole('link', { name: runId }).click();
+    await page.waitForURL(new RegExp(`/runs/${runId}$`));
+    expect(await page.locator('h1').innerText()).toContain(runId);
+    // and back from the run to the replication it restores.
+    expect(await page.locator('dl.facts').innerText()).toMatch(
+      /Replication\s+the restore of replication repl-billing-to-here-202612050200/,
+    );
+    await page.getByRole('link', { name: 'repl-billing-to-here-202612050200' }).click();
+    await page.waitForURL(/\/replication$/);
   });
 });

@@ -153,6 +153,27 @@ describe('the console stays on this machine', () => {
     expect(own.body).toContain('Could not read from nowhere');
   });
 
+  test('replicate now, like every action: a POST with the token from its own origin; its GET only confirms', async () => {
+    const host = { Host: `127.0.0.1:${web.port}`, ...FORM, ...SESSION };
+    const fields = { policy: 'orders-to-staging', requestId: 'cli-1' };
+    expect((await call('POST', '/replication/replicate', host, form(fields))).status).toBe(403);
+    const crossOrigin = await call(
+      'POST',
+      '/replication/replicate',
+      { ...host, Origin: 'https://attacker.example' },
+      form({ ...fields, token: 'the-session-token' }),
+    );
+    expect(crossOrigin.status).toBe(403);
+    expect((await call('POST', '/replication', host, form({ token: 'the-session-token' }))).status).toBe(405);
+    // Without a policy file there is nothing to replicate: said, with the fix; nothing is read or sent.
+    const confirm = await call('GET', '/replication/replicate?policy=orders-to-staging', {
+      Host: host.Host,
+      ...SESSION,
+    });
+    expect(confirm.status).toBe(409);
+    expect(confirm.body).toContain('start the console with --config FILE');
+  });
+
   test('state changes only by POST: a GET of an action shows a confirmation and changes nothing', async () => {
     const page = await call(
       'GET',

@@ -38,6 +38,16 @@ export type DestinationJob = Job & {
   secret?: { id: string; field: string; value: string };
   versions?: { kept: string[]; deleted: string[] };
   warnings?: string[];
+  /** Why it failed, as its ReplicationFailed said (for rewind replication status and the console). */
+  failure?: {
+    stage: string;
+    reason: string;
+    action: string;
+    cleanedUp: string[];
+    errorCode?: string;
+    rolledBack?: boolean;
+    at: string;
+  };
   createdAt: string;
 };
 

@@ -58,6 +58,17 @@ export async function fail(
   await once(l, 'ended', async () => {
     const cleanedUp = await removeCopy(l);
     ctx.log.warn('replication failed', { job: job.pk, stage, reason });
+    await jobsOf(deps).set(job, {
+      failure: {
+        stage,
+        reason,
+        action,
+        cleanedUp,
+        errorCode: extra.errorCode,
+        rolledBack: extra.rolledBack,
+        at: ctx.now().toISOString(),
+      },
+    });
     await publish(ctx, 'ReplicationFailed', {
       replicationId: job.replicationId,
       policy: job.policy,

@@ -277,6 +277,8 @@ export async function onPeerAnswer(
       errorCode: d.errorCode,
       runId: d.runId,
       rolledBack: d.rolledBack,
+      cleanedUp: d.cleanedUp,
+      action: d.action,
     });
   }
   if (!job.marks.done) await look(l);
@@ -374,18 +376,24 @@ async function failedPart(l: Look): Promise<boolean> {
   const leftNote = left.length
     ? `; left for now: ${left.map((x) => x.name + (x.why ? ` (${x.why})` : '')).join(', ')}: Rewind deletes it once it can, else delete it by hand: ${left.map((x) => deleteCommand(l, x.name)).join('; ')}`
     : '';
-  await once(l, 'alerted', () =>
-    publish(ctx, 'ReplicationFailed', {
-      replicationId: job.replicationId,
-      policy: job.policyName,
-      account: deps.accountId,
-      sourceAccount: job.sourceAccount,
-      stage: failure.stage,
-      reason: failure.reason,
-      errorCode: failure.errorCode,
-      cleanedUp: deleted.map((name) => `deleted ${name}`),
-      action: failure.action + leftNote,
-    }),
+  const cleanedUp = deleted.map((name) => `deleted ${name}`);
+  // The mark keeps what the alert said (for rewind replication status and the console).
+  await once(
+    l,
+    'alerted',
+    () =>
+      publish(ctx, 'ReplicationFailed', {
+        replicationId: job.replicationId,
+        policy: job.policyName,
+        account: deps.accountId,
+        sourceAccount: job.sourceAccount,
+        stage: failure.stage,
+        reason: failure.reason,
+        errorCode: failure.errorCode,
+        cleanedUp,
+        action: failure.action + leftNote,
+      }),
+    JSON.stringify({ at: ctx.now().toISOString(), cleanedUp, action: failure.action + leftNote }),
   );
   if (left.length && !passed(l, failure.at, ctx.config.wait.deadlines.snapshot)) {
     l.pending = true;
@@ -487,19 +495,23 @@ async function alertLocalFailures(l: Look, cleaning: boolean) {
       outcome.state === 'bounced'
         ? `the destination bus policy must let account ${me} put events: deploy Rewind in account ${account} with policy ${job.policyName} in its rewind.config.json (its bus policy then allows this account), or add this statement to the policy of its bus: ${JSON.stringify(statement)}; the next firing announces again`
         : `check that Rewind runs in account ${account} with policy ${job.policyName} in its rewind.config.json, and its replication inbox and DLQ (rewind dlq, in that account); the next firing announces again`;
-    await once(l, `alerted:${account}`, () =>
-      publish(ctx, 'ReplicationFailed', {
-        replicationId: job.replicationId,
-        policy: job.policyName,
-        account: me,
-        sourceAccount: job.sourceAccount,
-        destinationAccount: account,
-        stage: 'announce',
-        reason: outcome.reason ?? outcome.state,
-        errorCode: outcome.errorCode ?? (outcome.state === 'no-answer' ? 'NoAnswer' : undefined),
-        cleanedUp,
-        action,
-      }),
+    await once(
+      l,
+      `alerted:${account}`,
+      () =>
+        publish(ctx, 'ReplicationFailed', {
+          replicationId: job.replicationId,
+          policy: job.policyName,
+          account: me,
+          sourceAccount: job.sourceAccount,
+          destinationAccount: account,
+          stage: 'announce',
+          reason: outcome.reason ?? outcome.state,
+          errorCode: outcome.errorCode ?? (outcome.state === 'no-answer' ? 'NoAnswer' : undefined),
+          cleanedUp,
+          action,
+        }),
+      JSON.stringify({ at: ctx.now().toISOString(), cleanedUp, action }),
     );
   }
 }

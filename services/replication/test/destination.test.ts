@@ -375,6 +375,16 @@ describe('copy', () => {
     expect(failed[0]!.detail.action).toContain(`${SRC_KEY} must let account ${DST} use it`);
     expect(failed[0]!.detail.action).toContain('kms:CreateGrant');
     expect(published('RestoreRequested')).toHaveLength(0);
+    // The job keeps the failure as the event said it (rewind replication status and the console show it).
+    expect(await deps.jobs.get(`REPLDST#${detail.replicationId}`)).toMatchObject({
+      failure: {
+        stage: 'copy',
+        reason: failed[0]!.detail.reason,
+        action: failed[0]!.detail.action,
+        cleanedUp: [],
+        errorCode: 'KMSKeyNotAccessibleFault',
+      },
+    });
   });
 });
 

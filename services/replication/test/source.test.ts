@@ -705,6 +705,12 @@ describe('failures after the snapshot', () => {
     expect(fake.snapshots.size).toBe(0);
     expect(published('SnapshotShared')).toEqual([]);
     expect((await job()).marks.done).toBeDefined();
+    // The job keeps what the alert said (rewind replication status and the console show it).
+    expect(JSON.parse((await job()).marks.alerted!)).toEqual({
+      at: expect.any(String),
+      cleanedUp: [`deleted ${SHARED}`],
+      action: expect.stringContaining('rds:ModifyDBSnapshotAttribute'),
+    });
   });
 
   test('the key cannot be used for the copy: ReplicationFailed encrypt, the plain snapshot deleted', async () => {
@@ -786,6 +792,11 @@ describe('destinations that do not take the snapshot', () => {
     expect(failure.action).toContain(`arn:aws:events:${REGION}:${DST}:event-bus/rewind-test`);
     expect(fake.snapshots.size).toBe(0);
     expect((await job()).marks.done).toBeDefined();
+    expect(JSON.parse((await job()).marks[`alerted:${DST}`]!)).toEqual({
+      at: expect.any(String),
+      cleanedUp: failure.cleanedUp,
+      action: failure.action,
+    });
     // The same dead letter again: nothing more.
     await onBounced(ctx(), deps, shared, {
       id: 'dl-2',
@@ -890,6 +901,11 @@ describe('destinations that do not take the snapshot', () => {
         outcome: expect.objectContaining({ stage: 'restore', rolledBack: true }),
       }),
     ]);
+    // What the destination cleaned up and says to do, kept for rewind replication status and the console.
+    expect(JSON.parse((await job()).marks[`outcome:${DST}`]!)).toMatchObject({
+      cleanedUp: [],
+      action: 'look at run-x',
+    });
     // No destination holds the data: the shared snapshot is deleted.
     expect(fake.snapshots.size).toBe(0);
   });

@@ -130,6 +130,9 @@ export interface DestinationOutcome {
   runId?: string;
   identifier?: string;
   rolledBack?: boolean;
+  /** A failure's: what was removed, and what to do (from the destination's ReplicationFailed). */
+  cleanedUp?: string[];
+  action?: string;
 }
 
 export interface DestinationAck {

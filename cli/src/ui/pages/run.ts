@@ -1,3 +1,4 @@
+import { REQUEST_PREFIX } from '../../../../services/replication/src/destinationJobs';
 import { cancelRefusal, formatAddress, type LogEntry, type RunRecord } from '@rewind/shared';
 import { formatDuration } from '../../output';
 import { isActive } from '../../runList';
@@ -282,6 +283,16 @@ export async function runPage(ctx: ConsoleContext, runId: string): Promise<Page>
           run.requestId
             ? html`<dt>Request</dt>
                 <dd class="mono">${run.requestId}</dd>`
+            : ''
+        }
+        ${
+          run.requestId?.startsWith(REQUEST_PREFIX)
+            ? html`<dt>Replication</dt>
+                <dd>
+                  the restore of replication
+                  <a class="mono" href="/replication">${run.requestId.slice(REQUEST_PREFIX.length)}</a>
+                  (from another account)
+                </dd>`
             : ''
         }
         ${
