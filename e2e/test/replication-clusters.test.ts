@@ -7,14 +7,17 @@
  * cluster and its members, the snapshot lineage, what is left of the snapshots in both accounts.
  */
 import {
+  AddTagsToResourceCommand,
   DescribeDBClustersCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBInstancesCommand,
+  RemoveTagsFromResourceCommand,
 } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { findCluster, findInstance, type ReplicationPolicyInput } from '@rewind/shared';
 import { eventually } from '../drHarness';
 import {
+  alerted,
   clusterSnapshotsOf,
   completed,
   createCluster,
@@ -357,3 +360,57 @@ test('an unencrypted source cluster: shared as it is, copied without a key, rest
   await expectCleanedUp('cplain', lineage);
   expect(await denials()).toEqual({ denials: [] });
 }, 120_000);
+
+test('a member of the destination cluster not opted in: refused before copying, alerted there, the source told, nothing left', async () => {
+  const member = (await findInstance(world.dest.rds, 'paystage-2'))!;
+  await world.dest.rds.send(
+    new RemoveTagsFromResourceCommand({ ResourceName: member.DBInstanceArn!, TagKeys: ['rewind:allow'] }),
+  );
+  try {
+    const before = await clusterState('paystage');
+    const since = world.source.observer.events.length;
+    await requestReplication(world, 'cinplace');
+    const end = await replicationEnd(world, 'cinplace', since);
+
+    expect(end['detail-type']).toBe('ReplicationFailed');
+    expect(end.detail).toMatchObject({
+      stage: 'receive',
+      account: DEST,
+      sourceAccount: SOURCE,
+      cleanedUp: [],
+    });
+    expect(String(end.detail.reason)).toContain(
+      'the destination cluster paystage of policy cinplace is not opted in: member paystage-2 has no tag rewind:allow=true',
+    );
+    expect(String(end.detail.action)).toContain(
+      `aws rds add-tags-to-resource --resource-name ${member.DBInstanceArn} --tags Key=rewind:allow,Value=true`,
+    );
+    await alerted(world, DEST, String(end.detail.replicationId));
+    // Nothing copied, the cluster untouched; the source's snapshot, which no destination holds, deleted.
+    const id = end.detail.replicationId;
+    const received = world.source.observer.events.find(
+      (e) => e['detail-type'] === 'ReplicationReceived' && e.detail.replicationId === id,
+    );
+    expect(received?.detail.copyIdentifier).toEqual(expect.stringMatching(/^rewind-repl-cinplace-.*-copy$/));
+    expect(await clusterSnapshotsOf(world.dest, String(received?.detail.copyIdentifier))).toEqual([]);
+    expect(await clusterState('paystage')).toEqual(before);
+    const started = world.source.observer.events.find(
+      (e) => e['detail-type'] === 'ReplicationStarted' && e.detail.replicationId === id,
+    );
+    expect(started?.detail.snapshotIdentifier).toEqual(
+      expect.stringMatching(/^rewind-repl-cinplace-\d{12}$/),
+    );
+    await eventually(
+      () => clusterSnapshotsOf(world.source, String(started?.detail.snapshotIdentifier)),
+      (left) => left.length === 0,
+      20_000,
+    );
+  } finally {
+    await world.dest.rds.send(
+      new AddTagsToResourceCommand({
+        ResourceName: member.DBInstanceArn!,
+        Tags: [{ Key: 'rewind:allow', Value: 'true' }],
+      }),
+    );
+  }
+}, 60_000);
