@@ -79,6 +79,13 @@ const POLICIES: ReplicationPolicyInput[] = [
     source: source('plain'),
     destinations: [{ account: DEST, kmsKeyId: STAGING_KEY, mode: 'in-place', identifier: 'plain' }],
   },
+  {
+    // The source cluster is on the account's aws/rds key, which no other account can ever use.
+    name: 'crekey',
+    kind: 'cluster',
+    source: source('ledger'),
+    destinations: [{ account: DEST, kmsKeyId: STAGING_KEY, mode: 'in-place', identifier: 'paystage' }],
+  },
 ];
 
 /** The destination account's clusters: restored in place, a template. */
@@ -95,6 +102,7 @@ beforeAll(async () => {
   await Promise.all([
     createCluster(src, 'payments', { kmsKeyId: keys.shared, owner: 'payments_owner' }),
     createCluster(src, 'plain', { owner: 'plain_owner' }),
+    createCluster(src, 'ledger', { kmsKeyId: 'alias/aws/rds', owner: 'ledger_owner' }),
     ...DEST_CLUSTERS.map((id) =>
       createCluster(dest, id, {
         kmsKeyId: keys.staging,
@@ -413,4 +421,34 @@ test('a member of the destination cluster not opted in: refused before copying, 
       }),
     );
   }
+}, 60_000);
+
+test('a source cluster on the default aws/rds key: its snapshot re-encrypted with the policy key, the plain one deleted, replicated', async () => {
+  const since = world.source.observer.events.length;
+  await requestReplication(world, 'crekey');
+  const end = completed(await replicationEnd(world, 'crekey', since));
+
+  expect((await clusterState('paystage')).owner).toBe('ledger_owner');
+  // Lineage: the shared snapshot is a copy of the source's, encrypted with the shareable key; the
+  // destination's copy was made from it with the destination's key.
+  const lineage = end.detail.lineage as Lineage;
+  expect(lineage.sharedSnapshotArn).toBe(`${lineage.sourceSnapshotArn}-shared`);
+  expect(await clusterSnapshotAt('source', lineage.sharedSnapshotArn)).toMatchObject({
+    DBClusterIdentifier: 'ledger',
+    SourceDBClusterSnapshotArn: lineage.sourceSnapshotArn,
+    StorageEncrypted: true,
+    KmsKeyId: keys.shared,
+  });
+  expect(await clusterSnapshotAt('dest', lineage.copySnapshotArn)).toMatchObject({
+    SourceDBClusterSnapshotArn: lineage.sharedSnapshotArn,
+    KmsKeyId: keys.staging,
+  });
+  // The plain snapshot on aws/rds is gone; the shared one kept (retention), shared with no one.
+  await eventually(
+    () => clusterSnapshotAt('source', lineage.sourceSnapshotArn),
+    (plain) => plain === undefined,
+    20_000,
+  );
+  await expectCleanedUp('crekey', lineage);
+  expect(await denials()).toEqual({ denials: [] });
 }, 60_000);
