@@ -4,7 +4,7 @@ import { fail, type Look } from './destinationLook';
 import { cloneSource, noCloneSource } from './destinationVersions';
 
 /**
- * Before hours of copying (an Aurora cluster snapshot copy is always a full copy), the database the
+ * Before copying (a copy can take hours, and is wasted when the restore is refused), the database the
  * restore will change or clone must be there and opted in, as the restore run will check after the copy:
  * in place, the destination database; versioned, the newest version or else the template. A cluster is
  * changed through its member instances too (each renamed and deleted, or cloned, under its own tags):
