@@ -21,7 +21,7 @@ import {
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { findCluster, findInstance, type ReplicationPolicyInput } from '@rewind/shared';
+import { findCluster, findInstance, type Kind, type ReplicationPolicyInput } from '@rewind/shared';
 import { spawnLocalCloud, type LocalCloud, type SentEmail } from '@rewind/local';
 import { observeBus, type Observer, type ObservedEvent } from './harness';
 import { eventually, OPT_IN } from './drHarness';
@@ -316,7 +316,7 @@ const ifFound = (err: Error) => {
 };
 
 /** The accounts a snapshot (or cluster snapshot) is shared with (none once it is deleted). */
-export async function sharedWith(a: Account, snapshot: string, kind = 'instance'): Promise<string[]> {
+export async function sharedWith(a: Account, snapshot: string, kind: Kind = 'instance'): Promise<string[]> {
   if (kind === 'cluster') {
     const out = await a.rds
       .send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: snapshot }))
