@@ -11,14 +11,17 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
+  CreateDBClusterCommand,
   CreateDBInstanceCommand,
+  DescribeDBClusterSnapshotAttributesCommand,
+  DescribeDBClusterSnapshotsCommand,
   DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
   type DBSnapshot,
 } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { findInstance, type ReplicationPolicyInput } from '@rewind/shared';
+import { findCluster, findInstance, type Kind, type ReplicationPolicyInput } from '@rewind/shared';
 import { spawnLocalCloud, type LocalCloud, type SentEmail } from '@rewind/local';
 import { observeBus, type Observer, type ObservedEvent } from './harness';
 import { eventually, OPT_IN } from './drHarness';
@@ -70,10 +73,12 @@ async function connect(cloud: LocalCloud, id: string): Promise<Account> {
 
 /**
  * Starts the local cloud with Rewind in both accounts, deployed with `replication` as the policy file's
- * section (read at start: the replication service's environment, the schedules, the roles).
+ * section (read at start: the replication service's environment, the schedules, the roles). RDS runs
+ * `timeScale` times as long as AWS takes.
  */
 export async function startReplicationWorld(
   replication: ReplicationPolicyInput[],
+  { timeScale = 0.002 } = {},
 ): Promise<ReplicationWorld> {
   const file = join(mkdtempSync(join(tmpdir(), 'rewind-repl-')), 'rewind.config.json');
   writeFileSync(file, JSON.stringify({ replication }));
@@ -85,7 +90,7 @@ export async function startReplicationWorld(
       quiet: true,
       identity: { accountId: SOURCE, region: REGION },
       installs: [{ accountId: SOURCE }, { accountId: DEST }],
-      rds: { profile: 'realistic', timeScale: 0.002, seed: 20 },
+      rds: { profile: 'realistic', timeScale, seed: 20 },
       readyTimeoutMs: 60_000,
     });
   } finally {
@@ -196,6 +201,52 @@ export async function databasesAvailable(a: Account, ids: string[]): Promise<voi
     );
 }
 
+/**
+ * An opted-in Aurora PostgreSQL cluster with a writer `<id>-1` and a reader `<id>-2` (opted in too: a
+ * restore renames and deletes each member on its own tags), encrypted with `kmsKeyId` or not encrypted at
+ * all; its master user name marks whose data it holds. Returns once the cluster and both are available.
+ */
+export async function createCluster(
+  a: Account,
+  id: string,
+  opts: { kmsKeyId?: string; owner: string; deletionProtection?: boolean },
+): Promise<void> {
+  await a.rds.send(
+    new CreateDBClusterCommand({
+      DBClusterIdentifier: id,
+      Engine: 'aurora-postgresql',
+      EngineVersion: '15.4',
+      MasterUsername: opts.owner,
+      MasterUserPassword: 'not-a-real-password',
+      StorageEncrypted: opts.kmsKeyId !== undefined,
+      ...(opts.kmsKeyId ? { KmsKeyId: opts.kmsKeyId } : {}),
+      BackupRetentionPeriod: 1,
+      DeletionProtection: opts.deletionProtection,
+      Tags: OPT_IN,
+    }),
+  );
+  const status = async () => (await findCluster(a.rds, id))?.Status;
+  await eventually(status, (s) => s === 'available', 120_000);
+  // One at a time: the first member of a cluster becomes its writer.
+  for (const member of [`${id}-1`, `${id}-2`]) {
+    await a.rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: member,
+        DBClusterIdentifier: id,
+        Engine: 'aurora-postgresql',
+        DBInstanceClass: 'db.r6g.large',
+        Tags: OPT_IN,
+      }),
+    );
+    await eventually(
+      () => findInstance(a.rds, member),
+      (db) => db?.DBInstanceStatus === 'available',
+      120_000,
+    );
+  }
+  await eventually(status, (s) => s === 'available', 120_000);
+}
+
 /** Asks the source's Rewind to replicate a policy now (what `rewind replicate` publishes). */
 export async function requestReplication(world: ReplicationWorld, policy: string): Promise<string> {
   const requestId = `e2e-${policy}-${Date.now()}`;
@@ -248,18 +299,34 @@ export async function snapshotsOf(a: Account, prefix: string): Promise<DBSnapsho
   return (out.DBSnapshots ?? []).filter((s) => s.DBSnapshotIdentifier?.startsWith(prefix));
 }
 
-/** The accounts a snapshot is shared with (none once it is deleted). */
-export async function sharedWith(a: Account, snapshot: string): Promise<string[]> {
+/** The identifiers of an account's manual cluster snapshots that start with `prefix`. */
+export async function clusterSnapshotsOf(a: Account, prefix: string): Promise<string[]> {
+  const out = await a.rds.send(new DescribeDBClusterSnapshotsCommand({ SnapshotType: 'manual' }));
+  return (out.DBClusterSnapshots ?? [])
+    .map((s) => s.DBClusterSnapshotIdentifier!)
+    .filter((id) => id.startsWith(prefix));
+}
+
+type Restore = { AttributeName?: string; AttributeValues?: string[] }[] | undefined;
+const restoreValues = (attributes: Restore) =>
+  attributes?.find((x) => x.AttributeName === 'restore')?.AttributeValues ?? [];
+const ifFound = (err: Error) => {
+  if (/SnapshotNotFound/.test(err.name)) return undefined;
+  throw err;
+};
+
+/** The accounts a snapshot (or cluster snapshot) is shared with (none once it is deleted). */
+export async function sharedWith(a: Account, snapshot: string, kind: Kind = 'instance'): Promise<string[]> {
+  if (kind === 'cluster') {
+    const out = await a.rds
+      .send(new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: snapshot }))
+      .catch(ifFound);
+    return restoreValues(out?.DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes);
+  }
   const out = await a.rds
     .send(new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: snapshot }))
-    .catch((err: Error) => {
-      if (/DBSnapshotNotFound/.test(err.name)) return {} as { DBSnapshotAttributesResult: undefined };
-      throw err;
-    });
-  return (
-    out.DBSnapshotAttributesResult?.DBSnapshotAttributes?.find((x) => x.AttributeName === 'restore')
-      ?.AttributeValues ?? []
-  );
+    .catch(ifFound);
+  return restoreValues(out?.DBSnapshotAttributesResult?.DBSnapshotAttributes);
 }
 
 /** The alerts (emails and Slack posts) an account's Rewind sent that mention `text`. */
@@ -289,9 +356,15 @@ export async function nextAt(world: ReplicationWorld, hour: number): Promise<Dat
   return today > now ? today : new Date(today.getTime() + 24 * 3600_000);
 }
 
-/** Moves the cloud clock to `at`, stopping right after the first schedule firing on the way. */
+/**
+ * Moves the cloud clock to `at`, stopping right after a schedule firing there (a firing of another policy
+ * on the way, when the test runs alone, stops the jump early: it goes on to `at`).
+ */
 export async function fireAt(world: ReplicationWorld, at: Date): Promise<void> {
-  await world.cloud.admin.advanceClock({ to: at.toISOString(), stopAfter: 'scheduler' });
+  for (;;) {
+    const { now } = await world.cloud.admin.advanceClock({ to: at.toISOString(), stopAfter: 'scheduler' });
+    if (new Date(now).getTime() >= at.getTime()) return;
+  }
 }
 
 /** The end event, which must be a `ReplicationCompleted` (else an error saying where and why it failed). */

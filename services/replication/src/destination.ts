@@ -33,6 +33,7 @@ import {
   type DestinationJob,
 } from './destinationJobs';
 import { fail, once, publish, type Look } from './destinationLook';
+import { destinationReady } from './destinationReady';
 import { expireCopies } from './destinationRetention';
 import { planVersion, pruneVersions, recordVersion, updateSecret } from './destinationVersions';
 
@@ -409,42 +410,6 @@ function keyFix(job: DestinationJob): string {
     `with kms:CreateGrant, kms:Decrypt, kms:DescribeKey, kms:ReEncrypt*, kms:GenerateDataKey* (rewind replication key-policy --policy ${job.policy} prints it); ` +
     `and this account's key ${job.destination.kmsKeyId} must exist, be enabled and let Rewind's replication role use it. Then run the replication again (rewind replicate)`
   );
-}
-
-/**
- * In place, before hours of copying: the destination database exists and carries the opt-in tag (the
- * restore run would refuse it anyway, after the copy). False when the replication failed.
- */
-async function destinationReady(l: Look): Promise<boolean> {
-  const { ctx, deps, job } = l;
-  const d = job.destination;
-  if (d.mode !== 'in-place') return true;
-  const rds = deps.rdsIn(job.region);
-  const db =
-    job.kind === 'cluster'
-      ? await findCluster(rds, d.identifier).then((c) => c && { arn: c.DBClusterArn, tags: c.TagList })
-      : await findInstance(rds, d.identifier).then((i) => i && { arn: i.DBInstanceArn, tags: i.TagList });
-  const { key, value } = ctx.config.optIn;
-  const where = `account ${deps.accountId} (${job.region})`;
-  if (!db) {
-    await fail(
-      l,
-      'receive',
-      `the destination ${job.kind} ${d.identifier} of policy ${job.policy} does not exist in ${where}: nothing was copied`,
-      `create it (restored in place, it keeps its name and endpoint), or correct destinations[].identifier of policy ${job.policy} and redeploy; then run the replication again (rewind replicate)`,
-    );
-    return false;
-  }
-  if (!(db.tags ?? []).some((t) => t.Key === key && t.Value === value)) {
-    await fail(
-      l,
-      'receive',
-      `the destination ${job.kind} ${d.identifier} of policy ${job.policy} has no tag ${key}=${value}: Rewind does not restore it; nothing was copied`,
-      `tag it: aws rds add-tags-to-resource --resource-name ${db.arn ?? d.identifier} --tags Key=${key},Value=${value}; then run the replication again (rewind replicate)`,
-    );
-    return false;
-  }
-  return true;
 }
 
 /** The copy of the shared snapshot with this account's key: started once, then waited on. */

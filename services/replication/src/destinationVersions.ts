@@ -26,7 +26,13 @@ import {
   type Kind,
   type ReplicationDestination,
 } from '@rewind/shared';
-import { destinationStore, jobsOf, versionNumber, type VersionRecord } from './destinationJobs';
+import {
+  destinationStore,
+  jobsOf,
+  versionNumber,
+  type DestinationJob,
+  type VersionRecord,
+} from './destinationJobs';
 import { fail, type Look } from './destinationLook';
 
 /**
@@ -36,7 +42,7 @@ import { fail, type Look } from './destinationLook';
  * only while RDS still shows the resource id recorded when they were created (a name is not an identity).
  */
 
-type Versioned = Extract<ReplicationDestination, { mode: 'versioned' }>;
+export type Versioned = Extract<ReplicationDestination, { mode: 'versioned' }>;
 
 /** Every database name of the kind in the region (instances: not cluster members). */
 async function databaseNames(rds: RDSClient, kind: Kind): Promise<string[]> {
@@ -89,6 +95,33 @@ async function describe(rds: RDSClient, kind: Kind, identifier: string): Promise
 }
 
 /**
+ * The database the next version is cloned from: the newest recorded version still in place (same resource
+ * id, not being deleted), else the template; undefined when there is neither.
+ */
+export async function cloneSource(
+  l: Look,
+  d: Versioned,
+): Promise<{ identifier: string; version: boolean } | undefined> {
+  const { deps, job, ctx } = l;
+  const rds = deps.rdsIn(job.region);
+  const item = await destinationStore(deps).versions(job.policy, ctx.now());
+  for (const v of [...item.versions].sort((a, b) => b.number - a.number)) {
+    const seen = await describe(rds, job.kind, v.identifier);
+    if (seen && seen.resourceId === v.resourceId && seen.status !== 'deleting')
+      return { identifier: v.identifier, version: true };
+  }
+  return d.template ? { identifier: d.template, version: false } : undefined;
+}
+
+/** Why a versioned destination cannot make its first version, and the fix. */
+export function noCloneSource(job: DestinationJob, d: Versioned): { reason: string; action: string } {
+  return {
+    reason: `policy ${job.policy} restores versions ${d.prefix}-<n> in account ${job.destination.account}, but no version it created exists and it names no template to take the first one's configuration from`,
+    action: `add "template": "<a ${job.kind} of this account, tagged with the opt-in tag>" to destination ${job.destination.account} of policy ${job.policy}, redeploy, and run the replication again (rewind replicate)`,
+  };
+}
+
+/**
  * The clone this replication asks for: from the newest recorded version still in place (same resource
  * id), else from the template; named one above the highest version number in use or recorded. No
  * version and no template: the replication fails with the fix.
@@ -105,25 +138,13 @@ export async function planVersion(
     ...(await databaseNames(rds, job.kind)).map((n) => versionNumber(d.prefix, n) ?? 0),
   ];
   const n = Math.max(0, ...numbers);
-  let from: string | undefined;
-  for (const v of [...item.versions].sort((a, b) => b.number - a.number)) {
-    const seen = await describe(rds, job.kind, v.identifier);
-    if (seen && seen.resourceId === v.resourceId && seen.status !== 'deleting') {
-      from = v.identifier;
-      break;
-    }
-  }
-  from ??= d.template;
+  const from = await cloneSource(l, d);
   if (!from) {
-    await fail(
-      l,
-      'restore',
-      `policy ${job.policy} restores versions ${d.prefix}-<n> in account ${job.destination.account}, but no version it created exists and it names no template to take the first one's configuration from`,
-      `add "template": "<a ${job.kind} of this account, tagged with the opt-in tag>" to destination ${job.destination.account} of policy ${job.policy}, redeploy, and run the replication again (rewind replicate)`,
-    );
+    const { reason, action } = noCloneSource(job, d);
+    await fail(l, 'restore', reason, action);
     return undefined;
   }
-  return { identifier: from, targetIdentifier: `${d.prefix}-${n + 1}`, versionNumber: n + 1 };
+  return { identifier: from.identifier, targetIdentifier: `${d.prefix}-${n + 1}`, versionNumber: n + 1 };
 }
 
 /** Records the new version with its resource id (once, right after its run completed). */

@@ -1,7 +1,9 @@
 import {
+  CopyDBClusterSnapshotCommand,
   CopyDBSnapshotCommand,
   DeleteDBClusterCommand,
   DescribeDBClustersCommand,
+  DescribeDBClusterSnapshotsCommand,
   DeleteDBInstanceCommand,
   DeleteDBSnapshotCommand,
   DescribeDBInstancesCommand,
@@ -336,6 +338,119 @@ describe('the in-place destination, before anything is copied', () => {
     expect(failed[0]!.detail).toMatchObject({ stage: 'receive', cleanedUp: [] });
     expect(failed[0]!.detail.reason).toMatch(reason);
     expect(sent(CopyDBSnapshotCommand)).toHaveLength(0);
+  });
+});
+
+describe('an Aurora cluster destination, before anything is copied', () => {
+  const clusterPolicy = (name: string, destination: Record<string, unknown>) =>
+    policyOf({
+      name,
+      kind: 'cluster',
+      destinations: [{ account: DST, kmsKeyId: DST_KEY, ...destination } as never],
+    });
+  const clusters = new Map<string, DBCluster>();
+  const clusterArn = (id: string) => `arn:aws:rds:${REGION}:${DST}:cluster:${id}`;
+  /** A cluster of the destination account with a writer and a reader; `untagged` members lack the opt-in tag. */
+  function cluster(id: string, untagged: string[] = []) {
+    const members = [`${id}-1`, `${id}-2`];
+    clusters.set(id, {
+      DBClusterIdentifier: id,
+      DBClusterArn: clusterArn(id),
+      DbClusterResourceId: `cluster-${id}`,
+      Status: 'available',
+      TagList: [{ Key: 'rewind:allow', Value: 'true' }],
+      DBClusterMembers: members.map((m, i) => ({ DBInstanceIdentifier: m, IsClusterWriter: i === 0 })),
+    });
+    for (const m of members)
+      instances.set(
+        m,
+        instance(m, `db-${m}`, {
+          DBClusterIdentifier: id,
+          DBInstanceArn: `arn:aws:rds:${REGION}:${DST}:db:${m}`,
+          ...(untagged.includes(m) ? { TagList: [{ Key: 'team', Value: 'payments' }] } : {}),
+        }),
+      );
+  }
+  beforeEach(() => {
+    clusters.clear();
+    bed.rds.on(DescribeDBClustersCommand).callsFake((input: { DBClusterIdentifier?: string }) => {
+      const c = clusters.get(input.DBClusterIdentifier!);
+      if (!c) throw notFound('DBClusterNotFoundFault');
+      return { DBClusters: [c] };
+    });
+    bed.rds.on(DescribeDBClusterSnapshotsCommand).rejects(notFound('DBClusterSnapshotNotFoundFault'));
+    bed.rds.on(CopyDBClusterSnapshotCommand).resolves({});
+  });
+
+  async function receive(policy: ReturnType<typeof policyOf>, overrides = {}) {
+    deps.policies = [policy];
+    const { detail, envelope, copy } = announcement(policy.name, { kind: 'cluster', ...overrides });
+    detail.snapshotArn = detail.snapshotArn.replace(':snapshot:', ':cluster-snapshot:');
+    await onSnapshotShared(ctx(), deps, detail, envelope);
+    await onDestinationCheck(ctx(), deps, { job: `REPLDST#${detail.replicationId}`, seq: 0 });
+    const failed = published('ReplicationFailed').map((e) => e.detail);
+    return Object.assign(failed, { shared: detail.snapshotArn, copy });
+  }
+
+  test('in place: a member without the opt-in tag fails at receive, with the command for it, nothing copied', async () => {
+    cluster('pay-staging', ['pay-staging-2']);
+
+    const failed = await receive(
+      clusterPolicy('pay-inplace', { mode: 'in-place', identifier: 'pay-staging' }),
+    );
+
+    expect([...failed]).toEqual([expect.objectContaining({ stage: 'receive', cleanedUp: [] })]);
+    expect(failed[0]!.reason).toBe(
+      'the destination cluster pay-staging of policy pay-inplace is not opted in: member pay-staging-2 has no tag rewind:allow=true (a restore changes each member of a cluster under its own tags): Rewind does not restore it; nothing was copied',
+    );
+    expect(failed[0]!.action).toBe(
+      `tag it: aws rds add-tags-to-resource --resource-name arn:aws:rds:${REGION}:${DST}:db:pay-staging-2 --tags Key=rewind:allow,Value=true; then run the replication again (rewind replicate)`,
+    );
+    expect(sent(CopyDBClusterSnapshotCommand)).toHaveLength(0);
+  });
+
+  test('in place, all opted in: the copy starts; an unencrypted shared snapshot is copied without a key', async () => {
+    cluster('pay-staging');
+
+    const failed = await receive(
+      clusterPolicy('pay-plain', { mode: 'in-place', identifier: 'pay-staging' }),
+      {
+        kmsKeyId: null,
+        reencrypted: false,
+      },
+    );
+
+    expect([...failed]).toEqual([]);
+    expect(sent(CopyDBClusterSnapshotCommand)).toEqual([
+      {
+        SourceDBClusterSnapshotIdentifier: failed.shared,
+        TargetDBClusterSnapshotIdentifier: failed.copy,
+        KmsKeyId: undefined,
+        Tags: expect.arrayContaining([{ Key: 'rewind:replication', Value: 'pay-plain' }]),
+      },
+    ]);
+  });
+
+  test('versioned: the template and its members must opt in; a missing template fails too, nothing copied', async () => {
+    cluster('pay-template', ['pay-template-1', 'pay-template-2']);
+    const versioned = { mode: 'versioned', prefix: 'pay-v', keep: 1 };
+
+    const untagged = await receive(clusterPolicy('pay-tpl', { ...versioned, template: 'pay-template' }));
+    const missing = await receive(clusterPolicy('pay-gone', { ...versioned, template: 'pay-old' }));
+
+    expect(untagged[0]).toMatchObject({ stage: 'receive' });
+    expect(untagged[0]!.reason).toMatch(
+      /^the template cluster pay-template of policy pay-tpl is not opted in: member pay-template-1, member pay-template-2 have no tag rewind:allow=true/,
+    );
+    expect(untagged[0]!.action).toMatch(
+      /^tag them: aws rds add-tags-to-resource .*db:pay-template-1 .* && aws rds/,
+    );
+    expect(missing[1]).toMatchObject({ stage: 'receive' });
+    expect(missing[1]!.reason).toBe(
+      `the template cluster pay-old of policy pay-gone does not exist in account ${DST} (${REGION}): nothing was copied`,
+    );
+    expect(missing[1]!.action).toMatch(/correct destinations\[\]\.template of policy pay-gone/);
+    expect(sent(CopyDBClusterSnapshotCommand)).toHaveLength(0);
   });
 });
 
@@ -754,16 +869,44 @@ describe('restore refused', () => {
     expect(failed[0]!.detail.action).toMatch(/nothing was changed; tag orders-staging with the opt-in tag/);
   });
 
-  test('versioned with no version and no template: a restore failure saying to name a template', async () => {
-    const { template: _template, ...noTemplate } = VERSIONED.destinations[0] as Extract<
-      (typeof VERSIONED.destinations)[number],
-      { mode: 'versioned' }
-    >;
+  const { template: _template, ...noTemplate } = VERSIONED.destinations[0] as Extract<
+    (typeof VERSIONED.destinations)[number],
+    { mode: 'versioned' }
+  >;
+
+  test('versioned with no version and no template: a receive failure saying to name a template, nothing copied', async () => {
     deps.policies = [policyOf({ ...VERSIONED, name: 'orders-bare', destinations: [noTemplate] })];
-    const { detail, envelope, copy } = announcement('orders-bare');
+    const { detail, envelope } = announcement('orders-bare');
     await onSnapshotShared(ctx(), deps, detail, envelope);
     await onDestinationCheck(ctx(), deps, { job: `REPLDST#${detail.replicationId}`, seq: 0 });
 
+    expect(sent(CopyDBSnapshotCommand)).toHaveLength(0);
+    expect(published('RestoreRequested')).toHaveLength(0);
+    const [failed] = published('ReplicationFailed');
+    expect(failed!.detail).toMatchObject({ stage: 'receive', cleanedUp: [] });
+    expect(failed!.detail.reason).toMatch(/names no template .*: nothing was copied$/);
+    expect(failed!.detail.action).toMatch(/add "template"/);
+  });
+
+  test('the only version is replaced while the copy runs, and no template: a restore failure, the copy removed', async () => {
+    deps.policies = [policyOf({ ...VERSIONED, name: 'orders-lone', destinations: [noTemplate] })];
+    instances.set('orders-copy-1', instance('orders-copy-1', 'db-V1'));
+    const store = destinationStore(deps);
+    await store.setVersions(await store.versions('orders-lone', new Date()), [
+      {
+        identifier: 'orders-copy-1',
+        number: 1,
+        resourceId: 'db-V1',
+        replicationId: 'repl-a',
+        createdAt: '2026-11-01T03:00:00Z',
+      },
+    ]);
+    const { detail, envelope, copy } = announcement('orders-lone');
+    await onSnapshotShared(ctx(), deps, detail, envelope);
+    await onDestinationCheck(ctx(), deps, { job: `REPLDST#${detail.replicationId}`, seq: 0 });
+    expect(sent(CopyDBSnapshotCommand)).toHaveLength(1);
+
+    instances.set('orders-copy-1', instance('orders-copy-1', 'db-SOMEONE-ELSES'));
     await copyFinishes(copy);
 
     expect(published('RestoreRequested')).toHaveLength(0);

@@ -50,7 +50,8 @@ const listSnapshotsCommand = (kind: Kind) =>
     : 'aws rds describe-db-cluster-snapshots --db-cluster-identifier';
 
 /**
- * Compares a database with the snapshot to restore in its place. Throws a Rejection
+ * Compares a database with the snapshot to restore in its place (or, for a clone, with the snapshot the
+ * clone `cloneTo` is restored from, taking `db`'s configuration). Throws a Rejection
  * (`incompatible-snapshot`) with the reason and the fix; otherwise returns what the restored database
  * must show and what to announce.
  *
@@ -65,8 +66,12 @@ export function assessCompatibility(
   snap: StorageFacts,
   snapshotName: string,
   acceptKmsKeyId?: string,
+  cloneTo?: string,
 ): Compatibility {
   const id = db.identifier;
+  // The warnings speak of the database the restore leaves behind: a clone's source is never changed.
+  const subject = cloneTo ? `the clone ${cloneTo}` : id;
+  const today = cloneTo ? id : 'it';
   const engine = db.engine?.toLowerCase();
   const snapEngine = snap.engine?.toLowerCase();
   const reject = (reason: string) => {
@@ -106,7 +111,7 @@ export function assessCompatibility(
     }
     if (engineVersion && engineVersion !== db.engineVersion) {
       warnings.push(
-        `${id} will run ${engine} ${engineVersion} after the restore (the snapshot's version); it runs ${db.engineVersion} now`,
+        `${subject} will run ${engine} ${engineVersion} after the restore (the snapshot's version); ${today} runs ${db.engineVersion} now`,
       );
     }
   }
@@ -134,17 +139,20 @@ export function assessCompatibility(
       );
     }
     warnings.push(
-      `${id} will be encrypted with KMS key ${result.kmsKeyId} (the snapshot's, accepted by the request) instead of ${db.kmsKeyId}`,
+      `${subject} will be encrypted with KMS key ${result.kmsKeyId} (the snapshot's, accepted by the request) instead of ${db.kmsKeyId}`,
     );
   }
   if (STRENGTH[result.encryption] > STRENGTH[db.encryption]) {
     warnings.push(
-      `${id} will be ${describeEncryption(result.encryption, result.kmsKeyId)} after the restore; it is ${describeEncryption(db.encryption, db.kmsKeyId)} now`,
+      `${subject} will be ${describeEncryption(result.encryption, result.kmsKeyId)} after the restore; ${today} is ${describeEncryption(db.encryption, db.kmsKeyId)} now`,
     );
   }
   if (reencrypts && (snap.encryption !== 'sse-kms' || snap.kmsKeyId !== db.kmsKeyId)) {
     warnings.push(
-      `snapshot ${snapshotName} is ${describeEncryption(snap.encryption, snap.kmsKeyId)}: the restore re-encrypts ${id} with its own key ${db.kmsKeyId}`,
+      `snapshot ${snapshotName} is ${describeEncryption(snap.encryption, snap.kmsKeyId)}: ` +
+        (cloneTo
+          ? `the restore encrypts the clone ${cloneTo} with ${id}'s key ${db.kmsKeyId}`
+          : `the restore re-encrypts ${id} with its own key ${db.kmsKeyId}`),
     );
   }
 
@@ -153,7 +161,7 @@ export function assessCompatibility(
     warnings.push(
       `snapshot ${snapshotName} was taken of another database, ${snap.identifier}` +
         (snap.resourceId ? ` (resource id ${snap.resourceId})` : '') +
-        `: ${id} will hold that database's data, not its own`,
+        `: ${subject} will hold that database's data, not ${cloneTo ? `${id}'s` : 'its own'}`,
     );
   }
   return {
@@ -213,7 +221,8 @@ export async function assessSnapshot(
     encryption: encryptionOf(captured.storageEncrypted, captured.storageEncryptionType),
     kmsKeyId: captured.kmsKeyId,
   };
-  const outcome = assessCompatibility(kind, db, found, snapshotName, req.acceptKmsKeyId);
+  const cloneTo = req.task === 'clone' ? req.targetIdentifier : undefined;
+  const outcome = assessCompatibility(kind, db, found, snapshotName, req.acceptKmsKeyId, cloneTo);
   const expected = { ...outcome.expected };
   // A describe output without the field means unencrypted: keep the captured form, so verification compares like with like.
   if (!expected.storageEncrypted && !captured.storageEncrypted)

@@ -216,6 +216,58 @@ describe('snapshot compatibility', () => {
       "snapshot golden was taken of another database, donor-db (resource id db-DONOR): orders-db will hold that database's data, not its own",
     ]);
   });
+
+  test('a clone: the warnings speak of the clone, never of its source, which the clone leaves as it is', () => {
+    // A new version of a replication: cloned from the previous one (or the template), from a snapshot of
+    // the source account's database, not encrypted, on a newer minor version.
+    const out = assessCompatibility(
+      'cluster',
+      pg({ identifier: 'pay-v-1', engine: 'aurora-postgresql' }),
+      snapOf({
+        identifier: 'payments',
+        resourceId: 'cluster-PAYMENTS',
+        engine: 'aurora-postgresql',
+        engineVersion: '15.5',
+        encryption: 'none',
+        kmsKeyId: undefined,
+      }),
+      'repl-copy',
+      undefined,
+      'pay-v-2',
+    );
+    expect(out.warnings).toEqual([
+      "the clone pay-v-2 will run aurora-postgresql 15.5 after the restore (the snapshot's version); pay-v-1 runs 15.4 now",
+      `snapshot repl-copy is not encrypted: the restore encrypts the clone pay-v-2 with pay-v-1's key ${KEY_A}`,
+      "snapshot repl-copy was taken of another database, payments (resource id cluster-PAYMENTS): the clone pay-v-2 will hold that database's data, not pay-v-1's",
+    ]);
+    // An instance clone taking the snapshot's key, and one of a stronger encryption than its source.
+    const rekeyed = assessCompatibility(
+      'instance',
+      pg(),
+      snapOf({ kmsKeyId: KEY_B }),
+      'snap',
+      KEY_B,
+      'orders-copy',
+    );
+    expect(rekeyed.warnings).toEqual([
+      `the clone orders-copy will be encrypted with KMS key ${KEY_B} (the snapshot's, accepted by the request) instead of ${KEY_A}`,
+    ]);
+    const stronger = assessCompatibility(
+      'instance',
+      pg({ encryption: 'none', kmsKeyId: undefined }),
+      snapOf(),
+      'snap',
+      undefined,
+      'orders-copy',
+    );
+    expect(stronger.warnings).toEqual([
+      `the clone orders-copy will be encrypted with KMS key ${KEY_A} after the restore; orders-db is not encrypted now`,
+    ]);
+    // Its own snapshot: nothing to say.
+    expect(
+      assessCompatibility('instance', pg(), snapOf(), 'snap', undefined, 'orders-copy').warnings,
+    ).toEqual([]);
+  });
 });
 
 describe('read replicas', () => {
