@@ -32,6 +32,7 @@ export const ENV = {
   deadlineFailoverSeconds: 'REWIND_DEADLINE_FAILOVER_SECONDS',
   /** How long a replication's source waits for a destination account to acknowledge a shared snapshot. */
   deadlineAckSeconds: 'REWIND_DEADLINE_ACK_SECONDS',
+  deadlineCopySeconds: 'REWIND_DEADLINE_COPY_SECONDS',
   /** The `drPlans` section of the configuration file, as JSON (services/failover). */
   drPlans: 'REWIND_DR_PLANS',
   /** The `replication` section of the configuration file, as a JSON list (services/replication). */
@@ -71,6 +72,12 @@ export interface WaitConfig {
     failover: number;
     /** A destination account's acknowledgement of a shared snapshot (services/replication). */
     ack: number;
+    /**
+     * A destination account's copy of a shared snapshot, and the start of its restore run
+     * (services/replication): a copy can take hours. The source waits for the outcome this long plus a
+     * restore and a rollback.
+     */
+    copy: number;
   };
 }
 
@@ -108,6 +115,7 @@ export const DEFAULT_WAIT: WaitConfig = {
     rollback: 3 * 3600,
     failover: 8 * 3600,
     ack: 15 * 60,
+    copy: 48 * 3600,
   },
 };
 
@@ -170,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RewindConfig {
         rollback: seconds(env, ENV.deadlineRollbackSeconds, DEFAULT_WAIT.deadlines.rollback),
         failover: seconds(env, ENV.deadlineFailoverSeconds, DEFAULT_WAIT.deadlines.failover),
         ack: seconds(env, ENV.deadlineAckSeconds, DEFAULT_WAIT.deadlines.ack),
+        copy: seconds(env, ENV.deadlineCopySeconds, DEFAULT_WAIT.deadlines.copy),
       },
     },
     logLevel,

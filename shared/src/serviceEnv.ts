@@ -33,7 +33,16 @@ export const LOCAL_WAIT: WaitConfig = {
   confirmSeconds: 1,
   renameCheckSeconds: 1,
   actTimeoutSeconds: 5,
-  deadlines: { snapshot: 120, rename: 60, restore: 180, delete: 60, rollback: 180, failover: 180, ack: 60 },
+  deadlines: {
+    snapshot: 120,
+    rename: 60,
+    restore: 180,
+    delete: 60,
+    rollback: 180,
+    failover: 180,
+    ack: 60,
+    copy: 240,
+  },
 };
 
 export function serviceEnvironment(input: ServiceEnvironmentInput): Record<string, string> {
@@ -66,6 +75,7 @@ export function serviceEnvironment(input: ServiceEnvironmentInput): Record<strin
     [ENV.deadlineRollbackSeconds]: input.wait?.deadlines?.rollback?.toString(),
     [ENV.deadlineFailoverSeconds]: input.wait?.deadlines?.failover?.toString(),
     [ENV.deadlineAckSeconds]: input.wait?.deadlines?.ack?.toString(),
+    [ENV.deadlineCopySeconds]: input.wait?.deadlines?.copy?.toString(),
     [ENV.drPlans]: input.drPlans === undefined ? undefined : JSON.stringify(input.drPlans),
   };
   for (const [service, url] of Object.entries(input.inboxUrls))

@@ -33,6 +33,7 @@ import {
   type DestinationJob,
 } from './destinationJobs';
 import { fail, once, publish, type Look } from './destinationLook';
+import { duration } from './sourceLook';
 import { destinationReady } from './destinationReady';
 import { expireCopies } from './destinationRetention';
 import { planVersion, pruneVersions, recordVersion, updateSecret } from './destinationVersions';
@@ -54,8 +55,6 @@ import { planVersion, pruneVersions, recordVersion, updateSecret } from './desti
 
 export const DESTINATION_CHECK_TYPE = 'ReplicationDestinationCheck';
 const CHECK_SOURCE = 'rewind.replication';
-/** A replication gives up on what is still pending after this long (a copy or a restore can take hours). */
-export const DESTINATION_DEADLINE_SECONDS = 48 * 3600;
 const FAILED_SNAPSHOT = new Set(['failed', 'error', 'incompatible-restore']);
 
 export type { Look };
@@ -368,14 +367,14 @@ async function finishLook(l: Look): Promise<boolean> {
   }
   if (!job.marks.ended && l.pending) {
     const expired =
-      ctx.now().getTime() - new Date(job.createdAt).getTime() > DESTINATION_DEADLINE_SECONDS * 1000;
+      ctx.now().getTime() - new Date(job.createdAt).getTime() > ctx.config.wait.deadlines.copy * 1000;
     // A run under way ends by itself (completed, failed, rolled back): its end decides, never the clock,
     // and its copy is not deleted under it.
     if (!expired || job.runId) return false;
     await fail(
       l,
       job.copyArn ? 'restore' : 'copy',
-      `replication ${job.replicationId} was still ${job.copyArn ? 'waiting for its restore run to start' : `copying ${job.copyIdentifier}`} after ${DESTINATION_DEADLINE_SECONDS / 3600} h`,
+      `replication ${job.replicationId} was still ${job.copyArn ? 'waiting for its restore run to start' : `copying ${job.copyIdentifier}`} after ${duration(ctx.config.wait.deadlines.copy)}`,
       job.copyArn
         ? `the restore service did not answer its request ${job.requestId}: look at its inbox and dead letters (rewind dlq); the next replication runs as usual`
         : `look at the copy (aws rds describe-db-snapshots --db-snapshot-identifier ${job.copyIdentifier}); the next replication runs as usual`,
@@ -554,6 +553,8 @@ async function requestRestore(l: Look): Promise<void> {
       identifier: d.identifier,
       task: 'db_restore',
       snapshotIdentifier: job.copyIdentifier,
+      // The copy is of the source database: no "another database" warning (and alert) at each firing.
+      snapshotOf: job.sourceIdentifier,
       strategy: d.strategy,
       isCluster,
       requestId: job.requestId,
@@ -568,6 +569,7 @@ async function requestRestore(l: Look): Promise<void> {
     task: 'clone',
     targetIdentifier: restore.targetIdentifier,
     snapshotIdentifier: job.copyIdentifier,
+    snapshotOf: job.sourceIdentifier,
     isCluster,
     requestId: job.requestId,
     // The copy is encrypted with the key the policy names for this account: the new version takes it.

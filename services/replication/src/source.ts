@@ -57,9 +57,13 @@ async function publish<N extends EventName>(ctx: ServiceContext, name: N, detail
   await ctx.publisher.publish(name, detail);
 }
 
-/** How long a destination that acknowledged may take to report its outcome: its copy, restore, cleanup. */
+/**
+ * How long a destination that acknowledged may take to report its outcome: as long as it may take to copy
+ * and start its run (after which it gives up itself), then a restore and a rollback. Never shorter than
+ * the destination's own deadline: the shared snapshot must outlive the copy being made of it.
+ */
 export function outcomeSeconds(wait: WaitConfig): number {
-  return wait.deadlines.snapshot + 2 * wait.deadlines.restore;
+  return wait.deadlines.copy + wait.deadlines.restore + wait.deadlines.rollback;
 }
 
 // ---- intake ---------------------------------------------------------------------------------------------

@@ -43,6 +43,13 @@ export function checkRequestShape(req: Request, raw: unknown, source?: string): 
       `"targetIdentifier" applies to task "clone" only: send ${example} to restore under a new name, or remove "targetIdentifier"`,
     );
   }
+  const fromGivenSnapshot =
+    (req.task === 'db_restore' || req.task === 'clone') && req.snapshotIdentifier && !req.restoreTime;
+  if (req.snapshotOf && !fromGivenSnapshot) {
+    throw invalid(
+      `"snapshotOf" names the database a given snapshot was taken of: send it with "snapshotIdentifier" (task "db_restore" or "clone"), or remove it`,
+    );
+  }
   if (req.restoreTime) {
     if (req.task === 'create_snapshot' || req.task === 'create_snapshot_only') {
       throw invalid(

@@ -67,6 +67,7 @@ export function assessCompatibility(
   snapshotName: string,
   acceptKmsKeyId?: string,
   cloneTo?: string,
+  snapshotOf?: string,
 ): Compatibility {
   const id = db.identifier;
   // The warnings speak of the database the restore leaves behind: a clone's source is never changed.
@@ -157,7 +158,10 @@ export function assessCompatibility(
   }
 
   const sameDatabase = !snap.identifier || snap.identifier.toLowerCase() === id.toLowerCase();
-  if (!sameDatabase) {
+  // The request said whose snapshot it is (a replication's copy of its source): nothing to warn about.
+  const expectedSource =
+    snapshotOf !== undefined && snap.identifier?.toLowerCase() === snapshotOf.toLowerCase();
+  if (!sameDatabase && !expectedSource) {
     warnings.push(
       `snapshot ${snapshotName} was taken of another database, ${snap.identifier}` +
         (snap.resourceId ? ` (resource id ${snap.resourceId})` : '') +
@@ -222,7 +226,15 @@ export async function assessSnapshot(
     kmsKeyId: captured.kmsKeyId,
   };
   const cloneTo = req.task === 'clone' ? req.targetIdentifier : undefined;
-  const outcome = assessCompatibility(kind, db, found, snapshotName, req.acceptKmsKeyId, cloneTo);
+  const outcome = assessCompatibility(
+    kind,
+    db,
+    found,
+    snapshotName,
+    req.acceptKmsKeyId,
+    cloneTo,
+    req.snapshotOf,
+  );
   const expected = { ...outcome.expected };
   // A describe output without the field means unencrypted: keep the captured form, so verification compares like with like.
   if (!expected.storageEncrypted && !captured.storageEncrypted)

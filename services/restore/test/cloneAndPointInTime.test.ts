@@ -121,6 +121,25 @@ describe('intake', () => {
     ]);
   });
 
+  test('"snapshotOf" goes only with a given snapshot (db_restore or clone): anything else is refused with the fix', async () => {
+    sourceInstance();
+    const ctx = testContext('restore', bed.store);
+    const asked = [
+      { identifier: 'orders-db', task: 'create_snapshot', snapshotOf: 'donor-db' },
+      { identifier: 'orders-db', task: 'db_restore', restoreTime: 'latest', snapshotOf: 'donor-db' },
+      { identifier: 'orders-db', task: 'clone', targetIdentifier: 'orders-db-v9', snapshotOf: 'donor-db' },
+    ];
+    for (const request of asked) await intake(request, { ...requestEnvelope(), detail: request }, ctx);
+    expect(answers().map((a) => [a.type, a.detail.reason])).toEqual(
+      asked.map(() => [
+        'RestoreRejected',
+        expect.stringMatching(
+          /"snapshotOf" names the database a given snapshot was taken of: send it with "snapshotIdentifier"/,
+        ),
+      ]),
+    );
+  });
+
   test('restoreTime inside the window: the run records the source by resource id; outside: rejected with the window', async () => {
     sourceInstance();
     const ctx = testContext('restore', bed.store);

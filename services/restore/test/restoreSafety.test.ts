@@ -215,6 +215,21 @@ describe('snapshot compatibility', () => {
     expect(out.warnings).toEqual([
       "snapshot golden was taken of another database, donor-db (resource id db-DONOR): orders-db will hold that database's data, not its own",
     ]);
+    // A request that says whose snapshot it is (a replication's copy of its source) is not warned about
+    // it; a snapshot of any other database still is.
+    const expected = (snapshotOf: string) =>
+      assessCompatibility(
+        'instance',
+        pg(),
+        snapOf({ identifier: 'donor-db', resourceId: 'db-DONOR' }),
+        'golden',
+        undefined,
+        undefined,
+        snapshotOf,
+      );
+    expect(expected('Donor-DB').warnings).toEqual([]);
+    expect(expected('Donor-DB').snapshotSource.sameDatabase).toBe(false);
+    expect(expected('other-db').warnings).toEqual(out.warnings);
   });
 
   test('a clone: the warnings speak of the clone, never of its source, which the clone leaves as it is', () => {

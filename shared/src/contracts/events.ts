@@ -79,6 +79,11 @@ export const RestoreRequested = z.strictObject({
     .max(128)
     .optional()
     .describe('The run this request replays (set by `rewind replay`)'),
+  snapshotOf: identifierSchema
+    .optional()
+    .describe(
+      "db_restore or clone from a snapshot known to be of another database (a replication restores a copy of its source): that database, so the run does not warn that the snapshot is another database's. Any other source is still warned about",
+    ),
   acceptKmsKeyId: z
     .string()
     .min(1)
