@@ -1,5 +1,6 @@
 import {
   destinationRegion,
+  encodePoliciesEnv,
   ENV,
   replicationAsDestination,
   replicationAsSource,
@@ -60,12 +61,14 @@ export function replicationEnvironment(
   policies: readonly ReplicationPolicy[],
   others: Record<string, Cfn>,
 ): Record<string, string> {
-  const value = JSON.stringify(policies);
+  // Plain JSON when it fits beside the other variables; else gzipped (shared/src/replication/policiesEnv.ts).
+  const room = LAMBDA_ENVIRONMENT_LIMIT - environmentBytes({ ...others, [ENV.replicationPolicies]: '' });
+  const value = encodePoliciesEnv(policies, room);
   const vars = { ...others, [ENV.replicationPolicies]: value };
   const bytes = environmentBytes(vars);
   if (bytes > LAMBDA_ENVIRONMENT_LIMIT) {
     throw new Error(
-      `The replication policies take ${Buffer.byteLength(value)} bytes as ${ENV.replicationPolicies}: with the ` +
+      `The replication policies take ${Buffer.byteLength(value)} bytes as ${ENV.replicationPolicies}, gzipped: with the ` +
         `function's other variables that is about ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}-byte ` +
         `environment limit. This account takes part in ${policies.length} replication policies: shorten their ` +
         `descriptions, or give one policy several destinations rather than one policy per destination.`,

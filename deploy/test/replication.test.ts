@@ -1,7 +1,12 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- generated CloudFormation is untyped JSON */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readPolicyFile, replicationPolicySchema, type ReplicationPolicyInput } from '@rewind/shared';
+import {
+  decodePoliciesEnv,
+  readPolicyFile,
+  replicationPolicySchema,
+  type ReplicationPolicyInput,
+} from '@rewind/shared';
 import { serviceStack } from '../serviceStack';
 import { sharedStack } from '../sharedStack';
 import { DEPLOY_DOC, generatedDeployDoc } from '../replicationDocs';
@@ -131,22 +136,34 @@ describe('generation refuses what would fail in AWS, with the fix', () => {
     );
   });
 
-  it("refuses policies that would pass Lambda's 4 KB environment limit", () => {
+  it("gzips the policies when plain JSON would pass Lambda's 4 KB environment, and refuses what even gzipped does not fit", () => {
     const example = readPolicyFile(EXAMPLE).replication[0]!;
-    const many = Array.from({ length: 12 }, (_, i) =>
-      replicationPolicySchema.parse({
-        ...(example as ReplicationPolicyInput),
-        name: `orders-${i}`,
-      }),
+    const many = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        replicationPolicySchema.parse({
+          ...(example as ReplicationPolicyInput),
+          name: `orders-${i}`,
+          source: { ...example.source, identifier: `orders-db-${i}` },
+        }),
+      );
+    const policiesOf = (n: number) => {
+      const stack = serviceStack('replication', {
+        settings: { ...settingsFor(SOURCE), replication: many(n) },
+      });
+      const env = Object.values(stack.functions)[0]!.environment as Record<string, string>;
+      return env.REWIND_REPLICATION_POLICIES!;
+    };
+    // Two fit as plain JSON, readable in the Lambda console.
+    expect(decodePoliciesEnv(policiesOf(2))).toEqual(many(2));
+    expect(policiesOf(2).startsWith('[')).toBe(true);
+    // Twelve (about 7 KB of JSON) go gzipped, and read back the same.
+    const twelve = policiesOf(12);
+    expect(twelve.startsWith('gz:')).toBe(true);
+    expect(Buffer.byteLength(twelve)).toBeLessThan(Buffer.byteLength(JSON.stringify(many(12))) / 3);
+    expect(decodePoliciesEnv(twelve)).toEqual(many(12));
+    expect(() => policiesOf(200)).toThrow(
+      /The replication policies take \d+ bytes as REWIND_REPLICATION_POLICIES, gzipped: .* over Lambda's 4096-byte environment limit/,
     );
-    const settings = { ...settingsFor(SOURCE), replication: many };
-    expect(() => serviceStack('replication', { settings })).toThrow(
-      /The replication policies take \d+ bytes as REWIND_REPLICATION_POLICIES: .* over Lambda's 4096-byte environment limit/,
-    );
-    // Two fit, with the function's other variables.
-    expect(() =>
-      serviceStack('replication', { settings: { ...settings, replication: many.slice(0, 2) } }),
-    ).not.toThrow();
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * Cross-account replication of Aurora clusters end to end (issue #20): Rewind installed in a source and a
  * destination account of one local cloud, IAM evaluated in both with the generated policies, RDS on
- * compressed time. Its own cloud, apart from the instance cases (replication.test.ts): a replication
- * function's environment holds the policies of its account, and Lambda's 4 KB take about five.
+ * compressed time. Its own cloud, apart from the instance cases (replication.test.ts), so that the two
+ * files run in parallel.
  * Each case checks what RDS, Secrets Manager and IAM show in each account afterwards: the destination
  * cluster and its members, the snapshot lineage, what is left of the snapshots in both accounts.
  */

@@ -1,6 +1,6 @@
 import type { ReplicationPolicy } from '@rewind/shared/src/policies/replication';
 import type { ResourceNames } from '@rewind/shared/src/resourceNames';
-import { REPLICATION_POLICIES_ENV } from '../../services/replication/src/deps';
+import { encodePoliciesEnv, POLICIES_ENV_NAME } from '@rewind/shared/src/replication/policiesEnv';
 import { LOCAL_WAIT, serviceEnvironment } from '@rewind/shared/src/serviceEnv';
 import type { ProvisionedResources } from './provision/provision';
 
@@ -17,6 +17,12 @@ export interface RewindEnvironmentInput {
   /** The policy file's `replication` section (the replication service acts on its side of each). */
   replicationPolicies?: readonly ReplicationPolicy[];
 }
+
+/**
+ * Replication policies above this size go gzipped, as a deployment does when they do not fit Lambda's 4 KB
+ * environment beside the other variables: the local cloud reads both forms the same way.
+ */
+const LOCAL_PLAIN_LIMIT = 2048;
 
 /** The sender of the local cloud's notifications (its SES sink accepts it; its IAM allows it). */
 export const LOCAL_SENDER = 'rewind@example.com';
@@ -36,7 +42,7 @@ export function rewindEnvironment(input: RewindEnvironmentInput): Record<string,
         }
       : {};
   const replication: Record<string, string> = input.replicationPolicies?.length
-    ? { [REPLICATION_POLICIES_ENV]: JSON.stringify(input.replicationPolicies) }
+    ? { [POLICIES_ENV_NAME]: encodePoliciesEnv(input.replicationPolicies, LOCAL_PLAIN_LIMIT) }
     : {};
   return {
     ...serviceEnvironment({

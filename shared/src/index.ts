@@ -26,3 +26,4 @@ export * from './rds/exportTasks';
 export * from './policies/drPlans';
 export * from './replication/forwarding';
 export * from './replication/replsrc';
+export * from './replication/policiesEnv';

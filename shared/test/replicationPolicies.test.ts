@@ -1,4 +1,6 @@
 import {
+  decodePoliciesEnv,
+  encodePoliciesEnv,
   parsePolicyConfig,
   PolicyFileError,
   replicationAsDestination,
@@ -180,5 +182,24 @@ describe('the replication section', () => {
     expect(matchesPattern(staging[0]!.pattern, answer(SOURCE))).toBe(false);
     expect(replicationBusPrincipals([p], SOURCE)).toEqual([STAGING, ANALYTICS]);
     expect(replicationBusPrincipals([p], STAGING)).toEqual([SOURCE]);
+  });
+});
+
+describe('the policies in the replication function environment', () => {
+  test('plain JSON while it fits, gzipped beyond; both read back; a broken value names the fix', () => {
+    const policies = parsePolicyConfig({
+      replication: [policy(), policy({ name: 'second', schedule: undefined })],
+    }).replication;
+    const plain = encodePoliciesEnv(policies, 10_000);
+    expect(JSON.parse(plain)).toEqual(policies);
+    const zipped = encodePoliciesEnv(policies, 100);
+    expect(zipped).toMatch(/^gz:[A-Za-z0-9+/=]+$/);
+    expect(decodePoliciesEnv(zipped)).toEqual(policies);
+    expect(decodePoliciesEnv(plain)).toEqual(policies);
+    expect(decodePoliciesEnv(undefined)).toEqual([]);
+    expect(() => decodePoliciesEnv('gz:not-gzip')).toThrow(
+      /REWIND_REPLICATION_POLICIES is neither JSON nor gz:<base64 of gzipped JSON> .*redeploy from a valid rewind.config.json/,
+    );
+    expect(() => decodePoliciesEnv('{"a":1}')).toThrow(/must be a JSON list of replication policies/);
   });
 });

@@ -3,15 +3,16 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
+  decodePoliciesEnv,
   JobStore,
-  replicationPolicySchema,
+  POLICIES_ENV_NAME,
   type Job,
   type ReplicationPolicy,
   type ServiceContext,
 } from '@rewind/shared';
 
-/** Where the deployment puts the replication policies (the `replication` section, as JSON). */
-export const REPLICATION_POLICIES_ENV = 'REWIND_REPLICATION_POLICIES';
+/** Where the deployment puts the replication policies (the `replication` section: shared/src/replication/policiesEnv.ts). */
+export const REPLICATION_POLICIES_ENV = POLICIES_ENV_NAME;
 
 /** What the replication service needs beyond the service context. */
 export interface ReplicationDeps {
@@ -29,22 +30,9 @@ export interface ReplicationDeps {
   kmsIn(region: string): KMSClient;
 }
 
-/** Reads the policies the deployment put in the environment; a broken value is an error naming the fix. */
+/** Reads the policies the deployment put in the environment (plain or gzipped JSON). */
 export function policiesFromEnv(env: NodeJS.ProcessEnv): ReplicationPolicy[] {
-  const raw = env[REPLICATION_POLICIES_ENV];
-  if (!raw) return [];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new Error(
-      `${REPLICATION_POLICIES_ENV} is not JSON (${(err as Error).message}): redeploy from a valid rewind.config.json`,
-      { cause: err },
-    );
-  }
-  if (!Array.isArray(parsed))
-    throw new Error(`${REPLICATION_POLICIES_ENV} must be a JSON list of replication policies`);
-  return parsed.map((p) => replicationPolicySchema.parse(p));
+  return decodePoliciesEnv(env[REPLICATION_POLICIES_ENV]);
 }
 
 let cached: ReplicationDeps | undefined;
