@@ -1,6 +1,6 @@
 import {
   destinationRegion,
-  encodePoliciesEnv,
+  encodeJsonEnv,
   ENV,
   replicationAsDestination,
   replicationAsSource,
@@ -54,27 +54,39 @@ export function environmentBytes(vars: Record<string, Cfn>): number {
 }
 
 /**
- * The replication policies as the function reads them, refused when the function's whole environment
- * would pass Lambda's limit (the deployment would fail later, after the other stacks moved).
+ * A policy-file section as an environment variable of a function: plain JSON when it fits beside the
+ * other variables in Lambda's limit, else gzipped (`shared/src/jsonEnv.ts`); refused, with what to do,
+ * when even that does not fit (the deployment would fail later, after the other stacks moved).
  */
+export function sectionEnvironment(
+  name: string,
+  value: unknown,
+  others: Record<string, Cfn>,
+  what: { subject: string; fix: string },
+): Record<string, string> {
+  const room = LAMBDA_ENVIRONMENT_LIMIT - environmentBytes({ ...others, [name]: '' });
+  const encoded = encodeJsonEnv(value, room);
+  const bytes = environmentBytes({ ...others, [name]: encoded });
+  if (bytes > LAMBDA_ENVIRONMENT_LIMIT) {
+    throw new Error(
+      `${what.subject} take ${Buffer.byteLength(encoded)} bytes as ${name}, gzipped: with the function's other ` +
+        `variables that is about ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}-byte environment limit. ${what.fix}`,
+    );
+  }
+  return { [name]: encoded };
+}
+
+/** The replication policies as the function reads them (`sectionEnvironment`). */
 export function replicationEnvironment(
   policies: readonly ReplicationPolicy[],
   others: Record<string, Cfn>,
 ): Record<string, string> {
-  // Plain JSON when it fits beside the other variables; else gzipped (shared/src/replication/policiesEnv.ts).
-  const room = LAMBDA_ENVIRONMENT_LIMIT - environmentBytes({ ...others, [ENV.replicationPolicies]: '' });
-  const value = encodePoliciesEnv(policies, room);
-  const vars = { ...others, [ENV.replicationPolicies]: value };
-  const bytes = environmentBytes(vars);
-  if (bytes > LAMBDA_ENVIRONMENT_LIMIT) {
-    throw new Error(
-      `The replication policies take ${Buffer.byteLength(value)} bytes as ${ENV.replicationPolicies}, gzipped: with the ` +
-        `function's other variables that is about ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}-byte ` +
-        `environment limit. This account takes part in ${policies.length} replication policies: shorten their ` +
-        `descriptions, or give one policy several destinations rather than one policy per destination.`,
-    );
-  }
-  return { [ENV.replicationPolicies]: value };
+  return sectionEnvironment(ENV.replicationPolicies, policies, others, {
+    subject: 'The replication policies',
+    fix:
+      `This account takes part in ${policies.length} replication policies: shorten their descriptions, or give ` +
+      'one policy several destinations rather than one policy per destination.',
+  });
 }
 
 /**

@@ -29,6 +29,7 @@ import {
   accountPolicies,
   forwardingResources,
   replicationEnvironment,
+  sectionEnvironment,
   replicationStatements,
 } from './replication';
 import { replicationRoleName } from './replicationKeys';
@@ -130,18 +131,27 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, settings: BuildSettings):
         ? [[ENV.deadlineFailoverSeconds, 'deadlineFailoverSeconds'] as [EnvName, DeployParam]]
         : []),
     ]),
-    // The DR plans of the configuration file, validated when the stack is generated.
-    ...(spec.name === 'failover' ? { [ENV.drPlans]: JSON.stringify(settings.drPlans) } : {}),
   };
 }
 
-/** The function's environment: the replication policies too, within Lambda's limit. */
+/** The function's environment: the DR plans or replication policies too, within Lambda's limit. */
 function functionEnvironment(
   spec: ServiceSpec,
   inboxUrl: Cfn,
   settings: BuildSettings,
 ): Record<EnvName, Cfn> {
   const vars = environment(spec, inboxUrl, settings);
+  if (spec.name === 'failover') {
+    // The DR plans of the configuration file, validated when the stack is generated.
+    const plans = Object.keys(settings.drPlans.plans).length;
+    return {
+      ...vars,
+      ...sectionEnvironment(ENV.drPlans, settings.drPlans, vars, {
+        subject: 'The DR plans',
+        fix: `The file has ${plans} DR plans: remove the ones not used, or split the deployment by region.`,
+      }),
+    };
+  }
   if (spec.name !== 'replication') return vars;
   return { ...vars, ...replicationEnvironment(accountPolicies(settings), vars) };
 }

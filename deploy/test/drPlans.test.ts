@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ENV } from '@rewind/shared';
+import { decodeJsonEnv, ENV } from '@rewind/shared';
+import { deploymentPlans } from '../../services/failover/src/intake';
 import { serviceStack } from '../serviceStack';
 import { buildSettings } from '../settings';
 
@@ -39,6 +40,42 @@ test('the failover function gets the plans of REWIND_CONFIG_FILE; the other serv
   });
   expect(env('failover')[ENV.deadlineFailoverSeconds]).toBe('${param:deadlineFailoverSeconds}');
   expect(env('restore')[ENV.drPlans]).toBeUndefined();
+});
+
+test("plans too large for Lambda's 4 KB environment as JSON go gzipped, and the failover service reads them", () => {
+  // Twenty plans of one resource each: about 5 KB of JSON.
+  const plans = Object.fromEntries(
+    Array.from({ length: 20 }, (_, i) => [
+      `to-west-${i}`,
+      {
+        layers: [
+          {
+            resources: [
+              {
+                ...plan.layers[0]!.resources[0]!,
+                globalClusterId: `orders-${i}`,
+                targetClusterId: `orders-west-${i}`,
+              },
+            ],
+          },
+        ],
+      },
+    ]),
+  );
+  const settings = buildSettings({
+    REWIND_CONFIG_FILE: configFile({ drPlans: { failover: 'to-west-0', plans } }),
+  });
+  const env = Object.values(serviceStack('failover', { settings }).functions)[0]!.environment as Record<
+    string,
+    string
+  >;
+  const value = env[ENV.drPlans]!;
+  expect(value.startsWith('gz:')).toBe(true);
+  expect(JSON.stringify(decodeJsonEnv(ENV.drPlans, value))).toBe(JSON.stringify(settings.drPlans));
+  expect(Object.keys(deploymentPlans({ [ENV.drPlans]: value }).plans)).toHaveLength(20);
+  expect(() => deploymentPlans({ [ENV.drPlans]: 'gz:broken' })).toThrow(
+    /REWIND_DR_PLANS is neither JSON nor gz:<base64 of gzipped JSON> .*redeploy/,
+  );
 });
 
 test('a configuration file with a mistake in its plans stops the generation, naming every problem', () => {

@@ -27,3 +27,4 @@ export * from './policies/drPlans';
 export * from './replication/forwarding';
 export * from './replication/replsrc';
 export * from './replication/policiesEnv';
+export * from './jsonEnv';

@@ -1,4 +1,5 @@
 import {
+  decodeJsonEnv,
   acquireLocks,
   addressScope,
   choosePlan,
@@ -35,17 +36,17 @@ class Refusal extends IntakeRefusal<Code> {
   }
 }
 
-/** The deployment's plans (REWIND_DR_PLANS: the configuration file's `drPlans` section as JSON). */
+/** The deployment's plans (REWIND_DR_PLANS: the configuration file's `drPlans` section as JSON, gzipped when large). */
 export function deploymentPlans(env: NodeJS.ProcessEnv = process.env): DrPlansSection {
   const raw = env[ENV.drPlans];
   if (!raw) return { plans: {} };
   let json: unknown;
   try {
-    json = JSON.parse(raw);
-  } catch {
+    json = decodeJsonEnv(ENV.drPlans, raw);
+  } catch (err) {
     throw new Refusal(
       'unknown-plan',
-      `${ENV.drPlans} is not JSON; the deployment sets it from the configuration file's drPlans section: redeploy`,
+      `${(err as Error).message} (the deployment sets it from the configuration file's drPlans section)`,
     );
   }
   return parseDrPlans(json);
