@@ -31,6 +31,10 @@ export const DEPLOY_PARAMS = {
   deadlineRestoreSeconds: 'Deadline of a restore',
   deadlineDeleteSeconds: 'Deadline of a deletion',
   deadlineFailoverSeconds: 'Deadline of a DR run (failover or failback, all layers)',
+  deadlineAckSeconds:
+    'Replication: how long a source waits for a destination account to acknowledge a shared snapshot',
+  deadlineCopySeconds:
+    'Replication: how long a destination may copy a shared snapshot and start its restore (the source waits this plus a restore and a rollback deadline)',
   drPeerRegion:
     'The other region of a DR pair: the bus forwards DR requests and events there (empty: one region only)',
 } as const;
@@ -64,6 +68,8 @@ export const PARAM_DEFAULTS: Record<DeployParam, string> = {
   deadlineRestoreSeconds: String(8 * 3600),
   deadlineDeleteSeconds: String(2 * 3600),
   deadlineFailoverSeconds: String(8 * 3600),
+  deadlineAckSeconds: String(15 * 60),
+  deadlineCopySeconds: String(48 * 3600),
   drPeerRegion: '',
 };
 

@@ -130,6 +130,12 @@ function environment(spec: ServiceSpec, inboxUrl: Cfn, settings: BuildSettings):
       ...(spec.name === 'failover'
         ? [[ENV.deadlineFailoverSeconds, 'deadlineFailoverSeconds'] as [EnvName, DeployParam]]
         : []),
+      ...(spec.name === 'replication'
+        ? ([
+            [ENV.deadlineAckSeconds, 'deadlineAckSeconds'],
+            [ENV.deadlineCopySeconds, 'deadlineCopySeconds'],
+          ] as [EnvName, DeployParam][])
+        : []),
     ]),
   };
 }

@@ -126,6 +126,21 @@ describe('the replication stack of a destination account', () => {
   });
 });
 
+test('the replication deadlines are deployment parameters (ack 15 min, copy 48 h by default)', () => {
+  const stack = serviceStack('replication', { settings: settingsFor(SOURCE) });
+  const env = Object.values(stack.functions)[0]!.environment as Record<string, unknown>;
+  expect([env.REWIND_DEADLINE_ACK_SECONDS, env.REWIND_DEADLINE_COPY_SECONDS]).toEqual([
+    '${param:deadlineAckSeconds}',
+    '${param:deadlineCopySeconds}',
+  ]);
+  expect([stack.params.default.deadlineAckSeconds, stack.params.default.deadlineCopySeconds]).toEqual([
+    String(15 * 60),
+    String(48 * 3600),
+  ]);
+  const restore = Object.values(serviceStack('restore', { settings: settingsFor(SOURCE) }).functions)[0]!;
+  expect(restore.environment).not.toHaveProperty('REWIND_DEADLINE_COPY_SECONDS');
+});
+
 describe('generation refuses what would fail in AWS, with the fix', () => {
   it('refuses a policy file with replication policies when the account deployed to is not given', () => {
     expect(() => serviceStack('replication', { settings: settingsFor() })).toThrow(
