@@ -10,7 +10,7 @@ import {
 import {
   onBounced,
   onPeerAnswer,
-  onReplicationRequested,
+  onRawReplicationRequested,
   onSourceCheck,
   onSourceRdsEvent,
   SOURCE_CHECK_TYPE,
@@ -42,8 +42,6 @@ function runEvent<N extends RunEvent>(name: N) {
  */
 export const handler = inboxHandler('replication', {
   events: {
-    ReplicationRequested: (detail, envelope, ctx) =>
-      onReplicationRequested(ctx, replicationDeps(ctx), detail, envelope),
     SnapshotShared: (detail, envelope, ctx) => {
       const deps = replicationDeps(ctx);
       if (envelope.deadLettered) return onBounced(ctx, deps, detail, envelope);
@@ -61,6 +59,9 @@ export const handler = inboxHandler('replication', {
     RunFailed: runEvent('RunFailed'),
   },
   raw: {
+    // Raw: a malformed request is answered with a reason, never sent to the DLQ as poison.
+    ReplicationRequested: (detail, envelope, ctx) =>
+      onRawReplicationRequested(ctx, replicationDeps(ctx), detail, envelope),
     [SOURCE_CHECK_TYPE]: (detail, _envelope, ctx) => onSourceCheck(ctx, replicationDeps(ctx), detail),
     [DESTINATION_CHECK_TYPE]: (detail, _envelope, ctx) =>
       onDestinationCheck(ctx, replicationDeps(ctx), detail),

@@ -5,6 +5,7 @@ import {
   isRdsError,
   isReplicationSnapshot,
   outcomeOf,
+  parseEvent,
   peerBusArn,
   replicationIdOf,
   replicationSnapshotName,
@@ -100,6 +101,43 @@ function configRefusal(
     };
   }
   return undefined;
+}
+
+const POLICY_NAME = /^[a-z][a-z0-9-]{0,30}$/;
+
+/**
+ * A `ReplicationRequested` as it arrived: a valid one goes on (`onReplicationRequested`); any other is
+ * answered with a `ReplicationFailed` at `select` saying what is wrong and what a request looks like, once
+ * per event (a job keyed by the event id remembers the answer), never left to retries and the DLQ.
+ */
+export async function onRawReplicationRequested(
+  ctx: ServiceContext,
+  deps: ReplicationDeps,
+  raw: unknown,
+  envelope: Envelope,
+): Promise<void> {
+  const parsed = parseEvent('ReplicationRequested', raw);
+  if (parsed.ok) return onReplicationRequested(ctx, deps, parsed.value, envelope);
+  const named = (raw as { policy?: unknown } | null)?.policy;
+  const policy = typeof named === 'string' && POLICY_NAME.test(named) ? named : 'invalid-request';
+  const jobs = sourceJobs(deps);
+  const now = ctx.now();
+  const pk = `REPLSRC#invalid#${envelope.id}`;
+  await jobs.create({ pk, seq: 0, marks: {} } as unknown as SourceJob, now);
+  const job = await jobs.get(pk);
+  if (!job || job.marks.answered) return;
+  ctx.log.warn('replication request refused: invalid', { eventId: envelope.id, reason: parsed.message });
+  await publish(ctx, 'ReplicationFailed', {
+    replicationId: `repl-invalid-${envelope.id}`.slice(0, 128),
+    policy,
+    account: deps.accountId,
+    sourceAccount: deps.accountId,
+    stage: 'select',
+    reason: `the ReplicationRequested is not valid: ${parsed.message}`.slice(0, 1500),
+    action:
+      'send { "policy": "<a replication policy of this account>", "destinations"?: ["<12-digit account>"], "requestId"?: "..." } (rewind replicate <db> --to <account> builds it)',
+  });
+  await jobs.mark(job, 'answered', now.toISOString());
 }
 
 /**

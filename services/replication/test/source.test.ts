@@ -39,6 +39,7 @@ import type { ReplicationDeps } from '../src/deps';
 import {
   onBounced,
   onPeerAnswer,
+  onRawReplicationRequested,
   onReplicationRequested,
   onSourceCheck,
   onSourceRdsEvent,
@@ -376,6 +377,46 @@ const tagsOf = (purpose: string) => [
 ];
 
 // ---- the stages ---------------------------------------------------------------------------------------
+
+describe('a malformed request', () => {
+  test('is answered once with ReplicationFailed at select, saying what is wrong; nothing is taken', async () => {
+    const envelope = {
+      id: 'evt-bad',
+      'detail-type': 'ReplicationRequested',
+      source: 'cli',
+      detail: {},
+      account: SRC,
+    };
+    const bad = { policy: 'orders-to-staging', destinations: ['2222'], extra: true };
+    await onRawReplicationRequested(ctx(), deps, bad, envelope);
+    await onRawReplicationRequested(ctx(), deps, bad, envelope); // the same event delivered again
+    await onRawReplicationRequested(ctx(), deps, 'not an object', { ...envelope, id: 'evt-worse' });
+    expect(published('ReplicationFailed').map((d) => [d.policy, d.stage, d.reason])).toEqual([
+      [
+        'orders-to-staging',
+        'select',
+        expect.stringMatching(/^the ReplicationRequested is not valid: .*destinations/),
+      ],
+      ['invalid-request', 'select', expect.stringMatching(/^the ReplicationRequested is not valid: /)],
+    ]);
+    expect(published('ReplicationStarted')).toEqual([]);
+    expect(fake.snapshots.size).toBe(0);
+    // A valid one goes on as usual (here refused further on, by what RDS says: the database is not there).
+    await onRawReplicationRequested(
+      ctx(),
+      deps,
+      { policy: 'orders-to-staging', scheduledTime: SCHEDULED },
+      {
+        ...envelope,
+        id: 'evt-good',
+      },
+    );
+    const answers = published('ReplicationFailed');
+    expect(answers).toHaveLength(3);
+    expect(answers[2]!.reason).not.toMatch(/is not valid/);
+    expect(answers[2]!.replicationId).toBe(REPLICATION_ID);
+  });
+});
 
 describe('a replication of an instance encrypted with aws/rds, with a shareable key', () => {
   test('snapshot, re-encrypt with source.kmsKeyId, delete the plain one, share, announce', async () => {
