@@ -56,7 +56,9 @@ export async function fail(
 ): Promise<void> {
   const { ctx, deps, job } = l;
   await once(l, 'ended', async () => {
-    const cleanedUp = await removeCopy(l);
+    const { cleanedUp, left } = await removeCopy(l);
+    // A copy RDS refused to delete is said, with the command: nothing is left behind unknown.
+    if (left) action = `${action}; ${left}`;
     ctx.log.warn('replication failed', { job: job.pk, stage, reason });
     await jobsOf(deps).set(job, {
       failure: {
@@ -86,21 +88,32 @@ export async function fail(
   });
 }
 
-/** Deletes this replication's copy (a half-made one is cancelled by its deletion); what was removed. */
-async function removeCopy(l: Look): Promise<string[]> {
+/**
+ * Deletes this replication's copy (a half-made one is cancelled by its deletion): what was removed, or
+ * what is left and how to remove it.
+ */
+async function removeCopy(l: Look): Promise<{ cleanedUp: string[]; left?: string }> {
   const { deps, job } = l;
   const api = SNAPSHOT_KINDS[job.kind];
   const rds = deps.rdsIn(job.region);
   const found = await api.find(rds, job.copyIdentifier);
-  if (!found || found.status === 'deleting') return [];
-  if (found.tags[REPLICATION_TAGS.replicationId] !== job.replicationId) return [];
+  if (!found || found.status === 'deleting') return { cleanedUp: [] };
+  if (found.tags[REPLICATION_TAGS.replicationId] !== job.replicationId) return { cleanedUp: [] };
   try {
     await api.delete(rds, job.copyIdentifier);
   } catch (err) {
-    if (isRdsError(err, 'DBSnapshotNotFound') || isRdsError(err, 'DBClusterSnapshotNotFoundFault')) return [];
+    if (isRdsError(err, 'DBSnapshotNotFound') || isRdsError(err, 'DBClusterSnapshotNotFoundFault'))
+      return { cleanedUp: [] };
     if (!isPermanentRdsError(err)) throw err;
     l.ctx.log.warn('the copy could not be deleted', { job: job.pk, error: describeError(err) });
-    return [];
+    const command =
+      job.kind === 'cluster'
+        ? `aws rds delete-db-cluster-snapshot --db-cluster-snapshot-identifier ${job.copyIdentifier}`
+        : `aws rds delete-db-snapshot --db-snapshot-identifier ${job.copyIdentifier}`;
+    return {
+      cleanedUp: [],
+      left: `the copy ${job.copyIdentifier} could not be deleted (${describeError(err)}): ${command}`,
+    };
   }
-  return [`${api.noun} ${job.copyIdentifier} (the copy in account ${deps.accountId})`];
+  return { cleanedUp: [`${api.noun} ${job.copyIdentifier} (the copy in account ${deps.accountId})`] };
 }
