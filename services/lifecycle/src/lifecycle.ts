@@ -1,4 +1,4 @@
-import { randomUUID, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   DescribeAccountAttributesCommand,
   DescribeDBClustersCommand,
@@ -8,6 +8,10 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import {
+  checkBackoffSeconds,
+  jobCheckOf,
+  nextJobCheck,
+  sendJobCheck,
   exportInProgress,
   describeError,
   errorName,
@@ -18,7 +22,6 @@ import {
   policySnapshotTags,
   POLICY_TAGS,
   retentionInRegion,
-  sendToOwnInbox,
   snapshotsInUse,
   SNAPSHOT_KINDS,
   type EventDetail,
@@ -42,7 +45,6 @@ import { jobKey, type PolicyJob } from './jobs';
  */
 
 export const CHECK_TYPE = 'PolicyJobCheck';
-const CHECK_SOURCE = 'rewind.lifecycle';
 /** A job gives up on what is still pending after this long (a cross-region copy "can take hours"). */
 export const JOB_DEADLINE_SECONDS = 48 * 3600;
 /** RDS: at most five snapshot exports in progress per account. */
@@ -169,46 +171,23 @@ export async function onFiring(
       );
       continue;
     }
-    if (await deps.jobs.create(job, ctx.now())) await sendCheck(ctx, job, 0);
+    if (await deps.jobs.create(job, ctx.now())) await sendJobCheck(ctx, CHECK_TYPE, job, 0);
   }
 }
 
 // ---- checks ----------------------------------------------------------------------------------------
 
-interface CheckDetail {
-  job: string;
-  seq: number;
-}
-
-async function sendCheck(ctx: ServiceContext, job: PolicyJob, delaySeconds: number) {
-  const detail: CheckDetail = { job: job.pk, seq: job.seq };
-  await sendToOwnInbox(
-    ctx,
-    { id: randomUUID(), 'detail-type': CHECK_TYPE, source: CHECK_SOURCE, detail },
-    delaySeconds,
-  );
-}
-
-function checkDelay(ctx: ServiceContext, seq: number): number {
-  const { firstCheckSeconds, maxCheckSeconds } = ctx.config.wait;
-  return Math.round(Math.min(maxCheckSeconds, firstCheckSeconds * 2 ** Math.max(0, seq - 1)));
-}
-
 /** A deadline check: one look, then the next check unless the job is finished. Older chains are dropped. */
 export async function onCheck(ctx: ServiceContext, deps: LifecycleDeps, raw: unknown): Promise<void> {
-  const detail = raw as Partial<CheckDetail>;
-  if (typeof detail?.job !== 'string' || typeof detail.seq !== 'number') return;
-  const job = await deps.jobs.get(detail.job);
-  if (!job || job.seq !== detail.seq || job.marks.done) return;
+  const check = jobCheckOf(raw);
+  if (!check) return;
+  const job = await deps.jobs.get(check.job);
+  if (!job || job.seq !== check.seq || job.marks.done) return;
   const finished = await look(ctx, deps, job);
   if (finished) return;
-  if (!(await deps.jobs.nextCheck(job, detail.seq))) return;
-  try {
-    await sendCheck(ctx, job, checkDelay(ctx, job.seq));
-  } catch (err) {
-    await deps.jobs.undoCheck(job, detail.seq);
-    throw err;
-  }
+  await nextJobCheck(ctx, deps.jobs, job, check.seq, CHECK_TYPE, () =>
+    checkBackoffSeconds(ctx.config.wait, job.seq),
+  );
 }
 
 /** An RDS event about a policy snapshot (in the home region): one look at its job. */
@@ -225,17 +204,9 @@ export async function onRdsEvent(
 
 // ---- one look ----------------------------------------------------------------------------------------
 
-/** Runs `action` once per job: the mark is claimed first, and given back if the action throws. */
-async function once(look: Look, mark: string, action: () => Promise<void>): Promise<boolean> {
-  if (look.job.marks[mark]) return false;
-  if (!(await look.deps.jobs.mark(look.job, mark, look.ctx.now().toISOString()))) return false;
-  try {
-    await action();
-    return true;
-  } catch (err) {
-    await look.deps.jobs.unmark(look.job, mark);
-    throw err;
-  }
+/** Runs `action` once per job (`JobStore.once`). */
+function once(look: Look, mark: string, action: () => Promise<void>): Promise<boolean> {
+  return look.deps.jobs.once(look.job, mark, look.ctx.now().toISOString(), action);
 }
 
 /**

@@ -1,5 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import {
+  checkBackoffSeconds,
+  jobCheckOf,
+  nextJobCheck,
+  sendJobCheck,
   describeError,
   destinationRegion,
   errorName,
@@ -9,7 +12,6 @@ import {
   isPermanentRdsError,
   isRdsError,
   isRetryable,
-  sendToOwnInbox,
   SNAPSHOT_KINDS,
   type Envelope,
   type EventDetail,
@@ -54,7 +56,6 @@ import { planVersion, pruneVersions, recordVersion, updateSecret } from './desti
  */
 
 export const DESTINATION_CHECK_TYPE = 'ReplicationDestinationCheck';
-const CHECK_SOURCE = 'rewind.replication';
 const FAILED_SNAPSHOT = new Set(['failed', 'error', 'incompatible-restore']);
 
 export type { Look };
@@ -226,29 +227,10 @@ async function acknowledge(ctx: ServiceContext, deps: ReplicationDeps, job: Dest
       receivedAt: ctx.now().toISOString(),
     }),
   );
-  await sendCheck(ctx, job, 0);
+  await sendJobCheck(ctx, DESTINATION_CHECK_TYPE, job, 0);
 }
 
 // ---- checks and events ----------------------------------------------------------------------------
-
-interface CheckDetail {
-  job: string;
-  seq: number;
-}
-
-async function sendCheck(ctx: ServiceContext, job: DestinationJob, delaySeconds: number) {
-  const detail: CheckDetail = { job: job.pk, seq: job.seq };
-  await sendToOwnInbox(
-    ctx,
-    { id: randomUUID(), 'detail-type': DESTINATION_CHECK_TYPE, source: CHECK_SOURCE, detail },
-    delaySeconds,
-  );
-}
-
-function checkDelay(ctx: ServiceContext, seq: number): number {
-  const { firstCheckSeconds, maxCheckSeconds } = ctx.config.wait;
-  return Math.round(Math.min(maxCheckSeconds, firstCheckSeconds * 2 ** Math.max(0, seq - 1)));
-}
 
 /** A deadline check: one look, then the next check unless the job is finished. Older chains are dropped. */
 export async function onDestinationCheck(
@@ -256,18 +238,14 @@ export async function onDestinationCheck(
   deps: ReplicationDeps,
   raw: unknown,
 ): Promise<void> {
-  const detail = raw as Partial<CheckDetail>;
-  if (typeof detail?.job !== 'string' || typeof detail.seq !== 'number') return;
-  const job = await destinationStore(deps).get(detail.job);
-  if (!job || job.seq !== detail.seq || job.marks.done) return;
+  const check = jobCheckOf(raw);
+  if (!check) return;
+  const job = await destinationStore(deps).get(check.job);
+  if (!job || job.seq !== check.seq || job.marks.done) return;
   if (await look(ctx, deps, job)) return;
-  if (!(await jobsOf(deps).nextCheck(job, detail.seq))) return;
-  try {
-    await sendCheck(ctx, job, checkDelay(ctx, job.seq));
-  } catch (err) {
-    await jobsOf(deps).undoCheck(job, detail.seq);
-    throw err;
-  }
+  await nextJobCheck(ctx, jobsOf(deps), job, check.seq, DESTINATION_CHECK_TYPE, () =>
+    checkBackoffSeconds(ctx.config.wait, job.seq),
+  );
 }
 
 /** An RDS event about a replication copy (instance copies end with RDS-EVENT-0197): one look at its job. */

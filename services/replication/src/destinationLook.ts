@@ -30,17 +30,9 @@ export async function publish<N extends EventName>(ctx: ServiceContext, name: N,
   await ctx.publisher.publish(name, detail);
 }
 
-/** Runs `action` once per job: the mark is claimed first, and given back if the action throws. */
-export async function once(l: Look, mark: string, action: () => Promise<void>): Promise<boolean> {
-  if (l.job.marks[mark]) return false;
-  if (!(await jobsOf(l.deps).mark(l.job, mark, l.ctx.now().toISOString()))) return false;
-  try {
-    await action();
-    return true;
-  } catch (err) {
-    await jobsOf(l.deps).unmark(l.job, mark);
-    throw err;
-  }
+/** Runs `action` once per job (`JobStore.once`). */
+export function once(l: Look, mark: string, action: () => Promise<void>): Promise<boolean> {
+  return jobsOf(l.deps).once(l.job, mark, l.ctx.now().toISOString(), action);
 }
 
 /**

@@ -1,5 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import {
+  checkBackoffSeconds,
+  jobCheckOf,
+  nextJobCheck,
   ackOf,
   describeError,
   isRdsError,
@@ -10,7 +12,6 @@ import {
   replicationIdOf,
   replicationSnapshotName,
   retentionInRegion,
-  sendToOwnInbox,
   snapshotsInUse,
   SNAPSHOT_KINDS,
   sourceFailureOf,
@@ -52,7 +53,6 @@ import {
  */
 
 export const SOURCE_CHECK_TYPE = 'ReplicationSourceCheck';
-const CHECK_SOURCE = 'rewind.replication';
 
 async function publish<N extends EventName>(ctx: ServiceContext, name: N, detail: EventInput<N>) {
   await ctx.publisher.publish(name, detail);
@@ -187,14 +187,8 @@ export async function onReplicationRequested(
 
 // ---- checks -----------------------------------------------------------------------------------------------
 
-interface CheckDetail {
-  job: string;
-  seq: number;
-}
-
 function checkDelay(l: Look): number {
-  const { firstCheckSeconds, maxCheckSeconds } = l.ctx.config.wait;
-  const backoff = Math.min(maxCheckSeconds, firstCheckSeconds * 2 ** Math.max(0, l.job.seq - 1));
+  const backoff = checkBackoffSeconds(l.ctx.config.wait, l.job.seq);
   const untilDeadline =
     l.wakeAt === undefined ? backoff : Math.ceil((l.wakeAt - l.ctx.now().getTime()) / 1000);
   return Math.max(1, Math.round(Math.min(backoff, untilDeadline)));
@@ -204,27 +198,15 @@ function checkDelay(l: Look): number {
 async function advance(ctx: ServiceContext, deps: ReplicationDeps, job: SourceJob, seq: number) {
   const l: Look = { ctx, deps, job, pending: false };
   if (await look(l)) return;
-  const jobs = sourceJobs(deps);
-  if (!(await jobs.nextCheck(job, seq))) return;
-  const detail: CheckDetail = { job: job.pk, seq: job.seq };
-  try {
-    await sendToOwnInbox(
-      ctx,
-      { id: randomUUID(), 'detail-type': SOURCE_CHECK_TYPE, source: CHECK_SOURCE, detail },
-      checkDelay(l),
-    );
-  } catch (err) {
-    await jobs.undoCheck(job, seq);
-    throw err;
-  }
+  await nextJobCheck(ctx, sourceJobs(deps), job, seq, SOURCE_CHECK_TYPE, () => checkDelay(l));
 }
 
 export async function onSourceCheck(ctx: ServiceContext, deps: ReplicationDeps, raw: unknown): Promise<void> {
-  const detail = raw as Partial<CheckDetail>;
-  if (typeof detail?.job !== 'string' || typeof detail.seq !== 'number') return;
-  const job = await sourceJobs(deps).get(detail.job);
-  if (!job || job.seq !== detail.seq || job.marks.done) return;
-  await advance(ctx, deps, job, detail.seq);
+  const check = jobCheckOf(raw);
+  if (!check) return;
+  const job = await sourceJobs(deps).get(check.job);
+  if (!job || job.seq !== check.seq || job.marks.done) return;
+  await advance(ctx, deps, job, check.seq);
 }
 
 /** An RDS event about one of the snapshots a replication makes: one look at its job. */

@@ -27,23 +27,14 @@ export interface Look {
 /** The job store, typed for source jobs (the service keeps both sides' jobs in one store). */
 export const sourceJobs = (deps: ReplicationDeps) => deps.jobs as unknown as JobStore<SourceJob>;
 
-/** Runs `action` once per job: the mark is claimed first, and given back if the action throws. */
-export async function once(
+/** Runs `action` once per job (`JobStore.once`); the mark holds `value` (default: now). */
+export function once(
   l: Look,
   mark: string,
   action: () => Promise<void>,
   value = l.ctx.now().toISOString(),
 ): Promise<boolean> {
-  if (l.job.marks[mark]) return false;
-  const jobs = sourceJobs(l.deps);
-  if (!(await jobs.mark(l.job, mark, value))) return false;
-  try {
-    await action();
-    return true;
-  } catch (err) {
-    await jobs.unmark(l.job, mark);
-    throw err;
-  }
+  return sourceJobs(l.deps).once(l.job, mark, value, action);
 }
 
 /** Records why the whole replication failed (the first failure wins); the look then cleans up and alerts. */

@@ -9,3 +9,4 @@ export * from './phases';
 export * from './protocol';
 export * from './clients';
 export * from './intake';
+export * from './jobChecks';

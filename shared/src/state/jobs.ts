@@ -115,6 +115,22 @@ export class JobStore<T extends Job> {
     }
   }
 
+  /**
+   * Runs `action` once per job: the mark is claimed first (false when it is claimed already), and given
+   * back if the action throws, so the next look tries again.
+   */
+  async once(job: T, mark: string, at: string, action: () => Promise<void>): Promise<boolean> {
+    if (job.marks[mark]) return false;
+    if (!(await this.mark(job, mark, at))) return false;
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      await this.unmark(job, mark);
+      throw err;
+    }
+  }
+
   /** Gives a mark back (its action failed before it took effect: it is tried again). */
   async unmark(job: T, mark: string): Promise<void> {
     await this.doc.send(
