@@ -15,32 +15,8 @@ const anyRegion = (service: string, resource: string): Cfn =>
 const global = (service: string, resource: string): Cfn =>
   join('arn:', ref('AWS::Partition'), `:${service}::`, ref('AWS::AccountId'), `:${resource}`);
 
-/** Every action the failover service may call, and how it is granted. */
-export const DR_ACTIONS = [
-  'rds:DescribeGlobalClusters',
-  'rds:SwitchoverGlobalCluster',
-  'rds:FailoverGlobalCluster',
-  'rds:DescribeDBClusters',
-  'rds:DescribeDBInstances',
-  'rds:PromoteReadReplica',
-  'rds:CreateDBInstanceReadReplica',
-  'rds:AddTagsToResource',
-  'rds:DescribeDBClusterSnapshots',
-  'rds:CopyDBClusterSnapshot',
-  'elasticache:DescribeGlobalReplicationGroups',
-  'elasticache:DescribeReplicationGroups',
-  'elasticache:FailoverGlobalReplicationGroup',
-  'cloudwatch:GetMetricStatistics',
-] as const;
-
-export function drStatements(
-  actions: readonly string[],
-  optIn: { key: string; value: string },
-): IamStatement[] {
-  const unknown = actions.filter((a) => !(DR_ACTIONS as readonly string[]).includes(a));
-  if (unknown.length) {
-    throw new Error(`No IAM scope is defined for ${unknown.join(', ')}: add it to deploy/drIam.ts`);
-  }
+/** Every grant the failover service can have: each action it may call, and how it is granted. */
+function allDrStatements(optIn: { key: string; value: string }): IamStatement[] {
   const optedIn = { StringEquals: { [`aws:ResourceTag/${optIn.key}`]: optIn.value } };
   const createdOptedIn = { StringEquals: { [`aws:RequestTag/${optIn.key}`]: optIn.value } };
   const statements: IamStatement[] = [
@@ -142,8 +118,27 @@ export function drStatements(
       Resource: '*',
     },
   ];
+  return statements;
+}
+
+const actionsOf = (statements: IamStatement[]) =>
+  statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])) as string[];
+
+/** Every action the failover service may call (those `allDrStatements` scopes). */
+export const DR_ACTIONS: readonly string[] = [
+  ...new Set(actionsOf(allDrStatements({ key: 'k', value: 'v' }))),
+];
+
+export function drStatements(
+  actions: readonly string[],
+  optIn: { key: string; value: string },
+): IamStatement[] {
+  const unknown = actions.filter((a) => !DR_ACTIONS.includes(a));
+  if (unknown.length) {
+    throw new Error(`No IAM scope is defined for ${unknown.join(', ')}: add it to deploy/drIam.ts`);
+  }
   // Only what the service calls.
-  return statements
+  return allDrStatements(optIn)
     .map((s) => ({
       ...s,
       Action: (s.Action as string[]).filter((a) => actions.includes(a) || a.startsWith('kms:')),
